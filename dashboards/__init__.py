@@ -1,0 +1,1 @@
+"""Dashboards: the FastAPI web app (routes, templates, static assets, Gerrit dashboard exports)."""

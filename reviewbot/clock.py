@@ -1,0 +1,71 @@
+"""Time: the one place that parses Gerrit timestamps and `--as-of` values.
+
+Every datetime inside reviewbot is naive UTC. Gerrit's REST timestamps are UTC
+with nanoseconds, SSH/stream-event timestamps are epoch seconds, and people type
+dates; all three become naive UTC here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+_AS_OF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_AS_OF_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]00:?00)?$")
+
+
+def utcnow() -> datetime:
+    """Now, naive UTC. Tests fake the clock by passing `now`/`as_of` explicitly."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_gerrit_timestamp(value: str) -> datetime:
+    """`2013-02-01 09:59:32.126000000` (UTC, nanoseconds) -> naive UTC datetime."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a Gerrit timestamp string, got {type(value).__name__}")
+    text = value.strip()
+    if "." in text:
+        head, frac = text.split(".", 1)
+        text = f"{head}.{frac[:6]}"
+        fmt = "%Y-%m-%d %H:%M:%S.%f"
+    else:
+        fmt = "%Y-%m-%d %H:%M:%S"
+    return datetime.strptime(text, fmt)
+
+
+def format_gerrit_timestamp(value: datetime) -> str:
+    """Naive UTC datetime -> Gerrit's wire format with 9 fractional digits."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") + "000"
+
+
+def from_epoch(seconds: int | float) -> datetime:
+    """Epoch seconds (SSH query JSON, stream events) -> naive UTC datetime."""
+    return datetime.fromtimestamp(float(seconds), UTC).replace(tzinfo=None)
+
+
+def parse_as_of(value: str) -> datetime:
+    """`2017-02-22` (00:00 UTC) or `2017-02-22T12:00:00Z` -> naive UTC.
+
+    Raises ValueError with a message a person can act on.
+    """
+    text = value.strip()
+    if _AS_OF_DATE.match(text):
+        return datetime.strptime(text, "%Y-%m-%d")
+    if _AS_OF_STAMP.match(text):
+        cleaned = text.replace(" ", "T").removesuffix("Z")
+        cleaned = re.sub(r"[+-]00:?00$", "", cleaned)
+        return datetime.fromisoformat(cleaned)
+    raise ValueError(
+        f"{value!r} is not a date: use 2017-02-22 (00:00 UTC) or 2017-02-22T12:00:00Z"
+    )
+
+
+def day_start(value: date) -> datetime:
+    """A config date means 00:00 UTC of that day."""
+    return datetime(value.year, value.month, value.day)
+
+
+def full_days(start: datetime, end: datetime) -> int:
+    """Whole days from start to end (floor), never negative."""
+    delta = end - start
+    return max(0, delta // timedelta(days=1))

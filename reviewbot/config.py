@@ -1,0 +1,312 @@
+"""Configuration: load one TOML file, validate it once, name the key path of any error."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG_PATH = "config/reviewbot.toml"
+
+
+class ConfigError(Exception):
+    """A config problem, already phrased as `key.path: what is wrong`."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_glob(pattern: str) -> str:
+    if not pattern:
+        raise ValueError("empty glob")
+    depth = 0
+    for ch in pattern:
+        if ch == "[":
+            depth += 1
+        elif ch == "]" and depth:
+            depth -= 1
+    if depth:
+        raise ValueError(f"glob {pattern!r} has an unclosed '['")
+    re.compile(fnmatch.translate(pattern))
+    return pattern
+
+
+class Matchers(_Section):
+    """What makes a change belong to a priority (or to the gate's exemptions)."""
+
+    blueprints: list[str] = []
+    bugs: list[int] = []
+    topics: list[str] = []
+    hashtags: list[str] = []
+    files: list[str] = []
+    message: str | None = None
+    changes: list[int] = []
+    owners: list[str] = []
+    projects: list[str] = []
+    branches: list[str] = []
+    lp_bug_tags: list[str] = []
+    lp_bug_importance: list[str] = []
+    lp_blueprint_series: list[str] = []
+
+    @field_validator("files")
+    @classmethod
+    def _globs(cls, value: list[str]) -> list[str]:
+        return [_check_glob(p) for p in value]
+
+    @field_validator("message")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+        return value
+
+    def is_empty(self) -> bool:
+        """True when no matcher that selects changes is set (restrictions alone select nothing)."""
+        selecting = self.model_dump(exclude={"projects", "branches"})
+        return not any(selecting.values())
+
+
+class GerritSection(_Section):
+    url: str = "https://review.opendev.org"
+    projects: list[str] = Field(min_length=1)
+    branches: list[str] = ["master"]
+    core_group: str = ""
+    bot_group: str = "Service Users"
+    bot_accounts: list[str] = []
+    page_size: int = Field(default=500, ge=1, le=10000)
+    timeout: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=4, ge=0, le=10)
+    slack_seconds: int = Field(default=300, ge=0)
+    reconcile_every: int = Field(default=12, ge=1)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class DatabaseSection(_Section):
+    url: str = "sqlite:///reviewbot.db"
+
+
+class LaunchpadSection(_Section):
+    enabled: bool = False
+    service_root: str = "production"
+    project: str = ""
+    cache_ttl: int = Field(default=86400, ge=0)
+    timeout: float = Field(default=10.0, gt=0)
+    deadline_seconds: float = Field(default=60.0, gt=0)
+
+
+class CycleSection(_Section):
+    name: str
+    start: date
+    end: date
+    feature_freeze: date | None = None
+    milestones: dict[str, date] = {}
+
+    @model_validator(mode="after")
+    def _order(self) -> CycleSection:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+class Priority(Matchers):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    title: str
+    rank: int = Field(ge=1)
+    owners: list[str] = []
+    spec: str | None = None
+
+
+class GateSection(_Section):
+    min_noncore_plus1: int = Field(default=1, ge=1)
+    exempt: Matchers = Matchers()
+
+
+class WritebackSection(_Section):
+    enabled: bool = False
+    dry_run: bool = True
+    priority_hashtag: str = "review-priority"
+    gated_hashtag: str = "needs-noncore-review"
+    priority_hashtag_prefix: str = "priority-"
+    gated_message: bool = False
+    gated_message_text: str = (
+        "This change is not one of the cycle's review priorities, so the core reviewers "
+        "will look at it once a non-core reviewer has +1'd the current patch set. "
+        "Reviews from anyone are welcome."
+    )
+
+    @field_validator("priority_hashtag", "gated_hashtag", "priority_hashtag_prefix")
+    @classmethod
+    def _no_commas(cls, value: str) -> str:
+        if "," in value or not value.strip():
+            raise ValueError("hashtags may not be empty or contain commas")
+        return value
+
+
+class Criteria(_Section):
+    min_reviews: int | None = Field(default=None, ge=0)
+    max_disagreement_ratio: float | None = Field(default=None, ge=0, le=1)
+    min_minus1_catch_rate: float | None = Field(default=None, ge=0, le=1)
+    min_thoughtful_minus1: int | None = Field(default=None, ge=0)
+    min_months_active: float | None = Field(default=None, ge=0)
+    min_priority_share: float | None = Field(default=None, ge=0, le=1)
+    min_plus1_precision: float | None = Field(default=None, ge=0, le=1)
+    min_gate_opens: int | None = Field(default=None, ge=0)
+
+
+class StandingSection(_Section):
+    window_days: int = Field(default=180, ge=1)
+    criteria: Criteria = Criteria()
+
+
+class CoreHistoryEntry(_Section):
+    username: str
+    joined: date
+    left: date | None = None
+
+    @model_validator(mode="after")
+    def _order(self) -> CoreHistoryEntry:
+        if self.left is not None and self.left < self.joined:
+            raise ValueError("left must not be before joined")
+        return self
+
+
+class ReportSection(_Section):
+    stale_days: int = Field(default=14, ge=1)
+
+
+class WorkerSection(_Section):
+    poll_seconds: int = Field(default=300, ge=5)
+
+
+class WebSection(_Section):
+    gerrit_link_base: str | None = None
+
+
+class Config(_Section):
+    gerrit: GerritSection
+    database: DatabaseSection = DatabaseSection()
+    data_dir: str = "data"
+    launchpad: LaunchpadSection = LaunchpadSection()
+    cycle: CycleSection
+    priorities: list[Priority] = []
+    gate: GateSection = GateSection()
+    writeback: WritebackSection = WritebackSection()
+    standing: StandingSection = StandingSection()
+    core_history: list[CoreHistoryEntry] = []
+    report: ReportSection = ReportSection()
+    worker: WorkerSection = WorkerSection()
+    web: WebSection = WebSection()
+
+    @model_validator(mode="after")
+    def _unique_priorities(self) -> Config:
+        seen: set[str] = set()
+        for p in self.priorities:
+            if p.id in seen:
+                raise ValueError(f"priority id {p.id!r} is used twice")
+            seen.add(p.id)
+        return self
+
+    def priority(self, priority_id: str) -> Priority | None:
+        return next((p for p in self.priorities if p.id == priority_id), None)
+
+
+class Secrets(BaseModel):
+    """Credentials, read from the environment only, never from the config file."""
+
+    gerrit_username: str | None = None
+    gerrit_password: str | None = None
+    webhook_secret: str | None = None
+    admin_token: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
+        env = os.environ if env is None else env
+        return cls(
+            gerrit_username=env.get("REVIEWBOT_GERRIT_USERNAME") or None,
+            gerrit_password=env.get("REVIEWBOT_GERRIT_PASSWORD") or None,
+            webhook_secret=env.get("REVIEWBOT_WEBHOOK_SECRET") or None,
+            admin_token=env.get("REVIEWBOT_ADMIN_TOKEN") or None,
+        )
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        return "Secrets(<hidden>)"
+
+    __str__ = __repr__
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if path else "") + str(part)
+    return path or "(top level)"
+
+
+def _phrase(error: dict[str, Any]) -> str:
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    if kind == "greater_than_equal":
+        return f"must be >= {ctx['ge']}"
+    if kind == "greater_than":
+        return f"must be > {ctx['gt']}"
+    if kind == "less_than_equal":
+        return f"must be <= {ctx['le']}"
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a known key"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"]
+
+
+def validate_config(data: dict[str, Any]) -> Config:
+    """Validate a parsed TOML mapping; raise ConfigError listing `key.path: problem` lines."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(p for p in error["loc"] if p not in ("function-after",))
+            problems.append(f"{_key_path(loc)}: {_phrase(error)}")
+        raise ConfigError(problems) from None
+
+
+def config_path(explicit: str | None = None) -> Path:
+    return Path(explicit or os.environ.get("REVIEWBOT_CONFIG") or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the TOML file; every failure is a ConfigError."""
+    file = config_path(str(path) if path else None)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{file}: cannot read config file ({exc.strerror})"]) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{file}: not valid TOML ({exc})"]) from None
+    return validate_config(data)

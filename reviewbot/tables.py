@@ -1,0 +1,167 @@
+"""Store schema: the SQL tables every step reads and writes (datetimes are naive UTC)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Account(SQLModel, table=True):
+    """A Gerrit account; the numeric id is the identity.
+
+    Accounts seen only in SSH-format imports (which carry no id) get a negative
+    synthetic id until a REST sync reveals the real one.
+    """
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    username: str | None = Field(default=None, index=True)
+    name: str | None = None
+    email: str | None = None
+
+
+class Change(SQLModel, table=True):
+    number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    gerrit_id: str = ""
+    change_id: str = ""
+    project: str = Field(index=True)
+    branch: str
+    subject: str = ""
+    status: str = Field(index=True)  # NEW, MERGED, ABANDONED
+    wip: bool = False
+    owner_id: int = Field(sa_type=BigInteger, index=True)
+    topic: str | None = None
+    hashtags: list[str] = Field(default_factory=list, sa_type=JSON)
+    created: datetime = Field(sa_type=DateTime)
+    updated: datetime = Field(index=True, sa_type=DateTime)
+    submitted: datetime | None = Field(default=None, sa_type=DateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=DateTime)
+    current_patch_set: int = 1
+    commit_message: str | None = Field(default=None, sa_type=Text)
+    files: list[str] | None = Field(default=None, sa_type=JSON)
+    insertions: int = 0
+    deletions: int = 0
+    # Set when the change left the synced query (deleted, made private, moved).
+    missing_since: datetime | None = Field(default=None, sa_type=DateTime)
+    source: str = "rest"  # rest | import
+
+
+class PatchSet(SQLModel, table=True):
+    __tablename__ = "patch_set"
+
+    change_number: int = Field(primary_key=True, foreign_key="change.number")
+    number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: str = ""
+    created: datetime = Field(sa_type=DateTime)
+    uploader_id: int | None = Field(default=None, sa_type=BigInteger)
+    kind: str | None = None
+    insertions: int = 0
+    deletions: int = 0
+
+
+class Message(SQLModel, table=True):
+    """A change message, with the parts the vote-history parser found in its text."""
+
+    id: str = Field(primary_key=True)
+    change_number: int = Field(foreign_key="change.number", index=True)
+    patch_set: int | None = None
+    author_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    date: datetime = Field(index=True, sa_type=DateTime)
+    tag: str | None = None
+    text: str = Field(default="", sa_type=Text)
+    inline_comments: int = 0
+    free_text: str = Field(default="", sa_type=Text)
+    changes_votes: bool = False
+
+
+class VoteEvent(SQLModel, table=True):
+    """One vote cast, changed or removed, as read from a change message."""
+
+    __tablename__ = "vote_event"
+    __table_args__ = (
+        UniqueConstraint("message_id", "label", name="uq_vote_event_message_label"),
+        Index("ix_vote_event_account_date", "account_id", "date"),
+        Index("ix_vote_event_change_ps", "change_number", "patch_set"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(foreign_key="message.id")
+    change_number: int = Field(foreign_key="change.number")
+    patch_set: int
+    account_id: int = Field(sa_type=BigInteger)
+    label: str
+    value: int  # 0 when removed
+    removed: bool = False
+    date: datetime = Field(sa_type=DateTime)
+
+
+class CurrentVote(SQLModel, table=True):
+    """Gerrit's `labels` on the current patch set (includes votes copied forward)."""
+
+    __tablename__ = "current_vote"
+
+    change_number: int = Field(primary_key=True, foreign_key="change.number")
+    label: str = Field(primary_key=True)
+    account_id: int = Field(primary_key=True, sa_type=BigInteger)
+    value: int
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "group_member"
+
+    group_name: str = Field(primary_key=True)
+    account_id: int = Field(primary_key=True, sa_type=BigInteger)
+
+
+class SyncState(SQLModel, table=True):
+    """Small key/value facts about syncing: cursor, server version, group visibility."""
+
+    __tablename__ = "sync_state"
+
+    key: str = Field(primary_key=True)
+    value: str = Field(default="", sa_type=Text)
+    updated: datetime = Field(sa_type=DateTime)
+
+
+class Verdict(SQLModel, table=True):
+    """The latest evaluation of one change: priority matches and gate state, with reasons."""
+
+    change_number: int = Field(primary_key=True, foreign_key="change.number")
+    gate_state: str = Field(index=True)  # priority | exempt | open | gated | closed
+    gate_reason: str = ""
+    priorities: list[str] = Field(default_factory=list, sa_type=JSON)
+    rank: int | None = None
+    reasons: list[str] = Field(default_factory=list, sa_type=JSON)
+    matches: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    evaluated_at: datetime = Field(sa_type=DateTime)
+
+
+class ActionLog(SQLModel, table=True):
+    """Every planned or applied write to Gerrit, with its reason and result."""
+
+    __tablename__ = "action_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    change_number: int = Field(index=True)
+    patch_set: int | None = None
+    action: str  # add-hashtags | remove-hashtags | gated-message
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    reason: str = ""
+    result: str  # planned | applied | failed | forbidden
+    error: str | None = None
+    created: datetime = Field(index=True, sa_type=DateTime)
+
+
+class LaunchpadRecord(SQLModel, table=True):
+    """Cached Launchpad facts about one bug or blueprint."""
+
+    __tablename__ = "launchpad_record"
+
+    kind: str = Field(primary_key=True)  # bug | blueprint
+    key: str = Field(primary_key=True)
+    found: bool = True
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    fetched_at: datetime = Field(sa_type=DateTime)
+    error: str | None = None

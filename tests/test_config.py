@@ -1,0 +1,97 @@
+"""Config validation: every problem names its key path; secrets come from the environment."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reviewbot.config import ConfigError, Secrets, load_config, validate_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _base() -> dict:
+    return {
+        "gerrit": {"projects": ["openstack/glance"], "core_group": "glance-core"},
+        "cycle": {"name": "ocata", "start": "2016-10-06", "end": "2017-02-20"},
+        "priorities": [
+            {"id": "a", "title": "A", "rank": 1},
+            {"id": "b", "title": "B", "rank": 2},
+            {"id": "c", "title": "C", "rank": 3},
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["priorities"][2].update(rank=0), "priorities[2].rank: must be >= 1"),
+        (lambda d: d["priorities"][1].update(message="(unclosed"),
+         "priorities[1].message: invalid regular expression"),
+        (lambda d: d["priorities"][0].update(files=["glance/[abc"]),
+         "priorities[0].files: glob 'glance/[abc' has an unclosed '['"),
+        (lambda d: d["gerrit"].update(projects=[]), "gerrit.projects:"),
+        (lambda d: d["gerrit"].update(url="review.opendev.org"),
+         "gerrit.url: must start with http:// or https://"),
+        (lambda d: d.update(gate={"min_noncore_plus1": 0}), "gate.min_noncore_plus1: must be >= 1"),
+        (lambda d: d["gate"].update(exempt={"message": "*"}) if "gate" in d
+         else d.update(gate={"exempt": {"message": "*"}}), "gate.exempt.message: invalid"),
+        (lambda d: d["priorities"][1].update(id="a"), "priority id 'a' is used twice"),
+        (lambda d: d["cycle"].update(end="2016-01-01"), "end must not be before start"),
+        (lambda d: d.update(wrtieback={}), "wrtieback: is not a known key"),
+        (lambda d: d.pop("cycle"), "cycle: is required"),
+        (lambda d: d.update(writeback={"gated_hashtag": "a,b"}),
+         "writeback.gated_hashtag: hashtags may not be empty or contain commas"),
+    ],
+)
+def test_invalid_config_names_key_path(mutate, expected):
+    data = _base()
+    mutate(data)
+    with pytest.raises(ConfigError) as err:
+        validate_config(data)
+    assert any(expected in p for p in err.value.problems), err.value.problems
+
+
+def test_shipped_configs_are_valid():
+    ocata = load_config(ROOT / "config" / "glance-ocata.toml")
+    assert ocata.gerrit.url == "https://review.opendev.org"
+    assert not ocata.writeback.enabled
+    assert [p.id for p in ocata.priorities] == [
+        "community-goal", "community-images", "image-import-refactor", "rolling-upgrades"]
+    sandbox = load_config(ROOT / "config" / "sandbox.toml")
+    assert sandbox.gerrit.url.startswith("http://127.0.0.1")
+
+
+def test_check_config_exits_2_with_key_path(tmp_path):
+    bad = (ROOT / "config" / "sandbox.toml").read_text().replace("rank = 3", "rank = 0", 1)
+    path = tmp_path / "bad.toml"
+    path.write_text(bad)
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewbot.cli", "--config", str(path), "check-config"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert "priorities[2].rank: must be >= 1" in proc.stderr
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[gerrit\nurl=1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_secrets_only_from_environment_and_never_printed():
+    secrets = Secrets.from_env({"REVIEWBOT_GERRIT_USERNAME": "bot",
+                                "REVIEWBOT_GERRIT_PASSWORD": "hunter2"})
+    assert secrets.gerrit_password == "hunter2"
+    assert "hunter2" not in repr(secrets) and "hunter2" not in str(secrets)
+    with pytest.raises(ConfigError, match="gerrit.password: is not a known key"):
+        data = _base()
+        data["gerrit"]["password"] = "x"
+        validate_config(data)
