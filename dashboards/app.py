@@ -1,0 +1,40 @@
+"""Web: the FastAPI app factory; routes come from the explicit ROUTER_MODULES list."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from dashboards.deps import AppState
+from reviewbot import __version__
+from reviewbot.config import Config, Secrets
+
+HERE = Path(__file__).resolve().parent
+
+# One module per area of the site; each exposes `router` (an APIRouter).
+ROUTER_MODULES = [
+    "dashboards.routes.home",
+]
+
+
+def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -> FastAPI:  # noqa: ANN001
+    """Build the app for one validated config. Tests pass their own engine."""
+    from reviewbot.store import open_store
+
+    app = FastAPI(
+        title="reviewbot",
+        version=__version__,
+        description="Cycle priorities, the non-core +1 gate, core queues, reviewer standing.",
+    )
+    app.state.reviewbot = AppState(
+        config=config,
+        secrets=secrets or Secrets.from_env(),
+        engine=engine if engine is not None else open_store(config.database.url),
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for name in ROUTER_MODULES:
+        app.include_router(importlib.import_module(name).router)
+    return app

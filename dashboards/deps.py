@@ -1,0 +1,43 @@
+"""Web dependencies: config, store sessions and templates, overridable in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from reviewbot.config import Config, Secrets
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+
+@dataclass
+class AppState:
+    config: Config
+    secrets: Secrets
+    engine: Engine
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.reviewbot
+
+
+def get_config(state: Annotated[AppState, Depends(get_state)]) -> Config:
+    return state.config
+
+
+def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+    # Read-only pages: no commit needed; the web layer never writes Gerrit data.
+    with Session(state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+ConfigDep = Annotated[Config, Depends(get_config)]
+SessionDep = Annotated[Session, Depends(get_session)]
