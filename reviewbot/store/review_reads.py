@@ -1,0 +1,248 @@
+"""Store reads for standing: the vote history metrics are judged on, in a few set-based queries.
+
+Never one query per vote: four queries load every Code-Review event, change,
+patch set and comment-only message that a window (or one reviewer) needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, not_, or_, select
+from sqlmodel import Session
+
+from reviewbot.config import Config
+from reviewbot.criteria import CriterionProgress, criteria_met, evaluate_criteria
+from reviewbot.standing import (
+    THOUGHTFUL_FREE_TEXT,
+    ChangeFacts,
+    CommentFacts,
+    CREvent,
+    PatchSetFacts,
+    ReviewHistory,
+    Standing,
+    compute_standings,
+    history_start,
+    standing_of,
+    window_start,
+)
+from reviewbot.store.snapshots import load_roster
+from reviewbot.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
+
+CODE_REVIEW = "Code-Review"
+
+
+def _in_scope(config: Config):  # noqa: ANN202
+    """Changes in the configured projects and branches that are still visible."""
+    conditions = [Change.project.in_(list(config.gerrit.projects)),
+                  Change.missing_since.is_(None)]
+    if config.gerrit.branches:
+        conditions.append(Change.branch.in_(list(config.gerrit.branches)))
+    return select(Change.number).where(*conditions)
+
+
+def load_review_history(
+    session: Session,
+    config: Config,
+    *,
+    as_of: datetime,
+    since: datetime,
+    window_start: datetime,
+    account_id: int | None = None,
+) -> ReviewHistory:
+    """Everything needed to judge reviews cast in [since, as_of] (by `account_id`, or by
+    anyone): all Code-Review events up to `as_of` on the changes that have a Code-Review
+    event in that range, their changes (with stored priority/exempt verdicts), patch sets,
+    and the comment-only messages of [window_start, as_of]."""
+    scope = _in_scope(config)
+    active = select(VoteEvent.change_number).where(
+        VoteEvent.label == CODE_REVIEW, VoteEvent.date >= since, VoteEvent.date <= as_of
+    )
+    if account_id is not None:
+        active = active.where(VoteEvent.account_id == account_id)
+    active = active.distinct()
+
+    # The vote message decides "thoughtful" -1s; look it up only for -1 events.
+    thoughtful = case(
+        (
+            VoteEvent.value == -1,
+            select(
+                or_(
+                    Message.inline_comments > 0,
+                    func.length(func.trim(Message.free_text)) >= THOUGHTFUL_FREE_TEXT,
+                )
+            )
+            .where(Message.id == VoteEvent.message_id)
+            .scalar_subquery(),
+        ),
+        else_=False,
+    )
+    event_rows = session.execute(
+        select(
+            VoteEvent.change_number, VoteEvent.patch_set, VoteEvent.account_id,
+            VoteEvent.value, VoteEvent.date, VoteEvent.message_id, VoteEvent.id, thoughtful,
+        ).where(
+            VoteEvent.label == CODE_REVIEW,
+            VoteEvent.date <= as_of,
+            VoteEvent.change_number.in_(active),
+            VoteEvent.change_number.in_(scope),
+        )
+    ).all()
+    events = [CREvent._make(row) for row in event_rows]
+
+    changes: dict[int, ChangeFacts] = {}
+    for number, project, owner_id, priorities, gate_state in session.execute(
+        select(Change.number, Change.project, Change.owner_id, Verdict.priorities,
+               Verdict.gate_state)
+        .outerjoin(Verdict, Verdict.change_number == Change.number)
+        .where(Change.number.in_(active), Change.number.in_(scope))
+    ):
+        # A change without a stored verdict counts as non-priority and not exempt.
+        changes[number] = ChangeFacts(
+            number, project, owner_id, priority=bool(priorities),
+            exempt=gate_state == "exempt",
+        )
+
+    patch_sets: dict[tuple[int, int], PatchSetFacts] = {}
+    for number, ps, created, uploader, size in session.execute(
+        select(PatchSet.change_number, PatchSet.number, PatchSet.created,
+               PatchSet.uploader_id, PatchSet.insertions + PatchSet.deletions)
+        .where(PatchSet.change_number.in_(active), PatchSet.change_number.in_(scope))
+    ):
+        patch_sets[(number, ps)] = PatchSetFacts(number, ps, created, uploader, size or 0)
+
+    comments = load_comment_messages(
+        session, config, start=window_start, as_of=as_of, account_id=account_id
+    )
+    # Comments may sit on changes with no Code-Review event in range: add their owners.
+    missing = {c.change_number for c in comments} - changes.keys()
+    if missing:
+        for number, project, owner_id in session.execute(
+            select(Change.number, Change.project, Change.owner_id).where(
+                Change.number.in_(
+                    select(Message.change_number).where(
+                        *_comment_conditions(config, window_start, as_of, account_id)
+                    )
+                )
+            )
+        ):
+            changes.setdefault(number, ChangeFacts(number, project, owner_id))
+    return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
+                         comments=comments)
+
+
+def _comment_conditions(config: Config, start: datetime, as_of: datetime,
+                        account_id: int | None) -> list:
+    votes_in_message = select(VoteEvent.id).where(VoteEvent.message_id == Message.id).exists()
+    conditions = [
+        Message.date >= start,
+        Message.date <= as_of,
+        Message.author_id.is_not(None),
+        or_(Message.tag.is_(None), not_(Message.tag.like("autogenerated:%"))),
+        # Sync sets changes_votes from the vote tokens; the vote events are checked too,
+        # so a message counts as a comment only if neither says it touched a vote.
+        not_(Message.changes_votes),
+        not_(votes_in_message),
+        Message.change_number.in_(_in_scope(config)),
+    ]
+    if account_id is not None:
+        conditions.append(Message.author_id == account_id)
+    return conditions
+
+
+def load_comment_messages(
+    session: Session, config: Config, *, start: datetime, as_of: datetime,
+    account_id: int | None = None,
+) -> list[CommentFacts]:
+    """Messages in [start, as_of] that change no vote and are not autogenerated, on
+    others' changes (the owner's own messages are dropped here already)."""
+    rows = session.execute(
+        select(Message.id, Message.author_id, Message.change_number, Message.patch_set,
+               Message.date)
+        .join(Change, Change.number == Message.change_number)
+        .where(*_comment_conditions(config, start, as_of, account_id),
+               and_(Message.author_id != Change.owner_id))
+    ).all()
+    return [CommentFacts._make(r) for r in rows]
+
+
+def find_account(session: Session, who: str) -> int | None:
+    """Account id for a username, or for `#123` / `123` (a numeric account id)."""
+    text = who.strip()
+    if text.lstrip("#").isdigit():
+        number = int(text.lstrip("#"))
+        if session.get(Account, number) is not None:
+            return number
+    row = session.execute(select(Account.id).where(Account.username == text)).first()
+    return row[0] if row else None
+
+
+@dataclass
+class ReviewerReport:
+    """A reviewer's standing with the criteria progress, ready for CLI and pages."""
+
+    username: str
+    standing: Standing
+    criteria: list[CriterionProgress]
+
+    @property
+    def met(self) -> int:
+        return criteria_met(self.criteria)
+
+    def as_json(self) -> dict:
+        s = self.standing
+        return {
+            "username": self.username,
+            "account_id": s.account_id,
+            "core": s.core,
+            "as_of": s.as_of.isoformat(),
+            "window_start": s.window_start.isoformat(),
+            "metrics": dict(s.metrics),
+            "criteria": [c.as_dict() for c in self.criteria],
+            "criteria_met": self.met,
+            "criteria_total": len(self.criteria),
+            "warnings": list(s.warnings),
+        }
+
+
+def reviewer_report(
+    session: Session, config: Config, account_id: int, *, as_of: datetime,
+    window_days: int | None = None,
+) -> ReviewerReport:
+    """One reviewer's standing as of `as_of` (queries scoped to that reviewer's changes)."""
+    days = window_days or config.standing.window_days
+    roster = load_roster(session, config)
+    history = load_review_history(
+        session, config, as_of=as_of, since=history_start(as_of, days),
+        window_start=window_start(as_of, days), account_id=account_id,
+    )
+    standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
+                           min_noncore_plus1=config.gate.min_noncore_plus1)
+    return ReviewerReport(roster.username(account_id), standing,
+                          evaluate_criteria(standing.metrics, config.standing.criteria))
+
+
+def leaderboard(
+    session: Session, config: Config, *, as_of: datetime, window_days: int | None = None,
+    include_core: bool = False,
+) -> list[ReviewerReport]:
+    """Every reviewer active in the window (non-core at `as_of` unless asked), sorted by
+    criteria met, then judged reviews, then reviews. One pass over all events."""
+    days = window_days or config.standing.window_days
+    start = window_start(as_of, days)
+    roster = load_roster(session, config)
+    history = load_review_history(session, config, as_of=as_of, since=start,
+                                  window_start=start)
+    standings = compute_standings(history, roster, as_of=as_of, window_days=days,
+                                  min_noncore_plus1=config.gate.min_noncore_plus1,
+                                  weekly=False)
+    rows = [
+        ReviewerReport(roster.username(s.account_id), s,
+                       evaluate_criteria(s.metrics, config.standing.criteria))
+        for s in standings.values()
+        if include_core or not s.core
+    ]
+    rows.sort(key=lambda r: (-r.met, -(r.standing.metrics["judged_reviews"] or 0),
+                             -(r.standing.metrics["reviews"] or 0), r.username))
+    return rows
