@@ -1,0 +1,141 @@
+"""Rule: the non-core +1 gate — priority, exempt, open or gated, with a sentence to act on.
+
+Safest behaviour when core membership is unknown (the core group read back
+empty): a +1 that might be a core's cannot open the gate, so the change stays
+`gated` with `certain=False` and the reason says exactly that. A change with
+too few +1s even if every unknown voter were non-core is gated for certain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reviewbot.people import Roster
+from reviewbot.rules.verdict import GateVerdict, PriorityMatch
+from reviewbot.snapshot import ChangeSnapshot
+
+NAME = "gate"
+LABEL = "Code-Review"
+
+
+def _names(ids: Sequence[int], roster: Roster) -> str:
+    names = [roster.username(a) for a in ids]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _core_unknown(roster: Roster, account_id: int) -> bool:
+    # History entries in config decide for their users even when the group is hidden.
+    return not roster.core_known and account_id not in roster.history
+
+
+def last_noncore_plus1(change: ChangeSnapshot, roster: Roster) -> tuple[int, int] | None:
+    """(patch set, voter) of the newest standing non-core +1 in the vote history.
+
+    "The vote of X on patch set N" is X's latest event on N, so a +1 later
+    changed or removed does not count.
+    """
+    latest: dict[tuple[int, int], tuple] = {}
+    for e in change.vote_events:
+        if e.label == LABEL:
+            latest[(e.patch_set, e.account_id)] = (e.value, e.removed)
+    best: tuple[int, int] | None = None
+    for (ps, account), (value, removed) in latest.items():
+        if value != 1 or removed or account == change.owner_id or roster.is_bot(account):
+            continue
+        info = change.patch_set(ps)
+        if info is not None and info.uploader_id == account:
+            continue
+        if roster.is_core(account, None):
+            continue
+        if best is None or ps > best[0]:
+            best = (ps, account)
+    return best
+
+
+def judge(
+    change: ChangeSnapshot,
+    priorities: Sequence[PriorityMatch],
+    exempt_reasons: Sequence[str],
+    *,
+    roster: Roster,
+    min_plus1: int,
+    core_group: str,
+    in_scope: bool = True,
+) -> GateVerdict:
+    if not in_scope:
+        return GateVerdict("untracked", f"Not tracked: {change.project} ({change.branch}) is "
+                           "outside the configured projects and branches.")
+    if change.status != "NEW":
+        return GateVerdict("closed", f"{change.status.capitalize()}; the gate applies only to "
+                           "open changes.")
+    if change.wip:
+        return GateVerdict("wip", "Work in progress; the gate applies once the owner marks it "
+                           "ready for review.")
+    if priorities:
+        listed = ", ".join(f"{p.title} (rank {p.rank})" for p in sorted(priorities,
+                                                                          key=lambda p: p.rank))
+        return GateVerdict("priority", f"Cycle priority: {listed}; core reviewers review it "
+                           "without waiting for a non-core +1.")
+    if exempt_reasons:
+        return GateVerdict("exempt", "Exempt from the non-core +1 gate: "
+                           f"{'; '.join(exempt_reasons)}.")
+    return _judge_votes(change, roster, min_plus1, core_group)
+
+
+def _judge_votes(change: ChangeSnapshot, roster: Roster, need: int, core_group: str) -> GateVerdict:
+    ps = change.current_patch_set
+    uploader = change.current.uploader_id if change.current is not None else None
+    qualifying: list[int] = []
+    unknown: list[int] = []
+    excluded: list[str] = []
+    for vote in change.current_votes:
+        if vote.label != LABEL or vote.value != 1:
+            continue
+        a = vote.account_id
+        if roster.is_bot(a):
+            excluded.append(f"the bot {roster.username(a)}'s +1 does not count")
+        elif a == change.owner_id:
+            excluded.append("the owner's own +1 does not count")
+        elif a == uploader:
+            excluded.append(f"the +1 from {roster.username(a)}, who uploaded patch set {ps}, "
+                            "does not count")
+        elif _core_unknown(roster, a):
+            unknown.append(a)
+        elif roster.is_core(a, None):
+            excluded.append(f"core reviewer {roster.username(a)}'s +1 does not count "
+                            "toward the non-core gate")
+        else:
+            qualifying.append(a)
+
+    if len(qualifying) >= need:
+        plural = "+1" if len(qualifying) == 1 else "+1s"
+        return GateVerdict("open", f"Open for core review: non-core {plural} from "
+                           f"{_names(qualifying, roster)} on patch set {ps}.")
+    group = (f"Gerrit returned no members for {core_group}" if core_group
+             else "no gerrit.core_group is configured")
+    if unknown and len(qualifying) + len(unknown) >= need:
+        return GateVerdict(
+            "gated",
+            "Not a cycle priority; the gate cannot be judged: core group membership unknown "
+            f"({group}), so the +1 from {_names(unknown, roster)} on patch set {ps} may be a "
+            "core reviewer's.",
+            certain=False,
+        )
+
+    have = len(qualifying)
+    if need == 1:
+        head = f"Not a cycle priority; waiting for a non-core +1 on patch set {ps}"
+    else:
+        head = (f"Not a cycle priority; {have} of {need} non-core +1s on patch set {ps}, "
+                f"waiting for {need - have} more")
+    details: list[str] = []
+    last = last_noncore_plus1(change, roster)
+    if last is not None and last[0] < ps:
+        details.append(f"the last non-core +1 was on patch set {last[0]}, before the new upload")
+    elif have == 0 and last is None:
+        details.append("no non-core reviewer has +1'd it yet")
+    details += excluded
+    if unknown:
+        details.append(f"core group membership unknown ({group})")
+    tail = f" ({'; '.join(details)})" if details else ""
+    return GateVerdict("gated", f"{head}{tail}.")
