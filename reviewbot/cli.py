@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "reviewbot.commands.setup",  # check-config
     "reviewbot.commands.syncing",  # sync, import
     "reviewbot.commands.sandbox",  # sandbox, demo
+    "reviewbot.commands.report",  # report
 ]
 
 

@@ -13,6 +13,7 @@ from reviewbot.clock import day_start
 from reviewbot.config import Config
 from reviewbot.report import ChangeClass
 from reviewbot.snapshot import ChangeSnapshot, PatchSetInfo, Vote, VoteEvent
+from reviewbot.store.snapshots import load_changes
 from reviewbot.tables import Change, CurrentVote, PatchSet, Verdict
 from reviewbot.tables import VoteEvent as VoteEventRow
 
@@ -120,3 +121,17 @@ def load_change_classes(session: Session) -> dict[int, ChangeClass]:
         )
         classes[number] = ChangeClass(tuple(priorities or ()), exempt)
     return classes
+
+
+def load_unjudged(session: Session, config: Config, as_of: datetime,
+                  judged: set[int]) -> list[ChangeSnapshot]:
+    """Full snapshots (commit message, files, hashtags) of report changes with no stored
+    verdict yet, so their priority matches can be computed on the spot."""
+    c = Change.__table__.c
+    numbers = [
+        n for n in session.execute(select(c.number).where(_change_filter(config, as_of)))
+        .scalars() if n not in judged
+    ]
+    if not numbers:
+        return []
+    return load_changes(session, numbers=numbers, history=False)

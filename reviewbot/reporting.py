@@ -1,0 +1,34 @@
+"""Report step: read the store, fill in priority matches not yet evaluated, build the report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from reviewbot.config import Config
+from reviewbot.evaluate import evaluate_changes
+from reviewbot.report import ChangeClass, Report, build_report
+from reviewbot.store.report_reads import (
+    load_change_classes,
+    load_report_changes,
+    load_unjudged,
+)
+from reviewbot.store.snapshots import load_roster
+
+
+def report_as_of(session: Session, config: Config, as_of: datetime) -> Report:
+    """The PTL report as of T from the stored changes and verdicts.
+
+    Priority matches come from the verdicts `reviewbot evaluate` stored (judged on the
+    latest synced state, which DESIGN says holds for past dates too). Changes synced
+    since the last evaluation are matched here with the same rules, so a fresh sync
+    never reports priority work as unmatched.
+    """
+    roster = load_roster(session, config)
+    changes = load_report_changes(session, config, as_of)
+    classes = load_change_classes(session)
+    unjudged = load_unjudged(session, config, as_of, set(classes))
+    for v in evaluate_changes(unjudged, config, roster, as_of):
+        classes[v.number] = ChangeClass(tuple(v.priority_ids), bool(v.exempt_reasons))
+    return build_report(changes, roster, classes, config, as_of)
