@@ -15,7 +15,8 @@ from reviewbot.config import ConfigError
 COMMAND_MODULES = [
     "reviewbot.commands.setup",  # check-config
     "reviewbot.commands.syncing",  # sync, import
-    "reviewbot.commands.sandbox",  # sandbox, demo
+    "reviewbot.commands.sandbox",  # sandbox
+    "reviewbot.commands.service",  # cycle, worker, demo
     "reviewbot.commands.report",  # report
 ]
 

@@ -105,11 +105,43 @@ def _requests_made(client: Any) -> int:
     return int(getattr(client, "requests_made", 0) or 0)
 
 
-def _status_counts(client: Any) -> dict[str, int]:
-    counts = getattr(client, "requests_by_status", None)
-    if callable(counts):
-        counts = counts()
-    return {str(k): int(v) for k, v in dict(counts or {}).items()}
+class StatusCounter:
+    """Counts Gerrit responses by HTTP status through the requests session's response hook.
+
+    Requests that got no response at all (connection refused, timeout) are the
+    difference to the client's `requests_made`, reported as status `no-response`.
+    """
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.counts: dict[str, int] = {}
+        self.requests_before = _requests_made(client)
+        session = getattr(getattr(client, "_rest", None), "session", None)
+        self._hooks = session.hooks.setdefault("response", []) if session is not None else None
+        if self._hooks is not None:
+            self._hooks.append(self._on_response)
+
+    def _on_response(self, response: Any, *_args: Any, **_kwargs: Any) -> None:
+        key = str(response.status_code)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def close(self) -> tuple[int, dict[str, int]]:
+        if self._hooks is not None and self._on_response in self._hooks:
+            self._hooks.remove(self._on_response)
+        made = _requests_made(self.client) - self.requests_before
+        counts = dict(self.counts)
+        if self._hooks is not None and made > sum(counts.values()):
+            counts["no-response"] = made - sum(counts.values())
+        return made, counts
+
+
+def _soft_failure(result: Any) -> str | None:
+    """Steps that never raise (Launchpad) report trouble in their summary instead."""
+    errors = getattr(result, "errors", None)
+    if isinstance(errors, int) and errors > 0:
+        reason = getattr(result, "reason", None) or f"{errors} errors"
+        return str(reason)
+    return None
 
 
 # --- the cycle ----------------------------------------------------------------------
@@ -130,8 +162,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
         except Exception as exc:  # noqa: BLE001 - reported, then the store-only steps still run
             log.exception("cycle: cannot build the Gerrit client")
             summary.steps["sync"] = StepOutcome(ok=False, error=f"Gerrit client: {exc}")
-    requests_before = _requests_made(client)
-    status_before = _status_counts(client)
+    counter = StatusCounter(client)
 
     def step(name: str, work: Callable[[], Any]) -> Any:
         if name in summary.steps:  # already failed before it could run
@@ -148,8 +179,11 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
             summary.steps[name] = StepOutcome(ok=False, seconds=time.monotonic() - t0,
                                               error=f"{type(exc).__name__}: {exc}")
             return None
-        summary.steps[name] = StepOutcome(seconds=time.monotonic() - t0,
-                                          detail=_plain(result))
+        problem = _soft_failure(result)
+        if problem:
+            log.warning("cycle step %s reported trouble: %s", name, problem)
+        summary.steps[name] = StepOutcome(ok=problem is None, seconds=time.monotonic() - t0,
+                                          error=problem, detail=_plain(result))
         return result
 
     synced = step("sync", lambda: _sync(client, engine, config))
@@ -177,11 +211,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
 
     summary.failed_steps = [n for n in STEPS if n in summary.steps and not summary.steps[n].ok]
     summary.errors = len(summary.failed_steps)
-    summary.requests = _requests_made(client) - requests_before
-    after = _status_counts(client)
-    summary.requests_by_status = {
-        k: v - status_before.get(k, 0) for k, v in after.items() if v - status_before.get(k, 0)
-    }
+    summary.requests, summary.requests_by_status = counter.close()
     summary.duration = time.monotonic() - started
     sync_ok = "sync" in summary.steps and summary.steps["sync"].ok \
         and not summary.steps["sync"].skipped
