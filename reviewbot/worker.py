@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -84,11 +84,11 @@ class Worker:
                 log.warning("worker: cannot build the Gerrit client: %s", exc)
         return self._client
 
-    def start(self) -> None:
+    def start(self, *, first_run_delay: float = 0.0) -> None:
         self._scheduler.add_job(
             self.tick, "interval", seconds=self.poll_seconds, id="cycle",
             max_instances=1, coalesce=True, misfire_grace_time=None,
-            next_run_time=datetime.now(UTC),
+            next_run_time=datetime.now(UTC) + timedelta(seconds=first_run_delay),
         )
         self._scheduler.start()
         log.info("worker started: poll every %.0f s, database %s", self.poll_seconds,

@@ -1,0 +1,136 @@
+"""Demo: sandbox Gerrit with live activity, a first cycle, then web app + worker in one process.
+
+Everything runs in threads of one process (sandbox HTTP server, its activity
+generator, the APScheduler worker, uvicorn), so Ctrl-C or SIGTERM stops all
+of it in order: web first, then the worker after its running step, then the
+sandbox. The Procfile's `web:` and `worker:` are the same code run as two
+processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from reviewbot.config import Config, Secrets
+from reviewbot.store import normalise_url
+
+log = logging.getLogger(__name__)
+
+DEMO_BOT = "reviewbot-demo"
+
+
+def _pointed_at(config: Config, port: int) -> Config:
+    url = f"http://127.0.0.1:{port}"
+    return config.model_copy(update={"gerrit": config.gerrit.model_copy(update={"url": url})})
+
+
+def _fresh_sqlite(config: Config) -> None:
+    """The sandbox is generated anew each run, so the demo store starts empty too."""
+    url = normalise_url(config.database.url)
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return
+    db = Path(url[len("sqlite:///"):]).expanduser()
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+
+
+def _say(text: str) -> None:
+    print(f"reviewbot demo: {text}", file=sys.stderr, flush=True)
+
+
+def add_demo_bot(sandbox: Any, config: Config) -> tuple[str, str]:
+    """A bot account with a password made up now: demo-only, never stored or printed."""
+    password = secrets.token_urlsafe(18)
+    sandbox.add_account(DEMO_BOT, name="reviewbot (demo)", password=password)
+    if sandbox.find_group(config.gerrit.bot_group) is not None:
+        sandbox.add_group_member(config.gerrit.bot_group, DEMO_BOT)
+    return DEMO_BOT, password
+
+
+def run_demo(config: Config, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dashboards.app import create_app
+    from reviewbot.coordination import cycle_guard
+    from reviewbot.cycle import run_cycle
+    from reviewbot.sandbox import SandboxGerrit, generate_cycle
+    from reviewbot.store import open_store
+    from reviewbot.worker import Worker
+
+    gerrit_port = args.gerrit_port or urlsplit(config.gerrit.url).port or 8080
+    config = _pointed_at(config, gerrit_port)
+    poll = float(args.poll_seconds or config.worker.poll_seconds)
+
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+
+    _say(f"generating a Glance Ocata-like cycle with {args.changes} changes (seed {args.seed})")
+    sandbox = SandboxGerrit()
+    generate_cycle(sandbox, changes=args.changes, seed=args.seed)
+    username, password = add_demo_bot(sandbox, config)
+    # Child processes (e.g. `honcho start` from this shell) would read these;
+    # they are only in this process's environment, never written anywhere.
+    os.environ["REVIEWBOT_GERRIT_USERNAME"] = username
+    os.environ["REVIEWBOT_GERRIT_PASSWORD"] = password
+    creds = Secrets.from_env()
+    try:
+        sandbox.start(port=gerrit_port)
+    except OSError as exc:
+        _say(f"cannot listen on 127.0.0.1:{gerrit_port} for the sandbox Gerrit ({exc.strerror}); "
+             "pass --gerrit-port")
+        return 1
+    server = None
+    worker = None
+    web_thread = None
+    try:
+        _say(f"sandbox Gerrit at {sandbox.url}")
+        _fresh_sqlite(config)
+        engine = open_store(config.database.url)
+        with cycle_guard(config):
+            first = run_cycle(config, creds, engine)
+        _say("first " + first.log_line())
+        if stop.is_set():
+            return 0
+        sandbox.start_activity(args.activity_seconds, seed=args.seed)
+        worker = Worker(config, creds, engine, poll_seconds=poll)
+        worker.start(first_run_delay=poll)
+        app = create_app(config, secrets=creds, engine=engine)
+        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
+                                               log_level="warning", lifespan="off"))
+        # In a thread uvicorn installs no signal handlers; ours above decide.
+        web_thread = threading.Thread(target=server.run, name="web", daemon=True)
+        web_thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started and web_thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not server.started:
+            _say(f"the web app could not start on {args.host}:{args.port}; pass --port")
+            return 1
+        _say(f"web app on http://{args.host}:{args.port} ; worker polls every {poll:g} s; "
+             f"sandbox activity every {args.activity_seconds:g} s. Ctrl-C stops.")
+        while not stop.wait(0.5):
+            if not web_thread.is_alive():
+                _say("the web app stopped unexpectedly")
+                return 1
+        _say("stopping")
+        return 0
+    finally:
+        if server is not None:
+            server.should_exit = True
+        if web_thread is not None:
+            web_thread.join(10)
+        if worker is not None:
+            worker.stop()
+            worker.wait_and_shutdown()
+        sandbox.stop()
