@@ -14,9 +14,11 @@ from reviewbot.config import ConfigError
 # as the tool's table of contents.
 COMMAND_MODULES = [
     "reviewbot.commands.setup",  # check-config
+    "reviewbot.commands.rules",  # evaluate, why, priorities-from-rst
     "reviewbot.commands.syncing",  # sync, import
     "reviewbot.commands.sandbox",  # sandbox
     "reviewbot.commands.service",  # cycle, worker, demo
+    "reviewbot.commands.standing",  # standing, reviewers
     "reviewbot.commands.report",  # report
 ]
 

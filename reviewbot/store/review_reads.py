@@ -246,3 +246,16 @@ def leaderboard(
     rows.sort(key=lambda r: (-r.met, -(r.standing.metrics["judged_reviews"] or 0),
                              -(r.standing.metrics["reviews"] or 0), r.username))
     return rows
+
+
+def usernames_of(session: Session, account_ids: set[int]) -> dict[int, str]:
+    """Display names for a set of accounts (username, else full name, else #id)."""
+    out: dict[int, str] = {}
+    ids = sorted(account_ids)
+    for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        for aid, username, name in session.execute(
+            select(Account.id, Account.username, Account.name).where(
+                Account.id.in_(ids[i : i + 900]))
+        ):
+            out[aid] = username or name or f"#{aid}"
+    return out
