@@ -56,17 +56,19 @@ class Store:
         self.n = 0
 
     def change(self, number: int, *, owner: int = OWNER, project: str = "openstack/glance",
-               branch: str = "master", priority: bool = False, patch_sets: int = 1) -> Store:
-        self.rows.append(Change(number=number, project=project, branch=branch, status="NEW",
+               branch: str = "master", priority: bool = False, patch_sets: int = 1,
+               status: str = "NEW", gate_state: str | None = None,
+               reasons: list[str] | None = None) -> Store:
+        self.rows.append(Change(number=number, project=project, branch=branch, status=status,
                                 owner_id=owner, created=DAY, updated=DAY,
                                 current_patch_set=patch_sets))
         for ps in range(1, patch_sets + 1):
             self.rows.append(PatchSet(change_number=number, number=ps, uploader_id=owner,
                                       created=DAY + timedelta(minutes=ps)))
         self.rows.append(Verdict(change_number=number,
-                                 gate_state="priority" if priority else "gated",
+                                 gate_state=gate_state or ("priority" if priority else "gated"),
                                  priorities=["community-images"] if priority else [],
-                                 evaluated_at=DAY))
+                                 reasons=reasons or [], evaluated_at=DAY))
         return self
 
     def message(self, number: int, author: int, when: datetime, *, ps: int = 1,
@@ -164,6 +166,23 @@ def test_store_reads_agree_on_every_backend(store_engine, config):
     assert (m["reviews"], m["thoughtful_minus1"], m["comments_only"]) == (3, 1, 1)
     assert [r.username for r in board] == ["alice", "bob"]
     assert board[0].standing.metrics == m  # the one-pass leaderboard agrees with the page
+
+
+def test_gate_opens_skip_exempt_changes_also_once_closed(engine, config):
+    # change 1: merged, verdict "closed" with an "exempt: ..." reason -> not gated, no open
+    # change 2: merged, verdict "closed", no exemption -> alice's +1 opened its gate
+    # change 3: open and exempt -> no open. gate_opens = 1
+    s = Store(engine)
+    s.change(1, status="MERGED", gate_state="closed",
+             reasons=["exempt: owned by proposal-bot"])
+    s.change(2, status="MERGED", gate_state="closed", reasons=["closed"])
+    s.change(3, gate_state="exempt", reasons=["exempt: owned by proposal-bot"])
+    for number in (1, 2, 3):
+        s.vote(number, ALICE, 1, at(1))
+    engine = s.save()
+    with session_scope(engine) as session:
+        m = reviewer_report(session, config, ALICE, as_of=datetime(2017, 2, 1)).standing.metrics
+    assert (m["reviews"], m["gate_opens"]) == (3, 1)
 
 
 def test_as_of_is_reproducible_in_the_store(engine, config):

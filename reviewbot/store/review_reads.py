@@ -92,16 +92,22 @@ def load_review_history(
     events = [CREvent._make(row) for row in event_rows]
 
     changes: dict[int, ChangeFacts] = {}
-    for number, project, owner_id, priorities, gate_state in session.execute(
+    for number, project, owner_id, priorities, gate_state, reasons in session.execute(
         select(Change.number, Change.project, Change.owner_id, Verdict.priorities,
-               Verdict.gate_state)
+               Verdict.gate_state, Verdict.reasons)
         .outerjoin(Verdict, Verdict.change_number == Change.number)
         .where(Change.number.in_(active), Change.number.in_(scope))
     ):
-        # A change without a stored verdict counts as non-priority and not exempt.
+        # Priority and exemption come from the stored verdict (`reviewbot evaluate`),
+        # judged on the latest synced state as DESIGN asks, also for past dates. A closed
+        # change's gate state is "closed", so its exemption is read from the "exempt: ..."
+        # reason lines the rules write for open and closed changes alike. A change with no
+        # stored verdict (not evaluated yet) counts as non-priority and not exempt.
         changes[number] = ChangeFacts(
             number, project, owner_id, priority=bool(priorities),
-            exempt=gate_state == "exempt",
+            exempt=gate_state == "exempt" or any(
+                isinstance(r, str) and r.startswith("exempt: ") for r in (reasons or ())
+            ),
         )
 
     patch_sets: dict[tuple[int, int], PatchSetFacts] = {}
