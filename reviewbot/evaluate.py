@@ -7,19 +7,20 @@ is the pipeline step around it (store in, store out).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from reviewbot.clock import utcnow
 from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.rules import exempt, gate
 from reviewbot.rules.facts import read_facts
 from reviewbot.rules.matchset import describe_unchecked
 from reviewbot.rules.ruleset import RuleSet, ruleset_for
-from reviewbot.rules.verdict import ChangeVerdict, GateVerdict, PriorityMatch
+from reviewbot.rules.verdict import GATE_STATES, ChangeVerdict, GateVerdict, PriorityMatch
 from reviewbot.snapshot import ChangeSnapshot
 from reviewbot.store import session_scope
 from reviewbot.store.snapshots import load_changes, load_roster
@@ -100,27 +101,50 @@ class EvaluationResult:
     def all(self) -> list[ChangeVerdict]:
         return self.open + self.other
 
+    @property
+    def evaluated(self) -> int:
+        return len(self.open) + len(self.other)
 
-def run_evaluation(engine: Engine, config: Config, now: datetime) -> EvaluationResult:
-    """Pipeline step: evaluate every change in the configured projects/branches and store it.
 
-    Open changes are evaluated with their vote history (the gate reason uses
-    it); WIP and closed ones keep their priority tags (reports count merged
-    priority work) and a not-gated state.
+def evaluate_store(
+    engine: Engine,
+    config: Config,
+    *,
+    numbers: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> EvaluationResult:
+    """Pipeline step: evaluate changes in the configured projects/branches and store verdicts.
+
+    With `numbers` only those changes are re-evaluated (a webhook hint);
+    without, every change is, and verdicts of changes that left the scope are
+    dropped. Open changes are loaded with their vote history (the gate reason
+    uses it); WIP and closed ones keep their priority tags (reports count
+    merged priority work) and a not-gated state.
     """
+    now = now or utcnow()
     projects, branches = config.gerrit.projects, config.gerrit.branches
     with session_scope(engine) as session:
         roster = load_roster(session, config)
-        pending = load_changes(session, projects=projects, branches=branches,
-                               status=["NEW"], history=True)
-        closed = load_changes(session, projects=projects, branches=branches,
-                              status=["MERGED", "ABANDONED"], history=False)
-    verdicts = evaluate_changes(pending + closed, config, roster, now)
+        if numbers is not None:
+            changes = load_changes(session, numbers=list(numbers), projects=projects,
+                                   branches=branches, history=True)
+        else:
+            changes = load_changes(session, projects=projects, branches=branches,
+                                   status=["NEW"], history=True)
+            changes += load_changes(session, projects=projects, branches=branches,
+                                    status=["MERGED", "ABANDONED"], history=False)
+    verdicts = evaluate_changes(changes, config, roster, now)
     with session_scope(engine) as session:
-        save_verdicts(session, verdicts, now, prune=True)
-    open_ = [v for v in verdicts if v.gate.state in ("priority", "exempt", "open", "gated")]
-    other = [v for v in verdicts if v.gate.state not in ("priority", "exempt", "open", "gated")]
-    return EvaluationResult(open_, other)
+        save_verdicts(session, verdicts, now, prune=numbers is None)
+    return EvaluationResult(
+        [v for v in verdicts if v.gate.state in GATE_STATES],
+        [v for v in verdicts if v.gate.state not in GATE_STATES],
+    )
+
+
+def run_evaluation(engine: Engine, config: Config, now: datetime) -> EvaluationResult:
+    """Evaluate everything (the `reviewbot evaluate` command)."""
+    return evaluate_store(engine, config, now=now)
 
 
 def evaluate_one(engine: Engine, config: Config, number: int, now: datetime

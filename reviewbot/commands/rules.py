@@ -1,0 +1,109 @@
+"""CLI: evaluate, why CHANGE, priorities-from-rst FILE."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from reviewbot.commands.context import add_as_of, add_json, as_of_from, config_from, engine_from
+from reviewbot.commands.context import print_json as emit_json
+from reviewbot.evaluate import evaluate_one, run_evaluation
+from reviewbot.rules.verdict import ChangeVerdict
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="tag every stored change with its priorities and gate state, with reasons"
+    )
+    add_json(p)
+    add_as_of(p)
+    p.set_defaults(func=evaluate_command)
+
+    p = subparsers.add_parser("why", help="explain one change's priorities and gate state")
+    p.add_argument("change", type=int, metavar="CHANGE", help="change number")
+    add_json(p)
+    add_as_of(p)
+    p.set_defaults(func=why_command)
+
+    p = subparsers.add_parser(
+        "priorities-from-rst",
+        help="draft [[priorities]] TOML from a glance-specs priorities .rst file",
+    )
+    p.add_argument("file", metavar="FILE", help="e.g. priorities/ocata-priorities.rst")
+    p.set_defaults(func=priorities_from_rst_command)
+
+
+def _line(v: ChangeVerdict) -> str:
+    tags = f" [{', '.join(v.priority_ids)}]" if v.priorities else ""
+    return f"{v.number:>8}  {v.gate.state:<8}{tags}  {v.gate.reason}"
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    result = run_evaluation(engine_from(config), config, as_of_from(args))
+    if args.json:
+        emit_json({
+            "changes": [v.as_json() for v in result.open],
+            # WIP and closed changes: not gated, kept apart so "changes" holds gate states only.
+            "not_gated": [v.as_json() for v in result.other],
+        })
+        return 0
+    counts: dict[str, int] = {}
+    for v in result.all:
+        counts[v.gate.state] = counts.get(v.gate.state, 0) + 1
+    for v in result.open:
+        print(_line(v))
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing"
+    print(f"evaluated {result.evaluated} changes: {summary}")
+    return 0
+
+
+def why_command(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    found = evaluate_one(engine_from(config), config, args.change, as_of_from(args))
+    if found is None:
+        print(f"change {args.change} is not in the store; run `reviewbot sync` first",
+              file=sys.stderr)
+        return 1
+    change, verdict, roster = found
+    if args.json:
+        data = verdict.as_json()
+        data.update(project=change.project, branch=change.branch, subject=change.subject,
+                    owner=roster.username(change.owner_id), status=change.status,
+                    wip=change.wip, current_patch_set=change.current_patch_set)
+        emit_json(data)
+        return 0
+    print(f"Change {change.number} ({change.project}, {change.branch}) by "
+          f"{roster.username(change.owner_id)}: {change.subject}")
+    if verdict.priorities:
+        print("Cycle priorities:")
+        for p in verdict.priorities:
+            print(f"  - {p.title} (rank {p.rank}), because:")
+            for reason in p.reasons:
+                print(f"      {reason}")
+    else:
+        print("Cycle priorities: none of the configured priorities matches.")
+    if verdict.exempt_reasons:
+        print("Exempt from the gate, because: " + "; ".join(verdict.exempt_reasons))
+    print(f"Gate: {verdict.gate.state}. {verdict.gate.reason}")
+    for note in verdict.notes:
+        print(f"Note: {note}")
+    return 0
+
+
+def priorities_from_rst_command(args: argparse.Namespace) -> int:
+    from reviewbot.priorities_rst import RstError, draft_toml
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"{path}: cannot read ({exc.strerror})", file=sys.stderr)
+        return 2
+    try:
+        sys.stdout.write(draft_toml(text, source=path.name))
+    except RstError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,243 @@
+"""Priorities import: draft `[[priorities]]` TOML from a glance-specs `*-priorities.rst` file.
+
+The draft is for the PTL to review: every guess (a blueprint name taken from
+a spec file name, a spec still under review, a lite spec) carries a TOML
+comment saying what to check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+
+class RstError(ValueError):
+    """The file has no priorities table we can read."""
+
+
+_TARGET = re.compile(r"^\.\. _([^:]+?):\s+(\S+)\s*$")
+_REFERENCE = re.compile(r"`([^`<]+?)(?:\s*<([^>]+)>)?`_{1,2}")
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
+_LAUNCHPAD_PERSON = re.compile(r"launchpad\.net/~([a-z0-9][a-z0-9.+-]*)")
+_BUG_LINK = re.compile(r"bugs\.launchpad\.net/([^/]+)/\+bug/(\d+)")
+_REVIEW_LINK = re.compile(r"review\.(?:openstack|opendev)\.org/.*?(\d{4,})")
+
+
+@dataclass
+class Row:
+    section: str
+    cells: list[str]
+
+
+@dataclass
+class DraftPriority:
+    id: str
+    title: str
+    rank: int
+    section: str
+    owners: list[str] = field(default_factory=list)
+    blueprints: list[str] = field(default_factory=list)
+    bugs: list[int] = field(default_factory=list)
+    spec: str | None = None
+    comments: list[str] = field(default_factory=list)
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.split()).lower()
+
+
+def _targets(lines: list[str]) -> dict[str, str]:
+    return {_norm(m.group(1)): m.group(2) for line in lines if (m := _TARGET.match(line))}
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _list_table(lines: list[str], start: int) -> tuple[list[list[str]], int]:
+    """Rows of a `.. list-table::` whose first row marker is at or after `start`."""
+    i = start
+    while i < len(lines) and not lines[i].lstrip().startswith("* - "):
+        i += 1
+    if i == len(lines):
+        return [], i
+    base = _indent(lines[i])
+    rows: list[list[str]] = []
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() and _indent(line) < base:
+            break
+        body = line[base:] if len(line) > base else ""
+        if body.startswith("* - "):
+            rows.append([body[4:]])
+        elif _indent(line) == base + 2 and body[2:].startswith("- ") and rows:
+            rows[-1].append(body[4:])
+        elif rows and line.strip():
+            rows[-1][-1] += "\n" + line.strip()
+        i += 1
+    return rows, i
+
+
+def _grid_table(lines: list[str], start: int) -> tuple[list[list[str]], int]:
+    """Rows of a grid table (`+---+---+` borders) starting at `start`."""
+    border = lines[start].rstrip()
+    cuts = [k for k, ch in enumerate(border) if ch == "+"]
+    rows: list[list[str]] = []
+    current: list[list[str]] | None = None
+    i = start
+    while i < len(lines) and lines[i].lstrip().startswith(("+", "|")):
+        line = lines[i].rstrip()
+        if line.lstrip().startswith("+"):
+            if current is not None:
+                rows.append(["\n".join(part for part in cell if part) for cell in current])
+            current = [[] for _ in cuts[:-1]]
+        elif current is not None:
+            for k in range(len(cuts) - 1):
+                current[k].append(line[cuts[k] + 1 : cuts[k + 1]].strip())
+        i += 1
+    return rows, i
+
+
+def _rows(text: str) -> list[Row]:
+    lines = text.splitlines()
+    rows: list[Row] = []
+    section = ""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if i + 1 < len(lines) and line.strip() and _UNDERLINE.match(lines[i + 1]) \
+                and len(lines[i + 1].strip()) >= len(line.strip()):
+            section = line.strip()
+        if line.strip().startswith(".. list-table::"):
+            table, i = _list_table(lines, i + 1)
+        elif line.startswith("+-"):
+            table, i = _grid_table(lines, i)
+        else:
+            i += 1
+            continue
+        # Only tables whose first header cell names the priority (not "Important dates").
+        if table and "priority" in _norm(table[0][0]):
+            rows += [Row(section, cells) for cells in table[1:]]
+    return rows
+
+
+def _plain(cell: str) -> str:
+    text = _REFERENCE.sub(lambda m: m.group(1), cell)
+    text = re.sub(r"(^|\n)\s*[*-]\s+", r"\1", text)
+    text = re.sub(r"[*`]", "", text)
+    return " ".join(text.split())
+
+
+def slugify(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    return slug or "priority"
+
+
+def _urls(cell: str, targets: dict[str, str]) -> list[tuple[str, str]]:
+    """(link text, URL) for each reference in the cell; unknown targets are kept with ''."""
+    found = []
+    for m in _REFERENCE.finditer(cell):
+        found.append((m.group(1).strip(), m.group(2) or targets.get(_norm(m.group(1)), "")))
+    return found
+
+
+def _blueprint_from_spec(url: str) -> tuple[str | None, str]:
+    """(guessed blueprint name, comment) for a spec link."""
+    parsed = urlparse(url)
+    leaf = parsed.path.rsplit("/", 1)[-1]
+    if parsed.fragment or leaf.startswith("lite-specs"):
+        return None, (f"lite spec {leaf}#{parsed.fragment} has no blueprint of its own: "
+                      "add topics, bugs or blueprints by hand")
+    stem = leaf.removesuffix(".html").removesuffix(".rst")
+    if not stem:
+        return None, f"spec {url}: could not read a file name; add the blueprint by hand"
+    # Launchpad blueprint names have no underscores; spec slugs sometimes do.
+    name = stem.lower().replace("_", "-")
+    return name, (f"check the blueprint name: {name!r} is guessed from spec file {leaf}; "
+                  "the Launchpad blueprint can be named differently")
+
+
+def parse_priorities(text: str) -> list[DraftPriority]:
+    lines = text.splitlines()
+    targets = _targets(lines)
+    rows = _rows(text)
+    if not rows:
+        raise RstError("no priorities table found (expected a list-table or grid table "
+                       "whose first header cell names the priority)")
+    drafts: list[DraftPriority] = []
+    used: set[str] = set()
+    for rank, row in enumerate(rows, start=1):
+        cells = row.cells + [""] * (3 - len(row.cells))
+        title = _plain(cells[0])
+        pid = base = slugify(title)
+        n = 2
+        while pid in used:
+            pid, n = f"{base}-{n}", n + 1
+        used.add(pid)
+        d = DraftPriority(pid, title, rank, row.section)
+        for name, url in _urls(cells[1], targets):
+            if m := _LAUNCHPAD_PERSON.search(url):
+                d.owners.append(m.group(1))
+            else:
+                d.comments.append(f"owner {name!r} has no Launchpad link; add by hand")
+        leftover = _plain(_REFERENCE.sub("", cells[1])).strip(" ,;")
+        if leftover:
+            d.comments.append(f"owner cell also says: {_plain(cells[1])!r}")
+        for name, url in _urls(cells[2], targets):
+            if not url:
+                d.comments.append(f"spec link {name!r} has no target in the file")
+            elif m := _BUG_LINK.search(url):
+                d.bugs.append(int(m.group(2)))
+                d.comments.append(f"bug {m.group(2)} is filed against {m.group(1)}: {url}")
+            elif m := _REVIEW_LINK.search(url):
+                d.spec = d.spec or url
+                d.comments.append(f"spec still under review at {url}: find its blueprint name")
+            else:
+                d.spec = d.spec or url
+                bp, note = _blueprint_from_spec(url)
+                if bp and bp not in d.blueprints:
+                    d.blueprints.append(bp)
+                d.comments.append(note)
+        if not (d.blueprints or d.bugs):
+            d.comments.append("no matchers yet: this priority matches no change until you "
+                              "add blueprints, bugs, topics, hashtags or files")
+        drafts.append(d)
+    return drafts
+
+
+def _toml_str(value: str) -> str:
+    # JSON string escapes are valid TOML basic-string escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _toml_list(values: list) -> str:
+    return "[" + ", ".join(_toml_str(v) if isinstance(v, str) else str(v) for v in values) + "]"
+
+
+def draft_toml(text: str, *, source: str = "priorities.rst") -> str:
+    """The `[[priorities]]` block for `text`, ready to paste into a config after review."""
+    drafts = parse_priorities(text)
+    out = [f"# Draft [[priorities]] from {source} (reviewbot priorities-from-rst).",
+           "# Review every line, especially the comments, before using it.", ""]
+    section = None
+    for d in drafts:
+        if d.section != section and d.section:
+            out.append(f"# --- section: {d.section}")
+            section = d.section
+        out.append("[[priorities]]")
+        out += [f"# {c}" for c in d.comments]
+        out.append(f"id = {_toml_str(d.id)}")
+        out.append(f"title = {_toml_str(d.title)}")
+        out.append(f"rank = {d.rank}")
+        if d.owners:
+            out.append(f"owners = {_toml_list(d.owners)}")
+        if d.blueprints:
+            out.append(f"blueprints = {_toml_list(d.blueprints)}")
+        if d.bugs:
+            out.append(f"bugs = {_toml_list(d.bugs)}")
+        if d.spec:
+            out.append(f"spec = {_toml_str(d.spec)}")
+        out.append("")
+    return "\n".join(out)
