@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 ROUTER_MODULES = [
     "dashboards.routes.home",
     "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
+    "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
     "dashboards.routes.reviewers",
     "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync
     "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit
