@@ -141,6 +141,9 @@ def _soft_failure(result: Any) -> str | None:
     if isinstance(errors, int) and errors > 0:
         reason = getattr(result, "reason", None) or f"{errors} errors"
         return str(reason)
+    failed = getattr(result, "failed", None)  # write-back: writes Gerrit refused or lost
+    if isinstance(failed, int) and failed > 0:
+        return f"{failed} writes failed"
     return None
 
 

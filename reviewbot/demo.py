@@ -26,9 +26,6 @@ from reviewbot.store import normalise_url
 
 log = logging.getLogger(__name__)
 
-DEMO_BOT = "reviewbot-demo"
-
-
 def _pointed_at(config: Config, port: int) -> Config:
     url = f"http://127.0.0.1:{port}"
     return config.model_copy(update={"gerrit": config.gerrit.model_copy(update={"url": url})})
@@ -49,12 +46,24 @@ def _say(text: str) -> None:
 
 
 def add_demo_bot(sandbox: Any, config: Config) -> tuple[str, str]:
-    """A bot account with a password made up now: demo-only, never stored or printed."""
+    """The sandbox's bot account with a password made up now: demo-only, never stored or shown.
+
+    The generator's bot account comes with a fixed test password; the demo
+    replaces it, so nothing committed to the repository opens the demo Gerrit.
+    """
+    from reviewbot.sandbox import BOT_USERNAME
+
     password = secrets.token_urlsafe(18)
-    sandbox.add_account(DEMO_BOT, name="reviewbot (demo)", password=password)
+    with sandbox.lock:
+        if BOT_USERNAME in sandbox.by_username:
+            account = sandbox.account(BOT_USERNAME)
+            account.password = password
+            account.may_edit_hashtags = True
+        else:
+            sandbox.add_account(BOT_USERNAME, "Review Bot", password=password)
     if sandbox.find_group(config.gerrit.bot_group) is not None:
-        sandbox.add_group_member(config.gerrit.bot_group, DEMO_BOT)
-    return DEMO_BOT, password
+        sandbox.add_group_member(config.gerrit.bot_group, BOT_USERNAME)
+    return BOT_USERNAME, password
 
 
 def run_demo(config: Config, args: argparse.Namespace) -> int:
