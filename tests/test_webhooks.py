@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from dashboards.app import create_app
+from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
+from reviewbot.cycle import run_cycle
+from reviewbot.store import open_store
+from reviewbot.tables import Change, CurrentVote, Message, Verdict, VoteEvent
 from reviewbot.webhooks import ChangeHint, IgnoredEvent, MalformedEvent, parse_event
 from tests.conftest import make_config
+from tests.service_support import bot_secrets, running_sandbox, service_config
 
 SECRET = "hook-s3cret-value"
 
@@ -121,3 +128,92 @@ def test_malformed_authenticated_events_are_400(config, engine):
         "/api/v1/hooks/gerrit", content=b"{oops", headers={"X-Reviewbot-Secret": SECRET})
     assert response.status_code == 400
     assert "not JSON" in response.json()["error"]
+
+
+# --- refresh against the sandbox -----------------------------------------------------
+
+
+
+
+def _stored(engine) -> dict:
+    """Everything sync and evaluate keep about changes (minus evaluation timestamps)."""
+    with Session(engine) as session:
+        return {
+            "changes": sorted(c.model_dump_json() for c in session.exec(select(Change))),
+            "messages": sorted(m.id for m in session.exec(select(Message))),
+            "votes": sorted((v.message_id, v.label, v.value)
+                            for v in session.exec(select(VoteEvent))),
+            "current": sorted((v.change_number, v.label, v.account_id, v.value)
+                              for v in session.exec(select(CurrentVote))),
+            "verdicts": sorted((v.change_number, v.gate_state, v.gate_reason)
+                               for v in session.exec(select(Verdict))),
+        }
+
+
+@pytest.fixture
+def synced(sandbox_config_data, sqlite_url, tmp_path):
+    """A sandbox, a store holding one cycle of it, and an app with the webhook secret."""
+    with running_sandbox(sandbox_config_data, changes=30) as sb:
+        config = service_config(sandbox_config_data, sb, sqlite_url, data_dir=str(tmp_path))
+        engine = open_store(sqlite_url)
+        # Two cycles: the second reads back the hashtags the first one wrote, so the
+        # store and Gerrit agree before each test.
+        for _ in range(2):
+            summary = run_cycle(config, bot_secrets(sb), engine)
+            assert summary.errors == 0, summary.steps
+        app = create_app(config, secrets=bot_secrets(sb, webhook_secret=SECRET), engine=engine)
+        yield sb, engine, TestClient(app)
+
+
+def test_a_hook_refreshes_that_change_within_a_second(synced):
+    from reviewbot.sandbox.generator import NONCORES
+
+    sb, engine, client = synced
+    with Session(engine) as session:
+        gated = session.exec(select(Verdict).where(Verdict.gate_state == "gated")).all()
+        owners = {c.number: c.owner_id for c in session.exec(select(Change))}
+    assert gated, "the generated cycle has gated changes"
+    number = gated[0].change_number
+    voter = next(r.username for r in NONCORES if sb.account_id(r.username) != owners[number])
+    sb.review(number, voter, labels={"Code-Review": 1}, message="Looks good", when=utcnow())
+    project = sb.change(number).project
+    requests_before = len(sb.requests)
+
+    started = time.monotonic()
+    response = client.post("/api/v1/hooks/gerrit", json=event(number=number, project=project),
+                           headers={"Authorization": f"Bearer {SECRET}"})
+    assert response.status_code == 202 and response.json()["status"] == "accepted"
+    with Session(engine) as session:
+        vote = session.get(CurrentVote, (number, "Code-Review", sb.account_id(voter)))
+        verdict = session.get(Verdict, number)
+    elapsed = time.monotonic() - started
+    assert vote is not None and vote.value == 1
+    assert verdict.gate_state == "open", verdict.gate_reason
+    assert elapsed < 1.0
+    # Just that change was read from Gerrit: one request, for that change.
+    new = sb.requests[requests_before:]
+    assert len(new) == 1 and str(number) in new[0].path
+
+
+def test_a_forged_event_with_fake_data_changes_nothing(synced):
+    sb, engine, client = synced
+    before = _stored(engine)
+    with Session(engine) as session:
+        number = session.exec(select(Verdict).where(Verdict.gate_state == "gated")).first() \
+            .change_number
+    project = sb.change(number).project
+    forged = event("comment-added", number=number, project=project,
+                   author={"name": "Mallory", "username": "mallory", "accountId": 1},
+                   approvals=[{"type": "Code-Review", "value": "2", "by": {"username": "core"}},
+                              {"type": "Workflow", "value": "1"}],
+                   comment="Patch Set 1: Code-Review+2 Workflow+1\n\nShip it")
+    forged["change"].update({"status": "MERGED", "subject": "<script>x</script>",
+                             "hashtags": ["review-priority"], "topic": "bp/forged"})
+    headers = {"X-Reviewbot-Secret": SECRET}
+    assert client.post("/api/v1/hooks/gerrit", json=forged, headers=headers).status_code == 202
+    # A change Gerrit does not have, and one in another project.
+    assert client.post("/api/v1/hooks/gerrit", json=event(number=999999),
+                       headers=headers).status_code == 202
+    assert client.post("/api/v1/hooks/gerrit", json=event(number=number, project="evil/x"),
+                       headers=headers).json()["status"] == "ignored"
+    assert _stored(engine) == before
