@@ -94,8 +94,11 @@ class CommentFacts(NamedTuple):
 class ReviewHistory:
     changes: dict[int, ChangeFacts]
     patch_sets: dict[tuple[int, int], PatchSetFacts]
-    events: Sequence[CREvent]
+    events: Sequence[CREvent]  # every Code-Review event on the patch sets being judged
     comments: Sequence[CommentFacts] = ()
+    # Events the 52-week sparkline counts reviews from (only the reviewer's own events are
+    # needed for a date); None = use `events`.
+    sparkline_events: Sequence[CREvent] | None = None
 
 
 @dataclass(slots=True)
@@ -168,8 +171,12 @@ def compute_standings(
     `weekly=False` skips the 52-week sparkline (a leaderboard does not show it).
     """
     start = window_start(as_of, window_days)
-    since = history_start(as_of, window_days) if weekly else start
-    reviews = _judge_reviews(history, roster, as_of, since, min_noncore_plus1, accounts)
+    reviews = _judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts)
+    weeks: dict[int, list[int]] = {}
+    if weekly:
+        source = history.events if history.sparkline_events is None \
+            else history.sparkline_events
+        weeks = weekly_counts_by_account(source, history.changes, roster, as_of, accounts)
     by_account: dict[int, list[Review]] = defaultdict(list)
     for r in reviews:
         by_account[r.account_id].append(r)
@@ -188,8 +195,7 @@ def compute_standings(
 
     result: dict[int, Standing] = {}
     for account in set(by_account) | set(comments):
-        all_reviews = sorted(by_account.get(account, ()), key=lambda r: (r.date, r.change_number))
-        in_window = [r for r in all_reviews if r.date >= start]
+        in_window = sorted(by_account.get(account, ()), key=lambda r: (r.date, r.change_number))
         mine = sorted(comments.get(account, ()), key=lambda c: c.date)
         result[account] = Standing(
             account_id=account,
@@ -199,7 +205,7 @@ def compute_standings(
             metrics=metrics_of(in_window, len(mine)),
             reviews=in_window,
             comments=mine,
-            weekly=weekly_counts(all_reviews, as_of),
+            weekly=weeks.get(account, [0] * SPARKLINE_WEEKS),
             warnings=warnings_of(in_window, roster),
         )
     return result
@@ -258,15 +264,37 @@ def metrics_of(reviews: Sequence[Review], comments_only: int) -> dict[str, float
     }
 
 
-def weekly_counts(reviews: Iterable[Review], as_of: datetime) -> list[int]:
-    """Reviews per 7-day week for the 52 weeks ending at `as_of` (oldest first)."""
-    counts = [0] * SPARKLINE_WEEKS
+def weekly_counts_by_account(
+    events: Iterable[CREvent],
+    changes: dict[int, ChangeFacts],
+    roster: Roster,
+    as_of: datetime,
+    accounts: Collection[int] | None = None,
+) -> dict[int, list[int]]:
+    """Reviews per 7-day week for the 52 weeks ending at `as_of` (oldest first), per account.
+
+    A light pass: a review's date needs only the reviewer's own events (the final
+    non-zero one on a patch set of someone else's change), no verdicts."""
+    latest: dict[tuple[int, int, int], CREvent] = {}
+    for e in events:
+        if e.date > as_of or e.change_number not in changes or roster.is_bot(e.account_id):
+            continue
+        if accounts is not None and e.account_id not in accounts:
+            continue
+        key = (e.change_number, e.patch_set, e.account_id)
+        seen = latest.get(key)
+        if seen is None or (e.date, e.order) > (seen.date, seen.order):
+            latest[key] = e
+    out: dict[int, list[int]] = {}
     week = timedelta(days=7)
-    for r in reviews:
-        back = (as_of - r.date) // week
+    for (number, _ps, account), e in latest.items():
+        if e.value == 0 or changes[number].owner_id == account:
+            continue
+        back = (as_of - e.date) // week
         if 0 <= back < SPARKLINE_WEEKS:
+            counts = out.setdefault(account, [0] * SPARKLINE_WEEKS)
             counts[SPARKLINE_WEEKS - 1 - back] += 1
-    return counts
+    return out
 
 
 def warnings_of(reviews: Sequence[Review], roster: Roster) -> list[str]:
@@ -293,7 +321,7 @@ def _judge_reviews(
     history: ReviewHistory,
     roster: Roster,
     as_of: datetime,
-    since: datetime,
+    start: datetime,
     min_noncore_plus1: int,
     accounts: Collection[int] | None,
 ) -> list[Review]:
@@ -345,7 +373,7 @@ def _judge_reviews(
 
         for account, i in latest.items():
             e = ps_events[i]
-            if e.value == 0 or account == owner or e.date < since:
+            if e.value == 0 or account == owner or e.date < start:
                 continue
             if accounts is not None and account not in accounts:
                 continue

@@ -1,6 +1,6 @@
 """Store reads for standing: the vote history metrics are judged on, in a few set-based queries.
 
-Never one query per vote: four queries load every Code-Review event, change,
+Never one query per vote: a few queries load every Code-Review event, change,
 patch set and comment-only message that a window (or one reviewer) needs.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy import case, func, not_, or_, select, tuple_
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -33,38 +33,18 @@ from reviewbot.tables import Account, Change, Message, PatchSet, Verdict, VoteEv
 CODE_REVIEW = "Code-Review"
 
 
-def _in_scope(config: Config):  # noqa: ANN202
+def _scope_conditions(config: Config) -> list:
     """Changes in the configured projects and branches that are still visible."""
     conditions = [Change.project.in_(list(config.gerrit.projects)),
                   Change.missing_since.is_(None)]
     if config.gerrit.branches:
         conditions.append(Change.branch.in_(list(config.gerrit.branches)))
-    return select(Change.number).where(*conditions)
+    return conditions
 
 
-def load_review_history(
-    session: Session,
-    config: Config,
-    *,
-    as_of: datetime,
-    since: datetime,
-    window_start: datetime,
-    account_id: int | None = None,
-) -> ReviewHistory:
-    """Everything needed to judge reviews cast in [since, as_of] (by `account_id`, or by
-    anyone): all Code-Review events up to `as_of` on the changes that have a Code-Review
-    event in that range, their changes (with stored priority/exempt verdicts), patch sets,
-    and the comment-only messages of [window_start, as_of]."""
-    scope = _in_scope(config)
-    active = select(VoteEvent.change_number).where(
-        VoteEvent.label == CODE_REVIEW, VoteEvent.date >= since, VoteEvent.date <= as_of
-    )
-    if account_id is not None:
-        active = active.where(VoteEvent.account_id == account_id)
-    active = active.distinct()
-
-    # The vote message decides "thoughtful" -1s; look it up only for -1 events.
-    thoughtful = case(
+def _thoughtful():  # noqa: ANN202
+    """The vote message decides "thoughtful" -1s; it is looked up only for -1 events."""
+    return case(
         (
             VoteEvent.value == -1,
             select(
@@ -78,64 +58,134 @@ def load_review_history(
         ),
         else_=False,
     )
+
+
+def _event_columns():  # noqa: ANN202
+    return (VoteEvent.change_number, VoteEvent.patch_set, VoteEvent.account_id,
+            VoteEvent.value, VoteEvent.date, VoteEvent.message_id, VoteEvent.id, _thoughtful())
+
+
+def load_review_history(
+    session: Session,
+    config: Config,
+    *,
+    as_of: datetime,
+    since: datetime,
+    window_start: datetime,
+    account_id: int | None = None,
+) -> ReviewHistory:
+    """Everything needed to judge the reviews cast in [window_start, as_of] (by
+    `account_id`, or by anyone), in five queries whatever the number of votes:
+
+    - every Code-Review event up to `as_of` on the patch sets that have a Code-Review
+      event in the window (by that reviewer, when one is given);
+    - for one reviewer, their own events of [since, as_of] for the 52-week sparkline;
+    - those changes (owner, project, stored priority/exempt verdict) and patch sets;
+    - the comment-only messages of the window.
+    """
+    scope = _scope_conditions(config)
+    touched = select(VoteEvent.change_number, VoteEvent.patch_set).where(
+        VoteEvent.label == CODE_REVIEW, VoteEvent.date >= window_start, VoteEvent.date <= as_of
+    )
+    if account_id is not None:
+        touched = touched.where(VoteEvent.account_id == account_id)
+    touched = touched.distinct()
     event_rows = session.execute(
-        select(
-            VoteEvent.change_number, VoteEvent.patch_set, VoteEvent.account_id,
-            VoteEvent.value, VoteEvent.date, VoteEvent.message_id, VoteEvent.id, thoughtful,
-        ).where(
+        select(*_event_columns())
+        .join(Change, Change.number == VoteEvent.change_number)
+        .where(
             VoteEvent.label == CODE_REVIEW,
             VoteEvent.date <= as_of,
-            VoteEvent.change_number.in_(active),
-            VoteEvent.change_number.in_(scope),
+            tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched),
+            *scope,
         )
     ).all()
     events = [CREvent._make(row) for row in event_rows]
+    numbers = {e.change_number for e in events}
 
-    changes: dict[int, ChangeFacts] = {}
-    for number, project, owner_id, priorities, gate_state, reasons in session.execute(
-        select(Change.number, Change.project, Change.owner_id, Verdict.priorities,
-               Verdict.gate_state, Verdict.reasons)
-        .outerjoin(Verdict, Verdict.change_number == Change.number)
-        .where(Change.number.in_(active), Change.number.in_(scope))
-    ):
-        # Priority and exemption come from the stored verdict (`reviewbot evaluate`),
-        # judged on the latest synced state as DESIGN asks, also for past dates. A closed
-        # change's gate state is "closed", so its exemption is read from the "exempt: ..."
-        # reason lines the rules write for open and closed changes alike. A change with no
-        # stored verdict (not evaluated yet) counts as non-priority and not exempt.
-        changes[number] = ChangeFacts(
-            number, project, owner_id, priority=bool(priorities),
-            exempt=gate_state == "exempt" or any(
-                isinstance(r, str) and r.startswith("exempt: ") for r in (reasons or ())
-            ),
-        )
-
-    patch_sets: dict[tuple[int, int], PatchSetFacts] = {}
-    for number, ps, created, uploader, size in session.execute(
-        select(PatchSet.change_number, PatchSet.number, PatchSet.created,
-               PatchSet.uploader_id, PatchSet.insertions + PatchSet.deletions)
-        .where(PatchSet.change_number.in_(active), PatchSet.change_number.in_(scope))
-    ):
-        patch_sets[(number, ps)] = PatchSetFacts(number, ps, created, uploader, size or 0)
+    sparkline: list[CREvent] | None = None
+    if account_id is not None:
+        sparkline = [
+            CREvent._make(row)
+            for row in session.execute(
+                select(*_event_columns())
+                .join(Change, Change.number == VoteEvent.change_number)
+                .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
+                       VoteEvent.date >= since, VoteEvent.date <= as_of, *scope)
+            )
+        ]
+        numbers |= {e.change_number for e in sparkline}
 
     comments = load_comment_messages(
         session, config, start=window_start, as_of=as_of, account_id=account_id
     )
-    # Comments may sit on changes with no Code-Review event in range: add their owners.
-    missing = {c.change_number for c in comments} - changes.keys()
-    if missing:
-        for number, project, owner_id in session.execute(
-            select(Change.number, Change.project, Change.owner_id).where(
-                Change.number.in_(
-                    select(Message.change_number).where(
-                        *_comment_conditions(config, window_start, as_of, account_id)
-                    )
-                )
-            )
-        ):
-            changes.setdefault(number, ChangeFacts(number, project, owner_id))
+    numbers |= {c.change_number for c in comments}
+    changes = _load_changes(session, sorted(numbers), whole=account_id is None, config=config)
+    patch_sets = _load_patch_sets(session, sorted({e.change_number for e in events}),
+                                  whole=account_id is None, config=config)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
-                         comments=comments)
+                         comments=comments, sparkline_events=sparkline)
+
+
+def _chunked(numbers: list[int], size: int = 900):  # noqa: ANN202
+    # SQLite limits bound parameters; a few chunks are still set-based, not per vote.
+    for i in range(0, len(numbers), size):
+        yield numbers[i : i + size]
+
+
+def _load_changes(session: Session, numbers: list[int], *, whole: bool,
+                  config: Config) -> dict[int, ChangeFacts]:
+    """Owner, project and the stored verdict's priority/exempt facts of the changes.
+
+    With `whole` (a leaderboard touches most changes) one query reads every in-scope
+    change instead of thousands of numbers in chunks."""
+    query = (select(Change.number, Change.project, Change.owner_id, Verdict.priorities,
+                    Verdict.gate_state, Verdict.reasons)
+             .outerjoin(Verdict, Verdict.change_number == Change.number)
+             .where(*_scope_conditions(config)))
+    if whole:
+        batches = [session.execute(query)]
+    else:
+        batches = (session.execute(query.where(Change.number.in_(chunk)))
+                   for chunk in _chunked(numbers))
+    wanted = set(numbers)
+    changes: dict[int, ChangeFacts] = {}
+    for batch in batches:
+        for number, project, owner_id, priorities, gate_state, reasons in batch:
+            if number not in wanted:
+                continue
+            # Priority and exemption come from the stored verdict (`reviewbot evaluate`),
+            # judged on the latest synced state as DESIGN asks, also for past dates. A
+            # closed change's gate state is "closed", so its exemption is read from the
+            # "exempt: ..." reason lines the rules write for open and closed changes alike.
+            # A change with no stored verdict counts as non-priority and not exempt.
+            changes[number] = ChangeFacts(
+                number, project, owner_id, priority=bool(priorities),
+                exempt=gate_state == "exempt" or any(
+                    isinstance(r, str) and r.startswith("exempt: ") for r in (reasons or ())
+                ),
+            )
+    return changes
+
+
+def _load_patch_sets(session: Session, numbers: list[int], *, whole: bool,
+                     config: Config) -> dict[tuple[int, int], PatchSetFacts]:
+    query = (select(PatchSet.change_number, PatchSet.number, PatchSet.created,
+                    PatchSet.uploader_id, PatchSet.insertions + PatchSet.deletions)
+             .join(Change, Change.number == PatchSet.change_number)
+             .where(*_scope_conditions(config)))
+    if whole:
+        batches = [session.execute(query)]
+    else:
+        batches = (session.execute(query.where(PatchSet.change_number.in_(chunk)))
+                   for chunk in _chunked(numbers))
+    wanted = set(numbers)
+    out: dict[tuple[int, int], PatchSetFacts] = {}
+    for batch in batches:
+        for number, ps, created, uploader, size in batch:
+            if number in wanted:
+                out[(number, ps)] = PatchSetFacts(number, ps, created, uploader, size or 0)
+    return out
 
 
 def _comment_conditions(config: Config, start: datetime, as_of: datetime,
@@ -150,7 +200,6 @@ def _comment_conditions(config: Config, start: datetime, as_of: datetime,
         # so a message counts as a comment only if neither says it touched a vote.
         not_(Message.changes_votes),
         not_(votes_in_message),
-        Message.change_number.in_(_in_scope(config)),
     ]
     if account_id is not None:
         conditions.append(Message.author_id == account_id)
@@ -168,7 +217,7 @@ def load_comment_messages(
                Message.date)
         .join(Change, Change.number == Message.change_number)
         .where(*_comment_conditions(config, start, as_of, account_id),
-               and_(Message.author_id != Change.owner_id))
+               Message.author_id != Change.owner_id, *_scope_conditions(config))
     ).all()
     return [CommentFacts._make(r) for r in rows]
 

@@ -1,0 +1,346 @@
+"""Bench: reviewer standing at scale (issue 5 item 6).
+
+    .venv/bin/python bench/standing_bench.py store [--rows 1000000] [--runs 5]
+        (a) a store with 1,000,000 Code-Review vote events (bulk-inserted synthetic rows):
+            one reviewer's standing (target < 200 ms) and the whole leaderboard (< 5 s).
+    .venv/bin/python bench/standing_bench.py daily [--changes 20000] [--runs 3]
+        (b) a 20,000-change `gerrit query --format=JSON --all-approvals --comments` dump,
+            imported with `reviewbot import`, then the whole leaderboard: end to end
+            (< 8 s, peak RSS < 320 MB, measured in a child process) and the leaderboard
+            recomputed from the filled store (< 0.5 s).
+
+Data are generated deterministically (fixed seeds); files go to $BENCH_DIR (default
+/tmp/reviewbot-bench) and are reused between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reviewbot.config import validate_config  # noqa: E402
+from reviewbot.store import open_store, session_scope  # noqa: E402
+from reviewbot.store.review_reads import leaderboard, reviewer_report  # noqa: E402
+
+BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/reviewbot-bench"))
+AS_OF = datetime(2017, 2, 20)
+PROJECTS = ["openstack/glance", "openstack/python-glanceclient", "openstack/glance_store"]
+CORES = 25
+NON_CORES = 575
+BOT = 9999
+
+
+def bench_config(url: str) -> dict:
+    return {
+        "gerrit": {"url": "https://review.example.org", "projects": PROJECTS,
+                   "branches": ["master"], "core_group": "glance-core",
+                   "bot_accounts": ["zuul"]},
+        "database": {"url": url},
+        "cycle": {"name": "ocata", "start": "2016-10-06", "end": "2017-02-20"},
+        "standing": {"window_days": 180, "criteria": {
+            "min_reviews": 60, "max_disagreement_ratio": 0.2, "min_minus1_catch_rate": 0.5,
+            "min_thoughtful_minus1": 10, "min_months_active": 3, "min_priority_share": 0.3}},
+    }
+
+
+def _ts(d: datetime) -> str:
+    # The text form SQLAlchemy stores for DateTime on SQLite (compared as strings).
+    return d.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def build_store(path: Path, rows: int) -> None:
+    """Bulk-insert a synthetic Glance-like history with exactly `rows` Code-Review events."""
+    if path.exists():
+        path.unlink()
+    open_store(f"sqlite:///{path}").dispose()  # schema via Alembic
+    rnd = random.Random(5)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    accounts = [(i, f"user{i}", f"User {i}", None) for i in range(1, CORES + NON_CORES + 1)]
+    accounts.append((BOT, "zuul", "Zuul", None))
+    db.executemany("INSERT INTO account VALUES (?,?,?,?)", accounts)
+    db.executemany("INSERT INTO group_member VALUES ('glance-core', ?)",
+                   [(i,) for i in range(1, CORES + 1)])
+    people = list(range(1, CORES + NON_CORES + 1))
+    # Some reviewers are far busier than others, as in real projects.
+    weights = [rnd.paretovariate(1.2) for _ in people]
+    span = timedelta(days=3 * 365)
+    changes, patch_sets, messages, events, verdicts = [], [], [], [], []
+    number, n_events, n_msg = 100000, 0, 0
+    while n_events < rows:
+        number += 1
+        owner = rnd.choice(people)
+        created = AS_OF - span + timedelta(seconds=rnd.randrange(int(span.total_seconds())))
+        n_ps = rnd.choice((1, 1, 2, 2, 3, 4))
+        project = PROJECTS[number % 3] if number % 20 else "openstack/nova"
+        changes.append((number, f"g{number}", f"I{number:040x}", project, "master",
+                        f"Change {number}", "NEW", 0, owner, None, "[]", _ts(created),
+                        _ts(created), None, None, n_ps, None, None, 0, 0, None, "import"))
+        kind = rnd.random()
+        verdicts.append((number, "priority" if kind < 0.25 else "exempt" if kind < 0.28
+                         else "gated", "", '["p"]' if kind < 0.25 else "[]", None, "[]", "[]",
+                         _ts(AS_OF)))
+        when = created
+        for ps in range(1, n_ps + 1):
+            size = int(rnd.expovariate(1 / 120))
+            patch_sets.append((number, ps, f"r{number}{ps}", _ts(when), owner, None,
+                               size // 2, size - size // 2))
+            for _ in range(rnd.randint(2, 8)):
+                if n_events >= rows:
+                    break
+                voter = rnd.choices(people, weights)[0]
+                when += timedelta(minutes=rnd.randint(1, 600))
+                core = voter <= CORES
+                value = rnd.choice((-2, -1, 1, 2, 2) if core else (-1, 1, 1, 1))
+                if rnd.random() < 0.05:
+                    value = 0  # a removal
+                n_msg += 1
+                mid = f"m{n_msg}"
+                text = "x" * rnd.choice((0, 0, 10, 60, 200))
+                messages.append((mid, number, ps, voter, _ts(when), None, text,
+                                 rnd.choice((0, 0, 0, 1, 3)), text, 1))
+                events.append((n_msg, mid, number, ps, voter, "Code-Review", value,
+                               int(value == 0), _ts(when)))
+                n_events += 1
+                if rnd.random() < 0.15:  # a comment-only message
+                    n_msg += 1
+                    messages.append((f"m{n_msg}", number, ps, rnd.choice(people),
+                                     _ts(when + timedelta(minutes=5)), None, "nit", 1, "nit", 0))
+            when += timedelta(hours=rnd.randint(1, 72))
+    db.executemany("INSERT INTO change VALUES (" + ",".join("?" * 22) + ")", changes)
+    db.executemany("INSERT INTO patch_set VALUES (?,?,?,?,?,?,?,?)", patch_sets)
+    db.executemany("INSERT INTO verdict VALUES (?,?,?,?,?,?,?,?)", verdicts)
+    db.executemany("INSERT INTO message VALUES (?,?,?,?,?,?,?,?,?,?)", messages)
+    db.executemany("INSERT INTO vote_event VALUES (?,?,?,?,?,?,?,?,?)", events)
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()
+    print(f"built {path}: {len(changes)} changes, {len(patch_sets)} patch sets, "
+          f"{len(messages)} messages, {len(events)} Code-Review events", file=sys.stderr)
+
+
+def _timed(fn, runs: int) -> tuple[float, object]:  # noqa: ANN001
+    times, result = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def run_store(args: argparse.Namespace) -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"standing-{args.rows}.db"
+    if not path.exists() or args.rebuild:
+        t0 = time.perf_counter()
+        build_store(path, args.rows)
+        print(f"build: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    url = f"sqlite:///{path}"
+    config = validate_config(bench_config(url))
+    engine = open_store(url)
+    with session_scope(engine) as session:
+        board = leaderboard(session, config, as_of=AS_OF, include_core=True)
+    # A typical busy non-core reviewer: the median of the ten busiest.
+    busy = sorted((r for r in board if not r.standing.core),
+                  key=lambda r: -r.standing.metrics["reviews"])[:10]
+    who = busy[len(busy) // 2]
+
+    def one():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return reviewer_report(session, config, who.standing.account_id, as_of=AS_OF)
+
+    def board_fn():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return leaderboard(session, config, as_of=AS_OF)
+
+    one_s, report = _timed(one, args.runs)
+    board_s, rows = _timed(board_fn, max(3, args.runs // 2))
+    print(json.dumps({
+        "rows": args.rows, "reviewer": who.username,
+        "reviewer_reviews_in_window": report.standing.metrics["reviews"],
+        "one_reviewer_ms": round(one_s * 1000, 1),
+        "leaderboard_s": round(board_s, 3), "leaderboard_rows": len(rows),
+    }))
+
+
+# --- (b) the daily case: a gerrit query dump, imported, then the leaderboard ----------
+
+def _person(i: int) -> dict:
+    if i == BOT:
+        return {"name": "Zuul", "email": "zuul@example.org", "username": "zuul"}
+    return {"name": f"User {i}", "email": f"user{i}@example.org", "username": f"user{i}"}
+
+
+def build_dump(path: Path, n_changes: int) -> None:
+    """One JSON change per line, SSH `gerrit query --all-approvals --comments` format."""
+    rnd = random.Random(7)
+    people = list(range(1, CORES + NON_CORES + 1))
+    weights = [rnd.paretovariate(1.2) for _ in people]
+    start = int(datetime(2016, 3, 1).timestamp())
+    end = int(AS_OF.timestamp())
+    with path.open("w") as out:
+        for k in range(n_changes):
+            number = 300000 + k
+            owner = rnd.choice(people)
+            created = rnd.randrange(start, end - 86400)
+            t = created
+            comments, patch_sets = [], []
+            for ps in range(1, rnd.choice((1, 1, 2, 2, 3, 4)) + 1):
+                ps_created = t
+                comments.append({"timestamp": t, "reviewer": _person(owner),
+                                 "message": f"Uploaded patch set {ps}."})
+                t += 300
+                comments.append({"timestamp": t, "reviewer": _person(BOT),
+                                 "message": f"Patch Set {ps}: Verified+1\n\nBuild succeeded."})
+                approvals = [{"type": "Verified", "value": "1", "grantedOn": t,
+                              "by": _person(BOT)}]
+                for _ in range(rnd.randint(1, 5)):
+                    voter = rnd.choices(people, weights)[0]
+                    t += rnd.randint(60, 36000)
+                    core = voter <= CORES
+                    value = rnd.choice((-2, -1, 1, 2, 2) if core else (-1, 1, 1, 1))
+                    text = f"Patch Set {ps}: Code-Review{value:+d}"
+                    if rnd.random() < 0.5:
+                        text += f"\n\n({rnd.randint(1, 4)} comments)"
+                    if rnd.random() < 0.5:
+                        text += "\n\nPlease add a test for the error path, and a release note."
+                    comments.append({"timestamp": t, "reviewer": _person(voter),
+                                     "message": text})
+                    approvals.append({"type": "Code-Review", "value": str(value),
+                                      "grantedOn": t, "by": _person(voter)})
+                    if rnd.random() < 0.15:
+                        t += 120
+                        comments.append({"timestamp": t, "reviewer": _person(voter),
+                                         "message": f"Patch Set {ps}:\n\n(1 comment)\n\nnit"})
+                patch_sets.append({
+                    "number": ps, "revision": f"{number:08x}{ps:032x}",
+                    "ref": f"refs/changes/{number % 100:02d}/{number}/{ps}",
+                    "uploader": _person(owner), "createdOn": ps_created,
+                    "author": _person(owner), "kind": "REWORK", "approvals": approvals,
+                    "sizeInsertions": rnd.randint(1, 300), "sizeDeletions": -rnd.randint(0, 80),
+                })
+                t += rnd.randint(3600, 86400 * 3)
+            status = rnd.choice(("NEW", "MERGED", "MERGED", "ABANDONED"))
+            change = {
+                "project": PROJECTS[k % 3], "branch": "master",
+                "id": f"I{number:040x}", "number": number, "subject": f"Change {number}",
+                "owner": _person(owner), "url": f"https://review.example.org/{number}",
+                "commitMessage": f"Change {number}\n\nChange-Id: I{number:040x}\n",
+                "createdOn": created, "lastUpdated": min(t, end), "open": status == "NEW",
+                "status": status, "comments": [c for c in comments if c["timestamp"] <= end],
+                "patchSets": patch_sets,
+            }
+            out.write(json.dumps(change) + "\n")
+        out.write(json.dumps({"type": "stats", "rowCount": n_changes}) + "\n")
+
+
+def run_daily(args: argparse.Namespace) -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    dump = BENCH_DIR / f"dump-{args.changes}.json"
+    if not dump.exists() or args.rebuild:
+        build_dump(dump, args.changes)
+    results = []
+    for run in range(args.runs):
+        db = BENCH_DIR / f"daily-{run}.db"
+        for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            p.unlink(missing_ok=True)
+        cfg = BENCH_DIR / f"daily-{run}.toml"
+        cfg.write_text(_toml(bench_config(f"sqlite:///{db}")))
+        # A child process per run, so its peak RSS is this pipeline's alone.
+        out = subprocess.run(
+            [sys.executable, __file__, "_daily_child", str(cfg), str(dump)],
+            check=True, capture_output=True, text=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    keys = results[0].keys()
+    print(json.dumps({k: statistics.median(r[k] for r in results) for k in keys}))
+
+
+def _toml(data: dict) -> str:
+    lines = []
+
+    def val(v):  # noqa: ANN001, ANN202
+        return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
+
+    def section(name: str, d: dict) -> None:
+        flat = {k: v for k, v in d.items() if not isinstance(v, dict)}
+        lines.append(f"[{name}]")
+        lines.extend(f"{k} = {val(v)}" for k, v in flat.items())
+        for k, v in d.items():
+            if isinstance(v, dict):
+                section(f"{name}.{k}", v)
+
+    for name, d in data.items():
+        section(name, d)
+    return "\n".join(lines) + "\n"
+
+
+def daily_child(cfg: str, dump: str) -> None:
+    import resource
+
+    from reviewbot.cli import main
+    from reviewbot.config import load_config
+
+    t0 = time.perf_counter()
+    devnull = open(os.devnull, "w")  # noqa: SIM115
+    real_stdout, sys.stdout = sys.stdout, devnull
+    try:
+        code = main(["--config", cfg, "import", dump])
+        t_import = time.perf_counter()
+        if code != 0:
+            raise SystemExit(f"reviewbot import exited {code}")
+        code = main(["--config", cfg, "reviewers", "--as-of", AS_OF.strftime("%Y-%m-%d"),
+                     "--json"])
+    finally:
+        sys.stdout = real_stdout
+    t_end = time.perf_counter()
+    config = load_config(cfg)
+    engine = open_store(config.database.url)
+
+    def board():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return leaderboard(session, config, as_of=AS_OF)
+
+    recompute, rows = _timed(board, 5)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({
+        "import_s": round(t_import - t0, 3), "end_to_end_s": round(t_end - t0, 3),
+        "peak_rss_mb": round(peak_mb, 1), "recompute_s": round(recompute, 3),
+        "leaderboard_rows": len(rows),
+    }))
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_daily_child":
+        daily_child(sys.argv[2], sys.argv[3])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="case", required=True)
+    p = sub.add_parser("store")
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--rebuild", action="store_true")
+    p.set_defaults(func=run_store)
+    p = sub.add_parser("daily")
+    p.add_argument("--changes", type=int, default=20_000)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--rebuild", action="store_true")
+    p.set_defaults(func=run_daily)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
