@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "reviewbot.commands.service",  # cycle, worker, demo
     "reviewbot.commands.standing",  # standing, reviewers
     "reviewbot.commands.report",  # report
+    "reviewbot.commands.actions",  # apply, actions
 ]
 
 

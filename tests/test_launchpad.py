@@ -59,8 +59,11 @@ def records(engine: Engine) -> dict[tuple[str, str], LaunchpadRecord]:
 
 
 @pytest.fixture
-def glance_changes(engine: Engine) -> Engine:
-    """Four open changes citing three blueprints and two bugs, some twice, one missing each."""
+def glance_changes(store_engine: Engine) -> Engine:
+    """Four open changes citing three blueprints and two bugs, some twice, one missing each.
+
+    On SQLite and (when configured) PostgreSQL."""
+    engine = store_engine
     add_change(engine, 101, "Add import API\n\nImplements: blueprint image-import-refactor\n"
                "Closes-Bug: #1654321\n")
     add_change(engine, 102, "Community images\n\nPartially-Implements: bp "

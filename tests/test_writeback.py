@@ -1,0 +1,370 @@
+"""Write-back: bot-owned hashtags and the gated message, over real HTTP to the sandbox Gerrit.
+
+Each test runs the real pipeline: sandbox -> sync -> evaluate -> apply, with the
+production Gerrit client unchanged, and asserts on the sandbox's request log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from reviewbot.config import Config
+from reviewbot.evaluate import evaluate_store
+from reviewbot.gerrit import GerritClient
+from reviewbot.sandbox import SandboxGerrit
+from reviewbot.store import session_scope
+from reviewbot.store.actions import all_forbidden, recent_actions
+from reviewbot.sync import sync_once
+from reviewbot.writeback import (
+    FORBIDDEN_RETRY,
+    MESSAGE_TAG,
+    ApplySummary,
+    apply,
+    diff_hashtags,
+    plan_hashtags,
+)
+from tests.conftest import ROOT, make_config
+
+T0 = datetime(2017, 1, 9, 9, 0)
+BOT, BOT_PASSWORD = "reviewbot", "s3cret-bot"
+IMPORT = "Add import API\n\nImplements: blueprint image-import-refactor\n\nChange-Id: I1\n"
+
+
+class Gerrit:
+    """The sandbox with the Glance-like changes every test starts from."""
+
+    def __init__(self) -> None:
+        sb = SandboxGerrit()
+        self.sb = sb
+        for user in ("alice", "bob", "carol", "dave"):
+            sb.add_account(user, password="pw")
+        sb.add_account(BOT, password=BOT_PASSWORD)
+        sb.add_account("zuul", password="pw")
+        sb.add_group("glance-core", ["carol"])
+        sb.add_group("Service Users", ["zuul", BOT])
+        add = sb.add_change
+        g = "openstack/glance"
+        # A priority change that already carries someone's own hashtag.
+        self.priority = add(g, "master", "Add import API", "alice", message=IMPORT,
+                            hashtags=["ocata-rc"], created=T0)
+        # Not a priority, nobody has +1'd it: gated.
+        self.gated = add(g, "master", "Fix typo", "alice", message="Fix typo\n", created=T0)
+        # Not a priority, a non-core +1: open. It still carries stale bot tags, in
+        # another case, next to a foreign tag that merely looks like ours.
+        self.opened = add(g, "master", "Tidy logs", "dave", message="Tidy logs\n",
+                          hashtags=["Needs-NonCore-Review", "priority-image-import-refactor",
+                                    "priority-someone-elses", "needs-review"], created=T0)
+        sb.review(self.opened, "bob", labels={"Code-Review": 1}, when=T0 + timedelta(hours=1))
+        # Out of scope: WIP, merged, another branch. They keep whatever they carry.
+        self.wip = add(g, "master", "WIP thing", "alice", message="WIP\n", wip=True, created=T0)
+        self.merged = add(g, "master", "Old fix", "alice", message="Old\n",
+                          hashtags=["needs-noncore-review"], created=T0)
+        sb.merge(self.merged, "carol", when=T0 + timedelta(hours=2))
+        self.stable = add(g, "stable/newton", "Backport", "alice", message="Backport\n",
+                          created=T0)
+
+    def hashtags(self, number: int) -> list[str]:
+        with self.sb.lock:
+            return list(self.sb.change(number).hashtags)
+
+    def writes(self) -> list:
+        with self.sb.lock:
+            return [r for r in self.sb.requests if r.method in ("POST", "PUT", "DELETE")]
+
+
+@pytest.fixture
+def gerrit() -> Iterator[Gerrit]:
+    g = Gerrit()
+    with g.sb.running() as url:
+        g.url = url
+        yield g
+
+
+def wb_config(sandbox_config_data: dict, gerrit: Gerrit, db_url: str, **writeback) -> Config:
+    settings = {"enabled": True, "dry_run": False}
+    settings.update(writeback)
+    return make_config(
+        sandbox_config_data,
+        gerrit={**sandbox_config_data["gerrit"], "url": gerrit.url, "retries": 0},
+        database={"url": db_url},
+        writeback=settings,
+    )
+
+
+def client_for(gerrit: Gerrit, username: str = BOT, password: str = BOT_PASSWORD
+               ) -> GerritClient:
+    client = GerritClient(gerrit.url, username=username, password=password, timeout=5, retries=0)
+    client.backoff_base = 0.0
+    return client
+
+
+def cycle(engine: Engine, config: Config, client: GerritClient, now: datetime | None = None
+          ) -> ApplySummary:
+    """sync -> evaluate -> apply, as the worker runs them."""
+    sync_once(client, engine, config)
+    evaluate_store(engine, config, now=now)
+    return apply(engine, config, client, now=now)
+
+
+def logged(engine: Engine, change: int | None = None) -> list:
+    with session_scope(engine) as session:
+        return list(reversed(recent_actions(session, limit=1000, change=change)))
+
+
+# -- pure planning ----------------------------------------------------------------
+
+
+def test_plan_and_diff_touch_only_bot_owned_names(sandbox_config_data: dict) -> None:
+    config = make_config(sandbox_config_data)
+
+    class V:
+        gate_state, gate_reason, reasons, matches = "priority", "Cycle priority", [], []
+        priorities = ["image-import-refactor", "no-longer-configured"]
+
+    desired = plan_hashtags(V, config)
+    assert desired == ["review-priority", "priority-image-import-refactor"]
+    owned = frozenset(t.lower() for t in ["review-priority", "needs-noncore-review",
+                                          "priority-image-import-refactor",
+                                          "priority-rolling-upgrades"])
+    add, remove = diff_hashtags(
+        ["REVIEW-PRIORITY", "Priority-Rolling-Upgrades", "priority-unknown", "ocata-rc"],
+        desired, owned)
+    assert add == ["priority-image-import-refactor"]
+    assert remove == ["Priority-Rolling-Upgrades"]
+
+
+# -- against the sandbox --------------------------------------------------------------
+
+
+def test_dry_run_writes_nothing_but_logs_the_plan_once(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url, dry_run=True, gated_message=True)
+    client = client_for(gerrit)
+    summary = cycle(engine, config, client)
+
+    assert gerrit.writes() == []
+    assert summary.dry_run and summary.applied == 0
+    assert summary.planned == 4  # three hashtag posts + one gated message
+    rows = logged(engine)
+    assert {(r.change_number, r.action, r.result) for r in rows} == {
+        (gerrit.priority, "set-hashtags", "planned"),
+        (gerrit.gated, "set-hashtags", "planned"),
+        (gerrit.gated, "gated-message", "planned"),
+        (gerrit.opened, "set-hashtags", "planned"),
+    }
+    priority_row = next(r for r in rows if r.change_number == gerrit.priority)
+    assert priority_row.detail["add"] == ["review-priority", "priority-image-import-refactor"]
+    assert "blueprint image-import-refactor (commit footer)" in priority_row.reason
+
+    # The same plan next cycle is not logged again.
+    again = cycle(engine, config, client)
+    assert again.planned == 4 and len(logged(engine)) == len(rows)
+    assert gerrit.writes() == []
+
+
+def test_enabled_writes_only_the_difference_and_leaves_foreign_hashtags(
+    gerrit: Gerrit, store_engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    engine = store_engine
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    summary = cycle(engine, config, client_for(gerrit))
+
+    assert (summary.applied, summary.failed, summary.forbidden) == (3, 0, 0)
+    bodies = {int(r.path.split("/")[3]): json.loads(r.body) for r in gerrit.writes()}
+    assert set(bodies) == {gerrit.priority, gerrit.gated, gerrit.opened}
+    assert bodies[gerrit.priority] == {
+        "add": ["review-priority", "priority-image-import-refactor"], "remove": []}
+    assert bodies[gerrit.gated] == {"add": ["needs-noncore-review"], "remove": []}
+    assert bodies[gerrit.opened] == {
+        "add": [], "remove": ["Needs-NonCore-Review", "priority-image-import-refactor"]}
+    assert sorted(gerrit.hashtags(gerrit.priority)) == [
+        "ocata-rc", "priority-image-import-refactor", "review-priority"]
+    assert sorted(gerrit.hashtags(gerrit.opened)) == ["needs-review", "priority-someone-elses"]
+    # Out-of-scope changes keep what they carry, even a bot-owned name.
+    assert gerrit.hashtags(gerrit.merged) == ["needs-noncore-review"]
+    assert gerrit.hashtags(gerrit.wip) == [] and gerrit.hashtags(gerrit.stable) == []
+    # Every applied write is logged with what and why.
+    rows = logged(engine)
+    assert all(r.result == "applied" for r in rows) and len(rows) == 3
+    gated_row = next(r for r in rows if r.change_number == gerrit.gated)
+    assert gated_row.reason.startswith("add needs-noncore-review: Not a cycle priority; "
+                                       "waiting for a non-core +1 on patch set 1")
+
+
+def test_second_cycle_with_nothing_new_makes_zero_writes(
+    gerrit: Gerrit, store_engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    engine = store_engine
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url, gated_message=True)
+    client = client_for(gerrit)
+    cycle(engine, config, client)
+    gerrit.sb.clear_requests()
+
+    # Right after the writes, before any sync: the stored hashtags already agree.
+    assert apply(engine, config, client).planned == 0
+    second = cycle(engine, config, client)
+    third = cycle(engine, config, client)
+    assert gerrit.writes() == []
+    assert (second.planned, second.requests, third.planned, third.requests) == (0, 0, 0, 0)
+
+
+def test_gate_opening_later_removes_only_the_gated_hashtag(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    client = client_for(gerrit)
+    cycle(engine, config, client)
+    gerrit.sb.set_hashtags(gerrit.gated, "alice", add=["my-own"], when=datetime.utcnow())
+    gerrit.sb.review(gerrit.gated, "bob", labels={"Code-Review": 1}, when=datetime.utcnow())
+    gerrit.sb.clear_requests()
+
+    summary = cycle(engine, config, client)
+    assert summary.applied == 1
+    [write] = gerrit.writes()
+    assert json.loads(write.body) == {"add": [], "remove": ["needs-noncore-review"]}
+    assert gerrit.hashtags(gerrit.gated) == ["my-own"]
+    row = logged(engine, gerrit.gated)[-1]
+    assert row.reason.startswith("remove needs-noncore-review: no longer gated (Open for core "
+                                 "review: non-core +1 from bob")
+
+
+def test_403_is_recorded_once_and_not_retried_every_cycle(
+    gerrit: Gerrit, store_engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    engine = store_engine
+    gerrit.sb.set_permission(BOT, edit_hashtags=False)
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    client = client_for(gerrit)
+    now = datetime(2017, 1, 10, 12, 0)
+
+    first = cycle(engine, config, client, now=now)
+    assert (first.forbidden, first.applied, first.skipped_forbidden) == (1, 0, 2)
+    assert len(gerrit.writes()) == 1
+    rows = logged(engine)
+    assert [(r.result, r.action) for r in rows] == [("forbidden", "set-hashtags")]
+    assert "403" in rows[0].error
+    with session_scope(engine) as session:
+        [memory] = all_forbidden(session)
+    assert (memory.kind, memory.project) == ("hashtags", "openstack/glance")
+
+    gerrit.sb.clear_requests()
+    later = cycle(engine, config, client, now=now + timedelta(hours=3))
+    assert gerrit.writes() == [] and later.skipped_forbidden == 3 and later.forbidden == 0
+    assert len(logged(engine)) == 1
+
+    # The right was granted; after FORBIDDEN_RETRY the bot tries again and succeeds.
+    gerrit.sb.set_permission(BOT, edit_hashtags=True)
+    retry = cycle(engine, config, client, now=now + FORBIDDEN_RETRY + timedelta(minutes=1))
+    assert retry.applied == 3
+    with session_scope(engine) as session:
+        assert all_forbidden(session) == []
+
+
+def test_403_memory_resets_when_writeback_settings_change(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    gerrit.sb.set_permission(BOT, edit_hashtags=False)
+    client = client_for(gerrit)
+    now = datetime(2017, 1, 10, 12, 0)
+    cycle(engine, wb_config(sandbox_config_data, gerrit, sqlite_url), client, now=now)
+    gerrit.sb.clear_requests()
+    changed = wb_config(sandbox_config_data, gerrit, sqlite_url, gated_hashtag="awaiting-noncore")
+    summary = cycle(engine, changed, client, now=now + timedelta(minutes=5))
+    assert summary.forbidden == 1 and len(gerrit.writes()) == 1
+
+
+def test_gated_message_once_per_patch_set_with_tag_and_notify_none(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url, gated_message=True,
+                       gated_message_text="Waiting for a non-core review first.")
+    client = client_for(gerrit)
+    cycle(engine, config, client)
+
+    posts = [r for r in gerrit.writes() if r.path.endswith("/review")]
+    assert len(posts) == 1
+    assert f"/changes/{gerrit.gated}/revisions/1/review" in posts[0].path
+    body = json.loads(posts[0].body)
+    assert body["tag"] == MESSAGE_TAG and body["notify"] == "NONE"
+    assert body["message"] == "Waiting for a non-core review first."
+    assert "labels" not in body
+
+    # A human removes the gated hashtag: the bot puts it back but does not post again on PS 1.
+    gerrit.sb.set_hashtags(gerrit.gated, "alice", remove=["needs-noncore-review"],
+                           when=datetime.utcnow())
+    gerrit.sb.clear_requests()
+    cycle(engine, config, client)
+    assert [r.path.rsplit("/", 1)[-1] for r in gerrit.writes()] == ["hashtags"]
+
+
+def test_gated_message_not_repeated_when_gerrit_already_shows_one(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    # Posted by an earlier install of the bot (no trace in this store's action log).
+    gerrit.sb.review(gerrit.gated, BOT, message="Earlier note", tag=MESSAGE_TAG,
+                     when=T0 + timedelta(minutes=5))
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url, gated_message=True)
+    cycle(engine, config, client_for(gerrit))
+    assert not [r for r in gerrit.writes() if r.path.endswith("/review")]
+
+
+def test_disabled_writeback_does_nothing(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url, enabled=False)
+    summary = cycle(engine, config, client_for(gerrit))
+    assert summary.enabled is False and gerrit.writes() == [] and logged(engine) == []
+
+
+def test_without_credentials_it_only_plans(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    anonymous = GerritClient(gerrit.url, timeout=5, retries=0)
+    summary = cycle(engine, config, anonymous)
+    assert summary.dry_run and "no Gerrit credentials" in summary.note
+    assert gerrit.writes() == [] and {r.result for r in logged(engine)} == {"planned"}
+
+
+def test_apply_command_shows_plan_results_and_refusals(
+    gerrit: Gerrit, tmp_path, sandbox_config_data: dict, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from reviewbot.cli import main
+    from reviewbot.store import open_store
+
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
+    text = (ROOT / "config" / "sandbox.toml").read_text()
+    text = text.replace('url = "http://127.0.0.1:8080"', f'url = "{gerrit.url}"\nretries = 0')
+    text = text.replace('url = "sqlite:///data/sandbox/reviewbot.db"', f'url = "{db_url}"')
+    config_file = tmp_path / "reviewbot.toml"
+    config_file.write_text(text)
+    config = wb_config(sandbox_config_data, gerrit, db_url)
+    engine = open_store(db_url)
+    client = client_for(gerrit)
+    sync_once(client, engine, config)
+    evaluate_store(engine, config)
+    gerrit.sb.set_permission(BOT, edit_hashtags=False)
+    monkeypatch.setenv("REVIEWBOT_GERRIT_USERNAME", BOT)
+    monkeypatch.setenv("REVIEWBOT_GERRIT_PASSWORD", BOT_PASSWORD)
+
+    assert main(["--config", str(config_file), "apply"]) == 0
+    out = capsys.readouterr().out
+    assert "writing to Gerrit" in out
+    assert "forbidden" in out and "Gerrit refused hashtags writes in openstack/glance" in out
+    assert BOT_PASSWORD not in out
+
+    assert main(["--config", str(config_file), "apply", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["skipped_forbidden"] == 3 and data["forbidden_memory"][0]["kind"] == "hashtags"
+
+    assert main(["--config", str(config_file), "actions", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["actions"]
+    assert [r["result"] for r in rows] == ["forbidden"]
+    engine.dispose()
