@@ -160,7 +160,12 @@ def load_roster(session: Session, config: Config) -> Roster:
         members[gm.group_name].add(gm.account_id)
     core_now = members.get(config.gerrit.core_group, set()) if config.gerrit.core_group else set()
     known_row = session.get(SyncState, f"group_known:{config.gerrit.core_group}")
-    core_known = bool(core_now) or (known_row is not None and known_row.value == "true")
+    # The sync writes "false" when the group read back empty; it then keeps the
+    # previously stored members, which are a hint, not knowledge.
+    if known_row is not None:
+        core_known = known_row.value == "true"
+    else:
+        core_known = bool(core_now)
 
     bots = set(members.get(config.gerrit.bot_group, set()))
     bots |= {ids_by_username[u] for u in config.gerrit.bot_accounts if u in ids_by_username}

@@ -1,0 +1,281 @@
+"""Store writes: idempotent upserts of synced or imported change records, set-based.
+
+One call writes a whole page (changes, patch sets, messages, vote events,
+current votes) with a handful of bulk statements; rows that are already
+stored as they are are not touched, and the counts say what really changed,
+so a rerun of the same page reports zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, bindparam, select
+from sqlmodel import Session
+
+from reviewbot.store.accounts import AccountResolver, chunks
+from reviewbot.tables import Change, CurrentVote, Message, PatchSet, VoteEvent
+from reviewbot.wire import ChangeRecord
+
+_CHANGE = Change.__table__
+_PATCH_SET = PatchSet.__table__
+_MESSAGE = Message.__table__
+_VOTE = VoteEvent.__table__
+_CURRENT = CurrentVote.__table__
+
+_CHANGE_COLUMNS = (
+    "gerrit_id", "change_id", "project", "branch", "subject", "status", "wip", "owner_id",
+    "topic", "hashtags", "created", "updated", "submitted", "closed_at", "current_patch_set",
+    "commit_message", "files", "insertions", "deletions", "missing_since", "source",
+)
+_PATCH_SET_COLUMNS = ("revision", "created", "uploader_id", "kind", "insertions", "deletions")
+
+
+@dataclass
+class WriteCounts:
+    """Rows actually inserted or changed."""
+
+    changes: int = 0
+    patch_sets: int = 0
+    messages: int = 0
+    votes: int = 0
+    current_votes: int = 0
+    accounts: int = 0
+    skipped: int = 0  # records not applied: REST data or newer data is stored
+
+    def add(self, other: WriteCounts) -> None:
+        for key, value in asdict(other).items():
+            setattr(self, key, getattr(self, key) + value)
+
+    @property
+    def rows(self) -> int:
+        return (self.changes + self.patch_sets + self.messages + self.votes
+                + self.current_votes + self.accounts)
+
+
+def _select_in(conn, columns, key_column, keys):  # noqa: ANN001, ANN202
+    for part in chunks(list(keys)):
+        yield from conn.execute(select(*columns).where(key_column.in_(part)))
+
+
+def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCounts:
+    """Write `records` (one page) into the session's transaction; idempotent."""
+    counts = WriteCounts()
+    if not records:
+        return counts
+    conn = session.connection()
+    by_number = {r.number: r for r in records}  # a page never repeats a change, but be safe
+    existing = {
+        row.number: row
+        for row in _select_in(conn, [_CHANGE.c.number] + [_CHANGE.c[c] for c in _CHANGE_COLUMNS],
+                              _CHANGE.c.number, by_number)
+    }
+    # REST data is richer (message ids, real account ids, tags): an import never
+    # overwrites a change a REST sync stored.
+    # Nor does older data overwrite newer (an old dump, a stale index entry):
+    # Gerrit's `updated` only moves forward.
+    for number, row in existing.items():
+        record = by_number[number]
+        if (row.source == "rest" and record.source == "import") or row.updated > record.updated:
+            del by_number[number]
+            counts.skipped += 1
+    if not by_number:
+        return counts
+    records = list(by_number.values())
+    resolver = AccountResolver(session)
+    resolver.prepare(a for r in records for a in r.accounts())
+    counts.accounts = resolver.written
+
+    replaced = [n for n, row in existing.items()
+                if n in by_number and row.source == "import" and by_number[n].source == "rest"]
+    if replaced:
+        # Imported messages have made-up ids; REST brings the real ones.
+        for part in chunks(replaced):
+            conn.execute(_VOTE.delete().where(_VOTE.c.change_number.in_(part)))
+            conn.execute(_MESSAGE.delete().where(_MESSAGE.c.change_number.in_(part)))
+
+    counts.changes = _write_changes(conn, records, existing, resolver)
+    counts.patch_sets = _write_patch_sets(conn, records, resolver)
+    counts.messages, counts.votes = _write_messages(conn, records, resolver)
+    counts.current_votes = _write_current_votes(conn, records, resolver)
+    return counts
+
+
+def _change_row(r: ChangeRecord, resolver: AccountResolver) -> dict:
+    return {
+        "gerrit_id": r.gerrit_id, "change_id": r.change_id, "project": r.project,
+        "branch": r.branch, "subject": r.subject, "status": r.status, "wip": r.wip,
+        "owner_id": resolver.resolve(r.owner), "topic": r.topic, "hashtags": r.hashtags,
+        "created": r.created, "updated": r.updated, "submitted": r.submitted,
+        "closed_at": r.closed_at, "current_patch_set": r.current_patch_set,
+        "commit_message": r.commit_message, "files": r.files, "insertions": r.insertions,
+        "deletions": r.deletions, "missing_since": None, "source": r.source,
+    }
+
+
+def _write_changes(conn, records, existing, resolver) -> int:  # noqa: ANN001
+    inserts, updates = [], []
+    for r in records:
+        row = _change_row(r, resolver)
+        old = existing.get(r.number)
+        if old is None:
+            inserts.append({"number": r.number, **row})
+        elif any(getattr(old, c) != row[c] for c in _CHANGE_COLUMNS):
+            updates.append({"_number": r.number, **row})
+    if inserts:
+        conn.execute(_CHANGE.insert(), inserts)
+    if updates:
+        conn.execute(
+            _CHANGE.update().where(_CHANGE.c.number == bindparam("_number"))
+            .values({c: bindparam(c) for c in _CHANGE_COLUMNS}),
+            updates,
+        )
+    return len(inserts) + len(updates)
+
+
+def _write_patch_sets(conn, records, resolver) -> int:  # noqa: ANN001
+    existing = {
+        (row.change_number, row.number): tuple(row[2:])
+        for row in _select_in(
+            conn,
+            [_PATCH_SET.c.change_number, _PATCH_SET.c.number]
+            + [_PATCH_SET.c[c] for c in _PATCH_SET_COLUMNS],
+            _PATCH_SET.c.change_number, [r.number for r in records],
+        )
+    }
+    inserts, updates = [], []
+    for r in records:
+        for ps in r.patch_sets:
+            values = (ps.revision, ps.created, resolver.resolve(ps.uploader), ps.kind,
+                      ps.insertions, ps.deletions)
+            old = existing.get((r.number, ps.number))
+            if old == values:
+                continue
+            row = dict(zip(_PATCH_SET_COLUMNS, values, strict=True))
+            if old is None:
+                inserts.append({"change_number": r.number, "number": ps.number, **row})
+            else:
+                updates.append({"_change": r.number, "_ps": ps.number, **row})
+    if inserts:
+        conn.execute(_PATCH_SET.insert(), inserts)
+    if updates:
+        conn.execute(
+            _PATCH_SET.update()
+            .where(and_(_PATCH_SET.c.change_number == bindparam("_change"),
+                        _PATCH_SET.c.number == bindparam("_ps")))
+            .values({c: bindparam(c) for c in _PATCH_SET_COLUMNS}),
+            updates,
+        )
+    return len(inserts) + len(updates)
+
+
+def _write_messages(conn, records, resolver) -> tuple[int, int]:  # noqa: ANN001
+    """New messages and their vote events. Gerrit never edits a message, so a stored
+    message (and the votes read from it) stays as it is."""
+    stored = {
+        row.id for row in _select_in(conn, [_MESSAGE.c.id], _MESSAGE.c.change_number,
+                                     [r.number for r in records])
+    }
+    messages, votes = [], []
+    for r in records:
+        for m in r.messages:
+            if m.id in stored:
+                continue
+            stored.add(m.id)
+            parsed = m.parsed
+            messages.append({
+                "id": m.id, "change_number": r.number, "patch_set": m.patch_set,
+                "author_id": resolver.resolve(m.author), "date": m.date, "tag": m.tag,
+                "text": m.text, "inline_comments": parsed.inline_comments,
+                "free_text": parsed.free_text, "changes_votes": bool(parsed.votes),
+            })
+            if m.patch_set is None:
+                continue
+            by_label = {}
+            for v in m.votes:
+                account_id = resolver.resolve(v.account)
+                if account_id is not None:
+                    by_label[v.label] = {
+                        "message_id": m.id, "change_number": r.number, "patch_set": m.patch_set,
+                        "account_id": account_id, "label": v.label, "value": v.value,
+                        "removed": v.removed, "date": m.date,
+                    }
+            votes.extend(by_label.values())
+    if messages:
+        conn.execute(_MESSAGE.insert(), messages)
+    if votes:
+        conn.execute(_VOTE.insert(), votes)
+    return len(messages), len(votes)
+
+
+def _write_current_votes(conn, records, resolver) -> int:  # noqa: ANN001
+    existing = {
+        (row.change_number, row.label, row.account_id): row.value
+        for row in _select_in(
+            conn, [_CURRENT.c.change_number, _CURRENT.c.label, _CURRENT.c.account_id,
+                   _CURRENT.c.value],
+            _CURRENT.c.change_number, [r.number for r in records],
+        )
+    }
+    wanted: dict[tuple[int, str, int], int] = {}
+    for r in records:
+        for label, account, value in r.current_votes:
+            account_id = resolver.resolve(account)
+            if account_id is not None and value:
+                wanted[(r.number, label, account_id)] = value
+    inserts = [{"change_number": k[0], "label": k[1], "account_id": k[2], "value": v}
+               for k, v in wanted.items() if k not in existing]
+    updates = [{"_c": k[0], "_l": k[1], "_a": k[2], "value": v}
+               for k, v in wanted.items() if k in existing and existing[k] != v]
+    deletes = [{"_c": k[0], "_l": k[1], "_a": k[2]} for k in existing if k not in wanted]
+    key = and_(_CURRENT.c.change_number == bindparam("_c"), _CURRENT.c.label == bindparam("_l"),
+               _CURRENT.c.account_id == bindparam("_a"))
+    if deletes:
+        conn.execute(_CURRENT.delete().where(key), deletes)
+    if inserts:
+        conn.execute(_CURRENT.insert(), inserts)
+    if updates:
+        conn.execute(_CURRENT.update().where(key).values(value=bindparam("value")), updates)
+    return len(inserts) + len(updates) + len(deletes)
+
+
+def mark_missing(
+    session: Session,
+    *,
+    projects: Sequence[str],
+    branches: Sequence[str],
+    open_numbers: set[int],
+    now: datetime,
+) -> tuple[int, int]:
+    """Reconcile stored open changes with the open set Gerrit returns now.
+
+    A stored open change Gerrit no longer returns was deleted or made private:
+    mark it missing (kept, but out of every queue). One that came back is
+    un-marked. Returns (marked, unmarked).
+    """
+    conn = session.connection()
+    rows = conn.execute(
+        select(_CHANGE.c.number, _CHANGE.c.missing_since).where(
+            _CHANGE.c.status == "NEW", _CHANGE.c.project.in_(list(projects)),
+            _CHANGE.c.branch.in_(list(branches)),
+        )
+    ).all()
+    gone = [r.number for r in rows if r.number not in open_numbers and r.missing_since is None]
+    back = [r.number for r in rows if r.number in open_numbers and r.missing_since is not None]
+    for part in chunks(gone):
+        conn.execute(_CHANGE.update().where(_CHANGE.c.number.in_(part)).values(missing_since=now))
+    for part in chunks(back):
+        conn.execute(_CHANGE.update().where(_CHANGE.c.number.in_(part)).values(missing_since=None))
+    return len(gone), len(back)
+
+
+def mark_gone(session: Session, number: int, now: datetime) -> bool:
+    """One stored change Gerrit answered 404 for: mark it missing. True if it changed."""
+    result = session.connection().execute(
+        _CHANGE.update()
+        .where(_CHANGE.c.number == number, _CHANGE.c.missing_since.is_(None))
+        .values(missing_since=now)
+    )
+    return bool(result.rowcount)

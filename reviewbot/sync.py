@@ -1,0 +1,256 @@
+"""Sync: poll Gerrit with one query per run and upsert every page into the store.
+
+The cursor (newest `updated` seen) moves only after the whole query was read
+and stored, so a failure anywhere leaves it where it was and the next poll
+reads the same window again; page upserts are idempotent, so re-reading is
+harmless. Group membership is read each run; every few runs the set of open
+changes is reconciled to notice changes that silently left the query
+(deleted, made private).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from reviewbot.clock import day_start, format_gerrit_timestamp, parse_gerrit_timestamp, utcnow
+from reviewbot.config import Config
+from reviewbot.gerrit import (
+    SYNC_OPTIONS,
+    GerritClient,
+    GerritError,
+    GerritNotFound,
+    GerritProtocolError,
+)
+from reviewbot.store import session_scope
+from reviewbot.store.accounts import replace_group_members
+from reviewbot.store.changes import WriteCounts, mark_gone, mark_missing, upsert_changes
+from reviewbot.store.state import get_state, set_state
+from reviewbot.wire import ChangeRecord, WireError, from_rest, rest_account
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "sync_cursor"
+POLLS_KEY = "sync_polls_since_reconcile"
+VERSION_KEY = "gerrit_version"
+LAST_SYNC_KEY = "last_sync"
+
+
+def group_known_key(group: str) -> str:
+    return f"group_known:{group}"
+
+
+@dataclass
+class SyncSummary:
+    """What one sync run did. `changes`/`messages`/`votes` count rows actually written."""
+
+    changes: int = 0
+    messages: int = 0
+    votes: int = 0
+    patch_sets: int = 0
+    current_votes: int = 0
+    accounts: int = 0
+    group_rows: int = 0
+    seen: int = 0  # changes Gerrit returned
+    pages: int = 0
+    requests: int = 0  # HTTP requests this run, retries included
+    query_requests: int = 0  # of which change-query pages (incl. retries)
+    seconds: float = 0.0
+    since: str | None = None
+    cursor: str | None = None
+    full: bool = False
+    reconciled: bool = False
+    marked_missing: int = 0
+    unmarked: int = 0
+    groups_unknown: list[str] = field(default_factory=list)
+
+    def add(self, counts: WriteCounts) -> None:
+        self.changes += counts.changes
+        self.messages += counts.messages
+        self.votes += counts.votes
+        self.patch_sets += counts.patch_sets
+        self.current_votes += counts.current_votes
+        self.accounts += counts.accounts
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def scope_query(config: Config) -> str:
+    """`(project:A OR project:B) (branch:X)`: the configured projects and branches."""
+    projects = " OR ".join(f"project:{_quoted(p)}" for p in config.gerrit.projects)
+    branches = " OR ".join(f"branch:{_quoted(b)}" for b in config.gerrit.branches)
+    return f"({projects}) ({branches})"
+
+
+def _quoted(value: str) -> str:
+    if all(ch.isalnum() or ch in "/._-" for ch in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def changes_query(config: Config, since: datetime) -> str:
+    return f'{scope_query(config)} after:"{since:%Y-%m-%d %H:%M:%S}"'
+
+
+def _in_scope(config: Config, record: ChangeRecord) -> bool:
+    return record.project in config.gerrit.projects and record.branch in config.gerrit.branches
+
+
+def _records(client: GerritClient, page: list[dict]) -> list[ChangeRecord]:
+    try:
+        return [from_rest(info) for info in page]
+    except WireError as exc:
+        raise GerritProtocolError(client.last_url or client.url, str(exc)) from None
+
+
+def sync_once(
+    client: GerritClient,
+    engine: Engine,
+    config: Config,
+    *,
+    since: datetime | None = None,
+    full: bool = False,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncSummary:
+    """One poll. Raises GerritError (already logged as one line) when Gerrit fails."""
+    started = time.perf_counter()
+    before = client.requests_made
+    summary = SyncSummary(full=full)
+    now = now or utcnow()
+    try:
+        version = client.server_version()
+        _sync_groups(client, engine, config, summary, version)
+        with session_scope(engine) as session:
+            cursor_text = get_state(session, CURSOR_KEY)
+            polls = int(get_state(session, POLLS_KEY) or 0)
+        cursor = parse_gerrit_timestamp(cursor_text) if cursor_text else None
+        if since is not None:
+            start = since
+        elif full or cursor is None:
+            start = day_start(config.cycle.start)
+        else:
+            # Slack: changes updated while the previous poll was paging.
+            start = cursor - timedelta(seconds=config.gerrit.slack_seconds)
+        summary.since = format_gerrit_timestamp(start)
+        query = changes_query(config, start)
+        newest = cursor
+        query_before = client.requests_made
+        for page in client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size):
+            records = [r for r in _records(client, page) if _in_scope(config, r)]
+            with session_scope(engine) as session:
+                summary.add(upsert_changes(session, records))
+            summary.pages += 1
+            summary.seen += len(page)
+            for r in records:
+                if newest is None or r.updated > newest:
+                    newest = r.updated
+            if progress:
+                progress(summary.seen, summary.pages)
+        summary.query_requests = client.requests_made - query_before
+
+        reconcile = full or (cursor is not None and polls + 1 >= config.gerrit.reconcile_every)
+        with session_scope(engine) as session:
+            if newest is not None and newest != cursor:
+                set_state(session, CURSOR_KEY, format_gerrit_timestamp(newest))
+            set_state(session, POLLS_KEY, "0" if reconcile else str(polls + 1))
+            set_state(session, LAST_SYNC_KEY, format_gerrit_timestamp(now))
+        summary.cursor = format_gerrit_timestamp(newest) if newest else None
+        if reconcile:
+            _reconcile(client, engine, config, summary, now)
+    except GerritError as exc:
+        log.error("sync failed, cursor kept: %s", exc)
+        raise
+    finally:
+        summary.requests = client.requests_made - before
+        summary.seconds = time.perf_counter() - started
+    log.info(
+        "sync: %d changes seen, %d written, %d messages, %d votes, %d requests, %.2fs",
+        summary.seen, summary.changes, summary.messages, summary.votes, summary.requests,
+        summary.seconds,
+    )
+    return summary
+
+
+def _sync_groups(
+    client: GerritClient, engine: Engine, config: Config, summary: SyncSummary, version: str
+) -> None:
+    """Core and bot group members. An empty list means "cannot see", never "nobody"."""
+    groups = [g for g in dict.fromkeys((config.gerrit.core_group, config.gerrit.bot_group)) if g]
+    read: dict[str, list] = {}
+    for group in groups:
+        try:
+            members = client.group_members(group, recursive=True)
+        except GerritNotFound:
+            members = []
+        read[group] = [a for a in (rest_account(m, f"group {group}") for m in members) if a]
+    with session_scope(engine) as session:
+        if get_state(session, VERSION_KEY) != version:
+            set_state(session, VERSION_KEY, version)
+        for group, members in read.items():
+            if not members:
+                log.warning(
+                    "group %r read back empty (not visible to this account?): membership "
+                    "unknown, keeping the previously stored members", group,
+                )
+                summary.groups_unknown.append(group)
+                if get_state(session, group_known_key(group)) != "false":
+                    set_state(session, group_known_key(group), "false")
+                continue
+            summary.group_rows += replace_group_members(session, group, members)
+            if get_state(session, group_known_key(group)) != "true":
+                set_state(session, group_known_key(group), "true")
+
+
+def _reconcile(
+    client: GerritClient, engine: Engine, config: Config, summary: SyncSummary, now: datetime
+) -> None:
+    """Open changes Gerrit no longer returns get `missing_since`; returning ones lose it."""
+    open_numbers: set[int] = set()
+    query = f"{scope_query(config)} status:open"
+    for page in client.query_changes(query, (), config.gerrit.page_size):
+        open_numbers.update(c["_number"] for c in page)
+    with session_scope(engine) as session:
+        summary.marked_missing, summary.unmarked = mark_missing(
+            session, projects=config.gerrit.projects, branches=config.gerrit.branches,
+            open_numbers=open_numbers, now=now,
+        )
+    summary.reconciled = True
+    if summary.marked_missing:
+        log.warning("reconcile: %d open changes no longer visible in Gerrit (deleted or "
+                    "private), marked missing", summary.marked_missing)
+
+
+def refresh_change(
+    client: GerritClient, engine: Engine, config: Config, number: int,
+    *, now: datetime | None = None,
+) -> WriteCounts:
+    """Re-read one change (e.g. on a webhook hint) with the sync options and upsert it.
+
+    A change Gerrit no longer shows (404) is marked missing; one outside the
+    configured projects/branches is ignored. The cursor is not touched.
+    """
+    counts = WriteCounts()
+    try:
+        info = client.get_change(number, SYNC_OPTIONS)
+    except GerritNotFound:
+        with session_scope(engine) as session:
+            mark_gone(session, number, now or utcnow())
+        return counts
+    try:
+        record = from_rest(info)
+    except WireError as exc:
+        raise GerritProtocolError(client.last_url or client.url, str(exc)) from None
+    if not _in_scope(config, record):
+        return counts
+    with session_scope(engine) as session:
+        counts.add(upsert_changes(session, [record]))
+    return counts
