@@ -90,6 +90,8 @@ class Worker:
             max_instances=1, coalesce=True, misfire_grace_time=None,
             next_run_time=datetime.now(UTC) + timedelta(seconds=first_run_delay),
         )
+        # APScheduler logs two INFO lines per run; our one cycle line says more.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler.start()
         log.info("worker started: poll every %.0f s, database %s", self.poll_seconds,
                  self.config.database.url.split("@")[-1])
