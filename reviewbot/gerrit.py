@@ -86,7 +86,9 @@ _HTTP_ERRORS = {403: GerritForbidden, 404: GerritNotFound, 429: GerritRateLimite
 def _no_urllib3_retries() -> HTTPAdapter:
     # pygerrit2 mounts its own urllib3 Retry (5 tries on 500/502/504); ours
     # decides instead, so one failure is not retried 5 x retries times.
-    return HTTPAdapter(max_retries=Retry(total=0, connect=0, read=0, redirect=5, status=0))
+    # read=False makes urllib3 re-raise a read timeout as itself (requests' ReadTimeout)
+    # instead of wrapping it as a generic connection error.
+    return HTTPAdapter(max_retries=Retry(total=0, connect=0, read=False, redirect=5, status=0))
 
 
 def change_path(change: int | str) -> str:
@@ -396,7 +398,7 @@ def _retry_after_seconds(value: str) -> float | None:
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc):
         return f"timed out ({type(exc).__name__})"
     return f"connection failed ({type(exc).__name__})"
 
