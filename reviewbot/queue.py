@@ -157,20 +157,33 @@ def _days(n: int) -> str:
     return f"{n} full day{'s' if n != 1 else ''}"
 
 
+def points(uploaded: datetime | None, now: datetime, ci_passed: bool, core_plus2: bool,
+           minus1: bool) -> int:
+    """The DESIGN score as a number: 3/full day since upload, +10 CI, +20 core +2, -30 any -1."""
+    days = full_days(uploaded, now) if uploaded else 0
+    return (POINTS_PER_DAY * days + (CI_PASSED_POINTS if ci_passed else 0)
+            + (CORE_PLUS2_POINTS if core_plus2 else 0) + (MINUS1_POINTS if minus1 else 0))
+
+
+def order_key(priority: str | None, rank: int | None, total: int, uploaded: datetime | None,
+              number: int) -> tuple:
+    """Sort key: priority changes by rank, then everyone by score desc, older upload, number."""
+    group = (0, rank) if priority is not None and rank is not None else (1, 0)
+    return (group, -total, uploaded or datetime.max, number)
+
+
 def score(facts: ScoreFacts, now: datetime, name=str) -> tuple[int, list[str]]:  # noqa: ANN001
     """DESIGN score with one reason per term; `name` turns an account id into a name."""
     days = full_days(facts.uploaded, now) if facts.uploaded else 0
-    total = POINTS_PER_DAY * days
+    total = points(facts.uploaded, now, facts.ci_passed, bool(facts.core_plus2),
+                   bool(facts.minus1))
     reasons = [f"patch set {facts.patch_set} waiting {_days(days)}: +{POINTS_PER_DAY * days}"]
     if facts.ci_passed:
-        total += CI_PASSED_POINTS
         reasons.append(f"CI passed: +{CI_PASSED_POINTS}")
     if facts.core_plus2:
-        total += CORE_PLUS2_POINTS
         who = ", ".join(name(a) for a in facts.core_plus2)
         reasons.append(f"has a core +2 ({who}), needs a second core: +{CORE_PLUS2_POINTS}")
     if facts.minus1:
-        total += MINUS1_POINTS
         who = ", ".join(name(a) for a in facts.minus1)
         reasons.append(f"has a Code-Review -1 ({who}): {MINUS1_POINTS}")
     return total, reasons
@@ -188,9 +201,8 @@ def order(
     keyed = []
     for f in candidates:
         total, reasons = score(f, now, name)
-        uploaded_key = f.uploaded or datetime.max
-        group = (0, f.rank) if f.priority is not None and f.rank is not None else (1, 0)
-        keyed.append(((group, -total, uploaded_key, f.number), f, total, reasons))
+        keyed.append((order_key(f.priority, f.rank, total, f.uploaded, f.number), f, total,
+                      reasons))
     keyed.sort(key=lambda k: k[0])
     return [
         QueueItem(
