@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _HEADER = re.compile(r"^Patch Set (?P<ps>\d+):(?P<rest>[^\n]*)")
 _VOTE = re.compile(r"^(?P<label>[A-Za-z][A-Za-z0-9_-]*?)(?P<value>[+-]\d+)$")
@@ -40,8 +41,13 @@ class ParsedMessage:
     header_text: str = field(default="", repr=False)
 
 
+@lru_cache(maxsize=4096)
 def _parse_tokens(rest: str) -> tuple[ParsedVote, ...] | None:
-    """All tokens of the header line as votes, or None if any token is not a vote."""
+    """All tokens of the header line as votes, or None if any token is not a vote.
+
+    Cached: a project's headers are a few hundred distinct strings
+    (`Code-Review+1`, `Verified-1`, ...) repeated over every change.
+    """
     tokens = rest.split()
     votes = []
     for token in tokens:
