@@ -249,3 +249,39 @@ def test_refresh_change_reads_one_change(sandbox, sandbox_config_data, engine):
         assert s.get(Change, 1005).missing_since == NOW
         assert get_state(s, CURSOR_KEY) == "2016-11-01 15:20:00.000000000"  # untouched
     assert refresh_change(client, engine, config, 1008).rows == 0  # another branch
+
+
+def test_sync_command_prints_json_summary(sandbox, tmp_path, capsys):
+    import json
+
+    from reviewbot.cli import main
+    from tests.conftest import ROOT
+
+    text = (ROOT / "config" / "sandbox.toml").read_text()
+    text = text.replace('url = "http://127.0.0.1:8080"', f'url = "{sandbox.url}"')
+    text = text.replace('url = "sqlite:///data/sandbox/reviewbot.db"',
+                        f'url = "sqlite:///{tmp_path}/cli.db"')
+    text = text.replace("slack_seconds = 5", "slack_seconds = 5\nretries = 0")
+    config = tmp_path / "reviewbot.toml"
+    config.write_text(text)
+    assert main(["--config", str(config), "sync", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["changes"] == 7 and first["messages"] == 21 and first["votes"] == 14
+    assert first["requests"] >= 2 and first["seconds"] >= 0
+    assert main(["--config", str(config), "sync", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["changes"], again["messages"], again["votes"]) == (0, 0, 0)
+
+    assert main(["--config", str(config), "sync", "--since", "yesterday"]) == 2
+    sandbox.inject_fault("status", status=500, count=50)
+    assert main(["--config", str(config), "sync"]) == 1
+    sandbox.clear_faults()
+
+    dump = tmp_path / "dump.json"
+    dump.write_text((ROOT / "tests" / "fixtures" / "ssh" / "gerrit_reviews_page_2").read_text())
+    capsys.readouterr()
+    assert main(["--config", str(config), "import", str(dump), "--json"]) == 0
+    imported = json.loads(capsys.readouterr().out)
+    assert imported["changes"] == 2 and imported["messages"] == 21
+    assert main(["--config", str(config), "import", str(tmp_path / "nope.json")]) == 1
+    assert "no such file" in capsys.readouterr().err
