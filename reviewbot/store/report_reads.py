@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import String, and_, or_, select, type_coerce
 from sqlmodel import Session
 
 from reviewbot.clock import day_start
@@ -59,7 +59,7 @@ def load_report_changes(session: Session, config: Config, as_of: datetime) -> li
             ps_t.change_number, ps_t.number, ps_t.created, ps_t.uploader_id, ps_t.insertions,
             ps_t.deletions,
         ).join(Change.__table__, c.number == ps_t.change_number).where(where)
-    ):
+    ).all():
         patch_sets[number].append(PatchSetInfo(ps, created, uploader, ins, dels))
 
     cv = CurrentVote.__table__.c
@@ -68,21 +68,32 @@ def load_report_changes(session: Session, config: Config, as_of: datetime) -> li
         select(cv.change_number, cv.label, cv.account_id, cv.value)
         .join(Change.__table__, c.number == cv.change_number)
         .where(where, cv.label.in_(REPORT_LABELS))
-    ):
+    ).all():
         current[number].append(Vote(label, account, value))
 
     ve = VoteEventRow.__table__.c
     events: dict[int, list[VoteEvent]] = defaultdict(list)
-    for number, ps, account, label, value, date, message_id, removed in session.execute(
-        select(
-            ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value, ve.date,
-            ve.message_id, ve.removed,
-        )
+    # Core reviews need Code-Review events of every change; Workflow and Verified are
+    # only read for changes updated after T, whose state as of T comes from history
+    # (the others read their labels). This is the report's largest read.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # On SQLite, fetch the timestamp text and parse it with fromisoformat (C, fast);
+    # PostgreSQL's driver already returns datetimes.
+    date_col = type_coerce(ve.date, String) if sqlite else ve.date
+    parse = datetime.fromisoformat if sqlite else (lambda value: value)
+    stmt = (
+        select(ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value, date_col,
+               ve.removed)
         .join(Change.__table__, c.number == ve.change_number)
-        .where(where, ve.label.in_(REPORT_LABELS), ve.date <= as_of)
-        .order_by(ve.change_number, ve.date, ve.message_id)
-    ):
-        events[number].append(VoteEvent(number, ps, account, label, value, date, message_id,
+        .where(where, ve.date <= as_of,
+               or_(ve.label == "Code-Review",
+                   and_(ve.label.in_(REPORT_LABELS), c.updated > as_of)))
+        .order_by(ve.change_number, ve.date, ve.id)
+    )
+    for number, ps, account, label, value, date, removed in session.execute(stmt).all():
+        # message_id is left empty: rows arrive in (date, id) order, which is the only
+        # thing the report uses it for (a tie-break).
+        events[number].append(VoteEvent(number, ps, account, label, value, parse(date), "",
                                         bool(removed)))
 
     out = []
@@ -113,7 +124,7 @@ def load_change_classes(session: Session) -> dict[int, ChangeClass]:
     v = Verdict.__table__.c
     for number, state, priorities, reasons in session.execute(
         select(v.change_number, v.gate_state, v.priorities, v.reasons)
-    ):
+    ).all():
         # A closed change's gate state is "closed", so exemption is read from its reasons
         # too ("exempt: ..." lines), which the rules write for open and closed changes.
         exempt = state == "exempt" or any(
