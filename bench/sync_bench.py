@@ -68,7 +68,9 @@ def run(changes: int, seed: int, page_size: int, runs: int) -> dict:
             with tempfile.TemporaryDirectory() as tmp:
                 engine = open_store(f"sqlite:///{tmp}/bench.db")
                 client = GerritClient(url, timeout=120, retries=0)
+                cpu = time.process_time()
                 summary = sync_once(client, engine, config)
+                summary.cpu = time.process_time() - cpu
                 fills.append(summary)
                 poll_client = GerritClient(url, timeout=30, retries=0)
                 poll_client.server_version()  # a worker keeps its client: version read once
@@ -90,6 +92,7 @@ def run(changes: int, seed: int, page_size: int, runs: int) -> dict:
         "backfill_seconds_median": round(seconds, 2),
         "backfill_seconds_all": [round(s.seconds, 2) for s in fills],
         "changes_per_second": round(synced / seconds),
+        "client_cpu_seconds_median": round(statistics.median(s.cpu for s in fills), 2),
         "requests": fills[0].requests,
         "query_requests": fills[0].query_requests,
         "request_target": math.ceil(synced / page_size) + 2,

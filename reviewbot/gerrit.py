@@ -80,6 +80,12 @@ class GerritProtocolError(GerritError):
     """A response we cannot trust: no XSSI prefix, truncated, not JSON, wrong shape."""
 
 
+class ChangePage(list):
+    """One page of ChangeInfo dicts, remembering the URL it came from (for error lines)."""
+
+    url: str = ""
+
+
 _HTTP_ERRORS = {403: GerritForbidden, 404: GerritNotFound, 429: GerritRateLimited}
 
 
@@ -224,7 +230,7 @@ class GerritClient:
         query: str,
         options: Sequence[str] = SYNC_OPTIONS,
         page_size: int = 500,
-    ) -> Iterator[list[dict[str, Any]]]:
+    ) -> Iterator[ChangePage]:
         """Pages of ChangeInfo for `query`, newest-updated first, deduplicated by `_number`.
 
         Offset paging (`S`) over a list that moves while we read can repeat a
@@ -246,7 +252,8 @@ class GerritClient:
                     _with_query(url, params), "expected a JSON list of ChangeInfo objects"
                 )
             more = bool(page and page[-1].get("_more_changes"))
-            fresh = []
+            fresh = ChangePage()
+            fresh.url = self.last_url or _with_query(url, params)
             for change in page:
                 number = change.get("_number")
                 if not isinstance(number, int):
@@ -257,11 +264,12 @@ class GerritClient:
                 if number not in seen:
                     seen.add(number)
                     fresh.append(change)
+            start += len(page)
+            del page
             if fresh:
                 yield fresh
             if not more:
                 return
-            start += len(page)
 
     def page_url(self, query: str, options: Sequence[str], page_size: int, start: int) -> str:
         """The URL of one query page, for log lines."""

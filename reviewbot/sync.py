@@ -22,6 +22,7 @@ from reviewbot.clock import day_start, format_gerrit_timestamp, parse_gerrit_tim
 from reviewbot.config import Config
 from reviewbot.gerrit import (
     SYNC_OPTIONS,
+    ChangePage,
     GerritClient,
     GerritError,
     GerritNotFound,
@@ -104,11 +105,11 @@ def _in_scope(config: Config, record: ChangeRecord) -> bool:
     return record.project in config.gerrit.projects and record.branch in config.gerrit.branches
 
 
-def _records(client: GerritClient, page: list[dict]) -> list[ChangeRecord]:
+def _records(page: ChangePage) -> list[ChangeRecord]:
     try:
         return [from_rest(info) for info in page]
     except WireError as exc:
-        raise GerritProtocolError(client.last_url or client.url, str(exc)) from None
+        raise GerritProtocolError(page.url, str(exc)) from None
 
 
 def sync_once(
@@ -144,12 +145,14 @@ def sync_once(
         query = changes_query(config, start)
         newest = cursor
         query_before = client.requests_made
-        for page in client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size):
-            records = [r for r in _records(client, page) if _in_scope(config, r)]
+        pages = client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size)
+        for page in pages:
+            records = [r for r in _records(page) if _in_scope(config, r)]
             with session_scope(engine) as session:
                 summary.add(upsert_changes(session, records))
             summary.pages += 1
             summary.seen += len(page)
+            del page
             for r in records:
                 if newest is None or r.updated > newest:
                     newest = r.updated
