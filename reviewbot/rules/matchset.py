@@ -19,6 +19,10 @@ class CompiledMatchers:
     checks: tuple[tuple[str, Check, str | None], ...]  # (matcher name, check, needs)
     projects: frozenset[str]
     branches: frozenset[str]
+    # What the checks read, worked out once so a non-matching change costs little.
+    needs_message: bool = False
+    needs_files: bool = False
+    lp_kinds: frozenset[str] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -39,21 +43,21 @@ class CompiledMatchers:
         for _, check, _ in self.checks:
             reasons += check(facts)
         if reasons:
-            return reasons, set()
-        return [], self._unchecked(facts)
+            return reasons, _NOTHING
+        return reasons, self._unchecked(facts)
 
     def _unchecked(self, facts: ChangeFacts) -> set[str]:
-        change = facts.change
-        needs = {n for _, _, n in self.checks if n}
         out: set[str] = set()
-        if "commit message" in needs and change.commit_message is None:
+        if self.needs_message and facts.change.commit_message is None:
             out.add("commit message")
-        if "files" in needs and facts.files is None:
+        if self.needs_files and facts.files is None:
             out.add("files")
-        kinds = frozenset(n.split(":", 1)[1] for n in needs if n.startswith("launchpad:"))
-        if kinds:
-            out |= {f"launchpad:{m}" for m in missing_facts(facts, kinds)}
+        if self.lp_kinds:
+            out |= {f"launchpad:{m}" for m in missing_facts(facts, self.lp_kinds)}
         return out
+
+
+_NOTHING: set[str] = set()  # shared empty result; callers only read it
 
 
 def compile_matchers(
@@ -67,8 +71,14 @@ def compile_matchers(
         check = rule.compile(getattr(matchers, name))
         if check is not None:
             checks.append((name, check, rule.needs))
+    needs = {n for _, _, n in checks if n}
     return CompiledMatchers(
-        tuple(checks), frozenset(matchers.projects), frozenset(matchers.branches)
+        tuple(checks),
+        frozenset(matchers.projects),
+        frozenset(matchers.branches),
+        needs_message="commit message" in needs,
+        needs_files="files" in needs,
+        lp_kinds=frozenset(n.split(":", 1)[1] for n in needs if n.startswith("launchpad:")),
     )
 
 

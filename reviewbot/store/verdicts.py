@@ -12,7 +12,7 @@ from sqlmodel import Session
 from reviewbot.rules.verdict import ChangeVerdict
 from reviewbot.tables import Verdict
 
-_CHUNK = 500  # rows per INSERT, under SQLite's bound-parameter limit
+_CHUNK = 2000  # parameter sets per executemany call
 
 
 def verdict_row(v: ChangeVerdict, evaluated_at: datetime) -> dict:
@@ -41,16 +41,18 @@ def save_verdicts(
     """Insert or replace one row per change. With `prune`, rows of changes not in
     `verdicts` are deleted (they left the configured scope). Returns rows written."""
     rows = [verdict_row(v, evaluated_at) for v in verdicts]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Verdict.__table__
-    for i in range(0, len(rows), _CHUNK):
-        stmt = insert(table).values(rows[i : i + _CHUNK])
+    if rows:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(Verdict.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["change_number"],
             set_={c: stmt.excluded[c] for c in rows[0] if c != "change_number"},
         )
-        session.execute(stmt)
+        # One statement compiled once, executed for many parameter sets: building a
+        # multi-row VALUES statement per chunk spent most of its time compiling SQL.
+        for i in range(0, len(rows), _CHUNK):
+            session.execute(stmt, rows[i : i + _CHUNK])
     if prune:
         keep = {v.number for v in verdicts}
         stored = set(session.execute(select(Verdict.change_number)).scalars())
