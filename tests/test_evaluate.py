@@ -174,3 +174,19 @@ def test_cli_why_explains_in_words(engine, sqlite_url, tmp_path, capsys):
         "blueprint image-import-refactor (commit footer)"]
     assert main(["--config", str(path), "why", "999"]) == 1
     assert "change 999 is not in the store" in capsys.readouterr().err
+
+
+def test_cli_why_with_reviewer_answers_from_the_core_queue(engine, sqlite_url, tmp_path, capsys):
+    seed(engine)
+    path = _write_config(tmp_path, sqlite_url)
+    assert main(["--config", str(path), "evaluate", "--as-of", "2017-01-20"]) == 0
+    capsys.readouterr()
+    assert main(["--config", str(path), "why", "2", "--reviewer", "carol", "--json",
+                 "--as-of", "2017-01-20"]) == 0
+    assert json.loads(capsys.readouterr().out)["why_not"]["in_queue"] is True
+    assert main(["--config", str(path), "why", "3", "--reviewer", "carol",
+                 "--as-of", "2017-01-20"]) == 0
+    out = capsys.readouterr().out
+    assert "Core queue (carol): " in out
+    assert main(["--config", str(path), "why", "3", "--reviewer", "nobody"]) == 1
+    assert "unknown user 'nobody'" in capsys.readouterr().err

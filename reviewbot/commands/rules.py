@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("why", help="explain one change's priorities and gate state")
     p.add_argument("change", type=int, metavar="CHANGE", help="change number")
+    p.add_argument("--reviewer", metavar="USER",
+                   help="also answer: is it in this core reviewer's queue, and if not, why")
     add_json(p)
     add_as_of(p)
     p.set_defaults(func=why_command)
@@ -59,19 +61,44 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _queue_answer(engine, config, number: int, who: str, now) -> dict | None:  # noqa: ANN001
+    """The core queue's why-not (reviewbot.queue, built on the stored verdicts)."""
+    from reviewbot.store import session_scope
+    from reviewbot.store.queue_reads import find_reviewer, why_not_in_queue
+
+    with session_scope(engine) as session:
+        reviewer = find_reviewer(session, who)
+        if reviewer is None:
+            raise LookupError(f"unknown user {who!r}: no synced Gerrit account has that "
+                              "username, email or id")
+        answer = why_not_in_queue(session, config, number, reviewer, now)
+    return answer.as_json() if answer is not None else None
+
+
 def why_command(args: argparse.Namespace) -> int:
     config = config_from(args)
-    found = evaluate_one(engine_from(config), config, args.change, as_of_from(args))
+    engine = engine_from(config)
+    now = as_of_from(args)
+    found = evaluate_one(engine, config, args.change, now)
     if found is None:
         print(f"change {args.change} is not in the store; run `reviewbot sync` first",
               file=sys.stderr)
         return 1
     change, verdict, roster = found
+    queue = None
+    if args.reviewer:
+        try:
+            queue = _queue_answer(engine, config, args.change, args.reviewer, now)
+        except LookupError as exc:
+            print(str(exc), file=sys.stderr)
+            return 1
     if args.json:
         data = verdict.as_json()
         data.update(project=change.project, branch=change.branch, subject=change.subject,
                     owner=roster.username(change.owner_id), status=change.status,
                     wip=change.wip, current_patch_set=change.current_patch_set)
+        if args.reviewer:
+            data["why_not"] = queue
         emit_json(data)
         return 0
     print(f"Change {change.number} ({change.project}, {change.branch}) by "
@@ -89,6 +116,10 @@ def why_command(args: argparse.Namespace) -> int:
     print(f"Gate: {verdict.gate.state}. {verdict.gate.reason}")
     for note in verdict.notes:
         print(f"Note: {note}")
+    if queue is not None:
+        print(f"Core queue ({args.reviewer}): {queue['message']}")
+        for reason in queue["reasons"]:
+            print(f"  - {reason}")
     return 0
 
 
