@@ -64,6 +64,17 @@ class Matchers(_Section):
     def _globs(cls, value: list[str]) -> list[str]:
         return [_check_glob(p) for p in value]
 
+    @field_validator("blueprints")
+    @classmethod
+    def _blueprint_names(cls, value: list[str]) -> list[str]:
+        # Matching already accepts footers and `bp/NAME` topics; a prefixed or
+        # spaced value would silently never match.
+        for name in value:
+            if not name or name != name.strip() or " " in name or "/" in name:
+                raise ValueError(f"blueprint {name!r} must be a bare Launchpad blueprint name "
+                                 "(no 'bp/' or 'blueprint ' prefix, no spaces)")
+        return value
+
     @field_validator("message")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
@@ -224,6 +235,21 @@ class Config(_Section):
             if p.id in seen:
                 raise ValueError(f"priority id {p.id!r} is used twice")
             seen.add(p.id)
+        return self
+
+    @model_validator(mode="after")
+    def _no_bot_hashtags_as_matchers(self) -> Config:
+        # The bot's own hashtags are never matching inputs (DESIGN), so a matcher
+        # on one would silently never match.
+        wb = self.writeback
+        own = {wb.priority_hashtag.lower(), wb.gated_hashtag.lower()}
+        own |= {(wb.priority_hashtag_prefix + p.id).lower() for p in self.priorities}
+        sources = [(f"priorities[{i}]", p) for i, p in enumerate(self.priorities)]
+        for where, matchers in sources + [("gate.exempt", self.gate.exempt)]:
+            for tag in matchers.hashtags:
+                if tag.lower() in own:
+                    raise ValueError(f"{where}.hashtags: {tag!r} is a hashtag the bot writes "
+                                     "itself (writeback), so it can never match a change")
         return self
 
     def priority(self, priority_id: str) -> Priority | None:

@@ -45,6 +45,14 @@ def _base() -> dict:
         (lambda d: d.pop("cycle"), "cycle: is required"),
         (lambda d: d.update(writeback={"gated_hashtag": "a,b"}),
          "writeback.gated_hashtag: hashtags may not be empty or contain commas"),
+        (lambda d: d["priorities"][0].update(blueprints=["bp/image-import-refactor"]),
+         "priorities[0].blueprints: blueprint 'bp/image-import-refactor' must be a bare"),
+        (lambda d: d["priorities"][1].update(hashtags=["Review-Priority"]),
+         "priorities[1].hashtags: 'Review-Priority' is a hashtag the bot writes itself"),
+        (lambda d: d["priorities"][2].update(hashtags=["priority-a"]),
+         "priorities[2].hashtags: 'priority-a' is a hashtag the bot writes itself"),
+        (lambda d: d.update(gate={"exempt": {"hashtags": ["needs-noncore-review"]}}),
+         "gate.exempt.hashtags: 'needs-noncore-review' is a hashtag the bot writes itself"),
     ],
 )
 def test_invalid_config_names_key_path(mutate, expected):
