@@ -50,7 +50,13 @@ def run_sandbox(args: argparse.Namespace) -> int:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     if not args.no_prewarm:
-        threading.Thread(target=sb.prewarm, name="sandbox-prewarm", daemon=True).start()
+
+        def prewarm() -> None:
+            rendered = sb.prewarm()
+            # Machine-readable too: `sandbox_process(prewarm=True)` waits for this line.
+            print(f"SANDBOX_PREWARMED={rendered}", flush=True)
+
+        threading.Thread(target=prewarm, name="sandbox-prewarm", daemon=True).start()
     if args.activity > 0:
         sb.start_activity(every_seconds=args.activity, seed=args.seed)
     activity = f"every {args.activity:g}s" if args.activity > 0 else "off"

@@ -15,8 +15,9 @@ from reviewbot.sandbox.generator import (
     generate_cycle,
 )
 from reviewbot.sandbox.model import LABELS, Account, Change, Message, PatchSet, SandboxError
+from reviewbot.sandbox.process import sandbox_process
 from reviewbot.sandbox.query import QueryError
-from reviewbot.sandbox.server import FAULT_KINDS, RecordedRequest, SandboxGerrit
+from reviewbot.sandbox.server import FAULT_KINDS, SYNC_OPTIONS, RecordedRequest, SandboxGerrit
 
 __all__ = [
     "BOT_PASSWORD",
@@ -32,6 +33,8 @@ __all__ = [
     "QueryError",
     "RecordedRequest",
     "SandboxError",
+    "SYNC_OPTIONS",
     "SandboxGerrit",
     "generate_cycle",
+    "sandbox_process",
 ]

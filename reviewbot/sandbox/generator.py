@@ -205,6 +205,8 @@ class _Cycle:
         self.cores = [u for u, _ in CORES]
         self.noncores = list(NONCORES)
         self.weights = [r.activity for r in NONCORES]
+        self.pool: list[Reviewer] = []
+        self.core_pool: list[str] = []
         self.pace = 1.0  # < 1 squeezes a late change's timeline so it ends near the cycle end
 
     def when(self, t: datetime, lo_hours: float, hi_hours: float) -> datetime:
@@ -367,6 +369,12 @@ class _Cycle:
         )
         bot_change = spec["owner"] == "proposal-bot"
         n_ps = 1 if bot_change else max(1, min(14, int(rng.expovariate(1 / 4.2)) + 1))
+        # The same few people follow a change across its patch sets.
+        pool = {r.username: r for r in rng.choices(self.noncores, weights=self.weights, k=4)}
+        self.pool = [r for r in pool.values() if r.username != spec["owner"]]
+        self.core_pool = rng.sample(
+            [c for c in self.cores if c != spec["owner"]], rng.randint(1, 3)
+        )
         # ~110 hours of activity per patch set on average; squeeze late changes.
         left_hours = max(1.0, (self.end - created).total_seconds() / 3600)
         self.pace = min(1.0, left_hours / (n_ps * 110 + 60))
@@ -402,7 +410,12 @@ class _Cycle:
     ) -> datetime:
         rng, sb = self.rng, self.sb
         if not bot_change:
-            for r in rng.choices(self.noncores, weights=self.weights, k=rng.randint(0, 3)):
+            for _ in range(rng.randint(0, 3)):
+                # Mostly the change's regular reviewers, sometimes a passer-by.
+                if self.pool and rng.random() < 0.85:
+                    r = rng.choice(self.pool)
+                else:
+                    r = rng.choices(self.noncores, weights=self.weights)[0]
                 if r.username == owner:
                     continue
                 t = self.noncore_review(number, r, t, good)
@@ -428,7 +441,7 @@ class _Cycle:
                         when=t,
                     )
         if rng.random() < (0.9 if last else 0.5):
-            core = rng.choice([c for c in self.cores if c != owner])
+            core = rng.choice(self.core_pool)
             t = self.core_review(number, core, t, good)
         if not good and rng.random() < 0.5:
             t = self.when(t, 1, 24)

@@ -279,12 +279,20 @@ class State:
             self._ranks = (frozenset(cores), frozenset(service))
         return self._ranks
 
-    def voting_range(self, account_id: int, label: str) -> tuple[int, int]:
+    def voting_range(
+        self, account_id: int, label: str, owner: int | None = None
+    ) -> tuple[int, int]:
+        """OpenDev-like ACLs: CI votes Verified, cores +/-2 and approve, owners may Workflow -1.
+
+        (0, 0) means the account may not vote on the label at all.
+        """
         if label == "Verified":
-            return (-2, 2) if account_id in self._privileged()[1] else (-1, 1)
+            return (-2, 2) if account_id in self._privileged()[1] else (0, 0)
         if self.is_core(account_id):
             return LABELS[label]
-        return (-1, 1) if label == "Code-Review" else (-1, 0)
+        if label == "Code-Review":
+            return (-1, 1)
+        return (-1, 0) if account_id == owner else (0, 0)
 
     # ---- changes ---------------------------------------------------------------
 

@@ -187,7 +187,9 @@ class Renderer:
                 for account_id in listed:
                     entry = dict(self.acct(account_id))
                     vote = votes.get(account_id)
-                    rng = self.state.voting_range(account_id, label) if detailed else None
+                    rng = (
+                        self.state.voting_range(account_id, label, c.owner) if detailed else None
+                    )
                     if vote is not None:
                         entry["value"] = vote.value
                         entry["date"] = ts(vote.date)
@@ -195,7 +197,7 @@ class Renderer:
                             entry["tag"] = vote.tag
                     elif detailed and rng != (0, 0):
                         entry["value"] = 0
-                    if detailed and rng is not None:
+                    if detailed and rng is not None and rng != (0, 0):
                         entry["permitted_voting_range"] = {"min": rng[0], "max": rng[1]}
                     entries.append(entry)
                 info["all"] = entries

@@ -514,7 +514,7 @@ class SandboxGerrit(State):
         if labels and change.status != "NEW":
             raise HttpError(409, "change is closed")
         for label, value in labels.items():
-            lo, hi = self.voting_range(user.id, label)
+            lo, hi = self.voting_range(user.id, label, change.owner)
             if value and not lo <= value <= hi:
                 raise HttpError(403, f'Applying label "{label}": {value:+d} is restricted')
         comments = data.get("comments") or {}
