@@ -6,6 +6,7 @@ import pytest
 
 from reviewbot.evaluate import evaluate_change
 from reviewbot.people import CoreSpell
+from reviewbot.rules.ruleset import bot_hashtags
 from tests.rules.factory import (
     ALICE,
     BOB,
@@ -115,12 +116,14 @@ def test_priority_change_keeps_reasons_and_best_rank():
 
 
 def test_bot_written_hashtags_never_make_a_priority():
-    cfg = config(priorities=[{"id": "p", "title": "P", "rank": 1,
-                              "hashtags": ["review-priority", "priority-p", "ocata"]}])
-    mine = make_change(hashtags=("review-priority", "Priority-P", "needs-noncore-review"))
+    # check-config refuses matchers on the bot's own hashtags; the rules ignore them too.
+    cfg = config(priorities=[{"id": "p", "title": "P", "rank": 1, "hashtags": ["ocata"]}])
+    assert bot_hashtags(cfg) == {"review-priority", "needs-noncore-review", "priority-p"}
+    mine = make_change(hashtags=("Review-Priority", "priority-p", "needs-noncore-review"))
     assert evaluate_change(mine, cfg, roster(), NOW).priorities == ()
-    theirs = make_change(hashtags=("Ocata",))
-    assert evaluate_change(theirs, cfg, roster(), NOW).priority_ids == ["p"]
+    theirs = make_change(hashtags=("Ocata", "review-priority"))
+    verdict = evaluate_change(theirs, cfg, roster(), NOW)
+    assert verdict.priorities[0].reasons == ("hashtag Ocata",)
 
 
 def test_change_without_message_or_files_still_evaluates_and_says_why():
