@@ -173,9 +173,10 @@ class GerritClient:
         if body is not None:
             kwargs["json"] = body
         args = self._rest.translate_kwargs(**kwargs)
+        full_url = _with_query(url, params) if params else url  # for error lines
         attempt = 0
         while True:
-            shown = url
+            shown = full_url
             try:
                 self.requests_made += 1
                 response = self._rest.session.request(method, url, **args)
@@ -201,11 +202,11 @@ class GerritClient:
                 if safe and attempt < self.retries:
                     wait = self._wait(attempt, None)
                     log.debug("%s %s: %s, retry %d/%d in %.2fs",
-                              method, url, _describe(exc), attempt + 1, self.retries, wait)
+                              method, full_url, _describe(exc), attempt + 1, self.retries, wait)
                     attempt += 1
                     time.sleep(wait)
                     continue
-                raise GerritUnavailable(url, _describe(exc) + _after(attempt)) from None
+                raise GerritUnavailable(full_url, _describe(exc) + _after(attempt)) from None
 
     def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> Any:
         return self._request("GET", endpoint, params=params)
@@ -270,13 +271,6 @@ class GerritClient:
                 yield fresh
             if not more:
                 return
-
-    def page_url(self, query: str, options: Sequence[str], page_size: int, start: int) -> str:
-        """The URL of one query page, for log lines."""
-        params: dict[str, Any] = {"q": query, "n": page_size, "o": list(options)}
-        if start:
-            params["S"] = start
-        return _with_query(self._rest.make_url("changes/"), params)
 
     def get_change(self, number_or_id: int | str, options: Sequence[str] = SYNC_OPTIONS) -> dict:
         change = self.get(f"changes/{change_path(number_or_id)}", {"o": list(options)})
