@@ -568,3 +568,14 @@ def test_activity_adds_events_now():
     assert all(r != "nothing open" for r in results)
     assert s.version > before
     assert s.ordered()[0].updated >= now
+
+
+def test_cli_serves_a_generated_cycle_in_a_child_process():
+    from reviewbot.sandbox import sandbox_process
+
+    with sandbox_process(changes=12, seed=4, prewarm=True, timeout=60) as url:
+        changes = body(requests.get(url + "/changes/", params={"q": "is:open OR is:closed"},
+                                    timeout=10))
+        assert len(changes) == 12
+        group = body(requests.get(url + "/groups/glance-core/members/", timeout=10))
+        assert len(group) == 6

@@ -30,14 +30,17 @@ def sandbox_process(
     With `prewarm`, waits until every change is pre-rendered for the sync
     option set, so the first back-fill measures the client, not rendering.
     """
-    cmd = [sys.executable, "-m", "reviewbot.cli", "sandbox", "--changes", str(changes),
+    cmd = [sys.executable, "-m", "reviewbot.sandbox", "--changes", str(changes),
            "--seed", str(seed), "--port", "0"]
     if not prewarm:
         cmd.append("--no-prewarm")
     if activity > 0:
         cmd += ["--activity", str(activity)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    errors: list[str] = []
+    threading.Thread(target=lambda: errors.extend(proc.stderr), name="sandbox-process-stderr",
+                     daemon=True).start()
     found: dict[str, str] = {}
     ready = threading.Event()
 
@@ -55,9 +58,12 @@ def sandbox_process(
         deadline = time.monotonic() + timeout
         while not ready.wait(0.1):
             if time.monotonic() > deadline:
-                raise TimeoutError(f"sandbox process not ready after {timeout:.0f}s")
+                raise TimeoutError(f"sandbox process not ready after {timeout:.0f}s: "
+                                   f"{''.join(errors)[-2000:]}")
         if "SANDBOX_URL" not in found:
-            raise RuntimeError(f"sandbox process exited with status {proc.wait()}")
+            status = proc.wait()
+            raise RuntimeError(f"sandbox process exited with status {status}: "
+                               f"{''.join(errors)[-2000:]}")
         yield found["SANDBOX_URL"]
     finally:
         proc.terminate()
