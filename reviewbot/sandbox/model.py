@@ -167,6 +167,7 @@ class State:
         self._next_account = first_account
         self._sorted: list[Change] | None = None
         self._ranks: tuple[frozenset[int], frozenset[int]] | None = None
+        self._texts: dict[str, str] = {}
 
     # ---- accounts and groups -------------------------------------------------
 
@@ -470,6 +471,8 @@ class State:
                 text += f"\n\n({comments} comment{'s' if comments != 1 else ''})"
             if message and message.strip():
                 text += f"\n\n{message.strip()}"
+            # Review texts repeat a lot ("Patch Set 2: Code-Review+1\n\nLGTM"); share them.
+            text = self._texts.setdefault(text, text)
             msg = Message(account.id, when, text, tag, ps.number, comments)
             change.messages.append(msg)
             if labels:
