@@ -24,7 +24,7 @@ from reviewbot.rules.verdict import GATE_STATES, ChangeVerdict, GateVerdict, Pri
 from reviewbot.snapshot import ChangeSnapshot
 from reviewbot.store import session_scope
 from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.store.verdicts import save_verdicts
+from reviewbot.store.verdicts import delete_verdicts, save_verdicts
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,9 @@ def evaluate_store(
     verdicts = evaluate_changes(changes, config, roster, now)
     with session_scope(engine) as session:
         save_verdicts(session, verdicts, now, prune=numbers is None)
+        if numbers is not None:
+            # A hinted change that moved out of scope must not keep an old verdict.
+            delete_verdicts(session, set(numbers) - {v.number for v in verdicts})
     return EvaluationResult(
         [v for v in verdicts if v.gate.state in GATE_STATES],
         [v for v in verdicts if v.gate.state not in GATE_STATES],

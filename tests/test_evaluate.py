@@ -117,6 +117,10 @@ def test_reevaluating_one_change_leaves_the_others(store_engine):
     assert [(v.number, v.gate.state) for v in result.all] == [(3, "open")]
     with session_scope(store_engine) as s:
         assert len(load_verdicts(s)) == 7
+        s.get(Change, 3).project = "openstack/nova"
+    assert evaluate_store(store_engine, CFG, numbers=[3], now=NOW).all == []
+    with session_scope(store_engine) as s:
+        assert load_verdict(s, 3) is None and len(load_verdicts(s)) == 6
 
 
 def _write_config(tmp_path: Path, db_url: str) -> Path:

@@ -62,6 +62,13 @@ def save_verdicts(
     return len(rows)
 
 
+def delete_verdicts(session: Session, numbers: Sequence[int]) -> None:
+    """Forget verdicts of changes that are no longer evaluated (left the configured scope)."""
+    numbers = sorted(set(numbers))
+    for i in range(0, len(numbers), _CHUNK):
+        session.execute(delete(Verdict).where(Verdict.change_number.in_(numbers[i : i + _CHUNK])))
+
+
 def load_verdicts(session: Session, numbers: Sequence[int] | None = None) -> dict[int, Verdict]:
     """Stored verdicts by change number (all of them when `numbers` is None)."""
     query = select(Verdict)
