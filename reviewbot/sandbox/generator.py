@@ -448,6 +448,12 @@ class _Cycle:
             sb.review(
                 number, owner, message=rng.choice(OWNER_REPLY), comments=rng.randint(1, 5), when=t
             )
+        if rng.random() < 0.03:  # a core clears a stale non-core -1 (deleteVote)
+            cur = sb.changes[number].current.approvals.get("Code-Review", {})
+            stale = [a for a, v in cur.items() if v.value == -1 and not sb.is_core(a)]
+            if stale:
+                t = self.when(t, 1, 24)
+                sb.delete_vote(number, stale[0], "Code-Review", by=self.core_pool[0], when=t)
         if rng.random() < 0.02:
             t = self.when(t, 1, 24)
             sb.review(number, rng.choice(self.noncores).username, message=HOSTILE_TEXT, when=t)

@@ -214,7 +214,7 @@ class Renderer:
             info["real_author"] = info["author"]
         info["date"] = ts(m.date)
         info["message"] = m.text
-        info["accounts_in_message"] = []
+        info["accounts_in_message"] = [self.acct(a) for a in m.accounts]
         if m.tag:
             info["tag"] = m.tag
         info["_revision_number"] = m.patch_set

@@ -425,8 +425,7 @@ class SandboxGerrit(State):
                 if sub == "detail":
                     return self._change_json(change, self._options(params) | DETAIL_OPTIONS)
                 if sub == "messages":
-                    r = Renderer(self, frozenset({"DETAILED_ACCOUNTS"}))
-                    return json_reply([r.message(change, k) for k in range(len(change.messages))])
+                    return json_reply(self._legacy_messages(change))
                 if sub == "hashtags":
                     return json_reply(sorted(change.hashtags))
                 if sub == "topic":
@@ -435,6 +434,16 @@ class SandboxGerrit(State):
                     return json_reply(self._reviewer_infos(change))
                 if sub == "comments":
                     return json_reply({})
+            if method in ("PUT", "DELETE") and sub == "topic":
+                return self._put_topic(change, method, body, headers, user)
+            if method == "POST" and sub in ("wip", "ready"):
+                if user.id != change.owner and not self.is_core(user.id):
+                    raise HttpError(403, "not permitted: toggle work in progress state")
+                self.set_wip(change.number, sub == "wip", when=self.now(), by=user.id)
+                return Reply(200, b"", "text/plain; charset=UTF-8")
+            m = re.fullmatch(r"reviewers/([^/]+)/votes/([^/]+)", sub)
+            if method == "DELETE" and m:
+                return self._delete_vote(change, unquote(m[1]), unquote(m[2]), user)
             if method == "POST" and sub == "hashtags":
                 return self._post_hashtags(change, body, headers, user)
             if method == "POST":
@@ -442,6 +451,46 @@ class SandboxGerrit(State):
                 if m:
                     return self._post_review(change, unquote(m[1]), body, headers, user)
             raise HttpError(404, "Not Found" if method == "GET" else "Method Not Allowed")
+
+    def _legacy_messages(self, change: Change) -> list[dict]:
+        """`GET .../messages`: detailed authors, `<GERRIT_ACCOUNT_n>` replaced by names."""
+        r = Renderer(self, frozenset({"DETAILED_ACCOUNTS"}))
+        out = []
+        for k, m in enumerate(change.messages):
+            info = r.message(change, k)
+            for account_id in m.accounts:
+                a = self.accounts[account_id]
+                info["message"] = info["message"].replace(
+                    f"<GERRIT_ACCOUNT_{account_id}>", f"{a.name} <{a.email}>")
+            out.append(info)
+        return out
+
+    def _put_topic(self, change: Change, method: str, body: bytes, headers: dict[str, str],
+                   user: Account) -> Reply:
+        topic = None
+        if method == "PUT":
+            topic = self._json_body(body, headers).get("topic")
+            if topic is not None and not isinstance(topic, str):
+                raise HttpError(400, "Invalid application/json in request")
+            if topic and '"' in topic:
+                raise HttpError(400, "topic must not contain quotation marks")
+        self.set_topic(change.number, user.id, topic, when=self.now())
+        if change.topic is None:
+            return Reply(204, b"", "text/plain; charset=UTF-8")
+        return json_reply(change.topic)
+
+    def _delete_vote(self, change: Change, who: str, label: str, user: Account) -> Reply:
+        try:
+            voter = self.account(user.id if who in ("self", "me") else who)
+        except ValueError:
+            raise HttpError(404, f"Not found: {who}") from None
+        vote = change.current.approvals.get(label, {}).get(voter.id)
+        if vote is None or not vote.value:
+            raise HttpError(404, f"Not found: {label}")
+        if voter.id != user.id and not self.is_core(user.id):
+            raise HttpError(403, f"delete vote not permitted: {label} on change {change.number}")
+        self.delete_vote(change.number, voter.id, label, by=user.id, when=self.now())
+        return Reply(204, b"", "text/plain; charset=UTF-8")
 
     def _change_json(self, change: Change, options: frozenset[str]) -> Reply:
         return Reply(
