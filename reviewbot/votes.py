@@ -65,11 +65,13 @@ def _parse_tokens(rest: str) -> tuple[ParsedVote, ...] | None:
     return tuple(votes)
 
 
+@lru_cache(maxsize=8192)
 def parse_message(text: str | None) -> ParsedMessage:
     """Split one change message into patch set, votes, inline-comment count and free text.
 
     A message that does not start with `Patch Set N:` carries no votes
-    (uploads, merges, abandons, CI chatter in other formats).
+    (uploads, merges, abandons, CI chatter in other formats). Cached: short
+    texts (`Patch Set 3: Code-Review+2`, `recheck`) recur across changes.
     """
     text = (text or "").replace("\r\n", "\n")
     header = _HEADER.match(text)

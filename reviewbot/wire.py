@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -183,6 +183,13 @@ def _epoch(obj: dict, key: str, where: str, default: Any = _MISSING) -> datetime
         raise WireError(f"{where}: {problem}") from None
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _from_epoch(seconds: int) -> datetime:
+    return _EPOCH + timedelta(seconds=seconds)
+
+
 def _lenient_int(obj: dict, key: str, where: str, default: Any = _MISSING) -> int:
     # Some old servers sent SSH numbers as strings.
     value = _field(obj, key, (int, str), where, default)
@@ -229,14 +236,23 @@ def _ssh_account(obj: Any, where: str) -> AccountRef | None:
         return None
     if not isinstance(obj, dict):
         raise WireError(f"{where}: account should be an object, got {type(obj).__name__}")
-    account_id = obj.get("accountId")  # newer servers only
+    key = ("ssh", obj.get("accountId"), obj.get("username"), obj.get("name"), obj.get("email"))
+    ref = _ACCOUNTS.get(key)
+    if ref is not None:
+        return ref
+    account_id = key[1]  # newer servers only
     ref = AccountRef(
         account_id if isinstance(account_id, int) and not isinstance(account_id, bool) else None,
         _field(obj, "username", str, where, None) or None,
         _field(obj, "name", str, where, None) or None,
         _field(obj, "email", str, where, None) or None,
     )
-    return ref if ref.id is not None or ref.key else None
+    if ref.id is None and not ref.key:
+        return None
+    if len(_ACCOUNTS) > 50_000:
+        _ACCOUNTS.clear()
+    _ACCOUNTS[key] = ref
+    return ref
 
 
 def _real_files(paths: Any, where: str) -> list[str]:
@@ -419,6 +435,8 @@ def _patch_set_at(patch_sets: list[PatchSetRecord], when: datetime) -> int | Non
 
 
 def _ssh_tag(text: str) -> str | None:
+    if text.startswith("Patch Set "):  # reviews: most messages, never a system text
+        return None
     for prefix, tag in _SYSTEM_TEXTS:
         if text.startswith(prefix):
             return tag
@@ -499,8 +517,14 @@ def from_ssh(row: Any) -> ChangeRecord:
     for raw in _field(row, "comments", list, where, []):
         if not isinstance(raw, dict):
             raise WireError(f"{where}: a comment should be an object")
-        text = _field(raw, "message", str, f"{where} comment", "")
-        date = _epoch(raw, "timestamp", f"{where} comment")
+        text = raw.get("message")
+        if type(text) is not str:
+            text = _field(raw, "message", str, f"{where} comment", "")
+        stamp = raw.get("timestamp")
+        if type(stamp) is int:
+            date = _from_epoch(stamp)
+        else:
+            date = _epoch(raw, "timestamp", f"{where} comment")
         author = _ssh_account(raw.get("reviewer"), f"{where} comment")
         if author:
             people.append(author)
@@ -508,7 +532,10 @@ def from_ssh(row: Any) -> ChangeRecord:
         basis = f"{number}|{raw.get('timestamp')}|{author.key if author else ''}|{text}"
         seq = occurrences.get(basis, 0)
         occurrences[basis] = seq + 1
-        mid = "ssh-" + hashlib.sha1(f"{basis}|{seq}".encode()).hexdigest()[:32]
+        # Change number and time first: ids of one change sort together and in
+        # order, so the inserts append to the indexes instead of scattering.
+        digest = hashlib.sha1(f"{basis}|{seq}".encode()).hexdigest()[:16]
+        mid = f"ssh-{number:09d}-{date:%Y%m%d%H%M%S}-{digest}"
         parsed = parse_message(text)
         ps = parsed.patch_set or _uploaded_patch_set(text) or _patch_set_at(patch_sets, date)
         messages.append(MessageRecord(mid, author, date, _ssh_tag(text), ps, text, parsed))

@@ -71,9 +71,11 @@ class AccountResolver:
     def resolve(self, ref: AccountRef | None) -> int | None:
         if ref is None:
             return None
-        if ref.id is not None:
-            return ref.id
-        return self._by_key.get(ref.key) if ref.key else None
+        account_id = ref.id
+        if account_id is not None:
+            return account_id
+        key = ref.username or ref.email or ref.name
+        return self._by_key.get(key) if key else None
 
     def _upsert_known(self, refs: dict[int, AccountRef]) -> None:
         existing: dict[int, tuple] = {}
