@@ -22,7 +22,7 @@ from reviewbot.wire import ChangeRecord, WireError, from_ssh
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
+BATCH = 2000  # changes per transaction: fewer commits, memory still bounded
 
 
 class ImportFailed(Exception):

@@ -535,7 +535,7 @@ def from_ssh(row: Any) -> ChangeRecord:
         # Change number and time first: ids of one change sort together and in
         # order, so the inserts append to the indexes instead of scattering.
         digest = hashlib.sha1(f"{basis}|{seq}".encode()).hexdigest()[:16]
-        mid = f"ssh-{number:09d}-{date:%Y%m%d%H%M%S}-{digest}"
+        mid = f"ssh-{number:09d}-{int(stamp) if type(stamp) is int else 0:011d}-{digest}"
         parsed = parse_message(text)
         ps = parsed.patch_set or _uploaded_patch_set(text) or _patch_set_at(patch_sets, date)
         messages.append(MessageRecord(mid, author, date, _ssh_tag(text), ps, text, parsed))
