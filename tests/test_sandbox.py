@@ -268,6 +268,13 @@ def numbers(sb: SandboxGerrit, query: str) -> list[int]:
         ("file:glance/db/sqlalchemy/api.py", [1001]),
         ("change:1002", [1002]),
         ("is:wip", []),
+        ("-is:wip status:open", [1001]),
+        ("topic:{bp/community-level-v2-image-sharing}", [1001]),
+        ("intopic:community", [1001]),
+        ("label:Code-Review+2,group=glance-core", [1002]),
+        ("reviewerin:glance-core", [1002]),
+        ("status:open OR status:merged AND project:openstack/glance_store", [1001, 1002]),
+        ("(status:open OR status:merged) AND project:openstack/glance_store", [1002]),
     ],
 )
 def test_query_operators(sb, query, expected):

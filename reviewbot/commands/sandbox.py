@@ -49,14 +49,6 @@ def run_sandbox(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
-    if not args.no_prewarm:
-
-        def prewarm() -> None:
-            rendered = sb.prewarm()
-            # Machine-readable too: `sandbox_process(prewarm=True)` waits for this line.
-            print(f"SANDBOX_PREWARMED={rendered}", flush=True)
-
-        threading.Thread(target=prewarm, name="sandbox-prewarm", daemon=True).start()
     if args.activity > 0:
         sb.start_activity(every_seconds=args.activity, seed=args.seed)
     activity = f"every {args.activity:g}s" if args.activity > 0 else "off"
@@ -71,6 +63,16 @@ def run_sandbox(args: argparse.Namespace) -> int:
         "Ctrl-C to stop",
         flush=True,
     )
+    if not args.no_prewarm:
+
+        def prewarm() -> None:
+            rendered = sb.prewarm()
+            # Machine-readable too: `sandbox_process(prewarm=True)` waits for this line.
+            # One write call, after the banner, so lines never interleave.
+            sys.stdout.write(f"SANDBOX_PREWARMED={rendered}\n")
+            sys.stdout.flush()
+
+        threading.Thread(target=prewarm, name="sandbox-prewarm", daemon=True).start()
     try:
         while True:
             time.sleep(3600)
