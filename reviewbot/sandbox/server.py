@@ -1,9 +1,10 @@
-"""Sandbox Gerrit HTTP: the REST endpoints a polling bot uses, request log and fault injection.
+"""Sandbox Gerrit REST: the endpoints a polling bot uses, over a real threaded HTTP server.
 
 A real `http.server.ThreadingHTTPServer` on a port of its own in a daemon
 thread (the Zuul fake-Gerrit model), so production code (pygerrit2 +
 requests) runs unchanged against it. Every request is recorded; faults
-injected with `inject_fault` answer the next matching requests.
+injected with `inject_fault` answer the next matching requests
+(transport.py does the recording and the damage).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ import contextlib
 import json
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, unquote, urlsplit
+from http.server import ThreadingHTTPServer
+from urllib.parse import unquote
 
 from reviewbot.clock import utcnow
 from reviewbot.sandbox.model import LABELS, Account, Change, State
@@ -30,11 +29,22 @@ from reviewbot.sandbox.render import (
     Renderer,
     account_info,
     change_bytes,
-    encode,
     ts,
 )
+from reviewbot.sandbox.transport import (
+    FAULT_KINDS,
+    VERSION,
+    Fault,
+    GerritHandler,
+    HttpError,
+    RecordedRequest,
+    Reply,
+    json_reply,
+    text_reply,
+)
 
-VERSION = "3.9.1"
+__all__ = ["FAULT_KINDS", "SYNC_OPTIONS", "VERSION", "RecordedRequest", "SandboxGerrit"]
+
 # What `reviewbot sync` asks for (issue 2): pre-rendered by `prewarm()`.
 SYNC_OPTIONS = frozenset(
     {
@@ -47,54 +57,6 @@ SYNC_OPTIONS = frozenset(
     }
 )
 DEFAULT_LIMIT = 500
-FAULT_KINDS = ("status", "rate_limit", "slow", "truncate", "garbage", "no_prefix", "disconnect")
-
-
-@dataclass
-class RecordedRequest:
-    method: str
-    path: str  # URL path as sent (still percent-encoded), without the query string
-    params: dict[str, list[str]]
-    headers: dict[str, str]
-    body: bytes
-    status: int = 0
-    user: str | None = None  # authenticated username, None for anonymous
-    query_string: str = ""
-
-
-@dataclass
-class Fault:
-    kind: str
-    count: int
-    path_contains: str | None
-    status: int
-    retry_after: str | None
-    delay: float
-
-
-@dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
-        self.headers = headers or {}
-
-
-def json_reply(obj: object, status: int = 200) -> Reply:
-    return Reply(status, PREFIX + encode(obj), "application/json; charset=UTF-8")
-
-
-def text_reply(status: int, text: str, headers: dict[str, str] | None = None) -> Reply:
-    body = text if text.endswith("\n") else text + "\n"
-    return Reply(status, body.encode(), "text/plain; charset=UTF-8", headers or {})
 
 
 _CHANGE_TRIPLET = re.compile(
@@ -126,7 +88,7 @@ class SandboxGerrit(State):
             return self.url
         sandbox = self
 
-        class Handler(_Handler):
+        class Handler(GerritHandler):
             gerrit = sandbox
 
         server = ThreadingHTTPServer((host, port), Handler)
@@ -134,7 +96,9 @@ class SandboxGerrit(State):
         self._server = server
         # A short poll interval keeps stop() (and so each test's teardown) fast.
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="sandbox-gerrit",
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="sandbox-gerrit",
             daemon=True,
         )
         self._thread.start()
@@ -461,12 +425,14 @@ class SandboxGerrit(State):
             for account_id in m.accounts:
                 a = self.accounts[account_id]
                 info["message"] = info["message"].replace(
-                    f"<GERRIT_ACCOUNT_{account_id}>", f"{a.name} <{a.email}>")
+                    f"<GERRIT_ACCOUNT_{account_id}>", f"{a.name} <{a.email}>"
+                )
             out.append(info)
         return out
 
-    def _put_topic(self, change: Change, method: str, body: bytes, headers: dict[str, str],
-                   user: Account) -> Reply:
+    def _put_topic(
+        self, change: Change, method: str, body: bytes, headers: dict[str, str], user: Account
+    ) -> Reply:
         topic = None
         if method == "PUT":
             topic = self._json_body(body, headers).get("topic")
@@ -682,110 +648,3 @@ class SandboxGerrit(State):
         if len(hits) > start + n and out:
             out[-1]["_more_accounts"] = True
         return json_reply(out)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Thin HTTP shell: read, record, apply faults, write."""
-
-    gerrit: SandboxGerrit
-    protocol_version = "HTTP/1.1"
-    server_version = "SandboxGerrit/" + VERSION
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
-        pass  # the request log is `SandboxGerrit.requests`
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        sb = self.gerrit
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        params = parse_qs(split.query, keep_blank_values=True)
-        record = RecordedRequest(
-            method, split.path, params, headers, body, query_string=split.query
-        )
-        fault = sb._take_fault(self.path)
-        if fault is not None and fault.kind in ("status", "rate_limit"):
-            if fault.kind == "status":
-                reply = text_reply(fault.status, _STATUS_TEXT.get(fault.status, "Error"))
-            else:
-                reply = text_reply(
-                    429,
-                    "Exceeded rate limit of 100 REST API requests/hour "
-                    "(or idle time used up in bursts of max 20 requests)",
-                    {"Retry-After": fault.retry_after or "1"},
-                )
-        else:
-            if fault is not None and fault.kind == "slow":
-                time.sleep(fault.delay)
-            reply, record.user = sb.handle(method, split.path, params, headers, body)
-            if fault is not None and reply.content_type.startswith("application/json"):
-                reply = _damage(reply, fault.kind)
-        record.status = reply.status
-        with sb.lock:
-            sb.requests.append(record)
-        if fault is not None and fault.kind == "disconnect":
-            self._write(reply, declared=len(reply.body) + 1000, cut=len(reply.body) // 2)
-            self.close_connection = True
-            return
-        self._write(reply)
-
-    def _write(self, reply: Reply, declared: int | None = None, cut: int | None = None) -> None:
-        body = reply.body if cut is None else reply.body[:cut]
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(declared if declared is not None else len(body)))
-        if reply.content_type.startswith("application/json"):
-            self.send_header("Content-Disposition", "attachment")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(body)
-
-
-def _damage(reply: Reply, kind: str) -> Reply:
-    if kind == "truncate":
-        return Reply(
-            reply.status,
-            reply.body[: max(len(PREFIX) + 1, len(reply.body) // 2)],
-            reply.content_type,
-            reply.headers,
-        )
-    if kind == "garbage":
-        return Reply(
-            reply.status,
-            b"<html><body><h1>502 Bad Gateway</h1></body></html>\n",
-            reply.content_type,
-            reply.headers,
-        )
-    if kind == "no_prefix":
-        return Reply(
-            reply.status, reply.body.removeprefix(PREFIX), reply.content_type, reply.headers
-        )
-    return reply
-
-
-_STATUS_TEXT = {
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    500: "Internal server error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
