@@ -18,7 +18,8 @@ from sqlalchemy.engine import Engine
 
 from reviewbot.store import session_scope
 from reviewbot.store.changes import WriteCounts, upsert_changes
-from reviewbot.wire import ChangeRecord, WireError, from_ssh
+from reviewbot.wire import ChangeRecord, WireError
+from reviewbot.wire_ssh import from_ssh
 
 log = logging.getLogger(__name__)
 
