@@ -17,7 +17,9 @@ HERE = Path(__file__).resolve().parent
 # One module per area of the site; each exposes `router` (an APIRouter).
 ROUTER_MODULES = [
     "dashboards.routes.home",
-    "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
+    "dashboards.routes.queue",  # /queue, /api/v1/queue
+    "dashboards.routes.changes",  # /changes, /changes/{n}, /api/v1/changes[/{n}]
+    "dashboards.routes.actions",  # /actions, /api/v1/actions
     "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
     "dashboards.routes.reviewers",
     "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync

@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "reviewbot.commands.standing",  # standing, reviewers
     "reviewbot.commands.report",  # report
     "reviewbot.commands.actions",  # apply, actions
+    "reviewbot.commands.queue",  # queue, export-dashboard
+    "reviewbot.commands.web",  # web
 ]
 
 

@@ -248,6 +248,8 @@ def ranked(base: QueueBase, reviewer_id: int, now: datetime, *, offset: int = 0,
     out: list[tuple] = []
     seen = 0
     end = None if limit is None else offset + limit
+    if limit == 0:
+        return total, out
     for item in ordered:
         if item[2][0] in excluded:
             continue

@@ -1,0 +1,154 @@
+"""Web: the change list by gate state, one change's page (matches, gate, votes, why-not)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from dashboards.deps import ConfigDep, SessionDep, StateDep, templates
+from dashboards.routes.queue import (
+    age_text,
+    ci_state,
+    error_page,
+    gerrit_change_url,
+    parse_as_of_param,
+    queue_cache,
+    vote_json,
+)
+from reviewbot.store.change_reads import UNEVALUATED, change_verdict, list_changes
+from reviewbot.store.queue_reads import find_reviewer, why_not_in_queue
+from reviewbot.store.snapshots import load_changes
+
+router = APIRouter()
+
+STATES = ("priority", "exempt", "open", "gated", "wip", "closed", "untracked", UNEVALUATED)
+PAGE_SIZE = 50
+
+
+def _state_param(state: str | None) -> str | None:
+    if state in (None, "", "all"):
+        return None
+    if state not in STATES:
+        raise HTTPException(status_code=422, detail=f"state: {state!r} is not one of "
+                            f"all, {', '.join(STATES)}")
+    return state
+
+
+def _list_data(session, state: str | None, page: int) -> dict[str, Any]:  # noqa: ANN001
+    total, rows = list_changes(session, state=state, offset=(page - 1) * PAGE_SIZE,
+                               limit=PAGE_SIZE)
+    return {"state": state or "all", "total": total, "page": page, "rows": rows}
+
+
+@router.get("/api/v1/changes", tags=["changes"])
+def api_changes(
+    session: SessionDep, state: str | None = None, page: Annotated[int, Query(ge=1)] = 1,
+) -> dict[str, Any]:
+    """Open changes, most recently updated first, optionally only one gate state."""
+    data = _list_data(session, _state_param(state), page)
+    data["items"] = [
+        {"number": r.number, "project": r.project, "branch": r.branch, "subject": r.subject,
+         "owner_id": r.owner_id, "gate_state": r.gate_state, "priorities": r.priorities,
+         "updated": r.updated.isoformat()}
+        for r in data.pop("rows")
+    ]
+    return data
+
+
+@router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
+def changes_page(request: Request, session: SessionDep, config: ConfigDep, state: StateDep,
+                 gate: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+    try:
+        wanted = _state_param(gate)
+    except HTTPException as exc:
+        return error_page(request, config, 422, "Bad gate filter", str(exc.detail))
+    data = _list_data(session, wanted, page)
+    roster = queue_cache(state, request).base(session).roster
+    return templates.TemplateResponse(request, "changes.html", {
+        "config": config, "data": data, "states": STATES, "roster": roster,
+        "pages": max(1, -(-data["total"] // PAGE_SIZE)),
+    })
+
+
+def change_data(session, config, cache, number: int, reviewer: str | None,  # noqa: ANN001
+                as_of: str | None) -> dict[str, Any]:
+    """Everything the change page shows; HTTPException 404/422 for unknown input."""
+    now = parse_as_of_param(as_of)
+    found = load_changes(session, numbers=[number], include_missing=True)
+    if not found:
+        raise HTTPException(status_code=404, detail=f"change {number} is not in the store "
+                            "(not synced, or outside the configured projects)")
+    change = found[0]
+    roster = cache.base(session).roster
+    verdict = change_verdict(session, number)
+    by_ps: dict[int, list[dict[str, Any]]] = {}
+    for e in change.vote_events:
+        by_ps.setdefault(e.patch_set, []).append({
+            "by": roster.username(e.account_id), "account_id": e.account_id, "label": e.label,
+            "value": e.value, "removed": e.removed, "date": e.date.isoformat(),
+            "core": roster.is_core(e.account_id, e.date), "bot": roster.is_bot(e.account_id),
+        })
+    patch_sets = [{
+        "number": ps.number, "created": ps.created.isoformat(),
+        "uploader": roster.username(ps.uploader_id), "votes": by_ps.get(ps.number, []),
+    } for ps in sorted(change.patch_sets, key=lambda p: p.number, reverse=True)]
+    data: dict[str, Any] = {
+        "number": change.number, "project": change.project, "branch": change.branch,
+        "subject": change.subject, "owner": roster.username(change.owner_id),
+        "status": change.status, "wip": change.wip, "topic": change.topic,
+        "hashtags": list(change.hashtags), "current_patch_set": change.current_patch_set,
+        "age": age_text(change.current.created if change.current else None, now),
+        "ci": ci_state(change.current_votes),
+        "current_votes": [vote_json(v, roster, now) for v in change.current_votes
+                          if v.value != 0],
+        "gerrit_url": gerrit_change_url(config, change.project, change.number),
+        "gate_state": verdict["gate_state"] if verdict else None,
+        "gate_reason": verdict["gate_reason"] if verdict else
+        "Not evaluated yet: run `reviewbot evaluate`.",
+        "priorities": [
+            {"id": m.get("priority"), "title": m.get("title") or m.get("priority"),
+             "rank": m.get("rank"), "reasons": list(m.get("reasons") or [])}
+            for m in (verdict["matches"] if verdict else [])
+        ],
+        "evaluated_at": verdict["evaluated_at"].isoformat() if verdict else None,
+        "patch_sets": patch_sets, "why_not": None, "core_known": roster.core_known,
+    }
+    if reviewer:
+        who = find_reviewer(session, reviewer)
+        if who is None:
+            raise HTTPException(status_code=404, detail=f"unknown user {reviewer!r}: no Gerrit "
+                                "account with that username, email or id has been synced")
+        answer = why_not_in_queue(session, config, number, who, now, cache=cache)
+        data["why_not"] = answer.as_json() if answer else None
+    return data
+
+
+@router.get("/api/v1/changes/{number}", tags=["changes"])
+def api_change(
+    number: int, session: SessionDep, config: ConfigDep, state: StateDep, request: Request,
+    reviewer: Annotated[str | None, Query(description="answer 'why not in this core "
+                                                      "reviewer's queue'")] = None,
+    as_of: str | None = None,
+) -> dict[str, Any]:
+    """One change: priority matches with reasons, gate state with reason, vote timeline per
+    patch set, and (with `reviewer`) whether it is in that reviewer's queue and if not, why."""
+    return change_data(session, config, queue_cache(state, request), number, reviewer, as_of)
+
+
+@router.get("/changes/{number}", response_class=HTMLResponse, include_in_schema=False)
+def change_page(number: str, request: Request, session: SessionDep, config: ConfigDep,
+                state: StateDep, reviewer: str | None = None,
+                as_of: str | None = None) -> Response:
+    if not number.isdigit():
+        return error_page(request, config, 422, "Bad change number",
+                          f"{number!r} is not a change number.")
+    reviewer = (reviewer or "").strip() or request.cookies.get("reviewbot_reviewer") or None
+    try:
+        data = change_data(session, config, queue_cache(state, request), int(number), reviewer,
+                           as_of)
+    except HTTPException as exc:
+        return error_page(request, config, exc.status_code, "Not found"
+                          if exc.status_code == 404 else "Bad request", str(exc.detail))
+    return templates.TemplateResponse(request, "change.html", {"config": config, "c": data})
