@@ -119,6 +119,8 @@ def build_store(path: Path, rows: int) -> None:
                     messages.append((f"m{n_msg}", number, ps, rnd.choice(people),
                                      _ts(when + timedelta(minutes=5)), None, "nit", 1, "nit", 0))
             when += timedelta(hours=rnd.randint(1, 72))
+        # `updated` is the last activity, as sync stores it.
+        changes[-1] = changes[-1][:12] + (_ts(when),) + changes[-1][13:]
     db.executemany("INSERT INTO change VALUES (" + ",".join("?" * 22) + ")", changes)
     db.executemany("INSERT INTO patch_set VALUES (?,?,?,?,?,?,?,?)", patch_sets)
     db.executemany("INSERT INTO verdict VALUES (?,?,?,?,?,?,?,?)", verdicts)
@@ -257,7 +259,11 @@ def run_daily(args: argparse.Namespace) -> None:
         for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
             p.unlink(missing_ok=True)
         cfg = BENCH_DIR / f"daily-{run}.toml"
-        cfg.write_text(_toml(bench_config(f"sqlite:///{db}")))
+        data = bench_config(f"sqlite:///{db}")
+        # An SSH dump carries no group membership: the cores come from core_history.
+        data["core_history"] = [{"username": f"user{i}", "joined": "2015-01-01"}
+                                for i in range(1, CORES + 1)]
+        cfg.write_text(_toml(data))
         # A child process per run, so its peak RSS is this pipeline's alone.
         out = subprocess.run(
             [sys.executable, __file__, "_daily_child", str(cfg), str(dump)],
@@ -283,6 +289,12 @@ def _toml(data: dict) -> str:
                 section(f"{name}.{k}", v)
 
     for name, d in data.items():
+        if isinstance(d, list):  # an array of tables, e.g. [[core_history]]
+            for item in d:
+                lines.append(f"[[{name}]]")
+                lines.extend(f"{k} = {v if k in ('joined', 'left') else val(v)}"
+                             for k, v in item.items())
+            continue
         section(name, d)
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
+from operator import attrgetter
 from typing import NamedTuple
 
 from reviewbot.people import Roster
@@ -195,7 +196,8 @@ def compute_standings(
 
     result: dict[int, Standing] = {}
     for account in set(by_account) | set(comments):
-        in_window = sorted(by_account.get(account, ()), key=lambda r: (r.date, r.change_number))
+        in_window = by_account.get(account, [])
+        in_window.sort(key=_REVIEW_ORDER)
         mine = sorted(comments.get(account, ()), key=lambda c: c.date)
         result[account] = Standing(
             account_id=account,
@@ -327,7 +329,13 @@ def _judge_reviews(
 ) -> list[Review]:
     changes = history.changes
     bots = roster.bots
-    is_core = roster.is_core
+    core_members, spells = roster.core_now, roster.history
+
+    def is_core(account: int, at: datetime) -> bool:
+        # Roster.is_core, inlined for the hot loop: history decides for users who have it.
+        if account in spells:
+            return roster.is_core(account, at)
+        return account in core_members
     # Owner uploads per change, for "the owner uploaded a newer patch set after the vote".
     uploads: dict[int, list[PatchSetFacts]] = defaultdict(list)
     for ps in history.patch_sets.values():
@@ -335,41 +343,52 @@ def _judge_reviews(
             uploads[ps.change_number].append(ps)
 
     events = sorted(
-        (e for e in history.events if e.date <= as_of and e.change_number in changes),
-        key=lambda e: (e.change_number, e.patch_set, e.date, e.order),
+        (e for e in history.events if e.date <= as_of and e.change_number in changes
+         and e.account_id not in bots),
+        key=_VOTE_ORDER,
     )
     out: list[Review] = []
-    for (number, ps_number), group in groupby(events, key=lambda e: (e.change_number,
-                                                                     e.patch_set)):
-        ps_events = [e for e in group if e.account_id not in bots]
+    for (number, ps_number), group in groupby(events, key=_PATCH_SET):
+        ps_events = list(group)
+        # Events are in vote order: a patch set whose last event is before the window
+        # holds no review to count.
+        if ps_events[-1].date < start:
+            continue
         if accounts is not None and not any(e.account_id in accounts for e in ps_events):
             continue
         change = changes[number]
         owner = change.owner_id
         ps = history.patch_sets.get((number, ps_number))
         uploader = ps.uploader_id if ps else None
-        core_flags = [is_core(e.account_id, e.date) for e in ps_events]
 
+        # One walk in vote order collects what every judgement below needs.
+        core_flags: list[bool] = []
         latest: dict[int, int] = {}  # account -> index of its latest event
+        first_core_date: datetime | None = None  # first vote event of any core
+        core_negative: set[int] = set()  # cores with a -1/-2 vote event here
+        core_plus2_dates: list[datetime] = []
         for i, e in enumerate(ps_events):
-            latest[e.account_id] = i
+            account = e.account_id
+            core = is_core(account, e.date)
+            core_flags.append(core)
+            latest[account] = i
+            if core:
+                if first_core_date is None:
+                    first_core_date = e.date
+                if e.value < 0:
+                    core_negative.add(account)
+                elif e.value >= 2:
+                    core_plus2_dates.append(e.date)
         # The verdict: the newest core review (final non-zero vote, not on own change).
-        verdict_idx = max(
-            (i for a, i in latest.items()
-             if a != owner and ps_events[i].value != 0 and core_flags[i]),
-            default=None,
-        )
-        verdict = ps_events[verdict_idx] if verdict_idx is not None else None
-        first_core_date = next((e.date for e, c in zip(ps_events, core_flags, strict=True)
-                                if c), None)
-        core_negative = {e.account_id for e, c in zip(ps_events, core_flags, strict=True)
-                         if c and e.value < 0}
+        verdict_idx = -1
+        for account, i in latest.items():
+            if i > verdict_idx and core_flags[i] and account != owner and ps_events[i].value:
+                verdict_idx = i
+        verdict = ps_events[verdict_idx] if verdict_idx >= 0 else None
         opened_at = (
             {} if change.priority or change.exempt
             else _gate_openings(ps_events, core_flags, owner, uploader, min_noncore_plus1)
         )
-        core_plus2_dates = [e.date for e, c in zip(ps_events, core_flags, strict=True)
-                            if c and e.value >= 2]
 
         for account, i in latest.items():
             e = ps_events[i]
@@ -384,7 +403,7 @@ def _judge_reviews(
                 message_id=e.message_id, core_at_time=core_now, priority=change.priority,
                 thoughtful=bool(e.thoughtful),
             )
-            if verdict is not None and verdict_idx != i and verdict_idx > i:
+            if verdict is not None and verdict_idx > i:
                 r.verdict = verdict
                 r.judged = True
                 r.disagrees = (e.value > 0) != (verdict.value > 0)
@@ -404,6 +423,11 @@ def _judge_reviews(
                 r.quick_large_plus1 = timedelta(0) <= e.date - ps.created <= QUICK_PLUS1
             out.append(r)
     return out
+
+
+_REVIEW_ORDER = attrgetter("date", "change_number")
+_VOTE_ORDER = attrgetter("change_number", "patch_set", "date", "order")
+_PATCH_SET = attrgetter("change_number", "patch_set")
 
 
 def _gate_openings(
