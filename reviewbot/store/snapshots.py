@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from operator import attrgetter
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -31,6 +35,52 @@ def _chunks(numbers: Sequence[int]) -> Iterable[Sequence[int]]:
         yield numbers[i : i + _CHUNK]
 
 
+def plain_rows(session: Session, stmt: Any) -> list[tuple]:
+    """Rows of a Core select exactly as the driver returns them.
+
+    SQLAlchemy's per-value result processing (and ORM entities even more so) costs
+    more than the database itself on reads of 100,000+ rows, so the hot reads take
+    the driver's tuples and convert the few columns that need it (`RawValues`).
+    Pending ORM changes are flushed first, as an ORM query would.
+    """
+    if session.autoflush:
+        session.flush()
+    result = session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _json_value(value: Any) -> Any:
+    # SQLite hands back the JSON text; PostgreSQL drivers already decode it.
+    if not isinstance(value, str):
+        return value
+    if value == "[]":
+        return []
+    return None if value == "null" else json.loads(value)
+
+
+class RawValues:
+    """Converters from driver values to Python values for `plain_rows` results: SQLite
+    returns DateTime columns as text (parsed with the C `fromisoformat`), booleans as
+    0/1 and JSON as text; PostgreSQL's driver returns them converted already."""
+
+    def __init__(self, session: Session):
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        self.datetime: Callable[[Any], datetime] = (
+            datetime.fromisoformat if sqlite else _same
+        )
+        self.json = _json_value
+
+    def optional_datetime(self, value: Any) -> datetime | None:
+        return None if value is None else self.datetime(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def load_changes(
     session: Session,
     *,
@@ -44,97 +94,114 @@ def load_changes(
 ) -> list[ChangeSnapshot]:
     """Snapshots of the selected changes, with patch sets, current votes and (optionally)
     vote history and messages. A handful of queries whatever the number of changes."""
-    query = select(Change)
+    c = Change.__table__.c
+    query = select(
+        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
+        c.updated, c.current_patch_set, c.topic, c.hashtags, c.commit_message, c.files,
+        c.submitted, c.closed_at, c.missing_since, c.gerrit_id,
+    )
     if numbers is not None:
-        query = query.where(Change.number.in_(list(numbers)))
+        query = query.where(c.number.in_(list(numbers)))
     if projects:
-        query = query.where(Change.project.in_(list(projects)))
+        query = query.where(c.project.in_(list(projects)))
     if branches:
-        query = query.where(Change.branch.in_(list(branches)))
+        query = query.where(c.branch.in_(list(branches)))
     if status:
-        query = query.where(Change.status.in_(list(status)))
+        query = query.where(c.status.in_(list(status)))
     if not include_missing:
-        query = query.where(Change.missing_since.is_(None))
-    rows = list(session.exec(query.order_by(Change.number)).scalars())
+        query = query.where(c.missing_since.is_(None))
+    rows = plain_rows(session, query.order_by(c.number))
     if not rows:
         return []
-    wanted = [r.number for r in rows]
+    wanted = [r[0] for r in rows]
     whole_table = numbers is None and not projects and not branches and not status
+    raw = RawValues(session)
+    to_dt = raw.datetime
 
-    def _scoped(stmt, column):  # noqa: ANN001, ANN202
+    def scoped(stmt, column, order=()) -> list[tuple]:  # noqa: ANN001
         if whole_table:
-            yield from session.exec(stmt).scalars()
-            return
-        for chunk in _chunks(wanted):
-            yield from session.exec(stmt.where(column.in_(list(chunk)))).scalars()
+            return plain_rows(session, stmt.order_by(*order))
+        out: list[tuple] = []
+        for chunk in _chunks(wanted):  # ascending numbers, so chunks stay in order
+            out += plain_rows(session, stmt.where(column.in_(list(chunk))).order_by(*order))
+        return out
 
+    ps_t = PatchSet.__table__.c
     patch_sets: dict[int, list[PatchSetInfo]] = defaultdict(list)
-    for ps in _scoped(select(PatchSet), PatchSet.change_number):
-        patch_sets[ps.change_number].append(
-            PatchSetInfo(ps.number, ps.created, ps.uploader_id, ps.insertions, ps.deletions)
-        )
-    current: dict[int, list[Vote]] = defaultdict(list)
-    for v in _scoped(select(CurrentVote), CurrentVote.change_number):
-        current[v.change_number].append(Vote(v.label, v.account_id, v.value))
+    for number, ps, created, uploader, ins, dels in scoped(
+        select(ps_t.change_number, ps_t.number, ps_t.created, ps_t.uploader_id,
+               ps_t.insertions, ps_t.deletions),
+        ps_t.change_number, (ps_t.change_number, ps_t.number),
+    ):
+        patch_sets[number].append(PatchSetInfo(ps, to_dt(created), uploader, ins, dels))
 
-    message_rows: dict[str, Message] = {}
+    cv = CurrentVote.__table__.c
+    current: dict[int, list[Vote]] = defaultdict(list)
+    # No ORDER BY: the order is the table's, as it always was.
+    for number, label, account, value in scoped(
+        select(cv.change_number, cv.label, cv.account_id, cv.value), cv.change_number
+    ):
+        current[number].append(Vote(label, account, value))
+
+    m = Message.__table__.c
     by_change_messages: dict[int, list[MessageInfo]] = defaultdict(list)
-    if history or messages:
-        for m in _scoped(select(Message), Message.change_number):
-            message_rows[m.id] = m
-            if messages:
-                by_change_messages[m.change_number].append(
-                    MessageInfo(
-                        m.id, m.patch_set, m.author_id, m.date, m.tag,
-                        m.inline_comments, m.free_text, m.changes_votes,
-                    )
-                )
+    if messages:
+        pairs = [
+            (number, MessageInfo(mid, ps, author, to_dt(date), tag, inline, free, bool(votes)))
+            for number, mid, ps, author, date, tag, inline, free, votes in scoped(
+                select(m.change_number, m.id, m.patch_set, m.author_id, m.date, m.tag,
+                       m.inline_comments, m.free_text, m.changes_votes),
+                m.change_number, (m.change_number, m.date, m.id),
+            )
+        ]
+        # Python order, not the database's collation, decides between text ids.
+        pairs.sort(key=lambda pair: (pair[0], pair[1].date, pair[1].id))
+        for number, info in pairs:
+            by_change_messages[number].append(info)
+
     events: dict[int, list[VoteEvent]] = defaultdict(list)
     if history:
-        for e in _scoped(select(VoteEventRow), VoteEventRow.change_number):
-            msg = message_rows.get(e.message_id)
-            events[e.change_number].append(
-                VoteEvent(
-                    e.change_number, e.patch_set, e.account_id, e.label, e.value, e.date,
-                    e.message_id, e.removed,
-                    msg.inline_comments if msg else 0,
-                    msg.free_text if msg else "",
-                )
+        ve = VoteEventRow.__table__.c
+        # The vote message's comment count and free text come joined in SQL, rather
+        # than reading every message row.
+        stmt = select(
+            ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value, ve.date,
+            ve.message_id, ve.removed, func.coalesce(m.inline_comments, 0),
+            func.coalesce(m.free_text, ""),
+        ).select_from(
+            VoteEventRow.__table__.outerjoin(Message.__table__, m.id == ve.message_id)
+        )
+        loaded = [
+            VoteEvent(number, ps, account, label, value, to_dt(date), mid, bool(removed),
+                      inline, free)
+            for number, ps, account, label, value, date, mid, removed, inline, free in scoped(
+                stmt, ve.change_number, (ve.change_number, ve.date, ve.message_id, ve.id)
             )
+        ]
+        # The database already returned them in this order; the stable sort keeps it
+        # exact (datetime and Python string order) at the cost of a linear pass.
+        loaded.sort(key=attrgetter("change_number", "date", "message_id"))
+        for e in loaded:
+            events[e.change_number].append(e)
     launchpad = _launchpad_facts(session)
 
-    snapshots = []
-    for r in rows:
-        evs = sorted(events.get(r.number, ()), key=lambda e: (e.date, e.message_id))
-        msgs = sorted(by_change_messages.get(r.number, ()), key=lambda m: (m.date, m.id))
-        snapshots.append(
-            ChangeSnapshot(
-                number=r.number,
-                project=r.project,
-                branch=r.branch,
-                subject=r.subject,
-                status=r.status,
-                wip=r.wip,
-                owner_id=r.owner_id,
-                created=r.created,
-                updated=r.updated,
-                current_patch_set=r.current_patch_set,
-                topic=r.topic,
-                hashtags=tuple(r.hashtags or ()),
-                commit_message=r.commit_message,
-                files=tuple(r.files) if r.files is not None else None,
-                submitted=r.submitted,
-                closed_at=r.closed_at,
-                patch_sets=tuple(sorted(patch_sets.get(r.number, ()), key=lambda p: p.number)),
-                current_votes=tuple(current.get(r.number, ())),
-                vote_events=tuple(evs),
-                messages=tuple(msgs),
-                launchpad=launchpad,
-                missing=r.missing_since is not None,
-                gerrit_id=r.gerrit_id,
-            )
+    to_json = raw.json
+    opt_dt = raw.optional_datetime
+    return [
+        # Positional, in ChangeSnapshot's field order (cheaper than keywords at this count).
+        ChangeSnapshot(
+            number, project, branch, subject, status, bool(wip), owner, to_dt(created),
+            to_dt(updated), cur_ps, topic, tuple(to_json(hashtags) or ()), commit_message,
+            tuple(files) if (files := to_json(files_raw)) is not None else None,
+            opt_dt(submitted), opt_dt(closed_at), tuple(patch_sets.get(number, ())),
+            tuple(current.get(number, ())), tuple(events.get(number, ())),
+            tuple(by_change_messages.get(number, ())), launchpad, missing is not None,
+            gerrit_id,
         )
-    return snapshots
+        for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps,
+             topic, hashtags, commit_message, files_raw, submitted, closed_at, missing,
+             gerrit_id) in rows
+    ]
 
 
 def _launchpad_facts(session: Session) -> dict[tuple[str, str], dict]:
