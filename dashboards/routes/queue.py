@@ -156,7 +156,7 @@ def api_queue(
     reviewer: Annotated[str, Query(min_length=1, description="username, email or account id")],
     as_of: AsOfQuery = None,
     offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
 ) -> dict[str, Any]:
     """Core reviewer C's queue: what to review today, in order, each row with its reasons.
 

@@ -327,15 +327,18 @@ def queue_changes(
     """Detailed rows (change, current patch set, current votes, verdict) for a few changes."""
     out: dict[int, ChangeSummary] = {}
     rank_of = rank_map(config)
+    # Core-level execution: this runs on every queue request, and ORM row
+    # processing would cost more than the query.
+    conn = session.connection()
     for start in range(0, len(numbers), _CHUNK):
         chunk = numbers[start : start + _CHUNK]
         votes: dict[int, list[Vote]] = {}
-        for v in session.execute(
+        for v in conn.execute(
             select(CurrentVote.change_number, CurrentVote.label, CurrentVote.account_id,
                    CurrentVote.value).where(CurrentVote.change_number.in_(chunk))
         ):
             votes.setdefault(v[0], []).append(Vote(v[1], v[2], v[3]))
-        rows = session.execute(
+        rows = conn.execute(
             select(Change.number, Change.project, Change.branch, Change.subject, Change.owner_id,
                    Change.topic, Change.current_patch_set, Change.status, Change.wip,
                    PatchSet.created, Verdict.gate_state, Verdict.gate_reason,
