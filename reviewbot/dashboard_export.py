@@ -123,7 +123,8 @@ def dash_text(config: Config) -> str:
         "[dashboard]",
         f"title = {title}",
         f"description = {config.cycle.name} cycle priorities and changes past the non-core "
-        "+1 gate",
+        "+1 gate" + ("" if config.writeback.enabled else " (without the bot's hashtags, any "
+                     "+1 stands in for a non-core +1)"),
         f"foreach = {foreach(config)}",
         "",
     ]
