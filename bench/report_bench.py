@@ -1,7 +1,7 @@
 """Benchmark: the PTL report over 20,000 changes of one cycle (SQLite, bulk-inserted store).
 
 Times, as medians over --runs runs: the whole report step (`report_as_of`: store
-reads + pure report), the store reads alone, and the pure `build_report` alone.
+reads + pure report), the store reads alone, and the pure `report_from_facts` alone.
 For comparison it also times the general `load_changes(history=True)` read.
 
     .venv/bin/python bench/report_bench.py [--changes 20000] [--events-per-change 10] [--runs 7]
@@ -26,10 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import validate_config  # noqa: E402
-from reviewbot.report import build_report  # noqa: E402
+from reviewbot.report import report_from_facts  # noqa: E402
 from reviewbot.reporting import report_as_of  # noqa: E402
 from reviewbot.store import open_store  # noqa: E402
-from reviewbot.store.report_reads import load_change_classes, load_report_changes  # noqa: E402
+from reviewbot.store.report_reads import load_change_classes, load_report_facts  # noqa: E402
 from reviewbot.store.snapshots import load_changes, load_roster  # noqa: E402
 from reviewbot.tables import (  # noqa: E402
     Account,
@@ -183,12 +183,13 @@ def main() -> int:
             return report_as_of(session, cfg, AS_OF)
 
         def reads():  # noqa: ANN202
-            return (load_report_changes(session, cfg, AS_OF), load_roster(session, cfg),
+            return (load_report_facts(session, cfg, AS_OF), load_roster(session, cfg),
                     load_change_classes(session))
 
         whole_ms, report = timed(whole, args.runs)
-        reads_ms, (changes, roster, classes) = timed(reads, args.runs)
-        pure_ms, _ = timed(lambda: build_report(changes, roster, classes, cfg, AS_OF), args.runs)
+        reads_ms, ((changes, events), roster, classes) = timed(reads, args.runs)
+        pure_ms, _ = timed(lambda: report_from_facts(changes, events, roster, classes, cfg, AS_OF),
+                           args.runs)
         general_ms, _ = timed(lambda: load_changes(session, projects=PROJECTS,
                                                    branches=["master"], history=True), 3)
     engine.dispose()
@@ -197,8 +198,8 @@ def main() -> int:
           f"{e.reviews} core reviews, as of {AS_OF:%Y-%m-%d}")
     print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"whole report step (reads + pure), median of {args.runs}: {whole_ms}")
-    print(f"  store reads (load_report_changes + roster + verdicts): {reads_ms}")
-    print(f"  pure build_report: {pure_ms}")
+    print(f"  store reads (load_report_facts + roster + verdicts): {reads_ms}")
+    print(f"  pure report_from_facts: {pure_ms}")
     print(f"for comparison, load_changes(history=True), median of 3: {general_ms}")
     return 0
 

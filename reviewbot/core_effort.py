@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from reviewbot.clock import day_start
 from reviewbot.config import Config
 from reviewbot.people import Roster
-from reviewbot.snapshot import ChangeSnapshot, VoteEvent
+from reviewbot.snapshot import ChangeSnapshot
 
 if TYPE_CHECKING:
     from reviewbot.report import ChangeClass
@@ -88,33 +88,61 @@ class CoreEffort:
     review_list: list[CoreReview]
 
 
-def _sorted(events: list[VoteEvent]) -> list[VoteEvent]:
-    return sorted(events, key=lambda e: (e.date, e.message_id))
+# One Code-Review vote event as the effort figures read it:
+# (change number, patch set, account id, value, date, removed).
+ReviewEvent = tuple[int, int, int, int, datetime, bool]
+
+
+def code_review_events(changes: Sequence[ChangeSnapshot], as_of: datetime) -> list[ReviewEvent]:
+    """The snapshots' Code-Review events up to T, by change and patch set, each patch set's
+    in (date, message id) order: the input `core_effort_from_events` reads."""
+    out: list[ReviewEvent] = []
+    for c in changes:
+        events = [e for e in c.vote_events if e.label == "Code-Review" and e.date <= as_of]
+        events.sort(key=lambda e: (e.patch_set, e.date, e.message_id))
+        out += [(c.number, e.patch_set, e.account_id, e.value, e.date, e.removed)
+                for e in events]
+    return out
 
 
 class _GateCounter:
     """Qualifying +1s on one patch set: voter not core at vote time, not a bot, not the
     change owner or the patch set uploader; each voter's latest vote counts."""
 
-    def __init__(self, roster: Roster, excluded: set[int | None]):
-        self.roster = roster
+    __slots__ = ("core_at", "bots", "excluded", "latest")
+
+    def __init__(self, core_at, bots: frozenset[int], excluded: set[int | None]):  # noqa: ANN001
+        self.core_at = core_at
+        self.bots = bots
         self.excluded = excluded
         self.latest: dict[int, int] = {}
 
-    def add(self, e: VoteEvent) -> None:
-        voter = e.account_id
-        if voter in self.excluded or self.roster.is_bot(voter):
+    def add(self, e: ReviewEvent) -> None:
+        voter = e[2]
+        if voter in self.excluded or voter in self.bots:
             return
-        if self.roster.is_core(voter, e.date):
+        if self.core_at(voter, e[4]):
             # A vote cast while core never opens the gate; it also replaces the voter's
             # earlier non-core vote, since "latest vote per voter" is what counts.
             self.latest.pop(voter, None)
             return
-        self.latest[voter] = 0 if e.removed else e.value
+        self.latest[voter] = 0 if e[5] else e[3]
 
     @property
     def plus_ones(self) -> int:
         return sum(1 for v in self.latest.values() if v > 0)
+
+
+def _core_test(roster: Roster):  # noqa: ANN202
+    """`roster.is_core` for account ids, with the common case (no history) as a set test."""
+    history, core_now, is_core = roster.history, roster.core_now, roster.is_core
+
+    def core_at(account: int, at: datetime) -> bool:
+        if account in history:
+            return is_core(account, at)
+        return account in core_now
+
+    return core_at
 
 
 def measure_core_effort(
@@ -125,71 +153,98 @@ def measure_core_effort(
     as_of: datetime,
 ) -> CoreEffort:
     """Core reviews from the cycle start to T, their priority share, the gate figures."""
+    return core_effort_from_events(
+        [(c.number, c.owner_id, tuple((p.number, p.created, p.uploader_id) for p in c.patch_sets))
+         for c in changes],
+        code_review_events(changes, as_of), roster, classes, config, as_of,
+    )
+
+
+def core_effort_from_events(
+    changes: Sequence[tuple[int, int, Sequence[tuple[int, datetime, int | None]]]],
+    events: Sequence[ReviewEvent],
+    roster: Roster,
+    classes: Mapping[int, ChangeClass],
+    config: Config,
+    as_of: datetime,
+) -> CoreEffort:
+    """`measure_core_effort` over plain rows: `changes` are (number, owner id, patch sets as
+    (number, created, uploader id)); `events` the Code-Review events up to T (none later),
+    grouped by change and patch set, in vote order within a patch set. Events of changes
+    not listed are ignored."""
     start = day_start(config.cycle.start)
     need = config.gate.min_noncore_plus1
     known = {p.id for p in config.priorities}
+    bots = roster.bots
+    core_at = _core_test(roster)
+    by_number = {number: (owner, patch_sets) for number, owner, patch_sets in changes}
     reviews: list[CoreReview] = []
     gate_waits: list[float] = []
     core_waits: list[float] = []
 
-    for c in changes:
-        cls = classes.get(c.number)
+    n = len(events)
+    i = 0
+    while i < n:
+        first = events[i]
+        number, ps_number = first[0], first[1]
+        j = i + 1
+        while j < n and events[j][1] == ps_number and events[j][0] == number:
+            j += 1
+        ps_events = events[i:j]
+        i = j
+        found = by_number.get(number)
+        if found is None:
+            continue
+        owner, patch_sets = found
+        cls = classes.get(number)
         on_priority = bool(cls and known.intersection(cls.priorities))
         gated_kind = not on_priority and not (cls and cls.exempt)
-        by_ps: dict[int, list[VoteEvent]] = defaultdict(list)
-        for e in c.vote_events:
-            if e.label == "Code-Review" and e.date <= as_of:
-                by_ps[e.patch_set].append(e)
-        if not by_ps:
-            continue
-        uploaded = {ps.number: ps for ps in c.patch_sets}
-        for number, events in by_ps.items():
-            events = _sorted(events)
-            final: dict[int, VoteEvent] = {}
-            for e in events:
-                final[e.account_id] = e
-            ps_reviews = [
-                e for voter, e in final.items()
-                if e.value and not e.removed and voter != c.owner_id and e.date >= start
-                and not roster.is_bot(voter) and roster.is_core(voter, e.date)
-            ]
-            ps = uploaded.get(number)
-            excluded = {c.owner_id, ps.uploader_id if ps else None}
-            for e in ps_reviews:
-                jumped = False
-                if gated_kind:
-                    counter = _GateCounter(roster, excluded)
-                    for prior in events:
-                        if prior.date >= e.date:
-                            break
-                        counter.add(prior)
-                    jumped = counter.plus_ones < need
-                reviews.append(
-                    CoreReview(
-                        c.number, number, e.account_id, e.value, e.date, on_priority,
-                        gated_kind, jumped,
-                    )
-                )
-            if gated_kind and ps is not None and start <= ps.created <= as_of:
-                opened = _gate_opening(events, roster, excluded, need)
-                if opened is not None:
-                    gate_waits.append((opened - ps.created) / _DAY)
-                    after = [e.date for e in ps_reviews if e.date >= opened]
-                    if after:
-                        core_waits.append((min(after) - opened) / _DAY)
+        final: dict[int, ReviewEvent] = {}
+        for e in ps_events:
+            final[e[2]] = e
+        ps_reviews = [
+            e for voter, e in final.items()
+            if e[3] and not e[5] and voter != owner and e[4] >= start
+            and voter not in bots and core_at(voter, e[4])
+        ]
+        ps = None
+        for candidate in patch_sets:
+            if candidate[0] == ps_number:
+                ps = candidate
+        excluded = {owner, ps[2] if ps else None}
+        for e in ps_reviews:
+            jumped = False
+            if gated_kind:
+                counter = _GateCounter(core_at, bots, excluded)
+                for prior in ps_events:
+                    if prior[4] >= e[4]:
+                        break
+                    counter.add(prior)
+                jumped = counter.plus_ones < need
+            reviews.append(
+                CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, gated_kind, jumped)
+            )
+        if gated_kind and ps is not None and start <= ps[1] <= as_of:
+            opened = _gate_opening(ps_events, core_at, bots, excluded, need)
+            if opened is not None:
+                gate_waits.append((opened - ps[1]) / _DAY)
+                after = [e[4] for e in ps_reviews if e[4] >= opened]
+                if after:
+                    core_waits.append((min(after) - opened) / _DAY)
 
     return _summarise(reviews, roster, gate_waits, core_waits)
 
 
 def _gate_opening(
-    events: list[VoteEvent], roster: Roster, excluded: set[int | None], need: int
+    events: Sequence[ReviewEvent], core_at, bots: frozenset[int],  # noqa: ANN001
+    excluded: set[int | None], need: int,
 ) -> datetime | None:
     """When the patch set first had `need` qualifying +1s (None if never, up to T)."""
-    counter = _GateCounter(roster, excluded)
+    counter = _GateCounter(core_at, bots, excluded)
     for e in events:
         counter.add(e)
         if counter.plus_ones >= need:
-            return e.date
+            return e[4]
     return None
 
 

@@ -12,10 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from reviewbot.clock import day_start
 from reviewbot.config import Config
-from reviewbot.core_effort import CoreEffort, Distribution, distribution, measure_core_effort
+from reviewbot.core_effort import (
+    CoreEffort,
+    Distribution,
+    ReviewEvent,
+    code_review_events,
+    core_effort_from_events,
+    distribution,
+)
 from reviewbot.people import Roster
 from reviewbot.snapshot import ChangeSnapshot
 
@@ -108,30 +116,63 @@ class Report:
     notes: list[str]
 
 
+class ChangeFacts(NamedTuple):
+    """What the report reads of one change, from a snapshot or straight from the store."""
+
+    number: int
+    project: str
+    branch: str
+    subject: str
+    status: str
+    wip: bool
+    owner_id: int
+    created: datetime
+    updated: datetime
+    current_patch_set: int
+    submitted: datetime | None
+    closed_at: datetime | None
+    patch_sets: tuple[tuple[int, datetime, int | None], ...]  # (number, created, uploader)
+    current_votes: tuple[tuple[str, int], ...]  # (label, value) from Gerrit's labels
+    # (patch set, account, label, value, date, removed) in vote order, up to T. Only read
+    # for changes updated after T (the others are answered by their labels).
+    history: tuple[tuple[int, int, str, int, datetime, bool], ...]
+
+
+def facts_of(c: ChangeSnapshot, as_of: datetime) -> ChangeFacts:
+    return ChangeFacts(
+        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
+        c.updated, c.current_patch_set, c.submitted, c.closed_at,
+        tuple((p.number, p.created, p.uploader_id) for p in c.patch_sets),
+        tuple((v.label, v.value) for v in c.current_votes),
+        tuple((e.patch_set, e.account_id, e.label, e.value, e.date, e.removed)
+              for e in c.vote_events if e.date <= as_of) if c.updated > as_of else (),
+    )
+
+
 def _days(delta: timedelta) -> float:
     return delta / _DAY
 
 
-def _last_update(c: ChangeSnapshot, as_of: datetime) -> datetime:
+def _last_update(c: ChangeFacts, as_of: datetime) -> datetime:
     """The change's latest activity at or before T (uploads, votes, closing)."""
     if c.updated <= as_of:
         return c.updated
-    # History known to the snapshot: patch sets, vote events, closing. Comment-only
+    # History known to the facts: patch sets, vote events, closing. Comment-only
     # messages are not loaded for the report, so they do not count as activity here.
     latest = c.created
-    for ps in c.patch_sets:
-        if latest < ps.created <= as_of:
-            latest = ps.created
-    for e in c.vote_events:
-        if latest < e.date <= as_of:
-            latest = e.date
+    for _, created, _ in c.patch_sets:
+        if latest < created <= as_of:
+            latest = created
+    for e in c.history:
+        if latest < e[4] <= as_of:
+            latest = e[4]
     for t in (c.submitted, c.closed_at):
         if t is not None and latest < t <= as_of:
             latest = t
     return latest
 
 
-def closed_time(c: ChangeSnapshot) -> datetime | None:
+def closed_time(c: ChangeSnapshot | ChangeFacts) -> datetime | None:
     """When the change was merged or abandoned (None while open)."""
     if c.status == "MERGED":
         return c.submitted or c.closed_at or c.updated
@@ -140,35 +181,35 @@ def closed_time(c: ChangeSnapshot) -> datetime | None:
     return None
 
 
-def _current_patch_set(c: ChangeSnapshot, as_of: datetime, live: bool) -> tuple[int, datetime]:
+def _current_patch_set(c: ChangeFacts, as_of: datetime, live: bool) -> tuple[int, datetime]:
     if live or not c.patch_sets:
-        ps = c.current
-        return c.current_patch_set, (ps.created if ps else c.created)
+        created = next((p[1] for p in c.patch_sets if p[0] == c.current_patch_set), c.created)
+        return c.current_patch_set, created
     best = None
     for ps in c.patch_sets:
-        if ps.created <= as_of and (best is None or ps.number > best.number):
+        if ps[1] <= as_of and (best is None or ps[0] > best[0]):
             best = ps
     if best is None:  # uploaded before T by definition of created; be lenient with bad data
-        return c.patch_sets[0].number, c.patch_sets[0].created
-    return best.number, best.created
+        return c.patch_sets[0][0], c.patch_sets[0][1]
+    return best[0], best[1]
 
 
-def _votes_on(c: ChangeSnapshot, patch_set: int, as_of: datetime, live: bool) -> list[tuple]:
+def _votes_on(c: ChangeFacts, patch_set: int, as_of: datetime, live: bool) -> list[tuple]:
     """(label, value) of the non-zero votes on the patch set as of T.
 
     Live (nothing happened to the change after T): Gerrit's `labels`, which include
     votes copied forward. Otherwise history: each voter's latest event per label.
     """
     if live:
-        return [(v.label, v.value) for v in c.current_votes if v.value]
+        return [(label, value) for label, value in c.current_votes if value]
     latest: dict[tuple[int, str], tuple[datetime, int]] = {}
-    for e in c.vote_events:
-        if e.patch_set != patch_set or e.date > as_of:
+    for ps, account, label, value, when, removed in c.history:
+        if ps != patch_set or when > as_of:
             continue
-        key = (e.account_id, e.label)
+        key = (account, label)
         prev = latest.get(key)
-        if prev is None or e.date >= prev[0]:
-            latest[key] = (e.date, 0 if e.removed else e.value)
+        if prev is None or when >= prev[0]:
+            latest[key] = (when, 0 if removed else value)
     return [(label, value) for (_, label), (_, value) in latest.items() if value]
 
 
@@ -187,9 +228,10 @@ def change_state(votes: Sequence[tuple[str, int]]) -> str:
 
 
 def change_row(
-    c: ChangeSnapshot, roster: Roster, cls: ChangeClass, as_of: datetime, stale_days: int
+    c: ChangeFacts, owner: str, priorities: tuple[str, ...], as_of: datetime, stale_days: int,
+    last: datetime | None = None,
 ) -> ChangeRow:
-    """The change as it stood at T."""
+    """The change as it stood at T (`last`: its last update as of T, when known)."""
     live = c.updated <= as_of
     closed = closed_time(c)
     if closed is not None and closed <= as_of:
@@ -197,7 +239,8 @@ def change_row(
     else:
         status, closed = "open", None
     ps_number, ps_created = _current_patch_set(c, as_of, live)
-    last = _last_update(c, as_of)
+    if last is None:
+        last = _last_update(c, as_of)
     state = wait = age = None
     stale = False
     if status == "open":
@@ -205,12 +248,10 @@ def change_row(
         wait = _days(as_of - ps_created)
         age = _days(as_of - c.created)
         stale = as_of - last >= timedelta(days=stale_days)
+    # Positional, in field order: built once per change of the cycle.
     return ChangeRow(
-        number=c.number, project=c.project, branch=c.branch, subject=c.subject,
-        owner=roster.username(c.owner_id), priorities=cls.priorities, status=status,
-        state=state, wip=c.wip, patch_set=ps_number, patch_set_created=ps_created,
-        created=c.created, last_update=last, closed=closed, wait_days=wait, age_days=age,
-        stale=stale,
+        c.number, c.project, c.branch, c.subject, owner, priorities, status, state, c.wip,
+        ps_number, ps_created, c.created, last, closed, wait, age, stale,
     )
 
 
@@ -282,29 +323,46 @@ def build_report(
     as_of: datetime,
 ) -> Report:
     """The PTL report as of T over the configured projects and branches."""
+    return report_from_facts(
+        [facts_of(c, as_of) for c in changes], code_review_events(changes, as_of), roster,
+        classes, config, as_of,
+    )
+
+
+def report_from_facts(
+    changes: Sequence[ChangeFacts],
+    review_events: Sequence[ReviewEvent],
+    roster: Roster,
+    classes: Mapping[int, ChangeClass],
+    config: Config,
+    as_of: datetime,
+) -> Report:
+    """`build_report` over plain facts: `review_events` are the Code-Review events up to T,
+    grouped by change and patch set, in vote order (`core_effort_from_events`)."""
     cycle_start = day_start(config.cycle.start)
     projects, branches = set(config.gerrit.projects), set(config.gerrit.branches)
     stale_days = config.report.stale_days
     known = {p.id for p in config.priorities}
-    empty = ChangeClass()
+    username = roster.username
 
-    in_scope: list[ChangeSnapshot] = []
+    in_scope: list[tuple[int, int, tuple]] = []
     rows: list[ChangeRow] = []
     by_priority: dict[str, list[ChangeRow]] = {p.id: [] for p in config.priorities}
     other_rows: list[ChangeRow] = []
     for c in changes:
         if c.project not in projects or c.branch not in branches or c.created > as_of:
             continue
-        in_scope.append(c)
-        if _last_update(c, as_of) < cycle_start:
+        in_scope.append((c.number, c.owner_id, c.patch_sets))
+        last = _last_update(c, as_of)
+        if last < cycle_start:
             continue  # not touched during the cycle (as of T)
-        cls = classes.get(c.number, empty)
-        cls = ChangeClass(tuple(p for p in cls.priorities if p in known), cls.exempt)
-        row = change_row(c, roster, cls, as_of, stale_days)
+        cls = classes.get(c.number)
+        priorities = tuple(p for p in cls.priorities if p in known) if cls else ()
+        row = change_row(c, username(c.owner_id), priorities, as_of, stale_days, last)
         rows.append(row)
-        for pid in row.priorities:
+        for pid in priorities:
             by_priority[pid].append(row)
-        if not row.priorities:
+        if not priorities:
             other_rows.append(row)
 
     reports = []
@@ -323,7 +381,7 @@ def build_report(
         )
     if as_of < cycle_start:
         notes.append("The as-of date is before the cycle start: nothing to report yet.")
-    effort = measure_core_effort(in_scope, roster, classes, config, as_of)
+    effort = core_effort_from_events(in_scope, review_events, roster, classes, config, as_of)
     rows.sort(key=lambda r: r.number)
     return Report(
         cycle=config.cycle.name, cycle_start=config.cycle.start, cycle_end=config.cycle.end,

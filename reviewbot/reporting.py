@@ -8,10 +8,10 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.evaluate import evaluate_changes
-from reviewbot.report import ChangeClass, Report, build_report
+from reviewbot.report import ChangeClass, Report, report_from_facts
 from reviewbot.store.report_reads import (
     load_change_classes,
-    load_report_changes,
+    load_report_facts,
     load_unjudged,
 )
 from reviewbot.store.snapshots import load_roster
@@ -26,9 +26,9 @@ def report_as_of(session: Session, config: Config, as_of: datetime) -> Report:
     never reports priority work as unmatched.
     """
     roster = load_roster(session, config)
-    changes = load_report_changes(session, config, as_of)
+    changes, review_events = load_report_facts(session, config, as_of)
     classes = load_change_classes(session)
     unjudged = load_unjudged(session, config, as_of, set(classes))
     for v in evaluate_changes(unjudged, config, roster, as_of):
         classes[v.number] = ChangeClass(tuple(v.priority_ids), bool(v.exempt_reasons))
-    return build_report(changes, roster, classes, config, as_of)
+    return report_from_facts(changes, review_events, roster, classes, config, as_of)

@@ -1,4 +1,4 @@
-"""Store reads for the PTL report: a lean, set-based load of the changes it needs, and
+"""Store reads for the PTL report: a lean, set-based load of the facts it needs, and
 the per-change classes (priority matches, gate exemption) from the stored verdicts."""
 
 from __future__ import annotations
@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import String, and_, or_, select, type_coerce
+from sqlalchemy import and_, select
 from sqlmodel import Session
 
 from reviewbot.clock import day_start
 from reviewbot.config import Config
-from reviewbot.report import ChangeClass
-from reviewbot.snapshot import ChangeSnapshot, PatchSetInfo, Vote, VoteEvent
-from reviewbot.store.snapshots import load_changes
+from reviewbot.core_effort import ReviewEvent
+from reviewbot.report import ChangeClass, ChangeFacts
+from reviewbot.snapshot import ChangeSnapshot
+from reviewbot.store.snapshots import RawValues, load_changes, plain_rows
 from reviewbot.tables import Change, CurrentVote, PatchSet, Verdict
 from reviewbot.tables import VoteEvent as VoteEventRow
 
@@ -34,84 +35,77 @@ def _change_filter(config: Config, as_of: datetime):  # noqa: ANN202
     )
 
 
-def load_report_changes(session: Session, config: Config, as_of: datetime) -> list[ChangeSnapshot]:
-    """Snapshots with patch sets, current votes and report-label vote events up to T.
+def load_report_facts(
+    session: Session, config: Config, as_of: datetime
+) -> tuple[list[ChangeFacts], list[ReviewEvent]]:
+    """The report's input: one `ChangeFacts` per change it can see, and the Code-Review
+    events up to T grouped by change and patch set (`report_from_facts`).
 
-    Four queries of plain column tuples (no ORM objects, no message texts), because
-    the report runs over every change of a cycle and `load_changes(history=True)`
-    also reads every message.
+    Plain driver tuples, no ORM objects or snapshots, and only what the figures read:
+    current votes only of changes nothing happened to after T (the others are judged
+    from history), vote history only of those others, and the Code-Review events the
+    core-review figures need, already in the order they are read.
     """
     where = _change_filter(config, as_of)
+    raw = RawValues(session)
+    to_dt, opt_dt = raw.datetime, raw.optional_datetime
     c = Change.__table__.c
-    change_rows = session.execute(
-        select(
-            c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
-            c.updated, c.current_patch_set, c.topic, c.submitted, c.closed_at, c.gerrit_id,
-        ).where(where).order_by(c.number)
-    ).all()
+    changes = Change.__table__
+    change_rows = plain_rows(session, select(
+        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
+        c.updated, c.current_patch_set, c.submitted, c.closed_at,
+    ).where(where).order_by(c.number))
     if not change_rows:
-        return []
+        return [], []
 
     ps_t = PatchSet.__table__.c
-    patch_sets: dict[int, list[PatchSetInfo]] = defaultdict(list)
-    for number, ps, created, uploader, ins, dels in session.execute(
-        select(
-            ps_t.change_number, ps_t.number, ps_t.created, ps_t.uploader_id, ps_t.insertions,
-            ps_t.deletions,
-        ).join(Change.__table__, c.number == ps_t.change_number).where(where)
-    ).all():
-        patch_sets[number].append(PatchSetInfo(ps, created, uploader, ins, dels))
+    patch_sets: dict[int, list[tuple[int, datetime, int | None]]] = defaultdict(list)
+    for number, ps, created, uploader in plain_rows(session, select(
+        ps_t.change_number, ps_t.number, ps_t.created, ps_t.uploader_id,
+    ).join(changes, c.number == ps_t.change_number).where(where)
+     .order_by(ps_t.change_number, ps_t.number)):
+        patch_sets[number].append((ps, to_dt(created), uploader))
 
     cv = CurrentVote.__table__.c
-    current: dict[int, list[Vote]] = defaultdict(list)
-    for number, label, account, value in session.execute(
-        select(cv.change_number, cv.label, cv.account_id, cv.value)
-        .join(Change.__table__, c.number == cv.change_number)
-        .where(where, cv.label.in_(REPORT_LABELS))
-    ).all():
-        current[number].append(Vote(label, account, value))
+    current: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for number, label, value in plain_rows(session, select(cv.change_number, cv.label, cv.value)
+                                           .join(changes, c.number == cv.change_number)
+                                           .where(where, c.updated <= as_of, cv.value != 0,
+                                                  cv.label.in_(REPORT_LABELS))):
+        current[number].append((label, value))
 
     ve = VoteEventRow.__table__.c
-    events: dict[int, list[VoteEvent]] = defaultdict(list)
-    # Core reviews need Code-Review events of every change; Workflow and Verified are
-    # only read for changes updated after T, whose state as of T comes from history
-    # (the others read their labels). This is the report's largest read.
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    # On SQLite, fetch the timestamp text and parse it with fromisoformat (C, fast);
-    # PostgreSQL's driver already returns datetimes.
-    date_col = type_coerce(ve.date, String) if sqlite else ve.date
-    parse = datetime.fromisoformat if sqlite else (lambda value: value)
-    stmt = (
-        select(ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value, date_col,
-               ve.removed)
-        .join(Change.__table__, c.number == ve.change_number)
-        .where(where, ve.date <= as_of,
-               or_(ve.label == "Code-Review",
-                   and_(ve.label.in_(REPORT_LABELS), c.updated > as_of)))
-        .order_by(ve.change_number, ve.date, ve.id)
-    )
-    for number, ps, account, label, value, date, removed in session.execute(stmt).all():
-        # message_id is left empty: rows arrive in (date, id) order, which is the only
-        # thing the report uses it for (a tie-break).
-        events[number].append(VoteEvent(number, ps, account, label, value, parse(date), "",
-                                        bool(removed)))
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for number, ps, account, label, value, date, removed in plain_rows(session, select(
+        ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value, ve.date, ve.removed,
+    ).join(changes, c.number == ve.change_number)
+     .where(where, c.updated > as_of, ve.date <= as_of, ve.label.in_(REPORT_LABELS))
+     .order_by(ve.change_number, ve.date, ve.id)):
+        history[number].append((ps, account, label, value, to_dt(date), bool(removed)))
 
-    out = []
-    for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps, topic,
-         submitted, closed_at, gerrit_id) in change_rows:
-        out.append(
-            ChangeSnapshot(
-                number=number, project=project, branch=branch, subject=subject, status=status,
-                wip=bool(wip), owner_id=owner, created=created, updated=updated,
-                current_patch_set=cur_ps, topic=topic, submitted=submitted,
-                closed_at=closed_at,
-                patch_sets=tuple(sorted(patch_sets.get(number, ()), key=lambda p: p.number)),
-                current_votes=tuple(current.get(number, ())),
-                vote_events=tuple(events.get(number, ())),
-                gerrit_id=gerrit_id,
-            )
+    # The largest read: every Code-Review event up to T, in the order the core-review
+    # figures walk them.
+    review_events: list[ReviewEvent] = [
+        (number, ps, account, value, to_dt(date), bool(removed))
+        for number, ps, account, value, date, removed in plain_rows(session, select(
+            ve.change_number, ve.patch_set, ve.account_id, ve.value, ve.date, ve.removed,
+        ).join(changes, c.number == ve.change_number)
+         .where(where, ve.label == "Code-Review", ve.date <= as_of)
+         .order_by(ve.change_number, ve.patch_set, ve.date, ve.id))
+    ]
+
+    empty: tuple = ()
+    facts = [
+        ChangeFacts(
+            number, project, branch, subject, status, bool(wip), owner, to_dt(created),
+            to_dt(updated), cur_ps, opt_dt(submitted), opt_dt(closed_at),
+            tuple(patch_sets.get(number, empty)), tuple(current.get(number, empty)),
+            tuple(history.get(number, empty)),
         )
-    return out
+        for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps,
+             submitted, closed_at) in change_rows
+    ]
+    return facts, review_events
 
 
 def load_change_classes(session: Session) -> dict[int, ChangeClass]:
@@ -122,15 +116,21 @@ def load_change_classes(session: Session) -> dict[int, ChangeClass]:
     """
     classes: dict[int, ChangeClass] = {}
     v = Verdict.__table__.c
-    for number, state, priorities, reasons in session.execute(
-        select(v.change_number, v.gate_state, v.priorities, v.reasons)
-    ).all():
+    to_json = RawValues(session).json
+    plain = ChangeClass()  # most changes: no priority, not exempt (immutable, so shared)
+    for number, state, priorities, reasons in plain_rows(
+        session, select(v.change_number, v.gate_state, v.priorities, v.reasons)
+    ):
         # A closed change's gate state is "closed", so exemption is read from its reasons
         # too ("exempt: ..." lines), which the rules write for open and closed changes.
-        exempt = state == "exempt" or any(
-            isinstance(r, str) and r.startswith("exempt: ") for r in (reasons or ())
+        # JSON text without `"exempt: ` cannot hold such a line: no need to decode it.
+        exempt = state == "exempt" or (
+            not (isinstance(reasons, str) and '"exempt: ' not in reasons)
+            and any(isinstance(r, str) and r.startswith("exempt: ")
+                    for r in (to_json(reasons) or ()))
         )
-        classes[number] = ChangeClass(tuple(priorities or ()), exempt)
+        found = tuple(to_json(priorities) or ())
+        classes[number] = ChangeClass(found, exempt) if found or exempt else plain
     return classes
 
 
