@@ -10,6 +10,7 @@ the vote, had fewer than `gate.min_noncore_plus1` qualifying +1s (queue jumping)
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,34 +106,6 @@ def code_review_events(changes: Sequence[ChangeSnapshot], as_of: datetime) -> li
     return out
 
 
-class _GateCounter:
-    """Qualifying +1s on one patch set: voter not core at vote time, not a bot, not the
-    change owner or the patch set uploader; each voter's latest vote counts."""
-
-    __slots__ = ("core_at", "bots", "excluded", "latest")
-
-    def __init__(self, core_at, bots: frozenset[int], excluded: set[int | None]):  # noqa: ANN001
-        self.core_at = core_at
-        self.bots = bots
-        self.excluded = excluded
-        self.latest: dict[int, int] = {}
-
-    def add(self, e: ReviewEvent) -> None:
-        voter = e[2]
-        if voter in self.excluded or voter in self.bots:
-            return
-        if self.core_at(voter, e[4]):
-            # A vote cast while core never opens the gate; it also replaces the voter's
-            # earlier non-core vote, since "latest vote per voter" is what counts.
-            self.latest.pop(voter, None)
-            return
-        self.latest[voter] = 0 if e[5] else e[3]
-
-    @property
-    def plus_ones(self) -> int:
-        return sum(1 for v in self.latest.values() if v > 0)
-
-
 def _core_test(roster: Roster):  # noqa: ANN202
     """`roster.is_core` for account ids, with the common case (no history) as a set test."""
     history, core_now, is_core = roster.history, roster.core_now, roster.is_core
@@ -211,41 +184,60 @@ def core_effort_from_events(
         for candidate in patch_sets:
             if candidate[0] == ps_number:
                 ps = candidate
+        latency = gated_kind and ps is not None and start <= ps[1] <= as_of
+        if not gated_kind or not (ps_reviews or latency):
+            reviews += [CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, False, False)
+                        for e in ps_reviews]
+            continue
         excluded = {owner, ps[2] if ps else None}
+        plus_after, opened = _gate_counts(ps_events, core_at, bots, excluded, need)
+        dates = [e[4] for e in ps_events]
         for e in ps_reviews:
-            jumped = False
-            if gated_kind:
-                counter = _GateCounter(core_at, bots, excluded)
-                for prior in ps_events:
-                    if prior[4] >= e[4]:
-                        break
-                    counter.add(prior)
-                jumped = counter.plus_ones < need
+            # Qualifying +1s from the votes cast before this one (strictly earlier).
+            before = bisect_left(dates, e[4])
+            jumped = (plus_after[before - 1] if before else 0) < need
             reviews.append(
-                CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, gated_kind, jumped)
+                CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, True, jumped)
             )
-        if gated_kind and ps is not None and start <= ps[1] <= as_of:
-            opened = _gate_opening(ps_events, core_at, bots, excluded, need)
-            if opened is not None:
-                gate_waits.append((opened - ps[1]) / _DAY)
-                after = [e[4] for e in ps_reviews if e[4] >= opened]
-                if after:
-                    core_waits.append((min(after) - opened) / _DAY)
+        if latency and opened is not None:
+            gate_waits.append((opened - ps[1]) / _DAY)
+            after = [e[4] for e in ps_reviews if e[4] >= opened]
+            if after:
+                core_waits.append((min(after) - opened) / _DAY)
 
     return _summarise(reviews, roster, gate_waits, core_waits)
 
 
-def _gate_opening(
+def _gate_counts(
     events: Sequence[ReviewEvent], core_at, bots: frozenset[int],  # noqa: ANN001
     excluded: set[int | None], need: int,
-) -> datetime | None:
-    """When the patch set first had `need` qualifying +1s (None if never, up to T)."""
-    counter = _GateCounter(core_at, bots, excluded)
+) -> tuple[list[int], datetime | None]:
+    """Qualifying +1s on one patch set after each of its events (in vote order), and when
+    it first had `need` of them (None if never, up to T).
+
+    Qualifying: voter not core at vote time, not a bot, not the change owner or the
+    patch set uploader; each voter's latest vote counts.
+    """
+    latest: dict[int, int] = {}
+    plus = 0
+    opened = None
+    after: list[int] = []
     for e in events:
-        counter.add(e)
-        if counter.plus_ones >= need:
-            return e[4]
-    return None
+        voter = e[2]
+        if voter not in excluded and voter not in bots:
+            old = latest.get(voter, 0)
+            if core_at(voter, e[4]):
+                # A vote cast while core never opens the gate; it also replaces the
+                # voter's earlier non-core vote ("latest vote per voter" counts).
+                latest.pop(voter, None)
+                new = 0
+            else:
+                new = latest[voter] = 0 if e[5] else e[3]
+            plus += (new > 0) - (old > 0)
+        after.append(plus)
+        if opened is None and plus >= need:
+            opened = e[4]
+    return after, opened
 
 
 def _summarise(

@@ -183,7 +183,11 @@ def closed_time(c: ChangeSnapshot | ChangeFacts) -> datetime | None:
 
 def _current_patch_set(c: ChangeFacts, as_of: datetime, live: bool) -> tuple[int, datetime]:
     if live or not c.patch_sets:
-        created = next((p[1] for p in c.patch_sets if p[0] == c.current_patch_set), c.created)
+        created = c.created
+        for number, uploaded, _ in c.patch_sets:
+            if number == c.current_patch_set:
+                created = uploaded
+                break
         return c.current_patch_set, created
     best = None
     for ps in c.patch_sets:

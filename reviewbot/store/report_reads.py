@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session
 
 from reviewbot.clock import day_start
@@ -35,6 +35,17 @@ def _change_filter(config: Config, as_of: datetime):  # noqa: ANN202
     )
 
 
+def _open_after(as_of: datetime):  # noqa: ANN202
+    """Not merged or abandoned by T (`report.closed_time`): only these read their labels."""
+    c = Change.__table__.c
+    closed = case(
+        (c.status == "MERGED", func.coalesce(c.submitted, c.closed_at, c.updated)),
+        (c.status == "ABANDONED", func.coalesce(c.closed_at, c.updated)),
+        else_=None,
+    )
+    return or_(closed.is_(None), closed > as_of)
+
+
 def load_report_facts(
     session: Session, config: Config, as_of: datetime
 ) -> tuple[list[ChangeFacts], list[ReviewEvent]]:
@@ -42,9 +53,9 @@ def load_report_facts(
     events up to T grouped by change and patch set (`report_from_facts`).
 
     Plain driver tuples, no ORM objects or snapshots, and only what the figures read:
-    current votes only of changes nothing happened to after T (the others are judged
-    from history), vote history only of those others, and the Code-Review events the
-    core-review figures need, already in the order they are read.
+    current votes only of changes open at T that nothing happened to after T (the
+    others are judged from history or closed), vote history only of those others, and
+    the Code-Review events the core-review figures need, in the order they are read.
     """
     where = _change_filter(config, as_of)
     raw = RawValues(session)
@@ -71,7 +82,8 @@ def load_report_facts(
     for number, label, value in plain_rows(session, select(cv.change_number, cv.label, cv.value)
                                            .join(changes, c.number == cv.change_number)
                                            .where(where, c.updated <= as_of, cv.value != 0,
-                                                  cv.label.in_(REPORT_LABELS))):
+                                                  cv.label.in_(REPORT_LABELS),
+                                                  _open_after(as_of))):
         current[number].append((label, value))
 
     ve = VoteEventRow.__table__.c
