@@ -8,7 +8,6 @@ loudly with the URL and the problem instead of pygerrit2's generic errors.
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import random
 import time
@@ -16,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import requests
 from pygerrit2 import Anonymous, GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
@@ -26,6 +26,7 @@ from reviewbot.config import Config, Secrets
 log = logging.getLogger(__name__)
 
 XSSI_PREFIX = ")]}'"
+_XSSI_BYTES = XSSI_PREFIX.encode()
 # The change-query options a sync needs: who voted what on every patch set
 # (messages), current votes with account details, and the current commit/files
 # that the priority matchers read.
@@ -344,18 +345,23 @@ def _decode(url: str, response: requests.Response) -> Any:
     raw = response.content
     if not raw.strip():
         return None  # 204 and friends
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise GerritProtocolError(url, "response body is not UTF-8") from None
-    if not text.startswith(XSSI_PREFIX):
+    if not raw.startswith(_XSSI_BYTES):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GerritProtocolError(url, "response body is not UTF-8") from None
         snippet = " ".join(text[:60].split())
         raise GerritProtocolError(
             url, f"response lacks Gerrit's )]}}' prefix (starts {snippet!r})"
         )
     try:
-        return json.loads(text[len(XSSI_PREFIX) :])
-    except json.JSONDecodeError as exc:
+        # orjson decodes the bytes directly (it checks UTF-8 itself): a back-fill
+        # page is ~10 MB of ChangeInfo, and the stdlib decoder was a third of the
+        # client's CPU time. The memoryview skips the prefix without a copy.
+        return orjson.loads(memoryview(raw)[len(_XSSI_BYTES) :])
+    except orjson.JSONDecodeError as exc:
+        if "UTF-8" in exc.msg:
+            raise GerritProtocolError(url, "response body is not UTF-8") from None
         declared = response.headers.get("Content-Length")
         size = f"{len(raw)} bytes" + (f" of {declared} declared" if declared else "")
         raise GerritProtocolError(

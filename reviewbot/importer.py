@@ -7,17 +7,22 @@ written batch by batch, so a dump of any size needs the memory of one batch.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from sqlalchemy.engine import Engine
 
 from reviewbot.store import session_scope
-from reviewbot.store.changes import WriteCounts, upsert_changes
+from reviewbot.store.changes import (
+    WriteCounts,
+    begin_bulk_load,
+    end_bulk_load,
+    upsert_changes,
+)
 from reviewbot.wire import ChangeRecord, WireError
 from reviewbot.wire_ssh import from_ssh
 
@@ -58,8 +63,8 @@ def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
-            except ValueError as exc:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
                 raise ImportFailed(f"{path}:{lineno}: not a JSON line ({exc})") from None
             if isinstance(row, dict) and row.get("type") == "stats":
                 continue
@@ -89,10 +94,49 @@ def import_files(
     progress: Callable[[int, int], None] | None = None,  # (bytes done, bytes total)
     batch_size: int = BATCH,
 ) -> ImportSummary:
-    """Import SSH JSON dumps; each batch is one transaction (rerunning writes nothing)."""
+    """Import SSH JSON dumps; each batch is one transaction (rerunning writes nothing).
+
+    A first import into an empty SQLite store runs as one transaction instead, with
+    the message tables' secondary indexes built once at the end (see
+    `store.changes.begin_bulk_load`). What a bad line leaves behind is the same in
+    both modes: every batch before it is committed, nothing of its own batch is.
+    """
     started = time.perf_counter()
     summary = ImportSummary()
     paths = [Path(p) for p in paths]
+    failure: ImportFailed | None = None
+    with session_scope(engine) as session:
+        bulk = begin_bulk_load(session)
+        if bulk is not None:
+            log.info("empty store: bulk import, indexes built at the end")
+            try:
+                _import(paths, summary, progress, batch_size,
+                        lambda batch: upsert_changes(session, batch))
+            except ImportFailed as exc:
+                failure = exc  # keep the batches before it, as the batch mode does
+            end_bulk_load(session, bulk)
+    if failure is not None:
+        raise failure
+    if bulk is None:
+        _import(paths, summary, progress, batch_size, lambda batch: _write_batch(engine, batch))
+    summary.seconds = time.perf_counter() - started
+    log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,
+             summary.files, summary.seconds, summary.as_dict())
+    return summary
+
+
+def _write_batch(engine: Engine, batch: list[ChangeRecord]) -> WriteCounts:
+    with session_scope(engine) as session:
+        return upsert_changes(session, batch)
+
+
+def _import(
+    paths: list[Path],
+    summary: ImportSummary,
+    progress: Callable[[int, int], None] | None,
+    batch_size: int,
+    write: Callable[[list[ChangeRecord]], WriteCounts],
+) -> None:
     total_bytes = sum(p.stat().st_size for p in paths if p.exists())
     done_bytes = 0
     for path in paths:
@@ -100,13 +144,8 @@ def import_files(
             raise ImportFailed(f"{path}: no such file")
         summary.files += 1
         for consumed, batch in _batches(read_dump(path), batch_size):
-            with session_scope(engine) as session:
-                summary.counts.add(upsert_changes(session, batch))
+            summary.counts.add(write(batch))
             summary.lines += len(batch)
             if progress:
                 progress(done_bytes + consumed, total_bytes)
         done_bytes += path.stat().st_size
-    summary.seconds = time.perf_counter() - started
-    log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,
-             summary.files, summary.seconds, summary.as_dict())
-    return summary

@@ -135,10 +135,13 @@ def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCo
             conn.execute(_VOTE.delete().where(_VOTE.c.change_number.in_(part)))
             conn.execute(_MESSAGE.delete().where(_MESSAGE.c.change_number.in_(part)))
 
+    # Only changes stored before can have stored patch sets, messages or votes
+    # (foreign keys): a back-fill or first import reads nothing back.
+    known = [r.number for r in records if r.number in existing]
     counts.changes = _write_changes(conn, records, existing, resolver)
-    counts.patch_sets = _write_patch_sets(conn, records, resolver)
-    counts.messages, counts.votes = _write_messages(conn, records, resolver)
-    counts.current_votes = _write_current_votes(conn, records, resolver)
+    counts.patch_sets = _write_patch_sets(conn, records, resolver, known)
+    counts.messages, counts.votes = _write_messages(conn, records, resolver, known)
+    counts.current_votes = _write_current_votes(conn, records, resolver, known)
     return counts
 
 
@@ -174,14 +177,14 @@ def _write_changes(conn, records, existing, resolver) -> int:  # noqa: ANN001
     return len(inserts) + len(updates)
 
 
-def _write_patch_sets(conn, records, resolver) -> int:  # noqa: ANN001
+def _write_patch_sets(conn, records, resolver, known) -> int:  # noqa: ANN001
     existing = {
         (row.change_number, row.number): tuple(row[2:])
         for row in _select_in(
             conn,
             [_PATCH_SET.c.change_number, _PATCH_SET.c.number]
             + [_PATCH_SET.c[c] for c in _PATCH_SET_COLUMNS],
-            _PATCH_SET.c.change_number, [r.number for r in records],
+            _PATCH_SET.c.change_number, known,
         )
     }
     inserts, updates = [], []
@@ -209,12 +212,11 @@ def _write_patch_sets(conn, records, resolver) -> int:  # noqa: ANN001
     return len(inserts) + len(updates)
 
 
-def _write_messages(conn, records, resolver) -> tuple[int, int]:  # noqa: ANN001
+def _write_messages(conn, records, resolver, known) -> tuple[int, int]:  # noqa: ANN001
     """New messages and their vote events. Gerrit never edits a message, so a stored
     message (and the votes read from it) stays as it is."""
     stored = {
-        row.id for row in _select_in(conn, [_MESSAGE.c.id], _MESSAGE.c.change_number,
-                                     [r.number for r in records])
+        row.id for row in _select_in(conn, [_MESSAGE.c.id], _MESSAGE.c.change_number, known)
     }
     messages: list[tuple] = []
     votes: list[tuple] = []
@@ -242,13 +244,13 @@ def _write_messages(conn, records, resolver) -> tuple[int, int]:  # noqa: ANN001
     return len(messages), len(votes)
 
 
-def _write_current_votes(conn, records, resolver) -> int:  # noqa: ANN001
+def _write_current_votes(conn, records, resolver, known) -> int:  # noqa: ANN001
     existing = {
         (row.change_number, row.label, row.account_id): row.value
         for row in _select_in(
             conn, [_CURRENT.c.change_number, _CURRENT.c.label, _CURRENT.c.account_id,
                    _CURRENT.c.value],
-            _CURRENT.c.change_number, [r.number for r in records],
+            _CURRENT.c.change_number, known,
         )
     }
     wanted: dict[tuple[int, str, int], int] = {}
@@ -310,3 +312,59 @@ def mark_gone(session: Session, number: int, now: datetime) -> bool:
         .values(missing_since=now)
     )
     return bool(result.rowcount)
+
+
+# -- first import into an empty store ------------------------------------------------
+
+# Tables whose secondary indexes a first bulk load builds once at the end: for an
+# empty store that is ~2x cheaper than maintaining them row by row. Primary keys and
+# unique constraints (SQLite autoindexes) always stay, so uniqueness is enforced.
+_BULK_TABLES = ("message", "vote_event")
+_BULK_CACHE_KIB = 65536  # page cache for the load and index builds (bounded memory)
+
+
+@dataclass
+class BulkLoad:
+    """What `begin_bulk_load` changed, for `end_bulk_load` to put back."""
+
+    index_ddl: list[str]
+    cache_size: int
+
+
+def begin_bulk_load(session: Session) -> BulkLoad | None:
+    """On an empty SQLite store, drop the secondary indexes of the message tables inside
+    the session's transaction and return their DDL for `end_bulk_load`; else None.
+
+    Safe because SQLite DDL is transactional: if the load fails or the process dies
+    before commit, the drop is rolled back with everything else. Not for polls: a
+    store that already holds changes keeps its indexes.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return None
+    # pysqlite opens a transaction only before DML; DDL alone would autocommit.
+    conn.exec_driver_sql("DELETE FROM vote_event WHERE 0")
+    if not conn.connection.driver_connection.in_transaction:
+        return None
+    if conn.exec_driver_sql(
+        'SELECT EXISTS (SELECT 1 FROM "change") OR EXISTS (SELECT 1 FROM message)'
+    ).scalar():
+        return None
+    marks = ", ".join("?" * len(_BULK_TABLES))
+    indexes = conn.exec_driver_sql(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({marks}) ORDER BY name", _BULK_TABLES,
+    ).all()
+    for name, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    return BulkLoad([sql for _, sql in indexes], int(cache_size))
+
+
+def end_bulk_load(session: Session, bulk: BulkLoad) -> None:
+    """Rebuild the indexes `begin_bulk_load` dropped (same transaction), restore the cache."""
+    conn = session.connection()
+    for sql in bulk.index_ddl:
+        conn.exec_driver_sql(sql)
+    conn.exec_driver_sql(f"PRAGMA cache_size = {bulk.cache_size}")
