@@ -133,6 +133,11 @@ class Verdict(SQLModel, table=True):
     gate_reason: str = ""
     priorities: list[str] = Field(default_factory=list, sa_type=JSON)
     rank: int | None = None
+    # Matched gate.exempt (kept for closed changes too, whose gate_state is "closed").
+    exempt: bool = False
+    # False when the gate could not be judged (core membership unknown, evaluation error):
+    # the state is then the cautious one and write-back must not act on it.
+    gate_certain: bool = True
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     matches: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     evaluated_at: datetime = Field(sa_type=DateTime)

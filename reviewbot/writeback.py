@@ -58,8 +58,6 @@ GATED_MESSAGE = "gated-message"
 FORBIDDEN_RETRY = timedelta(hours=24)
 # Consecutive "Gerrit unavailable" answers after which the step stops writing this cycle.
 GIVE_UP_AFTER = 3
-# The gate sentences the rules use when they could not judge (see rules/gate.py, evaluate.py).
-_UNCERTAIN_MARKERS = ("the gate cannot be judged", "Could not be evaluated")
 
 
 class VerdictLike(Protocol):
@@ -70,14 +68,15 @@ class VerdictLike(Protocol):
     priorities: list[str]
     reasons: list[str]
     matches: list[dict[str, Any]]
+    gate_certain: bool
 
 
 # -- pure planning ------------------------------------------------------------
 
 
 def gate_certain(verdict: VerdictLike) -> bool:
-    """False when the stored verdict says the gate could not be judged."""
-    return not any(m in (verdict.gate_reason or "") for m in _UNCERTAIN_MARKERS)
+    """False when the rules could not judge the gate (stored with the verdict)."""
+    return bool(getattr(verdict, "gate_certain", True))
 
 
 def plan_hashtags(

@@ -138,6 +138,30 @@ def test_plan_and_diff_touch_only_bot_owned_names(sandbox_config_data: dict) -> 
     assert remove == ["Priority-Rolling-Upgrades"]
 
 
+@pytest.mark.parametrize(
+    ("certain", "current", "expected"),
+    [
+        # A judged gated change gets the gated hashtag.
+        (True, [], ["needs-noncore-review"]),
+        # Core membership unknown: the bot neither adds the hashtag...
+        (False, [], []),
+        # ...nor removes one it set when it could still judge.
+        (False, ["needs-noncore-review"], ["needs-noncore-review"]),
+    ],
+)
+def test_uncertain_gate_verdict_leaves_the_gated_hashtag_as_it_is(
+    sandbox_config_data: dict, certain: bool, current: list[str], expected: list[str]
+) -> None:
+    config = make_config(sandbox_config_data)
+
+    class V:
+        gate_state, reasons, matches, priorities = "gated", [], [], []
+        gate_reason = "Not a cycle priority; the gate cannot be judged"
+        gate_certain = certain
+
+    assert plan_hashtags(V, config, current) == expected
+
+
 # -- against the sandbox --------------------------------------------------------------
 
 

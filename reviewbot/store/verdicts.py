@@ -24,6 +24,8 @@ def verdict_row(v: ChangeVerdict, evaluated_at: datetime) -> dict:
         "gate_reason": v.gate.reason,
         "priorities": v.priority_ids,
         "rank": v.rank,
+        "exempt": bool(v.exempt_reasons),
+        "gate_certain": v.gate.certain,
         "reasons": v.reasons,
         "matches": [
             {"priority": p.priority_id, "title": p.title, "rank": p.rank,
