@@ -152,8 +152,8 @@ def load_unjudged(session: Session, config: Config, as_of: datetime,
     verdict yet, so their priority matches can be computed on the spot."""
     c = Change.__table__.c
     numbers = [
-        n for n in session.execute(select(c.number).where(_change_filter(config, as_of)))
-        .scalars() if n not in judged
+        n for (n,) in plain_rows(session, select(c.number).where(_change_filter(config, as_of)))
+        if n not in judged
     ]
     if not numbers:
         return []
