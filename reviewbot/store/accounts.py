@@ -54,7 +54,9 @@ class AccountResolver:
         """Upsert every account in `refs` (once), so `resolve` is a dict lookup."""
         with_id: dict[int, AccountRef] = {}
         keyed: dict[str, AccountRef] = {}
-        for ref in refs:
+        # A page mentions the same few hundred (cached, identical) refs ~100,000
+        # times: look at each distinct object once.
+        for ref in {id(r): r for r in refs}.values():
             if ref is None:
                 continue
             if ref.id is not None:

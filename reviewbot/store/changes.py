@@ -61,10 +61,13 @@ def _insert(conn, table, rows: list[dict]) -> None:  # noqa: ANN001
         _insert_tuples(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
 
 
-def _insert_tuples(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> None:  # noqa: ANN001
+def _insert_tuples(  # noqa: ANN001
+    conn, table, columns: tuple[str, ...], rows: list[tuple], *, stamped: bool = False
+) -> None:
     """Bulk insert. On SQLite straight to the driver: SQLAlchemy's per-row parameter
     processing costs more than SQLite's insert itself (tens of thousands of rows per
-    page); PostgreSQL gets Core's batched executemany."""
+    page); PostgreSQL gets Core's batched executemany. `stamped`: on SQLite the
+    datetimes are already `_sqlite_stamp` text."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
@@ -73,7 +76,7 @@ def _insert_tuples(conn, table, columns: tuple[str, ...], rows: list[tuple]) -> 
     # Datetimes in exactly SQLAlchemy's SQLite storage format, so SQL comparisons
     # between these rows and parameters SQLAlchemy binds stay right.
     stamps = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, DateTime)]
-    if stamps:
+    if stamps and not stamped:
         converted = []
         for row in rows:
             line = list(row)
@@ -221,27 +224,49 @@ def _write_messages(conn, records, resolver, known) -> tuple[int, int]:  # noqa:
     messages: list[tuple] = []
     votes: list[tuple] = []
     resolve = resolver.resolve
+    # On SQLite the rows go straight to the driver: the date text is made here, once
+    # per message, for the message and its vote events.
+    stamp = _sqlite_stamp if conn.dialect.name == "sqlite" else _same
     for r in records:
         number = r.number
         for m in r.messages:
-            if m.id in stored:
+            mid = m.id
+            if mid in stored:
                 continue
-            stored.add(m.id)
+            stored.add(mid)
             parsed = m.parsed
-            messages.append((m.id, number, m.patch_set, resolve(m.author), m.date, m.tag, m.text,
+            date = stamp(m.date)
+            messages.append((mid, number, m.patch_set, resolve(m.author), date, m.tag, m.text,
                              parsed.inline_comments, parsed.free_text, bool(parsed.votes)))
             if m.patch_set is None or not m.votes:
+                continue
+            if len(m.votes) == 1:  # the common case: one label per message
+                v = m.votes[0]
+                account_id = resolve(v.account)
+                if account_id is not None:
+                    votes.append((mid, number, m.patch_set, account_id, v.label, v.value,
+                                  v.removed, date))
                 continue
             by_label = {}
             for v in m.votes:
                 account_id = resolve(v.account)
                 if account_id is not None:
-                    by_label[v.label] = (m.id, number, m.patch_set, account_id, v.label,
-                                         v.value, v.removed, m.date)
+                    by_label[v.label] = (mid, number, m.patch_set, account_id, v.label,
+                                         v.value, v.removed, date)
             votes.extend(by_label.values())
-    _insert_tuples(conn, _MESSAGE, _MESSAGE_COLUMNS, messages)
-    _insert_tuples(conn, _VOTE, _VOTE_COLUMNS, votes)
+    _insert_tuples(conn, _MESSAGE, _MESSAGE_COLUMNS, messages, stamped=True)
+    _insert_tuples(conn, _VOTE, _VOTE_COLUMNS, votes, stamped=True)
     return len(messages), len(votes)
+
+
+def _sqlite_stamp(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it on SQLite (always with microseconds)."""
+    text = str(value)  # C-fast; no `.000000` when microseconds are 0
+    return text if len(text) > 19 else text + ".000000"
+
+
+def _same(value: datetime) -> datetime:
+    return value
 
 
 def _write_current_votes(conn, records, resolver, known) -> int:  # noqa: ANN001
