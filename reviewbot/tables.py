@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -134,10 +144,10 @@ class Verdict(SQLModel, table=True):
     priorities: list[str] = Field(default_factory=list, sa_type=JSON)
     rank: int | None = None
     # Matched gate.exempt (kept for closed changes too, whose gate_state is "closed").
-    exempt: bool = False
+    exempt: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # False when the gate could not be judged (core membership unknown, evaluation error):
     # the state is then the cautious one and write-back must not act on it.
-    gate_certain: bool = True
+    gate_certain: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     matches: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     evaluated_at: datetime = Field(sa_type=DateTime)

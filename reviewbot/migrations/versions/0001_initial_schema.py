@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 19:44:53.349869
+Create Date: 2026-11-27 19:49:11.959404
 """
 from alembic import op
 import sqlalchemy as sa
@@ -139,8 +139,8 @@ def upgrade() -> None:
     sa.Column('gate_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('priorities', sa.JSON(), nullable=False),
     sa.Column('rank', sa.Integer(), nullable=True),
-    sa.Column('exempt', sa.Boolean(), nullable=False),
-    sa.Column('gate_certain', sa.Boolean(), nullable=False),
+    sa.Column('exempt', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('gate_certain', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('matches', sa.JSON(), nullable=False),
     sa.Column('evaluated_at', sa.DateTime(), nullable=False),
