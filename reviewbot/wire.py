@@ -186,13 +186,27 @@ def _real_files(paths: Any, where: str) -> list[str]:
     return sorted(p for p in paths if p not in MAGIC_PATHS)
 
 
+_VOTES: dict[tuple[int, int], tuple] = {}
+
+
 def votes_of(
     author: AccountRef | None, parsed: ParsedMessage, text: str, people: list[AccountRef]
 ) -> list[VoteRecord]:
     """Vote events a message carries: the author's `Patch Set N: Label±V` tokens, or the
     voter named in a `Removed Label±V by WHO` (vote deleted by someone)."""
     if parsed.votes and author is not None:
-        return [VoteRecord(author, v.label, v.value, v.removed) for v in parsed.votes]
+        # Cached per (voter, header): a reviewer casts the same few votes on every
+        # change. Keyed by identity of the (cached) objects and checked, so a reused
+        # id can never return another voter's votes.
+        key = (id(author), id(parsed.votes))
+        hit = _VOTES.get(key)
+        if hit is not None and hit[0] is author and hit[1] is parsed.votes:
+            return list(hit[2])
+        votes = [VoteRecord(author, v.label, v.value, v.removed) for v in parsed.votes]
+        if len(_VOTES) > 100_000:
+            _VOTES.clear()
+        _VOTES[key] = (author, parsed.votes, tuple(votes))
+        return votes
     removal = parse_vote_removal(text) if text.startswith("Removed ") else None
     if removal is None:
         return []
@@ -282,22 +296,8 @@ def from_rest(info: Any) -> ChangeRecord:
     raw_messages = read_field(info, "messages", list, where, [])
     people = [owner] + [p.uploader for p in patch_sets if p.uploader]
     for raw in raw_messages:
-        if not isinstance(raw, dict):
-            raise WireError(f"{where}: a message should be an object")
-        mid = read_field(raw, "id", str, f"{where} message")
-        mwhere = f"{where} message {mid}"
-        text = read_field(raw, "message", str, mwhere, "")
-        author = rest_account(raw.get("author"), f"{mwhere} author")
-        for acc in read_field(raw, "accounts_in_message", list, mwhere, []):
-            ref = rest_account(acc, f"{mwhere} accounts_in_message")
-            if ref:
-                people.append(ref)
-        parsed = parse_message(text)
-        ps = read_field(raw, "_revision_number", int, mwhere, None) or parsed.patch_set
-        messages.append(MessageRecord(
-            mid, author, _timestamp(raw, "date", mwhere), read_field(raw, "tag", str, mwhere, None),
-            ps, text, parsed,
-        ))
+        message = _rest_message_fast(raw, where) if type(raw) is dict else None
+        messages.append(message or _rest_message(raw, where, people))
     current_votes: list[tuple[str, AccountRef, int]] = []
     labels = read_field(info, "labels", dict, where, {})
     for label, label_info in labels.items():
@@ -344,6 +344,52 @@ def from_rest(info: Any) -> ChangeRecord:
         messages=messages,
         current_votes=current_votes,
         source="rest",
+    )
+
+
+def _rest_message_fast(raw: dict, where: str) -> MessageRecord | None:
+    """ChangeMessageInfo -> MessageRecord when every field has the usual type, else None
+    (then `_rest_message` reads it field by field and names what is wrong). One type
+    test per field instead of a checked read: ~22 messages per change."""
+    mid = raw.get("id")
+    text = raw.get("message")
+    stamp = raw.get("date")
+    tag = raw.get("tag")
+    number = raw.get("_revision_number")
+    if (type(mid) is not str or type(stamp) is not str
+            or (text is not None and type(text) is not str)
+            or (tag is not None and type(tag) is not str)
+            or (number is not None and type(number) is not int)
+            or raw.get("accounts_in_message") is not None):
+        return None
+    try:
+        date = datetime.fromisoformat(stamp[:26])
+    except ValueError:
+        return None
+    author = raw.get("author")
+    author = rest_account(author, f"{where} message {mid} author") if author is not None else None
+    text = text or ""
+    parsed = parse_message(text)
+    return MessageRecord(mid, author, date, tag, number or parsed.patch_set, text, parsed)
+
+
+def _rest_message(raw: Any, where: str, people: list[AccountRef]) -> MessageRecord:
+    """One ChangeMessageInfo, every field checked; adds `accounts_in_message` to people."""
+    if not isinstance(raw, dict):
+        raise WireError(f"{where}: a message should be an object")
+    mid = read_field(raw, "id", str, f"{where} message")
+    mwhere = f"{where} message {mid}"
+    text = read_field(raw, "message", str, mwhere, "")
+    author = rest_account(raw.get("author"), f"{mwhere} author")
+    for acc in read_field(raw, "accounts_in_message", list, mwhere, []):
+        ref = rest_account(acc, f"{mwhere} accounts_in_message")
+        if ref:
+            people.append(ref)
+    parsed = parse_message(text)
+    ps = read_field(raw, "_revision_number", int, mwhere, None) or parsed.patch_set
+    return MessageRecord(
+        mid, author, _timestamp(raw, "date", mwhere), read_field(raw, "tag", str, mwhere, None),
+        ps, text, parsed,
     )
 
 

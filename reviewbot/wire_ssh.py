@@ -55,7 +55,8 @@ _SYSTEM_TEXTS = (
 )
 
 
-_SSH_ACCOUNTS: dict[tuple, AccountRef] = {}  # the same few people recur on every change
+# The same few people recur on every change; keyed by the account object's items.
+_SSH_ACCOUNTS: dict[tuple, AccountRef] = {}
 
 
 def _epoch(obj: dict, key: str, where: str, default: Any = MISSING) -> datetime:
@@ -90,12 +91,18 @@ def _lenient_int(obj: dict, key: str, where: str, default: Any = MISSING) -> int
 def _ssh_account(obj: Any, where: str) -> AccountRef | None:
     if obj is None:
         return None
-    if not isinstance(obj, dict):
+    if type(obj) is dict:
+        # The whole object as the cache key, built in C (one call instead of four
+        # lookups); objects with unhashable values take the checked path below.
+        try:
+            ref = _SSH_ACCOUNTS.get(tuple(obj.items()))
+        except TypeError:
+            ref = None
+        if ref is not None:
+            return ref
+    elif not isinstance(obj, dict):
         raise WireError(f"{where}: account should be an object, got {type(obj).__name__}")
     key = ("ssh", obj.get("accountId"), obj.get("username"), obj.get("name"), obj.get("email"))
-    ref = _SSH_ACCOUNTS.get(key)
-    if ref is not None:
-        return ref
     account_id = key[1]  # newer servers only
     ref = AccountRef(
         account_id if isinstance(account_id, int) and not isinstance(account_id, bool) else None,
@@ -107,7 +114,10 @@ def _ssh_account(obj: Any, where: str) -> AccountRef | None:
         return None
     if len(_SSH_ACCOUNTS) > 50_000:
         _SSH_ACCOUNTS.clear()
-    _SSH_ACCOUNTS[key] = ref
+    try:
+        _SSH_ACCOUNTS[tuple(obj.items())] = ref
+    except TypeError:
+        pass
     return ref
 
 
