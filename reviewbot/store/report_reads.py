@@ -130,17 +130,11 @@ def load_change_classes(session: Session) -> dict[int, ChangeClass]:
     v = Verdict.__table__.c
     to_json = RawValues(session).json
     plain = ChangeClass()  # most changes: no priority, not exempt (immutable, so shared)
-    for number, state, priorities, reasons in plain_rows(
-        session, select(v.change_number, v.gate_state, v.priorities, v.reasons)
+    for number, exempt, priorities in plain_rows(
+        session, select(v.change_number, v.exempt, v.priorities)
     ):
-        # A closed change's gate state is "closed", so exemption is read from its reasons
-        # too ("exempt: ..." lines), which the rules write for open and closed changes.
-        # JSON text without `"exempt: ` cannot hold such a line: no need to decode it.
-        exempt = state == "exempt" or (
-            not (isinstance(reasons, str) and '"exempt: ' not in reasons)
-            and any(isinstance(r, str) and r.startswith("exempt: ")
-                    for r in (to_json(reasons) or ()))
-        )
+        # `exempt` is kept for closed changes too, whose gate state is "closed".
+        exempt = bool(exempt)
         found = tuple(to_json(priorities) or ())
         classes[number] = ChangeClass(found, exempt) if found or exempt else plain
     return classes
