@@ -17,14 +17,62 @@ import signal
 import sys
 import threading
 import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from reviewbot.clock import utcnow
 from reviewbot.config import Config, Secrets
 from reviewbot.store import normalise_url
 
 log = logging.getLogger(__name__)
+
+# Where "today" falls in the demo's cycle: this many days before feature
+# freeze, the busy stretch where the queue and the gate matter most.
+DAYS_BEFORE_FREEZE = 21
+
+
+def cycle_moved_to(config: Config, today: date) -> tuple[Config, timedelta]:
+    """The config with its [cycle] (and core history) dates moved so `today` is inside the cycle.
+
+    The sandbox generates a Glance Ocata-like history; replayed at its 2016
+    dates, every wait would be years long next to the real clock. Moving the
+    whole cycle keeps its length and milestone spacing and puts today
+    DAYS_BEFORE_FREEZE days before feature freeze (or two thirds of the way
+    through a cycle without one). Only this in-memory copy changes.
+    """
+    cycle = config.cycle
+    if cycle.feature_freeze is not None:
+        target = cycle.feature_freeze - timedelta(days=DAYS_BEFORE_FREEZE)
+        target = max(cycle.start, min(target, cycle.end))
+    else:
+        target = cycle.start + (cycle.end - cycle.start) * 2 // 3
+    offset = timedelta(days=(today - target).days)
+    moved = cycle.model_copy(update={
+        "start": cycle.start + offset,
+        "end": cycle.end + offset,
+        "feature_freeze": cycle.feature_freeze + offset if cycle.feature_freeze else None,
+        "milestones": {name: day + offset for name, day in cycle.milestones.items()},
+    })
+    history = [entry.model_copy(update={
+        "joined": entry.joined + offset,
+        "left": entry.left + offset if entry.left else None,
+    }) for entry in config.core_history]
+    return config.model_copy(update={"cycle": moved, "core_history": history}), offset
+
+
+def _cycle_line(config: Config) -> str:
+    cycle = config.cycle
+    freeze = cycle.feature_freeze
+    marks = [(cycle.start, "start")]
+    marks += [(day, name + (" = feature freeze" if day == freeze else ""))
+              for name, day in cycle.milestones.items()]
+    if freeze is not None and freeze not in cycle.milestones.values():
+        marks.append((freeze, "feature freeze"))
+    marks.append((cycle.end, "end"))
+    return f"cycle {cycle.name}: " + ", ".join(f"{name} {day}" for day, name in sorted(marks))
+
 
 def _pointed_at(config: Config, port: int) -> Config:
     url = f"http://127.0.0.1:{port}"
@@ -84,9 +132,28 @@ def run_demo(config: Config, args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
-    _say(f"generating a Glance Ocata-like cycle with {args.changes} changes (seed {args.seed})")
+    now = utcnow()
+    if args.keep_dates:
+        first_day = datetime.combine(config.cycle.start, datetime.min.time())
+        last_day = datetime.combine(config.cycle.end, datetime.min.time())
+        history_end = None
+        _say(f"{_cycle_line(config)} (the config's own dates, --keep-dates: waits are "
+             "counted up to today, so they are years long)")
+    else:
+        config, offset = cycle_moved_to(config, now.date())
+        first_day = datetime.combine(config.cycle.start, datetime.min.time())
+        last_day = history_end = now
+        freeze = config.cycle.feature_freeze
+        where = (f"{(freeze - now.date()).days} days before feature freeze" if freeze
+                 else "two thirds of the way through")
+        _say(f"{_cycle_line(config)}. Moved {offset.days:+d} days from the config's dates so "
+             f"that today, {now.date()}, is inside the cycle, {where} (in memory only; "
+             "--keep-dates keeps the config's dates)")
+    _say(f"generating a Glance Ocata-like cycle with {args.changes} changes (seed {args.seed}) "
+         f"from {first_day.date()} to {last_day.date()}")
     sandbox = SandboxGerrit()
-    generate_cycle(sandbox, changes=args.changes, seed=args.seed)
+    generate_cycle(sandbox, changes=args.changes, seed=args.seed, start=first_day,
+                   end=last_day, not_after=history_end)
     username, password = add_demo_bot(sandbox, config)
     # Child processes (e.g. `honcho start` from this shell) would read these;
     # they are only in this process's environment, never written anywhere.

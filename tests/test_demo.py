@@ -8,10 +8,12 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
 
+from reviewbot.clock import utcnow
 from reviewbot.sandbox import CORES
 from tests.conftest import ROOT
 from tests.service_support import free_port
@@ -59,6 +61,20 @@ def test_demo_serves_the_queue_and_stops_on_ctrl_c(tmp_path):
             assert page.status_code == 200, page.text
             rows = max(rows, len(re.findall(r"<tr[ >]", page.text)) - 1)  # minus the header
         assert rows > 0, "the queue page has rows"
+        # The generated cycle is moved so that today falls inside it: no wait is longer
+        # than the cycle (the config's Ocata dates would make every wait ~10 years long).
+        ocata = date(2017, 2, 20) - date(2016, 10, 6)
+        uploads = []
+        for core, _name in CORES:
+            data = httpx.get(f"{base}/api/v1/queue", params={"reviewer": core, "limit": 1000},
+                             timeout=5).json()
+            for item in data["items"]:
+                uploads.append(datetime.fromisoformat(item["uploaded"]))
+                assert item["score"] <= 3 * ocata.days + 30, item
+        assert uploads, "the queues have items"
+        now = utcnow()  # read after the queues: the sandbox keeps uploading meanwhile
+        assert all(now - ocata <= up <= now for up in uploads), sorted(uploads)
+        assert any(" is inside the cycle" in line for line in lines), "".join(lines)
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
         # The sandbox keeps moving and the worker keeps cycling.
         deadline = time.monotonic() + 20
@@ -76,3 +92,30 @@ def test_demo_serves_the_queue_and_stops_on_ctrl_c(tmp_path):
     assert code == 0, output
     assert "worker stopped" in output
     assert "Traceback" not in output
+
+
+def test_demo_moves_the_cycle_so_today_is_three_weeks_before_feature_freeze(ocata_config):
+    from reviewbot.demo import cycle_moved_to
+
+    today = date(2026, 11, 27)
+    moved, offset = cycle_moved_to(ocata_config, today)
+    old, new = ocata_config.cycle, moved.cycle
+    assert new.start <= today <= new.end
+    assert (new.feature_freeze - today).days == 21
+    assert new.end - new.start == old.end - old.start
+    assert {k: v - new.start for k, v in new.milestones.items()} == \
+        {k: v - old.start for k, v in old.milestones.items()}
+    assert all(e.joined + offset == m.joined for e, m in zip(ocata_config.core_history,
+                                                             moved.core_history, strict=True))
+    assert ocata_config.cycle.start == old.start, "the loaded config is left alone"
+
+
+def test_generated_history_stops_at_now():
+    from reviewbot.sandbox import SandboxGerrit, generate_cycle
+
+    start, now = datetime(2026, 8, 31), datetime(2026, 11, 27, 12)
+    sb = SandboxGerrit()
+    generate_cycle(sb, changes=80, seed=7, start=start, end=now, not_after=now)
+    dates = [m.date for c in sb.changes.values() for m in c.messages]
+    assert dates and max(dates) <= now and min(dates) >= start
+    assert any(c.status == "NEW" for c in sb.changes.values())

@@ -33,7 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo", help="sandbox Gerrit with live activity + first cycle + web + worker",
         description="Starts the sandbox Gerrit (a generated Glance Ocata-like cycle) on the "
                     "config's gerrit.url port, runs a first cycle into a fresh store, then "
-                    "serves the web app and runs the worker until Ctrl-C.")
+                    "serves the web app and runs the worker until Ctrl-C. The config's "
+                    "[cycle] dates are moved (in memory only) so that today falls three "
+                    "weeks before feature freeze, and the generated history runs from the "
+                    "moved start to now.")
     p.add_argument("--changes", type=int, default=300, help="changes to generate (300)")
     p.add_argument("--seed", type=int, default=7, help="generator seed (7)")
     p.add_argument("--host", default="127.0.0.1", help="web host (127.0.0.1)")
@@ -44,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="seconds between new sandbox votes/uploads (3)")
     p.add_argument("--poll-seconds", type=float,
                    help="worker poll interval (default: [worker] poll_seconds)")
+    p.add_argument("--keep-dates", action="store_true",
+                   help="generate the cycle at the config's own [cycle] dates instead of "
+                        "moving it to today (waits are then counted from those dates)")
     p.set_defaults(func=demo_command)
 
 

@@ -194,14 +194,26 @@ def _setup_people(sb: State) -> None:
     sb.add_group("Service Users", ["zuul", "proposal-bot"])
 
 
+class _NotYet(Exception):
+    """The change's next event would fall after `not_after`: its story stops there."""
+
+
 class _Cycle:
     """One generation run; all randomness flows from one seeded Random."""
 
-    def __init__(self, sb: State, rng: random.Random, start: datetime, end: datetime) -> None:
+    def __init__(
+        self,
+        sb: State,
+        rng: random.Random,
+        start: datetime,
+        end: datetime,
+        not_after: datetime | None = None,
+    ) -> None:
         self.sb = sb
         self.rng = rng
         self.start = start
         self.end = end
+        self.not_after = not_after
         self.cores = [u for u, _ in CORES]
         self.noncores = list(NONCORES)
         self.weights = [r.activity for r in NONCORES]
@@ -211,7 +223,10 @@ class _Cycle:
 
     def when(self, t: datetime, lo_hours: float, hi_hours: float) -> datetime:
         hours = self.rng.uniform(lo_hours, hi_hours) * self.pace
-        return t + timedelta(seconds=max(1, int(hours * 3600)))
+        t = t + timedelta(seconds=max(1, int(hours * 3600)))
+        if self.not_after is not None and t > self.not_after:
+            raise _NotYet
+        return t
 
     def spec(self, index: int) -> dict:
         rng = self.rng
@@ -508,18 +523,30 @@ def generate_cycle(
     start: datetime = datetime(2016, 10, 6),
     end: datetime = datetime(2017, 2, 20),
     first_number: int = 380001,
+    not_after: datetime | None = None,
 ) -> State:
-    """Fill `sb` with a deterministic Glance Ocata-like cycle; returns `sb`."""
+    """Fill `sb` with a deterministic Glance Ocata-like cycle; returns `sb`.
+
+    Changes are created between `start` and `end` (naive UTC) and their
+    stories may run a little past `end`. With `not_after` (the demo passes
+    "now") no event is later than it: a change whose next event would be
+    later simply stops where it is, still open, as a cycle in progress looks.
+    """
     rng = random.Random(seed)
     with sb.lock:
         if "glance-core" not in sb.groups:
             _setup_people(sb)
-        cycle = _Cycle(sb, rng, start, end)
+        cycle = _Cycle(sb, rng, start, end, not_after)
         span = (end - start).total_seconds()
         offsets = sorted(rng.uniform(0, span * 0.97) for _ in range(changes))
         for i, offset in enumerate(offsets):
             created = start + timedelta(seconds=int(offset))
-            cycle.build(first_number + i, created, cycle.spec(i))
+            if not_after is not None and created > not_after:
+                break  # offsets are sorted: the rest would be created later still
+            try:
+                cycle.build(first_number + i, created, cycle.spec(i))
+            except _NotYet:
+                pass
     return sb
 
 
