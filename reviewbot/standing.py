@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from reviewbot.people import Roster
@@ -134,7 +134,7 @@ class Standing:
     window_start: datetime
     core: bool
     metrics: dict[str, float | int | None]
-    reviews: list[Review]  # the window's reviews, oldest first
+    reviews: list[Review]  # the window's reviews, oldest first (empty if detail=False)
     comments: list[CommentFacts]
     weekly: list[int]  # reviews per week, oldest first, the last week ending at as_of
     warnings: list[str] = field(default_factory=list)
@@ -165,19 +165,25 @@ def compute_standings(
     min_noncore_plus1: int = 1,
     accounts: Collection[int] | None = None,
     weekly: bool = True,
+    detail: bool = True,
 ) -> dict[int, Standing]:
     """Standing of every reviewer (or of `accounts`) with a review or comment in range.
 
     One pass over all events grouped by patch set; nothing after `as_of` exists.
-    `weekly=False` skips the 52-week sparkline (a leaderboard does not show it).
+    `weekly=False` skips the 52-week sparkline and `detail=False` keeps no Review objects
+    (`Standing.reviews` stays empty, the figures are the same): a leaderboard shows neither.
     """
     start = window_start(as_of, window_days)
-    reviews = _judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts)
+    tally: dict[int, _Tally] | None = None if detail else {}
+    reviews = _judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts,
+                             tally)
     weeks: dict[int, list[int]] = {}
     if weekly:
         source = history.events if history.sparkline_events is None \
             else history.sparkline_events
         weeks = weekly_counts_by_account(source, history.changes, roster, as_of, accounts)
+    # One stable sort, then bucket: each reviewer's reviews come out oldest first.
+    reviews.sort(key=_REVIEW_ORDER)
     by_account: dict[int, list[Review]] = defaultdict(list)
     for r in reviews:
         by_account[r.account_id].append(r)
@@ -195,20 +201,26 @@ def compute_standings(
         comments[c.author_id].append(c)
 
     result: dict[int, Standing] = {}
-    for account in set(by_account) | set(comments):
+    for account in set(by_account) | set(tally or ()) | set(comments):
         in_window = by_account.get(account, [])
-        in_window.sort(key=_REVIEW_ORDER)
         mine = sorted(comments.get(account, ()), key=lambda c: c.date)
+        counted = tally.get(account) if tally is not None else None
+        if counted is not None:
+            metrics = counted.metrics(len(mine))
+            warnings = _warnings(counted.counts[_QUICK], counted.plus1_owners, roster)
+        else:
+            metrics = metrics_of(in_window, len(mine))
+            warnings = warnings_of(in_window, roster)
         result[account] = Standing(
             account_id=account,
             as_of=as_of,
             window_start=start,
             core=roster.is_core(account, as_of),
-            metrics=metrics_of(in_window, len(mine)),
+            metrics=metrics,
             reviews=in_window,
             comments=mine,
             weekly=weeks.get(account, [0] * SPARKLINE_WEEKS),
-            warnings=warnings_of(in_window, roster),
+            warnings=warnings,
         )
     return result
 
@@ -242,27 +254,55 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def metrics_of(reviews: Sequence[Review], comments_only: int) -> dict[str, float | int | None]:
-    judged = [r for r in reviews if r.judged]
-    judged_plus1 = [r for r in judged if r.value == 1]
-    minus1 = [r for r in reviews if r.value == -1]
+    # One pass with plain counters: a leaderboard calls this for every reviewer.
+    positive = judged = disagree = judged_plus1 = plus1_right = 0
+    minus1 = caught = thoughtful = gate = gate_confirmed = first = priority = 0
+    changes: set[int] = set()
+    months: set[tuple[int, int]] = set()
+    for r in reviews:
+        value = r.value
+        changes.add(r.change_number)
+        months.add((r.date.year, r.date.month))
+        if value > 0:
+            positive += 1
+        if r.judged:
+            judged += 1
+            if r.disagrees:
+                disagree += 1
+            if value == 1:
+                judged_plus1 += 1
+                if r.verdict is not None and r.verdict.value > 0:
+                    plus1_right += 1
+        if value == -1:
+            minus1 += 1
+            if r.caught:
+                caught += 1
+            if r.thoughtful:
+                thoughtful += 1
+        if r.gate_open:
+            gate += 1
+        if r.gate_open_confirmed:
+            gate_confirmed += 1
+        if r.first_crack:
+            first += 1
+        if r.priority:
+            priority += 1
+    total = len(reviews)
     return {
-        "reviews": len(reviews),
-        "changes_reviewed": len({r.change_number for r in reviews}),
+        "reviews": total,
+        "changes_reviewed": len(changes),
         "comments_only": comments_only,
-        "positive_ratio": _ratio(sum(r.value > 0 for r in reviews), len(reviews)),
-        "judged_reviews": len(judged),
-        "disagreement_ratio": _ratio(sum(r.disagrees for r in judged), len(judged)),
-        "plus1_precision": _ratio(
-            sum(r.verdict is not None and r.verdict.value > 0 for r in judged_plus1),
-            len(judged_plus1),
-        ),
-        "minus1_catch_rate": _ratio(sum(r.caught for r in minus1), len(minus1)),
-        "thoughtful_minus1": sum(r.thoughtful for r in minus1),
-        "gate_opens": sum(r.gate_open for r in reviews),
-        "gate_opens_confirmed": sum(r.gate_open_confirmed for r in reviews),
-        "first_crack": sum(r.first_crack for r in reviews),
-        "priority_share": _ratio(sum(r.priority for r in reviews), len(reviews)),
-        "months_active": len({(r.date.year, r.date.month) for r in reviews}),
+        "positive_ratio": _ratio(positive, total),
+        "judged_reviews": judged,
+        "disagreement_ratio": _ratio(disagree, judged),
+        "plus1_precision": _ratio(plus1_right, judged_plus1),
+        "minus1_catch_rate": _ratio(caught, minus1),
+        "thoughtful_minus1": thoughtful,
+        "gate_opens": gate,
+        "gate_opens_confirmed": gate_confirmed,
+        "first_crack": first,
+        "priority_share": _ratio(priority, total),
+        "months_active": len(months),
     }
 
 
@@ -301,22 +341,44 @@ def weekly_counts_by_account(
 
 def warnings_of(reviews: Sequence[Review], roster: Roster) -> list[str]:
     """Context, not score: quick +1s on large uploads, and +1s concentrated on one owner."""
+    return _warnings(sum(r.quick_large_plus1 for r in reviews),
+                     Counter(r.owner_id for r in reviews if r.value == 1), roster)
+
+
+def _warnings(quick: int, plus1_owners: Counter[int], roster: Roster) -> list[str]:
     out = []
-    quick = [r for r in reviews if r.quick_large_plus1]
     if quick:
         out.append(
-            f"{len(quick)} +1 review(s) cast within 10 minutes of the upload of a patch set "
+            f"{quick} +1 review(s) cast within 10 minutes of the upload of a patch set "
             f"with more than {LARGE_PATCH_LINES} changed lines."
         )
-    plus1 = [r for r in reviews if r.value == 1]
-    if plus1:
-        owner, n = Counter(r.owner_id for r in plus1).most_common(1)[0]
-        if n / len(plus1) > OWNER_SHARE_WARNING:
+    if plus1_owners:
+        total = sum(plus1_owners.values())
+        owner, n = plus1_owners.most_common(1)[0]
+        if n / total > OWNER_SHARE_WARNING:
             out.append(
-                f"{n} of {len(plus1)} +1 reviews ({n / len(plus1):.0%}) are on changes "
+                f"{n} of {total} +1 reviews ({n / total:.0%}) are on changes "
                 f"owned by {roster.username(owner)}."
             )
     return out
+
+
+def _core_test(roster: Roster):  # noqa: ANN202
+    """Roster.is_core(account, at), flattened for the hot loop: history decides for users
+    who have it, the current group for everyone else."""
+    core_members = roster.core_now
+    spells = {a: tuple((s.joined, s.left) for s in ss) for a, ss in roster.history.items()
+              if ss}
+
+    def is_core(account: int, at: datetime) -> bool:
+        spans = spells.get(account)
+        if spans is None:
+            return account in core_members
+        for joined, left in spans:
+            if joined <= at and (left is None or at < left):
+                return True
+        return False
+    return is_core, spells
 
 
 def _judge_reviews(
@@ -326,108 +388,201 @@ def _judge_reviews(
     start: datetime,
     min_noncore_plus1: int,
     accounts: Collection[int] | None,
+    tally: dict[int, _Tally] | None = None,
 ) -> list[Review]:
+    """Every review in the window with its judgements; with `tally`, the reviews are
+    counted into it per reviewer instead (a leaderboard needs only the figures)."""
+    # Hot loop over every event of every judged patch set: plain tuples and locals, one
+    # walk per patch set, judgements shared by every reviewer of that patch set.
     changes = history.changes
+    patch_sets = history.patch_sets
     bots = roster.bots
-    core_members, spells = roster.core_now, roster.history
+    is_core, spells = _core_test(roster)
+    core_members = roster.core_now
+    # Owner uploads per change, for "the owner uploaded a newer patch set after the vote";
+    # built on first need (only -1 reviews ask).
+    uploads: dict[int, list[PatchSetFacts]] | None = None
 
-    def is_core(account: int, at: datetime) -> bool:
-        # Roster.is_core, inlined for the hot loop: history decides for users who have it.
-        if account in spells:
-            return roster.is_core(account, at)
-        return account in core_members
-    # Owner uploads per change, for "the owner uploaded a newer patch set after the vote".
-    uploads: dict[int, list[PatchSetFacts]] = defaultdict(list)
-    for ps in history.patch_sets.values():
-        if ps.created <= as_of:
-            uploads[ps.change_number].append(ps)
-
-    events = sorted(
-        (e for e in history.events if e.date <= as_of and e.change_number in changes
-         and e.account_id not in bots),
-        key=_VOTE_ORDER,
-    )
+    events = [e for e in history.events
+              if e[4] <= as_of and e[0] in changes and e[2] not in bots]
+    events.sort(key=_VOTE_ORDER)
     out: list[Review] = []
+    append = out.append
     for (number, ps_number), group in groupby(events, key=_PATCH_SET):
         ps_events = list(group)
         # Events are in vote order: a patch set whose last event is before the window
         # holds no review to count.
-        if ps_events[-1].date < start:
+        if ps_events[-1][4] < start:
             continue
-        if accounts is not None and not any(e.account_id in accounts for e in ps_events):
+        if accounts is not None and not any(e[2] in accounts for e in ps_events):
             continue
         change = changes[number]
         owner = change.owner_id
-        ps = history.patch_sets.get((number, ps_number))
-        uploader = ps.uploader_id if ps else None
+        ps = patch_sets.get((number, ps_number))
 
         # One walk in vote order collects what every judgement below needs.
         core_flags: list[bool] = []
         latest: dict[int, int] = {}  # account -> index of its latest event
         first_core_date: datetime | None = None  # first vote event of any core
         core_negative: set[int] = set()  # cores with a -1/-2 vote event here
-        core_plus2_dates: list[datetime] = []
-        for i, e in enumerate(ps_events):
-            account = e.account_id
-            core = is_core(account, e.date)
+        last_core_plus2: datetime | None = None  # events are in date order: the latest
+        i = 0
+        for e in ps_events:
+            account = e[2]
+            core = (account in core_members) if account not in spells \
+                else is_core(account, e[4])
             core_flags.append(core)
             latest[account] = i
+            i += 1
             if core:
                 if first_core_date is None:
-                    first_core_date = e.date
-                if e.value < 0:
+                    first_core_date = e[4]
+                value = e[3]
+                if value < 0:
                     core_negative.add(account)
-                elif e.value >= 2:
-                    core_plus2_dates.append(e.date)
+                elif value >= 2:
+                    last_core_plus2 = e[4]
         # The verdict: the newest core review (final non-zero vote, not on own change).
         verdict_idx = -1
-        for account, i in latest.items():
-            if i > verdict_idx and core_flags[i] and account != owner and ps_events[i].value:
-                verdict_idx = i
+        if first_core_date is not None:
+            for account, i in latest.items():
+                if i > verdict_idx and core_flags[i] and account != owner \
+                        and ps_events[i][3]:
+                    verdict_idx = i
         verdict = ps_events[verdict_idx] if verdict_idx >= 0 else None
-        opened_at = (
-            {} if change.priority or change.exempt
-            else _gate_openings(ps_events, core_flags, owner, uploader, min_noncore_plus1)
-        )
+        verdict_positive = verdict is not None and verdict[3] > 0
+        if change.priority or change.exempt:
+            opened_at = _NO_OPENINGS
+        else:
+            opened_at = _gate_openings(ps_events, core_flags, owner,
+                                       ps.uploader_id if ps else None, min_noncore_plus1)
 
         for account, i in latest.items():
             e = ps_events[i]
-            if e.value == 0 or account == owner or e.date < start:
+            value = e[3]
+            date = e[4]
+            if value == 0 or account == owner or date < start:
                 continue
             if accounts is not None and account not in accounts:
                 continue
             core_now = core_flags[i]
-            r = Review(
-                change_number=number, patch_set=ps_number, project=change.project,
-                owner_id=owner, account_id=account, value=e.value, date=e.date,
-                message_id=e.message_id, core_at_time=core_now, priority=change.priority,
-                thoughtful=bool(e.thoughtful),
-            )
-            if verdict is not None and verdict_idx > i:
+            judged = verdict_idx > i
+            caught = gate_open = confirmed = quick = False
+            if value == -1:
+                caught = bool(core_negative) and bool(core_negative - {account})
+                if not caught:
+                    if uploads is None:
+                        uploads = defaultdict(list)
+                        for p in patch_sets.values():
+                            if p.created <= as_of:
+                                uploads[p.change_number].append(p)
+                    for later in uploads.get(number, ()):
+                        if later.number > ps_number and later.created > date \
+                                and later.uploader_id in (owner, None):
+                            caught = True
+                            break
+            elif value == 1:
+                opened = opened_at.get(account)
+                if opened is not None:
+                    gate_open = True
+                    confirmed = last_core_plus2 is not None and last_core_plus2 > opened
+                if ps is not None and ps.size > LARGE_PATCH_LINES:
+                    quick = _ZERO <= date - ps.created <= QUICK_PLUS1
+            first_crack = not core_now and (first_core_date is None or date < first_core_date)
+            if tally is not None:
+                t = tally.get(account)
+                if t is None:
+                    t = tally[account] = _Tally()
+                c = t.counts
+                c[_REVIEWS] += 1
+                t.changes.add(number)
+                t.months.add((date.year, date.month))
+                if value > 0:
+                    c[_POSITIVE] += 1
+                    if value == 1:
+                        t.plus1_owners[owner] += 1
+                if judged:
+                    c[_JUDGED] += 1
+                    if (value > 0) != verdict_positive:
+                        c[_DISAGREE] += 1
+                    if value == 1:
+                        c[_JUDGED_PLUS1] += 1
+                        if verdict_positive:
+                            c[_PLUS1_RIGHT] += 1
+                if value == -1:
+                    c[_MINUS1] += 1
+                    if caught:
+                        c[_CAUGHT] += 1
+                    if e[7]:
+                        c[_THOUGHTFUL] += 1
+                if gate_open:
+                    c[_GATE] += 1
+                    if confirmed:
+                        c[_GATE_CONFIRMED] += 1
+                if first_crack:
+                    c[_FIRST_CRACK] += 1
+                if change.priority:
+                    c[_PRIORITY] += 1
+                if quick:
+                    c[_QUICK] += 1
+                continue
+            r = Review(number, ps_number, change.project, owner, account, value, date,
+                       e[5], core_now, change.priority, bool(e[7]))
+            if judged:
                 r.verdict = verdict
                 r.judged = True
-                r.disagrees = (e.value > 0) != (verdict.value > 0)
-            if e.value == -1:
-                r.caught = bool(core_negative - {account}) or any(
-                    later.number > ps_number and later.created > e.date
-                    and later.uploader_id in (owner, None)
-                    for later in uploads.get(number, ())
-                )
-            opened = opened_at.get(account)
-            if e.value == 1 and opened is not None:
-                r.gate_open = True
-                r.gate_open_confirmed = any(d > opened for d in core_plus2_dates)
-            r.first_crack = not core_now and (first_core_date is None
-                                              or e.date < first_core_date)
-            if e.value == 1 and ps is not None and ps.size > LARGE_PATCH_LINES:
-                r.quick_large_plus1 = timedelta(0) <= e.date - ps.created <= QUICK_PLUS1
-            out.append(r)
+                r.disagrees = (value > 0) != verdict_positive
+            r.caught = caught
+            r.gate_open = gate_open
+            r.gate_open_confirmed = confirmed
+            r.quick_large_plus1 = quick
+            r.first_crack = first_crack
+            append(r)
     return out
 
 
+# Positions in _Tally.counts.
+(_REVIEWS, _POSITIVE, _JUDGED, _DISAGREE, _JUDGED_PLUS1, _PLUS1_RIGHT, _MINUS1, _CAUGHT,
+ _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK) = range(14)
+
+
+class _Tally:
+    """One reviewer's figures counted review by review (no Review objects kept)."""
+
+    __slots__ = ("counts", "changes", "months", "plus1_owners")
+
+    def __init__(self) -> None:
+        self.counts = [0] * 14
+        self.changes: set[int] = set()
+        self.months: set[tuple[int, int]] = set()
+        self.plus1_owners: Counter[int] = Counter()
+
+    def metrics(self, comments_only: int) -> dict[str, float | int | None]:
+        # The same figures and formulas as `metrics_of`.
+        c = self.counts
+        return {
+            "reviews": c[_REVIEWS],
+            "changes_reviewed": len(self.changes),
+            "comments_only": comments_only,
+            "positive_ratio": _ratio(c[_POSITIVE], c[_REVIEWS]),
+            "judged_reviews": c[_JUDGED],
+            "disagreement_ratio": _ratio(c[_DISAGREE], c[_JUDGED]),
+            "plus1_precision": _ratio(c[_PLUS1_RIGHT], c[_JUDGED_PLUS1]),
+            "minus1_catch_rate": _ratio(c[_CAUGHT], c[_MINUS1]),
+            "thoughtful_minus1": c[_THOUGHTFUL],
+            "gate_opens": c[_GATE],
+            "gate_opens_confirmed": c[_GATE_CONFIRMED],
+            "first_crack": c[_FIRST_CRACK],
+            "priority_share": _ratio(c[_PRIORITY], c[_REVIEWS]),
+            "months_active": len(self.months),
+        }
+
+
+_ZERO = timedelta(0)
+_NO_OPENINGS: dict[int, datetime] = {}
 _REVIEW_ORDER = attrgetter("date", "change_number")
-_VOTE_ORDER = attrgetter("change_number", "patch_set", "date", "order")
-_PATCH_SET = attrgetter("change_number", "patch_set")
+_VOTE_ORDER = itemgetter(0, 1, 4, 6)  # change, patch set, date, order
+_PATCH_SET = itemgetter(0, 1)
 
 
 def _gate_openings(
@@ -443,15 +598,14 @@ def _gate_openings(
     positive: set[int] = set()  # accounts whose current vote is a qualifying +1
     opened: dict[int, datetime] = {}
     for e, core in zip(ps_events, core_flags, strict=True):
-        qualifies = e.value > 0 and not core and e.account_id not in (owner, uploader)
-        before = len(positive)
-        if qualifies:
-            if e.account_id in positive:
+        account = e[2]
+        if e[3] > 0 and not core and account != owner and account != uploader:
+            if account in positive:
                 continue  # the same +1 again: its opening (if any) stands
-            positive.add(e.account_id)
-            if before < needed <= len(positive):
-                opened[e.account_id] = e.date
+            positive.add(account)
+            if len(positive) == needed:  # this +1 took the count from needed - 1
+                opened[account] = e[4]
         else:
-            positive.discard(e.account_id)
-            opened.pop(e.account_id, None)  # vote changed or removed: that +1 is gone
+            positive.discard(account)
+            opened.pop(account, None)  # vote changed or removed: that +1 is gone
     return opened

@@ -6,6 +6,7 @@ patch set and comment-only message that a window (or one reviewer) needs.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
     not_,
     or_,
     select,
@@ -56,9 +56,26 @@ def _dt(value: datetime | str) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def _scope_conditions(config: Config) -> list:
+def _rows(conn, stmt) -> list[tuple]:  # noqa: ANN001
+    """Plain driver tuples: 100k+ rows skip SQLAlchemy's Row objects and result
+    processors (dates are read as text on SQLite, see `_raw`; booleans may be 0/1)."""
+    result = conn.execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _date_parser(conn):  # noqa: ANN001, ANN202
+    # SQLite hands back the stored text; PostgreSQL's driver hands back datetimes.
+    return datetime.fromisoformat if conn.dialect.name == "sqlite" else _dt
+
+
+def _scope_conditions(config: Config, *, project_index: bool = True) -> list:
     """Changes in the configured projects and branches that are still visible."""
-    conditions = [Change.project.in_(list(config.gerrit.projects)),
+    # `project || ''` keeps the planner off the project index (see load_review_history).
+    project = Change.project if project_index else Change.project.concat("")
+    conditions = [project.in_(list(config.gerrit.projects)),
                   Change.missing_since.is_(None)]
     if config.gerrit.branches:
         conditions.append(Change.branch.in_(list(config.gerrit.branches)))
@@ -66,31 +83,20 @@ def _scope_conditions(config: Config) -> list:
 
 
 def _thoughtful(account_id: int | None):  # noqa: ANN202
-    """The vote message decides "thoughtful" -1s; it is looked up only for -1 events (of
-    the one reviewer asked about, if any): a random read into the message table each."""
+    """The vote message decides "thoughtful" -1s (of the one reviewer asked about, if any);
+    the message table is outer-joined (a correlated lookup per row was slower)."""
     wanted = VoteEvent.value == -1
     if account_id is not None:
         wanted = (VoteEvent.value == -1) & (VoteEvent.account_id == account_id)
     return case(
-        (
-            wanted,
-            select(
-                or_(
-                    Message.inline_comments > 0,
-                    func.length(func.trim(Message.free_text)) >= THOUGHTFUL_FREE_TEXT,
-                )
-            )
-            .where(Message.id == VoteEvent.message_id)
-            .scalar_subquery(),
-        ),
+        (wanted, or_(Message.inline_comments > 0,
+                     func.length(func.trim(Message.free_text)) >= THOUGHTFUL_FREE_TEXT)),
         else_=False,
     )
 
 
-def _event_columns(account_id: int | None, thoughtful: bool = True):  # noqa: ANN202
-    return (VoteEvent.change_number, VoteEvent.patch_set, VoteEvent.account_id,
-            VoteEvent.value, _raw(VoteEvent.date), VoteEvent.message_id, VoteEvent.id,
-            _thoughtful(account_id) if thoughtful else literal(False))
+_EVENT_COLUMNS = (VoteEvent.change_number, VoteEvent.patch_set, VoteEvent.account_id,
+                  VoteEvent.value, _raw(VoteEvent.date), VoteEvent.message_id, VoteEvent.id)
 
 
 def load_review_history(
@@ -101,6 +107,7 @@ def load_review_history(
     since: datetime,
     window_start: datetime,
     account_id: int | None = None,
+    bots: Collection[int] = (),
 ) -> ReviewHistory:
     """Everything needed to judge the reviews cast in [window_start, as_of] (by
     `account_id`, or by anyone), in five queries whatever the number of votes:
@@ -112,64 +119,76 @@ def load_review_history(
     - the comment-only messages of the window.
     """
     scope = _scope_conditions(config)
+    conn = session.connection()
+    parse = _date_parser(conn)
     if account_id is not None:
         # The patch sets this reviewer voted on in the window (index on account, date).
+        mine = (VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
+                VoteEvent.date <= as_of)
         touched = select(VoteEvent.change_number, VoteEvent.patch_set).where(
-            VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
-            VoteEvent.date >= window_start, VoteEvent.date <= as_of,
-        ).distinct()
-        which = [tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched)]
+            *mine, VoteEvent.date >= window_start).distinct()
+        which = [tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched),
+                 select(Change.number).where(
+                     Change.number == VoteEvent.change_number, *scope).exists()]
+        # Changes and patch sets are read by subquery, not by thousands of bound numbers:
+        # the changes of the reviewer's events since `since` (window and sparkline) and
+        # of their messages in the window; the patch sets of the touched changes.
+        changes_where = [or_(
+            Change.number.in_(select(VoteEvent.change_number).where(
+                *mine, VoteEvent.date >= since)),
+            Change.number.in_(select(Message.change_number).where(
+                Message.author_id == account_id, Message.date >= window_start,
+                Message.date <= as_of)),
+        )]
+        patch_sets_where = [PatchSet.change_number.in_(
+            select(VoteEvent.change_number).where(*mine, VoteEvent.date >= window_start))]
     else:
         # Everyone: a change with a vote in the window was updated at or after it, so the
         # indexed `updated` column narrows the read; patch sets with no event in the
         # window are then skipped while judging.
-        which = [Change.updated >= window_start]
-    conn = session.connection()  # Core rows: no ORM bookkeeping per row
-    event_rows = conn.execute(
-        select(*_event_columns(account_id))
-        .join(Change, Change.number == VoteEvent.change_number)
-        .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which, *scope)
-    ).all()
-    events = [CREvent(c, ps, a, v, _dt(d), m, i, t) for c, ps, a, v, d, m, i, t in event_rows]
-    numbers = {e.change_number for e in events}
+        # On a store that was never ANALYZEd (every fresh import) SQLite would rather
+        # walk the project index (every change ever synced) or scan all vote events: the
+        # project test is made unindexable so the `updated` range leads, and the events
+        # are looked up by change number from that list.
+        scope = _scope_conditions(config, project_index=False)
+        changes_where = patch_sets_where = [Change.updated >= window_start]
+        which = [VoteEvent.change_number.in_(
+            select(Change.number).where(*scope, *changes_where))]
+    # Bots are never reviewers nor verdicts: their events are left out of the read.
+    not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
+    events = [
+        CREvent(c, ps, a, v, parse(d), m, i, bool(t))
+        for c, ps, a, v, d, m, i, t in _rows(conn, (
+            select(*_EVENT_COLUMNS, _thoughtful(account_id))
+            .outerjoin(Message, Message.id == VoteEvent.message_id)
+            .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which,
+                   *not_bot)
+        ))
+    ]
 
     sparkline: list[CREvent] | None = None
     if account_id is not None:
         sparkline = [
-            CREvent(c, ps, a, v, _dt(d), m, i, t)
-            for c, ps, a, v, d, m, i, t in conn.execute(
-                select(*_event_columns(account_id, thoughtful=False))
+            CREvent(c, ps, a, v, parse(d), m, i)
+            for c, ps, a, v, d, m, i in _rows(conn, (
+                select(*_EVENT_COLUMNS)
                 .join(Change, Change.number == VoteEvent.change_number)
                 .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
                        VoteEvent.date >= since, VoteEvent.date <= as_of, *scope)
-            )
+            ))
         ]
-        numbers |= {e.change_number for e in sparkline}
 
     comments = load_comment_messages(
         session, config, start=window_start, as_of=as_of, account_id=account_id
     )
-    numbers |= {c.change_number for c in comments}
-    recent = None if account_id is not None else window_start
-    changes = _load_changes(session, sorted(numbers), recent=recent, config=config)
-    patch_sets = _load_patch_sets(session, sorted({e.change_number for e in events}),
-                                  recent=recent, config=config)
+    changes = _load_changes(conn, changes_where, scope)
+    patch_sets = _load_patch_sets(conn, patch_sets_where, scope)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
                          comments=comments, sparkline_events=sparkline)
 
 
-def _chunked(numbers: list[int], size: int = 900):  # noqa: ANN202
-    # SQLite limits bound parameters; a few chunks are still set-based, not per vote.
-    for i in range(0, len(numbers), size):
-        yield numbers[i : i + size]
-
-
-def _load_changes(session: Session, numbers: list[int], *, recent: datetime | None,
-                  config: Config) -> dict[int, ChangeFacts]:
-    """Owner, project and the stored verdict's priority/exempt facts of the changes.
-
-    With `recent` (a leaderboard touches most changes) one query reads every in-scope
-    change updated since then, instead of thousands of numbers in chunks."""
+def _load_changes(conn, where: list, scope: list) -> dict[int, ChangeFacts]:  # noqa: ANN001
+    """Owner, project and the stored verdict's priority/exempt facts of the changes."""
     # Priority and exemption come from the stored verdict (`reviewbot evaluate`), judged
     # on the latest synced state as DESIGN asks, also for past dates. A closed change's
     # gate state is "closed", so its exemption is read from the "exempt: ..." reason lines
@@ -182,43 +201,21 @@ def _load_changes(session: Session, numbers: list[int], *, recent: datetime | No
     query = (select(Change.number, Change.project, Change.owner_id,
                     priorities.not_in(["[]", "null"]), func.coalesce(exempt, False))
              .outerjoin(Verdict, Verdict.change_number == Change.number)
-             .where(*_scope_conditions(config)))
-    conn = session.connection()
-    if recent is not None:
-        batches = [conn.execute(query.where(Change.updated >= recent))]
-    else:
-        batches = (conn.execute(query.where(Change.number.in_(chunk)))
-                   for chunk in _chunked(numbers))
-    wanted = set(numbers)
-    changes: dict[int, ChangeFacts] = {}
-    for batch in batches:
-        for number, project, owner_id, priority, is_exempt in batch:
-            if number in wanted:
-                changes[number] = ChangeFacts(number, project, owner_id, bool(priority),
-                                              bool(is_exempt))
-    return changes
+             .where(*scope, *where))
+    return {number: ChangeFacts(number, project, owner_id, bool(priority), bool(is_exempt))
+            for number, project, owner_id, priority, is_exempt
+            in _rows(conn, query)}
 
 
-def _load_patch_sets(session: Session, numbers: list[int], *, recent: datetime | None,
-                     config: Config) -> dict[tuple[int, int], PatchSetFacts]:
+def _load_patch_sets(conn, where: list,  # noqa: ANN001
+                     scope: list) -> dict[tuple[int, int], PatchSetFacts]:
+    parse = _date_parser(conn)
     query = (select(PatchSet.change_number, PatchSet.number, _raw(PatchSet.created),
                     PatchSet.uploader_id, PatchSet.insertions + PatchSet.deletions)
              .join(Change, Change.number == PatchSet.change_number)
-             .where(*_scope_conditions(config)))
-    conn = session.connection()
-    if recent is not None:
-        batches = [conn.execute(query.where(Change.updated >= recent))]
-    else:
-        batches = (conn.execute(query.where(PatchSet.change_number.in_(chunk)))
-                   for chunk in _chunked(numbers))
-    wanted = set(numbers)
-    out: dict[tuple[int, int], PatchSetFacts] = {}
-    for batch in batches:
-        for number, ps, created, uploader, size in batch:
-            if number in wanted:
-                out[(number, ps)] = PatchSetFacts(number, ps, _dt(created), uploader,
-                                                  size or 0)
-    return out
+             .where(*scope, *where))
+    return {(number, ps): PatchSetFacts(number, ps, parse(created), uploader, size or 0)
+            for number, ps, created, uploader, size in _rows(conn, query)}
 
 
 def _comment_conditions(config: Config, start: datetime, as_of: datetime,
@@ -245,14 +242,16 @@ def load_comment_messages(
 ) -> list[CommentFacts]:
     """Messages in [start, as_of] that change no vote and are not autogenerated, on
     others' changes (the owner's own messages are dropped here already)."""
-    rows = session.connection().execute(
+    conn = session.connection()
+    parse = _date_parser(conn)
+    rows = _rows(conn,
         select(Message.id, Message.author_id, Message.change_number, Message.patch_set,
                _raw(Message.date))
         .join(Change, Change.number == Message.change_number)
         .where(*_comment_conditions(config, start, as_of, account_id),
                Message.author_id != Change.owner_id, *_scope_conditions(config))
-    ).all()
-    return [CommentFacts(i, a, c, ps, _dt(d)) for i, a, c, ps, d in rows]
+    )
+    return [CommentFacts(i, a, c, ps, parse(d)) for i, a, c, ps, d in rows]
 
 
 def find_account(session: Session, who: str) -> int | None:
@@ -303,7 +302,7 @@ def reviewer_report(
     roster = load_roster(session, config)
     history = load_review_history(
         session, config, as_of=as_of, since=history_start(as_of, days),
-        window_start=window_start(as_of, days), account_id=account_id,
+        window_start=window_start(as_of, days), account_id=account_id, bots=roster.bots,
     )
     standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
                            min_noncore_plus1=config.gate.min_noncore_plus1)
@@ -321,10 +320,10 @@ def leaderboard(
     start = window_start(as_of, days)
     roster = load_roster(session, config)
     history = load_review_history(session, config, as_of=as_of, since=start,
-                                  window_start=start)
+                                  window_start=start, bots=roster.bots)
     standings = compute_standings(history, roster, as_of=as_of, window_days=days,
                                   min_noncore_plus1=config.gate.min_noncore_plus1,
-                                  weekly=False)
+                                  weekly=False, detail=False)
     rows = [
         ReviewerReport(roster.username(s.account_id), s,
                        evaluate_criteria(s.metrics, config.standing.criteria))
