@@ -74,10 +74,14 @@ class PatchSet(SQLModel, table=True):
 class Message(SQLModel, table=True):
     """A change message, with the parts the vote-history parser found in its text."""
 
+    # (author, date) rather than author alone: one reviewer's messages in a window
+    # (standing) are a range read, and author-only lookups use it just the same.
+    __table_args__ = (Index("ix_message_author_date", "author_id", "date"),)
+
     id: str = Field(primary_key=True)
     change_number: int = Field(foreign_key="change.number", index=True)
     patch_set: int | None = None
-    author_id: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    author_id: int | None = Field(default=None, sa_type=BigInteger)
     date: datetime = Field(index=True, sa_type=DateTime)
     tag: str | None = None
     text: str = Field(default="", sa_type=Text)

@@ -130,16 +130,7 @@ def load_review_history(
         which = [tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched),
                  select(Change.number).where(
                      Change.number == VoteEvent.change_number, *scope).exists()]
-        # Changes and patch sets are read by subquery, not by thousands of bound numbers:
-        # the changes of the reviewer's events since `since` (window and sparkline) and
-        # of their messages in the window; the patch sets of the touched changes.
-        changes_where = [or_(
-            Change.number.in_(select(VoteEvent.change_number).where(
-                *mine, VoteEvent.date >= since)),
-            Change.number.in_(select(Message.change_number).where(
-                Message.author_id == account_id, Message.date >= window_start,
-                Message.date <= as_of)),
-        )]
+        # Patch sets are read by subquery, not by thousands of bound numbers.
         patch_sets_where = [PatchSet.change_number.in_(
             select(VoteEvent.change_number).where(*mine, VoteEvent.date >= window_start))]
     else:
@@ -151,9 +142,9 @@ def load_review_history(
         # project test is made unindexable so the `updated` range leads, and the events
         # are looked up by change number from that list.
         scope = _scope_conditions(config, project_index=False)
-        changes_where = patch_sets_where = [Change.updated >= window_start]
+        patch_sets_where = [Change.updated >= window_start]
         which = [VoteEvent.change_number.in_(
-            select(Change.number).where(*scope, *changes_where))]
+            select(Change.number).where(*scope, Change.updated >= window_start))]
     # Bots are never reviewers nor verdicts: their events are left out of the read.
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
     events = [
@@ -167,44 +158,62 @@ def load_review_history(
     ]
 
     sparkline: list[CREvent] | None = None
+    changes: dict[int, ChangeFacts] = {}
     if account_id is not None:
-        sparkline = [
-            CREvent(c, ps, a, v, parse(d), m, i)
-            for c, ps, a, v, d, m, i in _rows(conn, (
-                select(*_EVENT_COLUMNS)
-                .join(Change, Change.number == VoteEvent.change_number)
-                .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
-                       VoteEvent.date >= since, VoteEvent.date <= as_of, *scope)
-            ))
-        ]
+        # The reviewer's own events since `since`, with their changes' facts in the same
+        # read (those changes hold every touched patch set too).
+        sparkline = []
+        for c, ps, a, v, d, m, i, *facts in _rows(conn, (
+            select(*_EVENT_COLUMNS, *_change_fact_columns())
+            .join(Change, Change.number == VoteEvent.change_number)
+            .outerjoin(Verdict, Verdict.change_number == Change.number)
+            .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
+                   VoteEvent.date >= since, VoteEvent.date <= as_of, *scope)
+        )):
+            sparkline.append(CREvent(c, ps, a, v, parse(d), m, i))
+            if c not in changes:
+                changes[c] = _change_facts(*facts)
 
     comments = load_comment_messages(
         session, config, start=window_start, as_of=as_of, account_id=account_id
     )
-    changes = _load_changes(conn, changes_where, scope)
+    if account_id is not None:
+        missing = sorted({c.change_number for c in comments} - changes.keys())
+        if missing:
+            changes.update(_load_changes(conn, [Change.number.in_(missing)], scope))
+    else:
+        changes = _load_changes(conn, [Change.updated >= window_start], scope)
     patch_sets = _load_patch_sets(conn, patch_sets_where, scope)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
                          comments=comments, sparkline_events=sparkline)
 
 
-def _load_changes(conn, where: list, scope: list) -> dict[int, ChangeFacts]:  # noqa: ANN001
-    """Owner, project and the stored verdict's priority/exempt facts of the changes."""
-    # Priority and exemption come from the stored verdict (`reviewbot evaluate`), judged
-    # on the latest synced state as DESIGN asks, also for past dates. A closed change's
-    # gate state is "closed", so its exemption is read from the "exempt: ..." reason lines
-    # the rules write for open and closed changes alike. Both are decided in SQL on the
-    # JSON text, so no JSON is decoded per change. No stored verdict: non-priority and
-    # not exempt.
+def _change_fact_columns() -> tuple:
+    """Owner, project and the stored verdict's priority/exempt facts (Verdict outer-joined).
+
+    Priority and exemption come from the stored verdict (`reviewbot evaluate`), judged on
+    the latest synced state as DESIGN asks, also for past dates. A closed change's gate
+    state is "closed", so its exemption is read from the "exempt: ..." reason lines the
+    rules write for open and closed changes alike. Both are decided in SQL on the JSON
+    text, so no JSON is decoded per change. No stored verdict: non-priority, not exempt.
+    """
     priorities = func.coalesce(cast(Verdict.priorities, Text), "[]")
     exempt = or_(Verdict.gate_state == "exempt",
                  cast(Verdict.reasons, Text).like('%"exempt: %'))
-    query = (select(Change.number, Change.project, Change.owner_id,
-                    priorities.not_in(["[]", "null"]), func.coalesce(exempt, False))
+    return (Change.number, Change.project, Change.owner_id,
+            priorities.not_in(["[]", "null"]), func.coalesce(exempt, False))
+
+
+def _change_facts(number: int, project: str, owner_id: int, priority: object,
+                  exempt: object) -> ChangeFacts:
+    return ChangeFacts(number, project, owner_id, bool(priority), bool(exempt))
+
+
+def _load_changes(conn, where: list, scope: list) -> dict[int, ChangeFacts]:  # noqa: ANN001
+    query = (select(*_change_fact_columns())
              .outerjoin(Verdict, Verdict.change_number == Change.number)
              .where(*scope, *where))
-    return {number: ChangeFacts(number, project, owner_id, bool(priority), bool(is_exempt))
-            for number, project, owner_id, priority, is_exempt
-            in _rows(conn, query)}
+    return {row[0]: _change_facts(*row) for row in _rows(conn, query)}
 
 
 def _load_patch_sets(conn, where: list,  # noqa: ANN001

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 19:49:11.959404
+Create Date: 2026-11-27 19:53:15.689201
 """
 from alembic import op
 import sqlalchemy as sa
@@ -117,7 +117,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_message_author_id'), ['author_id'], unique=False)
+        batch_op.create_index('ix_message_author_date', ['author_id', 'date'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_change_number'), ['change_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_message_date'), ['date'], unique=False)
 
@@ -187,7 +187,7 @@ def downgrade() -> None:
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_date'))
         batch_op.drop_index(batch_op.f('ix_message_change_number'))
-        batch_op.drop_index(batch_op.f('ix_message_author_id'))
+        batch_op.drop_index('ix_message_author_date')
 
     op.drop_table('message')
     op.drop_table('current_vote')
