@@ -83,6 +83,14 @@ def burnup_svg(p: PriorityReport, report: Report) -> Markup:
             f'<text x="{x(day):.1f}" y="{label_y}" text-anchor="middle" font-size="9" '
             f'fill="{colour}">{escape(name)} {day:%b %d}</text>'
         )
+    today = report.as_of.date()
+    if start <= today <= end:  # where the lines stop: "now" (or the as-of date)
+        parts.append(
+            f'<line class="as-of" x1="{x(today):.1f}" y1="{_TOP - 2}" x2="{x(today):.1f}" '
+            f'y2="{y(0):.1f}" stroke="#1f3a5f" stroke-width="0.6"/>'
+            f'<text x="{x(today) + 3:.1f}" y="{_TOP + 22}" font-size="9" '
+            f'fill="#1f3a5f">as of {today:%b %d}</text>'
+        )
     if p.burnup:
         total = [(pt.day, pt.total) for pt in p.burnup]
         merged = [(pt.day, pt.merged) for pt in p.burnup]
