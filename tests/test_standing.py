@@ -369,3 +369,44 @@ def test_criteria_progress(criteria, metrics_, expected):
     rows = evaluate_criteria(metrics_, Criteria(**criteria))
     assert [(r.criterion, r.met, pytest.approx(r.progress)) for r in rows] == expected
     assert criteria_met(rows) == sum(e[1] for e in expected)
+
+
+@pytest.mark.parametrize("gate", [1, 2])
+def test_leaderboard_counts_match_the_detailed_standing(gate):
+    # The leaderboard counts figures without keeping Review objects (detail=False); on a
+    # busy seeded history (cores, a mid-window core, a bot, self-votes, removals, owner
+    # and other uploads, priority/exempt changes, large patch sets, comments) every
+    # reviewer's figures and warnings must equal the detailed computation's.
+    import random
+
+    rnd = random.Random(42)
+    people = [ALICE, BOB, CORE, CORE2, NEWCORE, OWNER, UPLOADER, BOT, 3, 4, 5]
+    hist = History()
+    for number in range(1, 41):
+        hist.change(number, owner=rnd.choice([OWNER, ALICE, 3]),
+                    priority=number % 7 == 0, exempt=number % 11 == 0,
+                    size=rnd.choice([10, 500]))
+        when = DAY0 + timedelta(hours=rnd.randrange(0, 24 * 28))
+        for ps in (1, 2, 3)[: rnd.randint(1, 3)]:
+            if ps > 1:
+                hist.upload(number, ps, when, uploader=rnd.choice([None, UPLOADER]),
+                            size=rnd.choice([10, 500]))
+            for _ in range(rnd.randint(0, 8)):
+                when += timedelta(minutes=rnd.choice([1, 5, 30, 600]))
+                hist.vote(number, rnd.choice(people), rnd.choice([-2, -1, 0, 1, 1, 2]),
+                          when, ps=ps, thoughtful=rnd.random() < 0.5)
+            if rnd.random() < 0.3:
+                hist.comment(number, rnd.choice(people), when)
+            when += timedelta(hours=rnd.randint(1, 48))
+    history = hist.build()
+    for days in (30, 10):
+        detailed = compute_standings(history, ROSTER, as_of=T, window_days=days,
+                                     min_noncore_plus1=gate, weekly=False)
+        counted = compute_standings(history, ROSTER, as_of=T, window_days=days,
+                                    min_noncore_plus1=gate, weekly=False, detail=False)
+        assert detailed.keys() == counted.keys() and len(detailed) > 5
+        for account, s in detailed.items():
+            assert counted[account].metrics == s.metrics, account
+            assert counted[account].warnings == s.warnings, account
+        assert sum(s.metrics["judged_reviews"] for s in detailed.values()) > 10
+        assert sum(s.metrics["gate_opens"] for s in detailed.values()) > 0

@@ -83,14 +83,23 @@ def _scope_conditions(config: Config, *, project_index: bool = True) -> list:
 
 
 def _thoughtful(account_id: int | None):  # noqa: ANN202
-    """The vote message decides "thoughtful" -1s (of the one reviewer asked about, if any);
-    the message table is outer-joined (a correlated lookup per row was slower)."""
+    """The vote message decides "thoughtful" -1s; it is looked up only for -1 events (of
+    the one reviewer asked about, if any): a random read into the message table each."""
     wanted = VoteEvent.value == -1
     if account_id is not None:
         wanted = (VoteEvent.value == -1) & (VoteEvent.account_id == account_id)
     return case(
-        (wanted, or_(Message.inline_comments > 0,
-                     func.length(func.trim(Message.free_text)) >= THOUGHTFUL_FREE_TEXT)),
+        (
+            wanted,
+            select(
+                or_(
+                    Message.inline_comments > 0,
+                    func.length(func.trim(Message.free_text)) >= THOUGHTFUL_FREE_TEXT,
+                )
+            )
+            .where(Message.id == VoteEvent.message_id)
+            .scalar_subquery(),
+        ),
         else_=False,
     )
 
@@ -151,7 +160,6 @@ def load_review_history(
         CREvent(c, ps, a, v, parse(d), m, i, bool(t))
         for c, ps, a, v, d, m, i, t in _rows(conn, (
             select(*_EVENT_COLUMNS, _thoughtful(account_id))
-            .outerjoin(Message, Message.id == VoteEvent.message_id)
             .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which,
                    *not_bot)
         ))
