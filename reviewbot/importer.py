@@ -23,7 +23,7 @@ from reviewbot.store.changes import (
     end_bulk_load,
     upsert_changes,
 )
-from reviewbot.wire import ChangeRecord, WireError
+from reviewbot.wire import ChangeRecord, WireError, allocation_burst
 from reviewbot.wire_ssh import from_ssh
 
 log = logging.getLogger(__name__)
@@ -104,6 +104,21 @@ def import_files(
     started = time.perf_counter()
     summary = ImportSummary()
     paths = [Path(p) for p in paths]
+    with allocation_burst():
+        _import_all(engine, paths, summary, progress, batch_size)
+    summary.seconds = time.perf_counter() - started
+    log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,
+             summary.files, summary.seconds, summary.as_dict())
+    return summary
+
+
+def _import_all(
+    engine: Engine,
+    paths: list[Path],
+    summary: ImportSummary,
+    progress: Callable[[int, int], None] | None,
+    batch_size: int,
+) -> None:
     failure: ImportFailed | None = None
     with session_scope(engine) as session:
         bulk = begin_bulk_load(session)
@@ -119,10 +134,6 @@ def import_files(
         raise failure
     if bulk is None:
         _import(paths, summary, progress, batch_size, lambda batch: _write_batch(engine, batch))
-    summary.seconds = time.perf_counter() - started
-    log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,
-             summary.files, summary.seconds, summary.as_dict())
-    return summary
 
 
 def _write_batch(engine: Engine, batch: list[ChangeRecord]) -> WriteCounts:

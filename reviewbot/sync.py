@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -32,7 +32,7 @@ from reviewbot.store import session_scope
 from reviewbot.store.accounts import replace_group_members
 from reviewbot.store.changes import WriteCounts, mark_gone, mark_missing, upsert_changes
 from reviewbot.store.state import get_state, set_state
-from reviewbot.wire import ChangeRecord, WireError, from_rest, rest_account
+from reviewbot.wire import ChangeRecord, WireError, allocation_burst, from_rest, rest_account
 
 log = logging.getLogger(__name__)
 
@@ -146,18 +146,8 @@ def sync_once(
         newest = cursor
         query_before = client.requests_made
         pages = client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size)
-        for page in pages:
-            records = [r for r in _records(page) if _in_scope(config, r)]
-            with session_scope(engine) as session:
-                summary.add(upsert_changes(session, records))
-            summary.pages += 1
-            summary.seen += len(page)
-            del page
-            for r in records:
-                if newest is None or r.updated > newest:
-                    newest = r.updated
-            if progress:
-                progress(summary.seen, summary.pages)
+        with allocation_burst():
+            newest = _write_pages(engine, config, pages, summary, newest, progress)
         summary.query_requests = client.requests_made - query_before
 
         reconcile = full or (cursor is not None and polls + 1 >= config.gerrit.reconcile_every)
@@ -181,6 +171,30 @@ def sync_once(
         summary.seconds,
     )
     return summary
+
+
+def _write_pages(
+    engine: Engine,
+    config: Config,
+    pages: Iterable[ChangePage],
+    summary: SyncSummary,
+    newest: datetime | None,
+    progress: Callable[[int, int], None] | None,
+) -> datetime | None:
+    """Each page in its own transaction; returns the newest `updated` seen."""
+    for page in pages:
+        records = [r for r in _records(page) if _in_scope(config, r)]
+        with session_scope(engine) as session:
+            summary.add(upsert_changes(session, records))
+        summary.pages += 1
+        summary.seen += len(page)
+        del page
+        for r in records:
+            if newest is None or r.updated > newest:
+                newest = r.updated
+        if progress:
+            progress(summary.seen, summary.pages)
+    return newest
 
 
 def _sync_groups(
