@@ -95,7 +95,9 @@ class CommentFacts(NamedTuple):
 class ReviewHistory:
     changes: dict[int, ChangeFacts]
     patch_sets: dict[tuple[int, int], PatchSetFacts]
-    events: Sequence[CREvent]  # every Code-Review event on the patch sets being judged
+    # Every Code-Review event on the patch sets being judged (CREvents, or plain tuples in
+    # CREvent's field order).
+    events: Sequence[CREvent]
     comments: Sequence[CommentFacts] = ()
     # Events the 52-week sparkline counts reviews from (only the reviewer's own events are
     # needed for a date); None = use `events`.
@@ -318,21 +320,23 @@ def weekly_counts_by_account(
     A light pass: a review's date needs only the reviewer's own events (the final
     non-zero one on a patch set of someone else's change), no verdicts."""
     latest: dict[tuple[int, int, int], CREvent] = {}
+    # Read by position (CREvent field order): the store may pass plain tuples.
     for e in events:
-        if e.date > as_of or e.change_number not in changes or roster.is_bot(e.account_id):
+        number, ps, account, date = e[0], e[1], e[2], e[4]
+        if date > as_of or number not in changes or roster.is_bot(account):
             continue
-        if accounts is not None and e.account_id not in accounts:
+        if accounts is not None and account not in accounts:
             continue
-        key = (e.change_number, e.patch_set, e.account_id)
+        key = (number, ps, account)
         seen = latest.get(key)
-        if seen is None or (e.date, e.order) > (seen.date, seen.order):
+        if seen is None or (date, e[6]) > (seen[4], seen[6]):
             latest[key] = e
     out: dict[int, list[int]] = {}
     week = timedelta(days=7)
     for (number, _ps, account), e in latest.items():
-        if e.value == 0 or changes[number].owner_id == account:
+        if e[3] == 0 or changes[number].owner_id == account:
             continue
-        back = (as_of - e.date) // week
+        back = (as_of - e[4]) // week
         if 0 <= back < SPARKLINE_WEEKS:
             counts = out.setdefault(account, [0] * SPARKLINE_WEEKS)
             counts[SPARKLINE_WEEKS - 1 - back] += 1
@@ -451,6 +455,8 @@ def _judge_reviews(
                     verdict_idx = i
         verdict = ps_events[verdict_idx] if verdict_idx >= 0 else None
         verdict_positive = verdict is not None and verdict[3] > 0
+        if tally is None and verdict is not None and type(verdict) is not CREvent:
+            verdict = CREvent._make(verdict)  # the store passes plain tuples
         if change.priority or change.exempt:
             opened_at = _NO_OPENINGS
         else:

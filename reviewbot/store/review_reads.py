@@ -156,8 +156,10 @@ def load_review_history(
             select(Change.number).where(*scope, Change.updated >= window_start))]
     # Bots are never reviewers nor verdicts: their events are left out of the read.
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
+    # Plain tuples in CREvent's field order (the judging reads them by position; a
+    # verdict shown on a page is turned into a CREvent there): 100k+ rows on a leaderboard.
     events = [
-        CREvent(c, ps, a, v, parse(d), m, i, bool(t))
+        (c, ps, a, v, parse(d), m, i, bool(t))
         for c, ps, a, v, d, m, i, t in _rows(conn, (
             select(*_EVENT_COLUMNS, _thoughtful(account_id))
             .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which,
