@@ -128,8 +128,8 @@ def build_store(url: str, n_changes: int, per_change: int, seed: int = 11) -> in
         state = "closed" if status != "NEW" else (
             "priority" if prios else ("exempt" if roll < 0.18 else "gated"))
         verdicts.append(dict(change_number=number, gate_state=state, gate_reason="",
-                             priorities=prios, rank=None, reasons=[], matches=[],
-                             evaluated_at=END))
+                             priorities=prios, rank=None, exempt=roll < 0.18 and not prios,
+                             gate_certain=True, reasons=[], matches=[], evaluated_at=END))
     with engine.begin() as conn:
         conn.execute(insert(Account), accounts)
         conn.execute(insert(Change), changes)

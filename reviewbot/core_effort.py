@@ -90,8 +90,8 @@ class CoreEffort:
 
 
 # One Code-Review vote event as the effort figures read it:
-# (change number, patch set, account id, value, date, removed).
-ReviewEvent = tuple[int, int, int, int, datetime, bool]
+# (change number, patch set, account id, value, date); value 0 for a removed vote.
+ReviewEvent = tuple[int, int, int, int, datetime]
 
 
 def code_review_events(changes: Sequence[ChangeSnapshot], as_of: datetime) -> list[ReviewEvent]:
@@ -101,7 +101,7 @@ def code_review_events(changes: Sequence[ChangeSnapshot], as_of: datetime) -> li
     for c in changes:
         events = [e for e in c.vote_events if e.label == "Code-Review" and e.date <= as_of]
         events.sort(key=lambda e: (e.patch_set, e.date, e.message_id))
-        out += [(c.number, e.patch_set, e.account_id, e.value, e.date, e.removed)
+        out += [(c.number, e.patch_set, e.account_id, 0 if e.removed else e.value, e.date)
                 for e in events]
     return out
 
@@ -133,6 +133,20 @@ def measure_core_effort(
     )
 
 
+def _patch_set_groups(events: Sequence[ReviewEvent]) -> list[tuple[int, int]]:
+    """[start, end) index ranges of each (change, patch set) run of the grouped events."""
+    bounds: list[tuple[int, int]] = []
+    start, number, ps = 0, None, None
+    for i, e in enumerate(events):
+        if e[1] != ps or e[0] != number:
+            if i:
+                bounds.append((start, i))
+            start, number, ps = i, e[0], e[1]
+    if events:
+        bounds.append((start, len(events)))
+    return bounds
+
+
 def core_effort_from_events(
     changes: Sequence[tuple[int, int, Sequence[tuple[int, datetime, int | None]]]],
     events: Sequence[ReviewEvent],
@@ -150,44 +164,46 @@ def core_effort_from_events(
     known = {p.id for p in config.priorities}
     bots = roster.bots
     core_at = _core_test(roster)
+    # Accounts whose core status depends on the time (history) or never counts (bots):
+    # everyone else is core iff in the group now, a plain set test in the loops below.
+    history = roster.history
+    core_now = roster.core_now
     by_number = {number: (owner, patch_sets) for number, owner, patch_sets in changes}
     reviews: list[CoreReview] = []
     gate_waits: list[float] = []
     core_waits: list[float] = []
 
-    n = len(events)
-    i = 0
-    while i < n:
+    for i, j in _patch_set_groups(events):
         first = events[i]
-        number, ps_number = first[0], first[1]
-        j = i + 1
-        while j < n and events[j][1] == ps_number and events[j][0] == number:
-            j += 1
-        ps_events = events[i:j]
-        i = j
+        number = first[0]
         found = by_number.get(number)
         if found is None:
             continue
+        ps_number = first[1]
         owner, patch_sets = found
+        ps_events = events[i:j]
         cls = classes.get(number)
-        on_priority = bool(cls and known.intersection(cls.priorities))
-        gated_kind = not on_priority and not (cls and cls.exempt)
-        final: dict[int, ReviewEvent] = {}
-        for e in ps_events:
-            final[e[2]] = e
+        if cls is None:
+            on_priority, gated_kind = False, True
+        else:
+            on_priority = not known.isdisjoint(cls.priorities)
+            gated_kind = not on_priority and not cls.exempt
+        final: dict[int, ReviewEvent] = {e[2]: e for e in ps_events}
         ps_reviews = [
             e for voter, e in final.items()
-            if e[3] and not e[5] and voter != owner and e[4] >= start
-            and voter not in bots and core_at(voter, e[4])
+            if e[3] and voter != owner and e[4] >= start and voter not in bots
+            and (voter in core_now if voter not in history else core_at(voter, e[4]))
         ]
+        if not gated_kind:
+            reviews += [CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, False, False)
+                        for e in ps_reviews]
+            continue
         ps = None
         for candidate in patch_sets:
             if candidate[0] == ps_number:
                 ps = candidate
-        latency = gated_kind and ps is not None and start <= ps[1] <= as_of
-        if not gated_kind or not (ps_reviews or latency):
-            reviews += [CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, False, False)
-                        for e in ps_reviews]
+        latency = ps is not None and start <= ps[1] <= as_of
+        if not (ps_reviews or latency):
             continue
         excluded = {owner, ps[2] if ps else None}
         plus_after, opened = _gate_counts(ps_events, core_at, bots, excluded, need)
@@ -232,7 +248,7 @@ def _gate_counts(
                 latest.pop(voter, None)
                 new = 0
             else:
-                new = latest[voter] = 0 if e[5] else e[3]
+                new = latest[voter] = e[3]
             plus += (new > 0) - (old > 0)
         after.append(plus)
         if opened is None and plus >= need:
