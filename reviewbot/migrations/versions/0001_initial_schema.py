@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 20:00:50.368633
+Create Date: 2026-11-27 20:03:06.692661
 """
 from alembic import op
 import sqlalchemy as sa
@@ -166,7 +166,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('message_id', 'label', name='uq_vote_event_message_label')
     )
     with op.batch_alter_table('vote_event', schema=None) as batch_op:
-        batch_op.create_index('ix_vote_event_account_date', ['account_id', 'date'], unique=False)
+        batch_op.create_index('ix_vote_event_account_date_wide', ['account_id', 'date', 'label', 'change_number', 'patch_set', 'value'], unique=False)
         batch_op.create_index('ix_vote_event_change_ps', ['change_number', 'patch_set'], unique=False)
         batch_op.create_index('ix_vote_event_report', ['change_number', 'label', 'patch_set', 'date', 'account_id', 'value', 'removed'], unique=False)
 
@@ -178,7 +178,7 @@ def downgrade() -> None:
     with op.batch_alter_table('vote_event', schema=None) as batch_op:
         batch_op.drop_index('ix_vote_event_report')
         batch_op.drop_index('ix_vote_event_change_ps')
-        batch_op.drop_index('ix_vote_event_account_date')
+        batch_op.drop_index('ix_vote_event_account_date_wide')
 
     op.drop_table('vote_event')
     with op.batch_alter_table('verdict', schema=None) as batch_op:
