@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from sqlmodel import Session
@@ -25,10 +28,31 @@ def report_as_of(session: Session, config: Config, as_of: datetime) -> Report:
     since the last evaluation are matched here with the same rules, so a fresh sync
     never reports priority work as unmatched.
     """
-    roster = load_roster(session, config)
-    changes, review_events = load_report_facts(session, config, as_of)
-    classes = load_change_classes(session)
-    unjudged = load_unjudged(session, config, as_of, set(classes))
-    for v in evaluate_changes(unjudged, config, roster, as_of):
-        classes[v.number] = ChangeClass(tuple(v.priority_ids), bool(v.exempt_reasons))
-    return report_from_facts(changes, review_events, roster, classes, config, as_of)
+    with _collector_paused():
+        roster = load_roster(session, config)
+        changes, review_events = load_report_facts(session, config, as_of)
+        classes = load_change_classes(session)
+        unjudged = load_unjudged(session, config, as_of, set(classes))
+        for v in evaluate_changes(unjudged, config, roster, as_of):
+            classes[v.number] = ChangeClass(tuple(v.priority_ids), bool(v.exempt_reasons))
+        return report_from_facts(changes, review_events, roster, classes, config, as_of)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the report is built.
+
+    The step allocates a few hundred thousand long-lived tuples and rows; each allocation
+    burst triggers collections that walk every live object of the process, which measured
+    at 0.6-0.8 s of a 1.6 s report over 20,000 changes. The step makes no reference
+    cycles worth reclaiming early (refcounting frees its temporaries), so collection
+    resumes afterwards. Process-wide: a concurrent report may re-enable it early, which
+    only costs speed.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
