@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -12,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reviewbot.clock import utcnow
 from reviewbot.sandbox import CORES
@@ -119,3 +121,73 @@ def test_generated_history_stops_at_now():
     dates = [m.date for c in sb.changes.values() for m in c.messages]
     assert dates and max(dates) <= now and min(dates) >= start
     assert any(c.status == "NEW" for c in sb.changes.values())
+
+
+PAGES = ["/", "/queue", "/queue?reviewer={core}", "/changes", "/changes/{change}?reviewer={core}",
+         "/priorities", "/reviewers", "/reviewers/{noncore}", "/actions"]
+
+
+@pytest.mark.browser
+def test_demo_pages_fit_1300_and_800_pixel_windows_in_chromium(tmp_path):
+    """No page scrolls sideways, and the queue's score and reasons are on screen."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    assert chromium and driver_path, "install chromium and chromium-driver (CI does)"
+    web, gerrit = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWBOT_")}
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "reviewbot"), "--config", str(_demo_config(tmp_path)),
+         "demo", "--changes", "80", "--port", str(web), "--gerrit-port", str(gerrit),
+         "--activity-seconds", "60", "--poll-seconds", "60"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{web}"
+    driver = None
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert time.monotonic() < deadline and proc.poll() is None, "demo did not start"
+            try:
+                httpx.get(f"{base}/healthz", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        core = max((c for c, _ in CORES), key=lambda c: httpx.get(
+            f"{base}/api/v1/queue", params={"reviewer": c}, timeout=5).json()["total"])
+        change = httpx.get(f"{base}/api/v1/queue", params={"reviewer": core},
+                           timeout=5).json()["items"][0]["number"]
+        noncore = httpx.get(f"{base}/api/v1/reviewers", timeout=30).json()["reviewers"][0]
+        urls = [base + p.format(core=core, change=change, noncore=noncore["username"])
+                for p in PAGES]
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--hide-scrollbars"):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service(driver_path), options=options)
+        for width in (1300, 800):
+            driver.set_window_size(width, 1000)
+            for url in urls:
+                driver.get(url)
+                inner, scroll = driver.execute_script(
+                    "return [window.innerWidth, document.documentElement.scrollWidth]")
+                assert scroll <= inner, f"{url} is {scroll} px wide in a {inner} px window"
+            driver.get(f"{base}/queue?reviewer={core}")
+            inner = driver.execute_script("return window.innerWidth")
+            for selector in ("table.queue .score", "table.queue ul.reasons", "ul.votes li"):
+                cell = driver.find_element(By.CSS_SELECTOR, selector)
+                right = driver.execute_script(
+                    "return arguments[0].getBoundingClientRect().right", cell)
+                assert cell.is_displayed() and right <= inner, (width, selector, right)
+    finally:
+        if driver is not None:
+            driver.quit()
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
