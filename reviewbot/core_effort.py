@@ -206,7 +206,11 @@ def core_effort_from_events(
         if not (ps_reviews or latency):
             continue
         excluded = {owner, ps[2] if ps else None}
-        plus_after, opened = _gate_counts(ps_events, core_at, bots, excluded, need)
+        if not history:  # core status does not depend on the time: a set test
+            excluded |= bots
+            plus_after, opened = _gate_counts_now(ps_events, core_now, excluded, need)
+        else:
+            plus_after, opened = _gate_counts(ps_events, core_at, bots, excluded, need)
         dates = [e[4] for e in ps_events]
         for e in ps_reviews:
             # Qualifying +1s from the votes cast before this one (strictly earlier).
@@ -245,6 +249,32 @@ def _gate_counts(
             if core_at(voter, e[4]):
                 # A vote cast while core never opens the gate; it also replaces the
                 # voter's earlier non-core vote ("latest vote per voter" counts).
+                latest.pop(voter, None)
+                new = 0
+            else:
+                new = latest[voter] = e[3]
+            plus += (new > 0) - (old > 0)
+        after.append(plus)
+        if opened is None and plus >= need:
+            opened = e[4]
+    return after, opened
+
+
+def _gate_counts_now(
+    events: Sequence[ReviewEvent], core_now: frozenset[int], excluded: set[int | None],
+    need: int,
+) -> tuple[list[int], datetime | None]:
+    """`_gate_counts` when nobody's core status depends on the time (no core history);
+    `excluded` holds the bots too."""
+    latest: dict[int, int] = {}
+    plus = 0
+    opened = None
+    after: list[int] = []
+    for e in events:
+        voter = e[2]
+        if voter not in excluded:
+            old = latest.get(voter, 0)
+            if voter in core_now:
                 latest.pop(voter, None)
                 new = 0
             else:

@@ -28,7 +28,7 @@ def report_as_of(session: Session, config: Config, as_of: datetime) -> Report:
     since the last evaluation are matched here with the same rules, so a fresh sync
     never reports priority work as unmatched.
     """
-    with _collector_paused():
+    with collector_paused():
         roster = load_roster(session, config)
         changes, review_events = load_report_facts(session, config, as_of)
         classes = load_change_classes(session)
@@ -39,7 +39,7 @@ def report_as_of(session: Session, config: Config, as_of: datetime) -> Report:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while the report is built.
 
     The step allocates a few hundred thousand long-lived tuples and rows; each allocation
