@@ -111,6 +111,10 @@ def test_queue_page_rows_cookie_and_escaping(client: TestClient) -> None:
     assert page.cookies.get("reviewbot_reviewer") == "alice"
     again = client.get("/queue")  # the cookie remembers the reviewer
     assert "Review queue of alice" in again.text
+    assert 'href="/queue?reviewer="' in again.text  # a way back to the list of cores
+    picker = client.get("/queue?reviewer=")
+    assert "Core reviewers' queue" in picker.text and "/queue?reviewer=alice" in picker.text
+    assert "Core reviewers' queue" in client.get("/queue").text  # the choice was forgotten
 
 
 def test_queue_page_picker_and_errors(engine, config) -> None:  # noqa: ANN001

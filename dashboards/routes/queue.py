@@ -194,13 +194,18 @@ def queue_page(
     except HTTPException as exc:
         return error_page(request, config, 422, "Bad as_of", str(exc.detail))
     cache = queue_cache(state, request)
-    who = (reviewer or "").strip() or request.cookies.get(COOKIE, "")
+    # `?reviewer=` with nothing after it means "show me the list of cores again".
+    clear = reviewer is not None and not reviewer.strip()
+    who = "" if clear else (reviewer or "").strip() or request.cookies.get(COOKIE, "")
     context: dict[str, Any] = {"config": config, "as_of_param": as_of or "", "now": now,
                                "who": who, "data": None, "page": page, "page_size": PAGE_SIZE}
     if not who:
         context["cores"] = _core_list(session, config, cache, now)
         context["core_known"] = cache.base(session).roster.core_known
-        return templates.TemplateResponse(request, "queue.html", context)
+        response = templates.TemplateResponse(request, "queue.html", context)
+        if clear:
+            response.delete_cookie(COOKIE)
+        return response
     data = queue_data(session, config, cache, who, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     if data is None:
         response = error_page(request, config, 404, "Unknown user",
