@@ -108,10 +108,12 @@ def _pct(value: float | None) -> str:
 
 def _waits(p: PriorityReport) -> str:
     w, a = p.wait_since_patch_set, p.age
+    def days(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1f} days"
+
     return (
-        f"since current patch set: median {_days(w.median)} days, 75th percentile "
-        f"{_days(w.p75)}; total age: median {_days(a.median)} days, 75th percentile "
-        f"{_days(a.p75)}"
+        f"since current patch set: median {days(w.median)}, 75th percentile "
+        f"{days(w.p75)}; total age: median {days(a.median)}, 75th percentile {days(a.p75)}"
     )
 
 
