@@ -14,15 +14,15 @@ from reviewbot.config import ConfigError
 # as the tool's table of contents.
 COMMAND_MODULES = [
     "reviewbot.commands.setup",  # check-config
-    "reviewbot.commands.rules",  # evaluate, why, priorities-from-rst
     "reviewbot.commands.syncing",  # sync, import
-    "reviewbot.commands.sandbox",  # sandbox
-    "reviewbot.commands.service",  # cycle, worker, demo
-    "reviewbot.commands.standing",  # standing, reviewers
-    "reviewbot.commands.report",  # report
+    "reviewbot.commands.rules",  # evaluate, why, priorities-from-rst
     "reviewbot.commands.actions",  # apply, actions
     "reviewbot.commands.queue",  # queue, export-dashboard
+    "reviewbot.commands.standing",  # standing, reviewers
+    "reviewbot.commands.report",  # report
+    "reviewbot.commands.service",  # cycle, worker, demo
     "reviewbot.commands.web",  # web
+    "reviewbot.commands.sandbox",  # sandbox
 ]
 
 
@@ -36,13 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command module not written yet
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
