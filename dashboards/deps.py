@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, Secrets
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
@@ -41,3 +43,13 @@ def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Sess
 StateDep = Annotated[AppState, Depends(get_state)]
 ConfigDep = Annotated[Config, Depends(get_config)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def parse_as_of_param(value: str | None) -> datetime:
+    """`as_of` query value -> naive UTC (empty: now); a bad value is a 422 naming the problem."""
+    if not value:
+        return utcnow()
+    try:
+        return parse_as_of(value)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=f"as_of: {exc}") from None

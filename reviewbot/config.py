@@ -252,6 +252,11 @@ class Config(_Section):
                                      "itself (writeback), so it can never match a change")
         return self
 
+    @property
+    def gerrit_web_base(self) -> str:
+        """Where links to changes point: `web.gerrit_link_base`, else the Gerrit URL."""
+        return (self.web.gerrit_link_base or self.gerrit.url).rstrip("/")
+
     def priority(self, priority_id: str) -> Priority | None:
         return next((p for p in self.priorities if p.id == priority_id), None)
 

@@ -143,5 +143,5 @@ def dashboard_url(config: Config) -> str:
     title = f"{config.cycle.name.capitalize()} review priorities"
     parts = [f"title={_encode(title)}", f"foreach={_encode(foreach(config))}"]
     parts += [f"{_encode(name)}={_encode(query)}" for name, query in sections(config)]
-    base = (config.web.gerrit_link_base or config.gerrit.url).rstrip("/")
+    base = config.gerrit_web_base
     return f"{base}/dashboard/?" + "&".join(parts)

@@ -446,7 +446,7 @@ def test_markdown_csv_and_json_exports(client):
     assert api.json()["gate_compliance"] == {"rosmaita": 1, "jokke": 2, "nikhil": 1}
 
 
-def test_a_bad_as_of_is_a_clear_400(client):
+def test_a_bad_as_of_is_a_clear_422(client):
     response = client.get("/api/v1/report", params={"as_of": "yesterday"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "2017-02-22" in response.json()["detail"]

@@ -7,13 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dashboards.deps import ConfigDep, SessionDep, StateDep, templates
+from dashboards.deps import ConfigDep, SessionDep, StateDep, parse_as_of_param, templates
 from dashboards.routes.queue import (
     age_text,
     ci_state,
     error_page,
     gerrit_change_url,
-    parse_as_of_param,
     queue_cache,
     vote_json,
 )

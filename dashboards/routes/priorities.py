@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from markupsafe import Markup, escape
 
-from dashboards.deps import ConfigDep, SessionDep, templates
-from reviewbot.clock import parse_as_of, utcnow
-from reviewbot.config import Config
+from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from reviewbot.report import STATE_LABELS, STATES, PriorityReport, Report
 from reviewbot.report_render import render_csv, render_markdown, report_json
 from reviewbot.reporting import report_as_of
@@ -18,19 +16,6 @@ from reviewbot.reporting import report_as_of
 router = APIRouter()
 
 AS_OF_HELP = "2017-02-22 (00:00 UTC) or 2017-02-22T12:00:00Z; default now"
-
-
-def _as_of(value: str | None) -> datetime:
-    if not value:
-        return utcnow()
-    try:
-        return parse_as_of(value)
-    except ValueError as exc:
-        raise HTTPException(status_code=400, detail=f"as_of: {exc}") from None
-
-
-def _link_base(config: Config) -> str:
-    return config.web.gerrit_link_base or config.gerrit.url
 
 
 # Chart geometry (SVG user units).
@@ -111,7 +96,7 @@ def priorities_page(
     request: Request, config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
 ) -> HTMLResponse:
-    when = _as_of(as_of)
+    when = parse_as_of_param(as_of)
     report = report_as_of(session, config, when)
     query = f"?as_of={as_of}" if as_of else ""
     return templates.TemplateResponse(
@@ -134,8 +119,8 @@ def report_markdown(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
 ) -> Response:
-    report = report_as_of(session, config, _as_of(as_of))
-    return Response(render_markdown(report, _link_base(config)),
+    report = report_as_of(session, config, parse_as_of_param(as_of))
+    return Response(render_markdown(report, config.gerrit_web_base),
                     media_type="text/markdown; charset=utf-8")
 
 
@@ -144,7 +129,7 @@ def report_csv(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
 ) -> Response:
-    report = report_as_of(session, config, _as_of(as_of))
+    report = report_as_of(session, config, parse_as_of_param(as_of))
     filename = f"reviewbot-{config.cycle.name}-{report.as_of:%Y%m%d}.csv"
     return Response(
         render_csv(report), media_type="text/csv; charset=utf-8",
@@ -157,4 +142,4 @@ def report_api(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
 ) -> dict:
-    return report_json(report_as_of(session, config, _as_of(as_of)))
+    return report_json(report_as_of(session, config, parse_as_of_param(as_of)))

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dashboards.deps import ConfigDep, SessionDep, StateDep, templates
-from reviewbot.clock import full_days, parse_as_of, utcnow
+from dashboards.deps import ConfigDep, SessionDep, StateDep, parse_as_of_param, templates
+from reviewbot.clock import full_days
 from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.queue import QueueItem
@@ -35,19 +35,8 @@ _cache_lock = threading.Lock()
 
 # -- shared by the change and actions pages ------------------------------------------------
 
-def parse_as_of_param(value: str | None) -> datetime:
-    """`as_of` query value -> naive UTC; a bad value is a 422 naming the problem."""
-    if not value:
-        return utcnow()
-    try:
-        return parse_as_of(value)
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=f"as_of: {exc}") from None
-
-
 def gerrit_change_url(config: Config, project: str, number: int) -> str:
-    base = (config.web.gerrit_link_base or config.gerrit.url).rstrip("/")
-    return f"{base}/c/{project}/+/{number}"
+    return f"{config.gerrit_web_base}/c/{project}/+/{number}"
 
 
 def error_page(request: Request, config: Config, status: int, title: str,

@@ -42,7 +42,7 @@ def run_report(args: argparse.Namespace) -> int:
     if args.format == "json":
         print_json(report_json(report))
     elif args.format == "md":
-        sys.stdout.write(render_markdown(report, config.web.gerrit_link_base or config.gerrit.url))
+        sys.stdout.write(render_markdown(report, config.gerrit_web_base))
     elif args.format == "csv":
         sys.stdout.write(render_csv(report))
     else:
