@@ -132,6 +132,35 @@ def test_detailed_accounts_and_labels(sb):
     assert all("value" not in a or a["value"] == 0 for a in c["labels"]["Verified"]["all"])
 
 
+def test_service_users_members_are_tagged_only_in_detailed_accounts():
+    s = SandboxGerrit(now=lambda: T0 + timedelta(days=10))
+    for user in ("alice", "zuul", "proposal-bot"):
+        s.add_account(user)
+    s.add_group("ci-bots", ["proposal-bot"])
+    s.add_group("Service Users", ["zuul"], includes=["ci-bots"])  # members are recursive
+    c = s.add_change("openstack/glance", "master", "Fix", "alice", created=T0)
+    s.review(c, "zuul", labels={"Verified": 1}, when=T0 + timedelta(hours=1))
+    s.review(c, "proposal-bot", message="Updated", when=T0 + timedelta(hours=2))
+    with s.running() as url:
+        s.base = url
+        detailed = {"q": "change:1001", "o": ["DETAILED_ACCOUNTS", "MESSAGES"]}
+
+        def tags_by_author() -> dict:
+            (info,) = body(get(s, "/changes/", params=detailed))
+            assert "tags" not in info["owner"]  # absent, never null or []
+            return {m["author"]["username"]: m["author"].get("tags") for m in info["messages"]}
+
+        assert tags_by_author() == {"alice": None, "zuul": ["SERVICE_USER"],
+                                    "proposal-bot": ["SERVICE_USER"]}
+        (plain,) = body(get(s, "/changes/", params={"q": "change:1001", "o": "MESSAGES"}))
+        assert all(set(m["author"]) == {"_account_id"} for m in plain["messages"])
+        members = body(get(s, "/groups/Service Users/members/", params={"recursive": ""}))
+        assert all(m["tags"] == ["SERVICE_USER"] for m in members) and len(members) == 2
+
+        s.remove_group_member("Service Users", "zuul")  # tags follow today's membership
+        assert tags_by_author()["zuul"] is None
+
+
 def test_labels_without_detail_and_messages_option(sb):
     (c,) = body(get(sb, "/changes/", params={"q": "change:1001", "o": ["LABELS", "MESSAGES"]}))
     assert "permitted_voting_range" not in json.dumps(c["labels"])

@@ -232,6 +232,13 @@ class State:
                 self.groups[group].members.append(account)
             self._touch_all()
 
+    def remove_group_member(self, group: str, member: str | int) -> None:
+        with self.lock:
+            account = self.account(member).id
+            if account in self.groups[group].members:
+                self.groups[group].members.remove(account)
+            self._touch_all()
+
     def account(self, who: str | int) -> Account:
         """Resolve a username, numeric id, email or full name to an Account."""
         if isinstance(who, int) or (isinstance(who, str) and who.isdigit()):
@@ -267,6 +274,10 @@ class State:
     def is_core(self, account_id: int) -> bool:
         """May vote Code-Review +/-2 and Workflow +1: member of any `*-core` group."""
         return account_id in self._privileged()[0]
+
+    def is_service_user(self, account_id: int) -> bool:
+        """Member (recursive) of "Service Users": Gerrit tags such accounts SERVICE_USER."""
+        return account_id in self._privileged()[1]
 
     def _privileged(self) -> tuple[frozenset[int], frozenset[int]]:
         """(core ids, service-user ids), recomputed only after account/group edits."""

@@ -53,15 +53,20 @@ def encode(obj: object) -> bytes:
     return text.encode("utf-8")
 
 
-def account_info(account: Account, detailed: bool) -> dict:
+def account_info(account: Account, detailed: bool, service_user: bool = False) -> dict:
+    """AccountInfo; detailed ones carry `tags: ["SERVICE_USER"]` for members of "Service
+    Users" (Gerrit 3.3+, InternalAccountDirectory), and no `tags` at all otherwise."""
     if not detailed:
         return {"_account_id": account.id}
-    return {
+    info = {
         "_account_id": account.id,
         "name": account.name,
         "email": account.email,
         "username": account.username,
     }
+    if service_user:
+        info["tags"] = ["SERVICE_USER"]
+    return info
 
 
 def value_key(value: int) -> str:
@@ -89,7 +94,9 @@ class Renderer:
         found = self._accounts.get(account_id)
         if found is None:
             account = self.state.accounts[account_id]
-            found = self._accounts[account_id] = account_info(account, self.detailed)
+            found = self._accounts[account_id] = account_info(
+                account, self.detailed, self.state.is_service_user(account_id)
+            )
         return found
 
     # ---- ChangeInfo -------------------------------------------------------------------

@@ -466,7 +466,7 @@ class SandboxGerrit(State):
     def _reviewer_infos(self, change: Change) -> list[dict]:
         out = []
         for account_id in change.reviewers:
-            info = account_info(self.accounts[account_id], True)
+            info = account_info(self.accounts[account_id], True, self.is_service_user(account_id))
             approvals = {}
             for label in LABELS:
                 vote = change.current.approvals.get(label, {}).get(account_id)
@@ -596,7 +596,9 @@ class SandboxGerrit(State):
                 members = sorted(
                     (self.accounts[i] for i in ids), key=lambda a: (a.name, a.email, a.id)
                 )
-                return json_reply([account_info(a, True) for a in members])
+                return json_reply(
+                    [account_info(a, True, self.is_service_user(a.id)) for a in members]
+                )
             if sub == "groups":
                 return json_reply([self._group_info(g) for g in group.includes if g in self.groups])
             raise HttpError(404, "Not Found")
@@ -615,7 +617,7 @@ class SandboxGerrit(State):
                     account = self.account(ident)
                 except ValueError:
                     raise HttpError(404, f"Account '{ident}' not found") from None
-            return json_reply(account_info(account, True))
+            return json_reply(account_info(account, True, self.is_service_user(account.id)))
 
     def _account_query(self, params: dict[str, list[str]]) -> Reply:
         query = (params.get("q") or params.get("query") or [""])[-1].strip()
@@ -644,7 +646,7 @@ class SandboxGerrit(State):
         n = self._int_param(params, "n", "limit") or DEFAULT_LIMIT
         start = self._int_param(params, "S", "start") or 0
         page = hits[start : start + n]
-        out = [account_info(a, detailed) for a in page]
+        out = [account_info(a, detailed, self.is_service_user(a.id)) for a in page]
         if len(hits) > start + n and out:
             out[-1]["_more_accounts"] = True
         return json_reply(out)
