@@ -35,6 +35,9 @@ class AccountRef:
     username: str | None = None
     name: str | None = None
     email: str | None = None
+    # Gerrit's `tags` has SERVICE_USER: True/False on a detailed REST AccountInfo,
+    # None when unknown (id-only AccountInfo, SSH JSON).
+    service_user: bool | None = None
 
     @property
     def key(self) -> str | None:
@@ -171,6 +174,19 @@ def _timestamp(obj: dict, key: str, where: str, default: Any = MISSING) -> datet
 
 
 _ACCOUNTS: dict[tuple, AccountRef] = {}  # the same few people recur on every change
+SERVICE_USER_TAG = "SERVICE_USER"
+
+
+def _service_user_tag(obj: dict, where: str) -> bool | None:
+    """`tags` (Gerrit 3.3+, detailed AccountInfo only): None when absent."""
+    tags = obj.get("tags")
+    if tags is None:
+        return None
+    if type(tags) is not list or not all(type(t) is str for t in tags):
+        raise WireError(
+            f"{where}: field 'tags' should be a list of strings, got {str(tags)[:40]!r}"
+        )
+    return SERVICE_USER_TAG in tags
 
 
 def rest_account(obj: Any, where: str) -> AccountRef | None:
@@ -179,7 +195,9 @@ def rest_account(obj: Any, where: str) -> AccountRef | None:
         return None
     if not isinstance(obj, dict):
         raise WireError(f"{where}: account should be an object, got {type(obj).__name__}")
-    key = (obj.get("_account_id"), obj.get("username"), obj.get("name"), obj.get("email"))
+    tagged = _service_user_tag(obj, where)
+    key = (obj.get("_account_id"), obj.get("username"), obj.get("name"), obj.get("email"),
+           tagged)
     ref = _ACCOUNTS.get(key)
     if ref is not None:
         return ref
@@ -188,12 +206,14 @@ def rest_account(obj: Any, where: str) -> AccountRef | None:
         return None
     if not isinstance(account_id, int) or isinstance(account_id, bool):
         raise WireError(f"{where}: _account_id should be int, got {type(account_id).__name__}")
-    ref = AccountRef(
-        account_id,
-        read_field(obj, "username", str, where, None),
-        read_field(obj, "name", str, where, None),
-        read_field(obj, "email", str, where, None),
-    )
+    username = read_field(obj, "username", str, where, None)
+    name = read_field(obj, "name", str, where, None)
+    email = read_field(obj, "email", str, where, None)
+    if tagged is None and (username or name or email):
+        # Detailed (DETAILED_ACCOUNTS) but untagged: Gerrit omits empty `tags`, so
+        # this account is not a service user. An id-only object tells nothing.
+        tagged = False
+    ref = AccountRef(account_id, username, name, email, tagged)
     if len(_ACCOUNTS) > 50_000:
         _ACCOUNTS.clear()
     _ACCOUNTS[key] = ref

@@ -207,6 +207,71 @@ def test_never_visible_core_group_is_unknown(sandbox, sandbox_config_data, engin
     assert not roster.core_known and roster.core_now == frozenset()
 
 
+def group_requests(sb: SandboxGerrit) -> list[str]:
+    return [r.path for r in sb.requests if r.path.startswith(("/groups/", "/a/groups/"))]
+
+
+def bots_after_sync(client, engine, config) -> frozenset[int]:
+    sync_once(client, engine, config, now=NOW)
+    with Session(engine) as s:
+        return load_roster(s, config).bots
+
+
+def test_service_users_bot_is_read_from_account_tags(sandbox, sandbox_config_data,
+                                                      store_engine):
+    config = config_for(sandbox, sandbox_config_data, bot_accounts=[])  # group only
+    assert config.gerrit.bot_group == "Service Users"  # the default
+    summary = sync_once(client_for(sandbox), store_engine, config, now=NOW)
+    with Session(store_engine) as s:
+        assert load_roster(s, config).bots == {sandbox.account_id("zuul")}
+    # Only the core group is read over REST: pages + version + core group.
+    assert [p for p in group_requests(sandbox) if "Service" in p] == []
+    assert len(group_requests(sandbox)) == 1
+    assert summary.requests == summary.query_requests + 2
+
+
+def test_account_removed_from_service_users_stops_being_a_bot(sandbox, sandbox_config_data,
+                                                              store_engine):
+    config = config_for(sandbox, sandbox_config_data, bot_accounts=[])
+    client = client_for(sandbox)
+    zuul = sandbox.account_id("zuul")
+    assert bots_after_sync(client, store_engine, config) == {zuul}
+
+    sandbox.remove_group_member("Service Users", "zuul")
+    # Membership is learnt from the accounts the query returns: zuul acts again.
+    sandbox.review(1003, "zuul", labels={"Verified": -1}, when=T0 + timedelta(days=1))
+    assert bots_after_sync(client, store_engine, config) == frozenset()
+
+    sandbox.add_group_member("Service Users", "zuul")
+    sandbox.review(1004, "zuul", labels={"Verified": 1}, when=T0 + timedelta(days=2))
+    assert bots_after_sync(client, store_engine, config) == {zuul}
+    assert [p for p in group_requests(sandbox) if "Service" in p] == []
+
+
+def test_account_tags_are_type_checked():
+    from reviewbot.wire import WireError, rest_account
+
+    with pytest.raises(WireError, match="change 5 owner: field 'tags' should be a list"):
+        rest_account({"_account_id": 7, "username": "z", "tags": "SERVICE_USER"},
+                     "change 5 owner")
+    assert rest_account({"_account_id": 7, "tags": ["SERVICE_USER"]}, "w").service_user
+    assert rest_account({"_account_id": 7, "username": "z"}, "w").service_user is False
+    assert rest_account({"_account_id": 7}, "w").service_user is None  # id-only: unknown
+
+
+def test_other_bot_group_is_still_read_over_rest(sandbox, sandbox_config_data, store_engine):
+    sandbox.add_account("ci-robot")
+    sandbox.add_group("ci-bots", members=["ci-robot"])
+    config = config_for(sandbox, sandbox_config_data, bot_group="ci-bots", bot_accounts=[])
+    assert bots_after_sync(client_for(sandbox), store_engine, config) == {
+        sandbox.account_id("ci-robot")}
+    assert sorted(group_requests(sandbox)) == [
+        "/groups/ci-bots/members/", "/groups/glance-core/members/"]
+    with Session(store_engine) as s:  # zuul's SERVICE_USER tag is not used for another group
+        rows = s.exec(select(GroupMember.group_name).distinct()).scalars().all()
+    assert sorted(rows) == ["ci-bots", "glance-core"]
+
+
 def test_reconciliation_marks_deleted_and_private_changes(sandbox, sandbox_config_data,
                                                           store_engine):
     config = config_for(sandbox, sandbox_config_data, reconcile_every=3)

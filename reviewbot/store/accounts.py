@@ -198,3 +198,33 @@ def replace_group_members(session: Session, group: str, members: Sequence[Accoun
         conn.execute(_GROUP_MEMBER.delete().where(
             _GROUP_MEMBER.c.group_name == group, _GROUP_MEMBER.c.account_id.in_(part)))
     return len(add) + len(drop) + resolver.written
+
+
+def apply_service_user_tags(session: Session, group: str, refs: Iterable[AccountRef]) -> int:
+    """Membership of `group` ("Service Users") from the SERVICE_USER tag of accounts seen.
+
+    A tagged account becomes a member; one seen detailed but untagged stops being
+    one; accounts not seen (or seen id-only) keep their stored membership.
+    Returns rows inserted or deleted.
+    """
+    seen: dict[int, bool] = {}
+    for ref in {id(r): r for r in refs if r is not None}.values():
+        if ref.id is not None and ref.service_user is not None:
+            seen[ref.id] = seen.get(ref.id, False) or ref.service_user
+    if not seen:
+        return 0
+    conn = session.connection()
+    current = {
+        r.account_id for r in conn.execute(
+            select(_GROUP_MEMBER.c.account_id).where(_GROUP_MEMBER.c.group_name == group)
+        )
+    }
+    add = {a for a, tagged in seen.items() if tagged} - current
+    drop = {a for a in current if seen.get(a) is False}
+    if add:
+        conn.execute(_GROUP_MEMBER.insert(),
+                     [{"group_name": group, "account_id": a} for a in sorted(add)])
+    for part in chunks(sorted(drop)):
+        conn.execute(_GROUP_MEMBER.delete().where(
+            _GROUP_MEMBER.c.group_name == group, _GROUP_MEMBER.c.account_id.in_(part)))
+    return len(add) + len(drop)
