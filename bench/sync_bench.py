@@ -7,8 +7,9 @@ ChangeInfo bodies rendered ahead of time, so the figures measure this side:
 HTTP + JSON decoding + normalising + SQLite upserts. Peak RSS is this
 process's (resource.getrusage). Requests counted are every HTTP request the
 client made during the sync: the change-query pages plus the per-run fixed
-cost (server version once per client, core and bot group members once per
-sync); retries would count too.
+cost (server version once per client, core group members once per sync; the
+default bot group "Service Users" comes from the accounts' SERVICE_USER tags
+in the pages); retries would count too.
 """
 
 from __future__ import annotations
