@@ -15,8 +15,11 @@ from reviewbot.config import Config, load_config, validate_config
 from reviewbot.store import normalise_url, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-RESEARCH_DATA = ROOT.parent / "shared" / "research" / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Real data copied from ../shared/research/data (licences in each folder's SOURCES.md),
+# so the suite does not depend on what sits beside the checkout.
+PRIORITIES_RST = FIXTURES / "priorities"
+SSH_DUMPS = FIXTURES / "ssh"
 
 POSTGRES_URL = os.environ.get("REVIEWBOT_TEST_POSTGRES_URL")
 

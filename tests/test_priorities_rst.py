@@ -8,14 +8,14 @@ import pytest
 
 from reviewbot.cli import main
 from reviewbot.priorities_rst import RstError, draft_toml, parse_priorities, slugify
-from tests.conftest import RESEARCH_DATA
+from tests.conftest import PRIORITIES_RST
 from tests.rules.factory import config
 
 CYCLES = ["newton", "ocata", "pike"]
 
 
 def _rst(cycle: str) -> str:
-    return (RESEARCH_DATA / f"{cycle}-priorities.rst").read_text()
+    return (PRIORITIES_RST / f"{cycle}-priorities.rst").read_text()
 
 
 @pytest.mark.parametrize("cycle", CYCLES)
@@ -87,5 +87,5 @@ def test_file_without_priorities_table_is_a_clear_error(tmp_path, capsys):
 
 
 def test_cli_prints_the_draft(capsys):
-    assert main(["priorities-from-rst", str(RESEARCH_DATA / "ocata-priorities.rst")]) == 0
+    assert main(["priorities-from-rst", str(PRIORITIES_RST / "ocata-priorities.rst")]) == 0
     assert tomllib.loads(capsys.readouterr().out)["priorities"][3]["id"] == "rolling-upgrades"

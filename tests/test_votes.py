@@ -7,7 +7,7 @@ import json
 import pytest
 
 from reviewbot.votes import ParsedVote, parse_message, parse_vote_removal
-from tests.conftest import RESEARCH_DATA
+from tests.conftest import SSH_DUMPS
 
 V = ParsedVote
 
@@ -99,7 +99,7 @@ def test_removed_reviewer_is_not_a_vote_removal():
 def test_every_real_wikimedia_message_parses_consistently():
     """Real SSH-query output: each `Patch Set N:` message yields that N, votes are known labels."""
     seen_votes = set()
-    for page in sorted(RESEARCH_DATA.glob("gerrit_reviews_page_*")):
+    for page in sorted(SSH_DUMPS.glob("gerrit_reviews_page_*")):
         for line in page.read_text().splitlines():
             row = json.loads(line)
             for comment in row.get("comments", []):
