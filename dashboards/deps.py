@@ -16,7 +16,27 @@ from sqlmodel import Session
 from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, Secrets
 
-templates = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+
+def site_notices(request: Request) -> dict:
+    """Notices every page shows above its content (one primary-key read per page)."""
+    state = getattr(request.app.state, "reviewbot", None)
+    notices: list[str] = []
+    if state is not None and state.config.launchpad.enabled:
+        from reviewbot.store.launchpad_cache import staleness
+
+        with Session(state.engine) as session:
+            reason = staleness(session)
+        if reason:
+            notices.append(
+                f"Launchpad data is stale ({reason}); Launchpad matchers use the last facts "
+                "fetched, every other matcher is current."
+            )
+    return {"notices": notices}
+
+
+templates = Jinja2Templates(
+    directory=Path(__file__).resolve().parent / "templates", context_processors=[site_notices]
+)
 
 
 @dataclass
