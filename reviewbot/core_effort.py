@@ -205,12 +205,8 @@ def core_effort_from_events(
         latency = ps is not None and start <= ps[1] <= as_of
         if not (ps_reviews or latency):
             continue
-        excluded = {owner, ps[2] if ps else None}
-        if not history:  # core status does not depend on the time: a set test
-            excluded |= bots
-            plus_after, opened = _gate_counts_now(ps_events, core_now, excluded, need)
-        else:
-            plus_after, opened = _gate_counts(ps_events, core_at, bots, excluded, need)
+        excluded = {owner, ps[2] if ps else None} | bots
+        plus_after, opened = _gate_counts(ps_events, core_at, excluded, need)
         dates = [e[4] for e in ps_events]
         for e in ps_reviews:
             # Qualifying +1s from the votes cast before this one (strictly earlier).
@@ -229,43 +225,14 @@ def core_effort_from_events(
 
 
 def _gate_counts(
-    events: Sequence[ReviewEvent], core_at, bots: frozenset[int],  # noqa: ANN001
-    excluded: set[int | None], need: int,
+    events: Sequence[ReviewEvent], core_at, excluded: set[int | None], need: int,  # noqa: ANN001
 ) -> tuple[list[int], datetime | None]:
     """Qualifying +1s on one patch set after each of its events (in vote order), and when
     it first had `need` of them (None if never, up to T).
 
-    Qualifying: voter not core at vote time, not a bot, not the change owner or the
-    patch set uploader; each voter's latest vote counts.
+    Qualifying: voter not core at vote time, not in `excluded` (bots, the change owner,
+    the patch set uploader); each voter's latest vote counts.
     """
-    latest: dict[int, int] = {}
-    plus = 0
-    opened = None
-    after: list[int] = []
-    for e in events:
-        voter = e[2]
-        if voter not in excluded and voter not in bots:
-            old = latest.get(voter, 0)
-            if core_at(voter, e[4]):
-                # A vote cast while core never opens the gate; it also replaces the
-                # voter's earlier non-core vote ("latest vote per voter" counts).
-                latest.pop(voter, None)
-                new = 0
-            else:
-                new = latest[voter] = e[3]
-            plus += (new > 0) - (old > 0)
-        after.append(plus)
-        if opened is None and plus >= need:
-            opened = e[4]
-    return after, opened
-
-
-def _gate_counts_now(
-    events: Sequence[ReviewEvent], core_now: frozenset[int], excluded: set[int | None],
-    need: int,
-) -> tuple[list[int], datetime | None]:
-    """`_gate_counts` when nobody's core status depends on the time (no core history);
-    `excluded` holds the bots too."""
     latest: dict[int, int] = {}
     plus = 0
     opened = None
@@ -274,7 +241,9 @@ def _gate_counts_now(
         voter = e[2]
         if voter not in excluded:
             old = latest.get(voter, 0)
-            if voter in core_now:
+            if core_at(voter, e[4]):
+                # A vote cast while core never opens the gate; it also replaces the
+                # voter's earlier non-core vote ("latest vote per voter" counts).
                 latest.pop(voter, None)
                 new = 0
             else:

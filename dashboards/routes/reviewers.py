@@ -36,13 +36,9 @@ def _as_of(value: str | None) -> datetime:
         raise HTTPException(status_code=400, detail=f"as_of: {exc}") from None
 
 
-def gerrit_base(config: Config) -> str:
-    return (config.web.gerrit_link_base or config.gerrit.url).rstrip("/")
-
-
 def change_link(config: Config, project: str, number: int, ps: int | None = None,
                 message_id: str | None = None) -> str:
-    url = f"{gerrit_base(config)}/c/{project}/+/{number}"
+    url = f"{config.gerrit_web_base}/c/{project}/+/{number}"
     if ps is not None:
         url += f"/{ps}"
     if message_id:
