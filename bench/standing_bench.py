@@ -98,8 +98,8 @@ def build_store(path: Path, rows: int) -> None:
                         _ts(created), None, None, n_ps, None, None, 0, 0, None, "import"))
         kind = rnd.random()
         verdicts.append((number, "priority" if kind < 0.25 else "exempt" if kind < 0.28
-                         else "gated", "", '["p"]' if kind < 0.25 else "[]", None, "[]", "[]",
-                         _ts(AS_OF)))
+                         else "gated", "", '["p"]' if kind < 0.25 else "[]", None,
+                         int(0.25 <= kind < 0.28), 1, "[]", "[]", _ts(AS_OF)))
         when = created
         for ps in range(1, n_ps + 1):
             size = int(rnd.expovariate(1 / 120))
@@ -131,7 +131,10 @@ def build_store(path: Path, rows: int) -> None:
         changes[-1] = changes[-1][:12] + (_ts(when),) + changes[-1][13:]
     db.executemany("INSERT INTO change VALUES (" + ",".join("?" * 22) + ")", changes)
     db.executemany("INSERT INTO patch_set VALUES (?,?,?,?,?,?,?,?)", patch_sets)
-    db.executemany("INSERT INTO verdict VALUES (?,?,?,?,?,?,?,?)", verdicts)
+    # Named columns: the verdict table has grown columns since this bench was written.
+    db.executemany("INSERT INTO verdict (change_number, gate_state, gate_reason, priorities,"
+                   " rank, exempt, gate_certain, reasons, matches, evaluated_at)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?)", verdicts)
     db.executemany("INSERT INTO message VALUES (?,?,?,?,?,?,?,?,?,?)", messages)
     db.executemany("INSERT INTO vote_event VALUES (?,?,?,?,?,?,?,?,?)", events)
     db.commit()
