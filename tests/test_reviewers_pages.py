@@ -275,6 +275,9 @@ def test_reviewer_errors_are_clear(client):
     missing = client.get("/api/v1/reviewers/nobody")
     assert missing.status_code == 404 and "nobody" in missing.json()["detail"]
     assert client.get("/reviewers/nobody").status_code == 404
-    bad = client.get("/api/v1/reviewers/alice?as_of=yesterday")
-    assert bad.status_code == 400 and "as_of" in bad.json()["detail"]
+    # A bad as_of is a 422 naming the parameter, like every other page and API.
+    for path in ("/api/v1/reviewers", "/api/v1/reviewers/alice", "/reviewers",
+                 "/reviewers/alice"):
+        bad = client.get(f"{path}?as_of=yesterday")
+        assert bad.status_code == 422 and bad.json()["detail"].startswith("as_of:"), path
     assert client.get("/api/v1/reviewers?window_days=0").status_code == 422

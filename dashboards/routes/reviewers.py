@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from dashboards.deps import ConfigDep, SessionDep, templates
-from reviewbot.clock import parse_as_of, utcnow
+from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from reviewbot.config import Config
 from reviewbot.standing import DEFINITIONS, Review
 from reviewbot.store.review_reads import (
@@ -25,15 +23,6 @@ router = APIRouter()
 WINDOW_CHOICES = (30, 90, 180, 365)
 WindowQuery = Annotated[int | None, Query(ge=1, le=3650, description="window in days")]
 AsOfQuery = Annotated[str | None, Query(description="2017-02-22 or 2017-02-22T12:00:00Z")]
-
-
-def _as_of(value: str | None) -> datetime:
-    if not value:
-        return utcnow()
-    try:
-        return parse_as_of(value)
-    except ValueError as exc:
-        raise HTTPException(status_code=400, detail=f"as_of: {exc}") from None
 
 
 def change_link(config: Config, project: str, number: int, ps: int | None = None,
@@ -82,7 +71,7 @@ def _detail(session, config: Config, username: str, window_days: int | None,  # 
     account = find_account(session, username)
     if account is None:
         raise HTTPException(status_code=404, detail=f"no account named {username!r}")
-    report = reviewer_report(session, config, account, as_of=_as_of(as_of),
+    report = reviewer_report(session, config, account, as_of=parse_as_of_param(as_of),
                              window_days=window_days)
     s = report.standing
     ids = {r.owner_id for r in s.reviews} | {r.verdict.account_id for r in s.reviews
@@ -119,7 +108,7 @@ def sparkline(weekly: list[int], width: int = 312, height: int = 40) -> dict[str
 def api_reviewers(session: SessionDep, config: ConfigDep, window_days: WindowQuery = None,
                   as_of: AsOfQuery = None, include_core: bool = False) -> dict[str, Any]:
     """Non-core reviewers active in the window, sorted by criteria met, then judged reviews."""
-    when = _as_of(as_of)
+    when = parse_as_of_param(as_of)
     rows = leaderboard(session, config, as_of=when, window_days=window_days,
                        include_core=include_core)
     return {"as_of": when.isoformat(),
@@ -137,7 +126,7 @@ def api_reviewer(username: str, session: SessionDep, config: ConfigDep,
 @router.get("/reviewers", response_class=HTMLResponse, include_in_schema=False)
 def reviewers_page(request: Request, session: SessionDep, config: ConfigDep,
                    window_days: WindowQuery = None, as_of: AsOfQuery = None) -> HTMLResponse:
-    when = _as_of(as_of)
+    when = parse_as_of_param(as_of)
     days = window_days or config.standing.window_days
     rows = leaderboard(session, config, as_of=when, window_days=days)
     criteria_total = len(config.standing.criteria.model_dump(exclude_none=True))
