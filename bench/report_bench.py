@@ -25,9 +25,10 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reviewbot.allocation import collector_paused  # noqa: E402
 from reviewbot.config import validate_config  # noqa: E402
 from reviewbot.report import report_from_facts  # noqa: E402
-from reviewbot.reporting import collector_paused, report_as_of  # noqa: E402
+from reviewbot.reporting import report_as_of  # noqa: E402
 from reviewbot.store import open_store  # noqa: E402
 from reviewbot.store.report_reads import load_change_classes, load_report_facts  # noqa: E402
 from reviewbot.store.snapshots import load_changes, load_roster  # noqa: E402

@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 from sqlalchemy.engine import Engine
 
+from reviewbot.allocation import collector_paused
 from reviewbot.store import session_scope
 from reviewbot.store.changes import (
     WriteCounts,
@@ -23,7 +24,7 @@ from reviewbot.store.changes import (
     end_bulk_load,
     upsert_changes,
 )
-from reviewbot.wire import ChangeRecord, WireError, allocation_burst
+from reviewbot.wire import ChangeRecord, WireError
 from reviewbot.wire_ssh import from_ssh
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def import_files(
     started = time.perf_counter()
     summary = ImportSummary()
     paths = [Path(p) for p in paths]
-    with allocation_burst():
+    with collector_paused():
         _import_all(engine, paths, summary, progress, batch_size)
     summary.seconds = time.perf_counter() - started
     log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,

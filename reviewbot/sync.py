@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from reviewbot.allocation import collector_paused
 from reviewbot.clock import day_start, format_gerrit_timestamp, parse_gerrit_timestamp, utcnow
 from reviewbot.config import Config
 from reviewbot.gerrit import (
@@ -34,7 +35,7 @@ from reviewbot.store import session_scope
 from reviewbot.store.accounts import apply_service_user_tags, replace_group_members
 from reviewbot.store.changes import WriteCounts, mark_gone, mark_missing, upsert_changes
 from reviewbot.store.state import get_state, set_state
-from reviewbot.wire import ChangeRecord, WireError, allocation_burst, from_rest, rest_account
+from reviewbot.wire import ChangeRecord, WireError, from_rest, rest_account
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def sync_once(
         newest = cursor
         query_before = client.requests_made
         pages = client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size)
-        with allocation_burst():
+        with collector_paused():
             newest = _write_pages(engine, config, pages, summary, newest, progress, tag_group)
         summary.query_requests = client.requests_made - query_before
 

@@ -7,9 +7,6 @@ field, so a bad page is rejected whole instead of half-stored.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -113,23 +110,6 @@ class ChangeRecord:
             found += [v.account for v in m.votes]
         found += [a for _, a, _ in self.current_votes]
         return found
-
-
-@contextmanager
-def allocation_burst(young: int = 50_000) -> Iterator[None]:
-    """Fewer garbage-collector passes while pages of records are decoded and written.
-
-    Decoding a page allocates ~10^5 dicts and records, none of them garbage
-    cycles; with the default threshold (700) the collector walks the young
-    generation thousands of times per page. A higher threshold keeps
-    collection (so memory stays bounded) but runs it ~70x less often.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(max(young, before[0]), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 # -- field readers -----------------------------------------------------------
