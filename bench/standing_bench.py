@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import validate_config  # noqa: E402
 from reviewbot.store import open_store, session_scope  # noqa: E402
-from reviewbot.store.review_reads import leaderboard, reviewer_report  # noqa: E402
+from reviewbot.store.standing_reads import leaderboard, reviewer_report  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/reviewbot-bench"))
 AS_OF = datetime(2017, 2, 20)
@@ -236,6 +236,8 @@ def build_dump(path: Path, n_changes: int) -> None:
             comments, patch_sets = [], []
             for ps in range(1, rnd.choice((1, 1, 2, 2, 3, 4)) + 1):
                 ps_created = t
+                if ps > 1 and ps_created > end:
+                    break  # the dump is taken at AS_OF: nothing after it exists yet
                 comments.append({"timestamp": t, "reviewer": _person(owner),
                                  "message": f"Uploaded patch set {ps}."})
                 t += 300

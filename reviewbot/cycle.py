@@ -1,4 +1,4 @@
-"""Cycle: one sync -> Launchpad enrich -> evaluate -> apply pass, each step isolated.
+"""Cycle: one sync -> Launchpad enrich -> evaluate -> judge -> apply pass, each step isolated.
 
 A failing step (Launchpad down, Gerrit answering 500, one change the rules
 cannot read) is logged and counted, and the steps after it still run on what
@@ -21,7 +21,7 @@ from reviewbot.config import Config, Secrets
 
 log = logging.getLogger(__name__)
 
-STEPS = ("sync", "launchpad", "evaluate", "apply")
+STEPS = ("sync", "launchpad", "evaluate", "judge", "apply")
 
 
 @dataclass
@@ -204,6 +204,8 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     evaluated = step("evaluate", lambda: evaluate_changes(engine, config, now=now))
     if evaluated is not None:
         summary.evaluated = evaluated
+    # After evaluate: a change's judgements depend on its priority/exempt verdict.
+    step("judge", lambda: _judge(engine, config))
     if config.writeback.enabled:
         applied = step("apply", lambda: _apply(engine, config, client))
         if applied is not None:
@@ -257,6 +259,12 @@ def _enrich(engine: Engine, config: Config) -> Any:
     from reviewbot.launchpad import enrich
 
     return enrich(engine, config)
+
+
+def _judge(engine: Engine, config: Config) -> Any:
+    from reviewbot.review_judgements import judge_store
+
+    return judge_store(engine, config)
 
 
 def _apply(engine: Engine, config: Config, client: Any) -> Any:

@@ -7,6 +7,8 @@ by hand. Only Code-Review vote events are inputs; bots are never reviewers.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -209,7 +211,7 @@ def compute_standings(
         counted = tally.get(account) if tally is not None else None
         if counted is not None:
             metrics = counted.metrics(len(mine))
-            warnings = _warnings(counted.counts[_QUICK], counted.plus1_owners, roster)
+            warnings = warnings_from(counted.counts[_QUICK], counted.plus1_owners, roster)
         else:
             metrics = metrics_of(in_window, len(mine))
             warnings = warnings_of(in_window, roster)
@@ -247,6 +249,102 @@ def standing_of(
         account_id=account_id, as_of=as_of, window_start=window_start(as_of, window_days),
         core=roster.is_core(account_id, as_of), metrics=metrics_of([], 0), reviews=[],
         comments=[], weekly=[0] * SPARKLINE_WEEKS,
+    )
+
+
+# Bump when a judgement's definition changes: stored judgements of an older version are
+# thrown away and judged again (`reviewbot.review_judgements`).
+JUDGING_VERSION = 1
+
+
+def judge_all_reviews(history: ReviewHistory, roster: Roster,
+                      min_noncore_plus1: int = 1) -> list[Review]:
+    """Every review in `history`, judged on everything in it (no as-of cut, no window):
+    what the store keeps so that standing as of now reads one row per review."""
+    return _judge_reviews(history, roster, datetime.max, datetime.min, min_noncore_plus1,
+                          None)
+
+
+def weekly_from_dates(dates: Iterable[datetime], as_of: datetime) -> list[int]:
+    """Reviews per 7-day week for the 52 weeks ending at `as_of`, oldest first."""
+    counts = [0] * SPARKLINE_WEEKS
+    week = timedelta(days=7)
+    for date in dates:
+        back = (as_of - date) // week
+        if 0 <= back < SPARKLINE_WEEKS:
+            counts[SPARKLINE_WEEKS - 1 - back] += 1
+    return counts
+
+
+def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
+    """Everything stored judgements depend on besides each change's own data: the
+    judging rules' version, who is (and was) core, the bots, the gate's +1 count."""
+    facts = {
+        "version": JUDGING_VERSION,
+        "core_now": sorted(roster.core_now),
+        "core_known": roster.core_known,
+        "bots": sorted(roster.bots),
+        "history": sorted((a, [(s.joined.isoformat(), s.left and s.left.isoformat())
+                               for s in spells]) for a, spells in roster.history.items()),
+        "min_noncore_plus1": min_noncore_plus1,
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def standings_from_counts(
+    counts: dict[int, tuple[Sequence[int], int, int]],
+    dominant_owners: dict[int, tuple[int, int]],
+    comments: Iterable[CommentFacts],
+    roster: Roster,
+    *,
+    as_of: datetime,
+    window_days: int,
+) -> dict[int, Standing]:
+    """The leaderboard's standings from stored judgements counted per reviewer
+    ((counts, changes reviewed, months active), as `metrics_from_counts` reads them, plus
+    the +1 count at `_PLUS1`), the owners holding more than half of a reviewer's +1s, and
+    the window's comment-only messages: the same figures as `compute_standings` with
+    `detail=False, weekly=False` over the same data."""
+    start = window_start(as_of, window_days)
+    comments_only = Counter(c.author_id for c in comments
+                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
+    result = {}
+    for account in counts.keys() | comments_only.keys():
+        c, changes_reviewed, months = counts.get(account, (_NO_COUNTS, 0, 0))
+        result[account] = Standing(
+            account_id=account, as_of=as_of, window_start=start,
+            core=roster.is_core(account, as_of),
+            metrics=metrics_from_counts(c, changes_reviewed, months, comments_only[account]),
+            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
+            warnings=warnings_text(c[_QUICK], c[_PLUS1], dominant_owners.get(account),
+                                   roster),
+        )
+    return result
+
+
+def standing_from_reviews(
+    account_id: int,
+    reviews: Sequence[Review],
+    comments: Iterable[CommentFacts],
+    roster: Roster,
+    *,
+    as_of: datetime,
+    window_days: int,
+) -> Standing:
+    """One reviewer's standing from their stored, already judged reviews since
+    `history_start` (oldest first) and their comment-only messages: the same as
+    `standing_of` over the same data."""
+    start = window_start(as_of, window_days)
+    in_window = [r for r in reviews if start <= r.date <= as_of]
+    mine = sorted((c for c in comments
+                   if c.author_id == account_id and start <= c.date <= as_of
+                   and not roster.is_bot(c.author_id)), key=lambda c: c.date)
+    return Standing(
+        account_id=account_id, as_of=as_of, window_start=start,
+        core=roster.is_core(account_id, as_of),
+        metrics=metrics_of(in_window, len(mine)), reviews=in_window, comments=mine,
+        weekly=weekly_from_dates((r.date for r in reviews), as_of),
+        warnings=warnings_of(in_window, roster),
     )
 
 
@@ -345,25 +443,38 @@ def weekly_counts_by_account(
 
 def warnings_of(reviews: Sequence[Review], roster: Roster) -> list[str]:
     """Context, not score: quick +1s on large uploads, and +1s concentrated on one owner."""
-    return _warnings(sum(r.quick_large_plus1 for r in reviews),
+    return warnings_from(sum(r.quick_large_plus1 for r in reviews),
                      Counter(r.owner_id for r in reviews if r.value == 1), roster)
 
 
-def _warnings(quick: int, plus1_owners: Counter[int], roster: Roster) -> list[str]:
+def warnings_from(quick: int, plus1_owners: Counter[int], roster: Roster) -> list[str]:
+    """The warnings from a count of quick large +1s and the +1s per change owner."""
+    return warnings_text(quick, sum(plus1_owners.values()), dominant_owner(plus1_owners),
+                         roster)
+
+
+def dominant_owner(plus1_owners: Counter[int]) -> tuple[int, int] | None:
+    """The owner with more than half of these +1s, and how many, if there is one."""
+    if not plus1_owners:
+        return None
+    owner, n = plus1_owners.most_common(1)[0]
+    return (owner, n) if n / sum(plus1_owners.values()) > OWNER_SHARE_WARNING else None
+
+
+def warnings_text(quick: int, plus1_total: int, dominant: tuple[int, int] | None,
+                  roster: Roster) -> list[str]:
     out = []
     if quick:
         out.append(
             f"{quick} +1 review(s) cast within 10 minutes of the upload of a patch set "
             f"with more than {LARGE_PATCH_LINES} changed lines."
         )
-    if plus1_owners:
-        total = sum(plus1_owners.values())
-        owner, n = plus1_owners.most_common(1)[0]
-        if n / total > OWNER_SHARE_WARNING:
-            out.append(
-                f"{n} of {total} +1 reviews ({n / total:.0%}) are on changes "
-                f"owned by {roster.username(owner)}."
-            )
+    if dominant is not None:
+        owner, n = dominant
+        out.append(
+            f"{n} of {plus1_total} +1 reviews ({n / plus1_total:.0%}) are on changes "
+            f"owned by {roster.username(owner)}."
+        )
     return out
 
 
@@ -547,9 +658,9 @@ def _judge_reviews(
     return out
 
 
-# Positions in _Tally.counts.
+# Positions in _Tally.counts (and in the counts `metrics_from_counts` reads).
 (_REVIEWS, _POSITIVE, _JUDGED, _DISAGREE, _JUDGED_PLUS1, _PLUS1_RIGHT, _MINUS1, _CAUGHT,
- _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK) = range(14)
+ _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK, _PLUS1) = range(15)
 
 
 class _Tally:
@@ -564,27 +675,35 @@ class _Tally:
         self.plus1_owners: Counter[int] = Counter()
 
     def metrics(self, comments_only: int) -> dict[str, float | int | None]:
-        # The same figures and formulas as `metrics_of`.
-        c = self.counts
-        return {
-            "reviews": c[_REVIEWS],
-            "changes_reviewed": len(self.changes),
-            "comments_only": comments_only,
-            "positive_ratio": _ratio(c[_POSITIVE], c[_REVIEWS]),
-            "judged_reviews": c[_JUDGED],
-            "disagreement_ratio": _ratio(c[_DISAGREE], c[_JUDGED]),
-            "plus1_precision": _ratio(c[_PLUS1_RIGHT], c[_JUDGED_PLUS1]),
-            "minus1_catch_rate": _ratio(c[_CAUGHT], c[_MINUS1]),
-            "thoughtful_minus1": c[_THOUGHTFUL],
-            "gate_opens": c[_GATE],
-            "gate_opens_confirmed": c[_GATE_CONFIRMED],
-            "first_crack": c[_FIRST_CRACK],
-            "priority_share": _ratio(c[_PRIORITY], c[_REVIEWS]),
-            "months_active": len(self.months),
-        }
+        return metrics_from_counts(self.counts, len(self.changes), len(self.months),
+                                   comments_only)
+
+
+def metrics_from_counts(
+    c: Sequence[int], changes_reviewed: int, months_active: int, comments_only: int
+) -> dict[str, float | int | None]:
+    """The figures from per-reviewer counts (positions as in `_Tally.counts`); the same
+    formulas as `metrics_of`. Stored judgements are counted in SQL into the same shape."""
+    return {
+        "reviews": c[_REVIEWS],
+        "changes_reviewed": changes_reviewed,
+        "comments_only": comments_only,
+        "positive_ratio": _ratio(c[_POSITIVE], c[_REVIEWS]),
+        "judged_reviews": c[_JUDGED],
+        "disagreement_ratio": _ratio(c[_DISAGREE], c[_JUDGED]),
+        "plus1_precision": _ratio(c[_PLUS1_RIGHT], c[_JUDGED_PLUS1]),
+        "minus1_catch_rate": _ratio(c[_CAUGHT], c[_MINUS1]),
+        "thoughtful_minus1": c[_THOUGHTFUL],
+        "gate_opens": c[_GATE],
+        "gate_opens_confirmed": c[_GATE_CONFIRMED],
+        "first_crack": c[_FIRST_CRACK],
+        "priority_share": _ratio(c[_PRIORITY], c[_REVIEWS]),
+        "months_active": months_active,
+    }
 
 
 _ZERO = timedelta(0)
+_NO_COUNTS = (0,) * 15
 _NO_OPENINGS: dict[int, datetime] = {}
 _REVIEW_ORDER = attrgetter("date", "change_number")
 _VOTE_ORDER = itemgetter(0, 1, 4, 6)  # change, patch set, date, order

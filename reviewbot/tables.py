@@ -191,3 +191,56 @@ class LaunchpadRecord(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     fetched_at: datetime = Field(sa_type=DateTime)
     error: str | None = None
+
+
+REVIEW_COUNTED = ("account_id", "date", "change_number", "month", "value", "owner_id",
+                  "judged", "disagrees", "caught", "thoughtful", "gate_open",
+                  "gate_open_confirmed", "first_crack", "priority", "quick_large_plus1")
+
+
+class StoredReview(SQLModel, table=True):
+    """One counted review (a reviewer's final non-zero Code-Review vote on a patch set of
+    someone else's change) with every judgement the standing metrics use, judged on all
+    the data stored when it was written (see `reviewbot.review_judgements`)."""
+
+    __tablename__ = "review"
+    # One reviewer's reviews (their page) by range; the leaderboard's GROUP BY is answered
+    # from this index alone (every column it counts is in it; SQLite stores 0/1 in no
+    # payload bytes), never touching the wide rows with their message ids.
+    __table_args__ = (Index("ix_review_account_date", *REVIEW_COUNTED),)
+
+    change_number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    patch_set: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    account_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    owner_id: int = Field(sa_type=BigInteger)
+    value: int
+    date: datetime = Field(sa_type=DateTime)
+    month: int  # year * 12 + month - 1 (UTC): months active are counted in SQL
+    message_id: str
+    core_at_time: bool
+    priority: bool
+    thoughtful: bool
+    judged: bool
+    disagrees: bool
+    caught: bool
+    gate_open: bool
+    gate_open_confirmed: bool
+    first_crack: bool
+    quick_large_plus1: bool
+    # The verdict (newest core review on the patch set), for the learning feed's links.
+    verdict_account_id: int | None = Field(default=None, sa_type=BigInteger)
+    verdict_value: int | None = None
+    verdict_date: datetime | None = Field(default=None, sa_type=DateTime)
+    verdict_message_id: str | None = None
+
+
+class JudgedChange(SQLModel, table=True):
+    """What a change's stored reviews were judged on: a change whose `updated` time or
+    priority/exempt facts differ from these needs judging again."""
+
+    __tablename__ = "judged_change"
+
+    change_number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    updated: datetime = Field(sa_type=DateTime)
+    priority: bool
+    exempt: bool

@@ -21,7 +21,7 @@ from dashboards.app import create_app
 from reviewbot.cli import main
 from reviewbot.config import Secrets
 from reviewbot.store import session_scope
-from reviewbot.store.review_reads import leaderboard, reviewer_report
+from reviewbot.store.standing_reads import leaderboard, reviewer_report
 from reviewbot.tables import (
     Account,
     Change,

@@ -10,13 +10,8 @@ from fastapi.responses import HTMLResponse
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from reviewbot.config import Config
 from reviewbot.standing import DEFINITIONS, Review
-from reviewbot.store.review_reads import (
-    ReviewerReport,
-    find_account,
-    leaderboard,
-    reviewer_report,
-    usernames_of,
-)
+from reviewbot.store.review_reads import find_account, usernames_of
+from reviewbot.store.standing_reads import ReviewerReport, leaderboard, reviewer_report
 
 router = APIRouter()
 

@@ -1,9 +1,11 @@
-"""CLI: `reviewbot standing USER` and `reviewbot reviewers` (standing on the way to core)."""
+"""CLI: `reviewbot judge`, `reviewbot standing USER` and `reviewbot reviewers` (standing on
+the way to core)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 
 from reviewbot.commands.context import (
     add_as_of,
@@ -15,10 +17,17 @@ from reviewbot.commands.context import (
 )
 from reviewbot.standing import DEFINITIONS
 from reviewbot.store import session_scope
-from reviewbot.store.review_reads import ReviewerReport, find_account, leaderboard, reviewer_report
+from reviewbot.store.review_reads import find_account
+from reviewbot.store.standing_reads import ReviewerReport, leaderboard, reviewer_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "judge", help="judge and store every review whose change changed since the last run "
+        "(the worker does this each cycle; standing pages then read one row per review)")
+    add_json(p)
+    p.set_defaults(func=run_judge)
+
     p = subparsers.add_parser(
         "standing", help="a reviewer's review-quality metrics and progress toward core criteria"
     )
@@ -55,6 +64,20 @@ def _fmt(value: float | int | None) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
+
+
+def run_judge(args: argparse.Namespace) -> int:
+    from reviewbot.review_judgements import judge_store
+
+    config = config_from(args)
+    result = judge_store(engine_from(config), config)
+    if args.json:
+        print_json(asdict(result))
+        return 0
+    scope = "every change (roster or rules changed)" if result.full else "changed changes"
+    print(f"judged {result.changes} {scope}: {result.reviews} reviews stored "
+          f"in {result.seconds:.2f}s")
+    return 0
 
 
 def run_standing(args: argparse.Namespace) -> int:

@@ -9,7 +9,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from reviewbot.tables import Account, Change, CurrentVote, GroupMember, Message, PatchSet, VoteEvent
+from reviewbot.tables import (
+    Account,
+    Change,
+    CurrentVote,
+    GroupMember,
+    JudgedChange,
+    Message,
+    PatchSet,
+    VoteEvent,
+)
 from reviewbot.wire import AccountRef
 
 CHUNK = 900  # stay under SQLite's bound-parameter limit
@@ -134,6 +143,10 @@ class AccountResolver:
                 self.conn.execute(table.update().where(col == fake).values({column: real}))
             self.conn.execute(_ACCOUNT.delete().where(_ACCOUNT.c.id == fake))
             self.written += 1
+        if moves:
+            # Stored review judgements name the synthetic ids: forget what every change
+            # was judged on, so the judge step judges the whole store again.
+            self.conn.execute(JudgedChange.__table__.delete())
 
     def _drop_collisions(self, table, column: str, fake: int, real: int) -> None:  # noqa: ANN001
         keys = [c.name for c in table.primary_key.columns if c.name != column]

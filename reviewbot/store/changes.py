@@ -58,10 +58,10 @@ class WriteCounts:
 def _insert(conn, table, rows: list[dict]) -> None:  # noqa: ANN001
     if rows:
         columns = tuple(rows[0])
-        _insert_tuples(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
+        insert_tuples(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
 
 
-def _insert_tuples(  # noqa: ANN001
+def insert_tuples(  # noqa: ANN001
     conn, table, columns: tuple[str, ...], rows: list[tuple], *, stamped: bool = False
 ) -> None:
     """Bulk insert. On SQLite straight to the driver: SQLAlchemy's per-row parameter
@@ -254,8 +254,8 @@ def _write_messages(conn, records, resolver, known) -> tuple[int, int]:  # noqa:
                     by_label[v.label] = (mid, number, m.patch_set, account_id, v.label,
                                          v.value, v.removed, date)
             votes.extend(by_label.values())
-    _insert_tuples(conn, _MESSAGE, _MESSAGE_COLUMNS, messages, stamped=True)
-    _insert_tuples(conn, _VOTE, _VOTE_COLUMNS, votes, stamped=True)
+    insert_tuples(conn, _MESSAGE, _MESSAGE_COLUMNS, messages, stamped=True)
+    insert_tuples(conn, _VOTE, _VOTE_COLUMNS, votes, stamped=True)
     return len(messages), len(votes)
 
 

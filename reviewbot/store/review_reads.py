@@ -7,7 +7,6 @@ patch set and comment-only message that a window (or one reviewer) needs.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -26,7 +25,6 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from reviewbot.config import Config
-from reviewbot.criteria import CriterionProgress, criteria_met, evaluate_criteria
 from reviewbot.standing import (
     THOUGHTFUL_FREE_TEXT,
     ChangeFacts,
@@ -34,13 +32,7 @@ from reviewbot.standing import (
     CREvent,
     PatchSetFacts,
     ReviewHistory,
-    Standing,
-    compute_standings,
-    history_start,
-    standing_of,
-    window_start,
 )
-from reviewbot.store.snapshots import load_roster
 from reviewbot.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
 
 CODE_REVIEW = "Code-Review"
@@ -178,7 +170,7 @@ def load_review_history(
         # read (those changes hold every touched patch set too).
         sparkline = []
         for c, ps, a, v, d, m, i, *facts in _rows(conn, (
-            select(*_SPARK_COLUMNS, *_change_fact_columns())
+            select(*_SPARK_COLUMNS, *change_fact_columns())
             .join(Change, Change.number == VoteEvent.change_number)
             .outerjoin(Verdict, Verdict.change_number == Change.number)
             .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
@@ -205,7 +197,31 @@ def load_review_history(
                          comments=comments, sparkline_events=sparkline)
 
 
-def _change_fact_columns() -> tuple:
+def load_judging_history(
+    session: Session, numbers: Collection[int] | None, *, bots: Collection[int] = ()
+) -> ReviewHistory:
+    """Everything stored about `numbers` (all changes when None) that judging their
+    reviews needs: every Code-Review event but bots', the changes' facts, their patch
+    sets. No scope, window or as-of cut: the judgements stored are judged on it all."""
+    conn = session.connection()
+    parse = _date_parser(conn)
+    only = [] if numbers is None else [VoteEvent.change_number.in_(list(numbers))]
+    not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
+    events = [
+        (c, ps, a, v, parse(d), m, i, bool(t))
+        for c, ps, a, v, d, m, i, t in _rows(conn, (
+            select(*_EVENT_COLUMNS, _thoughtful(None))
+            .where(VoteEvent.label == CODE_REVIEW, *only, *not_bot)
+        ))
+    ]
+    changes_where = [] if numbers is None else [Change.number.in_(list(numbers))]
+    patch_sets_where = [] if numbers is None else [PatchSet.change_number.in_(list(numbers))]
+    return ReviewHistory(changes=_load_changes(conn, changes_where, []),
+                         patch_sets=_load_patch_sets(conn, patch_sets_where, []),
+                         events=events)
+
+
+def change_fact_columns() -> tuple:
     """Owner, project and the stored verdict's priority/exempt facts (Verdict outer-joined).
 
     Priority and exemption come from the stored verdict (`reviewbot evaluate`), judged on
@@ -227,7 +243,7 @@ def _change_facts(number: int, project: str, owner_id: int, priority: object,
 
 
 def _load_changes(conn, where: list, scope: list) -> dict[int, ChangeFacts]:  # noqa: ANN001
-    query = (select(*_change_fact_columns())
+    query = (select(*change_fact_columns())
              .outerjoin(Verdict, Verdict.change_number == Change.number)
              .where(*scope, *where))
     return {row[0]: _change_facts(*row) for row in _rows(conn, query)}
@@ -296,76 +312,6 @@ def find_account(session: Session, who: str) -> int | None:
             return number
     row = session.execute(select(Account.id).where(Account.username == text)).first()
     return row[0] if row else None
-
-
-@dataclass
-class ReviewerReport:
-    """A reviewer's standing with the criteria progress, ready for CLI and pages."""
-
-    username: str
-    standing: Standing
-    criteria: list[CriterionProgress]
-
-    @property
-    def met(self) -> int:
-        return criteria_met(self.criteria)
-
-    def as_json(self) -> dict:
-        s = self.standing
-        return {
-            "username": self.username,
-            "account_id": s.account_id,
-            "core": s.core,
-            "as_of": s.as_of.isoformat(),
-            "window_start": s.window_start.isoformat(),
-            "metrics": dict(s.metrics),
-            "criteria": [c.as_dict() for c in self.criteria],
-            "criteria_met": self.met,
-            "criteria_total": len(self.criteria),
-            "warnings": list(s.warnings),
-        }
-
-
-def reviewer_report(
-    session: Session, config: Config, account_id: int, *, as_of: datetime,
-    window_days: int | None = None,
-) -> ReviewerReport:
-    """One reviewer's standing as of `as_of` (queries scoped to that reviewer's changes)."""
-    days = window_days or config.standing.window_days
-    roster = load_roster(session, config)
-    history = load_review_history(
-        session, config, as_of=as_of, since=history_start(as_of, days),
-        window_start=window_start(as_of, days), account_id=account_id, bots=roster.bots,
-    )
-    standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
-                           min_noncore_plus1=config.gate.min_noncore_plus1)
-    return ReviewerReport(roster.username(account_id), standing,
-                          evaluate_criteria(standing.metrics, config.standing.criteria))
-
-
-def leaderboard(
-    session: Session, config: Config, *, as_of: datetime, window_days: int | None = None,
-    include_core: bool = False,
-) -> list[ReviewerReport]:
-    """Every reviewer active in the window (non-core at `as_of` unless asked), sorted by
-    criteria met, then judged reviews, then reviews. One pass over all events."""
-    days = window_days or config.standing.window_days
-    start = window_start(as_of, days)
-    roster = load_roster(session, config)
-    history = load_review_history(session, config, as_of=as_of, since=start,
-                                  window_start=start, bots=roster.bots)
-    standings = compute_standings(history, roster, as_of=as_of, window_days=days,
-                                  min_noncore_plus1=config.gate.min_noncore_plus1,
-                                  weekly=False, detail=False)
-    rows = [
-        ReviewerReport(roster.username(s.account_id), s,
-                       evaluate_criteria(s.metrics, config.standing.criteria))
-        for s in standings.values()
-        if include_core or not s.core
-    ]
-    rows.sort(key=lambda r: (-r.met, -(r.standing.metrics["judged_reviews"] or 0),
-                             -(r.standing.metrics["reviews"] or 0), r.username))
-    return rows
 
 
 def usernames_of(session: Session, account_ids: set[int]) -> dict[int, str]:

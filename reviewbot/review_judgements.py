@@ -1,0 +1,82 @@
+"""Judge step: judge every review once when its change's data changes, and store it.
+
+Standing as of now (the leaderboard every page view and daily run asks for) then
+reads one stored row per review instead of replaying every vote of the window.
+A change is judged again when its `updated` time or its priority/exempt verdict
+changes; everything is judged again when the roster, the gate's +1 count or the
+judging rules change (`standing.judging_fingerprint`). Reads use the stored
+judgements only when they are current for the asked time
+(`store.judgements.judgements_current`);
+otherwise they replay the votes (`reviewbot.standing`), which is also the oracle
+the stored path is tested against.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from reviewbot.config import Config
+from reviewbot.standing import judge_all_reviews, judging_fingerprint
+from reviewbot.store import session_scope
+from reviewbot.store.judgements import (
+    clear_judgements,
+    judging_state,
+    replace_judgements,
+    set_judging_state,
+    stale_changes,
+)
+from reviewbot.store.review_reads import load_judging_history
+from reviewbot.store.snapshots import load_roster
+
+log = logging.getLogger(__name__)
+
+CHANGES_PER_PASS = 2000  # bounds memory: a pass holds these changes' events only
+
+
+@dataclass
+class JudgingResult:
+    changes: int = 0  # changes judged (again)
+    reviews: int = 0  # review rows written
+    full: bool = False  # everything was judged again (roster or rules changed)
+    seconds: float = 0.0
+
+
+def judge_store(engine: Engine, config: Config) -> JudgingResult:
+    """Pipeline step: judge the reviews of every change that changed since it was last
+    judged, in one transaction (a failure leaves the previous judgements in place)."""
+    started = time.perf_counter()
+    result = JudgingResult()
+    with session_scope(engine) as session:
+        roster = load_roster(session, config)
+        fingerprint = judging_fingerprint(roster, config.gate.min_noncore_plus1)
+        stored, through = judging_state(session)
+        if stored != fingerprint:
+            result.full = True
+            through = None
+            clear_judgements(session)
+        stale = stale_changes(session)
+        for i in range(0, len(stale), CHANGES_PER_PASS):
+            part = stale[i : i + CHANGES_PER_PASS]
+            history = load_judging_history(session, [s.number for s in part],
+                                           bots=roster.bots)
+            reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
+            result.reviews += replace_judgements(session, part, reviews)
+            through = _newest(through, history)
+        result.changes = len(stale)
+        set_judging_state(session, fingerprint, through)
+    result.seconds = time.perf_counter() - started
+    log.info("judged %d changes (%d reviews)%s in %.2fs", result.changes, result.reviews,
+             " from scratch" if result.full else "", result.seconds)
+    return result
+
+
+def _newest(through: datetime | None, history) -> datetime | None:  # noqa: ANN001
+    dates = [e[4] for e in history.events] + [p.created for p in history.patch_sets.values()]
+    if through is not None:
+        dates.append(through)
+    return max(dates, default=None)

@@ -1,0 +1,241 @@
+"""Store: stored review judgements — which changes need judging, writing them, reading them.
+
+One `review` row per counted review with its judgements, and one `judged_change` row
+per change saying what those were judged on. Standing as of now then reads one row
+per review (`reviewbot.review_judgements` decides when that is allowed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import and_, case, delete, func, not_, or_, select
+from sqlmodel import Session
+
+from reviewbot.config import Config
+from reviewbot.people import Roster
+from reviewbot.standing import CREvent, Review, judging_fingerprint
+from reviewbot.store.accounts import chunks
+from reviewbot.store.changes import insert_tuples
+from reviewbot.store.review_reads import _date_parser, _raw, _rows, _scope_conditions
+from reviewbot.store.review_reads import change_fact_columns as _facts
+from reviewbot.store.state import get_state, set_state
+from reviewbot.tables import Change, JudgedChange, StoredReview, Verdict
+
+FINGERPRINT_KEY = "reviews.fingerprint"
+THROUGH_KEY = "reviews.judged_through"
+
+
+class ChangeStamp(NamedTuple):
+    """What a change's judgements are judged on (a `judged_change` row)."""
+
+    number: int
+    updated: datetime
+    priority: bool
+    exempt: bool
+
+
+def _stale_condition():  # noqa: ANN202
+    priority, exempt = _facts()[3:5]
+    return or_(
+        JudgedChange.change_number.is_(None),
+        JudgedChange.updated != Change.updated,
+        JudgedChange.priority != priority,
+        JudgedChange.exempt != exempt,
+    )
+
+
+def _stale_select(*columns):  # noqa: ANN001, ANN202
+    return (select(*columns)
+            .outerjoin(Verdict, Verdict.change_number == Change.number)
+            .outerjoin(JudgedChange, JudgedChange.change_number == Change.number)
+            .where(_stale_condition()))
+
+
+def stale_changes(session: Session) -> list[ChangeStamp]:
+    """Changes never judged, or updated / re-classified since they were."""
+    conn = session.connection()
+    parse = _date_parser(conn)
+    priority, exempt = _facts()[3:5]
+    rows = _rows(conn, _stale_select(Change.number, _raw(Change.updated), priority, exempt))
+    return [ChangeStamp(n, parse(u), bool(p), bool(e)) for n, u, p, e in rows]
+
+
+def any_stale(session: Session) -> bool:
+    return session.execute(select(_stale_select(Change.number).exists())).scalar() or False
+
+
+def judging_state(session: Session) -> tuple[str | None, datetime | None]:
+    """The fingerprint the stored judgements were made under, and the newest vote or
+    upload time they saw."""
+    through = get_state(session, THROUGH_KEY)
+    return get_state(session, FINGERPRINT_KEY), \
+        datetime.fromisoformat(through) if through else None
+
+
+def set_judging_state(session: Session, fingerprint: str, through: datetime | None) -> None:
+    set_state(session, FINGERPRINT_KEY, fingerprint)
+    set_state(session, THROUGH_KEY, through.isoformat() if through else "")
+
+
+def clear_judgements(session: Session) -> None:
+    """Forget every stored judgement (the roster or the rules changed): all changes are
+    judged again."""
+    session.execute(delete(StoredReview))
+    session.execute(delete(JudgedChange))
+
+
+_REVIEW_COLUMNS = ("change_number", "patch_set", "account_id", "owner_id", "value", "date",
+                   "month", "message_id", "core_at_time", "priority", "thoughtful", "judged",
+                   "disagrees", "caught", "gate_open", "gate_open_confirmed", "first_crack",
+                   "quick_large_plus1", "verdict_account_id", "verdict_value",
+                   "verdict_date", "verdict_message_id")
+
+
+def _review_tuple(r: Review) -> tuple:
+    v = r.verdict
+    return (r.change_number, r.patch_set, r.account_id, r.owner_id, r.value, r.date,
+            r.date.year * 12 + r.date.month - 1, r.message_id, r.core_at_time, r.priority,
+            r.thoughtful, r.judged, r.disagrees, r.caught, r.gate_open,
+            r.gate_open_confirmed, r.first_crack, r.quick_large_plus1,
+            v[2] if v is not None else None, v[3] if v is not None else None,
+            v[4] if v is not None else None, v[5] if v is not None else None)
+
+
+def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
+                       reviews: Iterable[Review]) -> int:
+    """The stored reviews of `stamps`' changes become `reviews`; returns rows written."""
+    conn = session.connection()
+    numbers = [s.number for s in stamps]
+    for part in chunks(numbers):
+        conn.execute(delete(StoredReview).where(StoredReview.change_number.in_(part)))
+        conn.execute(delete(JudgedChange).where(JudgedChange.change_number.in_(part)))
+    rows = [_review_tuple(r) for r in reviews]
+    insert_tuples(conn, StoredReview.__table__, _REVIEW_COLUMNS, rows)
+    insert_tuples(conn, JudgedChange.__table__,
+                  ("change_number", "updated", "priority", "exempt"), [tuple(s) for s in stamps])
+    return len(rows)
+
+
+def judgements_current(session: Session, config: Config, roster: Roster,
+                       as_of: datetime) -> bool:
+    """True when the stored judgements equal what replaying the votes as of `as_of` gives:
+    made under today's roster and rules, no change updated since, and nothing stored
+    newer than `as_of` (a past date must not see later votes)."""
+    stored, through = judging_state(session)
+    if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
+        return False
+    if through is not None and through > as_of:
+        return False
+    return not any_stale(session)
+
+
+# --- reads -----------------------------------------------------------------------------
+
+def _flag(condition):  # noqa: ANN001, ANN202
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _true(column):  # noqa: ANN001, ANN202
+    # Booleans are 0/1 on SQLite and real booleans on PostgreSQL.
+    return column.is_(True)
+
+
+class ReviewCounts(NamedTuple):
+    counts: list[int]  # positions as `standing.metrics_from_counts` reads them
+    changes_reviewed: int
+    months_active: int
+
+
+def _in_window(config: Config, start: datetime, as_of: datetime) -> list:
+    """Stored reviews cast in [start, as_of] on changes in scope. Scope is tested as
+    "not one of the (few) changes out of it", so the counting reads never join the
+    change table row by row and stay inside the review index."""
+    out_of_scope = select(Change.number).where(not_(and_(*_scope_conditions(config))))
+    return [StoredReview.date >= start, StoredReview.date <= as_of,
+            StoredReview.change_number.not_in(out_of_scope)]
+
+
+def count_reviews(session: Session, config: Config, *, start: datetime,
+                  as_of: datetime) -> dict[int, ReviewCounts]:
+    """Per reviewer, the counts behind every metric over the stored reviews cast in
+    [start, as_of] on changes in scope: one GROUP BY."""
+    r = StoredReview
+    judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
+    columns = (
+        func.count(),  # reviews
+        _flag(r.value > 0),
+        _flag(judged),
+        _flag(and_(judged, _true(r.disagrees))),
+        _flag(and_(judged, plus1)),
+        _flag(and_(judged, plus1, r.disagrees.is_(False))),  # verdict positive
+        _flag(minus1),
+        _flag(and_(minus1, _true(r.caught))),
+        _flag(and_(minus1, _true(r.thoughtful))),
+        _flag(_true(r.gate_open)),
+        _flag(_true(r.gate_open_confirmed)),
+        _flag(_true(r.first_crack)),
+        _flag(_true(r.priority)),
+        _flag(_true(r.quick_large_plus1)),
+        _flag(plus1),
+    )
+    query = (select(r.account_id, func.count(r.change_number.distinct()),
+                    func.count(r.month.distinct()), *columns)
+             .where(*_in_window(config, start, as_of))
+             .group_by(r.account_id))
+    return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
+            for account, changes, months, *rest in _rows(session.connection(), query)}
+
+
+def dominant_owners(session: Session, config: Config, *, start: datetime,
+                    as_of: datetime) -> dict[int, tuple[int, int]]:
+    """Reviewers with more than half of their +1 reviews in [start, as_of] on one owner's
+    changes: reviewer -> (that owner, how many)."""
+    r = StoredReview
+    where = [r.value == 1, *_in_window(config, start, as_of)]
+    per_owner = (select(r.account_id, r.owner_id, func.count().label("n"))
+                 .where(*where).group_by(r.account_id, r.owner_id).subquery())
+    totals = (select(r.account_id, func.count().label("total"))
+              .where(*where).group_by(r.account_id).subquery())
+    query = (select(per_owner.c.account_id, per_owner.c.owner_id, per_owner.c.n)
+             .join(totals, totals.c.account_id == per_owner.c.account_id)
+             .where(per_owner.c.n * 2 > totals.c.total))
+    return {account: (owner, n) for account, owner, n in _rows(session.connection(), query)}
+
+
+def load_reviews(session: Session, config: Config, account_id: int, *, since: datetime,
+                 as_of: datetime) -> list[Review]:
+    """One reviewer's stored reviews cast in [since, as_of] on changes in scope, oldest
+    first (as `standing.compute_standings` orders them)."""
+    conn = session.connection()
+    parse = _date_parser(conn)
+    r = StoredReview
+    query = (select(Change.project, r.change_number, r.patch_set, r.account_id, r.owner_id,
+                    r.value, _raw(r.date), r.message_id, r.core_at_time, r.priority,
+                    r.thoughtful, r.judged, r.disagrees, r.caught, r.gate_open,
+                    r.gate_open_confirmed, r.first_crack, r.quick_large_plus1,
+                    r.verdict_account_id, r.verdict_value, _raw(r.verdict_date),
+                    r.verdict_message_id)
+             .join(Change, Change.number == r.change_number)
+             .where(r.account_id == account_id, r.date >= since, r.date <= as_of,
+                    *_scope_conditions(config))
+             .order_by(r.date, r.change_number, r.patch_set))
+    out = []
+    for (project, number, ps, account, owner, value, date, message_id, core, priority,
+         thoughtful, judged, disagrees, caught, gate_open, confirmed, first_crack, quick,
+         v_account, v_value, v_date, v_message) in _rows(conn, query):
+        review = Review(number, ps, project, owner, account, value, parse(date), message_id,
+                        bool(core), bool(priority), bool(thoughtful))
+        if v_account is not None:
+            review.verdict = CREvent(number, ps, v_account, v_value, parse(v_date), v_message)
+        review.judged = bool(judged)
+        review.disagrees = bool(disagrees)
+        review.caught = bool(caught)
+        review.gate_open = bool(gate_open)
+        review.gate_open_confirmed = bool(confirmed)
+        review.first_crack = bool(first_crack)
+        review.quick_large_plus1 = bool(quick)
+        out.append(review)
+    return out
