@@ -4,7 +4,10 @@ Same seed -> same accounts, changes, votes and messages. People are invented;
 blueprint names and the cycle dates are Glance Ocata's. The cast: ~6 cores in
 `glance-core`, Zuul and the proposal bot in `Service Users`, and non-cores of
 varied review quality (careful reviewers whose votes match the cores',
-contrarians, thoughtful -1s with inline comments, drive-by +1s).
+contrarians, thoughtful -1s with inline comments, drive-by +1s). Cores review
+priority work and the proposal bot's changes at once; on other changes they
+mostly wait for a non-core +1 on the patch set, and now and then jump the gate
+(CORE_GATE_JUMPS), as a team that mostly keeps to its review policy does.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reviewbot.clock import utcnow
-from reviewbot.sandbox.model import State
+from reviewbot.sandbox.model import Change, State
 
 BOT_USERNAME = "reviewbot"
 BOT_PASSWORD = "sandbox-secret"
@@ -28,6 +31,18 @@ CORES = (
     ("esokolova", "Elena Sokolova"),
     ("kmori", "Kenji Mori"),
 )
+# Chance that a core reviews a gated change (non-priority, not the proposal bot's, no
+# non-core +1 on the patch set yet) instead of leaving non-cores the first crack. Mostly
+# the team keeps to the gate; who slips, and how often, varies (the PTL report's gate
+# compliance table shows it).
+CORE_GATE_JUMPS = {
+    "mkoval": 0.06,
+    "tlind": 0.12,
+    "pnatarajan": 0.35,
+    "jweber": 0.15,
+    "esokolova": 0.04,
+    "kmori": 0.18,
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,12 @@ PRIORITY_WORK = (
         ("Port Glance migrations to Alembic", "Remove sqlalchemy-migrate scripts"),
     ),
 )
+# config/sandbox.toml's priorities: every PRIORITY_WORK blueprint, and this bug (the
+# community goal). The generator needs to know so cores can skip the gate on them.
+GOAL_BUG = 1639487
+GOAL_TOPIC = "goal-remove-incubated-oslo-code"
 BUGS = (
-    1639487,
+    GOAL_BUG,
     1631532,
     1633813,
     1640563,
@@ -219,6 +238,10 @@ class _Cycle:
         self.weights = [r.activity for r in NONCORES]
         self.pool: list[Reviewer] = []
         self.core_pool: list[str] = []
+        self.gated = False  # the current change is subject to the non-core +1 gate
+        # Non-cores whose latest vote on the current patch set is +1: the report's
+        # qualifying +1s (owner and uploader never vote here; bots never +1).
+        self.plus1s: set[str] = set()
         self.pace = 1.0  # < 1 squeezes a late change's timeline so it ends near the cycle end
 
     def when(self, t: datetime, lo_hours: float, hi_hours: float) -> datetime:
@@ -246,6 +269,7 @@ class _Cycle:
             "hashtags": (),
             "body": None,
             "wip": rng.random() < 0.08,
+            "priority": False,
         }
         if index % 97 == 6:
             spec.update(
@@ -262,6 +286,7 @@ class _Cycle:
                 files=files,
                 body=f"Work towards the Ocata priority.\n\n{footer}: blueprint {bp}",
                 topic=f"bp/{bp}" if rng.random() < 0.7 else None,
+                priority=True,
             )
         elif roll < 0.65:
             files, subject = rng.choice(BUG_WORK)
@@ -273,8 +298,9 @@ class _Cycle:
                 body=f"{subject}.\n\n{kind}: #{bug}",
                 topic=f"bug/{bug}" if rng.random() < 0.5 else None,
             )
-            if bug == 1639487 and rng.random() < 0.5:
-                spec["topic"] = "goal-remove-incubated-oslo-code"
+            spec["priority"] = bug == GOAL_BUG
+            if bug == GOAL_BUG and rng.random() < 0.5:
+                spec["topic"] = GOAL_TOPIC
         elif roll < 0.73:
             spec.update(
                 subject="Updated from global requirements",
@@ -310,6 +336,7 @@ class _Cycle:
         t = self.when(t, 0.5, 30)
         if rng.random() < r.drive_by:
             sb.review(number, r.username, labels={"Code-Review": 1}, message="LGTM", when=t)
+            self.plus1s.add(r.username)
             return t
         correct = rng.random() < r.accuracy
         positive = good if correct else not good
@@ -317,7 +344,10 @@ class _Cycle:
             sb.review(
                 number, r.username, labels={"Code-Review": 1}, message=rng.choice(PLUS_TEXT), when=t
             )
-        elif rng.random() < r.thoughtful:
+            self.plus1s.add(r.username)
+            return t
+        self.plus1s.discard(r.username)
+        if rng.random() < r.thoughtful:
             sb.review(
                 number,
                 r.username,
@@ -345,7 +375,7 @@ class _Cycle:
             self.sb.review(
                 number, core, labels={"Code-Review": 2}, message=rng.choice(CORE_PLUS2), when=t
             )
-        elif rng.random() < 0.06:
+        elif rng.random() < 0.08:
             self.sb.review(
                 number,
                 core,
@@ -383,6 +413,8 @@ class _Cycle:
             number=number,
         )
         bot_change = spec["owner"] == "proposal-bot"
+        self.gated = not (spec["priority"] or bot_change)
+        self.plus1s = set()
         n_ps = 1 if bot_change else max(1, min(14, int(rng.expovariate(1 / 4.2)) + 1))
         # The same few people follow a change across its patch sets.
         pool = {r.username: r for r in rng.choices(self.noncores, weights=self.weights, k=4)}
@@ -401,6 +433,9 @@ class _Cycle:
             last = ps == n_ps
             good = last and final == "merged" or (last and rng.random() < 0.5)
             if ps > 1:
+                # +1s belong to their patch set: the new one starts gated (the report reads
+                # vote events, so a +1 Gerrit copies on a trivial rebase does not open it).
+                self.plus1s = set()
                 t = self.when(t, 2, 72)
                 kind = "TRIVIAL_REBASE" if rng.random() < 0.15 else "REWORK"
                 sb.upload_patch_set(
@@ -420,17 +455,26 @@ class _Cycle:
             t = self.review_round(number, t, good, owner, last, bot_change)
         self.finish(number, t, final, owner)
 
+    def regular_reviewer(self) -> Reviewer:
+        """Mostly one of the change's regular reviewers, sometimes a passer-by (maybe the owner)."""
+        if self.pool and self.rng.random() < 0.85:
+            return self.rng.choice(self.pool)
+        return self.rng.choices(self.noncores, weights=self.weights)[0]
+
+    def keeps_gate(self, core: str) -> bool:
+        """True when the patch set is still gated and `core` waits for a non-core +1 rather
+        than jumping the gate."""
+        if not self.gated or self.plus1s:
+            return False
+        return self.rng.random() >= CORE_GATE_JUMPS[core]
+
     def review_round(
         self, number: int, t: datetime, good: bool, owner: str, last: bool, bot_change: bool
     ) -> datetime:
         rng, sb = self.rng, self.sb
         if not bot_change:
             for _ in range(rng.randint(0, 3)):
-                # Mostly the change's regular reviewers, sometimes a passer-by.
-                if self.pool and rng.random() < 0.85:
-                    r = rng.choice(self.pool)
-                else:
-                    r = rng.choices(self.noncores, weights=self.weights)[0]
+                r = self.regular_reviewer()
                 if r.username == owner:
                     continue
                 t = self.noncore_review(number, r, t, good)
@@ -438,6 +482,7 @@ class _Cycle:
                 if roll < 0.04:  # second thoughts: vote removed
                     t = self.when(t, 0.2, 6)
                     sb.remove_vote(number, r.username, "Code-Review", when=t)
+                    self.plus1s.discard(r.username)
                 elif roll < 0.08:  # vote changed on the same patch set after a reply
                     t = self.when(t, 0.5, 10)
                     sb.review(
@@ -455,9 +500,19 @@ class _Cycle:
                         message="Thanks for the explanation, makes sense now.",
                         when=t,
                     )
+                    self.plus1s.add(r.username)
         if rng.random() < (0.9 if last else 0.5):
             core = rng.choice(self.core_pool)
-            t = self.core_review(number, core, t, good)
+            if not self.keeps_gate(core):
+                t = self.core_review(number, core, t, good)
+            elif rng.random() < 0.4:
+                # The core leaves it to non-cores; sometimes one more looks soon, and the
+                # core follows once that is a +1 (a -1 sends it back to the owner first).
+                r = self.regular_reviewer()
+                if r.username != owner:
+                    t = self.noncore_review(number, r, t, good)
+                    if self.plus1s:
+                        t = self.core_review(number, core, t, good)
         if not good and rng.random() < 0.5:
             t = self.when(t, 1, 24)
             sb.review(
@@ -481,16 +536,27 @@ class _Cycle:
             others = [c for c in self.cores if c != owner]
             first, second = rng.sample(others, 2)
             cur = change.current.approvals.get("Code-Review", {})
-            for core in (first, second):
-                if cur.get(sb.account_id(core)) is None or cur[sb.account_id(core)].value < 2:
-                    t = self.when(t, 1, 24)
+            missing = [
+                core for core in (first, second)
+                if cur.get(sb.account_id(core)) is None or cur[sb.account_id(core)].value < 2
+            ]
+            if missing and self.keeps_gate(missing[0]):
+                # Merging still waits for the first crack: a non-core +1s before the +2s.
+                r = self.regular_reviewer()
+                if r.username != owner:
+                    t = self.when(t, 0.5, 30)
                     sb.review(
                         number,
-                        core,
-                        labels={"Code-Review": 2},
-                        message=rng.choice(CORE_PLUS2),
+                        r.username,
+                        labels={"Code-Review": 1},
+                        message=rng.choice(PLUS_TEXT),
                         when=t,
                     )
+            for core in missing:
+                t = self.when(t, 1, 24)
+                sb.review(
+                    number, core, labels={"Code-Review": 2}, message=rng.choice(CORE_PLUS2), when=t
+                )
             t = self.when(t, 0.1, 2)
             sb.review(number, second, labels={"Workflow": 1}, when=t)
             t = self.when(t, 0.5, 3)
@@ -550,6 +616,25 @@ def generate_cycle(
     return sb
 
 
+_NONCORE_NAMES = frozenset(r.username for r in NONCORES)
+
+
+def _waits_for_gate(sb: State, change: Change) -> bool:
+    """Whether a core keeping to the gate leaves `change` alone for now: not priority work
+    (as config/sandbox.toml declares it), not the proposal bot's, and no non-core +1 on
+    its current patch set."""
+    if sb.accounts[change.owner].username == "proposal-bot" or change.topic == GOAL_TOPIC:
+        return False
+    body = change.current.body or ""
+    if f"#{GOAL_BUG}" in body or any(f"blueprint {bp}" in body for bp, _, _ in PRIORITY_WORK):
+        return False
+    votes = change.current.approvals.get("Code-Review", {})
+    return not any(
+        v.value == 1 and a != change.owner and sb.accounts[a].username in _NONCORE_NAMES
+        for a, v in votes.items()
+    )
+
+
 class Activity:
     """Keeps adding votes and uploads 'now' so the demo's queues move while someone watches."""
 
@@ -599,6 +684,14 @@ class Activity:
                 what = f"{r.username} Code-Review{value:+d} on {change.number}"
             elif roll < 0.70:
                 core = rng.choice(cores)
+                if _waits_for_gate(sb, change) and rng.random() >= CORE_GATE_JUMPS[core]:
+                    # Keeping to the gate: the core turns to a change that is ready instead.
+                    ready = [
+                        c for c in open_changes
+                        if sb.accounts[c.owner].username != core and not _waits_for_gate(sb, c)
+                    ]
+                    if ready:
+                        change = rng.choice(ready)
                 value = 2 if rng.random() < 0.6 else -1
                 sb.review(
                     change.number,
