@@ -45,6 +45,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     add_as_of(p)
     p.add_argument("--window-days", type=_positive_int, default=None,
                    help="window length in days (default: standing.window_days)")
+    p.add_argument("--replay", action="store_true",
+                   help="judge from the vote history now, not from the stored judgements "
+                   "(slower; the same figures, a way to check them)")
     add_json(p)
 
 
@@ -91,7 +94,7 @@ def run_standing(args: argparse.Namespace) -> int:
                   "(run `reviewbot sync` first, or check the spelling)", file=sys.stderr)
             return 1
         report = reviewer_report(session, config, account, as_of=as_of,
-                                 window_days=args.window_days)
+                                 window_days=args.window_days, replay=args.replay)
     if args.json:
         print_json(report.as_json())
         return 0
@@ -130,7 +133,7 @@ def run_reviewers(args: argparse.Namespace) -> int:
     engine = engine_from(config)
     with session_scope(engine) as session:
         rows = leaderboard(session, config, as_of=as_of, window_days=args.window_days,
-                           include_core=args.include_core)
+                           include_core=args.include_core, replay=args.replay)
     if args.json:
         print_json([r.as_json() for r in rows])
         return 0

@@ -62,12 +62,13 @@ class ReviewerReport:
 
 def reviewer_report(
     session: Session, config: Config, account_id: int, *, as_of: datetime,
-    window_days: int | None = None,
+    window_days: int | None = None, replay: bool = False,
 ) -> ReviewerReport:
-    """One reviewer's standing as of `as_of` (queries scoped to that reviewer's changes)."""
+    """One reviewer's standing as of `as_of` (queries scoped to that reviewer's changes);
+    `replay` judges from the votes even when stored judgements are current (to check them)."""
     days = window_days or config.standing.window_days
     roster = load_roster(session, config)
-    if judgements_current(session, config, roster, as_of):
+    if not replay and judgements_current(session, config, roster, as_of):
         reviews = load_reviews(session, config, account_id, since=history_start(as_of, days),
                                as_of=as_of)
         comments = load_comment_messages(session, config, start=window_start(as_of, days),
@@ -89,15 +90,17 @@ def reviewer_report(
 
 def leaderboard(
     session: Session, config: Config, *, as_of: datetime, window_days: int | None = None,
-    include_core: bool = False,
+    include_core: bool = False, replay: bool = False,
 ) -> list[ReviewerReport]:
     """Every reviewer active in the window (non-core at `as_of` unless asked), sorted by
     criteria met, then judged reviews, then reviews. From the stored judgements (one
-    GROUP BY) when current, else one pass over all events of the window."""
+    GROUP BY) when current (and not asked to `replay`), else one pass over all events of
+    the window."""
     days = window_days or config.standing.window_days
     start = window_start(as_of, days)
     roster = load_roster(session, config)
-    source = "stored" if judgements_current(session, config, roster, as_of) else "replayed"
+    current = not replay and judgements_current(session, config, roster, as_of)
+    source = "stored" if current else "replayed"
     if source == "stored":
         comments = load_comment_messages(session, config, start=start, as_of=as_of,
                                          updated_since=start)

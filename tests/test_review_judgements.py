@@ -1,0 +1,224 @@
+"""Stored review judgements: the judge step, when reads may use them, and that they give
+exactly what replaying the votes gives (the replay is the oracle).
+
+A generated Glance-like cycle is synced from the sandbox Gerrit over HTTP, evaluated
+and judged; standing is then read both ways and compared figure by figure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, update
+from sqlmodel import SQLModel
+
+from reviewbot.cli import main
+from reviewbot.evaluate import evaluate_store
+from reviewbot.gerrit import GerritClient
+from reviewbot.review_judgements import judge_store
+from reviewbot.store import open_store, session_scope
+from reviewbot.store.judgements import judgements_current
+from reviewbot.store.snapshots import load_roster
+from reviewbot.store.standing_reads import leaderboard, reviewer_report
+from reviewbot.sync import sync_once
+from reviewbot.tables import Change, JudgedChange, PatchSet, StoredReview, VoteEvent
+from tests.conftest import ROOT, make_config
+from tests.service_support import running_sandbox, service_config
+from tests.store_builder import add_vote_event, set_verdict
+
+WINDOW = 365  # the whole generated cycle
+
+
+@pytest.fixture
+def cycle(store_url, sandbox_config_data):
+    """A synced, evaluated (not yet judged) generated cycle, and as-of just after it."""
+    with running_sandbox(sandbox_config_data, changes=80, seed=11) as sb:
+        config = service_config(sandbox_config_data, sb, store_url)
+        engine = open_store(store_url)
+        sync_once(GerritClient(sb.test_url), engine, config)
+    with session_scope(engine) as session:
+        newest = max(session.execute(select(func.max(VoteEvent.date))).scalar(),
+                     session.execute(select(func.max(PatchSet.created))).scalar())
+    as_of = newest + timedelta(hours=1)
+    evaluate_store(engine, config, now=as_of)
+    yield engine, config, as_of
+    engine.dispose()
+
+
+def _changes(engine) -> int:
+    with session_scope(engine) as session:
+        return session.execute(select(func.count()).select_from(Change)).scalar()
+
+
+def _board(engine, config, as_of, *, replay=False, days=WINDOW):
+    with session_scope(engine) as session:
+        rows = leaderboard(session, config, as_of=as_of, window_days=days, include_core=True,
+                           replay=replay)
+    return rows
+
+
+def _figures(rows):
+    return {r.username: (r.standing.core, r.standing.metrics, r.standing.warnings,
+                         [c.as_dict() for c in r.criteria]) for r in rows}
+
+
+def _review_view(r):
+    v = r.verdict
+    return (r.change_number, r.patch_set, r.project, r.owner_id, r.account_id, r.value, r.date,
+            r.message_id, r.core_at_time, r.priority, r.thoughtful, r.judged, r.disagrees,
+            r.caught, r.gate_open, r.gate_open_confirmed, r.first_crack, r.quick_large_plus1,
+            None if v is None else (v.account_id, v.value, v.date, v.message_id))
+
+
+def _report(engine, config, account, as_of, *, replay=False):
+    with session_scope(engine) as session:
+        return reviewer_report(session, config, account, as_of=as_of, window_days=WINDOW,
+                               replay=replay)
+
+
+def _assert_same_reviewer(engine, config, account, as_of):
+    stored = _report(engine, config, account, as_of)
+    replayed = _report(engine, config, account, as_of, replay=True)
+    assert (stored.judgements, replayed.judgements) == ("stored", "replayed")
+    s, r = stored.standing, replayed.standing
+    assert s.metrics == r.metrics
+    assert s.weekly == r.weekly
+    assert s.warnings == r.warnings
+    assert [c.message_id for c in s.comments] == [c.message_id for c in r.comments]
+    assert [_review_view(x) for x in s.reviews] == [_review_view(x) for x in r.reviews]
+    assert [_review_view(x) for x in s.feed] == [_review_view(x) for x in r.feed]
+
+
+def test_stored_judgements_give_exactly_what_replaying_the_votes_gives(cycle):
+    engine, config, as_of = cycle
+    before = _board(engine, config, as_of)
+    assert {r.judgements for r in before} == {"replayed"}, "never judged: reads replay"
+
+    result = judge_store(engine, config)
+    assert result.full and result.changes == _changes(engine) and result.reviews > 0
+
+    stored = _board(engine, config, as_of)
+    assert {r.judgements for r in stored} == {"stored"}
+    assert _figures(stored) == _figures(before)
+    assert [r.username for r in stored] == [r.username for r in before]
+    # The comparison covers every kind of judgement, not only plain counts.
+    total = {k: sum((r.standing.metrics[k] or 0) for r in stored)
+             for k in ("judged_reviews", "gate_opens", "first_crack", "comments_only",
+                       "thoughtful_minus1")}
+    assert all(total.values()), total
+    assert any(r.standing.metrics["disagreement_ratio"] for r in stored)
+
+    # Per reviewer, down to each counted review and its verdict: the busiest non-cores
+    # and a core.
+    busiest = sorted(stored, key=lambda r: -r.standing.metrics["reviews"])
+    picks = [r for r in busiest if not r.standing.core][:4] + \
+        [r for r in busiest if r.standing.core][:1]
+    for row in picks:
+        _assert_same_reviewer(engine, config, row.standing.account_id, as_of)
+    # A shorter window and someone who never reviewed read the same both ways too.
+    assert _figures(_board(engine, config, as_of, days=30)) == \
+        _figures(_board(engine, config, as_of, days=30, replay=True))
+
+
+def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(cycle):
+    engine, config, as_of = cycle
+    judge_store(engine, config)
+    with session_scope(engine) as session:
+        number, owner, ps = session.execute(
+            select(Change.number, Change.owner_id, Change.current_patch_set)
+            .where(Change.status == "NEW").order_by(Change.number)).first()
+        reviewer = session.execute(
+            select(StoredReview.account_id).where(StoredReview.account_id != owner)
+            .group_by(StoredReview.account_id)
+            .order_by(func.count().desc(), StoredReview.account_id)).scalar()
+        when = as_of - timedelta(minutes=30)
+        add_vote_event(session, number, ps, reviewer, "Code-Review", -1, when)
+        session.execute(update(Change).where(Change.number == number).values(updated=when))
+
+    with session_scope(engine) as session:
+        assert not judgements_current(session, config, load_roster(session, config), as_of)
+    fresh = _board(engine, config, as_of)
+    assert {r.judgements for r in fresh} == {"replayed"}
+
+    result = judge_store(engine, config)
+    assert (result.full, result.changes) == (False, 1), "only the changed change is judged"
+    stored = _board(engine, config, as_of)
+    assert {r.judgements for r in stored} == {"stored"}
+    assert _figures(stored) == _figures(fresh)
+    _assert_same_reviewer(engine, config, reviewer, as_of)
+    assert judge_store(engine, config).changes == 0, "judging again with nothing new: no work"
+
+
+def test_a_past_date_is_replayed_because_stored_judgements_saw_later_votes(cycle):
+    engine, config, as_of = cycle
+    judge_store(engine, config)
+    earlier = as_of - timedelta(days=40)
+    rows = _board(engine, config, earlier)
+    assert {r.judgements for r in rows} == {"replayed"}
+    assert _figures(rows) == _figures(_board(engine, config, earlier, replay=True))
+
+
+def test_a_roster_change_judges_every_change_again(cycle):
+    engine, config, as_of = cycle
+    judge_store(engine, config)
+    busiest = max((r for r in _board(engine, config, as_of) if not r.standing.core),
+                  key=lambda r: r.standing.metrics["reviews"])
+    # The busiest non-core was core for the first half of the cycle after all.
+    start = as_of - timedelta(days=WINDOW)
+    promoted = make_config(
+        {**config.model_dump(mode="json"),
+         "core_history": [{"username": busiest.username, "joined": start.date().isoformat(),
+                           "left": (as_of - timedelta(days=60)).date().isoformat()}]})
+    assert {r.judgements for r in _board(engine, promoted, as_of)} == {"replayed"}
+    result = judge_store(engine, promoted)
+    assert result.full and result.changes == _changes(engine)
+    after = _board(engine, promoted, as_of)
+    assert {r.judgements for r in after} == {"stored"}
+    assert _figures(after) == _figures(_board(engine, promoted, as_of, replay=True))
+    _assert_same_reviewer(engine, promoted, busiest.standing.account_id, as_of)
+
+
+def test_a_change_that_becomes_priority_is_judged_again(cycle):
+    engine, config, as_of = cycle
+    judge_store(engine, config)
+    with session_scope(engine) as session:
+        number, account = session.execute(
+            select(StoredReview.change_number, StoredReview.account_id)
+            .where(StoredReview.priority.is_(False)).order_by(StoredReview.change_number)
+        ).first()
+        set_verdict(session, number, "priority", priorities=["community-images"])
+    result = judge_store(engine, config)
+    assert (result.full, result.changes) == (False, 1)
+    with session_scope(engine) as session:
+        flags = session.execute(select(StoredReview.priority)
+                                .where(StoredReview.change_number == number)).scalars().all()
+        assert flags and all(flags)
+    _assert_same_reviewer(engine, config, account, as_of)
+
+
+def test_judge_command_reports_its_work_as_json(cycle, tmp_path, capsys):
+    engine, config, _ = cycle
+    text = (ROOT / "config" / "sandbox.toml").read_text()
+    cfg = tmp_path / "reviewbot.toml"
+    cfg.write_text(re.sub(r'(?m)^url = "sqlite:.*"$', f'url = "{config.database.url}"', text))
+    assert main(["--config", str(cfg), "judge", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["full"] is True and first["changes"] == _changes(engine) and first["reviews"] > 0
+    assert main(["--config", str(cfg), "judge", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["full"], again["changes"], again["reviews"]) == (False, 0, 0)
+    with session_scope(engine) as session:
+        assert session.execute(select(func.count()).select_from(JudgedChange)).scalar() == _changes(engine)
+
+
+def test_migrations_build_exactly_the_tables_the_code_declares(tmp_path):
+    engine = open_store(f"sqlite:///{tmp_path / 'schema.db'}")
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    engine.dispose()
+    assert diff == []
