@@ -1,16 +1,20 @@
 """Bench: reviewer standing at scale (issue 5 item 6).
 
     .venv/bin/python bench/standing_bench.py store [--rows 1000000] [--runs 5]
-        (a) a store with 1,000,000 Code-Review vote events (bulk-inserted synthetic rows):
-            one reviewer's standing (target < 200 ms) and the whole leaderboard (< 5 s).
+        (a) a store with 1,000,000 Code-Review vote events (bulk-inserted synthetic rows),
+            judged once (`reviewbot judge`, timed): one reviewer's standing (target
+            < 200 ms) and the whole leaderboard (< 5 s), from the stored judgements and by
+            replaying the votes (`--replay`).
     .venv/bin/python bench/standing_bench.py daily [--changes 20000] [--runs 3]
         (b) a 20,000-change `gerrit query --format=JSON --all-approvals --comments` dump,
-            imported with `reviewbot import`, then the whole leaderboard: end to end
-            (< 8 s, peak RSS < 320 MB, measured in a child process) and the leaderboard
-            recomputed from the filled store (< 0.5 s).
+            imported with `reviewbot import`, then the whole leaderboard (`reviewbot
+            reviewers`, which replays the votes: nothing is judged yet): end to end
+            (< 8 s, peak RSS < 320 MB, measured in a child process). Then the judge step
+            (timed) and the leaderboard recomputed from the filled store (< 0.5 s), from
+            the stored judgements and by replaying the votes.
     .venv/bin/python bench/standing_bench.py recompute [--config $BENCH_DIR/daily-0.toml]
         (b) the leaderboard recompute alone, on a store a `daily` run left behind (no
-            import): median wall and CPU time.
+            import; judged): median wall and CPU time, stored and replayed.
 
 `store` reuses $BENCH_DIR/standing-<rows>.db when it exists (pass --rebuild to rebuild it,
 ~7 minutes for 1,000,000 rows). Every figure is a cold computation from the store (no
@@ -39,7 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import validate_config  # noqa: E402
+from reviewbot.review_judgements import judge_store  # noqa: E402
 from reviewbot.store import open_store, session_scope  # noqa: E402
+from reviewbot.store.judgements import set_judging_state  # noqa: E402
 from reviewbot.store.standing_reads import leaderboard, reviewer_report  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/reviewbot-bench"))
@@ -102,6 +108,8 @@ def build_store(path: Path, rows: int) -> None:
                          int(0.25 <= kind < 0.28), 1, "[]", "[]", _ts(AS_OF)))
         when = created
         for ps in range(1, n_ps + 1):
+            if when > AS_OF:
+                break  # the store was synced at AS_OF: nothing later exists yet
             size = int(rnd.expovariate(1 / 120))
             patch_sets.append((number, ps, f"r{number}{ps}", _ts(when), owner, None,
                                size // 2, size - size // 2))
@@ -110,6 +118,8 @@ def build_store(path: Path, rows: int) -> None:
                     break
                 voter = rnd.choices(people, weights)[0]
                 when += timedelta(minutes=rnd.randint(1, 600))
+                if when + timedelta(minutes=5) > AS_OF:
+                    break
                 core = voter <= CORES
                 value = rnd.choice((-2, -1, 1, 2, 2) if core else (-1, 1, 1, 1))
                 if rnd.random() < 0.05:
@@ -128,7 +138,7 @@ def build_store(path: Path, rows: int) -> None:
                                      _ts(when + timedelta(minutes=5)), None, "nit", 1, "nit", 0))
             when += timedelta(hours=rnd.randint(1, 72))
         # `updated` is the last activity, as sync stores it.
-        changes[-1] = changes[-1][:12] + (_ts(when),) + changes[-1][13:]
+        changes[-1] = changes[-1][:12] + (_ts(min(when, AS_OF)),) + changes[-1][13:]
     db.executemany("INSERT INTO change VALUES (" + ",".join("?" * 22) + ")", changes)
     db.executemany("INSERT INTO patch_set VALUES (?,?,?,?,?,?,?,?)", patch_sets)
     # Named columns: the verdict table has grown columns since this bench was written.
@@ -169,6 +179,13 @@ def run_store(args: argparse.Namespace) -> None:
     url = f"sqlite:///{path}"
     config = validate_config(bench_config(url))
     engine = open_store(url)
+    # The judge step as the worker runs it after a store change (from scratch here: a
+    # forgotten fingerprint makes it judge every change, as a roster change would).
+    with session_scope(engine) as session:
+        set_judging_state(session, "", None)
+    t0, c0 = time.perf_counter(), time.process_time()
+    judged = judge_store(engine, config)
+    judge_s, judge_cpu = time.perf_counter() - t0, time.process_time() - c0
     with session_scope(engine) as session:
         board = leaderboard(session, config, as_of=AS_OF, include_core=True)
     # A typical busy non-core reviewer: the median of the ten busiest.
@@ -176,21 +193,33 @@ def run_store(args: argparse.Namespace) -> None:
                   key=lambda r: -r.standing.metrics["reviews"])[:10]
     who = busy[len(busy) // 2]
 
-    def one():  # noqa: ANN202
-        with session_scope(engine) as session:
-            return reviewer_report(session, config, who.standing.account_id, as_of=AS_OF)
+    def one(replay: bool):  # noqa: ANN202
+        def run():  # noqa: ANN202
+            with session_scope(engine) as session:
+                return reviewer_report(session, config, who.standing.account_id, as_of=AS_OF,
+                                       replay=replay)
+        return run
 
-    def board_fn():  # noqa: ANN202
-        with session_scope(engine) as session:
-            return leaderboard(session, config, as_of=AS_OF)
+    def board_fn(replay: bool):  # noqa: ANN202
+        def run():  # noqa: ANN202
+            with session_scope(engine) as session:
+                return leaderboard(session, config, as_of=AS_OF, replay=replay)
+        return run
 
-    one_s, one_cpu, report = _timed_cpu(one, args.runs)
-    board_s, board_cpu, rows = _timed_cpu(board_fn, max(3, args.runs // 2))
+    one_s, one_cpu, report = _timed_cpu(one(False), args.runs)
+    board_s, board_cpu, rows = _timed_cpu(board_fn(False), max(3, args.runs // 2))
+    one_replay_s, _, replayed = _timed_cpu(one(True), args.runs)
+    board_replay_s, _, _ = _timed_cpu(board_fn(True), max(3, args.runs // 2))
+    assert report.judgements == "stored" and replayed.standing.metrics == report.standing.metrics
     print(json.dumps({
         "rows": args.rows, "reviewer": who.username,
         "reviewer_reviews_in_window": report.standing.metrics["reviews"],
+        "judge_s": round(judge_s, 2), "judge_cpu_s": round(judge_cpu, 2),
+        "judged_reviews_stored": judged.reviews,
         "one_reviewer_ms": round(one_s * 1000, 1), "one_reviewer_cpu_ms": round(one_cpu * 1000, 1),
         "leaderboard_s": round(board_s, 3), "leaderboard_cpu_s": round(board_cpu, 3),
+        "one_reviewer_replay_ms": round(one_replay_s * 1000, 1),
+        "leaderboard_replay_s": round(board_replay_s, 3),
         "leaderboard_rows": len(rows), "load_avg_1min": round(os.getloadavg()[0], 2),
     }))
 
@@ -201,13 +230,18 @@ def run_recompute(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     engine = open_store(config.database.url)
 
-    def board():  # noqa: ANN202
-        with session_scope(engine) as session:
-            return leaderboard(session, config, as_of=AS_OF)
+    def board(replay: bool):  # noqa: ANN202
+        def run():  # noqa: ANN202
+            with session_scope(engine) as session:
+                return leaderboard(session, config, as_of=AS_OF, replay=replay)
+        return run
 
-    board()  # first touch: the store's pages into the OS cache, as after an import
-    wall, cpu, rows = _timed_cpu(board, args.runs)
+    if board(False)()[0].judgements != "stored":  # also the first touch of the store's pages
+        raise SystemExit("no current stored judgements: run `reviewbot judge` first")
+    wall, cpu, rows = _timed_cpu(board(False), args.runs)
+    replay_wall, _, _ = _timed_cpu(board(True), args.runs)
     print(json.dumps({"recompute_s": round(wall, 3), "recompute_cpu_s": round(cpu, 3),
+                      "recompute_replay_s": round(replay_wall, 3),
                       "leaderboard_rows": len(rows),
                       "load_avg_1min": round(os.getloadavg()[0], 2)}))
 
@@ -355,20 +389,29 @@ def daily_child(cfg: str, dump: str) -> None:
     finally:
         sys.stdout = real_stdout
     t_end = time.perf_counter()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     config = load_config(cfg)
     engine = open_store(config.database.url)
+    # Then the judge step (what the worker runs after a store change), and the leaderboard
+    # recomputed from the filled store: from the stored judgements, and by replaying votes.
+    t_judge = time.perf_counter()
+    judge_store(engine, config)
+    judge_s = time.perf_counter() - t_judge
 
-    def board():  # noqa: ANN202
-        with session_scope(engine) as session:
-            return leaderboard(session, config, as_of=AS_OF)
+    def board(replay: bool):  # noqa: ANN202
+        def run():  # noqa: ANN202
+            with session_scope(engine) as session:
+                return leaderboard(session, config, as_of=AS_OF, replay=replay)
+        return run
 
-    recompute, recompute_cpu, rows = _timed_cpu(board, 5)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    recompute, recompute_cpu, rows = _timed_cpu(board(False), 5)
+    assert rows[0].judgements == "stored"
+    replay, _, _ = _timed_cpu(board(True), 5)
     print(json.dumps({
         "import_s": round(t_import - t0, 3), "end_to_end_s": round(t_end - t0, 3),
-        "peak_rss_mb": round(peak_mb, 1), "recompute_s": round(recompute, 3),
-        "recompute_cpu_s": round(recompute_cpu, 3),
-        "leaderboard_rows": len(rows),
+        "peak_rss_mb": round(peak_mb, 1), "judge_s": round(judge_s, 3),
+        "recompute_s": round(recompute, 3), "recompute_cpu_s": round(recompute_cpu, 3),
+        "recompute_replay_s": round(replay, 3), "leaderboard_rows": len(rows),
     }))
 
 

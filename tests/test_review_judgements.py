@@ -142,8 +142,18 @@ def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(cy
 
     with session_scope(engine) as session:
         assert not judgements_current(session, config, load_roster(session, config), as_of)
+        bystander = session.execute(
+            select(StoredReview.account_id)
+            .where(StoredReview.account_id.not_in(
+                select(VoteEvent.account_id).where(VoteEvent.change_number == number)))
+            .order_by(StoredReview.account_id)).scalar()
     fresh = _board(engine, config, as_of)
     assert {r.judgements for r in fresh} == {"replayed"}
+    assert _report(engine, config, reviewer, as_of).judgements == "replayed"
+    # Someone who never voted on that change reads their stored judgements meanwhile:
+    # nothing they are judged on changed.
+    assert _report(engine, config, bystander, as_of).judgements == "stored"
+    _assert_same_reviewer(engine, config, bystander, as_of)
 
     result = judge_store(engine, config)
     assert (result.full, result.changes) == (False, 1), "only the changed change is judged"
@@ -213,7 +223,8 @@ def test_judge_command_reports_its_work_as_json(cycle, tmp_path, capsys):
     again = json.loads(capsys.readouterr().out)
     assert (again["full"], again["changes"], again["reviews"]) == (False, 0, 0)
     with session_scope(engine) as session:
-        assert session.execute(select(func.count()).select_from(JudgedChange)).scalar() == _changes(engine)
+        judged = session.execute(select(func.count()).select_from(JudgedChange)).scalar()
+    assert judged == _changes(engine)
 
 
 def test_migrations_build_exactly_the_tables_the_code_declares(tmp_path):

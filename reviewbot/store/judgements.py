@@ -22,7 +22,7 @@ from reviewbot.store.changes import insert_tuples
 from reviewbot.store.review_reads import _date_parser, _raw, _rows, _scope_conditions
 from reviewbot.store.review_reads import change_fact_columns as _facts
 from reviewbot.store.state import get_state, set_state
-from reviewbot.tables import Change, JudgedChange, StoredReview, Verdict
+from reviewbot.tables import Change, JudgedChange, StoredReview, Verdict, VoteEvent
 
 FINGERPRINT_KEY = "reviews.fingerprint"
 THROUGH_KEY = "reviews.judged_through"
@@ -63,8 +63,23 @@ def stale_changes(session: Session) -> list[ChangeStamp]:
     return [ChangeStamp(n, parse(u), bool(p), bool(e)) for n, u, p, e in rows]
 
 
-def any_stale(session: Session) -> bool:
-    return session.execute(select(_stale_select(Change.number).exists())).scalar() or False
+def any_stale(session: Session, among: Sequence = ()) -> bool:
+    """Is any change (meeting the `among` conditions on Change) stale?"""
+    query = _stale_select(Change.number).where(*among)
+    return session.execute(select(query.exists())).scalar() or False
+
+
+def reviewed_by(account_id: int, since: datetime) -> list:
+    """Changes on which `account_id` has voted since `since`: the only changes whose
+    judgements that reviewer's standing from `since` on can read (a review's date is
+    the date of the reviewer's own latest vote event on it)."""
+    return [Change.number.in_(select(VoteEvent.change_number).where(
+        VoteEvent.account_id == account_id, VoteEvent.date >= since))]
+
+
+def updated_since(start: datetime) -> list:
+    """Changes updated since `start`: the only ones holding reviews cast since then."""
+    return [Change.updated >= start]
 
 
 def judging_state(session: Session) -> tuple[str | None, datetime | None]:
@@ -120,16 +135,18 @@ def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
 
 
 def judgements_current(session: Session, config: Config, roster: Roster,
-                       as_of: datetime) -> bool:
-    """True when the stored judgements equal what replaying the votes as of `as_of` gives:
-    made under today's roster and rules, no change updated since, and nothing stored
-    newer than `as_of` (a past date must not see later votes)."""
+                       as_of: datetime, among: Sequence = ()) -> bool:
+    """True when the stored judgements of the changes a read needs (`among`: conditions
+    on Change, e.g. `reviewed_by(...)`; all changes when empty) equal what replaying the
+    votes as of `as_of` gives: made under today's roster and rules, none of those changes
+    updated or re-classified since, and nothing stored newer than `as_of` (a past date
+    must not see later votes)."""
     stored, through = judging_state(session)
     if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
         return False
     if through is not None and through > as_of:
         return False
-    return not any_stale(session)
+    return not any_stale(session, among)
 
 
 # --- reads -----------------------------------------------------------------------------

@@ -24,6 +24,8 @@ from reviewbot.store.judgements import (
     dominant_owners,
     judgements_current,
     load_reviews,
+    reviewed_by,
+    updated_since,
 )
 from reviewbot.store.review_reads import load_comment_messages, load_review_history
 from reviewbot.store.snapshots import load_roster
@@ -68,9 +70,10 @@ def reviewer_report(
     `replay` judges from the votes even when stored judgements are current (to check them)."""
     days = window_days or config.standing.window_days
     roster = load_roster(session, config)
-    if not replay and judgements_current(session, config, roster, as_of):
-        reviews = load_reviews(session, config, account_id, since=history_start(as_of, days),
-                               as_of=as_of)
+    since = history_start(as_of, days)
+    if not replay and judgements_current(session, config, roster, as_of,
+                                         reviewed_by(account_id, since)):
+        reviews = load_reviews(session, config, account_id, since=since, as_of=as_of)
         comments = load_comment_messages(session, config, start=window_start(as_of, days),
                                          as_of=as_of, account_id=account_id)
         standing = standing_from_reviews(account_id, reviews, comments, roster, as_of=as_of,
@@ -79,7 +82,7 @@ def reviewer_report(
                               evaluate_criteria(standing.metrics, config.standing.criteria),
                               "stored")
     history = load_review_history(
-        session, config, as_of=as_of, since=history_start(as_of, days),
+        session, config, as_of=as_of, since=since,
         window_start=window_start(as_of, days), account_id=account_id, bots=roster.bots,
     )
     standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
@@ -99,7 +102,8 @@ def leaderboard(
     days = window_days or config.standing.window_days
     start = window_start(as_of, days)
     roster = load_roster(session, config)
-    current = not replay and judgements_current(session, config, roster, as_of)
+    current = not replay and judgements_current(session, config, roster, as_of,
+                                                updated_since(start))
     source = "stored" if current else "replayed"
     if source == "stored":
         comments = load_comment_messages(session, config, start=start, as_of=as_of,
