@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -152,8 +153,15 @@ def _stored(engine) -> dict:
 
 @pytest.fixture
 def synced(sandbox_config_data, sqlite_url, tmp_path):
-    """A sandbox, a store holding one cycle of it, and an app with the webhook secret."""
+    """A sandbox, a store holding one cycle of it, an app with the webhook secret, and the
+    number of a change the store holds as gated."""
     with running_sandbox(sandbox_config_data, changes=30) as sb:
+        # The tests need a gated change; how many the generator leaves gated depends on how
+        # often its cores jump the gate, so make one: a non-core's change in scope that is no
+        # priority work, not exempt, and has no votes yet.
+        number = sb.add_change("openstack/glance", "master", "Improve help text of cache options",
+                               "lnguyen", files=("glance/common/config.py",),
+                               created=datetime(2017, 2, 1, 9, 30))
         config = service_config(sandbox_config_data, sb, sqlite_url, data_dir=str(tmp_path))
         engine = open_store(sqlite_url)
         # Two cycles: the second reads back the hashtags the first one wrote, so the
@@ -161,20 +169,21 @@ def synced(sandbox_config_data, sqlite_url, tmp_path):
         for _ in range(2):
             summary = run_cycle(config, bot_secrets(sb), engine)
             assert summary.errors == 0, summary.steps
+        with Session(engine) as session:
+            verdict = session.get(Verdict, number)
+        assert verdict is not None and verdict.gate_state == "gated", (
+            f"precondition: change {number} (a non-core's, unreviewed, no priority) should be "
+            f"gated after the cycle, got {verdict and (verdict.gate_state, verdict.gate_reason)}")
         app = create_app(config, secrets=bot_secrets(sb, webhook_secret=SECRET), engine=engine)
-        yield sb, engine, TestClient(app)
+        yield sb, engine, TestClient(app), number
 
 
 def test_a_hook_refreshes_that_change_within_a_second(synced):
     from reviewbot.sandbox.generator import NONCORES
 
-    sb, engine, client = synced
-    with Session(engine) as session:
-        gated = session.exec(select(Verdict).where(Verdict.gate_state == "gated")).all()
-        owners = {c.number: c.owner_id for c in session.exec(select(Change))}
-    assert gated, "the generated cycle has gated changes"
-    number = gated[0].change_number
-    voter = next(r.username for r in NONCORES if sb.account_id(r.username) != owners[number])
+    sb, engine, client, number = synced
+    owner = sb.change(number).owner
+    voter = next(r.username for r in NONCORES if sb.account_id(r.username) != owner)
     sb.review(number, voter, labels={"Code-Review": 1}, message="Looks good", when=utcnow())
     project = sb.change(number).project
     requests_before = len(sb.requests)
@@ -196,11 +205,8 @@ def test_a_hook_refreshes_that_change_within_a_second(synced):
 
 
 def test_a_forged_event_with_fake_data_changes_nothing(synced):
-    sb, engine, client = synced
+    sb, engine, client, number = synced
     before = _stored(engine)
-    with Session(engine) as session:
-        number = session.exec(select(Verdict).where(Verdict.gate_state == "gated")).first() \
-            .change_number
     project = sb.change(number).project
     forged = event("comment-added", number=number, project=project,
                    author={"name": "Mallory", "username": "mallory", "accountId": 1},
