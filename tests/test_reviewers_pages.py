@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from dashboards.app import create_app
 from reviewbot.cli import main
 from reviewbot.config import Secrets
+from reviewbot.review_judgements import judge_store
 from reviewbot.store import session_scope
 from reviewbot.store.standing_reads import leaderboard, reviewer_report
 from reviewbot.tables import (
@@ -35,6 +36,8 @@ from tests.conftest import ROOT, make_config
 
 ALICE, BOB, CORE, OWNER, ZUUL = 1, 2, 10, 20, 99
 AS_OF = "2017-02-01"
+FROM_STORED = "Figures from the stored judgements (updated each worker cycle)."
+FROM_REPLAY = "Figures judged just now from the vote history"
 DAY = datetime(2017, 1, 10)
 
 
@@ -237,8 +240,11 @@ def test_leaderboard_page_lists_non_cores_by_criteria_then_judged(client):
     assert "/reviewers/core" not in page.text  # core reviewers are not on the board
     assert "/reviewers/zuul" not in page.text
     assert page.text.index("/reviewers/alice") < page.text.index("/reviewers/bob")
+    # This store was never judged, so the figures come from replaying the votes.
+    assert FROM_REPLAY in page.text and FROM_STORED not in page.text
     api = client.get(f"/api/v1/reviewers?as_of={AS_OF}").json()
     assert [r["username"] for r in api["reviewers"]] == ["alice", "bob"]
+    assert {r["judgements"] for r in api["reviewers"]} == {"replayed"}
     assert api["reviewers"][0]["metrics"]["judged_reviews"] == 2
     # The window is selectable: 10 days as of Feb 1 starts Jan 22, after every vote.
     short = client.get(f"/api/v1/reviewers?as_of={AS_OF}&window_days=10").json()
@@ -256,6 +262,28 @@ def test_reviewer_page_shows_definitions_progress_sparkline_feed_and_reviews(cli
     link = f"http://127.0.0.1:8080/c/openstack/glance/+/1/1#message-{client.ids['verdict']}"
     assert link in text  # learning feed links the verdict's message in Gerrit
     assert "Counted reviews (3)" in text
+    assert FROM_REPLAY in text and FROM_STORED not in text  # never judged: replayed
+
+
+@pytest.mark.postgres
+def test_pages_say_when_figures_come_from_the_stored_judgements(store_engine, config):
+    engine, _ = glance_store(store_engine)
+    judge_store(engine, config)
+    # Every vote is on Jan 10, so as of Feb 1 nothing stored is newer and nothing changed
+    # since judging: both pages read the stored judgements and say so.
+    app = create_app(config, secrets=Secrets(), engine=engine)
+    with TestClient(app) as client:
+        board = client.get(f"/reviewers?as_of={AS_OF}")
+        detail = client.get(f"/reviewers/alice?as_of={AS_OF}")
+        api = client.get(f"/api/v1/reviewers?as_of={AS_OF}").json()
+        # As of Jan 10 01:30 the store holds later votes: replayed again, and said so.
+        early = client.get("/reviewers/alice?as_of=2017-01-10T01:30:00Z")
+    assert board.status_code == detail.status_code == 200
+    assert {r["judgements"] for r in api["reviewers"]} == {"stored"}
+    for page in (board, detail):
+        assert FROM_STORED in page.text and FROM_REPLAY not in page.text
+    assert "/reviewers/alice" in board.text and "Counted reviews (3)" in detail.text
+    assert FROM_REPLAY in early.text and FROM_STORED not in early.text
 
 
 def test_reviewer_api_json(client):

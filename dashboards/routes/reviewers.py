@@ -129,6 +129,8 @@ def reviewers_page(request: Request, session: SessionDep, config: ConfigDep,
         "config": config, "rows": rows, "window_days": days, "as_of": when,
         "as_of_param": as_of or "", "choices": sorted({*WINDOW_CHOICES, days}),
         "criteria_total": criteria_total,
+        # One read gives every row the same source; an empty board has no figures to source.
+        "judgements": rows[0].judgements if rows else None,
     })
 
 
