@@ -281,8 +281,9 @@ def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
     judging rules' version, who is (and was) core, the bots, the gate's +1 count."""
     facts = {
         "version": JUDGING_VERSION,
+        # Not `core_known`: judging reads only the members (an unknown group keeps its
+        # last known ones), so a flapping group read costs no re-judging.
         "core_now": sorted(roster.core_now),
-        "core_known": roster.core_known,
         "bots": sorted(roster.bots),
         "history": sorted((a, [(s.joined.isoformat(), s.left and s.left.isoformat())
                                for s in spells]) for a, spells in roster.history.items()),
