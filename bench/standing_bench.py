@@ -139,7 +139,11 @@ def build_store(path: Path, rows: int) -> None:
             when += timedelta(hours=rnd.randint(1, 72))
         # `updated` is the last activity, as sync stores it.
         changes[-1] = changes[-1][:12] + (_ts(min(when, AS_OF)),) + changes[-1][13:]
-    db.executemany("INSERT INTO change VALUES (" + ",".join("?" * 22) + ")", changes)
+    db.executemany("INSERT INTO change (number, gerrit_id, change_id, project, branch, subject,"
+                   " status, wip, owner_id, topic, hashtags, created, updated, submitted,"
+                   " closed_at, current_patch_set, commit_message, files, insertions,"
+                   " deletions, missing_since, source) VALUES (" + ",".join("?" * 22) + ")",
+                   changes)
     db.executemany("INSERT INTO patch_set VALUES (?,?,?,?,?,?,?,?)", patch_sets)
     # Named columns: the verdict table has grown columns since this bench was written.
     db.executemany("INSERT INTO verdict (change_number, gate_state, gate_reason, priorities,"

@@ -24,6 +24,7 @@ from reviewbot.config import Config
 from reviewbot.standing import judge_all_reviews, judging_fingerprint
 from reviewbot.store import session_scope
 from reviewbot.store.judgements import (
+    ChangeStamp,
     clear_judgements,
     judging_state,
     replace_judgements,
@@ -59,13 +60,16 @@ def judge_store(engine: Engine, config: Config) -> JudgingResult:
             result.full = True
             through = None
             clear_judgements(session)
-        stale = stale_changes(session)
+        stale = stale_changes(session)  # revisions read before the histories
         for i in range(0, len(stale), CHANGES_PER_PASS):
             part = stale[i : i + CHANGES_PER_PASS]
-            history = load_judging_history(session, [s.number for s in part],
-                                           bots=roster.bots)
+            history = load_judging_history(session, [n for n, _ in part], bots=roster.bots)
             reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
-            result.reviews += replace_judgements(session, part, reviews)
+            # Stamped with the priority/exempt facts the judging actually read.
+            stamps = [ChangeStamp(n, revision, facts.priority, facts.exempt)
+                      for n, revision in part
+                      if (facts := history.changes.get(n)) is not None]
+            result.reviews += replace_judgements(session, stamps, reviews)
             through = _newest(through, history)
         result.changes = len(stale)
         set_judging_state(session, fingerprint, through)

@@ -252,8 +252,9 @@ def standing_of(
     )
 
 
-# Bump when a judgement's definition changes: stored judgements of an older version are
-# thrown away and judged again (`reviewbot.review_judgements`).
+# Bump when a judgement's definition changes (the code, not the thresholds above, which
+# the fingerprint holds): stored judgements of an older version are thrown away and
+# judged again (`reviewbot.review_judgements`).
 JUDGING_VERSION = 1
 
 
@@ -281,6 +282,8 @@ def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
     judging rules' version, who is (and was) core, the bots, the gate's +1 count."""
     facts = {
         "version": JUDGING_VERSION,
+        # The thresholds judgements are made with: an edit re-judges without a bump.
+        "thresholds": [THOUGHTFUL_FREE_TEXT, LARGE_PATCH_LINES, QUICK_PLUS1.total_seconds()],
         # Not `core_known`: judging reads only the members (an unknown group keeps its
         # last known ones), so a flapping group read costs no re-judging.
         "core_now": sorted(roster.core_now),

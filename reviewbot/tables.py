@@ -56,6 +56,10 @@ class Change(SQLModel, table=True):
     # Set when the change left the synced query (deleted, made private, moved).
     missing_since: datetime | None = Field(default=None, sa_type=DateTime)
     source: str = "rest"  # rest | import
+    # Moves on every write to this change's rows: what its stored review judgements were
+    # made from is recognised by it (Gerrit's `updated` is whole seconds and an import
+    # may rewrite a change under the same one).
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class PatchSet(SQLModel, table=True):
@@ -235,12 +239,12 @@ class StoredReview(SQLModel, table=True):
 
 
 class JudgedChange(SQLModel, table=True):
-    """What a change's stored reviews were judged on: a change whose `updated` time or
+    """What a change's stored reviews were judged on: a change whose `revision` or
     priority/exempt facts differ from these needs judging again."""
 
     __tablename__ = "judged_change"
 
     change_number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    updated: datetime = Field(sa_type=DateTime)
+    revision: int
     priority: bool
     exempt: bool

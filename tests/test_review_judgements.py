@@ -14,13 +14,15 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select
 from sqlmodel import SQLModel
 
 from reviewbot.cli import main
 from reviewbot.evaluate import evaluate_store
 from reviewbot.gerrit import GerritClient
+from reviewbot.importer import import_files
 from reviewbot.review_judgements import judge_store
+from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
 from reviewbot.store.snapshots import load_roster
@@ -29,25 +31,32 @@ from reviewbot.sync import sync_once
 from reviewbot.tables import Change, JudgedChange, PatchSet, StoredReview, VoteEvent
 from tests.conftest import ROOT, make_config
 from tests.service_support import running_sandbox, service_config
-from tests.store_builder import add_vote_event, set_verdict
+from tests.store_builder import set_verdict
+from tests.test_import import T0, build_scenario, ssh_dump
 
 WINDOW = 365  # the whole generated cycle
 
 
 @pytest.fixture
-def cycle(store_url, sandbox_config_data):
-    """A synced, evaluated (not yet judged) generated cycle, and as-of just after it."""
+def live(store_url, sandbox_config_data):
+    """A synced, evaluated (not yet judged) generated cycle, as-of just after it, and the
+    sandbox it came from, still serving."""
     with running_sandbox(sandbox_config_data, changes=80, seed=11) as sb:
         config = service_config(sandbox_config_data, sb, store_url)
         engine = open_store(store_url)
         sync_once(GerritClient(sb.test_url), engine, config)
-    with session_scope(engine) as session:
-        newest = max(session.execute(select(func.max(VoteEvent.date))).scalar(),
-                     session.execute(select(func.max(PatchSet.created))).scalar())
-    as_of = newest + timedelta(hours=1)
-    evaluate_store(engine, config, now=as_of)
-    yield engine, config, as_of
-    engine.dispose()
+        with session_scope(engine) as session:
+            newest = max(session.execute(select(func.max(VoteEvent.date))).scalar(),
+                         session.execute(select(func.max(PatchSet.created))).scalar())
+        as_of = newest + timedelta(hours=1)
+        evaluate_store(engine, config, now=as_of)
+        yield engine, config, as_of, sb
+        engine.dispose()
+
+
+@pytest.fixture
+def cycle(live):
+    return live[:3]
 
 
 def _changes(engine) -> int:
@@ -125,20 +134,21 @@ def test_stored_judgements_give_exactly_what_replaying_the_votes_gives(cycle):
         _figures(_board(engine, config, as_of, days=30, replay=True))
 
 
-def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(cycle):
-    engine, config, as_of = cycle
+def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(live):
+    engine, config, as_of, sb = live
     judge_store(engine, config)
     with session_scope(engine) as session:
-        number, owner, ps = session.execute(
-            select(Change.number, Change.owner_id, Change.current_patch_set)
+        number, owner = session.execute(
+            select(Change.number, Change.owner_id)
             .where(Change.status == "NEW").order_by(Change.number)).first()
         reviewer = session.execute(
             select(StoredReview.account_id).where(StoredReview.account_id != owner)
             .group_by(StoredReview.account_id)
             .order_by(func.count().desc(), StoredReview.account_id)).scalar()
-        when = as_of - timedelta(minutes=30)
-        add_vote_event(session, number, ps, reviewer, "Code-Review", -1, when)
-        session.execute(update(Change).where(Change.number == number).values(updated=when))
+    # A new -1 in Gerrit, synced the way the worker does.
+    sb.review(number, reviewer, labels={"Code-Review": -1}, message="one more thing",
+              when=as_of - timedelta(minutes=30))
+    sync_once(GerritClient(sb.test_url), engine, config)
 
     with session_scope(engine) as session:
         assert not judgements_current(session, config, load_roster(session, config), as_of)
@@ -233,3 +243,70 @@ def test_migrations_build_exactly_the_tables_the_code_declares(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def _import_config(sandbox_config_data):
+    data = dict(sandbox_config_data)
+    return make_config({**data, "gerrit": {**data["gerrit"],
+                                           "projects": ["openstack/glance"]}})
+
+
+def test_a_reimport_that_adds_messages_under_the_same_updated_time_is_judged_again(
+        sandbox_config_data, store_engine, tmp_path):
+    # Gerrit times are whole seconds: a fuller dump of the same changes carries the same
+    # `lastUpdated`, yet brings every message and vote the first one lacked.
+    sb = SandboxGerrit()
+    build_scenario(sb)
+    config = _import_config(sandbox_config_data)
+    ssh_dump(sb, tmp_path / "full.json")
+    bare = [json.dumps({k: v for k, v in json.loads(line).items() if k != "comments"})
+            for line in (tmp_path / "full.json").read_text().splitlines()]
+    (tmp_path / "bare.json").write_text("\n".join(bare) + "\n")
+    import_files(store_engine, [tmp_path / "bare.json"])
+    assert judge_store(store_engine, config).reviews == 0
+    import_files(store_engine, [tmp_path / "full.json"])
+    again = judge_store(store_engine, config)
+    assert again.changes == 2 and again.reviews > 0
+    as_of = T0 + timedelta(days=5)
+    stored = _board(store_engine, config, as_of)
+    assert {r.judgements for r in stored} == {"stored"}
+    assert _figures(stored) == _figures(_board(store_engine, config, as_of, replay=True))
+
+
+def test_rest_data_replacing_an_import_is_judged_again_with_the_real_accounts(
+        sandbox_config_data, store_engine, tmp_path):
+    # History imported from a dump first (synthetic account ids, made-up message ids),
+    # then the same changes synced over REST under the same `updated` time: the real
+    # ids and messages replace them, and the judgements follow.
+    sb = SandboxGerrit()
+    build_scenario(sb)
+    t = T0 + timedelta(days=3)
+    big = sb.add_change("openstack/glance", "master", "Big change", "alice", created=t,
+                        insertions=500, deletions=10)
+    sb.review(big, "bob", labels={"Code-Review": 1}, when=t + timedelta(minutes=5))
+    sb.upload_patch_set(big, "alice", when=t + timedelta(hours=1), insertions=20, deletions=1)
+    sb.review(big, "carol", labels={"Code-Review": 2}, when=t + timedelta(hours=3))
+    ssh_dump(sb, tmp_path / "dump.json")
+    with sb.running() as url:
+        data = dict(sandbox_config_data)
+        config = make_config({**data, "gerrit": {**data["gerrit"], "url": url,
+                                                 "projects": ["openstack/glance"]}})
+        import_files(store_engine, [tmp_path / "dump.json"])
+        as_of = t + timedelta(days=1)
+        evaluate_store(store_engine, config, now=as_of)
+        judge_store(store_engine, config)
+        with session_scope(store_engine) as session:
+            assert session.execute(select(func.count()).select_from(StoredReview)
+                                   .where(StoredReview.account_id < 0)).scalar() > 0
+        sync_once(GerritClient(url, retries=0), store_engine, config, full=True)
+    assert judge_store(store_engine, config).changes >= 1
+    with session_scope(store_engine) as session:
+        synthetic = session.execute(select(func.count()).select_from(StoredReview).where(
+            or_(StoredReview.account_id < 0, StoredReview.owner_id < 0,
+                StoredReview.message_id.like("ssh-%")))).scalar()
+    assert synthetic == 0, "stored reviews still name imported ids"
+    stored = _board(store_engine, config, as_of)
+    assert {r.judgements for r in stored} == {"stored"}
+    assert _figures(stored) == _figures(_board(store_engine, config, as_of, replay=True))
+    _assert_same_reviewer(store_engine, config, sb.account_id("bob"), as_of)
+

@@ -70,10 +70,19 @@ def _fmt(value: float | int | None) -> str:
 
 
 def run_judge(args: argparse.Namespace) -> int:
+    from reviewbot.coordination import CycleBusy, cycle_guard
     from reviewbot.review_judgements import judge_store
 
     config = config_from(args)
-    result = judge_store(engine_from(config), config)
+    engine = engine_from(config)
+    try:
+        # The worker judges inside its cycle: never two judges writing at once.
+        with cycle_guard(config):
+            result = judge_store(engine, config)
+    except CycleBusy:
+        print("another process is running a cycle right now; try again later",
+              file=sys.stderr)
+        return 3
     if args.json:
         print_json(asdict(result))
         return 0

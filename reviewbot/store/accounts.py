@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -14,7 +14,6 @@ from reviewbot.tables import (
     Change,
     CurrentVote,
     GroupMember,
-    JudgedChange,
     Message,
     PatchSet,
     VoteEvent,
@@ -135,6 +134,17 @@ class AccountResolver:
             ):
                 moves.append((row.id, real_ids[row.username]))
         for fake, real in moves:
+            # The changes whose rows name the synthetic id are rewritten: their stored
+            # review judgements name it too. (An uploader always authored the upload's
+            # message, so owners, voters and authors cover every such change.)
+            self.conn.execute(
+                Change.__table__.update()
+                .where(or_(Change.owner_id == fake,
+                           Change.number.in_(select(VoteEvent.change_number)
+                                             .where(VoteEvent.account_id == fake)),
+                           Change.number.in_(select(Message.change_number)
+                                             .where(Message.author_id == fake))))
+                .values(revision=Change.revision + 1))
             for table, column in _ACCOUNT_COLUMNS:
                 col = table.c[column]
                 if table is _GROUP_MEMBER or table is CurrentVote.__table__:
@@ -143,10 +153,6 @@ class AccountResolver:
                 self.conn.execute(table.update().where(col == fake).values({column: real}))
             self.conn.execute(_ACCOUNT.delete().where(_ACCOUNT.c.id == fake))
             self.written += 1
-        if moves:
-            # Stored review judgements name the synthetic ids: forget what every change
-            # was judged on, so the judge step judges the whole store again.
-            self.conn.execute(JudgedChange.__table__.delete())
 
     def _drop_collisions(self, table, column: str, fake: int, real: int) -> None:  # noqa: ANN001
         keys = [c.name for c in table.primary_key.columns if c.name != column]

@@ -8,7 +8,7 @@ so a rerun of the same page reports zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -141,11 +141,21 @@ def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCo
     # Only changes stored before can have stored patch sets, messages or votes
     # (foreign keys): a back-fill or first import reads nothing back.
     known = [r.number for r in records if r.number in existing]
-    counts.changes = _write_changes(conn, records, existing, resolver)
-    counts.patch_sets = _write_patch_sets(conn, records, resolver, known)
-    counts.messages, counts.votes = _write_messages(conn, records, resolver, known)
+    touched: set[int] = set(replaced)  # stored changes whose rows this page rewrites
+    counts.changes = _write_changes(conn, records, existing, resolver, touched)
+    counts.patch_sets = _write_patch_sets(conn, records, resolver, known, touched)
+    counts.messages, counts.votes = _write_messages(conn, records, resolver, known, touched)
+    # Current votes are no input to anything judged from the history: not counted.
     counts.current_votes = _write_current_votes(conn, records, resolver, known)
+    bump_revisions(conn, touched & existing.keys())
     return counts
+
+
+def bump_revisions(conn, numbers: Iterable[int]) -> None:  # noqa: ANN001
+    """Mark these stored changes as rewritten (their stored judgements are then stale)."""
+    for part in chunks(sorted(numbers)):
+        conn.execute(_CHANGE.update().where(_CHANGE.c.number.in_(part))
+                     .values(revision=_CHANGE.c.revision + 1))
 
 
 def _change_row(r: ChangeRecord, resolver: AccountResolver) -> dict:
@@ -160,7 +170,7 @@ def _change_row(r: ChangeRecord, resolver: AccountResolver) -> dict:
     }
 
 
-def _write_changes(conn, records, existing, resolver) -> int:  # noqa: ANN001
+def _write_changes(conn, records, existing, resolver, touched) -> int:  # noqa: ANN001
     inserts, updates = [], []
     for r in records:
         row = _change_row(r, resolver)
@@ -169,6 +179,7 @@ def _write_changes(conn, records, existing, resolver) -> int:  # noqa: ANN001
             inserts.append({"number": r.number, **row})
         elif any(getattr(old, c) != row[c] for c in _CHANGE_COLUMNS):
             updates.append({"_number": r.number, **row})
+            touched.add(r.number)
     if inserts:
         conn.execute(_CHANGE.insert(), inserts)
     if updates:
@@ -180,7 +191,7 @@ def _write_changes(conn, records, existing, resolver) -> int:  # noqa: ANN001
     return len(inserts) + len(updates)
 
 
-def _write_patch_sets(conn, records, resolver, known) -> int:  # noqa: ANN001
+def _write_patch_sets(conn, records, resolver, known, touched) -> int:  # noqa: ANN001
     existing = {
         (row.change_number, row.number): tuple(row[2:])
         for row in _select_in(
@@ -198,6 +209,7 @@ def _write_patch_sets(conn, records, resolver, known) -> int:  # noqa: ANN001
             old = existing.get((r.number, ps.number))
             if old == values:
                 continue
+            touched.add(r.number)
             row = dict(zip(_PATCH_SET_COLUMNS, values, strict=True))
             if old is None:
                 inserts.append({"change_number": r.number, "number": ps.number, **row})
@@ -215,7 +227,7 @@ def _write_patch_sets(conn, records, resolver, known) -> int:  # noqa: ANN001
     return len(inserts) + len(updates)
 
 
-def _write_messages(conn, records, resolver, known) -> tuple[int, int]:  # noqa: ANN001
+def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:  # noqa: ANN001
     """New messages and their vote events. Gerrit never edits a message, so a stored
     message (and the votes read from it) stays as it is."""
     stored = {
@@ -234,6 +246,7 @@ def _write_messages(conn, records, resolver, known) -> tuple[int, int]:  # noqa:
             if mid in stored:
                 continue
             stored.add(mid)
+            touched.add(number)
             parsed = m.parsed
             date = stamp(m.date)
             messages.append((mid, number, m.patch_set, resolve(m.author), date, m.tag, m.text,

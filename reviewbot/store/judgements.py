@@ -32,7 +32,7 @@ class ChangeStamp(NamedTuple):
     """What a change's judgements are judged on (a `judged_change` row)."""
 
     number: int
-    updated: datetime
+    revision: int
     priority: bool
     exempt: bool
 
@@ -41,7 +41,7 @@ def _stale_condition():  # noqa: ANN202
     priority, exempt = _facts()[3:5]
     return or_(
         JudgedChange.change_number.is_(None),
-        JudgedChange.updated != Change.updated,
+        JudgedChange.revision != Change.revision,
         JudgedChange.priority != priority,
         JudgedChange.exempt != exempt,
     )
@@ -54,13 +54,11 @@ def _stale_select(*columns):  # noqa: ANN001, ANN202
             .where(_stale_condition()))
 
 
-def stale_changes(session: Session) -> list[ChangeStamp]:
-    """Changes never judged, or updated / re-classified since they were."""
-    conn = session.connection()
-    parse = _date_parser(conn)
-    priority, exempt = _facts()[3:5]
-    rows = _rows(conn, _stale_select(Change.number, _raw(Change.updated), priority, exempt))
-    return [ChangeStamp(n, parse(u), bool(p), bool(e)) for n, u, p, e in rows]
+def stale_changes(session: Session) -> list[tuple[int, int]]:
+    """(number, revision) of the changes never judged, or rewritten or re-classified
+    since they were. Read the revision before the history it is judged on: a write in
+    between then leaves the change stale, never wrongly current."""
+    return _rows(session.connection(), _stale_select(Change.number, Change.revision))
 
 
 def any_stale(session: Session, among: Sequence = ()) -> bool:
@@ -130,7 +128,7 @@ def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
     rows = [_review_tuple(r) for r in reviews]
     insert_tuples(conn, StoredReview.__table__, _REVIEW_COLUMNS, rows)
     insert_tuples(conn, JudgedChange.__table__,
-                  ("change_number", "updated", "priority", "exempt"), [tuple(s) for s in stamps])
+                  ("change_number", "revision", "priority", "exempt"), [tuple(s) for s in stamps])
     return len(rows)
 
 
@@ -139,7 +137,7 @@ def judgements_current(session: Session, config: Config, roster: Roster,
     """True when the stored judgements of the changes a read needs (`among`: conditions
     on Change, e.g. `reviewed_by(...)`; all changes when empty) equal what replaying the
     votes as of `as_of` gives: made under today's roster and rules, none of those changes
-    updated or re-classified since, and nothing stored newer than `as_of` (a past date
+    rewritten or re-classified since, and nothing stored newer than `as_of` (a past date
     must not see later votes)."""
     stored, through = judging_state(session)
     if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):

@@ -1,4 +1,5 @@
-"""review judgements: one stored row per counted review, and what each change was judged on
+"""review judgements: one stored row per counted review, what each change was judged on, and
+a per-change write revision to recognise it by
 
 Revision ID: 0002
 Revises: 0001
@@ -13,6 +14,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("change") as batch_op:
+        batch_op.add_column(sa.Column("revision", sa.Integer(), server_default="0",
+                                      nullable=False))
     op.create_table(
         "review",
         sa.Column("change_number", sa.Integer(), autoincrement=False, nullable=False),
@@ -46,7 +50,7 @@ def upgrade() -> None:
     op.create_table(
         "judged_change",
         sa.Column("change_number", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("updated", sa.DateTime(), nullable=False),
+        sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("priority", sa.Boolean(), nullable=False),
         sa.Column("exempt", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("change_number"),
@@ -57,3 +61,5 @@ def downgrade() -> None:
     op.drop_table("judged_change")
     op.drop_index("ix_review_account_date", table_name="review")
     op.drop_table("review")
+    with op.batch_alter_table("change") as batch_op:
+        batch_op.drop_column("revision")
