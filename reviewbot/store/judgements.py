@@ -76,7 +76,9 @@ def reviewed_by(account_id: int, since: datetime) -> list:
 
 
 def updated_since(start: datetime) -> list:
-    """Changes updated since `start`: the only ones holding reviews cast since then."""
+    """Changes updated since `start`: the only ones holding reviews cast since then
+    (Gerrit's `updated` is never older than a change's newest message; the replay
+    narrows its read the same way)."""
     return [Change.updated >= start]
 
 
