@@ -49,7 +49,14 @@ class JudgingResult:
 
 def judge_store(engine: Engine, config: Config) -> JudgingResult:
     """Pipeline step: judge the reviews of every change that changed since it was last
-    judged, in one transaction (a failure leaves the previous judgements in place)."""
+    judged.
+
+    Each pass of up to CHANGES_PER_PASS changes is its own transaction, so a sync
+    waits for one pass at most (a whole store from scratch takes seconds to tens of
+    seconds). What is committed is always consistent: the stored fingerprint is the
+    one every stored judgement was made under, a change without a current stamp is
+    stale (reads replay it), and `judged_through` covers every committed pass. A
+    failure keeps the passes before it; the next run judges what is left."""
     started = time.perf_counter()
     result = JudgingResult()
     with session_scope(engine) as session:
@@ -60,9 +67,11 @@ def judge_store(engine: Engine, config: Config) -> JudgingResult:
             result.full = True
             through = None
             clear_judgements(session)
+            set_judging_state(session, fingerprint, None)
         stale = stale_changes(session)  # revisions read before the histories
-        for i in range(0, len(stale), CHANGES_PER_PASS):
-            part = stale[i : i + CHANGES_PER_PASS]
+    for i in range(0, len(stale), CHANGES_PER_PASS):
+        part = stale[i : i + CHANGES_PER_PASS]
+        with session_scope(engine) as session:
             history = load_judging_history(session, [n for n, _ in part], bots=roster.bots)
             reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
             # Stamped with the priority/exempt facts the judging actually read.
@@ -71,8 +80,8 @@ def judge_store(engine: Engine, config: Config) -> JudgingResult:
                       if (facts := history.changes.get(n)) is not None]
             result.reviews += replace_judgements(session, stamps, reviews)
             through = _newest(through, history)
-        result.changes = len(stale)
-        set_judging_state(session, fingerprint, through)
+            set_judging_state(session, fingerprint, through)
+        result.changes += len(part)
     result.seconds = time.perf_counter() - started
     log.info("judged %d changes (%d reviews)%s in %.2fs", result.changes, result.reviews,
              " from scratch" if result.full else "", result.seconds)

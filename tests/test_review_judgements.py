@@ -17,6 +17,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, or_, select
 from sqlmodel import SQLModel
 
+from reviewbot import review_judgements
 from reviewbot.cli import main
 from reviewbot.evaluate import evaluate_store
 from reviewbot.gerrit import GerritClient
@@ -132,6 +133,16 @@ def test_stored_judgements_give_exactly_what_replaying_the_votes_gives(cycle):
     # A shorter window and someone who never reviewed read the same both ways too.
     assert _figures(_board(engine, config, as_of, days=30)) == \
         _figures(_board(engine, config, as_of, days=30, replay=True))
+
+
+def test_judging_in_many_small_passes_gives_the_same_figures(cycle, monkeypatch):
+    engine, config, as_of = cycle
+    monkeypatch.setattr(review_judgements, "CHANGES_PER_PASS", 7)  # 12 transactions
+    result = judge_store(engine, config)
+    assert result.full and result.changes == _changes(engine)
+    stored = _board(engine, config, as_of)
+    assert {r.judgements for r in stored} == {"stored"}
+    assert _figures(stored) == _figures(_board(engine, config, as_of, replay=True))
 
 
 def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(live):
