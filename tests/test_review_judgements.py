@@ -24,6 +24,7 @@ from reviewbot.gerrit import GerritClient
 from reviewbot.importer import import_files
 from reviewbot.review_judgements import judge_store
 from reviewbot.sandbox import SandboxGerrit
+from reviewbot.sandbox.generator import Activity
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
 from reviewbot.store.snapshots import load_roster
@@ -320,4 +321,33 @@ def test_rest_data_replacing_an_import_is_judged_again_with_the_real_accounts(
     assert {r.judgements for r in stored} == {"stored"}
     assert _figures(stored) == _figures(_board(store_engine, config, as_of, replay=True))
     _assert_same_reviewer(store_engine, config, sb.account_id("bob"), as_of)
+
+
+def test_stored_figures_follow_live_activity_round_after_round(live):
+    # The worker's loop in miniature: Gerrit activity, sync, evaluate, judge; after each
+    # round every figure read from the stored judgements equals the replay, for the
+    # leaderboard and for every reviewer's page.
+    engine, config, as_of, sb = live
+    activity = Activity(sb, seed=3)
+    client = GerritClient(sb.test_url)
+    now = as_of
+    for _ in range(4):
+        for _ in range(6):
+            now += timedelta(minutes=7)
+            activity.step(now)
+        sync_once(client, engine, config)
+        evaluate_store(engine, config, now=now)
+        judge_store(engine, config)
+        for days in (30, 1):
+            stored = _board(engine, config, now, days=days)
+            assert {r.judgements for r in stored} <= {"stored"}
+            assert _figures(stored) == _figures(_board(engine, config, now, days=days,
+                                                       replay=True))
+        for row in _board(engine, config, now, days=30):
+            stored_page = _report(engine, config, row.standing.account_id, now)
+            replayed_page = _report(engine, config, row.standing.account_id, now, replay=True)
+            assert stored_page.judgements == "stored"
+            assert stored_page.standing.metrics == replayed_page.standing.metrics
+            assert [_review_view(x) for x in stored_page.standing.reviews] == \
+                [_review_view(x) for x in replayed_page.standing.reviews]
 
