@@ -19,8 +19,13 @@ from reviewbot.people import Roster
 from reviewbot.standing import CREvent, Review, judging_fingerprint
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples
-from reviewbot.store.review_reads import _date_parser, _raw, _rows, _scope_conditions
-from reviewbot.store.review_reads import change_fact_columns as _facts
+from reviewbot.store.review_reads import (
+    change_fact_columns,
+    date_parser,
+    scope_conditions,
+    stored_text,
+)
+from reviewbot.store.snapshots import plain_rows
 from reviewbot.store.state import get_state, set_state
 from reviewbot.tables import Change, JudgedChange, StoredReview, Verdict, VoteEvent
 
@@ -38,7 +43,7 @@ class ChangeStamp(NamedTuple):
 
 
 def _stale_condition():  # noqa: ANN202
-    priority, exempt = _facts()[3:5]
+    priority, exempt = change_fact_columns()[3:5]
     return or_(
         JudgedChange.change_number.is_(None),
         JudgedChange.revision != Change.revision,
@@ -58,7 +63,7 @@ def stale_changes(session: Session) -> list[tuple[int, int]]:
     """(number, revision) of the changes never judged, or rewritten or re-classified
     since they were. Read the revision before the history it is judged on: a write in
     between then leaves the change stale, never wrongly current."""
-    return _rows(session.connection(), _stale_select(Change.number, Change.revision))
+    return plain_rows(session, _stale_select(Change.number, Change.revision))
 
 
 def any_stale(session: Session, among: Sequence = ()) -> bool:
@@ -86,8 +91,8 @@ def judging_state(session: Session) -> tuple[str | None, datetime | None]:
     """The fingerprint the stored judgements were made under, and the newest vote or
     upload time they saw."""
     through = get_state(session, THROUGH_KEY)
-    return get_state(session, FINGERPRINT_KEY), \
-        datetime.fromisoformat(through) if through else None
+    return (get_state(session, FINGERPRINT_KEY),
+            datetime.fromisoformat(through) if through else None)
 
 
 def set_judging_state(session: Session, fingerprint: str, through: datetime | None) -> None:
@@ -170,7 +175,7 @@ def _in_window(config: Config, start: datetime, as_of: datetime) -> list:
     """Stored reviews cast in [start, as_of] on changes in scope. Scope is tested as
     "not one of the (few) changes out of it", so the counting reads never join the
     change table row by row and stay inside the review index."""
-    out_of_scope = select(Change.number).where(not_(and_(*_scope_conditions(config))))
+    out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(config))))
     return [StoredReview.date >= start, StoredReview.date <= as_of,
             StoredReview.change_number.not_in(out_of_scope)]
 
@@ -203,7 +208,7 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
              .where(*_in_window(config, start, as_of))
              .group_by(r.account_id))
     return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
-            for account, changes, months, *rest in _rows(session.connection(), query)}
+            for account, changes, months, *rest in plain_rows(session, query)}
 
 
 def dominant_owners(session: Session, config: Config, *, start: datetime,
@@ -219,7 +224,7 @@ def dominant_owners(session: Session, config: Config, *, start: datetime,
     query = (select(per_owner.c.account_id, per_owner.c.owner_id, per_owner.c.n)
              .join(totals, totals.c.account_id == per_owner.c.account_id)
              .where(per_owner.c.n * 2 > totals.c.total))
-    return {account: (owner, n) for account, owner, n in _rows(session.connection(), query)}
+    return {account: (owner, n) for account, owner, n in plain_rows(session, query)}
 
 
 def load_reviews(session: Session, config: Config, account_id: int, *, since: datetime,
@@ -227,22 +232,22 @@ def load_reviews(session: Session, config: Config, account_id: int, *, since: da
     """One reviewer's stored reviews cast in [since, as_of] on changes in scope, oldest
     first (as `standing.compute_standings` orders them)."""
     conn = session.connection()
-    parse = _date_parser(conn)
+    parse = date_parser(conn)
     r = StoredReview
     query = (select(Change.project, r.change_number, r.patch_set, r.account_id, r.owner_id,
-                    r.value, _raw(r.date), r.message_id, r.core_at_time, r.priority,
+                    r.value, stored_text(r.date), r.message_id, r.core_at_time, r.priority,
                     r.thoughtful, r.judged, r.disagrees, r.caught, r.gate_open,
                     r.gate_open_confirmed, r.first_crack, r.quick_large_plus1,
-                    r.verdict_account_id, r.verdict_value, _raw(r.verdict_date),
+                    r.verdict_account_id, r.verdict_value, stored_text(r.verdict_date),
                     r.verdict_message_id)
              .join(Change, Change.number == r.change_number)
              .where(r.account_id == account_id, r.date >= since, r.date <= as_of,
-                    *_scope_conditions(config))
+                    *scope_conditions(config))
              .order_by(r.date, r.change_number, r.patch_set))
     out = []
     for (project, number, ps, account, owner, value, date, message_id, core, priority,
          thoughtful, judged, disagrees, caught, gate_open, confirmed, first_crack, quick,
-         v_account, v_value, v_date, v_message) in _rows(conn, query):
+         v_account, v_value, v_date, v_message) in plain_rows(session, query):
         review = Review(number, ps, project, owner, account, value, parse(date), message_id,
                         bool(core), bool(priority), bool(thoughtful))
         if v_account is not None:

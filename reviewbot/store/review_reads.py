@@ -38,7 +38,7 @@ from reviewbot.tables import Account, Change, Message, PatchSet, Verdict, VoteEv
 CODE_REVIEW = "Code-Review"
 
 
-def _raw(column):  # noqa: ANN001, ANN202
+def stored_text(column):  # noqa: ANN001, ANN202
     # SQLAlchemy parses SQLite's datetime text with a Python regex per value; reading the
     # text and using the C `fromisoformat` is several times faster on 100k+ rows.
     # PostgreSQL's driver returns datetimes either way.
@@ -59,12 +59,12 @@ def _rows(conn, stmt) -> list[tuple]:  # noqa: ANN001
         result.close()
 
 
-def _date_parser(conn):  # noqa: ANN001, ANN202
+def date_parser(conn):  # noqa: ANN001, ANN202
     # SQLite hands back the stored text; PostgreSQL's driver hands back datetimes.
     return datetime.fromisoformat if conn.dialect.name == "sqlite" else _dt
 
 
-def _scope_conditions(config: Config, *, project_index: bool = True) -> list:
+def scope_conditions(config: Config, *, project_index: bool = True) -> list:
     """Changes in the configured projects and branches that are still visible."""
     # `project || ''` keeps the planner off the project index (see load_review_history).
     project = Change.project if project_index else Change.project.concat("")
@@ -98,7 +98,7 @@ def _thoughtful(account_id: int | None):  # noqa: ANN202
 
 
 _EVENT_COLUMNS = (VoteEvent.change_number, VoteEvent.patch_set, VoteEvent.account_id,
-                  VoteEvent.value, _raw(VoteEvent.date), VoteEvent.message_id, VoteEvent.id)
+                  VoteEvent.value, stored_text(VoteEvent.date), VoteEvent.message_id, VoteEvent.id)
 # The sparkline needs no message id: without it the read is answered from the
 # (account_id, date, label, change_number, patch_set, value) index alone.
 _SPARK_COLUMNS = (*_EVENT_COLUMNS[:5], literal(""), VoteEvent.id)
@@ -123,9 +123,9 @@ def load_review_history(
     - those changes (owner, project, stored priority/exempt verdict) and patch sets;
     - the comment-only messages of the window.
     """
-    scope = _scope_conditions(config)
+    scope = scope_conditions(config)
     conn = session.connection()
-    parse = _date_parser(conn)
+    parse = date_parser(conn)
     if account_id is not None:
         # The patch sets this reviewer voted on in the window (index on account, date).
         mine = (VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
@@ -146,7 +146,7 @@ def load_review_history(
         # walk the project index (every change ever synced) or scan all vote events: the
         # project test is made unindexable so the `updated` range leads, and the events
         # are looked up by change number from that list.
-        scope = _scope_conditions(config, project_index=False)
+        scope = scope_conditions(config, project_index=False)
         patch_sets_where = [Change.updated >= window_start]
         which = [VoteEvent.change_number.in_(
             select(Change.number).where(*scope, Change.updated >= window_start))]
@@ -204,7 +204,7 @@ def load_judging_history(
     reviews needs: every Code-Review event but bots', the changes' facts, their patch
     sets. No scope, window or as-of cut: the judgements stored are judged on it all."""
     conn = session.connection()
-    parse = _date_parser(conn)
+    parse = date_parser(conn)
     only = [] if numbers is None else [VoteEvent.change_number.in_(list(numbers))]
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
     events = [
@@ -251,8 +251,8 @@ def _load_changes(conn, where: list, scope: list) -> dict[int, ChangeFacts]:  # 
 
 def _load_patch_sets(conn, where: list,  # noqa: ANN001
                      scope: list) -> dict[tuple[int, int], PatchSetFacts]:
-    parse = _date_parser(conn)
-    query = (select(PatchSet.change_number, PatchSet.number, _raw(PatchSet.created),
+    parse = date_parser(conn)
+    query = (select(PatchSet.change_number, PatchSet.number, stored_text(PatchSet.created),
                     PatchSet.uploader_id, PatchSet.insertions + PatchSet.deletions)
              .join(Change, Change.number == PatchSet.change_number)
              .where(*scope, *where))
@@ -286,16 +286,16 @@ def load_comment_messages(
     others' changes (the owner's own messages are dropped here already); with
     `updated_since`, only on changes updated since then."""
     conn = session.connection()
-    parse = _date_parser(conn)
-    scope = _scope_conditions(config)
+    parse = date_parser(conn)
+    scope = scope_conditions(config)
     which = []
     if updated_since is not None:
-        scope = _scope_conditions(config, project_index=False)
+        scope = scope_conditions(config, project_index=False)
         which = [Message.change_number.in_(
             select(Change.number).where(Change.updated >= updated_since))]
     rows = _rows(conn,
         select(Message.id, Message.author_id, Message.change_number, Message.patch_set,
-               _raw(Message.date))
+               stored_text(Message.date))
         .join(Change, Change.number == Message.change_number)
         .where(*which, *_comment_conditions(config, start, as_of, account_id),
                Message.author_id != Change.owner_id, *scope)
