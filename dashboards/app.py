@@ -6,9 +6,11 @@ import importlib
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dashboards.deps import AppState
+from dashboards.deps import AppState, page_or_json_error
 from reviewbot import __version__
 from reviewbot.config import Config, Secrets
 
@@ -42,6 +44,8 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
         engine=engine if engine is not None else open_store(config.database.url),
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_exception_handler(StarletteHTTPException, page_or_json_error)
+    app.add_exception_handler(RequestValidationError, page_or_json_error)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app

@@ -1,4 +1,4 @@
-"""Web dependencies: config, store sessions and templates, overridable in tests."""
+"""Web dependencies: config, store sessions, templates and the error page, overridable in tests."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, Secrets
@@ -73,3 +79,43 @@ def parse_as_of_param(value: str | None) -> datetime:
         return parse_as_of(value)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=f"as_of: {exc}") from None
+
+
+def error_page(request: Request, config: Config, status: int, title: str,
+               message: str) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, "error.html", {"config": config, "title": title, "message": message},
+        status_code=status)
+
+
+def _is_page(request: Request) -> bool:
+    # A page is a route declared with response_class=HTMLResponse; everything else (the
+    # /api/v1 JSON, exports, hooks, ops) keeps FastAPI's JSON error body, which clients parse.
+    route = request.scope.get("route")
+    return isinstance(route, APIRoute) and route.response_class is HTMLResponse
+
+
+def _problem(exc: StarletteHTTPException | RequestValidationError) -> tuple[int, str]:
+    if isinstance(exc, RequestValidationError):
+        return 422, "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
+            for e in exc.errors())
+    return exc.status_code, str(exc.detail)
+
+
+async def page_or_json_error(request: Request,
+                             exc: StarletteHTTPException | RequestValidationError) -> Response:
+    """The one error answer of the app: the HTML error page on a page, JSON elsewhere.
+
+    Routes just raise (parse_as_of_param, an unknown name, a Query bound); which body the
+    caller gets depends only on whether it asked a page or the API.
+    """
+    if not _is_page(request):
+        if isinstance(exc, RequestValidationError):
+            return await request_validation_exception_handler(request, exc)
+        return await http_exception_handler(request, exc)
+    status, message = _problem(exc)
+    title = {404: "Not found", 422: "Bad request"}.get(status, "Request failed")
+    # The page's notices read the store: off the event loop, like every page.
+    return await run_in_threadpool(error_page, request, get_state(request).config, status,
+                                   title, message)

@@ -449,4 +449,8 @@ def test_markdown_csv_and_json_exports(client):
 def test_a_bad_as_of_is_a_clear_422(client):
     response = client.get("/api/v1/report", params={"as_of": "yesterday"})
     assert response.status_code == 422
+    assert response.json()["detail"].startswith("as_of:")
     assert "2017-02-22" in response.json()["detail"]
+    page = client.get("/priorities", params={"as_of": "yesterday"})
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert '<p class="error">as_of: ' in page.text and "2017-02-22" in page.text

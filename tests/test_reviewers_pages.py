@@ -302,10 +302,20 @@ def test_reviewer_api_json(client):
 def test_reviewer_errors_are_clear(client):
     missing = client.get("/api/v1/reviewers/nobody")
     assert missing.status_code == 404 and "nobody" in missing.json()["detail"]
-    assert client.get("/reviewers/nobody").status_code == 404
-    # A bad as_of is a 422 naming the parameter, like every other page and API.
-    for path in ("/api/v1/reviewers", "/api/v1/reviewers/alice", "/reviewers",
-                 "/reviewers/alice"):
+    page = client.get("/reviewers/nobody")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "no account named &#39;nobody&#39;" in page.text
+    # A bad as_of is a 422 naming the parameter: JSON from the API, the error page from a page.
+    for path in ("/api/v1/reviewers", "/api/v1/reviewers/alice"):
         bad = client.get(f"{path}?as_of=yesterday")
         assert bad.status_code == 422 and bad.json()["detail"].startswith("as_of:"), path
-    assert client.get("/api/v1/reviewers?window_days=0").status_code == 422
+    for path in ("/reviewers", "/reviewers/alice"):
+        bad = client.get(f"{path}?as_of=yesterday")
+        assert bad.status_code == 422, path
+        assert bad.headers["content-type"].startswith("text/html"), path
+        assert '<p class="error">as_of: ' in bad.text and "yesterday" in bad.text, path
+    assert client.get("/api/v1/reviewers?window_days=0").json()["detail"][0]["loc"] == [
+        "query", "window_days"]
+    narrow = client.get("/reviewers?window_days=0")
+    assert narrow.status_code == 422 and narrow.headers["content-type"].startswith("text/html")
+    assert '<p class="error">window_days: ' in narrow.text

@@ -166,6 +166,28 @@ def test_change_errors(client: TestClient) -> None:
     assert client.get("/api/v1/changes/100?as_of=never").status_code == 422
 
 
+def test_pages_answer_bad_input_with_the_error_page(client: TestClient) -> None:
+    for path, named in (("/queue?reviewer=alice&as_of=soon", "as_of: "),
+                        ("/changes/100?as_of=never", "as_of: "),
+                        ("/changes?gate=bogus", "gate: "),
+                        ("/actions?page=0", "page: ")):
+        page = client.get(path)
+        assert page.status_code == 422, path
+        assert page.headers["content-type"].startswith("text/html"), path
+        assert f'<p class="error">{named}' in page.text, path
+    missing = client.get("/changes/999")
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "not in the store" in missing.text
+
+
+def test_api_answers_bad_input_with_json(client: TestClient) -> None:
+    for path in ("/api/v1/queue?reviewer=alice&as_of=soon", "/api/v1/changes/100?as_of=never"):
+        bad = client.get(path)
+        assert bad.status_code == 422 and bad.json()["detail"].startswith("as_of: "), path
+    assert client.get("/api/v1/changes?state=bogus").json()["detail"].startswith("state: ")
+    assert client.get("/api/v1/actions?page=0").json()["detail"][0]["loc"] == ["query", "page"]
+
+
 def test_changes_list_filters_by_gate_state(client: TestClient) -> None:
     gated = client.get("/api/v1/changes?state=gated").json()
     assert [i["number"] for i in gated["items"]] == [102]

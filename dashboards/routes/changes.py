@@ -7,11 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dashboards.deps import ConfigDep, SessionDep, StateDep, parse_as_of_param, templates
+from dashboards.deps import (
+    ConfigDep,
+    SessionDep,
+    StateDep,
+    error_page,
+    parse_as_of_param,
+    templates,
+)
 from dashboards.routes.queue import (
     age_text,
     ci_state,
-    error_page,
     gerrit_change_url,
     queue_cache,
     vote_json,
@@ -26,11 +32,12 @@ STATES = ("priority", "exempt", "open", "gated", "wip", "closed", "untracked", U
 PAGE_SIZE = 50
 
 
-def _state_param(state: str | None) -> str | None:
+def _state_param(state: str | None, name: str = "state") -> str | None:
+    """`name` is the query parameter as the caller spelled it (the page calls it `gate`)."""
     if state in (None, "", "all"):
         return None
     if state not in STATES:
-        raise HTTPException(status_code=422, detail=f"state: {state!r} is not one of "
+        raise HTTPException(status_code=422, detail=f"{name}: {state!r} is not one of "
                             f"all, {', '.join(STATES)}")
     return state
 
@@ -59,11 +66,7 @@ def api_changes(
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
 def changes_page(request: Request, session: SessionDep, config: ConfigDep, state: StateDep,
                  gate: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    try:
-        wanted = _state_param(gate)
-    except HTTPException as exc:
-        return error_page(request, config, 422, "Bad gate filter", str(exc.detail))
-    data = _list_data(session, wanted, page)
+    data = _list_data(session, _state_param(gate, "gate"), page)
     roster = queue_cache(state, request).base(session).roster
     return templates.TemplateResponse(request, "changes.html", {
         "config": config, "data": data, "states": STATES, "roster": roster,
@@ -144,10 +147,6 @@ def change_page(number: str, request: Request, session: SessionDep, config: Conf
         return error_page(request, config, 422, "Bad change number",
                           f"{number!r} is not a change number.")
     reviewer = (reviewer or "").strip() or request.cookies.get("reviewbot_reviewer") or None
-    try:
-        data = change_data(session, config, queue_cache(state, request), int(number), reviewer,
-                           as_of)
-    except HTTPException as exc:
-        return error_page(request, config, exc.status_code, "Not found"
-                          if exc.status_code == 404 else "Bad request", str(exc.detail))
+    data = change_data(session, config, queue_cache(state, request), int(number), reviewer,
+                       as_of)
     return templates.TemplateResponse(request, "change.html", {"config": config, "c": data})

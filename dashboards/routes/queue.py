@@ -9,7 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dashboards.deps import ConfigDep, SessionDep, StateDep, parse_as_of_param, templates
+from dashboards.deps import (
+    ConfigDep,
+    SessionDep,
+    StateDep,
+    error_page,
+    parse_as_of_param,
+    templates,
+)
 from reviewbot.clock import full_days
 from reviewbot.config import Config
 from reviewbot.people import Roster
@@ -37,13 +44,6 @@ _cache_lock = threading.Lock()
 
 def gerrit_change_url(config: Config, project: str, number: int) -> str:
     return f"{config.gerrit_web_base}/c/{project}/+/{number}"
-
-
-def error_page(request: Request, config: Config, status: int, title: str,
-               message: str) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request, "error.html", {"config": config, "title": title, "message": message},
-        status_code=status)
 
 
 def age_text(uploaded: datetime | None, now: datetime) -> str:
@@ -178,10 +178,7 @@ def queue_page(
     reviewer: str | None = None, as_of: str | None = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
-    try:
-        now = parse_as_of_param(as_of)
-    except HTTPException as exc:
-        return error_page(request, config, 422, "Bad as_of", str(exc.detail))
+    now = parse_as_of_param(as_of)
     cache = queue_cache(state, request)
     # `?reviewer=` with nothing after it means "show me the list of cores again".
     clear = reviewer is not None and not reviewer.strip()
