@@ -84,8 +84,11 @@ def build_store(path: Path, rows: int) -> None:
     db.execute("PRAGMA synchronous=OFF")
     accounts = [(i, f"user{i}", f"User {i}", None) for i in range(1, CORES + NON_CORES + 1)]
     accounts.append((BOT, "zuul", "Zuul", None))
-    db.executemany("INSERT INTO account VALUES (?,?,?,?)", accounts)
-    db.executemany("INSERT INTO group_member VALUES ('glance-core', ?)",
+    # Every insert names its columns: a table that gains one must not shift the values.
+    db.executemany("INSERT INTO account (id, username, name, email) VALUES (?,?,?,?)",
+                   accounts)
+    db.executemany("INSERT INTO group_member (group_name, account_id)"
+                   " VALUES ('glance-core', ?)",
                    [(i,) for i in range(1, CORES + 1)])
     people = list(range(1, CORES + NON_CORES + 1))
     # Some reviewers are far busier than others, as in real projects.
@@ -144,13 +147,18 @@ def build_store(path: Path, rows: int) -> None:
                    " closed_at, current_patch_set, commit_message, files, insertions,"
                    " deletions, missing_since, source) VALUES (" + ",".join("?" * 22) + ")",
                    changes)
-    db.executemany("INSERT INTO patch_set VALUES (?,?,?,?,?,?,?,?)", patch_sets)
-    # Named columns: the verdict table has grown columns since this bench was written.
+    db.executemany("INSERT INTO patch_set (change_number, number, revision, created,"
+                   " uploader_id, kind, insertions, deletions) VALUES (?,?,?,?,?,?,?,?)",
+                   patch_sets)
     db.executemany("INSERT INTO verdict (change_number, gate_state, gate_reason, priorities,"
                    " rank, exempt, gate_certain, reasons, matches, evaluated_at)"
                    " VALUES (?,?,?,?,?,?,?,?,?,?)", verdicts)
-    db.executemany("INSERT INTO message VALUES (?,?,?,?,?,?,?,?,?,?)", messages)
-    db.executemany("INSERT INTO vote_event VALUES (?,?,?,?,?,?,?,?,?)", events)
+    db.executemany("INSERT INTO message (id, change_number, patch_set, author_id, date, tag,"
+                   " text, inline_comments, free_text, changes_votes)"
+                   " VALUES (?,?,?,?,?,?,?,?,?,?)", messages)
+    db.executemany("INSERT INTO vote_event (id, message_id, change_number, patch_set,"
+                   " account_id, label, value, removed, date) VALUES (?,?,?,?,?,?,?,?,?)",
+                   events)
     db.commit()
     db.execute("ANALYZE")
     db.close()
