@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from reviewbot.config import Config
-from reviewbot.standing import judge_all_reviews, judging_fingerprint
+from reviewbot.standing import judge_all_reviews
 from reviewbot.store import session_scope
 from reviewbot.store.judgements import (
     ChangeStamp,
@@ -33,6 +33,7 @@ from reviewbot.store.judgements import (
 )
 from reviewbot.store.review_reads import load_judging_history
 from reviewbot.store.snapshots import load_roster
+from reviewbot.stored_standing import judging_fingerprint
 
 log = logging.getLogger(__name__)
 

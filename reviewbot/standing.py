@@ -7,8 +7,6 @@ by hand. Only Code-Review vote events are inputs; bots are never reviewers.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +48,15 @@ DEFINITIONS: dict[str, str] = {
     "months_active": "Distinct calendar months (UTC) in the window with at least one review.",
 }
 METRICS = tuple(DEFINITIONS)
+
+# What every figure is computed from, per reviewer, in this order (`metrics_from_counts`
+# reads them by position; the store counts stored judgements into the same order).
+COUNTED = ("reviews", "positive", "judged", "disagrees", "judged_plus1", "plus1_right",
+           "minus1", "caught", "thoughtful", "gate_open", "gate_open_confirmed",
+           "first_crack", "priority", "quick_large_plus1", "plus1")
+(_REVIEWS, _POSITIVE, _JUDGED, _DISAGREE, _JUDGED_PLUS1, _PLUS1_RIGHT, _MINUS1, _CAUGHT,
+ _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK, _PLUS1) = \
+    range(len(COUNTED))
 
 
 # Named tuples, not frozen dataclasses: a leaderboard builds tens of thousands of these
@@ -211,7 +218,8 @@ def compute_standings(
         counted = tally.get(account) if tally is not None else None
         if counted is not None:
             metrics = counted.metrics(len(mine))
-            warnings = warnings_from(counted.counts[_QUICK], counted.plus1_owners, roster)
+            warnings = warnings_text(counted.counts[_QUICK], counted.counts[_PLUS1],
+                                     dominant_owner(counted.plus1_owners), roster)
         else:
             metrics = metrics_of(in_window, len(mine))
             warnings = warnings_of(in_window, roster)
@@ -277,137 +285,57 @@ def weekly_from_dates(dates: Iterable[datetime], as_of: datetime) -> list[int]:
     return counts
 
 
-def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
-    """Everything stored judgements depend on besides each change's own data: the
-    judging rules' version, who is (and was) core, the bots, the gate's +1 count."""
-    facts = {
-        "version": JUDGING_VERSION,
-        # The thresholds judgements are made with: an edit re-judges without a bump.
-        "thresholds": [THOUGHTFUL_FREE_TEXT, LARGE_PATCH_LINES, QUICK_PLUS1.total_seconds()],
-        # Not `core_known`: judging reads only the members (an unknown group keeps its
-        # last known ones), so a flapping group read costs no re-judging.
-        "core_now": sorted(roster.core_now),
-        "bots": sorted(roster.bots),
-        "history": sorted((a, [(s.joined.isoformat(), s.left and s.left.isoformat())
-                               for s in spells]) for a, spells in roster.history.items()),
-        "min_noncore_plus1": min_noncore_plus1,
-    }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
-
-
-def standings_from_counts(
-    counts: dict[int, tuple[Sequence[int], int, int]],
-    dominant_owners: dict[int, tuple[int, int]],
-    comments: Iterable[CommentFacts],
-    roster: Roster,
-    *,
-    as_of: datetime,
-    window_days: int,
-) -> dict[int, Standing]:
-    """The leaderboard's standings from stored judgements counted per reviewer
-    ((counts, changes reviewed, months active), as `metrics_from_counts` reads them, plus
-    the +1 count at `_PLUS1`), the owners holding more than half of a reviewer's +1s, and
-    the window's comment-only messages: the same figures as `compute_standings` with
-    `detail=False, weekly=False` over the same data."""
-    start = window_start(as_of, window_days)
-    comments_only = Counter(c.author_id for c in comments
-                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
-    result = {}
-    for account in counts.keys() | comments_only.keys():
-        c, changes_reviewed, months = counts.get(account, (_NO_COUNTS, 0, 0))
-        result[account] = Standing(
-            account_id=account, as_of=as_of, window_start=start,
-            core=roster.is_core(account, as_of),
-            metrics=metrics_from_counts(c, changes_reviewed, months, comments_only[account]),
-            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
-            warnings=warnings_text(c[_QUICK], c[_PLUS1], dominant_owners.get(account),
-                                   roster),
-        )
-    return result
-
-
-def standing_from_reviews(
-    account_id: int,
-    reviews: Sequence[Review],
-    comments: Iterable[CommentFacts],
-    roster: Roster,
-    *,
-    as_of: datetime,
-    window_days: int,
-) -> Standing:
-    """One reviewer's standing from their stored, already judged reviews since
-    `history_start` (oldest first) and their comment-only messages: the same as
-    `standing_of` over the same data."""
-    start = window_start(as_of, window_days)
-    in_window = [r for r in reviews if start <= r.date <= as_of]
-    mine = sorted((c for c in comments
-                   if c.author_id == account_id and start <= c.date <= as_of
-                   and not roster.is_bot(c.author_id)), key=lambda c: c.date)
-    return Standing(
-        account_id=account_id, as_of=as_of, window_start=start,
-        core=roster.is_core(account_id, as_of),
-        metrics=metrics_of(in_window, len(mine)), reviews=in_window, comments=mine,
-        weekly=weekly_from_dates((r.date for r in reviews), as_of),
-        warnings=warnings_of(in_window, roster),
-    )
-
-
 def _ratio(part: int, whole: int) -> float | None:
     # A ratio with no denominator is "no figure", never 0.
     return part / whole if whole else None
 
 
 def metrics_of(reviews: Sequence[Review], comments_only: int) -> dict[str, float | int | None]:
-    # One pass with plain counters: a leaderboard calls this for every reviewer.
-    positive = judged = disagree = judged_plus1 = plus1_right = 0
-    minus1 = caught = thoughtful = gate = gate_confirmed = first = priority = 0
+    counts = [0] * len(COUNTED)
     changes: set[int] = set()
     months: set[tuple[int, int]] = set()
     for r in reviews:
-        value = r.value
         changes.add(r.change_number)
         months.add((r.date.year, r.date.month))
-        if value > 0:
-            positive += 1
-        if r.judged:
-            judged += 1
-            if r.disagrees:
-                disagree += 1
-            if value == 1:
-                judged_plus1 += 1
-                if r.verdict is not None and r.verdict.value > 0:
-                    plus1_right += 1
-        if value == -1:
-            minus1 += 1
-            if r.caught:
-                caught += 1
-            if r.thoughtful:
-                thoughtful += 1
-        if r.gate_open:
-            gate += 1
-        if r.gate_open_confirmed:
-            gate_confirmed += 1
-        if r.first_crack:
-            first += 1
-        if r.priority:
-            priority += 1
-    total = len(reviews)
-    return {
-        "reviews": total,
-        "changes_reviewed": len(changes),
-        "comments_only": comments_only,
-        "positive_ratio": _ratio(positive, total),
-        "judged_reviews": judged,
-        "disagreement_ratio": _ratio(disagree, judged),
-        "plus1_precision": _ratio(plus1_right, judged_plus1),
-        "minus1_catch_rate": _ratio(caught, minus1),
-        "thoughtful_minus1": thoughtful,
-        "gate_opens": gate,
-        "gate_opens_confirmed": gate_confirmed,
-        "first_crack": first,
-        "priority_share": _ratio(priority, total),
-        "months_active": len(months),
-    }
+        _count_review(counts, r.value, r.judged, r.disagrees, r.caught, r.thoughtful,
+                      r.gate_open, r.gate_open_confirmed, r.first_crack, r.priority,
+                      r.quick_large_plus1)
+    return metrics_from_counts(counts, len(changes), len(months), comments_only)
+
+
+def _count_review(c: list[int], value: int, judged: bool, disagrees: bool, caught: bool,
+                  thoughtful: bool, gate_open: bool, confirmed: bool, first_crack: bool,
+                  priority: bool, quick: bool) -> None:
+    """Add one review's judgements to counts in `COUNTED` order."""
+    c[_REVIEWS] += 1
+    if value > 0:
+        c[_POSITIVE] += 1
+        if value == 1:
+            c[_PLUS1] += 1
+    if judged:
+        c[_JUDGED] += 1
+        if disagrees:
+            c[_DISAGREE] += 1
+        if value == 1:
+            c[_JUDGED_PLUS1] += 1
+            if not disagrees:  # a +1 that agrees: the verdict was positive
+                c[_PLUS1_RIGHT] += 1
+    if value == -1:
+        c[_MINUS1] += 1
+        if caught:
+            c[_CAUGHT] += 1
+        if thoughtful:
+            c[_THOUGHTFUL] += 1
+    if gate_open:
+        c[_GATE] += 1
+        if confirmed:
+            c[_GATE_CONFIRMED] += 1
+    if first_crack:
+        c[_FIRST_CRACK] += 1
+    if priority:
+        c[_PRIORITY] += 1
+    if quick:
+        c[_QUICK] += 1
 
 
 def weekly_counts_by_account(
@@ -433,28 +361,18 @@ def weekly_counts_by_account(
         seen = latest.get(key)
         if seen is None or (date, e[6]) > (seen[4], seen[6]):
             latest[key] = e
-    out: dict[int, list[int]] = {}
-    week = timedelta(days=7)
+    dates: dict[int, list[datetime]] = defaultdict(list)
     for (number, _ps, account), e in latest.items():
-        if e[3] == 0 or changes[number].owner_id == account:
-            continue
-        back = (as_of - e[4]) // week
-        if 0 <= back < SPARKLINE_WEEKS:
-            counts = out.setdefault(account, [0] * SPARKLINE_WEEKS)
-            counts[SPARKLINE_WEEKS - 1 - back] += 1
-    return out
+        if e[3] != 0 and changes[number].owner_id != account:
+            dates[account].append(e[4])
+    return {account: weekly_from_dates(d, as_of) for account, d in dates.items()}
 
 
 def warnings_of(reviews: Sequence[Review], roster: Roster) -> list[str]:
     """Context, not score: quick +1s on large uploads, and +1s concentrated on one owner."""
-    return warnings_from(sum(r.quick_large_plus1 for r in reviews),
-                     Counter(r.owner_id for r in reviews if r.value == 1), roster)
-
-
-def warnings_from(quick: int, plus1_owners: Counter[int], roster: Roster) -> list[str]:
-    """The warnings from a count of quick large +1s and the +1s per change owner."""
-    return warnings_text(quick, sum(plus1_owners.values()), dominant_owner(plus1_owners),
-                         roster)
+    plus1_owners = Counter(r.owner_id for r in reviews if r.value == 1)
+    return warnings_text(sum(r.quick_large_plus1 for r in reviews),
+                         sum(plus1_owners.values()), dominant_owner(plus1_owners), roster)
 
 
 def dominant_owner(plus1_owners: Counter[int]) -> tuple[int, int] | None:
@@ -614,38 +532,13 @@ def _judge_reviews(
                 t = tally.get(account)
                 if t is None:
                     t = tally[account] = _Tally()
-                c = t.counts
-                c[_REVIEWS] += 1
                 t.changes.add(number)
                 t.months.add((date.year, date.month))
-                if value > 0:
-                    c[_POSITIVE] += 1
-                    if value == 1:
-                        t.plus1_owners[owner] += 1
-                if judged:
-                    c[_JUDGED] += 1
-                    if (value > 0) != verdict_positive:
-                        c[_DISAGREE] += 1
-                    if value == 1:
-                        c[_JUDGED_PLUS1] += 1
-                        if verdict_positive:
-                            c[_PLUS1_RIGHT] += 1
-                if value == -1:
-                    c[_MINUS1] += 1
-                    if caught:
-                        c[_CAUGHT] += 1
-                    if e[7]:
-                        c[_THOUGHTFUL] += 1
-                if gate_open:
-                    c[_GATE] += 1
-                    if confirmed:
-                        c[_GATE_CONFIRMED] += 1
-                if first_crack:
-                    c[_FIRST_CRACK] += 1
-                if change.priority:
-                    c[_PRIORITY] += 1
-                if quick:
-                    c[_QUICK] += 1
+                if value == 1:
+                    t.plus1_owners[owner] += 1
+                _count_review(t.counts, value, judged,
+                              judged and (value > 0) != verdict_positive, caught, e[7],
+                              gate_open, confirmed, first_crack, change.priority, quick)
                 continue
             r = Review(number, ps_number, change.project, owner, account, value, date,
                        e[5], core_now, change.priority, bool(e[7]))
@@ -662,9 +555,6 @@ def _judge_reviews(
     return out
 
 
-# Positions in _Tally.counts (and in the counts `metrics_from_counts` reads).
-(_REVIEWS, _POSITIVE, _JUDGED, _DISAGREE, _JUDGED_PLUS1, _PLUS1_RIGHT, _MINUS1, _CAUGHT,
- _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK, _PLUS1) = range(15)
 
 
 class _Tally:
@@ -673,7 +563,7 @@ class _Tally:
     __slots__ = ("counts", "changes", "months", "plus1_owners")
 
     def __init__(self) -> None:
-        self.counts = [0] * 14
+        self.counts = [0] * len(COUNTED)
         self.changes: set[int] = set()
         self.months: set[tuple[int, int]] = set()
         self.plus1_owners: Counter[int] = Counter()
@@ -707,7 +597,6 @@ def metrics_from_counts(
 
 
 _ZERO = timedelta(0)
-_NO_COUNTS = (0,) * 15
 _NO_OPENINGS: dict[int, datetime] = {}
 _REVIEW_ORDER = attrgetter("date", "change_number")
 _VOTE_ORDER = itemgetter(0, 1, 4, 6)  # change, patch set, date, order

@@ -30,7 +30,13 @@ from reviewbot.store.judgements import judgements_current
 from reviewbot.store.snapshots import load_roster
 from reviewbot.store.standing_reads import leaderboard, reviewer_report
 from reviewbot.sync import sync_once
-from reviewbot.tables import Change, JudgedChange, PatchSet, StoredReview, VoteEvent
+from reviewbot.tables import (
+    Change,
+    JudgedChange,
+    PatchSet,
+    StoredReview,
+    VoteEvent,
+)
 from tests.conftest import ROOT, make_config
 from tests.service_support import running_sandbox, service_config
 from tests.store_builder import set_verdict
@@ -321,6 +327,47 @@ def test_rest_data_replacing_an_import_is_judged_again_with_the_real_accounts(
     assert {r.judgements for r in stored} == {"stored"}
     assert _figures(stored) == _figures(_board(store_engine, config, as_of, replay=True))
     _assert_same_reviewer(store_engine, config, sb.account_id("bob"), as_of)
+
+
+def test_a_reviewer_whose_votes_a_rewrite_took_away_is_not_read_from_stale_rows(
+        sandbox_config_data, store_engine, tmp_path):
+    # A change first arrives from a dump that holds a +1 by dave which Gerrit itself does
+    # not have (say, a dump of another replica); REST data then replaces the import and
+    # dave's vote is gone. Dave has no vote on that change any more, yet his stored review
+    # of it must not be read.
+    sb = SandboxGerrit()
+    build_scenario(sb)
+    with sb.running() as url:
+        data = dict(sandbox_config_data)
+        config = make_config({**data, "gerrit": {**data["gerrit"], "url": url,
+                                                 "projects": ["openstack/glance"]}})
+        client = GerritClient(url, retries=0)
+        sync_once(client, store_engine, config)  # the accounts' real ids are known now
+        t = T0 + timedelta(days=3)
+        number = sb.add_change("openstack/glance", "master", "Late change", "alice", created=t)
+        sb.review(number, "bob", labels={"Code-Review": 1}, when=t + timedelta(hours=1))
+        ssh_dump(sb, tmp_path / "dump.json")
+        lines = (tmp_path / "dump.json").read_text().splitlines()
+        changes = [json.loads(line) for line in lines[:-1]]
+        late = next(c for c in changes if c["number"] == number)
+        dave = {"name": "Dave Other", "email": "dave@example.org", "username": "dave"}
+        late["comments"].append({"timestamp": late["comments"][-1]["timestamp"] + 600,
+                                 "reviewer": dave, "message": "Patch Set 1: Code-Review+1"})
+        (tmp_path / "dump.json").write_text(
+            "\n".join([json.dumps(c) for c in changes] + lines[-1:]) + "\n")
+        import_files(store_engine, [tmp_path / "dump.json"])
+        as_of = t + timedelta(days=1)
+        evaluate_store(store_engine, config, now=as_of)
+        judge_store(store_engine, config)
+        dave_id = sb.account_id("dave")
+        before = _report(store_engine, config, dave_id, as_of)
+        assert (before.judgements, before.standing.metrics["reviews"]) == ("stored", 1)
+        sync_once(client, store_engine, config, full=True)  # REST replaces the import
+    page = _report(store_engine, config, dave_id, as_of)
+    assert (page.judgements, page.standing.metrics["reviews"]) == ("replayed", 0)
+    judge_store(store_engine, config)
+    _assert_same_reviewer(store_engine, config, dave_id, as_of)
+    assert _report(store_engine, config, dave_id, as_of).standing.metrics["reviews"] == 0
 
 
 def test_stored_figures_follow_live_activity_round_after_round(live):

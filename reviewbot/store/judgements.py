@@ -16,17 +16,18 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.people import Roster
-from reviewbot.standing import CREvent, Review, judging_fingerprint
+from reviewbot.standing import COUNTED, OWNER_SHARE_WARNING, CREvent, Review
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples
 from reviewbot.store.review_reads import (
-    change_fact_columns,
     date_parser,
     scope_conditions,
     stored_text,
+    verdict_fact_columns,
 )
 from reviewbot.store.snapshots import plain_rows
 from reviewbot.store.state import get_state, set_state
+from reviewbot.stored_standing import judging_fingerprint
 from reviewbot.tables import Change, JudgedChange, StoredReview, Verdict, VoteEvent
 
 FINGERPRINT_KEY = "reviews.fingerprint"
@@ -43,7 +44,7 @@ class ChangeStamp(NamedTuple):
 
 
 def _stale_condition():  # noqa: ANN202
-    priority, exempt = change_fact_columns()[3:5]
+    priority, exempt = verdict_fact_columns()
     return or_(
         JudgedChange.change_number.is_(None),
         JudgedChange.revision != Change.revision,
@@ -73,11 +74,15 @@ def any_stale(session: Session, among: Sequence = ()) -> bool:
 
 
 def reviewed_by(account_id: int, since: datetime) -> list:
-    """Changes on which `account_id` has voted since `since`: the only changes whose
-    judgements that reviewer's standing from `since` on can read (a review's date is
-    the date of the reviewer's own latest vote event on it)."""
-    return [Change.number.in_(select(VoteEvent.change_number).where(
-        VoteEvent.account_id == account_id, VoteEvent.date >= since))]
+    """The changes that reviewer's standing from `since` on can read: those with a vote of
+    theirs since then (a review's date is their latest vote on it), and those with a
+    stored review of theirs since then (a rewrite may have taken their votes away)."""
+    return [or_(
+        Change.number.in_(select(VoteEvent.change_number).where(
+            VoteEvent.account_id == account_id, VoteEvent.date >= since)),
+        Change.number.in_(select(StoredReview.change_number).where(
+            StoredReview.account_id == account_id, StoredReview.date >= since)),
+    )]
 
 
 def updated_since(start: datetime) -> list:
@@ -186,25 +191,25 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
     [start, as_of] on changes in scope: one GROUP BY."""
     r = StoredReview
     judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
-    columns = (
-        func.count(),  # reviews
-        _flag(r.value > 0),
-        _flag(judged),
-        _flag(and_(judged, _true(r.disagrees))),
-        _flag(and_(judged, plus1)),
-        _flag(and_(judged, plus1, r.disagrees.is_(False))),  # verdict positive
-        _flag(minus1),
-        _flag(and_(minus1, _true(r.caught))),
-        _flag(and_(minus1, _true(r.thoughtful))),
-        _flag(_true(r.gate_open)),
-        _flag(_true(r.gate_open_confirmed)),
-        _flag(_true(r.first_crack)),
-        _flag(_true(r.priority)),
-        _flag(_true(r.quick_large_plus1)),
-        _flag(plus1),
-    )
+    counted = {  # as `standing._count_review` counts a review
+        "reviews": func.count(),
+        "positive": _flag(r.value > 0),
+        "judged": _flag(judged),
+        "disagrees": _flag(and_(judged, _true(r.disagrees))),
+        "judged_plus1": _flag(and_(judged, plus1)),
+        "plus1_right": _flag(and_(judged, plus1, not_(_true(r.disagrees)))),
+        "minus1": _flag(minus1),
+        "caught": _flag(and_(minus1, _true(r.caught))),
+        "thoughtful": _flag(and_(minus1, _true(r.thoughtful))),
+        "gate_open": _flag(_true(r.gate_open)),
+        "gate_open_confirmed": _flag(and_(_true(r.gate_open), _true(r.gate_open_confirmed))),
+        "first_crack": _flag(_true(r.first_crack)),
+        "priority": _flag(_true(r.priority)),
+        "quick_large_plus1": _flag(_true(r.quick_large_plus1)),
+        "plus1": _flag(plus1),
+    }
     query = (select(r.account_id, func.count(r.change_number.distinct()),
-                    func.count(r.month.distinct()), *columns)
+                    func.count(r.month.distinct()), *(counted[name] for name in COUNTED))
              .where(*_in_window(config, start, as_of))
              .group_by(r.account_id))
     return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
@@ -213,8 +218,8 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
 
 def dominant_owners(session: Session, config: Config, *, start: datetime,
                     as_of: datetime) -> dict[int, tuple[int, int]]:
-    """Reviewers with more than half of their +1 reviews in [start, as_of] on one owner's
-    changes: reviewer -> (that owner, how many)."""
+    """Reviewers with more than `OWNER_SHARE_WARNING` of their +1 reviews in [start, as_of]
+    on one owner's changes: reviewer -> (that owner, how many)."""
     r = StoredReview
     where = [r.value == 1, *_in_window(config, start, as_of)]
     per_owner = (select(r.account_id, r.owner_id, func.count().label("n"))
@@ -223,7 +228,7 @@ def dominant_owners(session: Session, config: Config, *, start: datetime,
               .where(*where).group_by(r.account_id).subquery())
     query = (select(per_owner.c.account_id, per_owner.c.owner_id, per_owner.c.n)
              .join(totals, totals.c.account_id == per_owner.c.account_id)
-             .where(per_owner.c.n * 2 > totals.c.total))
+             .where(per_owner.c.n > totals.c.total * OWNER_SHARE_WARNING))
     return {account: (owner, n) for account, owner, n in plain_rows(session, query)}
 
 

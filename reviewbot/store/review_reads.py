@@ -198,14 +198,14 @@ def load_review_history(
 
 
 def load_judging_history(
-    session: Session, numbers: Collection[int] | None, *, bots: Collection[int] = ()
+    session: Session, numbers: Collection[int], *, bots: Collection[int] = ()
 ) -> ReviewHistory:
-    """Everything stored about `numbers` (all changes when None) that judging their
-    reviews needs: every Code-Review event but bots', the changes' facts, their patch
-    sets. No scope, window or as-of cut: the judgements stored are judged on it all."""
+    """Everything stored about changes `numbers` that judging their reviews needs: every
+    Code-Review event but bots', the changes' facts, their patch sets. No scope, window
+    or as-of cut: the judgements stored are judged on it all."""
     conn = session.connection()
     parse = date_parser(conn)
-    only = [] if numbers is None else [VoteEvent.change_number.in_(list(numbers))]
+    only = [VoteEvent.change_number.in_(list(numbers))]
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
     events = [
         (c, ps, a, v, parse(d), m, i, bool(t))
@@ -214,11 +214,10 @@ def load_judging_history(
             .where(VoteEvent.label == CODE_REVIEW, *only, *not_bot)
         ))
     ]
-    changes_where = [] if numbers is None else [Change.number.in_(list(numbers))]
-    patch_sets_where = [] if numbers is None else [PatchSet.change_number.in_(list(numbers))]
-    return ReviewHistory(changes=_load_changes(conn, changes_where, []),
-                         patch_sets=_load_patch_sets(conn, patch_sets_where, []),
-                         events=events)
+    return ReviewHistory(
+        changes=_load_changes(conn, [Change.number.in_(list(numbers))], []),
+        patch_sets=_load_patch_sets(conn, [PatchSet.change_number.in_(list(numbers))], []),
+        events=events)
 
 
 def change_fact_columns() -> tuple:
@@ -230,11 +229,16 @@ def change_fact_columns() -> tuple:
     rules write for open and closed changes alike. Both are decided in SQL on the JSON
     text, so no JSON is decoded per change. No stored verdict: non-priority, not exempt.
     """
+    return (Change.number, Change.project, Change.owner_id, *verdict_fact_columns())
+
+
+def verdict_fact_columns() -> tuple:
+    """(priority, exempt) of a change from its outer-joined stored verdict, in SQL (see
+    `change_fact_columns`)."""
     priorities = func.coalesce(cast(Verdict.priorities, Text), "[]")
     exempt = or_(Verdict.gate_state == "exempt",
                  cast(Verdict.reasons, Text).like('%"exempt: %'))
-    return (Change.number, Change.project, Change.owner_id,
-            priorities.not_in(["[]", "null"]), func.coalesce(exempt, False))
+    return priorities.not_in(["[]", "null"]), func.coalesce(exempt, False)
 
 
 def _change_facts(number: int, project: str, owner_id: int, priority: object,

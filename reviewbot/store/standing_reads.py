@@ -14,9 +14,7 @@ from reviewbot.standing import (
     Standing,
     compute_standings,
     history_start,
-    standing_from_reviews,
     standing_of,
-    standings_from_counts,
     window_start,
 )
 from reviewbot.store.judgements import (
@@ -29,6 +27,7 @@ from reviewbot.store.judgements import (
 )
 from reviewbot.store.review_reads import load_comment_messages, load_review_history
 from reviewbot.store.snapshots import load_roster
+from reviewbot.stored_standing import standing_from_reviews, standings_from_counts
 
 
 @dataclass
