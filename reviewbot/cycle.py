@@ -1,4 +1,4 @@
-"""Cycle: one sync -> Launchpad enrich -> evaluate -> judge -> apply pass, each step isolated.
+"""Cycle: one sync -> Launchpad enrich -> evaluate -> apply -> judge pass, each step isolated.
 
 A failing step (Launchpad down, Gerrit answering 500, one change the rules
 cannot read) is logged and counted, and the steps after it still run on what
@@ -21,7 +21,7 @@ from reviewbot.config import Config, Secrets
 
 log = logging.getLogger(__name__)
 
-STEPS = ("sync", "launchpad", "evaluate", "judge", "apply")
+STEPS = ("sync", "launchpad", "evaluate", "apply", "judge")
 
 
 @dataclass
@@ -204,8 +204,6 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     evaluated = step("evaluate", lambda: evaluate_changes(engine, config, now=now))
     if evaluated is not None:
         summary.evaluated = evaluated
-    # After evaluate: a change's judgements depend on its priority/exempt verdict.
-    step("judge", lambda: _judge(engine, config))
     if config.writeback.enabled:
         applied = step("apply", lambda: _apply(engine, config, client))
         if applied is not None:
@@ -213,6 +211,9 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
             summary.planned = _count(applied, "planned", "writes_planned")
     else:
         summary.steps["apply"] = StepOutcome(skipped="writeback.enabled = false")
+    # After evaluate (a change's judgements depend on its priority/exempt verdict) and
+    # after apply, so Gerrit's hashtags never wait for a judging from scratch.
+    step("judge", lambda: _judge(engine, config))
 
     summary.failed_steps = [n for n in STEPS if n in summary.steps and not summary.steps[n].ok]
     summary.errors = len(summary.failed_steps)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,9 +49,11 @@ class JudgingResult:
     seconds: float = 0.0
 
 
-def judge_store(engine: Engine, config: Config) -> JudgingResult:
+def judge_store(engine: Engine, config: Config,
+                numbers: Collection[int] | None = None) -> JudgingResult:
     """Pipeline step: judge the reviews of every change that changed since it was last
-    judged.
+    judged (only of `numbers`, for a webhook hint: then never everything from scratch,
+    which is left to the worker's cycle).
 
     Each pass of up to CHANGES_PER_PASS changes is its own transaction, so a sync
     waits for one pass at most (a whole store from scratch takes seconds to tens of
@@ -64,12 +67,14 @@ def judge_store(engine: Engine, config: Config) -> JudgingResult:
         roster = load_roster(session, config)
         fingerprint = judging_fingerprint(roster, config.gate.min_noncore_plus1)
         stored, through = judging_state(session)
+        if stored != fingerprint and numbers is not None:
+            return result
         if stored != fingerprint:
             result.full = True
             through = None
             clear_judgements(session)
             set_judging_state(session, fingerprint, None)
-        stale = stale_changes(session)  # revisions read before the histories
+        stale = stale_changes(session, numbers)  # revisions read before the histories
     for i in range(0, len(stale), CHANGES_PER_PASS):
         part = stale[i : i + CHANGES_PER_PASS]
         with session_scope(engine) as session:

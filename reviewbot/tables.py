@@ -56,8 +56,9 @@ class Change(SQLModel, table=True):
     # Set when the change left the synced query (deleted, made private, moved).
     missing_since: datetime | None = Field(default=None, sa_type=DateTime)
     source: str = "rest"  # rest | import
-    # Moves on every write to this change's rows: what its stored review judgements were
-    # made from is recognised by it (Gerrit's `updated` is whole seconds and an import
+    # Moves on every write to the rows judging reads (the change row, its patch sets and
+    # messages) and when account adoption renames ids in them: stored review judgements
+    # are recognised as current by it (Gerrit's `updated` is whole seconds, and an import
     # may rewrite a change under the same one).
     revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
@@ -197,7 +198,7 @@ class LaunchpadRecord(SQLModel, table=True):
     error: str | None = None
 
 
-REVIEW_COUNTED = ("account_id", "date", "change_number", "month", "value", "owner_id",
+_REVIEW_INDEX_COLUMNS = ("account_id", "date", "change_number", "month", "value", "owner_id",
                   "judged", "disagrees", "caught", "thoughtful", "gate_open",
                   "gate_open_confirmed", "first_crack", "priority", "quick_large_plus1")
 
@@ -211,7 +212,7 @@ class StoredReview(SQLModel, table=True):
     # One reviewer's reviews (their page) by range; the leaderboard's GROUP BY is answered
     # from this index alone (every column it counts is in it; SQLite stores 0/1 in no
     # payload bytes), never touching the wide rows with their message ids.
-    __table_args__ = (Index("ix_review_account_date", *REVIEW_COUNTED),)
+    __table_args__ = (Index("ix_review_account_date", *_REVIEW_INDEX_COLUMNS),)
 
     change_number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     patch_set: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})

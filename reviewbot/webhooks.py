@@ -186,7 +186,27 @@ def _refresh(config: Config, secrets: Secrets, engine: Engine, hint: ChangeHint,
         log.warning("webhook %s for change %s: evaluation failed: %s",
                     hint.type, hint.number, exc)
         evaluated = False
+    if evaluated:
+        _judge(config, engine, hint)
     seconds = time.monotonic() - started
     log.info("webhook event=%s change=%s refreshed=1 evaluated=%d seconds=%.3f",
              hint.type, hint.number, int(evaluated), seconds)
     return RefreshOutcome(hint.number, True, evaluated, seconds)
+
+
+def _judge(config: Config, engine: Engine, hint: ChangeHint) -> None:
+    """Judge the refreshed change's reviews, so standing reads stay on the stored
+    judgements between cycles. Only when no cycle runs (one judge at a time; the cycle
+    judges it otherwise) and never from scratch (`judge_store(numbers=...)`)."""
+    from reviewbot.coordination import CycleBusy, cycle_guard
+    from reviewbot.review_judgements import judge_store
+
+    try:
+        with cycle_guard(config):
+            judge_store(engine, config, [hint.number])
+    except CycleBusy:
+        pass
+    except Exception as exc:  # noqa: BLE001 - stale judgements only make reads replay
+        log.warning("webhook %s for change %s: judging failed: %s", hint.type, hint.number,
+                    exc)
+

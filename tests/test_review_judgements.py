@@ -12,10 +12,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import func, or_, select
-from sqlmodel import SQLModel
 
 from reviewbot import review_judgements
 from reviewbot.cli import main
@@ -31,6 +28,7 @@ from reviewbot.store.snapshots import load_roster
 from reviewbot.store.standing_reads import leaderboard, reviewer_report
 from reviewbot.sync import sync_once
 from reviewbot.tables import (
+    Account,
     Change,
     JudgedChange,
     PatchSet,
@@ -137,9 +135,15 @@ def test_stored_judgements_give_exactly_what_replaying_the_votes_gives(cycle):
         [r for r in busiest if r.standing.core][:1]
     for row in picks:
         _assert_same_reviewer(engine, config, row.standing.account_id, as_of)
-    # A shorter window and someone who never reviewed read the same both ways too.
+    # A shorter window, and someone who never reviewed, read the same both ways too.
     assert _figures(_board(engine, config, as_of, days=30)) == \
         _figures(_board(engine, config, as_of, days=30, replay=True))
+    with session_scope(engine) as session:
+        idle = session.execute(
+            select(Account.id).where(Account.id.not_in(select(StoredReview.account_id)))
+            .order_by(Account.id)).scalar()
+    _assert_same_reviewer(engine, config, idle, as_of)
+    assert _report(engine, config, idle, as_of).standing.metrics["reviews"] == 0
 
 
 def test_judging_in_many_small_passes_gives_the_same_figures(cycle, monkeypatch):
@@ -255,14 +259,6 @@ def test_judge_command_reports_its_work_as_json(cycle, tmp_path, capsys):
     assert judged == _changes(engine)
 
 
-def test_migrations_build_exactly_the_tables_the_code_declares(tmp_path):
-    engine = open_store(f"sqlite:///{tmp_path / 'schema.db'}")
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    engine.dispose()
-    assert diff == []
-
-
 def _import_config(sandbox_config_data):
     data = dict(sandbox_config_data)
     return make_config({**data, "gerrit": {**data["gerrit"],
@@ -317,7 +313,8 @@ def test_rest_data_replacing_an_import_is_judged_again_with_the_real_accounts(
             assert session.execute(select(func.count()).select_from(StoredReview)
                                    .where(StoredReview.account_id < 0)).scalar() > 0
         sync_once(GerritClient(url, retries=0), store_engine, config, full=True)
-    assert judge_store(store_engine, config).changes >= 1
+    # All three imported changes were rewritten by REST data.
+    assert judge_store(store_engine, config).changes == 3
     with session_scope(store_engine) as session:
         synthetic = session.execute(select(func.count()).select_from(StoredReview).where(
             or_(StoredReview.account_id < 0, StoredReview.owner_id < 0,
@@ -387,7 +384,9 @@ def test_stored_figures_follow_live_activity_round_after_round(live):
         judge_store(engine, config)
         for days in (30, 1):
             stored = _board(engine, config, now, days=days)
-            assert {r.judgements for r in stored} <= {"stored"}
+            if days == 30:
+                assert stored, "a month of an active cycle has reviewers"
+            assert {r.judgements for r in stored} <= {"stored"}  # one day may be empty
             assert _figures(stored) == _figures(_board(engine, config, now, days=days,
                                                        replay=True))
         for row in _board(engine, config, now, days=30):

@@ -15,7 +15,15 @@ from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
 from reviewbot.cycle import run_cycle
 from reviewbot.store import open_store
-from reviewbot.tables import Change, CurrentVote, Message, Verdict, VoteEvent
+from reviewbot.tables import (
+    Change,
+    CurrentVote,
+    JudgedChange,
+    Message,
+    StoredReview,
+    Verdict,
+    VoteEvent,
+)
 from reviewbot.webhooks import ChangeHint, IgnoredEvent, MalformedEvent, parse_event
 from tests.conftest import make_config
 from tests.service_support import bot_secrets, running_sandbox, service_config
@@ -202,6 +210,13 @@ def test_a_hook_refreshes_that_change_within_a_second(synced):
     # Just that change was read from Gerrit: one request, for that change.
     new = sb.requests[requests_before:]
     assert len(new) == 1 and str(number) in new[0].path
+    # And its new review was judged right away: standing reads stay on the stored
+    # judgements between cycles.
+    with Session(engine) as session:
+        judged = session.get(JudgedChange, number)
+        change = session.get(Change, number)
+        assert judged is not None and judged.revision == change.revision
+        assert session.get(StoredReview, (number, 1, sb.account_id(voter))).value == 1
 
 
 def test_a_forged_event_with_fake_data_changes_nothing(synced):

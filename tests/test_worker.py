@@ -20,6 +20,7 @@ from reviewbot.clock import utcnow
 from reviewbot.coordination import CYCLE, LEADER, CycleBusy, cycle_guard, make_lock
 from reviewbot.cycle import run_cycle
 from reviewbot.store import open_store
+from reviewbot.store.standing_reads import leaderboard
 from reviewbot.tables import ActionLog, Change, Verdict, VoteEvent
 from reviewbot.worker import Worker
 from tests.conftest import ROOT, make_config
@@ -143,6 +144,9 @@ def test_worker_runs_scheduled_cycles_end_to_end_against_the_sandbox(
                ("duration", "requests", "changes", "writes", "errors"))
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Verdict)).one() > 0
+        # The cycle's judge step leaves standing readable from stored judgements.
+        board = leaderboard(session, config, as_of=utcnow(), window_days=3650)
+    assert board and {r.judgements for r in board} == {"stored"}
 
 
 def test_a_failing_step_is_logged_and_the_rest_of_the_cycle_goes_on(

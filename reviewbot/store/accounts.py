@@ -134,9 +134,10 @@ class AccountResolver:
             ):
                 moves.append((row.id, real_ids[row.username]))
         for fake, real in moves:
-            # The changes whose rows name the synthetic id are rewritten: their stored
-            # review judgements name it too. (An uploader always authored the upload's
-            # message, so owners, voters and authors cover every such change.)
+            # Stored review rows name owners, voters and verdict voters by id: the changes
+            # where the synthetic id is one of those are judged again. (An uploader id
+            # only decides whether a +1 is the uploader's own, which the renaming does
+            # not change.)
             self.conn.execute(
                 Change.__table__.update()
                 .where(or_(Change.owner_id == fake,

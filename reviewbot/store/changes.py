@@ -145,7 +145,7 @@ def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCo
     counts.changes = _write_changes(conn, records, existing, resolver, touched)
     counts.patch_sets = _write_patch_sets(conn, records, resolver, known, touched)
     counts.messages, counts.votes = _write_messages(conn, records, resolver, known, touched)
-    # Current votes are no input to anything judged from the history: not counted.
+    # Current votes are no input to judging: not added to `touched`, no revision move.
     counts.current_votes = _write_current_votes(conn, records, resolver, known)
     bump_revisions(conn, touched & existing.keys())
     return counts

@@ -7,7 +7,7 @@ per review (`reviewbot.review_judgements` decides when that is allowed).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -60,11 +60,16 @@ def _stale_select(*columns):  # noqa: ANN001, ANN202
             .where(_stale_condition()))
 
 
-def stale_changes(session: Session) -> list[tuple[int, int]]:
-    """(number, revision) of the changes never judged, or rewritten or re-classified
-    since they were. Read the revision before the history it is judged on: a write in
-    between then leaves the change stale, never wrongly current."""
-    return plain_rows(session, _stale_select(Change.number, Change.revision))
+def stale_changes(session: Session,
+                  numbers: Collection[int] | None = None) -> list[tuple[int, int]]:
+    """(number, revision) of the changes (of `numbers`, else all) never judged, or
+    rewritten or re-classified since they were. Read the revision before the history it
+    is judged on: a write in between then leaves the change stale, never wrongly
+    current."""
+    query = _stale_select(Change.number, Change.revision)
+    if numbers is not None:
+        query = query.where(Change.number.in_(list(numbers)))
+    return plain_rows(session, query)
 
 
 def any_stale(session: Session, among: Sequence = ()) -> bool:

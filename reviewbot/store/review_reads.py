@@ -51,7 +51,7 @@ def _dt(value: datetime | str) -> datetime:
 
 def _rows(conn, stmt) -> list[tuple]:  # noqa: ANN001
     """Plain driver tuples: 100k+ rows skip SQLAlchemy's Row objects and result
-    processors (dates are read as text on SQLite, see `_raw`; booleans may be 0/1)."""
+    processors (dates are read as text on SQLite, see `stored_text`; booleans may be 0/1)."""
     result = conn.execute(stmt)
     try:
         return result.cursor.fetchall()

@@ -58,6 +58,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The judging state describes the tables dropped here.
+    op.execute("DELETE FROM sync_state WHERE key LIKE 'reviews.%'")
     op.drop_table("judged_change")
     op.drop_index("ix_review_account_date", table_name="review")
     op.drop_table("review")
