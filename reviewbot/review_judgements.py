@@ -22,8 +22,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from reviewbot.config import Config
-from reviewbot.standing import judge_all_reviews
+from reviewbot.standing import ReviewHistory, judge_all_reviews
 from reviewbot.store import session_scope
+from reviewbot.store.accounts import CHUNK
 from reviewbot.store.judgements import (
     ChangeStamp,
     clear_judgements,
@@ -38,7 +39,9 @@ from reviewbot.stored_standing import judging_fingerprint
 
 log = logging.getLogger(__name__)
 
-CHANGES_PER_PASS = 2000  # bounds memory: a pass holds these changes' events only
+# Bounds memory (a pass holds these changes' events only) and how long a sync waits for
+# a pass's transaction; within the store's bound-parameter chunk (`store.accounts.CHUNK`).
+CHANGES_PER_PASS = CHUNK
 
 
 @dataclass
@@ -94,7 +97,7 @@ def judge_store(engine: Engine, config: Config,
     return result
 
 
-def _newest(through: datetime | None, history) -> datetime | None:  # noqa: ANN001
+def _newest(through: datetime | None, history: ReviewHistory) -> datetime | None:
     dates = [e[4] for e in history.events] + [p.created for p in history.patch_sets.values()]
     if through is not None:
         dates.append(through)

@@ -155,7 +155,9 @@ def judgements_current(session: Session, config: Config, roster: Roster,
     on Change, e.g. `reviewed_by(...)`; all changes when empty) equal what replaying the
     votes as of `as_of` gives: made under today's roster and rules, none of those changes
     rewritten or re-classified since, and nothing stored newer than `as_of` (a past date
-    must not see later votes)."""
+    must not see later votes). The check and the reads after it are separate statements:
+    a judge pass committing in between can show newer judgements than were checked,
+    which the next read corrects."""
     stored, through = judging_state(session)
     if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlmodel import Session
 
@@ -38,7 +39,7 @@ class ReviewerReport:
     standing: Standing
     criteria: list[CriterionProgress]
     # "stored": read from the stored judgements; "replayed": judged from the votes now.
-    judgements: str = "replayed"
+    judgements: Literal["stored", "replayed"] = "replayed"
 
     @property
     def met(self) -> int:
