@@ -239,9 +239,6 @@ class _Cycle:
         self.pool: list[Reviewer] = []
         self.core_pool: list[str] = []
         self.gated = False  # the current change is subject to the non-core +1 gate
-        # Non-cores whose latest vote on the current patch set is +1: the report's
-        # qualifying +1s (owner and uploader never vote here; bots never +1).
-        self.plus1s: set[str] = set()
         self.pace = 1.0  # < 1 squeezes a late change's timeline so it ends near the cycle end
 
     def when(self, t: datetime, lo_hours: float, hi_hours: float) -> datetime:
@@ -336,7 +333,6 @@ class _Cycle:
         t = self.when(t, 0.5, 30)
         if rng.random() < r.drive_by:
             sb.review(number, r.username, labels={"Code-Review": 1}, message="LGTM", when=t)
-            self.plus1s.add(r.username)
             return t
         correct = rng.random() < r.accuracy
         positive = good if correct else not good
@@ -344,9 +340,7 @@ class _Cycle:
             sb.review(
                 number, r.username, labels={"Code-Review": 1}, message=rng.choice(PLUS_TEXT), when=t
             )
-            self.plus1s.add(r.username)
             return t
-        self.plus1s.discard(r.username)
         if rng.random() < r.thoughtful:
             sb.review(
                 number,
@@ -414,7 +408,6 @@ class _Cycle:
         )
         bot_change = spec["owner"] == "proposal-bot"
         self.gated = not (spec["priority"] or bot_change)
-        self.plus1s = set()
         n_ps = 1 if bot_change else max(1, min(14, int(rng.expovariate(1 / 4.2)) + 1))
         # The same few people follow a change across its patch sets.
         pool = {r.username: r for r in rng.choices(self.noncores, weights=self.weights, k=4)}
@@ -433,9 +426,8 @@ class _Cycle:
             last = ps == n_ps
             good = last and final == "merged" or (last and rng.random() < 0.5)
             if ps > 1:
-                # +1s belong to their patch set: the new one starts gated (the report reads
-                # vote events, so a +1 Gerrit copies on a trivial rebase does not open it).
-                self.plus1s = set()
+                # The new patch set starts gated: a +1 Gerrit copies forward on a trivial
+                # rebase does not open it (see _gate_opened).
                 t = self.when(t, 2, 72)
                 kind = "TRIVIAL_REBASE" if rng.random() < 0.15 else "REWORK"
                 sb.upload_patch_set(
@@ -461,10 +453,10 @@ class _Cycle:
             return self.rng.choice(self.pool)
         return self.rng.choices(self.noncores, weights=self.weights)[0]
 
-    def keeps_gate(self, core: str) -> bool:
+    def keeps_gate(self, number: int, core: str) -> bool:
         """True when the patch set is still gated and `core` waits for a non-core +1 rather
         than jumping the gate."""
-        if not self.gated or self.plus1s:
+        if not self.gated or _gate_opened(self.sb, self.sb.changes[number]):
             return False
         return self.rng.random() >= CORE_GATE_JUMPS[core]
 
@@ -482,7 +474,6 @@ class _Cycle:
                 if roll < 0.04:  # second thoughts: vote removed
                     t = self.when(t, 0.2, 6)
                     sb.remove_vote(number, r.username, "Code-Review", when=t)
-                    self.plus1s.discard(r.username)
                 elif roll < 0.08:  # vote changed on the same patch set after a reply
                     t = self.when(t, 0.5, 10)
                     sb.review(
@@ -500,10 +491,9 @@ class _Cycle:
                         message="Thanks for the explanation, makes sense now.",
                         when=t,
                     )
-                    self.plus1s.add(r.username)
         if rng.random() < (0.9 if last else 0.5):
             core = rng.choice(self.core_pool)
-            if not self.keeps_gate(core):
+            if not self.keeps_gate(number, core):
                 t = self.core_review(number, core, t, good)
             elif rng.random() < 0.4:
                 # The core leaves it to non-cores; sometimes one more looks soon, and the
@@ -511,7 +501,7 @@ class _Cycle:
                 r = self.regular_reviewer()
                 if r.username != owner:
                     t = self.noncore_review(number, r, t, good)
-                    if self.plus1s:
+                    if _gate_opened(sb, sb.changes[number]):
                         t = self.core_review(number, core, t, good)
         if not good and rng.random() < 0.5:
             t = self.when(t, 1, 24)
@@ -540,7 +530,7 @@ class _Cycle:
                 core for core in (first, second)
                 if cur.get(sb.account_id(core)) is None or cur[sb.account_id(core)].value < 2
             ]
-            if missing and self.keeps_gate(missing[0]):
+            if missing and self.keeps_gate(number, missing[0]):
                 # Merging still waits for the first crack: a non-core +1s before the +2s.
                 r = self.regular_reviewer()
                 if r.username != owner:
@@ -619,20 +609,34 @@ def generate_cycle(
 _NONCORE_NAMES = frozenset(r.username for r in NONCORES)
 
 
+def _gate_opened(sb: State, change: Change) -> bool:
+    """Whether `change`'s current patch set has a qualifying non-core +1, counted the way
+    the PTL report counts it (reviewbot/core_effort.py): a non-core's +1 cast on this
+    patch set, by neither the change owner nor the patch set's uploader.
+
+    A vote dated before the patch set was created is one Gerrit copied forward (a trivial
+    rebase keeps every vote with its old date); the report reads vote events per patch
+    set, so such a copy does not open the gate, and neither does it here.
+    """
+    ps = change.current
+    votes = ps.approvals.get("Code-Review", {})
+    return any(
+        v.value == 1 and v.date >= ps.created and a not in (change.owner, ps.uploader)
+        and sb.accounts[a].username in _NONCORE_NAMES
+        for a, v in votes.items()
+    )
+
+
 def _waits_for_gate(sb: State, change: Change) -> bool:
     """Whether a core keeping to the gate leaves `change` alone for now: not priority work
-    (as config/sandbox.toml declares it), not the proposal bot's, and no non-core +1 on
-    its current patch set."""
+    (as config/sandbox.toml declares it), not the proposal bot's, and the gate not yet
+    opened on its current patch set."""
     if sb.accounts[change.owner].username == "proposal-bot" or change.topic == GOAL_TOPIC:
         return False
     body = change.current.body or ""
     if f"#{GOAL_BUG}" in body or any(f"blueprint {bp}" in body for bp, _, _ in PRIORITY_WORK):
         return False
-    votes = change.current.approvals.get("Code-Review", {})
-    return not any(
-        v.value == 1 and a != change.owner and sb.accounts[a].username in _NONCORE_NAMES
-        for a, v in votes.items()
-    )
+    return not _gate_opened(sb, change)
 
 
 class Activity:
@@ -685,13 +689,17 @@ class Activity:
             elif roll < 0.70:
                 core = rng.choice(cores)
                 if _waits_for_gate(sb, change) and rng.random() >= CORE_GATE_JUMPS[core]:
-                    # Keeping to the gate: the core turns to a change that is ready instead.
+                    # Keeping to the gate: the core turns to a change that is ready instead,
+                    # and with none ready reviews nothing this step (voting on the gated
+                    # change anyway would be a gate jump the roll above said not to make).
                     ready = [
                         c for c in open_changes
                         if sb.accounts[c.owner].username != core and not _waits_for_gate(sb, c)
                     ]
-                    if ready:
-                        change = rng.choice(ready)
+                    if not ready:
+                        self.steps += 1
+                        return f"{core} waits for the gate on {change.number}; nothing ready"
+                    change = rng.choice(ready)
                 value = 2 if rng.random() < 0.6 else -1
                 sb.review(
                     change.number,
