@@ -170,7 +170,8 @@ def test_pages_answer_bad_input_with_the_error_page(client: TestClient) -> None:
     for path, named in (("/queue?reviewer=alice&as_of=soon", "as_of: "),
                         ("/changes/100?as_of=never", "as_of: "),
                         ("/changes?gate=bogus", "gate: "),
-                        ("/actions?page=0", "page: ")):
+                        ("/actions?page=0", "page: "),
+                        ("/changes/abc", "number: &#39;abc&#39; is not a change number")):
         page = client.get(path)
         assert page.status_code == 422, path
         assert page.headers["content-type"].startswith("text/html"), path

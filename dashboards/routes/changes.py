@@ -11,7 +11,6 @@ from dashboards.deps import (
     ConfigDep,
     SessionDep,
     StateDep,
-    error_page,
     parse_as_of_param,
     templates,
 )
@@ -144,8 +143,7 @@ def change_page(number: str, request: Request, session: SessionDep, config: Conf
                 state: StateDep, reviewer: str | None = None,
                 as_of: str | None = None) -> Response:
     if not number.isdigit():
-        return error_page(request, config, 422, "Bad change number",
-                          f"{number!r} is not a change number.")
+        raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number")
     reviewer = (reviewer or "").strip() or request.cookies.get("reviewbot_reviewer") or None
     data = change_data(session, config, queue_cache(state, request), int(number), reviewer,
                        as_of)

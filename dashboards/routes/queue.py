@@ -194,6 +194,7 @@ def queue_page(
         return response
     data = queue_data(session, config, cache, who, now, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     if data is None:
+        # Not raised to the shared handler: this answer must also delete the stale cookie.
         response = error_page(request, config, 404, "Unknown user",
                               f"There is no Gerrit account {who!r} in the store. Check the "
                               "spelling, or run `reviewbot sync` first.")
