@@ -1,18 +1,25 @@
-"""CLI plumbing shared by commands: load config, open the store, parse --as-of."""
+"""CLI plumbing shared by commands: load config, open the store, parse --as-of, take the
+cycle lock."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, load_config
 from reviewbot.store import open_store
+
+T = TypeVar("T")
+
+# Exit status of a command that writes what a cycle writes while another process runs one.
+CYCLE_BUSY_EXIT = 3
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -44,3 +51,23 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, default=str, sort_keys=False)
     sys.stdout.write("\n")
+
+
+def run_under_cycle_lock(config: Config, work: Callable[[], T], show: Callable[[T], int]) -> int:
+    """Run `work` holding the cycle lock, then `show` its result (outside the lock) and
+    return show's exit status; CYCLE_BUSY_EXIT, saying so, if another process holds it.
+
+    Commands that write what a cycle writes (the cycle itself, the judge step) take the
+    same lock as the worker, so two writers never overlap; they fail fast instead of
+    waiting, as a cron job or an admin at a terminal would want.
+    """
+    from reviewbot.coordination import CycleBusy, cycle_guard
+
+    try:
+        with cycle_guard(config):
+            result = work()
+    except CycleBusy:
+        print("another process is running a cycle right now; try again later",
+              file=sys.stderr)
+        return CYCLE_BUSY_EXIT
+    return show(result)

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 
-from reviewbot.commands.context import add_json, config_from, engine_from, print_json
+from reviewbot.commands.context import (
+    CYCLE_BUSY_EXIT,
+    add_json,
+    config_from,
+    engine_from,
+    print_json,
+    run_under_cycle_lock,
+)
 from reviewbot.config import Secrets
 
 log = logging.getLogger(__name__)
@@ -16,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "cycle", help="run one sync -> Launchpad -> evaluate -> apply pass and exit",
         description="One pass of the worker's loop. Exits 1 if any step failed, "
-                    "3 if another process is running a cycle right now.")
+                    f"{CYCLE_BUSY_EXIT} if another process is running a cycle right now.")
     add_json(p)
     p.set_defaults(func=cycle_command)
 
@@ -54,27 +60,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cycle_command(args: argparse.Namespace) -> int:
-    from reviewbot.coordination import CycleBusy, cycle_guard
-    from reviewbot.cycle import run_cycle
+    from reviewbot.cycle import CycleSummary, run_cycle
 
     config = config_from(args)
     engine = engine_from(config)
-    try:
-        with cycle_guard(config):
-            summary = run_cycle(config, Secrets.from_env(), engine)
-    except CycleBusy:
-        print("another process is running a cycle right now; try again later",
-              file=sys.stderr)
-        return 3
-    if args.json:
-        print_json(summary.to_dict())
-    else:
-        print(summary.log_line())
-        for name, outcome in summary.steps.items():
-            state = ("skipped: " + outcome.skipped if outcome.skipped
-                     else "ok" if outcome.ok else "FAILED: " + (outcome.error or ""))
-            print(f"  {name:<10} {outcome.seconds:7.2f}s  {state}")
-    return 1 if summary.errors else 0
+
+    def show(summary: CycleSummary) -> int:
+        if args.json:
+            print_json(summary.to_dict())
+        else:
+            print(summary.log_line())
+            for name, outcome in summary.steps.items():
+                state = ("skipped: " + outcome.skipped if outcome.skipped
+                         else "ok" if outcome.ok else "FAILED: " + (outcome.error or ""))
+                print(f"  {name:<10} {outcome.seconds:7.2f}s  {state}")
+        return 1 if summary.errors else 0
+
+    return run_under_cycle_lock(
+        config, lambda: run_cycle(config, Secrets.from_env(), engine), show)
 
 
 def worker_command(args: argparse.Namespace) -> int:

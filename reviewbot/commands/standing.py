@@ -8,12 +8,14 @@ import sys
 from dataclasses import asdict
 
 from reviewbot.commands.context import (
+    CYCLE_BUSY_EXIT,
     add_as_of,
     add_json,
     as_of_from,
     config_from,
     engine_from,
     print_json,
+    run_under_cycle_lock,
 )
 from reviewbot.standing import DEFINITIONS
 from reviewbot.store import session_scope
@@ -24,7 +26,9 @@ from reviewbot.store.standing_reads import ReviewerReport, leaderboard, reviewer
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "judge", help="judge and store every review whose change changed since the last run "
-        "(the worker does this each cycle; standing pages then read one row per review)")
+        "(the worker does this each cycle; standing pages then read one row per review)",
+        description="The judge step of the cycle, alone. Exits "
+                    f"{CYCLE_BUSY_EXIT} if another process is running a cycle right now.")
     add_json(p)
     p.set_defaults(func=run_judge)
 
@@ -70,26 +74,22 @@ def _fmt(value: float | int | None) -> str:
 
 
 def run_judge(args: argparse.Namespace) -> int:
-    from reviewbot.coordination import CycleBusy, cycle_guard
-    from reviewbot.review_judgements import judge_store
+    from reviewbot.review_judgements import JudgingResult, judge_store
 
     config = config_from(args)
     engine = engine_from(config)
-    try:
-        # The worker judges inside its cycle: never two judges writing at once.
-        with cycle_guard(config):
-            result = judge_store(engine, config)
-    except CycleBusy:
-        print("another process is running a cycle right now; try again later",
-              file=sys.stderr)
-        return 3
-    if args.json:
-        print_json(asdict(result))
+
+    def show(result: JudgingResult) -> int:
+        if args.json:
+            print_json(asdict(result))
+            return 0
+        scope = "every change (roster or rules changed)" if result.full else "changed changes"
+        print(f"judged {result.changes} {scope}: {result.reviews} reviews stored "
+              f"in {result.seconds:.2f}s")
         return 0
-    scope = "every change (roster or rules changed)" if result.full else "changed changes"
-    print(f"judged {result.changes} {scope}: {result.reviews} reviews stored "
-          f"in {result.seconds:.2f}s")
-    return 0
+
+    # The worker judges inside its cycle: never two judges writing at once.
+    return run_under_cycle_lock(config, lambda: judge_store(engine, config), show)
 
 
 def run_standing(args: argparse.Namespace) -> int:
