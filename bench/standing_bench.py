@@ -36,13 +36,16 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy.engine import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.config import validate_config  # noqa: E402
+from reviewbot.config import Config, validate_config  # noqa: E402
 from reviewbot.review_judgements import judge_store  # noqa: E402
 from reviewbot.store import open_store, session_scope  # noqa: E402
 from reviewbot.store.judgements import set_judging_state  # noqa: E402
@@ -181,6 +184,19 @@ def _timed_cpu(fn, runs: int) -> tuple[float, float, object]:  # noqa: ANN001
     return statistics.median(walls), statistics.median(cpus), result
 
 
+def standing_read(engine: Engine, config: Config, replay: bool,
+                  account_id: int | None = None) -> Callable[[], object]:
+    """A cold read of standing as a page makes it, for `_timed_cpu`: the whole leaderboard,
+    or with `account_id` that one reviewer's report; from the stored judgements, or by
+    replaying the votes."""
+    def run():  # noqa: ANN202
+        with session_scope(engine) as session:
+            if account_id is None:
+                return leaderboard(session, config, as_of=AS_OF, replay=replay)
+            return reviewer_report(session, config, account_id, as_of=AS_OF, replay=replay)
+    return run
+
+
 def run_store(args: argparse.Namespace) -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     path = BENCH_DIR / f"standing-{args.rows}.db"
@@ -203,28 +219,16 @@ def run_store(args: argparse.Namespace) -> None:
     # A typical busy non-core reviewer: the median of the ten busiest.
     busy = sorted((r for r in board if not r.standing.core),
                   key=lambda r: -r.standing.metrics["reviews"])[:10]
-    who = busy[len(busy) // 2]
+    who = busy[len(busy) // 2].standing.account_id
+    board_runs = max(3, args.runs // 2)
 
-    def one(replay: bool):  # noqa: ANN202
-        def run():  # noqa: ANN202
-            with session_scope(engine) as session:
-                return reviewer_report(session, config, who.standing.account_id, as_of=AS_OF,
-                                       replay=replay)
-        return run
-
-    def board_fn(replay: bool):  # noqa: ANN202
-        def run():  # noqa: ANN202
-            with session_scope(engine) as session:
-                return leaderboard(session, config, as_of=AS_OF, replay=replay)
-        return run
-
-    one_s, one_cpu, report = _timed_cpu(one(False), args.runs)
-    board_s, board_cpu, rows = _timed_cpu(board_fn(False), max(3, args.runs // 2))
-    one_replay_s, _, replayed = _timed_cpu(one(True), args.runs)
-    board_replay_s, _, _ = _timed_cpu(board_fn(True), max(3, args.runs // 2))
+    one_s, one_cpu, report = _timed_cpu(standing_read(engine, config, False, who), args.runs)
+    board_s, board_cpu, rows = _timed_cpu(standing_read(engine, config, False), board_runs)
+    one_replay_s, _, replayed = _timed_cpu(standing_read(engine, config, True, who), args.runs)
+    board_replay_s, _, _ = _timed_cpu(standing_read(engine, config, True), board_runs)
     assert report.judgements == "stored" and replayed.standing.metrics == report.standing.metrics
     print(json.dumps({
-        "rows": args.rows, "reviewer": who.username,
+        "rows": args.rows, "reviewer": report.username,
         "reviewer_reviews_in_window": report.standing.metrics["reviews"],
         "judge_s": round(judge_s, 2), "judge_cpu_s": round(judge_cpu, 2),
         "judged_reviews_stored": judged.reviews,
@@ -241,17 +245,11 @@ def run_recompute(args: argparse.Namespace) -> None:
 
     config = load_config(args.config)
     engine = open_store(config.database.url)
-
-    def board(replay: bool):  # noqa: ANN202
-        def run():  # noqa: ANN202
-            with session_scope(engine) as session:
-                return leaderboard(session, config, as_of=AS_OF, replay=replay)
-        return run
-
-    if board(False)()[0].judgements != "stored":  # also the first touch of the store's pages
+    stored = standing_read(engine, config, False)
+    if stored()[0].judgements != "stored":  # also the first touch of the store's pages
         raise SystemExit("no current stored judgements: run `reviewbot judge` first")
-    wall, cpu, rows = _timed_cpu(board(False), args.runs)
-    replay_wall, _, _ = _timed_cpu(board(True), args.runs)
+    wall, cpu, rows = _timed_cpu(stored, args.runs)
+    replay_wall, _, _ = _timed_cpu(standing_read(engine, config, True), args.runs)
     print(json.dumps({"recompute_s": round(wall, 3), "recompute_cpu_s": round(cpu, 3),
                       "recompute_replay_s": round(replay_wall, 3),
                       "leaderboard_rows": len(rows),
@@ -409,16 +407,9 @@ def daily_child(cfg: str, dump: str) -> None:
     t_judge = time.perf_counter()
     judge_store(engine, config)
     judge_s = time.perf_counter() - t_judge
-
-    def board(replay: bool):  # noqa: ANN202
-        def run():  # noqa: ANN202
-            with session_scope(engine) as session:
-                return leaderboard(session, config, as_of=AS_OF, replay=replay)
-        return run
-
-    recompute, recompute_cpu, rows = _timed_cpu(board(False), 5)
+    recompute, recompute_cpu, rows = _timed_cpu(standing_read(engine, config, False), 5)
     assert rows[0].judgements == "stored"
-    replay, _, _ = _timed_cpu(board(True), 5)
+    replay, _, _ = _timed_cpu(standing_read(engine, config, True), 5)
     print(json.dumps({
         "import_s": round(t_import - t0, 3), "end_to_end_s": round(t_end - t0, 3),
         "peak_rss_mb": round(peak_mb, 1), "judge_s": round(judge_s, 3),
