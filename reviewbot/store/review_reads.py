@@ -33,6 +33,7 @@ from reviewbot.standing import (
     PatchSetFacts,
     ReviewHistory,
 )
+from reviewbot.store.accounts import chunks
 from reviewbot.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
 
 CODE_REVIEW = "Code-Review"
@@ -205,19 +206,21 @@ def load_judging_history(
     or as-of cut: the judgements stored are judged on it all."""
     conn = session.connection()
     parse = date_parser(conn)
-    only = [VoteEvent.change_number.in_(list(numbers))]
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
-    events = [
-        (c, ps, a, v, parse(d), m, i, bool(t))
-        for c, ps, a, v, d, m, i, t in _rows(conn, (
-            select(*_EVENT_COLUMNS, _thoughtful(None))
-            .where(VoteEvent.label == CODE_REVIEW, *only, *not_bot)
-        ))
-    ]
-    return ReviewHistory(
-        changes=_load_changes(conn, [Change.number.in_(list(numbers))], []),
-        patch_sets=_load_patch_sets(conn, [PatchSet.change_number.in_(list(numbers))], []),
-        events=events)
+    history = ReviewHistory(changes={}, patch_sets={}, events=[])
+    for part in chunks(list(numbers)):  # bound parameters per statement stay few
+        history.events.extend(
+            (c, ps, a, v, parse(d), m, i, bool(t))
+            for c, ps, a, v, d, m, i, t in _rows(conn, (
+                select(*_EVENT_COLUMNS, _thoughtful(None))
+                .where(VoteEvent.label == CODE_REVIEW, VoteEvent.change_number.in_(part),
+                       *not_bot)
+            ))
+        )
+        history.changes.update(_load_changes(conn, [Change.number.in_(part)], []))
+        history.patch_sets.update(
+            _load_patch_sets(conn, [PatchSet.change_number.in_(part)], []))
+    return history
 
 
 def change_fact_columns() -> tuple:
