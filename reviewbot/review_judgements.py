@@ -5,8 +5,8 @@ reads one stored row per review instead of replaying every vote of the window.
 A change is judged again when a write moves its `revision` (sync, import,
 account adoption) or its priority/exempt verdict changes; everything is judged
 again when the roster, the gate's +1 count or the judging rules change
-(`standing.judging_fingerprint`). Reads use the stored judgements only when they
-are current for the asked time (`store.judgements.judgements_current`);
+(`stored_standing.judging_fingerprint`). Reads use the stored judgements only
+when they are current for the asked time (`store.judgements.judgements_current`);
 otherwise they replay the votes (`reviewbot.standing`), which is also the
 oracle the stored path is tested against.
 """
