@@ -8,7 +8,7 @@ so a rerun of the same page reports zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -238,7 +238,7 @@ def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
     resolve = resolver.resolve
     # On SQLite the rows go straight to the driver: the date text is made here, once
     # per message, for the message and its vote events.
-    stamp = _sqlite_stamp if conn.dialect.name == "sqlite" else _same
+    stamp = stamp_for(conn)
     for r in records:
         number = r.number
         for m in r.messages:
@@ -270,6 +270,11 @@ def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
     insert_tuples(conn, _MESSAGE, _MESSAGE_COLUMNS, messages, stamped=True)
     insert_tuples(conn, _VOTE, _VOTE_COLUMNS, votes, stamped=True)
     return len(messages), len(votes)
+
+
+def stamp_for(conn) -> Callable[[datetime], datetime | str]:  # noqa: ANN001
+    """How `insert_tuples(..., stamped=True)` wants datetimes on this connection."""
+    return _sqlite_stamp if conn.dialect.name == "sqlite" else _same
 
 
 def _sqlite_stamp(value: datetime) -> str:

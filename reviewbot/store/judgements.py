@@ -7,7 +7,7 @@ per review (`reviewbot.review_judgements` decides when that is allowed).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -18,7 +18,7 @@ from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.standing import COUNTED, OWNER_SHARE_WARNING, CREvent, Review
 from reviewbot.store.accounts import chunks
-from reviewbot.store.changes import insert_tuples
+from reviewbot.store.changes import insert_tuples, stamp_for
 from reviewbot.store.review_reads import (
     date_parser,
     scope_conditions,
@@ -124,14 +124,14 @@ _REVIEW_COLUMNS = ("change_number", "patch_set", "account_id", "owner_id", "valu
                    "verdict_date", "verdict_message_id")
 
 
-def _review_tuple(r: Review) -> tuple:
+def _review_tuple(r: Review, stamp: Callable[[datetime], object]) -> tuple:
     v = r.verdict
-    return (r.change_number, r.patch_set, r.account_id, r.owner_id, r.value, r.date,
+    return (r.change_number, r.patch_set, r.account_id, r.owner_id, r.value, stamp(r.date),
             r.date.year * 12 + r.date.month - 1, r.message_id, r.core_at_time, r.priority,
             r.thoughtful, r.judged, r.disagrees, r.caught, r.gate_open,
             r.gate_open_confirmed, r.first_crack, r.quick_large_plus1,
             v[2] if v is not None else None, v[3] if v is not None else None,
-            v[4] if v is not None else None, v[5] if v is not None else None)
+            stamp(v[4]) if v is not None else None, v[5] if v is not None else None)
 
 
 def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
@@ -142,8 +142,9 @@ def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
     for part in chunks(numbers):
         conn.execute(delete(StoredReview).where(StoredReview.change_number.in_(part)))
         conn.execute(delete(JudgedChange).where(JudgedChange.change_number.in_(part)))
-    rows = [_review_tuple(r) for r in reviews]
-    insert_tuples(conn, StoredReview.__table__, _REVIEW_COLUMNS, rows)
+    stamp = stamp_for(conn)
+    rows = [_review_tuple(r, stamp) for r in reviews]
+    insert_tuples(conn, StoredReview.__table__, _REVIEW_COLUMNS, rows, stamped=True)
     insert_tuples(conn, JudgedChange.__table__,
                   ("change_number", "revision", "priority", "exempt"), [tuple(s) for s in stamps])
     return len(rows)
