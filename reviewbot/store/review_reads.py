@@ -34,6 +34,7 @@ from reviewbot.standing import (
     ReviewHistory,
 )
 from reviewbot.store.accounts import chunks
+from reviewbot.store.snapshots import plain_rows
 from reviewbot.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
 
 CODE_REVIEW = "Code-Review"
@@ -48,16 +49,6 @@ def stored_text(column):  # noqa: ANN001, ANN202
 
 def _dt(value: datetime | str) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def _rows(conn, stmt) -> list[tuple]:  # noqa: ANN001
-    """Plain driver tuples: 100k+ rows skip SQLAlchemy's Row objects and result
-    processors (dates are read as text on SQLite, see `stored_text`; booleans may be 0/1)."""
-    result = conn.execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
 
 
 def date_parser(conn):  # noqa: ANN001, ANN202
@@ -125,8 +116,7 @@ def load_review_history(
     - the comment-only messages of the window.
     """
     scope = scope_conditions(config)
-    conn = session.connection()
-    parse = date_parser(conn)
+    parse = date_parser(session.connection())
     if account_id is not None:
         # The patch sets this reviewer voted on in the window (index on account, date).
         mine = (VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
@@ -157,7 +147,7 @@ def load_review_history(
     # verdict shown on a page is turned into a CREvent there): 100k+ rows on a leaderboard.
     events = [
         (c, ps, a, v, parse(d), m, i, bool(t))
-        for c, ps, a, v, d, m, i, t in _rows(conn, (
+        for c, ps, a, v, d, m, i, t in plain_rows(session, (
             select(*_EVENT_COLUMNS, _thoughtful(account_id))
             .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which,
                    *not_bot)
@@ -170,7 +160,7 @@ def load_review_history(
         # The reviewer's own events since `since`, with their changes' facts in the same
         # read (those changes hold every touched patch set too).
         sparkline = []
-        for c, ps, a, v, d, m, i, *facts in _rows(conn, (
+        for c, ps, a, v, d, m, i, *facts in plain_rows(session, (
             select(*_SPARK_COLUMNS, *change_fact_columns())
             .join(Change, Change.number == VoteEvent.change_number)
             .outerjoin(Verdict, Verdict.change_number == Change.number)
@@ -190,10 +180,10 @@ def load_review_history(
     if account_id is not None:
         missing = sorted({c.change_number for c in comments} - changes.keys())
         if missing:
-            changes.update(_load_changes(conn, [Change.number.in_(missing)], scope))
+            changes.update(_load_changes(session, [Change.number.in_(missing)], scope))
     else:
-        changes = _load_changes(conn, [Change.updated >= window_start], scope)
-    patch_sets = _load_patch_sets(conn, patch_sets_where, scope)
+        changes = _load_changes(session, [Change.updated >= window_start], scope)
+    patch_sets = _load_patch_sets(session, patch_sets_where, scope)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
                          comments=comments, sparkline_events=sparkline)
 
@@ -204,22 +194,21 @@ def load_judging_history(
     """Everything stored about changes `numbers` that judging their reviews needs: every
     Code-Review event but bots', the changes' facts, their patch sets. No scope, window
     or as-of cut: the judgements stored are judged on it all."""
-    conn = session.connection()
-    parse = date_parser(conn)
+    parse = date_parser(session.connection())
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
     history = ReviewHistory(changes={}, patch_sets={}, events=[])
     for part in chunks(list(numbers)):  # bound parameters per statement stay few
         history.events.extend(
             (c, ps, a, v, parse(d), m, i, bool(t))
-            for c, ps, a, v, d, m, i, t in _rows(conn, (
+            for c, ps, a, v, d, m, i, t in plain_rows(session, (
                 select(*_EVENT_COLUMNS, _thoughtful(None))
                 .where(VoteEvent.label == CODE_REVIEW, VoteEvent.change_number.in_(part),
                        *not_bot)
             ))
         )
-        history.changes.update(_load_changes(conn, [Change.number.in_(part)], []))
+        history.changes.update(_load_changes(session, [Change.number.in_(part)], []))
         history.patch_sets.update(
-            _load_patch_sets(conn, [PatchSet.change_number.in_(part)], []))
+            _load_patch_sets(session, [PatchSet.change_number.in_(part)], []))
     return history
 
 
@@ -249,22 +238,22 @@ def _change_facts(number: int, project: str, owner_id: int, priority: object,
     return ChangeFacts(number, project, owner_id, bool(priority), bool(exempt))
 
 
-def _load_changes(conn, where: list, scope: list) -> dict[int, ChangeFacts]:  # noqa: ANN001
+def _load_changes(session: Session, where: list, scope: list) -> dict[int, ChangeFacts]:
     query = (select(*change_fact_columns())
              .outerjoin(Verdict, Verdict.change_number == Change.number)
              .where(*scope, *where))
-    return {row[0]: _change_facts(*row) for row in _rows(conn, query)}
+    return {row[0]: _change_facts(*row) for row in plain_rows(session, query)}
 
 
-def _load_patch_sets(conn, where: list,  # noqa: ANN001
+def _load_patch_sets(session: Session, where: list,
                      scope: list) -> dict[tuple[int, int], PatchSetFacts]:
-    parse = date_parser(conn)
+    parse = date_parser(session.connection())
     query = (select(PatchSet.change_number, PatchSet.number, stored_text(PatchSet.created),
                     PatchSet.uploader_id, PatchSet.insertions + PatchSet.deletions)
              .join(Change, Change.number == PatchSet.change_number)
              .where(*scope, *where))
     return {(number, ps): PatchSetFacts(number, ps, parse(created), uploader, size or 0)
-            for number, ps, created, uploader, size in _rows(conn, query)}
+            for number, ps, created, uploader, size in plain_rows(session, query)}
 
 
 def _comment_conditions(config: Config, start: datetime, as_of: datetime,
@@ -292,15 +281,14 @@ def load_comment_messages(
     """Messages in [start, as_of] that change no vote and are not autogenerated, on
     others' changes (the owner's own messages are dropped here already); with
     `updated_since`, only on changes updated since then."""
-    conn = session.connection()
-    parse = date_parser(conn)
+    parse = date_parser(session.connection())
     scope = scope_conditions(config)
     which = []
     if updated_since is not None:
         scope = scope_conditions(config, project_index=False)
         which = [Message.change_number.in_(
             select(Change.number).where(Change.updated >= updated_since))]
-    rows = _rows(conn,
+    rows = plain_rows(session,
         select(Message.id, Message.author_id, Message.change_number, Message.patch_set,
                stored_text(Message.date))
         .join(Change, Change.number == Message.change_number)
