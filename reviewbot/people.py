@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -47,6 +47,37 @@ class Roster:
 
     def ever_core(self) -> frozenset[int]:
         return frozenset(self.core_now) | frozenset(self.history)
+
+    def core_at(self, at: datetime) -> frozenset[int]:
+        """Every account core at `at`."""
+        return frozenset(a for a in self.ever_core() if self.is_core(a, at))
+
+    def core_test(self) -> Callable[[int, datetime], bool]:
+        """`is_core(account, at)` flattened for loops over many votes: a set test for the
+        accounts without history entries, their spells for the others."""
+        members = self.core_now
+        spells = {a: tuple((s.joined, s.left) for s in ss)
+                  for a, ss in self.history.items() if ss}
+
+        def core_at(account: int, at: datetime) -> bool:
+            spans = spells.get(account)
+            if spans is None:
+                return account in members
+            for joined, left in spans:
+                if joined <= at and (left is None or at < left):
+                    return True
+            return False
+
+        return core_at
+
+    def core_status(self, account_id: int, at: datetime) -> bool | None:
+        """Core at `at`: True/False, or None when the core group is hidden and no history
+        entry decides (membership unknown, never "not core")."""
+        if self.is_core(account_id, at):
+            return True
+        if not self.core_known and account_id not in self.history:
+            return None
+        return False
 
     def username(self, account_id: int | None) -> str:
         if account_id is None:

@@ -1,75 +1,63 @@
-"""Core queue: which open changes core reviewer C should review today, in order, and why-not.
+"""Queues: what core reviewer C should review today and where aspiring reviewer R's first
++1 opens a change to the cores, in order, with reasons, and why a change is not there.
 
-Pure functions over plain inputs (DESIGN "Core queue" and "Why-not"). The store
-side (`reviewbot.store.queue_reads`) computes the same facts in SQL for speed
-and hands them to `score` and `order` here, so both paths share one definition.
+Pure functions over plain inputs (DESIGN "Core queue", "First-crack queue", "Why-not").
+Every fact about a change at T (open, review state, current votes) comes from
+`reviewbot.timeline`; `reviewbot.queue_view` feeds these functions from the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from reviewbot.clock import full_days
-from reviewbot.snapshot import ChangeSnapshot, Vote
+from reviewbot.snapshot import Vote
+from reviewbot.timeline import (
+    CODE_REVIEW,
+    WAITING_ON_REVIEWERS,
+    ReviewState,
+    ci_passed,
+    votes_of,
+)
 
 # Gate states that let a change into a core queue (DESIGN "Core queue").
 QUEUE_GATE_STATES = ("priority", "exempt", "open")
+# The gate state of the first-crack queue's changes.
+FIRST_CRACK_GATE_STATE = "gated"
 
 POINTS_PER_DAY = 3
 CI_PASSED_POINTS = 10
-CORE_PLUS2_POINTS = 20
+ONE_CORE_PLUS2_POINTS = 20  # "needs a second core"
+TWO_CORE_PLUS2_POINTS = 40  # "needs Workflow +1"
 MINUS1_POINTS = -30
+
+Name = Callable[[int], str]
 
 
 @dataclass(frozen=True, slots=True)
 class QueueChange:
-    """What the queue needs to know about one change: its state, current votes and verdict.
+    """What the queues need to know about one change at T: its state, votes and verdict.
 
-    `votes` are Gerrit's labels on the current patch set (copied-forward votes
-    included); `gate_state` is None when the change was never evaluated.
+    `votes` are the current patch set's non-zero votes at T (Gerrit's labels when nothing
+    happened after T); `review` is its review state at T (None: not open); `gate_state`
+    is None when the change was never evaluated.
     """
 
     number: int
-    status: str
-    wip: bool
+    open: bool
+    status: str  # "open" | "merged" | "abandoned" | "wip" | "absent" (for the why-not)
     owner_id: int
     current_patch_set: int
     uploaded: datetime | None
     votes: tuple[Vote, ...] = ()
+    review: ReviewState | None = None
     gate_state: str | None = None
     gate_reason: str = ""
     priorities: tuple[str, ...] = ()
     rank: int | None = None
     priority_reasons: tuple[str, ...] = ()
-
-    @classmethod
-    def from_snapshot(
-        cls,
-        snapshot: ChangeSnapshot,
-        *,
-        gate_state: str | None,
-        gate_reason: str = "",
-        priorities: Iterable[str] = (),
-        rank: int | None = None,
-        priority_reasons: Iterable[str] = (),
-    ) -> QueueChange:
-        current = snapshot.current
-        return cls(
-            number=snapshot.number,
-            status=snapshot.status,
-            wip=snapshot.wip,
-            owner_id=snapshot.owner_id,
-            current_patch_set=snapshot.current_patch_set,
-            uploaded=current.created if current else None,
-            votes=snapshot.current_votes,
-            gate_state=gate_state,
-            gate_reason=gate_reason,
-            priorities=tuple(priorities),
-            rank=rank,
-            priority_reasons=tuple(priority_reasons),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +68,8 @@ class ScoreFacts:
     uploaded: datetime | None
     patch_set: int
     ci_passed: bool = False
-    core_plus2: tuple[int, ...] = ()  # core accounts with Code-Review +2
-    minus1: tuple[int, ...] = ()  # accounts with Code-Review -1
+    core_plus2: tuple[int, ...] = ()  # accounts core at T with Code-Review +2
+    minus1: tuple[int, ...] = ()  # accounts with Code-Review -1 (answered by the owner)
     priority: str | None = None  # best-ranked priority id
     rank: int | None = None
 
@@ -97,23 +85,35 @@ class QueueItem:
 
 
 @dataclass(frozen=True, slots=True)
+class FirstCrackItem:
+    """A gated change waiting for a non-core +1, with how long it has waited."""
+
+    number: int
+    uploaded: datetime | None
+    wait_days: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class WhyNot:
     """Is a change in C's queue, and if not, the first condition that failed."""
 
     number: int
     reviewer: str
     in_queue: bool
-    failed: str | None  # condition key: open | owner | blocked | voted | gate | reviewer
+    failed: str | None  # open | owner | review_state | voted | gate | reviewer
     message: str
     position: int | None = None
     total: int | None = None
     score: int | None = None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    kind: str = "core"  # which queue the answer is about: "core" | "first-crack"
 
     def as_json(self) -> dict:
         return {
             "number": self.number,
             "reviewer": self.reviewer,
+            "kind": self.kind,
             "in_queue": self.in_queue,
             "failed": self.failed,
             "message": self.message,
@@ -124,28 +124,16 @@ class WhyNot:
         }
 
 
-def _label(votes: Iterable[Vote], label: str) -> list[Vote]:
-    return [v for v in votes if v.label == label and v.value != 0]
-
-
-def blocking_votes(votes: Iterable[Vote]) -> list[Vote]:
-    """DESIGN "blocked": Code-Review -2 or Workflow -1 on the current patch set."""
-    votes = list(votes)
-    return [v for v in _label(votes, "Code-Review") if v.value <= -2] + [
-        v for v in _label(votes, "Workflow") if v.value < 0
-    ]
-
-
-def facts_of(change: QueueChange, core_ids: frozenset[int] | set[int]) -> ScoreFacts:
-    """Score inputs of a change; `core_ids` are the accounts core at "now"."""
-    review = _label(change.votes, "Code-Review")
+def facts_of(change: QueueChange, core_at_t: Callable[[int], bool]) -> ScoreFacts:
+    """Score inputs of a change; `core_at_t` says whether an account is core at T."""
+    review = votes_of(change.votes, CODE_REVIEW)
     return ScoreFacts(
         number=change.number,
         uploaded=change.uploaded,
         patch_set=change.current_patch_set,
-        ci_passed=any(v.value > 0 for v in _label(change.votes, "Verified")),
+        ci_passed=ci_passed(change.votes),
         core_plus2=tuple(sorted(v.account_id for v in review
-                                if v.value >= 2 and v.account_id in core_ids)),
+                                if v.value >= 2 and core_at_t(v.account_id))),
         minus1=tuple(sorted(v.account_id for v in review if v.value == -1)),
         priority=(change.priorities[0]
                   if change.gate_state == "priority" and change.priorities else None),
@@ -157,12 +145,19 @@ def _days(n: int) -> str:
     return f"{n} full day{'s' if n != 1 else ''}"
 
 
-def points(uploaded: datetime | None, now: datetime, ci_passed: bool, core_plus2: bool,
+def plus2_points(core_plus2: int) -> int:
+    if core_plus2 >= 2:
+        return TWO_CORE_PLUS2_POINTS
+    return ONE_CORE_PLUS2_POINTS if core_plus2 == 1 else 0
+
+
+def points(uploaded: datetime | None, now: datetime, ci: bool, core_plus2: int,
            minus1: bool) -> int:
-    """The DESIGN score as a number: 3/full day since upload, +10 CI, +20 core +2, -30 any -1."""
+    """The DESIGN score: 3/full day since upload, +10 CI passed, +20 one core +2 (+40 two
+    or more), -30 a Code-Review -1 (one the owner answered)."""
     days = full_days(uploaded, now) if uploaded else 0
-    return (POINTS_PER_DAY * days + (CI_PASSED_POINTS if ci_passed else 0)
-            + (CORE_PLUS2_POINTS if core_plus2 else 0) + (MINUS1_POINTS if minus1 else 0))
+    return (POINTS_PER_DAY * days + (CI_PASSED_POINTS if ci else 0)
+            + plus2_points(core_plus2) + (MINUS1_POINTS if minus1 else 0))
 
 
 def order_key(priority: str | None, rank: int | None, total: int, uploaded: datetime | None,
@@ -172,25 +167,30 @@ def order_key(priority: str | None, rank: int | None, total: int, uploaded: date
     return (group, -total, uploaded or datetime.max, number)
 
 
-def score(facts: ScoreFacts, now: datetime, name=str) -> tuple[int, list[str]]:  # noqa: ANN001
+def score(facts: ScoreFacts, now: datetime, name: Name = str) -> tuple[int, list[str]]:
     """DESIGN score with one reason per term; `name` turns an account id into a name."""
     days = full_days(facts.uploaded, now) if facts.uploaded else 0
-    total = points(facts.uploaded, now, facts.ci_passed, bool(facts.core_plus2),
+    total = points(facts.uploaded, now, facts.ci_passed, len(facts.core_plus2),
                    bool(facts.minus1))
     reasons = [f"patch set {facts.patch_set} waiting {_days(days)}: +{POINTS_PER_DAY * days}"]
     if facts.ci_passed:
         reasons.append(f"CI passed: +{CI_PASSED_POINTS}")
     if facts.core_plus2:
         who = ", ".join(name(a) for a in facts.core_plus2)
-        reasons.append(f"has a core +2 ({who}), needs a second core: +{CORE_PLUS2_POINTS}")
+        if len(facts.core_plus2) >= 2:
+            reasons.append(f"has {len(facts.core_plus2)} core +2s ({who}), needs Workflow +1: "
+                           f"+{TWO_CORE_PLUS2_POINTS}")
+        else:
+            reasons.append(f"has a core +2 ({who}), needs a second core: "
+                           f"+{ONE_CORE_PLUS2_POINTS}")
     if facts.minus1:
         who = ", ".join(name(a) for a in facts.minus1)
-        reasons.append(f"has a Code-Review -1 ({who}): {MINUS1_POINTS}")
+        reasons.append(f"has a -1 the owner answered ({who}): {MINUS1_POINTS}")
     return total, reasons
 
 
 def order(
-    candidates: Iterable[ScoreFacts], now: datetime, name=str,  # noqa: ANN001
+    candidates: Iterable[ScoreFacts], now: datetime, name: Name = str,
     lead: dict[int, list[str]] | None = None,
 ) -> list[QueueItem]:
     """Priority changes by rank then score (highest first), then the rest by score.
@@ -217,31 +217,57 @@ def order(
     ]
 
 
-def first_failure(
-    change: QueueChange, reviewer_id: int, name=str,  # noqa: ANN001
-) -> tuple[str, str] | None:
-    """The first queue condition the change fails for reviewer C, as (key, sentence)."""
-    if change.status != "NEW":
-        return "open", f"Change {change.number} is {change.status.lower()}, not open."
-    if change.wip:
+def _open_failure(change: QueueChange) -> tuple[str, str] | None:
+    if change.open:
+        return None
+    if change.status == "absent":
+        return "open", f"Change {change.number} did not exist yet."
+    if change.status == "wip":
         return "open", f"Change {change.number} is work in progress, so it is not open."
+    return "open", f"Change {change.number} is {change.status}, not open."
+
+
+def _shared_failure(change: QueueChange, reviewer_id: int, name: Name) -> tuple[str, str] | None:
+    """The conditions both queues share, in DESIGN order: open, owner, review state, voted."""
+    failure = _open_failure(change)
+    if failure is not None:
+        return failure
     if change.owner_id == reviewer_id:
         return "owner", f"{name(reviewer_id)} owns change {change.number}."
-    blockers = blocking_votes(change.votes)
-    if blockers:
-        what = ", ".join(f"{v.label} {v.value:+d} by {name(v.account_id)}" for v in blockers)
-        return "blocked", (f"Change {change.number} is blocked on patch set "
-                           f"{change.current_patch_set}: {what}.")
-    mine = [v for v in _label(change.votes, "Code-Review") if v.account_id == reviewer_id]
+    if change.review is None or change.review.state != WAITING_ON_REVIEWERS:
+        why = change.review.reason if change.review else "its review state is unknown"
+        return "review_state", (f"Change {change.number} is not waiting on reviewers: {why}.")
+    mine = [v for v in votes_of(change.votes, CODE_REVIEW) if v.account_id == reviewer_id]
     if mine:
         return "voted", (f"{name(reviewer_id)} already voted Code-Review {mine[0].value:+d} "
                          f"on the current patch set {change.current_patch_set}.")
     if change.gate_state is None:
         return "gate", (f"Change {change.number} has not been evaluated yet "
                         "(run `reviewbot evaluate`).")
+    return None
+
+
+def first_failure(change: QueueChange, reviewer_id: int, name: Name = str
+                  ) -> tuple[str, str] | None:
+    """The first core-queue condition the change fails for reviewer C, as (key, sentence)."""
+    failure = _shared_failure(change, reviewer_id, name)
+    if failure is not None:
+        return failure
     if change.gate_state not in QUEUE_GATE_STATES:
         because = f" {change.gate_reason}" if change.gate_reason else ""
         return "gate", f"Gate state is {change.gate_state}.{because}"
+    return None
+
+
+def first_crack_failure(change: QueueChange, reviewer_id: int, name: Name = str
+                        ) -> tuple[str, str] | None:
+    """The first first-crack condition the change fails for non-core reviewer R."""
+    failure = _shared_failure(change, reviewer_id, name)
+    if failure is not None:
+        return failure
+    if change.gate_state != FIRST_CRACK_GATE_STATE:
+        return "gate", (f"Gate state is {change.gate_state}: it does not wait for a non-core "
+                        "+1.")
     return None
 
 
@@ -257,17 +283,42 @@ def lead_reasons(change: QueueChange) -> list[str]:
 def build_queue(
     changes: Iterable[QueueChange],
     reviewer_id: int,
-    core_ids: frozenset[int] | set[int],
+    core_at_t: Callable[[int], bool],
     now: datetime,
-    name=str,  # noqa: ANN001
+    name: Name = str,
 ) -> list[QueueItem]:
-    """C's queue from plain inputs: candidates filtered by `first_failure`, then `order`."""
+    """C's core queue from plain inputs: candidates filtered by `first_failure`, then `order`."""
     facts, lead = [], {}
     for change in changes:
         if first_failure(change, reviewer_id, name) is None:
-            facts.append(facts_of(change, core_ids))
+            facts.append(facts_of(change, core_at_t))
             lead[change.number] = lead_reasons(change)
     return order(facts, now, name, lead)
+
+
+def first_crack_reason(patch_set: int, wait_days: int) -> str:
+    return (f"no non-core +1 on patch set {patch_set} yet; waiting {_days(wait_days)} "
+            "since the upload")
+
+
+def first_crack_order(uploaded: datetime | None, number: int) -> tuple:
+    """Longest wait since the current patch set first, then lower change number."""
+    return (uploaded or datetime.max, number)
+
+
+def build_first_crack(
+    changes: Iterable[QueueChange], reviewer_id: int, now: datetime, name: Name = str,
+) -> list[FirstCrackItem]:
+    """R's first-crack queue: gated changes waiting on reviewers that R has not voted on."""
+    items = []
+    for change in changes:
+        if first_crack_failure(change, reviewer_id, name) is not None:
+            continue
+        days = full_days(change.uploaded, now) if change.uploaded else 0
+        items.append(FirstCrackItem(change.number, change.uploaded, days,
+                                    (first_crack_reason(change.current_patch_set, days),)))
+    items.sort(key=lambda it: first_crack_order(it.uploaded, it.number))
+    return items
 
 
 def why_not(
@@ -277,17 +328,33 @@ def why_not(
     *,
     reviewer_is_core: bool | None = True,
     queue: list[QueueItem] | None = None,
-    name=str,  # noqa: ANN001
+    first_crack: list[FirstCrackItem] | None = None,
+    name: Name = str,
 ) -> WhyNot:
     """Answer "is change N in C's queue, and if not, why" (first failing condition).
 
-    `reviewer_is_core` None means core membership is unknown (hidden group):
-    the answer is given as if C were core. `queue` is C's full queue, used to
-    report the position when the change is in it.
+    `reviewer_is_core` None means core membership is unknown (hidden group): the answer
+    is given as if C were core. A reviewer who is not core has no core queue: the answer
+    is about their first-crack queue instead. `queue`/`first_crack` is the reviewer's
+    whole queue, for the position when the change is in it.
     """
     if reviewer_is_core is False:
-        return WhyNot(change.number, reviewer, False, "reviewer",
-                      f"{reviewer} is not a core reviewer; core queues are for core reviewers.")
+        failure = first_crack_failure(change, reviewer_id, name)
+        if failure is not None:
+            key, message = failure
+            return WhyNot(change.number, reviewer, False, key,
+                          f"{reviewer} is not a core reviewer, so this is about the "
+                          f"first-crack queue: {message}", kind="first-crack")
+        items = first_crack or []
+        position = next((i for i, it in enumerate(items, 1) if it.number == change.number),
+                        None)
+        message = f"Change {change.number} is in {reviewer}'s first-crack queue"
+        if position:
+            message += f" at position {position} of {len(items)}"
+        item = items[position - 1] if position else None
+        return WhyNot(change.number, reviewer, True, None, message + ".", position,
+                      len(items) if position else None, None,
+                      item.reasons if item else (), kind="first-crack")
     failure = first_failure(change, reviewer_id, name)
     if failure is not None:
         key, message = failure

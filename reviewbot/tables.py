@@ -167,6 +167,12 @@ class Verdict(SQLModel, table=True):
     reasons: list[str] = Field(default_factory=list, sa_type=JSON)
     matches: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     evaluated_at: datetime = Field(sa_type=DateTime)
+    # DESIGN "Review state" of an open change when evaluated (None for closed and WIP).
+    review_state: str | None = None
+    review_reason: str | None = None
+    # `change.revision` the verdict was computed from: evaluate skips changes that did
+    # not move since (unless the rules, roster or Launchpad data changed).
+    evaluated_revision: int = Field(default=-1, sa_column_kwargs={"server_default": "-1"})
 
 
 class ActionLog(SQLModel, table=True):

@@ -15,7 +15,15 @@ from reviewbot.cli import main
 from reviewbot.dashboard_export import dash_text, dashboard_url
 from reviewbot.store import open_store, session_scope
 from tests.conftest import make_config
-from tests.store_builder import T0, add_account, add_change, add_core, set_verdict
+from tests.store_builder import (
+    T0,
+    add_account,
+    add_change,
+    add_core,
+    add_current_vote,
+    add_vote_event,
+    set_verdict,
+)
 
 OPERATORS = {"project", "branch", "status", "is", "topic", "message", "hashtag", "file",
              "change", "owner", "label", "reviewedby"}
@@ -86,7 +94,10 @@ def test_queue_command_text_and_json(tmp_path: Path, capsys) -> None:  # noqa: A
         add_account(s, 1, "alice")
         add_account(s, 7, "carol")
         add_core(s, "glance-core", 1)
+        add_account(s, 8, "dan")
         add_change(s, 100, 7, subject="Add import plugin", created=T0)
+        add_current_vote(s, 100, 8, "Code-Review", 1)
+        add_vote_event(s, 100, 1, 8, "Code-Review", 1, T0 + timedelta(hours=1))
         set_verdict(s, 100, "open", gate_reason="carol's friend +1'd patch set 1.")
     engine.dispose()
     as_of = (T0 + timedelta(days=3)).strftime("%Y-%m-%d")

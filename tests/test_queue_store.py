@@ -1,157 +1,181 @@
-"""Core queue read from the store: same answers as the pure rules, cache follows the store."""
+"""Queues read from the store: the stored present equals the timeline replayed at the same
+time, a past queue holds exactly the changes open then, and the cache follows the store.
+
+A generated Glance-like cycle is synced from the sandbox Gerrit over HTTP and evaluated.
+"""
 
 from __future__ import annotations
 
-import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.queue import QueueChange, build_queue
-from reviewbot.store import session_scope
-from reviewbot.store.queue_reads import (
-    QueueCache,
-    core_ids_at,
-    find_reviewer,
-    load_queue,
-    queue_changes,
-    why_not_in_queue,
-)
-from reviewbot.store.snapshots import load_roster
-from tests.conftest import make_config
-from tests.store_builder import (
-    add_account,
-    add_change,
-    add_core,
-    add_current_vote,
-    set_verdict,
-)
+from reviewbot.evaluate import evaluate_store
+from reviewbot.gerrit import GerritClient
+from reviewbot.queue_view import QueueCache, changes_at, queue_for, queue_sizes, why_not_for
+from reviewbot.store import open_store, session_scope
+from reviewbot.store.queue_reads import find_reviewer
+from reviewbot.store.snapshots import load_changes, load_roster
+from reviewbot.sync import sync_once
+from reviewbot.tables import Account, Change
+from reviewbot.timeline import WAITING_ON_REVIEWERS, state_at
+from tests.service_support import running_sandbox, service_config
 
-NOW = datetime(2017, 1, 20, 12, 0, 0)
-CORES = [1, 2, 3]
-OTHERS = [10, 11, 12, 13]
+
+@pytest.fixture(scope="module")
+def sandbox(request):
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
+    with running_sandbox(data, changes=120, seed=23) as sb:
+        yield sb, data
 
 
 @pytest.fixture
-def config(sandbox_config_data: dict):
-    return make_config(sandbox_config_data)
+def cycle(sandbox, store_url):
+    sb, data = sandbox
+    config = service_config(data, sb, store_url)
+    engine = open_store(store_url)
+    sync_once(GerritClient(sb.test_url), engine, config)
+    with session_scope(engine) as session:  # the present: after everything the store holds
+        now = session.execute(select(func.max(Change.updated))).scalar() + timedelta(hours=3)
+    evaluate_store(engine, config, now=now)
+    yield engine, config, now
+    engine.dispose()
 
 
-def random_store(engine, seed: int = 3, n: int = 120) -> None:  # noqa: ANN001
-    rng = random.Random(seed)
-    with session_scope(engine) as s:
-        for a in CORES:
-            add_account(s, a, f"core{a}")
-        for a in OTHERS:
-            add_account(s, a, f"user{a}")
-        add_account(s, 99, "zuul")
-        add_core(s, "glance-core", *CORES)
-        for number in range(1, n + 1):
-            uploads = sorted(NOW - timedelta(hours=rng.choice([0, 12, 24, 36, 48, 60, 72, 200]),
-                                             minutes=rng.choice([0, 0, 30]))
-                             for _ in range(rng.randint(1, 3)))
-            add_change(
-                s, number, rng.choice(CORES + OTHERS), patch_sets=uploads,
-                status=rng.choice(["NEW"] * 8 + ["MERGED"]), wip=rng.random() < 0.05,
-                project=rng.choice(["openstack/glance"] * 5 + ["openstack/nova"]),
-            )
-            for voter in rng.sample(CORES + OTHERS, rng.randint(0, 4)):
-                add_current_vote(s, number, voter, "Code-Review",
-                                 rng.choice([-2, -1, 0, 1, 1, 2]))
-            if rng.random() < 0.7:
-                add_current_vote(s, number, 99, "Verified", rng.choice([1, 1, -1]))
-            if rng.random() < 0.05:
-                add_current_vote(s, number, 10, "Workflow", -1)
-            state = rng.choice(["priority", "priority", "exempt", "open", "open", "gated"])
-            if state == "priority":
-                pid, rank = rng.choice([("community-goal", 1), ("image-import-refactor", 3)])
-                set_verdict(s, number, "priority", priorities=[pid], rank=rank,
-                            matches=[{"priority": pid, "title": pid, "rank": rank,
-                                      "reasons": [f"blueprint {pid} (commit footer)"]}])
-            else:
-                set_verdict(s, number, state, gate_reason=f"gate says {state}")
-
-
-def test_store_queue_equals_pure_queue(store_engine, config) -> None:
-    random_store(store_engine)
-    cache = QueueCache(store_engine, config)
-    for reviewer in ("core1", "core2", "core3"):
-        for now in (NOW, NOW + timedelta(hours=12), NOW + timedelta(days=3),
-                    NOW - timedelta(days=2), NOW + timedelta(days=1, minutes=30)):
-            with Session(store_engine) as s:
-                who = find_reviewer(s, reviewer)
-                page = load_queue(s, config, who.id, now, limit=None, cache=cache)
-                roster = load_roster(s, config)
-                summaries = queue_changes(s, config, list(range(1, 121)))
-            tracked: list[QueueChange] = [
-                c.change for c in summaries.values()
-                if c.project in config.gerrit.projects and c.branch in config.gerrit.branches
-            ]
-            expected = build_queue(tracked, who.id, core_ids_at(roster, now), now,
-                                   roster.username)
-            assert expected, "the random store should give a non-empty queue"
-            got = [(it.number, it.score, it.priority) for it, _summary in page.items]
-            assert got == [(it.number, it.score, it.priority) for it in expected], (reviewer, now)
-            assert page.total == len(expected)
-            assert [it.reasons for it, _s in page.items] == [it.reasons for it in expected]
-    cache.close()
-
-
-def test_paging_returns_the_same_order(engine, config) -> None:
-    random_store(engine)
-    cache = QueueCache(engine, config)
+def _people(engine, config, now):
     with Session(engine) as s:
-        everything = load_queue(s, config, 1, NOW, limit=None, cache=cache)
-        first = load_queue(s, config, 1, NOW, offset=0, limit=10, cache=cache)
-        second = load_queue(s, config, 1, NOW, offset=10, limit=10, cache=cache)
-    numbers = [it.number for it, _ in everything.items]
-    assert [it.number for it, _ in first.items + second.items] == numbers[:20]
+        roster = load_roster(s, config)
+        names = [a.username for a in s.execute(select(Account)).scalars() if a.username]
+    cores = [roster.username(a) for a in sorted(roster.core_at(now))]
+    others = [n for n in names if roster.account_by_username(n) not in roster.core_at(now)
+              and roster.account_by_username(n) not in roster.bots]
+    return cores, others[:6]
+
+
+def _answer(answer):
+    return [(row.item.number, getattr(row.item, "score", None), tuple(row.item.reasons))
+            for row in answer.rows], answer.total, answer.kind
+
+
+def test_the_stored_present_equals_the_timeline_replayed_now(cycle) -> None:
+    engine, config, now = cycle
+    cores, others = _people(engine, config, now)
+    assert cores and others
+    cache = QueueCache(engine, config)
+    seen = {"core": 0, "first-crack": 0}
+    with Session(engine) as s:
+        for name in cores + others:
+            who = find_reviewer(s, name)
+            stored = queue_for(s, config, who, None, now=now, cache=cache)
+            replayed = queue_for(s, config, who, now)
+            assert _answer(stored) == _answer(replayed), name
+            seen[stored.kind] += stored.total
+            later = now + timedelta(days=2, hours=5)  # scores move with the clock alike
+            assert _answer(queue_for(s, config, who, None, now=later, cache=cache)) == \
+                _answer(queue_for(s, config, who, later)), name
+        sizes, _roster = queue_sizes(s, config, None, cache, now=now)
+        assert sizes == queue_sizes(s, config, now)[0]
+    cache.close()
+    assert seen["core"] and seen["first-crack"], seen
+
+
+def test_every_queue_row_is_open_waiting_on_reviewers_and_in_the_right_gate(cycle) -> None:
+    engine, config, now = cycle
+    cores, others = _people(engine, config, now)
+    with Session(engine) as s:
+        roster = load_roster(s, config)
+        for name in (cores[0], others[0]):
+            who = find_reviewer(s, name)
+            answer = queue_for(s, config, who, now)
+            numbers = [row.item.number for row in answer.rows]
+            for change in load_changes(s, numbers=numbers):
+                state = state_at(change, now)
+                assert state.is_open
+                assert state.review.state == WAITING_ON_REVIEWERS
+                assert change.owner_id != who.id
+                assert state.voted(who.id) is None
+            gates = {row.change.gate_state for row in answer.rows}
+            assert gates <= ({"gated"} if answer.kind == "first-crack"
+                             else {"priority", "exempt", "open"})
+            if answer.kind == "first-crack":
+                uploads = [row.item.uploaded for row in answer.rows]
+                assert uploads == sorted(uploads)  # longest wait first
+                assert all("no non-core +1 on patch set" in row.item.reasons[0]
+                           for row in answer.rows)
+            assert roster.core_status(who.id, now) is (answer.kind == "core")
+
+
+def test_a_past_queue_holds_exactly_the_changes_open_then(cycle) -> None:
+    engine, config, now = cycle
+    cores, _others = _people(engine, config, now)
+    with Session(engine) as s:
+        first = min(c.created for c in load_changes(s, history=False))
+        past = first + (now - first) / 2
+        changes, _roster = changes_at(s, config, past)
+        every = load_changes(s, projects=config.gerrit.projects,
+                             branches=config.gerrit.branches)
+        open_then = {c.number for c in every if state_at(c, past).is_open}
+        assert {c.number for c in changes if c.open} == open_then
+        created_later = {c.number for c in every if c.created > past}
+        assert created_later
+        who = find_reviewer(s, cores[0])
+        rows = queue_for(s, config, who, past).rows
+        assert rows
+        assert not {r.item.number for r in rows} & created_later
+
+
+def test_paging_returns_the_same_order(cycle) -> None:
+    engine, config, now = cycle
+    cores, _ = _people(engine, config, now)
+    with Session(engine) as s:
+        who = find_reviewer(s, cores[0])
+        everything = queue_for(s, config, who, None, now=now)
+        first = queue_for(s, config, who, None, now=now, offset=0, limit=3)
+        second = queue_for(s, config, who, None, now=now, offset=3, limit=3)
+    numbers = [r.item.number for r in everything.rows]
+    assert [r.item.number for r in first.rows + second.rows] == numbers[:6]
     assert first.total == second.total == len(numbers)
 
 
-def test_cache_sees_writes_made_elsewhere(store_engine, config) -> None:
-    with session_scope(store_engine) as s:
-        add_account(s, 1, "alice")
-        add_account(s, 5, "owner")
-        add_core(s, "glance-core", 1)
-        add_change(s, 100, 5, created=NOW - timedelta(days=1))
-        set_verdict(s, 100, "open")
-    cache = QueueCache(store_engine, config)
-    with Session(store_engine) as s:
-        assert [it.number for it, _ in load_queue(s, config, 1, NOW, cache=cache).items] == [100]
-    with session_scope(store_engine) as s:  # alice reviews it
-        add_current_vote(s, 100, 1, "Code-Review", 1)
-    with Session(store_engine) as s:
-        assert load_queue(s, config, 1, NOW, cache=cache).items == []
-    cache.close()
-
-
-def test_why_not_reports_position_and_failures(engine, config) -> None:
-    with session_scope(engine) as s:
-        add_account(s, 1, "alice")
-        add_account(s, 5, "owner")
-        add_account(s, 7, "carol")
-        add_core(s, "glance-core", 1)
-        add_change(s, 100, 5, created=NOW - timedelta(days=2))
-        add_change(s, 101, 5, created=NOW - timedelta(days=1))
-        add_change(s, 102, 5, created=NOW)
-        add_change(s, 103, 5, project="openstack/nova")
-        set_verdict(s, 100, "open")
-        set_verdict(s, 101, "open")
-        set_verdict(s, 102, "gated", gate_reason="Not a cycle priority; waiting for a non-core "
-                    "+1 on patch set 1.")
-        set_verdict(s, 103, "open")
+def test_why_not_matches_the_queue(cycle) -> None:
+    engine, config, now = cycle
+    cores, others = _people(engine, config, now)
     with Session(engine) as s:
-        alice = find_reviewer(s, "ALICE")  # usernames are found in any case
-        answer = why_not_in_queue(s, config, 101, alice, NOW)
-        assert answer.in_queue and answer.position == 2 and answer.total == 2
-        assert "position 2 of 2" in answer.message
-        gated = why_not_in_queue(s, config, 102, alice, NOW)
-        assert gated.failed == "gate" and "waiting for a non-core +1" in gated.message
-        assert why_not_in_queue(s, config, 103, alice, NOW).message.endswith(
-            "outside the configured projects and branches.")
-        carol = find_reviewer(s, "carol")
-        assert why_not_in_queue(s, config, 100, carol, NOW).failed == "reviewer"
-        assert why_not_in_queue(s, config, 999, alice, NOW) is None
-        assert find_reviewer(s, "nobody") is None
+        for name in (cores[0], others[0]):
+            who = find_reviewer(s, name)
+            answer = queue_for(s, config, who, None, now=now)
+            in_queue = {r.item.number: i for i, r in enumerate(answer.rows, 1)}
+            for change in load_changes(s, projects=config.gerrit.projects,
+                                       branches=config.gerrit.branches, history=False)[:60]:
+                why = why_not_for(s, config, change.number, who, None, now=now)
+                assert why.in_queue is (change.number in in_queue), (name, change.number)
+                if why.in_queue:
+                    assert why.position == in_queue[change.number]
+                else:
+                    assert why.failed and why.message
+        assert why_not_for(s, config, 10**9, who, None, now=now) is None
+
+
+def test_cache_sees_writes_made_elsewhere(cycle) -> None:
+    engine, config, now = cycle
+    cores, _ = _people(engine, config, now)
+    cache = QueueCache(engine, config)
+    with Session(engine) as s:
+        who = find_reviewer(s, cores[0])
+        before = queue_for(s, config, who, None, now=now, cache=cache)
+        assert before.rows
+    top = before.rows[0].item.number
+    with session_scope(engine) as s:  # the verdict of the top change moves to "gated"
+        from reviewbot.tables import Verdict
+
+        s.get(Verdict, top).gate_state = "gated"
+    with Session(engine) as s:
+        after = queue_for(s, config, who, None, now=now, cache=cache)
+    assert top not in [r.item.number for r in after.rows]
+    cache.close()

@@ -31,6 +31,7 @@ def build(engine, *, core_known: bool = True) -> None:  # noqa: ANN001
         add_account(s, 2, "bob", "Bob Core")
         add_account(s, 7, "carol", EVIL)
         add_account(s, 9, "zuul")
+        add_account(s, 11, "dan")
         if core_known:
             add_core(s, "glance-core", 1, 2)
         add_change(s, 100, 7, subject="Import: add the taskflow plugin",
@@ -41,6 +42,8 @@ def build(engine, *, core_known: bool = True) -> None:  # noqa: ANN001
         add_current_vote(s, 100, 9, "Verified", 1)
         add_current_vote(s, 100, 2, "Code-Review", 2)
         add_current_vote(s, 101, 7, "Code-Review", 0)
+        add_current_vote(s, 101, 11, "Code-Review", 1)
+        add_vote_event(s, 101, 1, 11, "Code-Review", 1, NOW - timedelta(days=4))
         add_vote_event(s, 100, 1, 2, "Code-Review", -1, NOW - timedelta(days=3))
         add_vote_event(s, 100, 2, 2, "Code-Review", 2, NOW - timedelta(days=1))
         add_vote_event(s, 100, 2, 9, "Verified", 1, NOW - timedelta(days=1, hours=2))

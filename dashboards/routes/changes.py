@@ -16,14 +16,18 @@ from dashboards.deps import (
 )
 from dashboards.routes.queue import (
     age_text,
-    ci_state,
     gerrit_change_url,
     queue_cache,
     vote_json,
 )
+from reviewbot.clock import utcnow
+from reviewbot.evaluate import evaluate_change, judge_at, stored_classes
+from reviewbot.queue_view import ci_state, why_not_for
+from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.store.change_reads import UNEVALUATED, change_verdict, list_changes
-from reviewbot.store.queue_reads import find_reviewer, why_not_in_queue
-from reviewbot.store.snapshots import load_changes
+from reviewbot.store.queue_reads import find_reviewer
+from reviewbot.store.snapshots import load_changes, load_roster
+from reviewbot.timeline import state_at
 
 router = APIRouter()
 
@@ -66,7 +70,7 @@ def api_changes(
 def changes_page(request: Request, session: SessionDep, config: ConfigDep, state: StateDep,
                  gate: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     data = _list_data(session, _state_param(gate, "gate"), page)
-    roster = queue_cache(state, request).base(session).roster
+    roster = load_roster(session, config)
     return templates.TemplateResponse(request, "changes.html", {
         "config": config, "data": data, "states": STATES, "roster": roster,
         "pages": max(1, -(-data["total"] // PAGE_SIZE)),
@@ -75,17 +79,36 @@ def changes_page(request: Request, session: SessionDep, config: ConfigDep, state
 
 def change_data(session, config, cache, number: int, reviewer: str | None,  # noqa: ANN001
                 as_of: str | None) -> dict[str, Any]:
-    """Everything the change page shows; HTTPException 404/422 for unknown input."""
-    now = parse_as_of_param(as_of)
+    """Everything the change page shows, as of T when given (else the stored present);
+    HTTPException 404/422 for unknown input."""
+    at = parse_as_of_param(as_of) if as_of else None
+    now = at or utcnow()
     found = load_changes(session, numbers=[number], include_missing=True)
     if not found:
         raise HTTPException(status_code=404, detail=f"change {number} is not in the store "
                             "(not synced, or outside the configured projects)")
     change = found[0]
-    roster = cache.base(session).roster
-    verdict = change_verdict(session, number)
+    roster = load_roster(session, config)
+    state = state_at(change, now, roster.username)
+    if at is None:
+        verdict = change_verdict(session, number)
+        gate_state = verdict["gate_state"] if verdict else None
+        gate_reason = (verdict["gate_reason"] if verdict
+                       else "Not evaluated yet: run `reviewbot evaluate`.")
+        matches = verdict["matches"] if verdict else []
+        evaluated_at = verdict["evaluated_at"].isoformat() if verdict else None
+    else:
+        judged = stored_classes(session, [number]).get(number)
+        answer = (judge_at(change, judged, ruleset_for(config), roster, at) if judged
+                  else evaluate_change(change, config, roster, at))
+        gate_state, gate_reason = answer.gate.state, answer.gate.reason
+        matches = [{"priority": p.priority_id, "title": p.title, "rank": p.rank,
+                    "reasons": list(p.reasons)} for p in answer.priorities]
+        evaluated_at = at.isoformat()
     by_ps: dict[int, list[dict[str, Any]]] = {}
     for e in change.vote_events:
+        if e.date > now:
+            continue
         by_ps.setdefault(e.patch_set, []).append({
             "by": roster.username(e.account_id), "account_id": e.account_id, "label": e.label,
             "value": e.value, "removed": e.removed, "date": e.date.isoformat(),
@@ -94,26 +117,31 @@ def change_data(session, config, cache, number: int, reviewer: str | None,  # no
     patch_sets = [{
         "number": ps.number, "created": ps.created.isoformat(),
         "uploader": roster.username(ps.uploader_id), "votes": by_ps.get(ps.number, []),
-    } for ps in sorted(change.patch_sets, key=lambda p: p.number, reverse=True)]
+    } for ps in sorted(change.patch_sets, key=lambda p: p.number, reverse=True)
+        if ps.created <= now]
     data: dict[str, Any] = {
         "number": change.number, "project": change.project, "branch": change.branch,
         "subject": change.subject, "owner": roster.username(change.owner_id),
-        "status": change.status, "wip": change.wip, "topic": change.topic,
-        "hashtags": list(change.hashtags), "current_patch_set": change.current_patch_set,
-        "age": age_text(change.current.created if change.current else None, now),
-        "ci": ci_state(change.current_votes),
-        "current_votes": [vote_json(v, roster, now) for v in change.current_votes
-                          if v.value != 0],
+        "as_of": at.isoformat() if at else None,
+        "status": {"open": "NEW", "merged": "MERGED", "abandoned": "ABANDONED",
+                   None: "NOT YET CREATED"}[state.status],
+        "wip": change.wip, "topic": change.topic,
+        "hashtags": list(change.hashtags), "current_patch_set": state.patch_set,
+        "age": age_text(state.uploaded, now),
+        "ci": ci_state(state.votes),
+        "review_state": state.review.state if state.review else None,
+        "review_state_label": state.review.label if state.review else None,
+        "review_reason": state.review.reason if state.review else None,
+        "current_votes": [vote_json(v, roster, now) for v in state.votes],
         "gerrit_url": gerrit_change_url(config, change.project, change.number),
-        "gate_state": verdict["gate_state"] if verdict else None,
-        "gate_reason": verdict["gate_reason"] if verdict else
-        "Not evaluated yet: run `reviewbot evaluate`.",
+        "gate_state": gate_state,
+        "gate_reason": gate_reason,
         "priorities": [
             {"id": m.get("priority"), "title": m.get("title") or m.get("priority"),
              "rank": m.get("rank"), "reasons": list(m.get("reasons") or [])}
-            for m in (verdict["matches"] if verdict else [])
+            for m in matches
         ],
-        "evaluated_at": verdict["evaluated_at"].isoformat() if verdict else None,
+        "evaluated_at": evaluated_at,
         "patch_sets": patch_sets, "why_not": None, "core_known": roster.core_known,
     }
     if reviewer:
@@ -121,7 +149,7 @@ def change_data(session, config, cache, number: int, reviewer: str | None,  # no
         if who is None:
             raise HTTPException(status_code=404, detail=f"unknown user {reviewer!r}: no Gerrit "
                                 "account with that username, email or id has been synced")
-        answer = why_not_in_queue(session, config, number, who, now, cache=cache)
+        answer = why_not_for(session, config, number, who, at, cache=cache)
         data["why_not"] = answer.as_json() if answer else None
     return data
 

@@ -14,13 +14,12 @@ from reviewbot.commands.context import (
     engine_from,
     print_json,
 )
-from reviewbot.store import session_scope
-from reviewbot.store.queue_reads import find_reviewer, load_queue, reviewer_core_status
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("queue", help="a core reviewer's queue: what to review today, "
-                              "in order, with reasons")
+    p = subparsers.add_parser(
+        "queue", help="a reviewer's queue: for a core reviewer what to review today, for "
+        "anyone else the first-crack queue (gated changes waiting for a non-core +1)")
     p.add_argument("user", metavar="USER", help="Gerrit username, email or account id")
     p.add_argument("--limit", type=int, default=None, help="show only the first N changes")
     add_as_of(p)
@@ -36,44 +35,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def queue_command(args: argparse.Namespace) -> int:
+    from reviewbot.queue_view import queue_for
+    from reviewbot.store import session_scope
+    from reviewbot.store.queue_reads import find_reviewer
+
     config = config_from(args)
-    now = as_of_from(args)
+    as_of = as_of_from(args) if args.as_of else None
+    if args.limit is not None and args.limit < 0:
+        print("--limit: must be 0 or more", file=sys.stderr)
+        return 2
     with session_scope(engine_from(config)) as session:
         reviewer = find_reviewer(session, args.user)
         if reviewer is None:
             print(f"unknown user {args.user!r}: no Gerrit account with that username, email "
                   "or id has been synced (run `reviewbot sync`)", file=sys.stderr)
             return 1
-        page = load_queue(session, config, reviewer.id, now, limit=args.limit)
-        core = reviewer_core_status(page.roster, reviewer.id, now)
-        note = None
-        if core is False:
-            note = f"{reviewer.label} is not a core reviewer; core queues are for core reviewers."
-        elif core is None:
-            note = ("core membership is unknown (the core group read back empty from Gerrit); "
-                    f"showing the queue as if {reviewer.label} were core")
-        items = [] if core is False else page.items
-        if args.json:
-            print_json({
-                "reviewer": reviewer.label, "core": core, "as_of": now.isoformat(),
-                "note": note, "total": 0 if core is False else page.total,
-                "items": [{
-                    "number": it.number, "priority": it.priority, "score": it.score,
-                    "reasons": list(it.reasons), "subject": s.subject, "project": s.project,
-                    "owner": page.roster.username(s.owner_id),
-                } for it, s in items],
-            })
-            return 0
-    if note:
-        print(f"note: {note}", file=sys.stderr)
-    if core is False:
+        answer = queue_for(session, config, reviewer, as_of, limit=args.limit)
+    if args.json:
+        print_json(answer.as_json(config))
         return 0
-    print(f"Queue of {reviewer.label} as of {now:%Y-%m-%d %H:%M} UTC: {page.total} change"
-          f"{'' if page.total == 1 else 's'}")
-    for position, (item, summary) in enumerate(items, 1):
-        tag = f"[{item.priority}] " if item.priority else ""
-        print(f"{position:>4}. {item.number:>8}  score {item.score:>4}  {tag}{summary.subject}")
-        print(f"        {summary.project}, by {page.roster.username(summary.owner_id)}")
+    if answer.note:
+        print(f"note: {answer.note}", file=sys.stderr)
+    name = answer.roster.username
+    what = "First-crack queue" if answer.kind == "first-crack" else "Queue"
+    print(f"{what} of {reviewer.label} as of {answer.as_of:%Y-%m-%d %H:%M} UTC: {answer.total} "
+          f"change{'' if answer.total == 1 else 's'}")
+    for position, row in enumerate(answer.rows, 1):
+        item, summary = row.item, row.summary
+        if answer.kind == "first-crack":
+            head = f"waiting {item.wait_days:>3} d"
+        else:
+            head = f"score {item.score:>4}  " + (f"[{item.priority}] " if item.priority else "")
+        print(f"{position:>4}. {item.number:>8}  {head}  {summary.subject}")
+        print(f"        {summary.project} ({summary.branch}), by {name(summary.owner_id)}")
         for reason in item.reasons:
             print(f"        - {reason}")
     return 0

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from reviewbot.commands.context import add_as_of, add_json, as_of_from, config_from, engine_from
 from reviewbot.commands.context import print_json as emit_json
-from reviewbot.evaluate import evaluate_one, run_evaluation
+from reviewbot.evaluate import (
+    evaluate_as_of,
+    evaluate_one,
+    run_evaluation,
+    stored_verdicts,
+)
 from reviewbot.rules.verdict import ChangeVerdict
 
 
@@ -18,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_json(p)
     add_as_of(p)
+    p.add_argument("--full", action="store_true",
+                   help="evaluate every change, not only those that moved since the last run")
     p.set_defaults(func=evaluate_command)
 
     p = subparsers.add_parser("why", help="explain one change's priorities and gate state")
@@ -43,35 +50,43 @@ def _line(v: ChangeVerdict) -> str:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     config = config_from(args)
-    result = run_evaluation(engine_from(config), config, as_of_from(args))
+    engine = engine_from(config)
+    at = as_of_from(args)
+    # With --as-of the answer is for that date and the stored present is left alone;
+    # without, the changes that moved are evaluated and every stored verdict is shown.
+    if args.as_of:
+        result = shown = evaluate_as_of(engine, config, at)
+    else:
+        result = run_evaluation(engine, config, at, full=args.full)
+        shown = stored_verdicts(engine)
     if args.json:
         emit_json({
-            "changes": [v.as_json() for v in result.open],
+            "as_of": at.isoformat(),
+            "stored": not args.as_of,
+            "evaluated": result.evaluated,
+            "changes": [v.as_json() for v in shown.open],
             # WIP and closed changes: not gated, kept apart so "changes" holds gate states only.
-            "not_gated": [v.as_json() for v in result.other],
+            "not_gated": [v.as_json() for v in shown.other],
         })
         return 0
-    counts: dict[str, int] = {}
-    for v in result.all:
-        counts[v.gate.state] = counts.get(v.gate.state, 0) + 1
-    for v in result.open:
+    for v in shown.open:
         print(_line(v))
-    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "nothing"
-    print(f"evaluated {result.evaluated} changes: {summary}")
+    print(result.summary())
     return 0
 
 
-def _queue_answer(engine, config, number: int, who: str, now) -> dict | None:  # noqa: ANN001
-    """The core queue's why-not (reviewbot.queue, built on the stored verdicts)."""
+def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None:  # noqa: ANN001
+    """The queues' why-not for one reviewer (core queue, or first-crack queue for a non-core)."""
+    from reviewbot.queue_view import why_not_for
     from reviewbot.store import session_scope
-    from reviewbot.store.queue_reads import find_reviewer, why_not_in_queue
+    from reviewbot.store.queue_reads import find_reviewer
 
     with session_scope(engine) as session:
         reviewer = find_reviewer(session, who)
         if reviewer is None:
             raise LookupError(f"unknown user {who!r}: no synced Gerrit account has that "
                               "username, email or id")
-        answer = why_not_in_queue(session, config, number, reviewer, now)
+        answer = why_not_for(session, config, number, reviewer, as_of)
     return answer.as_json() if answer is not None else None
 
 
@@ -88,21 +103,29 @@ def why_command(args: argparse.Namespace) -> int:
     queue = None
     if args.reviewer:
         try:
-            queue = _queue_answer(engine, config, args.change, args.reviewer, now)
+            queue = _queue_answer(engine, config, args.change, args.reviewer,
+                                  now if args.as_of else None)
         except LookupError as exc:
             print(str(exc), file=sys.stderr)
             return 1
+    from reviewbot.timeline import state_at
+
+    state = state_at(change, now, roster.username)
     if args.json:
         data = verdict.as_json()
         data.update(project=change.project, branch=change.branch, subject=change.subject,
-                    owner=roster.username(change.owner_id), status=change.status,
-                    wip=change.wip, current_patch_set=change.current_patch_set)
+                    owner=roster.username(change.owner_id), as_of=now.isoformat(),
+                    status=state.status or "absent", wip=change.wip,
+                    current_patch_set=state.patch_set)
         if args.reviewer:
             data["why_not"] = queue
         emit_json(data)
         return 0
     print(f"Change {change.number} ({change.project}, {change.branch}) by "
           f"{roster.username(change.owner_id)}: {change.subject}")
+    if args.as_of:
+        print(f"As of {now:%Y-%m-%d %H:%M} UTC: {state.status or 'not created yet'}, "
+              f"patch set {state.patch_set}.")
     if verdict.priorities:
         print("Cycle priorities:")
         for p in verdict.priorities:
@@ -114,10 +137,13 @@ def why_command(args: argparse.Namespace) -> int:
     if verdict.exempt_reasons:
         print("Exempt from the gate, because: " + "; ".join(verdict.exempt_reasons))
     print(f"Gate: {verdict.gate.state}. {verdict.gate.reason}")
+    if verdict.review is not None:
+        print(f"Review state: {verdict.review.label} ({verdict.review.reason}).")
     for note in verdict.notes:
         print(f"Note: {note}")
     if queue is not None:
-        print(f"Core queue ({args.reviewer}): {queue['message']}")
+        which = "First-crack queue" if queue["kind"] == "first-crack" else "Core queue"
+        print(f"{which} ({args.reviewer}): {queue['message']}")
         for reason in queue["reasons"]:
             print(f"  - {reason}")
     return 0

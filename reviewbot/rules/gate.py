@@ -9,10 +9,12 @@ too few +1s even if every unknown voter were non-core is gated for certain.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from reviewbot.people import Roster
 from reviewbot.rules.verdict import GateVerdict, PriorityMatch
 from reviewbot.snapshot import ChangeSnapshot
+from reviewbot.timeline import ChangeState, counts_toward_gate, final_reviews
 
 NAME = "gate"
 LABEL = "Code-Review"
@@ -28,32 +30,35 @@ def _core_unknown(roster: Roster, account_id: int) -> bool:
     return not roster.core_known and account_id not in roster.history
 
 
-def last_noncore_plus1(change: ChangeSnapshot, roster: Roster) -> tuple[int, int] | None:
-    """(patch set, voter) of the newest standing non-core +1 in the vote history.
+def last_noncore_plus1(change: ChangeSnapshot, roster: Roster, at: datetime
+                       ) -> tuple[int, int] | None:
+    """(patch set, voter) of the newest standing non-core +1 in the vote history up to T.
 
     "The vote of X on patch set N" is X's latest event on N, so a +1 later
     changed or removed does not count.
     """
-    latest: dict[tuple[int, int], tuple] = {}
+    by_patch_set: dict[int, list] = {}
     for e in change.vote_events:
-        if e.label == LABEL:
-            latest[(e.patch_set, e.account_id)] = (e.value, e.removed)
+        if e.date <= at:
+            by_patch_set.setdefault(e.patch_set, []).append(e)
     best: tuple[int, int] | None = None
-    for (ps, account), (value, removed) in latest.items():
-        if value != 1 or removed or account == change.owner_id or roster.is_bot(account):
-            continue
+    for ps, events in by_patch_set.items():
         info = change.patch_set(ps)
-        if info is not None and info.uploader_id == account:
-            continue
-        if roster.is_core(account, None):
-            continue
-        if best is None or ps > best[0]:
-            best = (ps, account)
+        for account, e in final_reviews(events).items():
+            if e.value != 1 or e.removed:
+                continue
+            if not counts_toward_gate(account, owner=change.owner_id,
+                                      uploader=info.uploader_id if info else None,
+                                      bots=roster.bots, core=roster.is_core(account, at)):
+                continue
+            if best is None or ps > best[0]:
+                best = (ps, account)
     return best
 
 
 def judge(
     change: ChangeSnapshot,
+    state: ChangeState,
     priorities: Sequence[PriorityMatch],
     exempt_reasons: Sequence[str],
     *,
@@ -62,11 +67,15 @@ def judge(
     core_group: str,
     in_scope: bool = True,
 ) -> GateVerdict:
+    """The gate state of the change as it stood at `state.at` (core membership at that time)."""
     if not in_scope:
         return GateVerdict("untracked", f"Not tracked: {change.project} ({change.branch}) is "
                            "outside the configured projects and branches.")
-    if change.status != "NEW":
-        return GateVerdict("closed", f"{change.status.capitalize()}; the gate applies only to "
+    if state.status is None:
+        return GateVerdict("closed", f"Did not exist yet on {state.at:%Y-%m-%d %H:%M} UTC "
+                           f"(created {change.created:%Y-%m-%d %H:%M} UTC).")
+    if state.status != "open":
+        return GateVerdict("closed", f"{state.status.capitalize()}; the gate applies only to "
                            "open changes.")
     if change.wip:
         return GateVerdict("wip", "Work in progress; the gate applies once the owner marks it "
@@ -79,16 +88,18 @@ def judge(
     if exempt_reasons:
         return GateVerdict("exempt", "Exempt from the non-core +1 gate: "
                            f"{'; '.join(exempt_reasons)}.")
-    return _judge_votes(change, roster, min_plus1, core_group)
+    return _judge_votes(change, state, roster, min_plus1, core_group)
 
 
-def _judge_votes(change: ChangeSnapshot, roster: Roster, need: int, core_group: str) -> GateVerdict:
-    ps = change.current_patch_set
-    uploader = change.current.uploader_id if change.current is not None else None
+def _judge_votes(change: ChangeSnapshot, state: ChangeState, roster: Roster, need: int,
+                 core_group: str) -> GateVerdict:
+    ps = state.patch_set
+    uploader = state.uploader_id
+    at = state.at
     qualifying: list[int] = []
     unknown: list[int] = []
     excluded: list[str] = []
-    for vote in change.current_votes:
+    for vote in state.votes:
         if vote.label != LABEL or vote.value != 1:
             continue
         a = vote.account_id
@@ -101,7 +112,7 @@ def _judge_votes(change: ChangeSnapshot, roster: Roster, need: int, core_group: 
                             "does not count")
         elif _core_unknown(roster, a):
             unknown.append(a)
-        elif roster.is_core(a, None):
+        elif roster.is_core(a, at):
             excluded.append(f"core reviewer {roster.username(a)}'s +1 does not count "
                             "toward the non-core gate")
         else:
@@ -129,7 +140,7 @@ def _judge_votes(change: ChangeSnapshot, roster: Roster, need: int, core_group: 
         head = (f"Not a cycle priority; {have} of {need} non-core +1s on patch set {ps}, "
                 f"waiting for {need - have} more")
     details: list[str] = []
-    last = last_noncore_plus1(change, roster)
+    last = last_noncore_plus1(change, roster, at)
     if last is not None and last[0] < ps:
         details.append(f"the last non-core +1 was on patch set {last[0]}, before the new upload")
     elif have == 0 and last is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reviewbot.timeline import ReviewState
+
 # The gate states of an open change, as DESIGN names them.
 GATE_STATES = ("priority", "exempt", "open", "gated")
 # States of changes the gate does not apply to (kept apart so `--json` stays exact).
@@ -42,6 +44,9 @@ class ChangeVerdict:
     exempt_reasons: tuple[str, ...] = ()
     # What could not be checked (no commit message synced, no Launchpad data...).
     notes: tuple[str, ...] = ()
+    # DESIGN "Review state" at the evaluation time (open changes only).
+    review: ReviewState | None = None
+    revision: int = -1  # the change's store revision the verdict was computed from
 
     @property
     def priority_ids(self) -> list[str]:
@@ -77,6 +82,8 @@ class ChangeVerdict:
             ],
             "exempt_reasons": list(self.exempt_reasons),
             "notes": list(self.notes),
+            "review_state": self.review.state if self.review else None,
+            "review_reason": self.review.reason if self.review else None,
         }
 
 

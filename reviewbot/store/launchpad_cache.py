@@ -8,6 +8,8 @@ cycle tries again.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -82,3 +84,14 @@ def staleness(session: Session) -> str | None:
 def last_checked(session: Session) -> datetime | None:
     value = get_state(session, CHECKED_KEY)
     return datetime.fromisoformat(value) if value else None
+
+
+def facts_digest(session: Session) -> str:
+    """A digest of every cached fact that priority matching reads: it moves only when a
+    lookup brought different facts (a refresh that found the same ones leaves it alone)."""
+    rows = session.execute(
+        select(LaunchpadRecord.kind, LaunchpadRecord.key, LaunchpadRecord.found,
+               LaunchpadRecord.data).order_by(LaunchpadRecord.kind, LaunchpadRecord.key)
+    ).all()
+    text = json.dumps([list(r) for r in rows], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

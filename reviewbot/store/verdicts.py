@@ -3,46 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from reviewbot.rules.verdict import ChangeVerdict
-from reviewbot.tables import Verdict
+from reviewbot.store.snapshots import RawValues, plain_rows
+from reviewbot.tables import Change, Verdict
 
 _CHUNK = 2000  # parameter sets per executemany call
 
 
-def verdict_row(v: ChangeVerdict, evaluated_at: datetime) -> dict:
-    """`reasons` holds every sentence (matches, exemption, gate, notes); `matches` only
-    the priority matches, so readers can rely on each entry naming a priority."""
-    return {
-        "change_number": v.number,
-        "gate_state": v.gate.state,
-        "gate_reason": v.gate.reason,
-        "priorities": v.priority_ids,
-        "rank": v.rank,
-        "exempt": bool(v.exempt_reasons),
-        "gate_certain": v.gate.certain,
-        "reasons": v.reasons,
-        "matches": [
-            {"priority": p.priority_id, "title": p.title, "rank": p.rank,
-             "reasons": list(p.reasons)}
-            for p in v.priorities
-        ],
-        "evaluated_at": evaluated_at,
-    }
-
-
-def save_verdicts(
-    session: Session, verdicts: Sequence[ChangeVerdict], evaluated_at: datetime,
-    *, prune: bool = False,
-) -> int:
-    """Insert or replace one row per change. With `prune`, rows of changes not in
-    `verdicts` are deleted (they left the configured scope). Returns rows written."""
-    rows = [verdict_row(v, evaluated_at) for v in verdicts]
+def save_verdicts(session: Session, rows: Sequence[dict], *, keep: set[int] | None = None) -> int:
+    """Insert or replace one row per change (Verdict columns by name). With `keep`, rows
+    of other changes are deleted (they left the configured scope). Returns rows written."""
     if rows:
         dialect = session.get_bind().dialect.name
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -55,8 +30,7 @@ def save_verdicts(
         # multi-row VALUES statement per chunk spent most of its time compiling SQL.
         for i in range(0, len(rows), _CHUNK):
             session.execute(stmt, rows[i : i + _CHUNK])
-    if prune:
-        keep = {v.number for v in verdicts}
+    if keep is not None:
         stored = set(session.execute(select(Verdict.change_number)).scalars())
         stale = sorted(stored - keep)
         for i in range(0, len(stale), _CHUNK):
@@ -79,5 +53,74 @@ def load_verdicts(session: Session, numbers: Sequence[int] | None = None) -> dic
     return {v.change_number: v for v in session.execute(query).scalars()}
 
 
+class VerdictRow(NamedTuple):
+    """A stored verdict as plain values (the Verdict columns a reader rebuilds it from)."""
+
+    change_number: int
+    gate_state: str
+    gate_reason: str
+    gate_certain: bool
+    exempt: bool
+    reasons: list
+    matches: list
+    review_state: str | None
+    review_reason: str
+    evaluated_revision: int
+
+
+def verdict_rows(session: Session, numbers: Sequence[int] | None = None) -> dict[int, VerdictRow]:
+    """Stored verdicts as plain rows (no ORM objects: a queue as of T reads thousands)."""
+    v = Verdict.__table__.c
+    stmt = select(v.change_number, v.gate_state, v.gate_reason, v.gate_certain, v.exempt,
+                  v.reasons, v.matches, v.review_state, v.review_reason, v.evaluated_revision)
+    raw = RawValues(session)
+    to_json = raw.json
+    out: dict[int, VerdictRow] = {}
+    chunks = [None] if numbers is None else [
+        list(numbers)[i : i + _CHUNK] for i in range(0, len(numbers), _CHUNK)]
+    for chunk in chunks:
+        query = stmt if chunk is None else stmt.where(v.change_number.in_(chunk))
+        for (number, gate, reason, certain, exempt, reasons, matches, review, review_reason,
+             revision) in plain_rows(session, query):
+            out[number] = VerdictRow(number, gate, reason or "", bool(certain), bool(exempt),
+                                     to_json(reasons) or [], to_json(matches) or [], review,
+                                     review_reason or "", revision)
+    return out
+
+
 def load_verdict(session: Session, number: int) -> Verdict | None:
     return session.get(Verdict, number)
+
+
+def moved_since_evaluated(session: Session, projects: Sequence[str], branches: Sequence[str]
+                          ) -> list[int]:
+    """Changes in scope whose rows moved since their verdict was computed (or that have none)."""
+    c, v = Change.__table__.c, Verdict.__table__.c
+    return list(session.execute(
+        select(c.number).select_from(Change.__table__.outerjoin(
+            Verdict.__table__, v.change_number == c.number))
+        .where(c.project.in_(list(projects)), c.branch.in_(list(branches)),
+               c.missing_since.is_(None),
+               or_(v.change_number.is_(None), v.evaluated_revision != c.revision))
+        .order_by(c.number)
+    ).scalars())
+
+
+def count_open(session: Session, projects: Sequence[str], branches: Sequence[str]) -> int:
+    c = Change.__table__.c
+    return session.execute(
+        select(func.count()).select_from(Change.__table__)
+        .where(c.project.in_(list(projects)), c.branch.in_(list(branches)),
+               c.missing_since.is_(None), c.status == "NEW", c.wip == False)  # noqa: E712
+    ).scalar_one()
+
+
+def out_of_scope(session: Session, projects: Sequence[str], branches: Sequence[str]) -> list[int]:
+    """Verdicts of changes no longer in the configured projects and branches (or missing)."""
+    c, v = Change.__table__.c, Verdict.__table__.c
+    return list(session.execute(
+        select(v.change_number).select_from(Verdict.__table__.outerjoin(
+            Change.__table__, v.change_number == c.number))
+        .where(or_(c.number.is_(None), c.missing_since.is_not(None),
+                   ~c.project.in_(list(projects)), ~c.branch.in_(list(branches))))
+    ).scalars())
