@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING
 from reviewbot.clock import day_start
 from reviewbot.config import Config
 from reviewbot.people import Roster
-from reviewbot.snapshot import ChangeSnapshot
+from reviewbot.snapshot import ChangeSnapshot, ReviewEvent
+from reviewbot.timeline import plus1_replay
 
 if TYPE_CHECKING:
-    from reviewbot.report import ChangeClass
+    from reviewbot.snapshot import ChangeClass
 
 _DAY = timedelta(days=1)
 
@@ -62,6 +63,7 @@ class CoreReview:
     value: int
     date: datetime
     on_priority: bool
+    exempt: bool  # a non-priority change exempt from the gate
     gate_applies: bool  # a non-priority, non-exempt change
     jumped_gate: bool  # cast while the patch set was gated (only when gate_applies)
 
@@ -73,7 +75,8 @@ class CoreFigures:
     reviews: int
     priority_reviews: int
     priority_share: float | None
-    gate_checked: int  # reviews on non-priority, non-exempt changes
+    exempt_reviews: int  # reviews on non-priority changes exempt from the gate
+    gate_checked: int  # reviews on non-priority, non-exempt changes (the rest)
     gate_jumps: int  # of those, cast while the patch set was gated
 
 
@@ -89,10 +92,6 @@ class CoreEffort:
     review_list: list[CoreReview]
 
 
-# One Code-Review vote event as the effort figures read it:
-# (change number, patch set, account id, value, date); value 0 for a removed vote.
-ReviewEvent = tuple[int, int, int, int, datetime]
-
 
 def code_review_events(changes: Sequence[ChangeSnapshot], as_of: datetime) -> list[ReviewEvent]:
     """The snapshots' Code-Review events up to T, by change and patch set, each patch set's
@@ -104,18 +103,6 @@ def code_review_events(changes: Sequence[ChangeSnapshot], as_of: datetime) -> li
         out += [(c.number, e.patch_set, e.account_id, 0 if e.removed else e.value, e.date)
                 for e in events]
     return out
-
-
-def _core_test(roster: Roster):  # noqa: ANN202
-    """`roster.is_core` for account ids, with the common case (no history) as a set test."""
-    history, core_now, is_core = roster.history, roster.core_now, roster.is_core
-
-    def core_at(account: int, at: datetime) -> bool:
-        if account in history:
-            return is_core(account, at)
-        return account in core_now
-
-    return core_at
 
 
 def measure_core_effort(
@@ -163,11 +150,7 @@ def core_effort_from_events(
     need = config.gate.min_noncore_plus1
     known = {p.id for p in config.priorities}
     bots = roster.bots
-    core_at = _core_test(roster)
-    # Accounts whose core status depends on the time (history) or never counts (bots):
-    # everyone else is core iff in the group now, a plain set test in the loops below.
-    history = roster.history
-    core_now = roster.core_now
+    core_at = roster.core_test()
     by_number = {number: (owner, patch_sets) for number, owner, patch_sets in changes}
     reviews: list[CoreReview] = []
     gate_waits: list[float] = []
@@ -184,18 +167,20 @@ def core_effort_from_events(
         ps_events = events[i:j]
         cls = classes.get(number)
         if cls is None:
-            on_priority, gated_kind = False, True
+            on_priority, exempt, gated_kind = False, False, True
         else:
             on_priority = not known.isdisjoint(cls.priorities)
+            exempt = not on_priority and cls.exempt
             gated_kind = not on_priority and not cls.exempt
         final: dict[int, ReviewEvent] = {e[2]: e for e in ps_events}
         ps_reviews = [
             e for voter, e in final.items()
             if e[3] and voter != owner and e[4] >= start and voter not in bots
-            and (voter in core_now if voter not in history else core_at(voter, e[4]))
+            and core_at(voter, e[4])
         ]
         if not gated_kind:
-            reviews += [CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, False, False)
+            reviews += [CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, exempt,
+                                   False, False)
                         for e in ps_reviews]
             continue
         ps = None
@@ -205,15 +190,16 @@ def core_effort_from_events(
         latency = ps is not None and start <= ps[1] <= as_of
         if not (ps_reviews or latency):
             continue
-        excluded = {owner, ps[2] if ps else None} | bots
-        plus_after, opened = _gate_counts(ps_events, core_at, excluded, need)
+        plus_after, _openers, opened = plus1_replay(
+            ps_events, [core_at(e[2], e[4]) for e in ps_events], owner=owner,
+            uploader=ps[2] if ps else None, bots=bots, need=need)
         dates = [e[4] for e in ps_events]
         for e in ps_reviews:
             # Qualifying +1s from the votes cast before this one (strictly earlier).
             before = bisect_left(dates, e[4])
             jumped = (plus_after[before - 1] if before else 0) < need
             reviews.append(
-                CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, True, jumped)
+                CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, False, True, jumped)
             )
         if latency and opened is not None:
             gate_waits.append((opened - ps[1]) / _DAY)
@@ -222,37 +208,6 @@ def core_effort_from_events(
                 core_waits.append((min(after) - opened) / _DAY)
 
     return _summarise(reviews, roster, gate_waits, core_waits)
-
-
-def _gate_counts(
-    events: Sequence[ReviewEvent], core_at, excluded: set[int | None], need: int,  # noqa: ANN001
-) -> tuple[list[int], datetime | None]:
-    """Qualifying +1s on one patch set after each of its events (in vote order), and when
-    it first had `need` of them (None if never, up to T).
-
-    Qualifying: voter not core at vote time, not in `excluded` (bots, the change owner,
-    the patch set uploader); each voter's latest vote counts.
-    """
-    latest: dict[int, int] = {}
-    plus = 0
-    opened = None
-    after: list[int] = []
-    for e in events:
-        voter = e[2]
-        if voter not in excluded:
-            old = latest.get(voter, 0)
-            if core_at(voter, e[4]):
-                # A vote cast while core never opens the gate; it also replaces the
-                # voter's earlier non-core vote ("latest vote per voter" counts).
-                latest.pop(voter, None)
-                new = 0
-            else:
-                new = latest[voter] = e[3]
-            plus += (new > 0) - (old > 0)
-        after.append(plus)
-        if opened is None and plus >= need:
-            opened = e[4]
-    return after, opened
 
 
 def _summarise(
@@ -264,6 +219,7 @@ def _summarise(
     cores = []
     for account, rs in per_core.items():
         on_priority = sum(1 for r in rs if r.on_priority)
+        exempt = sum(1 for r in rs if r.exempt)
         checked = sum(1 for r in rs if r.gate_applies)
         cores.append(
             CoreFigures(
@@ -272,6 +228,7 @@ def _summarise(
                 reviews=len(rs),
                 priority_reviews=on_priority,
                 priority_share=ratio(on_priority, len(rs)),
+                exempt_reviews=exempt,
                 gate_checked=checked,
                 gate_jumps=sum(1 for r in rs if r.jumped_gate),
             )

@@ -12,37 +12,41 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
 
 from reviewbot.clock import day_start
 from reviewbot.config import Config
 from reviewbot.core_effort import (
     CoreEffort,
     Distribution,
-    ReviewEvent,
     code_review_events,
     core_effort_from_events,
     distribution,
 )
 from reviewbot.people import Roster
-from reviewbot.snapshot import ChangeSnapshot
+from reviewbot.snapshot import (
+        ChangeClass,
+    ChangeSnapshot,
+    PatchSetInfo,
+    ReportFacts,
+    ReviewEvent,
+    VoteRow,
+)
+from reviewbot.timeline import (
+    REVIEW_STATE_LABELS,
+    closed_time,
+    current_patch_set_at,
+    is_human_message,
+    last_human_activity,
+    latest_votes,
+    live_at,
+    review_state,
+    status_at,
+)
 
+# Open changes by review state, in the order the report lists them.
 STATES = ("waiting_on_reviewers", "waiting_on_author", "blocked", "approved")
-STATE_LABELS = {
-    "waiting_on_reviewers": "waiting on reviewers",
-    "waiting_on_author": "waiting on author",
-    "blocked": "blocked",
-    "approved": "approved",
-}
+STATE_LABELS = REVIEW_STATE_LABELS
 _DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class ChangeClass:
-    """What the rules decided about a change: the priorities it matches, gate exemption."""
-
-    priorities: tuple[str, ...] = ()
-    exempt: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,8 @@ class ChangeRow:
     patch_set: int
     patch_set_created: datetime
     created: datetime
-    last_update: datetime
+    last_update: datetime  # any activity up to T (bot hashtag writes included)
+    last_activity: datetime  # human activity up to T: what "stale" is measured from
     closed: datetime | None
     wait_days: float | None  # since the current patch set (open changes)
     age_days: float | None  # since creation (open changes)
@@ -116,36 +121,29 @@ class Report:
     notes: list[str]
 
 
-class ChangeFacts(NamedTuple):
-    """What the report reads of one change, from a snapshot or straight from the store."""
-
-    number: int
-    project: str
-    branch: str
-    subject: str
-    status: str
-    wip: bool
-    owner_id: int
-    created: datetime
-    updated: datetime
-    current_patch_set: int
-    submitted: datetime | None
-    closed_at: datetime | None
-    patch_sets: tuple[tuple[int, datetime, int | None], ...]  # (number, created, uploader)
-    current_votes: tuple[tuple[str, int], ...]  # (label, value) from Gerrit's labels
-    # (patch set, account, label, value, date, removed) in vote order, up to T. Only read
-    # for changes updated after T (the others are answered by their labels).
-    history: tuple[tuple[int, int, str, int, datetime, bool], ...]
-
-
-def facts_of(c: ChangeSnapshot, as_of: datetime) -> ChangeFacts:
-    return ChangeFacts(
+def facts_of(c: ChangeSnapshot, as_of: datetime, bots: frozenset[int] = frozenset()
+             ) -> ReportFacts:
+    """The report's facts of a snapshot (loaded with its messages), as the store gives them."""
+    newest: dict[int, datetime] = {}
+    for e in c.vote_events:
+        if (e.label == "Code-Review" and e.value == -1 and not e.removed and e.date <= as_of
+                and e.date >= newest.get(e.patch_set, e.date)):
+            newest[e.patch_set] = e.date
+    # Votes are messages: a snapshot built without its message rows still shows them.
+    human = [m.date for m in c.messages
+             if m.date <= as_of and is_human_message(m.author_id, m.tag, bots)]
+    human += [e.date for e in c.vote_events
+              if e.date <= as_of and is_human_message(e.account_id, None, bots)]
+    return ReportFacts(
         c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
         c.updated, c.current_patch_set, c.submitted, c.closed_at,
         tuple((p.number, p.created, p.uploader_id) for p in c.patch_sets),
-        tuple((v.label, v.value) for v in c.current_votes),
-        tuple((e.patch_set, e.account_id, e.label, e.value, e.date, e.removed)
+        tuple(v for v in c.current_votes if v.value),
+        tuple(VoteRow(e.patch_set, e.account_id, e.label, e.value, e.date, e.removed)
               for e in c.vote_events if e.date <= as_of) if c.updated > as_of else (),
+        tuple(d for d in c.owner_replies if d <= as_of),
+        tuple(sorted(newest.items())),
+        max(human, default=None),
     )
 
 
@@ -153,7 +151,7 @@ def _days(delta: timedelta) -> float:
     return delta / _DAY
 
 
-def _last_update(c: ChangeFacts, as_of: datetime) -> datetime:
+def _last_update(c: ReportFacts, as_of: datetime) -> datetime:
     """The change's latest activity at or before T (uploads, votes, closing)."""
     if c.updated <= as_of:
         return c.updated
@@ -164,98 +162,56 @@ def _last_update(c: ChangeFacts, as_of: datetime) -> datetime:
         if latest < created <= as_of:
             latest = created
     for e in c.history:
-        if latest < e[4] <= as_of:
-            latest = e[4]
+        if latest < e.date <= as_of:
+            latest = e.date
     for t in (c.submitted, c.closed_at):
         if t is not None and latest < t <= as_of:
             latest = t
     return latest
 
 
-def closed_time(c: ChangeSnapshot | ChangeFacts) -> datetime | None:
-    """When the change was merged or abandoned (None while open)."""
-    if c.status == "MERGED":
-        return c.submitted or c.closed_at or c.updated
-    if c.status == "ABANDONED":
-        return c.closed_at or c.updated
-    return None
-
-
-def _current_patch_set(c: ChangeFacts, as_of: datetime, live: bool) -> tuple[int, datetime]:
-    if live or not c.patch_sets:
-        created = c.created
-        for number, uploaded, _ in c.patch_sets:
-            if number == c.current_patch_set:
-                created = uploaded
-                break
-        return c.current_patch_set, created
-    best = None
-    for ps in c.patch_sets:
-        if ps[1] <= as_of and (best is None or ps[0] > best[0]):
-            best = ps
-    if best is None:  # uploaded before T by definition of created; be lenient with bad data
-        return c.patch_sets[0][0], c.patch_sets[0][1]
-    return best[0], best[1]
-
-
-def _votes_on(c: ChangeFacts, patch_set: int, as_of: datetime, live: bool) -> list[tuple]:
-    """(label, value) of the non-zero votes on the patch set as of T.
-
-    Live (nothing happened to the change after T): Gerrit's `labels`, which include
-    votes copied forward. Otherwise history: each voter's latest event per label.
-    """
-    if live:
-        return [(label, value) for label, value in c.current_votes if value]
-    latest: dict[tuple[int, str], tuple[datetime, int]] = {}
-    for ps, account, label, value, when, removed in c.history:
-        if ps != patch_set or when > as_of:
-            continue
-        key = (account, label)
-        prev = latest.get(key)
-        if prev is None or when >= prev[0]:
-            latest[key] = (when, 0 if removed else value)
-    return [(label, value) for (_, label), (_, value) in latest.items() if value]
-
-
-def change_state(votes: Sequence[tuple[str, int]]) -> str:
-    """DESIGN: the first that holds of approved, blocked, waiting on author, else reviewers."""
-    if any(label == "Workflow" and value > 0 for label, value in votes):
-        return "approved"
-    if any(
-        (label == "Code-Review" and value <= -2) or (label == "Workflow" and value < 0)
-        for label, value in votes
-    ):
-        return "blocked"
-    if any(label in ("Code-Review", "Verified") and value < 0 for label, value in votes):
-        return "waiting_on_author"
-    return "waiting_on_reviewers"
-
-
 def change_row(
-    c: ChangeFacts, owner: str, priorities: tuple[str, ...], as_of: datetime, stale_days: int,
-    last: datetime | None = None,
+    c: ReportFacts, owner: str, priorities: tuple[str, ...], as_of: datetime, stale_days: int,
+    bots: frozenset[int] = frozenset(), last: datetime | None = None,
 ) -> ChangeRow:
-    """The change as it stood at T (`last`: its last update as of T, when known)."""
-    live = c.updated <= as_of
-    closed = closed_time(c)
-    if closed is not None and closed <= as_of:
-        status = "merged" if c.status == "MERGED" else "abandoned"
+    """The change as it stood at T (`last`: its last update as of T, when known); every
+    state question is the timeline's."""
+    closed = closed_time(c.status, c.submitted, c.closed_at, c.updated)
+    status = status_at(c.status, c.created, closed, as_of)
+    if status != "open":
+        status = status or "open"  # the caller keeps changes created by T only
     else:
-        status, closed = "open", None
-    ps_number, ps_created = _current_patch_set(c, as_of, live)
+        closed = None
+    live = live_at(c.updated, as_of)
+    patch_sets = [PatchSetInfo(n, t, u) for n, t, u in c.patch_sets]
+    if live:
+        ps = next((p for p in patch_sets if p.number == c.current_patch_set), None)
+    else:
+        ps = current_patch_set_at(patch_sets, c.current_patch_set, as_of)
+    ps_number = ps.number if ps else c.current_patch_set
+    ps_created = ps.created if ps else c.created
     if last is None:
         last = _last_update(c, as_of)
+    activity = last_human_activity(
+        c.created, ((p.created, p.uploader_id) for p in patch_sets), (), bots, as_of)
+    if c.last_human_message is not None and c.last_human_message > activity:
+        activity = c.last_human_message
     state = wait = age = None
     stale = False
     if status == "open":
-        state = change_state(_votes_on(c, ps_number, as_of, live))
+        votes = (c.current_votes if live
+                 else latest_votes(c.history, ps_number, as_of))
+        state = review_state(votes, ps_number,
+                             newest_minus1_at=dict(c.newest_minus1).get(ps_number),
+                             uploaded=ps_created, owner_replies=c.owner_replies,
+                             at=as_of).state
         wait = _days(as_of - ps_created)
         age = _days(as_of - c.created)
-        stale = as_of - last >= timedelta(days=stale_days)
+        stale = as_of - activity >= timedelta(days=stale_days)
     # Positional, in field order: built once per change of the cycle.
     return ChangeRow(
         c.number, c.project, c.branch, c.subject, owner, priorities, status, state, c.wip,
-        ps_number, ps_created, c.created, last, closed, wait, age, stale,
+        ps_number, ps_created, c.created, last, activity, closed, wait, age, stale,
     )
 
 
@@ -268,9 +224,16 @@ def _weeks(start: date, until: date) -> list[date]:
     return weeks
 
 
+def last_chart_day(rows: Sequence[ChangeRow], config: Config, as_of: datetime) -> date:
+    """The last day the charts cover: the cycle end (or T, if earlier), and later when
+    changes were created after the end (they still count, and are charted)."""
+    last_day = min(config.cycle.end, as_of.date())
+    return max([last_day, *(r.created.date() for r in rows)])
+
+
 def _fill(p: PriorityReport, rows: list[ChangeRow], config: Config, as_of: datetime) -> None:
     start = config.cycle.start
-    last_day = min(config.cycle.end, as_of.date())
+    last_day = last_chart_day(rows, config, as_of)
     weeks = _weeks(start, last_day)
     merges = [0] * len(weeks)
     waits, ages = [], []
@@ -291,7 +254,7 @@ def _fill(p: PriorityReport, rows: list[ChangeRow], config: Config, as_of: datet
             if r.stale:
                 p.stale.append(r)
     p.changes = sorted(rows, key=lambda r: r.number)
-    p.stale.sort(key=lambda r: (r.last_update, r.number))
+    p.stale.sort(key=lambda r: (r.last_activity, r.number))
     p.wait_since_patch_set = distribution(waits)
     p.age = distribution(ages)
     p.merges_per_week = [WeekCount(w, n) for w, n in zip(weeks, merges, strict=True)]
@@ -306,7 +269,7 @@ def _burnup(rows: list[ChangeRow], start: date, last_day: date) -> list[BurnupPo
     created = [0] * n_days
     merged = [0] * n_days
     for r in rows:
-        created[max(0, (r.created.date() - start).days)] += 1
+        created[min(n_days - 1, max(0, (r.created.date() - start).days))] += 1
         if r.status == "merged" and r.closed is not None:
             index = (r.closed.date() - start).days
             if index < n_days:
@@ -328,13 +291,14 @@ def build_report(
 ) -> Report:
     """The PTL report as of T over the configured projects and branches."""
     return report_from_facts(
-        [facts_of(c, as_of) for c in changes], code_review_events(changes, as_of), roster,
+        [facts_of(c, as_of, roster.bots) for c in changes], code_review_events(changes, as_of),
+        roster,
         classes, config, as_of,
     )
 
 
 def report_from_facts(
-    changes: Sequence[ChangeFacts],
+    changes: Sequence[ReportFacts],
     review_events: Sequence[ReviewEvent],
     roster: Roster,
     classes: Mapping[int, ChangeClass],
@@ -362,7 +326,8 @@ def report_from_facts(
             continue  # not touched during the cycle (as of T)
         cls = classes.get(c.number)
         priorities = tuple(p for p in cls.priorities if p in known) if cls else ()
-        row = change_row(c, username(c.owner_id), priorities, as_of, stale_days, last)
+        row = change_row(c, username(c.owner_id), priorities, as_of, stale_days, roster.bots,
+                         last)
         rows.append(row)
         for pid in priorities:
             by_priority[pid].append(row)

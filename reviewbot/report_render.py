@@ -12,7 +12,8 @@ from reviewbot.report import STATE_LABELS, STATES, ChangeRow, PriorityReport, Re
 
 CSV_COLUMNS = (
     "number", "project", "branch", "subject", "owner", "priorities", "status", "state", "wip",
-    "patch_set", "patch_set_created", "created", "last_update", "closed", "wait_days",
+    "patch_set", "patch_set_created", "created", "last_update", "last_activity", "closed",
+    "wait_days",
     "age_days", "stale",
 )
 
@@ -35,7 +36,8 @@ def _row(r: ChangeRow) -> dict[str, Any]:
         "owner": r.owner, "priorities": list(r.priorities), "status": r.status,
         "state": r.state, "wip": r.wip, "patch_set": r.patch_set,
         "patch_set_created": _stamp(r.patch_set_created), "created": _stamp(r.created),
-        "last_update": _stamp(r.last_update), "closed": _stamp(r.closed),
+        "last_update": _stamp(r.last_update), "last_activity": _stamp(r.last_activity),
+        "closed": _stamp(r.closed),
         "wait_days": _round(r.wait_days), "age_days": _round(r.age_days), "stale": r.stale,
     }
 
@@ -77,7 +79,8 @@ def report_json(report: Report) -> dict[str, Any]:
         "cores": [
             {"username": f.username, "account_id": f.account_id, "reviews": f.reviews,
              "priority_reviews": f.priority_reviews, "priority_share": f.priority_share,
-             "gate_checked": f.gate_checked, "gate_jumps": f.gate_jumps}
+             "exempt_reviews": f.exempt_reviews, "gate_checked": f.gate_checked,
+             "gate_jumps": f.gate_jumps}
             for f in e.cores
         ],
         "gate_latency": _dist(e.gate_latency),
@@ -129,7 +132,7 @@ def _header(report: Report) -> list[str]:
     freeze = f", feature freeze {report.feature_freeze}" if report.feature_freeze else ""
     return [
         f"Cycle {report.cycle_start} to {report.cycle_end}{freeze}. Changes created by the "
-        f"report date and updated during the cycle; stale = no update for "
+        f"report date and updated during the cycle; stale = no human activity for "
         f"{report.stale_days} days.",
     ]
 
@@ -164,11 +167,11 @@ def render_markdown(report: Report, link_base: str) -> str:
         lines.append(f"Waits {_waits(p)}.  ")
         lines.append(f"Merges per week from {report.cycle_start}: {_weeks(p)}")
         if p.stale:
-            lines += ["", f"Stale (no update for {report.stale_days} days):", ""]
+            lines += ["", f"Stale (no human activity for {report.stale_days} days):", ""]
             for r in p.stale:
                 lines.append(
                     f"- [{r.number}]({base}/{r.number}) {_md(r.subject)} "
-                    f"({STATE_LABELS[r.state]}, last update {r.last_update.date()})"
+                    f"({STATE_LABELS[r.state]}, last human activity {r.last_activity.date()})"
                 )
     lines += ["", *_effort_lines(report, markdown=True)]
     return "\n".join(lines) + "\n"
@@ -205,10 +208,11 @@ def _effort_lines(report: Report, *, markdown: bool) -> list[str]:
     if not e.cores:
         return lines
     lines.append("")
-    header = ("Core", "Reviews", "On priorities", "Share", "Non-priority", "Gate jumps")
+    header = ("Core", "Reviews", "On priorities", "Share", "Exempt", "Gated kind",
+              "Gate jumps")
     rows = [
         (f.username, str(f.reviews), str(f.priority_reviews), _pct(f.priority_share),
-         str(f.gate_checked), str(f.gate_jumps))
+         str(f.exempt_reviews), str(f.gate_checked), str(f.gate_jumps))
         for f in e.cores
     ]
     if markdown:
@@ -246,7 +250,7 @@ def render_text(report: Report) -> str:
         for r in p.stale if p is not report.other else ():
             lines.append(
                 f"  stale: {r.number} {r.subject} ({STATE_LABELS[r.state]}, "
-                f"last update {r.last_update.date()})"
+                f"last human activity {r.last_activity.date()})"
             )
         lines.append("")
     lines += _effort_lines(report, markdown=False)

@@ -9,7 +9,8 @@ from sqlmodel import Session
 from reviewbot.allocation import collector_paused
 from reviewbot.config import Config
 from reviewbot.evaluate import evaluate_changes
-from reviewbot.report import ChangeClass, Report, report_from_facts
+from reviewbot.report import Report, report_from_facts
+from reviewbot.snapshot import ChangeClass
 from reviewbot.store.report_reads import (
     load_change_classes,
     load_report_facts,
@@ -28,7 +29,7 @@ def report_as_of(session: Session, config: Config, as_of: datetime) -> Report:
     """
     with collector_paused():
         roster = load_roster(session, config)
-        changes, review_events = load_report_facts(session, config, as_of)
+        changes, review_events = load_report_facts(session, config, as_of, roster.bots)
         classes = load_change_classes(session)
         unjudged = load_unjudged(session, [c.number for c in changes if c.number not in classes])
         for v in evaluate_changes(unjudged, config, roster, as_of):
