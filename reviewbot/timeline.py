@@ -188,7 +188,9 @@ class ReviewState:
 
 
 def _who(votes: Sequence[Vote], name: Name) -> str:
-    return ", ".join(f"{v.label} {v.value:+d} by {name(v.account_id)}" for v in votes)
+    # A fixed order, whatever order the votes were stored or replayed in.
+    ordered = sorted(votes, key=lambda v: (v.label, str(name(v.account_id)), v.account_id))
+    return ", ".join(f"{v.label} {v.value:+d} by {name(v.account_id)}" for v in ordered)
 
 
 def review_state(votes: Sequence[Vote], patch_set: int, *, newest_minus1_at: datetime | None,

@@ -99,7 +99,9 @@ def _judge_votes(change: ChangeSnapshot, state: ChangeState, roster: Roster, nee
     qualifying: list[int] = []
     unknown: list[int] = []
     excluded: list[str] = []
-    for vote in state.votes:
+    # Names in a fixed order, whatever order the votes were stored or replayed in.
+    for vote in sorted(state.votes, key=lambda v: (roster.username(v.account_id),
+                                                   v.account_id)):
         if vote.label != LABEL or vote.value != 1:
             continue
         a = vote.account_id
