@@ -1,8 +1,12 @@
-"""Benchmark: core queue latency over HTTP with 20,000 open changes and 300,000 vote events.
+"""Benchmark: the evaluate step, a quiet worker cycle and queue latency over HTTP with
+20,000 open changes and 300,000 vote events (issue 11's targets).
 
-Builds a SQLite store by bulk insert (deterministic, seeded), starts
-`reviewbot web` with uvicorn on a free loopback port, warms up, then times
-`/api/v1/queue` and `/queue` requests and prints p50/p95 in milliseconds.
+Builds a SQLite store by bulk insert (deterministic, seeded; no verdicts), then times:
+`reviewbot evaluate --full` end to end (every change, store round trip included) and a
+second, incremental `reviewbot evaluate` with nothing moved; a whole `reviewbot cycle`
+against an empty sandbox Gerrit (nothing new) after a first one; then starts
+`reviewbot web` with uvicorn on a free loopback port and times the core queue for now
+(`/api/v1/queue`, `/queue`) and as of a past date, printing p50/p95 in milliseconds.
 
     .venv/bin/python bench/queue_bench.py [--changes 20000] [--events 300000] [--requests 300]
 """
@@ -36,7 +40,6 @@ from reviewbot.tables import (  # noqa: E402
     Message,
     PatchSet,
     SyncState,
-    Verdict,
     VoteEvent,
 )
 
@@ -78,7 +81,7 @@ def build_store(url: str, n_changes: int, n_events: int, seed: int = 7) -> None:
     accounts += [{"id": a, "username": f"user{a}", "name": f"User {a}", "email": None}
                  for a in OTHERS]
     accounts.append({"id": ZUUL, "username": "zuul", "name": "Zuul", "email": None})
-    changes, patch_sets, verdicts = [], [], []
+    changes, patch_sets = [], []
     current_ps: dict[int, int] = {}
     for number in range(1, n_changes + 1):
         n_ps = rng.randint(1, 5)
@@ -99,18 +102,9 @@ def build_store(url: str, n_changes: int, n_events: int, seed: int = 7) -> None:
             patch_sets.append(dict(change_number=number, number=i, revision=f"r{number}-{i}",
                                    created=when, uploader_id=owner, kind=None, insertions=1,
                                    deletions=1))
-        roll = rng.random()
-        if roll < 0.10:
-            pid, rank = rng.choice(PRIORITIES)
-            state, prios = "priority", [pid]
-            matches = [{"priority": pid, "title": pid, "rank": rank,
-                        "reasons": [f"blueprint {pid} (commit footer)"]}]
-        else:
-            state = "exempt" if roll < 0.13 else ("open" if roll < 0.55 else "gated")
-            prios, rank, matches = [], None, []
-        verdicts.append(dict(change_number=number, gate_state=state, gate_reason="gate reason",
-                             priorities=prios, rank=rank, reasons=["r"], matches=matches,
-                             evaluated_at=NOW))
+        if rng.random() < 0.10:  # priority work: the evaluate step finds the footer
+            pid, _rank = rng.choice(PRIORITIES)
+            changes[-1]["commit_message"] = f"Fix it\n\nImplements: blueprint {pid}\n"
     messages, events = [], []
     latest: dict[tuple[int, str, int], tuple[int, int]] = {}
     for i in range(n_events):
@@ -142,7 +136,6 @@ def build_store(url: str, n_changes: int, n_events: int, seed: int = 7) -> None:
         conn.execute(insert(Account), accounts)
         conn.execute(insert(Change), changes)
         conn.execute(insert(PatchSet), patch_sets)
-        conn.execute(insert(Verdict), verdicts)
         conn.execute(insert(Message), messages)
         conn.execute(insert(VoteEvent), events)
         conn.execute(insert(CurrentVote), current)
@@ -184,6 +177,33 @@ def time_requests(client: httpx.Client, path: str, n: int) -> list[float]:
     return out
 
 
+def timed(argv: list[str], env: dict) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "reviewbot.cli", *argv], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    return time.perf_counter() - started, done.stdout.strip().splitlines()[-1:]
+
+
+def time_steps(config: Path, env: dict) -> None:
+    """The evaluate step whole and incremental, and a quiet cycle, as the CLI runs them."""
+    seconds, out = timed(["evaluate", "--full"], env)
+    print(f"evaluate --full (end to end, new process): {seconds:.2f} s  {out}")
+    seconds, out = timed(["evaluate"], env)
+    print(f"evaluate, nothing moved (end to end):      {seconds:.2f} s  {out}")
+    from reviewbot.sandbox import SandboxGerrit
+
+    with SandboxGerrit().running() as gerrit_url:  # a Gerrit with nothing new to say
+        text_ = config.read_text().replace("https://review.example.org", gerrit_url)
+        quiet = config.with_name("quiet.toml")
+        quiet.write_text(text_)
+        env = dict(env, REVIEWBOT_CONFIG=str(quiet))
+        seconds, _ = timed(["cycle"], env)
+        print(f"first cycle (judges every change once):   {seconds:.2f} s")
+        runs = [timed(["cycle"], env)[0] for _ in range(3)]
+        print(f"cycle with nothing new, median of 3:        {statistics.median(runs):.2f} s "
+              f"({', '.join(f'{r:.2f}' for r in runs)})")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=20_000)
@@ -202,8 +222,9 @@ def main() -> int:
         print(f"built store in {time.perf_counter() - started:.1f}s: {args.changes} open changes,"
               f" {args.events} vote events ({db})")
     config = write_config(folder, url)
-    port = free_port()
     env = dict(os.environ, REVIEWBOT_CONFIG=str(config))
+    time_steps(config, env)
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "reviewbot.cli", "web", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -217,22 +238,29 @@ def main() -> int:
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            as_of = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
-            paths = [f"/api/v1/queue?reviewer={REVIEWER}&as_of={as_of}",
-                     f"/queue?reviewer={REVIEWER}&as_of={as_of}",
-                     # "now" moves, so the cached order is recomputed as time passes.
-                     f"/api/v1/queue?reviewer={REVIEWER}"]
+            # Now: the stored states (the store's clock is 2017-02-01; "now" is the real
+            # clock, so every change has waited long: scores differ, the work is the same).
+            paths = [f"/api/v1/queue?reviewer={REVIEWER}", f"/queue?reviewer={REVIEWER}"]
             started = time.perf_counter()
             first = client.get(paths[0]).json()
-            print(f"queue of {REVIEWER}: {first['total']} candidates, {len(first['items'])} "
-                  f"shown; cold first request {(time.perf_counter() - started) * 1000:.0f} ms")
+            print(f"queue of {REVIEWER} now: {first['total']} candidates, "
+                  f"{len(first['items'])} shown; cold first request "
+                  f"{(time.perf_counter() - started) * 1000:.0f} ms")
             for path in paths:
                 time_requests(client, path, 20)  # warm-up
             for path in paths:
                 times = time_requests(client, path, args.requests)
-                label = path.split("?")[0] + ("" if "as_of" in path else " (now)")
-                print(f"{label:<20} n={len(times)} p50={statistics.median(times):.1f}"
-                      f" ms  p95={percentile(times, 95):.1f} ms  max={max(times):.1f} ms")
+                print(f"{path.split('?')[0] + ' (now)':<26} n={len(times)} "
+                      f"p50={statistics.median(times):.1f} ms  p95={percentile(times, 95):.1f} "
+                      f"ms  max={max(times):.1f} ms")
+            # A past date: the timeline replayed for every change open then.
+            past = (NOW - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            path = f"/api/v1/queue?reviewer={REVIEWER}&as_of={past}"
+            times = time_requests(client, path, max(5, args.requests // 20))
+            total = client.get(path).json()["total"]
+            print(f"{'/api/v1/queue (as of ' + past[:10] + ')':<26} n={len(times)} "
+                  f"p50={statistics.median(times):.1f} ms  p95={percentile(times, 95):.1f} ms"
+                  f"  max={max(times):.1f} ms  ({total} candidates)")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -15,18 +15,20 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from reviewbot.clock import day_start
 from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.snapshot import ChangeSnapshot, ReviewEvent
-from reviewbot.timeline import plus1_replay
+from reviewbot.timeline import final_votes, plus1_replay
 
 if TYPE_CHECKING:
     from reviewbot.snapshot import ChangeClass
 
 _DAY = timedelta(days=1)
+_VOTER = itemgetter(2)  # a ReviewEvent's account
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +174,7 @@ def core_effort_from_events(
             on_priority = not known.isdisjoint(cls.priorities)
             exempt = not on_priority and cls.exempt
             gated_kind = not on_priority and not cls.exempt
-        final: dict[int, ReviewEvent] = {e[2]: e for e in ps_events}
+        final: dict[int, ReviewEvent] = final_votes(ps_events, _VOTER)
         ps_reviews = [
             e for voter, e in final.items()
             if e[3] and voter != owner and e[4] >= start and voter not in bots

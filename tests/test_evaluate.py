@@ -194,3 +194,52 @@ def test_cli_why_with_reviewer_answers_from_the_core_queue(engine, sqlite_url, t
     assert "Core queue (carol): " in out
     assert main(["--config", str(path), "why", "3", "--reviewer", "nobody"]) == 1
     assert "unknown user 'nobody'" in capsys.readouterr().err
+
+
+def test_evaluate_as_of_answers_for_that_date_and_leaves_the_present_alone(
+        engine, sqlite_url, tmp_path, capsys):
+    seed(engine)
+    with session_scope(engine) as s:  # as Gerrit keeps it: updated is the newest event
+        s.get(Change, 3).updated = T0 + timedelta(days=1)
+    path = _write_config(tmp_path, sqlite_url)
+    assert main(["--config", str(path), "evaluate", "--json"]) == 0
+    present = json.loads(capsys.readouterr().out)
+    assert present["stored"] is True
+
+    def gates(as_of: str) -> dict[int, str]:
+        assert main(["--config", str(path), "evaluate", "--json", "--as-of", as_of]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["stored"] is False and data["as_of"].startswith(as_of[:10])
+        return {c["number"]: c["gate"] for c in data["changes"] + data["not_gated"]}
+
+    # Before alice's +1 on patch set 1 (T0 + 1h), at it, and after patch set 2 (T0 + 1d).
+    assert gates("2017-01-10T00:30:00Z")[3] == "gated"
+    assert gates("2017-01-10T02:00:00Z")[3] == "open"
+    assert gates("2017-01-12")[3] == "gated"
+    assert gates("2017-01-09") == {}  # nothing existed yet
+    # The stored present is what it was.
+    assert main(["--config", str(path), "evaluate", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["changes"] == present["changes"] and again["evaluated"] == 0
+    with session_scope(engine) as s:
+        assert all(v.evaluated_at != datetime(2017, 1, 10, 2) for v in load_verdicts(s).values())
+
+
+def test_evaluate_touches_only_changes_that_moved(store_engine):
+    seed(store_engine)
+    first = run_evaluation(store_engine, CFG, NOW)
+    assert first.full and first.evaluated == 8 - 1  # change 7 is outside the branches
+    quiet = run_evaluation(store_engine, CFG, NOW + timedelta(hours=1))
+    assert not quiet.full and quiet.evaluated == 0
+    assert quiet.summary().startswith("evaluated 0 changed of 5 open")
+    with session_scope(store_engine) as s:  # a sync wrote change 3's rows
+        s.add(CurrentVote(change_number=3, label="Code-Review", account_id=10, value=1))
+        s.get(Change, 3).revision += 1
+    moved = run_evaluation(store_engine, CFG, NOW + timedelta(hours=2))
+    assert [(v.number, v.gate.state) for v in moved.all] == [(3, "open")]
+    # A new rule changes every verdict's basis: everything is evaluated again.
+    wider = config(**{**CONFIG_DATA, "gate": {"exempt": {"owners": ["proposal-bot", "owen"]}}})
+    everything = run_evaluation(store_engine, wider, NOW + timedelta(hours=3))
+    assert everything.full and everything.evaluated == 7
+    with session_scope(store_engine) as s:
+        assert load_verdict(s, 2).gate_state == "exempt"

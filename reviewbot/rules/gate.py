@@ -14,7 +14,7 @@ from datetime import datetime
 from reviewbot.people import Roster
 from reviewbot.rules.verdict import GateVerdict, PriorityMatch
 from reviewbot.snapshot import ChangeSnapshot
-from reviewbot.timeline import ChangeState, counts_toward_gate, final_reviews
+from reviewbot.timeline import CODE_REVIEW, ChangeState, counts_toward_gate, final_votes
 
 NAME = "gate"
 LABEL = "Code-Review"
@@ -39,12 +39,12 @@ def last_noncore_plus1(change: ChangeSnapshot, roster: Roster, at: datetime
     """
     by_patch_set: dict[int, list] = {}
     for e in change.vote_events:
-        if e.date <= at:
+        if e.date <= at and e.label == CODE_REVIEW:
             by_patch_set.setdefault(e.patch_set, []).append(e)
     best: tuple[int, int] | None = None
     for ps, events in by_patch_set.items():
         info = change.patch_set(ps)
-        for account, e in final_reviews(events).items():
+        for account, e in final_votes(events).items():
             if e.value != 1 or e.removed:
                 continue
             if not counts_toward_gate(account, owner=change.owner_id,

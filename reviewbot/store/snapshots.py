@@ -9,7 +9,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import func, null, or_, select
+from sqlalchemy import null, or_, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -132,9 +132,15 @@ def load_changes(
     raw = RawValues(session)
     to_dt = raw.datetime
 
+    # Selected by the change filter itself (one statement per table), or, for a list of
+    # numbers, in chunks under SQLite's bound-parameter limit.
+    selected = None if numbers is not None else query.with_only_columns(c.number)
+
     def scoped(stmt, column, order=()) -> list[tuple]:  # noqa: ANN001
         if whole_table:
             return plain_rows(session, stmt.order_by(*order))
+        if selected is not None:
+            return plain_rows(session, stmt.where(column.in_(selected)).order_by(*order))
         out: list[tuple] = []
         for chunk in _chunks(wanted):  # ascending numbers, so chunks stay in order
             out += plain_rows(session, stmt.where(column.in_(list(chunk))).order_by(*order))
@@ -188,19 +194,13 @@ def load_changes(
     events: dict[int, list[VoteEvent]] = defaultdict(list)
     if history:
         ve = VoteEventRow.__table__.c
-        # The vote message's comment count and free text come joined in SQL, rather
-        # than reading every message row.
-        stmt = select(
-            ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value, ve.date,
-            ve.message_id, ve.removed, func.coalesce(m.inline_comments, 0),
-            func.coalesce(m.free_text, ""),
-        ).select_from(
-            VoteEventRow.__table__.outerjoin(Message.__table__, m.id == ve.message_id)
-        )
+        stmt = select(ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value,
+                      ve.date, ve.message_id, ve.removed)
+        new = tuple.__new__
         loaded = [
-            VoteEvent(number, ps, account, label, value, to_dt(date), mid, bool(removed),
-                      inline, free)
-            for number, ps, account, label, value, date, mid, removed, inline, free in scoped(
+            new(VoteEvent, (number, ps, account, label, value, to_dt(date), mid,
+                            bool(removed)))
+            for number, ps, account, label, value, date, mid, removed in scoped(
                 stmt, ve.change_number, (ve.change_number, ve.date, ve.message_id, ve.id)
             )
         ]
