@@ -51,10 +51,9 @@ from reviewbot.store.queue_reads import (
     candidate_rows,
     change_summaries,
     is_tracked,
-    open_at,
     open_current_votes,
 )
-from reviewbot.store.snapshots import load_changes, load_roster
+from reviewbot.store.snapshots import load_changes, load_open_at, load_roster
 from reviewbot.timeline import (
     WAITING_ON_REVIEWERS,
     ChangeState,
@@ -281,11 +280,13 @@ def changes_at(session: Session, config: Config, at: datetime,
                numbers: Sequence[int] | None = None) -> tuple[list[QueueChange], Roster]:
     """Every change open at T (or `numbers`), as it stood at T, with its gate state at T."""
     roster = load_roster(session, config)
-    wanted = open_at(session, config, at) if numbers is None else list(numbers)
-    if not wanted:
+    if numbers is None:  # every change open at T, read lean (`load_open_at`)
+        snapshots = load_open_at(session, config.gerrit.projects, config.gerrit.branches, at)
+    else:
+        snapshots = load_changes(session, numbers=list(numbers), history=True, content=False,
+                                 include_missing=True)
+    if not snapshots:
         return [], roster
-    snapshots = load_changes(session, numbers=wanted, history=True, content=False,
-                             include_missing=numbers is not None)
     known = stored_classes(session, [c.number for c in snapshots])
     unjudged = [c.number for c in snapshots if c.number not in known]
     if unjudged:  # synced since the last evaluate: match them on their full content

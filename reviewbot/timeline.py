@@ -78,16 +78,6 @@ def status_at(status: str, created: datetime, closed: datetime | None,
     return "open"
 
 
-def is_open_at(change: ChangeSnapshot, at: datetime) -> bool:
-    """DESIGN "open" at T: existed, not merged or abandoned by T, and not WIP.
-
-    Gerrit keeps no history of the WIP flag in a form the store reads, so the
-    change's latest WIP flag stands for every T.
-    """
-    closed = closed_time(change.status, change.submitted, change.closed_at, change.updated)
-    return status_at(change.status, change.created, closed, at) == "open" and not change.wip
-
-
 def live_at(updated: datetime, at: datetime) -> bool:
     """Nothing happened to the change after T: Gerrit's labels are its votes at T."""
     return updated <= at

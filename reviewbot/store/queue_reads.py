@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import and_, case, exists, func, or_, select, text
+from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -139,25 +138,6 @@ def is_tracked(session: Session, config: Config, number: int) -> bool:
     return bool(session.execute(
         select(exists().where(Change.number == number, _tracked(config)))
     ).scalar())
-
-
-def open_at(session: Session, config: Config, at: datetime) -> list[int]:
-    """Numbers of tracked, not missing changes created by T and not merged or abandoned by
-    T (the timeline's `closed_time`, in SQL): the changes that can be in a queue at T."""
-    c = Change.__table__.c
-    closed = case(
-        (c.status == "MERGED", func.coalesce(c.submitted, c.closed_at, c.updated)),
-        (c.status == "ABANDONED", func.coalesce(c.closed_at, c.updated)),
-        else_=None,
-    )
-    return list(session.execute(
-        select(c.number).where(
-            c.project.in_(list(config.gerrit.projects)),
-            c.branch.in_(list(config.gerrit.branches)),
-            c.missing_since.is_(None), c.wip == False,  # noqa: E712
-            c.created <= at, or_(closed.is_(None), closed > at))
-        .order_by(c.number)
-    ).scalars())
 
 
 class StoreGeneration:
