@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -17,6 +16,7 @@ import pytest
 
 from reviewbot.clock import utcnow
 from reviewbot.sandbox import CORES
+from tests.browser_support import browser_paths, chromium_driver
 from tests.conftest import ROOT
 from tests.service_support import free_port
 
@@ -130,13 +130,9 @@ PAGES = ["/", "/queue", "/queue?reviewer={core}", "/changes", "/changes/{change}
 @pytest.mark.browser
 def test_demo_pages_fit_1300_and_800_pixel_windows_in_chromium(tmp_path):
     """No page scrolls sideways, and the queue's score and reasons are on screen."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    browser_paths()  # skips (fails under CI) before starting the demo without a browser
     from selenium.webdriver.common.by import By
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    assert chromium and driver_path, "install chromium and chromium-driver (CI does)"
     web, gerrit = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWBOT_")}
     proc = subprocess.Popen(
@@ -145,7 +141,6 @@ def test_demo_pages_fit_1300_and_800_pixel_windows_in_chromium(tmp_path):
          "--activity-seconds", "60", "--poll-seconds", "60"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{web}"
-    driver = None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -162,29 +157,22 @@ def test_demo_pages_fit_1300_and_800_pixel_windows_in_chromium(tmp_path):
         noncore = httpx.get(f"{base}/api/v1/reviewers", timeout=30).json()["reviewers"][0]
         urls = [base + p.format(core=core, change=change, noncore=noncore["username"])
                 for p in PAGES]
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--hide-scrollbars"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(driver_path), options=options)
-        for width in (1300, 800):
-            driver.set_window_size(width, 1000)
-            for url in urls:
-                driver.get(url)
-                inner, scroll = driver.execute_script(
-                    "return [window.innerWidth, document.documentElement.scrollWidth]")
-                assert scroll <= inner, f"{url} is {scroll} px wide in a {inner} px window"
-            driver.get(f"{base}/queue?reviewer={core}")
-            inner = driver.execute_script("return window.innerWidth")
-            for selector in ("table.queue .score", "table.queue ul.reasons", "ul.votes li"):
-                cell = driver.find_element(By.CSS_SELECTOR, selector)
-                right = driver.execute_script(
-                    "return arguments[0].getBoundingClientRect().right", cell)
-                assert cell.is_displayed() and right <= inner, (width, selector, right)
+        with chromium_driver() as driver:
+            for width in (1300, 800):
+                driver.set_window_size(width, 1000)
+                for url in urls:
+                    driver.get(url)
+                    inner, scroll = driver.execute_script(
+                        "return [window.innerWidth, document.documentElement.scrollWidth]")
+                    assert scroll <= inner, f"{url} is {scroll} px wide in a {inner} px window"
+                driver.get(f"{base}/queue?reviewer={core}")
+                inner = driver.execute_script("return window.innerWidth")
+                for selector in ("table.queue .score", "table.queue ul.reasons", "ul.votes li"):
+                    cell = driver.find_element(By.CSS_SELECTOR, selector)
+                    right = driver.execute_script(
+                        "return arguments[0].getBoundingClientRect().right", cell)
+                    assert cell.is_displayed() and right <= inner, (width, selector, right)
     finally:
-        if driver is not None:
-            driver.quit()
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(30)
