@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -26,7 +27,7 @@ def _demo_config(tmp_path: Path) -> Path:
     text = text.replace('url = "sqlite:///data/sandbox/reviewbot.db"',
                         f'url = "sqlite:///{tmp_path / "demo.db"}"')
     text = text.replace('data_dir = "data/sandbox"', f'data_dir = "{tmp_path}"')
-    path = tmp_path / "demo.toml"
+    path = tmp_path / "sandbox.toml"
     path.write_text(text)
     return path
 
@@ -78,6 +79,21 @@ def test_demo_serves_the_queue_and_stops_on_ctrl_c(tmp_path):
         assert all(now - ocata <= up <= now for up in uploads), sorted(uploads)
         assert any(" is inside the cycle" in line for line in lines), "".join(lines)
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        # The demo wrote the configuration it runs and says how the CLI reads it.
+        written = tmp_path / "demo.toml"
+        said = f"reviewbot --config {written} report"
+        assert any(said in line for line in lines), "".join(lines)
+        cli = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "reviewbot"), "--config", str(written), "report",
+             "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert cli.returncode == 0, cli.stderr
+        web_report = httpx.get(f"{base}/api/v1/report", timeout=30).json()
+        cli_report = json.loads(cli.stdout)
+        for key in ("cycle_start", "cycle_end", "feature_freeze", "milestones"):
+            assert cli_report[key] == web_report[key], key
+        assert date.fromisoformat(cli_report["cycle_start"]) <= now.date() <= \
+            date.fromisoformat(cli_report["cycle_end"]), "the CLI reads the moved cycle"
+        assert sum(p["open"] + p["merged"] for p in cli_report["priorities"]) > 0
         # The sandbox keeps moving and the worker keeps cycling.
         deadline = time.monotonic() + 20
         while sum(" cycle duration=" in line for line in lines) < 2:
@@ -110,6 +126,33 @@ def test_demo_moves_the_cycle_so_today_is_three_weeks_before_feature_freeze(ocat
     assert all(e.joined + offset == m.joined for e, m in zip(ocata_config.core_history,
                                                              moved.core_history, strict=True))
     assert ocata_config.cycle.start == old.start, "the loaded config is left alone"
+
+
+def test_the_demo_config_file_is_the_config_it_runs_and_check_config_accepts_it(tmp_path,
+                                                                                capsys):
+    from reviewbot.cli import main
+    from reviewbot.config import load_config
+    from reviewbot.demo import _pointed_at, cycle_moved_to, write_demo_config
+
+    source = _demo_config(tmp_path)
+    loaded = load_config(source)
+    running, offset = cycle_moved_to(_pointed_at(loaded, 18080), date(2026, 11, 27))
+    written = write_demo_config(source, running, "line one\nline two")
+    assert written == tmp_path / "demo.toml"
+    text = written.read_text()
+    assert text.startswith("# line one\n# line two\n")
+    assert main(["--config", str(written), "check-config"]) == 0, capsys.readouterr()
+    again = load_config(written)
+    assert again.cycle == running.cycle and again.cycle != loaded.cycle
+    assert again.core_history == running.core_history
+    assert again.gerrit.url == "http://127.0.0.1:18080"
+    # Everything else is the source file's own: priorities, gate, write-back, store.
+    for section in ("priorities", "gate", "writeback", "standing", "database", "worker"):
+        assert getattr(again, section) == getattr(loaded, section), section
+    assert again.gerrit.model_copy(update={"url": loaded.gerrit.url}) == loaded.gerrit
+    # Never over the file the demo was started with.
+    with pytest.raises(SystemExit, match="would be overwritten"):
+        write_demo_config(written, running, "x")
 
 
 def test_generated_history_stops_at_now():
