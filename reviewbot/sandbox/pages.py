@@ -44,6 +44,8 @@ def change_path(change: Change) -> str:
 def _page(title: str, body: str) -> bytes:
     return (
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        # No icon to fetch: a browser would otherwise ask for /favicon.ico and log a 404.
+        "<link rel=\"icon\" href=\"data:,\">"
         f"<title>{_e(title)} · sandbox Gerrit</title><style>{_STYLE}</style></head><body>"
         "<p class=\"note\">Sandbox Gerrit: a plain page standing in for Gerrit's web UI, "
         "showing the data its REST API serves.</p>"
