@@ -14,7 +14,14 @@ from dashboards.app import create_app
 from reviewbot.store import session_scope
 from tests.browser_support import browser_paths, chromium_driver
 from tests.conftest import make_config
-from tests.store_builder import add_account, add_change, add_core, add_current_vote, set_verdict
+from tests.store_builder import (
+    add_account,
+    add_change,
+    add_core,
+    add_current_vote,
+    add_vote_event,
+    set_verdict,
+)
 
 NOW = datetime(2017, 1, 20, 12, 0, 0)
 
@@ -36,6 +43,10 @@ def test_queue_page_renders_rows_in_chromium(engine, sandbox_config_data) -> Non
                    created=NOW - timedelta(days=1))
         add_change(s, 101, 7, subject="<b>Fix</b> the cache", created=NOW - timedelta(days=6))
         add_current_vote(s, 100, 7, "Verified", 1)
+        # 101 is past the gate: a non-core reviewer's +1 on its patch set.
+        add_account(s, 8, "dan")
+        add_vote_event(s, 101, 1, 8, "Code-Review", 1, NOW - timedelta(days=5))
+        add_current_vote(s, 101, 8, "Code-Review", 1)
         set_verdict(s, 100, "priority", priorities=["image-import-refactor"], rank=3,
                     matches=[{"priority": "image-import-refactor",
                               "title": "Image Import Refactor", "rank": 3,
