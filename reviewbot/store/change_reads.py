@@ -55,13 +55,25 @@ def list_changes(
     tagged messages never), computed in SQL for one page of a long list.
     """
     people = list(not_people)
+    filters = [Change.missing_since.is_(None)]
+    if status:
+        filters.append(Change.status == status)
+    if state == UNEVALUATED:
+        filters.append(Verdict.gate_state.is_(None))
+    elif state:
+        filters.append(Verdict.gate_state == state)
+    # Aggregate only the listed changes' messages and patch sets, not the whole history.
+    listed = (select(Change.number).outerjoin(Verdict, Verdict.change_number == Change.number)
+              .where(*filters))
     said = (select(Message.change_number.label("number"), func.max(Message.date).label("at"))
-            .where(Message.author_id.is_not(None), Message.author_id.not_in(people),
+            .where(Message.change_number.in_(listed),
+                   Message.author_id.is_not(None), Message.author_id.not_in(people),
                    or_(Message.tag.is_(None), Message.tag != BOT_TAG))
             .group_by(Message.change_number).subquery())
     uploaded = (select(PatchSet.change_number.label("number"),
                        func.max(PatchSet.created).label("at"))
-                .where(or_(PatchSet.uploader_id.is_(None), PatchSet.uploader_id.not_in(people)))
+                .where(PatchSet.change_number.in_(listed),
+                       or_(PatchSet.uploader_id.is_(None), PatchSet.uploader_id.not_in(people)))
                 .group_by(PatchSet.change_number).subquery())
     people_at = case(
         (said.c.at.is_(None), uploaded.c.at),
@@ -74,13 +86,6 @@ def list_changes(
         (people_at > Change.created, people_at),
         else_=Change.created,
     ).label("last_human")
-    filters = [Change.missing_since.is_(None)]
-    if status:
-        filters.append(Change.status == status)
-    if state == UNEVALUATED:
-        filters.append(Verdict.gate_state.is_(None))
-    elif state:
-        filters.append(Verdict.gate_state == state)
     total = session.execute(
         select(func.count()).select_from(Change)
         .outerjoin(Verdict, Verdict.change_number == Change.number).where(*filters)
