@@ -27,7 +27,7 @@ ROUTER_MODULES = [
     "dashboards.routes.reviewers",
     "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync
     "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit
-    "dashboards.routes.docs",  # /docs, /redoc (assets under /static/api-docs, no CDN)
+    "dashboards.routes.docs",  # /docs (assets under /static/api-docs, no CDN)
 ]
 
 
@@ -39,8 +39,8 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
         title="reviewbot",
         version=__version__,
         description="Cycle priorities, the non-core +1 gate, core queues, reviewer standing.",
-        docs_url=None,  # dashboards.routes.docs serves /docs and /redoc without a CDN
-        redoc_url=None,
+        docs_url=None,  # dashboards.routes.docs serves /docs without a CDN
+        redoc_url=None,  # ReDoc's bundle always fetches a logo from its CDN
     )
     app.state.reviewbot = AppState(
         config=config,
