@@ -88,6 +88,8 @@ def test_the_nav_marks_the_page_you_are_on(client_at):
                         or path.startswith(href + "/")), None)
         expected = [(section, NAV[section])] if section else []
         assert current == expected, (path, current)
+        home = '<a class="brand" href="/" aria-current="page">' in page
+        assert home == (path == "/"), path
 
 
 def test_ages_read_in_the_largest_whole_unit():
