@@ -99,7 +99,10 @@ def test_over_a_synced_sandbox_the_bots_hashtag_writes_never_show(sandbox_config
         engine.dispose()
         assert own and own <= roster.bots, "the demo's bot is in the bot group"
         for snap in snapshots:
-            expected = last_human_activity(snap, frozenset(roster.bots), utcnow())
+            expected = last_human_activity(
+                snap.created, [(ps.created, ps.uploader_id) for ps in snap.patch_sets],
+                [(m.date, m.author_id, m.tag) for m in snap.messages],
+                frozenset(roster.bots), utcnow())
             assert items[snap.number]["last_human_activity"] == expected.isoformat(), snap.number
         with sb.lock:
             for number in tagged & set(items):
