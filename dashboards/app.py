@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboards.deps import AppState, page_or_json_error
+from dashboards.routes import docs
 from reviewbot import __version__
 from reviewbot.config import Config, Secrets
 
@@ -26,6 +27,7 @@ ROUTER_MODULES = [
     "dashboards.routes.reviewers",
     "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync
     "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit
+    "dashboards.routes.docs",  # /docs (assets under /static/api-docs, no CDN)
 ]
 
 
@@ -37,12 +39,16 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
         title="reviewbot",
         version=__version__,
         description="Cycle priorities, the non-core +1 gate, core queues, reviewer standing.",
+        docs_url=None,  # dashboards.routes.docs serves /docs without a CDN
+        redoc_url=None,  # ReDoc's bundle always fetches a logo from its CDN
     )
     app.state.reviewbot = AppState(
         config=config,
         secrets=secrets or Secrets.from_env(),
         engine=engine if engine is not None else open_store(config.database.url),
     )
+    # Mounted before /static, which would otherwise answer for it.
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="api-docs")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     app.add_exception_handler(RequestValidationError, page_or_json_error)

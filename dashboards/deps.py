@@ -40,8 +40,25 @@ def site_notices(request: Request) -> dict:
     return {"notices": notices}
 
 
+def sync_freshness(request: Request) -> dict:
+    """Every page's footer: when the last sync succeeded, a warning when that is too long ago."""
+    from dashboards.freshness import freshness
+    from reviewbot.store.ops import last_sync_success
+
+    state = getattr(request.app.state, "reviewbot", None)
+    if state is None:
+        return {"sync": None}
+    try:
+        with Session(state.engine) as session:
+            synced = last_sync_success(session)
+    except Exception:  # noqa: BLE001 - the footer must never break a page (e.g. no schema)
+        return {"sync": None}
+    return {"sync": freshness(synced, utcnow(), state.config.worker.poll_seconds)}
+
+
 templates = Jinja2Templates(
-    directory=Path(__file__).resolve().parent / "templates", context_processors=[site_notices]
+    directory=Path(__file__).resolve().parent / "templates",
+    context_processors=[site_notices, sync_freshness],
 )
 
 

@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 
 _AS_OF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _AS_OF_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]00:?00)?$")
+# What every date a person types may look like; every error about one says this.
+AS_OF_FORMS = "use 2017-02-22 (00:00 UTC) or 2017-02-22T12:00:00Z"
 
 
 def utcnow() -> datetime:
@@ -46,18 +48,20 @@ def from_epoch(seconds: int | float) -> datetime:
 def parse_as_of(value: str) -> datetime:
     """`2017-02-22` (00:00 UTC) or `2017-02-22T12:00:00Z` -> naive UTC.
 
-    Raises ValueError with a message a person can act on.
+    Raises ValueError with a message a person can act on: the value and the accepted
+    forms, never Python's own parser text (`time data ... does not match format`).
     """
     text = value.strip()
-    if _AS_OF_DATE.match(text):
-        return datetime.strptime(text, "%Y-%m-%d")
-    if _AS_OF_STAMP.match(text):
-        cleaned = text.replace(" ", "T").removesuffix("Z")
-        cleaned = re.sub(r"[+-]00:?00$", "", cleaned)
-        return datetime.fromisoformat(cleaned)
-    raise ValueError(
-        f"{value!r} is not a date: use 2017-02-22 (00:00 UTC) or 2017-02-22T12:00:00Z"
-    )
+    try:
+        if _AS_OF_DATE.match(text):
+            return datetime.strptime(text, "%Y-%m-%d")
+        if _AS_OF_STAMP.match(text):
+            cleaned = text.replace(" ", "T").removesuffix("Z")
+            cleaned = re.sub(r"[+-]00:?00$", "", cleaned)
+            return datetime.fromisoformat(cleaned)
+    except ValueError:
+        pass  # the right shape but no such day or time (2017-13-45): same answer as below
+    raise ValueError(f"{value!r} is not a date: {AS_OF_FORMS}")
 
 
 def day_start(value: date) -> datetime:

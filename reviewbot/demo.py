@@ -74,6 +74,46 @@ def _cycle_line(config: Config) -> str:
     return f"cycle {cycle.name}: " + ", ".join(f"{name} {day}" for day, name in sorted(marks))
 
 
+DEMO_CONFIG_NAME = "demo.toml"
+
+
+def demo_config_text(source: dict[str, Any], config: Config, note: str) -> str:
+    """The TOML of the configuration the demo really runs: the source file's own keys with
+    the demo's [cycle], [[core_history]] and gerrit.url put in, so the CLI reads the same
+    dates over the same data as the pages."""
+    import tomli_w
+
+    data = dict(source)
+    data["gerrit"] = {**source.get("gerrit", {}), "url": config.gerrit.url}
+    data["cycle"] = config.cycle.model_dump(exclude_none=True)
+    if config.core_history or "core_history" in source:
+        data["core_history"] = [e.model_dump(exclude_none=True) for e in config.core_history]
+    header = "".join(f"# {line}\n" for line in note.splitlines())
+    return header + "\n" + tomli_w.dumps(data)
+
+
+def write_demo_config(source_path: Path, config: Config, note: str) -> Path:
+    """Write demo_config_text next to the demo's data (data_dir/demo.toml); returns its path."""
+    import tomllib
+
+    target = Path(config.data_dir) / DEMO_CONFIG_NAME
+    if target.resolve() == source_path.resolve():
+        raise SystemExit(f"reviewbot demo: {source_path} would be overwritten by the demo's own "
+                         f"configuration; name the config file anything but {DEMO_CONFIG_NAME}")
+    source = tomllib.loads(source_path.read_text(encoding="utf-8"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(demo_config_text(source, config, note), encoding="utf-8")
+    return target
+
+
+def _shown(path: Path) -> str:
+    """A path as typed from the current directory: relative below it, absolute elsewhere."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
 def _pointed_at(config: Config, port: int) -> Config:
     url = f"http://127.0.0.1:{port}"
     return config.model_copy(update={"gerrit": config.gerrit.model_copy(update={"url": url})})
@@ -114,7 +154,7 @@ def add_demo_bot(sandbox: Any, config: Config) -> tuple[str, str]:
     return BOT_USERNAME, password
 
 
-def run_demo(config: Config, args: argparse.Namespace) -> int:
+def run_demo(config: Config, args: argparse.Namespace, source_path: Path) -> int:
     import uvicorn
 
     from dashboards.app import create_app
@@ -127,12 +167,16 @@ def run_demo(config: Config, args: argparse.Namespace) -> int:
     gerrit_port = args.gerrit_port or urlsplit(config.gerrit.url).port or 8080
     config = _pointed_at(config, gerrit_port)
     poll = float(args.poll_seconds or config.worker.poll_seconds)
+    # The pages judge the data's freshness by the interval the worker really polls at.
+    config = config.model_copy(update={
+        "worker": config.worker.model_copy(update={"poll_seconds": poll})})
 
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
     now = utcnow()
+    moved_by = None
     if args.keep_dates:
         first_day = datetime.combine(config.cycle.start, datetime.min.time())
         last_day = datetime.combine(config.cycle.end, datetime.min.time())
@@ -141,14 +185,24 @@ def run_demo(config: Config, args: argparse.Namespace) -> int:
              "counted up to today, so they are years long)")
     else:
         config, offset = cycle_moved_to(config, now.date())
+        moved_by = offset.days
         first_day = datetime.combine(config.cycle.start, datetime.min.time())
         last_day = history_end = now
         freeze = config.cycle.feature_freeze
         where = (f"{(freeze - now.date()).days} days before feature freeze" if freeze
                  else "two thirds of the way through")
         _say(f"{_cycle_line(config)}. Moved {offset.days:+d} days from the config's dates so "
-             f"that today, {now.date()}, is inside the cycle, {where} (in memory only; "
-             "--keep-dates keeps the config's dates)")
+             f"that today, {now.date()}, is inside the cycle, {where} (the config file is left "
+             "alone; --keep-dates keeps its dates)")
+    how = (f"[cycle] dates moved {moved_by:+d} days so that today is inside the cycle"
+           if moved_by is not None else "[cycle] dates as in the source (--keep-dates)")
+    written = write_demo_config(source_path, config, (
+        f"Written by `reviewbot demo` on {now:%Y-%m-%d %H:%M} UTC; rewritten at every start.\n"
+        f"The configuration the demo runs: {source_path} with gerrit.url = "
+        f"{config.gerrit.url} and {how}.\nQuery the demo's store with it, e.g. "
+        f"reviewbot --config {_shown(Path(config.data_dir) / DEMO_CONFIG_NAME)} report"))
+    _say(f"wrote the configuration this demo runs to {_shown(written)}; the CLI reads what "
+         f"the pages show with: reviewbot --config {_shown(written)} report")
     _say(f"generating a Glance Ocata-like cycle with {args.changes} changes (seed {args.seed}) "
          f"from {first_day.date()} to {last_day.date()}")
     sandbox = SandboxGerrit()

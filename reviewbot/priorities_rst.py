@@ -1,8 +1,11 @@
 """Priorities import: draft `[[priorities]]` TOML from a glance-specs `*-priorities.rst` file.
 
-The draft is for the PTL to review: every guess (a blueprint name taken from
-a spec file name, a spec still under review, a lite spec) carries a TOML
-comment saying what to check.
+The draft says what the file says and nothing more: a blueprint link gives that
+blueprint, a bug link that bug, a spec page the blueprint named like its file
+(glance-specs names specs after their blueprint; a file name that cannot be a
+Launchpad name gives none), a spec still under review that review's change
+number. Each carries a TOML comment saying where it came from and what to check;
+an item whose cells link none of these gets no matcher and says so.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ _REFERENCE = re.compile(r"`([^`<]+?)(?:\s*<([^>]+)>)?`_{1,2}")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 _LAUNCHPAD_PERSON = re.compile(r"launchpad\.net/~([a-z0-9][a-z0-9.+-]*)")
 _BUG_LINK = re.compile(r"bugs\.launchpad\.net/([^/]+)/\+bug/(\d+)")
+_BLUEPRINT_LINK = re.compile(r"blueprints\.launchpad\.net/([^/]+)/\+spec/([^/?#\s]+)")
 _REVIEW_LINK = re.compile(r"review\.(?:openstack|opendev)\.org/.*?(\d{4,})")
+# What Launchpad accepts as a blueprint name (no '_', no upper case).
+_LAUNCHPAD_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]*$")
 
 
 @dataclass
@@ -40,6 +46,7 @@ class DraftPriority:
     owners: list[str] = field(default_factory=list)
     blueprints: list[str] = field(default_factory=list)
     bugs: list[int] = field(default_factory=list)
+    changes: list[int] = field(default_factory=list)
     spec: str | None = None
     comments: list[str] = field(default_factory=list)
 
@@ -144,7 +151,8 @@ def _urls(cell: str, targets: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _blueprint_from_spec(url: str) -> tuple[str | None, str]:
-    """(guessed blueprint name, comment) for a spec link."""
+    """(blueprint named like the spec file, comment) for a spec page link; None when the
+    file name cannot be a blueprint name (the comment says what to do instead)."""
     parsed = urlparse(url)
     leaf = parsed.path.rsplit("/", 1)[-1]
     if parsed.fragment or leaf.startswith("lite-specs"):
@@ -153,10 +161,11 @@ def _blueprint_from_spec(url: str) -> tuple[str | None, str]:
     stem = leaf.removesuffix(".html").removesuffix(".rst")
     if not stem:
         return None, f"spec {url}: could not read a file name; add the blueprint by hand"
-    # Launchpad blueprint names have no underscores; spec slugs sometimes do.
-    name = stem.lower().replace("_", "-")
-    return name, (f"check the blueprint name: {name!r} is guessed from spec file {leaf}; "
-                  "the Launchpad blueprint can be named differently")
+    if not _LAUNCHPAD_NAME.match(stem):
+        return None, (f"spec file {leaf}: {stem!r} cannot be a Launchpad blueprint name, so "
+                      "no blueprint is drafted; add the one the spec names by hand")
+    return stem, (f"blueprint {stem!r} is the name of spec file {leaf} (specs are named "
+                  "after their blueprint); check it on Launchpad")
 
 
 def parse_priorities(text: str) -> list[DraftPriority]:
@@ -188,21 +197,31 @@ def parse_priorities(text: str) -> list[DraftPriority]:
         for name, url in _urls(cells[2], targets):
             if not url:
                 d.comments.append(f"spec link {name!r} has no target in the file")
+            elif m := _BLUEPRINT_LINK.search(url):
+                if m.group(2) not in d.blueprints:
+                    d.blueprints.append(m.group(2))
+                d.comments.append(f"blueprint {m.group(2)} of {m.group(1)}: {url}")
             elif m := _BUG_LINK.search(url):
                 d.bugs.append(int(m.group(2)))
                 d.comments.append(f"bug {m.group(2)} is filed against {m.group(1)}: {url}")
             elif m := _REVIEW_LINK.search(url):
                 d.spec = d.spec or url
-                d.comments.append(f"spec still under review at {url}: find its blueprint name")
+                if int(m.group(1)) not in d.changes:
+                    d.changes.append(int(m.group(1)))
+                d.comments.append(
+                    f"spec still under review as change {m.group(1)} ({url}): it matches that "
+                    "review, whose project gerrit.projects must list; add the spec's blueprint "
+                    "once it is known")
             else:
                 d.spec = d.spec or url
                 bp, note = _blueprint_from_spec(url)
                 if bp and bp not in d.blueprints:
                     d.blueprints.append(bp)
                 d.comments.append(note)
-        if not (d.blueprints or d.bugs):
-            d.comments.append("no matchers yet: this priority matches no change until you "
-                              "add blueprints, bugs, topics, hashtags or files")
+        if not (d.blueprints or d.bugs or d.changes):
+            d.comments.append("no matchers yet: nothing in the file names a blueprint, bug or "
+                              "change for it, so it matches no change until you add "
+                              "blueprints, bugs, topics, hashtags or files")
         drafts.append(d)
     return drafts
 
@@ -237,6 +256,8 @@ def draft_toml(text: str, *, source: str = "priorities.rst") -> str:
             out.append(f"blueprints = {_toml_list(d.blueprints)}")
         if d.bugs:
             out.append(f"bugs = {_toml_list(d.bugs)}")
+        if d.changes:
+            out.append(f"changes = {_toml_list(d.changes)}")
         if d.spec:
             out.append(f"spec = {_toml_str(d.spec)}")
         out.append("")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -13,8 +12,16 @@ import uvicorn
 
 from dashboards.app import create_app
 from reviewbot.store import session_scope
+from tests.browser_support import browser_paths, chromium_driver
 from tests.conftest import make_config
-from tests.store_builder import add_account, add_change, add_core, add_current_vote, set_verdict
+from tests.store_builder import (
+    add_account,
+    add_change,
+    add_core,
+    add_current_vote,
+    add_vote_event,
+    set_verdict,
+)
 
 NOW = datetime(2017, 1, 20, 12, 0, 0)
 
@@ -27,13 +34,7 @@ def _free_port() -> int:
 
 @pytest.mark.browser
 def test_queue_page_renders_rows_in_chromium(engine, sandbox_config_data) -> None:  # noqa: ANN001
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    assert chromium and driver_path, "install chromium and chromium-driver (CI does)"
+    browser_paths()  # skips (fails under CI) before building anything without a browser
     with session_scope(engine) as s:
         add_account(s, 1, "alice")
         add_account(s, 7, "carol")
@@ -42,6 +43,10 @@ def test_queue_page_renders_rows_in_chromium(engine, sandbox_config_data) -> Non
                    created=NOW - timedelta(days=1))
         add_change(s, 101, 7, subject="<b>Fix</b> the cache", created=NOW - timedelta(days=6))
         add_current_vote(s, 100, 7, "Verified", 1)
+        # 101 is past the gate: a non-core reviewer's +1 on its patch set.
+        add_account(s, 8, "dan")
+        add_vote_event(s, 101, 1, 8, "Code-Review", 1, NOW - timedelta(days=5))
+        add_current_vote(s, 101, 8, "Code-Review", 1)
         set_verdict(s, 100, "priority", priorities=["image-import-refactor"], rank=3,
                     matches=[{"priority": "image-import-refactor",
                               "title": "Image Import Refactor", "rank": 3,
@@ -52,29 +57,28 @@ def test_queue_page_renders_rows_in_chromium(engine, sandbox_config_data) -> Non
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    driver = None
     try:
         deadline = time.monotonic() + 15
         while not server.started:
             assert time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.05)
-        driver = webdriver.Chrome(service=Service(driver_path), options=options)
-        driver.get(f"http://127.0.0.1:{port}/queue?reviewer=alice&as_of=2017-01-20T12:00:00Z")
-        rows = driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
-        assert [r.get_attribute("data-change") for r in rows] == ["100", "101"]
-        assert "Image Import Refactor" in rows[0].text
-        # The markup in a subject is shown as text, never rendered.
-        assert "<b>Fix</b> the cache" in rows[1].text
-        assert not driver.find_elements(By.CSS_SELECTOR, "table.queue b")
-        # The cookie remembers the reviewer: the bare /queue shows alice's queue again.
-        driver.get(f"http://127.0.0.1:{port}/queue")
-        assert "Review queue of alice" in driver.find_element(By.TAG_NAME, "h1").text
+        with chromium_driver() as driver:
+            _walk_queue(driver, port)
     finally:
-        if driver is not None:
-            driver.quit()
         server.should_exit = True
         thread.join(10)
+
+
+def _walk_queue(driver, port: int) -> None:  # noqa: ANN001
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"http://127.0.0.1:{port}/queue?reviewer=alice&as_of=2017-01-20T12:00:00Z")
+    rows = driver.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
+    assert [r.get_attribute("data-change") for r in rows] == ["100", "101"]
+    assert "Image Import Refactor" in rows[0].text
+    # The markup in a subject is shown as text, never rendered.
+    assert "<b>Fix</b> the cache" in rows[1].text
+    assert not driver.find_elements(By.CSS_SELECTOR, "table.queue b")
+    # The cookie remembers the reviewer: the bare /queue shows alice's queue again.
+    driver.get(f"http://127.0.0.1:{port}/queue")
+    assert "Review queue of alice" in driver.find_element(By.TAG_NAME, "h1").text

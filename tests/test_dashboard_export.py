@@ -5,16 +5,18 @@ from __future__ import annotations
 import configparser
 import json
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.dashboard_export import dash_text, dashboard_url
+from reviewbot.dashboard_export import dash_text, dashboard_url, sections
 from reviewbot.store import open_store, session_scope
-from tests.conftest import make_config
+from tests.conftest import ROOT, make_config
 from tests.store_builder import (
     T0,
     add_account,
@@ -82,6 +84,64 @@ def test_export_dashboard_command_writes_the_file(tmp_path: Path, capsys) -> Non
     assert main(["--config", str(config_file), "export-dashboard", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip().startswith("http://127.0.0.1:8080/dashboard/?")
     configparser.ConfigParser().read_string(out.read_text())
+
+
+def test_export_dashboard_prints_the_file_and_writes_nothing_by_default(
+        tmp_path: Path, capsys, monkeypatch, ocata_config) -> None:  # noqa: ANN001
+    config_file = ROOT / "config" / "glance-ocata.toml"
+    monkeypatch.chdir(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in (ROOT / "dashboards").rglob("*")}
+    assert main(["--config", str(config_file), "export-dashboard"]) == 0
+    out, err = capsys.readouterr()
+    assert out == dash_text(ocata_config)
+    assert err.strip() == f"Gerrit dashboard URL: {dashboard_url(ocata_config)}"
+    assert list(tmp_path.iterdir()) == [], "nothing written into the current directory"
+    after = {p: p.stat().st_mtime_ns for p in (ROOT / "dashboards").rglob("*")}
+    assert after == before, "nothing written into the web app's dashboards/ folder"
+
+
+def test_priority_owners_are_never_owner_terms(ocata_config) -> None:  # noqa: ANN001
+    # The shipped Glance config: write-back off, so panes are built from the matchers.
+    assert not ocata_config.writeback.enabled
+    assert any(p.owners for p in ocata_config.priorities)
+    panes = sections(ocata_config)
+    owners = {o for p in ocata_config.priorities for o in p.owners}
+    for title, query in panes:
+        for owner in owners:
+            assert f"owner:{owner}" not in query, (title, owner)
+    # Only the gate's exemptions match change owners by name.
+    gate = panes[-1][1]
+    assert ocata_config.gate.exempt.owners
+    for owner in ocata_config.gate.exempt.owners:
+        assert f"owner:{owner}" in gate
+
+
+def _dash_creator() -> Path:
+    tool = Path(sys.executable).parent / "gerrit-dash-creator"
+    if not tool.exists():
+        pytest.skip("gerrit-dash-creator not installed: pip install -e '.[test]' installs it")
+    return tool
+
+
+@pytest.mark.parametrize("config_name", ["sandbox.toml", "glance-ocata.toml"])
+def test_gerrit_dash_creator_accepts_the_file_and_builds_our_url(tmp_path, config_name):
+    from reviewbot.config import load_config
+
+    tool = _dash_creator()
+    config = load_config(ROOT / "config" / config_name)
+    dash = tmp_path / "ocata.dash"
+    dash.write_text(dash_text(config))
+    check = subprocess.run([str(tool), "--check-only", str(dash)], capture_output=True,
+                           text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    built = subprocess.run([str(tool), str(dash)], capture_output=True, text=True, timeout=60,
+                           cwd=tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    theirs, ours = built.stdout.strip(), dashboard_url(config)
+    base = config.gerrit_web_base + "/dashboard/?"
+    assert theirs.startswith(base) and ours.startswith(base)
+    # Same panes, same queries, same order; only the percent-encoding style differs.
+    assert parse_qsl(urlsplit(theirs).query) == parse_qsl(urlsplit(ours).query)
 
 
 def test_queue_command_text_and_json(tmp_path: Path, capsys) -> None:  # noqa: ANN001

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -17,6 +17,7 @@ import pytest
 
 from reviewbot.clock import utcnow
 from reviewbot.sandbox import CORES
+from tests.browser_support import browser_paths, chromium_driver
 from tests.conftest import ROOT
 from tests.service_support import free_port
 
@@ -26,7 +27,7 @@ def _demo_config(tmp_path: Path) -> Path:
     text = text.replace('url = "sqlite:///data/sandbox/reviewbot.db"',
                         f'url = "sqlite:///{tmp_path / "demo.db"}"')
     text = text.replace('data_dir = "data/sandbox"', f'data_dir = "{tmp_path}"')
-    path = tmp_path / "demo.toml"
+    path = tmp_path / "sandbox.toml"
     path.write_text(text)
     return path
 
@@ -78,6 +79,21 @@ def test_demo_serves_the_queue_and_stops_on_ctrl_c(tmp_path):
         assert all(now - ocata <= up <= now for up in uploads), sorted(uploads)
         assert any(" is inside the cycle" in line for line in lines), "".join(lines)
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        # The demo wrote the configuration it runs and says how the CLI reads it.
+        written = tmp_path / "demo.toml"
+        said = f"reviewbot --config {written} report"
+        assert any(said in line for line in lines), "".join(lines)
+        cli = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "reviewbot"), "--config", str(written), "report",
+             "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert cli.returncode == 0, cli.stderr
+        web_report = httpx.get(f"{base}/api/v1/report", timeout=30).json()
+        cli_report = json.loads(cli.stdout)
+        for key in ("cycle_start", "cycle_end", "feature_freeze", "milestones"):
+            assert cli_report[key] == web_report[key], key
+        assert date.fromisoformat(cli_report["cycle_start"]) <= now.date() <= \
+            date.fromisoformat(cli_report["cycle_end"]), "the CLI reads the moved cycle"
+        assert sum(p["open"] + p["merged"] for p in cli_report["priorities"]) > 0
         # The sandbox keeps moving and the worker keeps cycling.
         deadline = time.monotonic() + 20
         while sum(" cycle duration=" in line for line in lines) < 2:
@@ -112,6 +128,33 @@ def test_demo_moves_the_cycle_so_today_is_three_weeks_before_feature_freeze(ocat
     assert ocata_config.cycle.start == old.start, "the loaded config is left alone"
 
 
+def test_the_demo_config_file_is_the_config_it_runs_and_check_config_accepts_it(tmp_path,
+                                                                                capsys):
+    from reviewbot.cli import main
+    from reviewbot.config import load_config
+    from reviewbot.demo import _pointed_at, cycle_moved_to, write_demo_config
+
+    source = _demo_config(tmp_path)
+    loaded = load_config(source)
+    running, offset = cycle_moved_to(_pointed_at(loaded, 18080), date(2026, 11, 27))
+    written = write_demo_config(source, running, "line one\nline two")
+    assert written == tmp_path / "demo.toml"
+    text = written.read_text()
+    assert text.startswith("# line one\n# line two\n")
+    assert main(["--config", str(written), "check-config"]) == 0, capsys.readouterr()
+    again = load_config(written)
+    assert again.cycle == running.cycle and again.cycle != loaded.cycle
+    assert again.core_history == running.core_history
+    assert again.gerrit.url == "http://127.0.0.1:18080"
+    # Everything else is the source file's own: priorities, gate, write-back, store.
+    for section in ("priorities", "gate", "writeback", "standing", "database", "worker"):
+        assert getattr(again, section) == getattr(loaded, section), section
+    assert again.gerrit.model_copy(update={"url": loaded.gerrit.url}) == loaded.gerrit
+    # Never over the file the demo was started with.
+    with pytest.raises(SystemExit, match="would be overwritten"):
+        write_demo_config(written, running, "x")
+
+
 def test_generated_history_stops_at_now():
     from reviewbot.sandbox import SandboxGerrit, generate_cycle
 
@@ -130,13 +173,9 @@ PAGES = ["/", "/queue", "/queue?reviewer={core}", "/changes", "/changes/{change}
 @pytest.mark.browser
 def test_demo_pages_fit_1300_and_800_pixel_windows_in_chromium(tmp_path):
     """No page scrolls sideways, and the queue's score and reasons are on screen."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    browser_paths()  # skips (fails under CI) before starting the demo without a browser
     from selenium.webdriver.common.by import By
 
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver_path = shutil.which("chromedriver")
-    assert chromium and driver_path, "install chromium and chromium-driver (CI does)"
     web, gerrit = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWBOT_")}
     proc = subprocess.Popen(
@@ -145,7 +184,6 @@ def test_demo_pages_fit_1300_and_800_pixel_windows_in_chromium(tmp_path):
          "--activity-seconds", "60", "--poll-seconds", "60"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{web}"
-    driver = None
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -162,29 +200,22 @@ def test_demo_pages_fit_1300_and_800_pixel_windows_in_chromium(tmp_path):
         noncore = httpx.get(f"{base}/api/v1/reviewers", timeout=30).json()["reviewers"][0]
         urls = [base + p.format(core=core, change=change, noncore=noncore["username"])
                 for p in PAGES]
-        options = webdriver.ChromeOptions()
-        options.binary_location = chromium
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--hide-scrollbars"):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service(driver_path), options=options)
-        for width in (1300, 800):
-            driver.set_window_size(width, 1000)
-            for url in urls:
-                driver.get(url)
-                inner, scroll = driver.execute_script(
-                    "return [window.innerWidth, document.documentElement.scrollWidth]")
-                assert scroll <= inner, f"{url} is {scroll} px wide in a {inner} px window"
-            driver.get(f"{base}/queue?reviewer={core}")
-            inner = driver.execute_script("return window.innerWidth")
-            for selector in ("table.queue .score", "table.queue ul.reasons", "ul.votes li"):
-                cell = driver.find_element(By.CSS_SELECTOR, selector)
-                right = driver.execute_script(
-                    "return arguments[0].getBoundingClientRect().right", cell)
-                assert cell.is_displayed() and right <= inner, (width, selector, right)
+        with chromium_driver() as driver:
+            for width in (1300, 800):
+                driver.set_window_size(width, 1000)
+                for url in urls:
+                    driver.get(url)
+                    inner, scroll = driver.execute_script(
+                        "return [window.innerWidth, document.documentElement.scrollWidth]")
+                    assert scroll <= inner, f"{url} is {scroll} px wide in a {inner} px window"
+                driver.get(f"{base}/queue?reviewer={core}")
+                inner = driver.execute_script("return window.innerWidth")
+                for selector in ("table.queue .score", "table.queue ul.reasons", "ul.votes li"):
+                    cell = driver.find_element(By.CSS_SELECTOR, selector)
+                    right = driver.execute_script(
+                        "return arguments[0].getBoundingClientRect().right", cell)
+                    assert cell.is_displayed() and right <= inner, (width, selector, right)
     finally:
-        if driver is not None:
-            driver.quit()
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(30)

@@ -41,12 +41,49 @@ def test_ocata_items_owners_blueprints_and_bugs():
     assert draft[1]["spec"].endswith("/community_visibility.html")
 
 
-def test_guessed_blueprint_names_carry_a_check_comment():
+def test_a_spec_file_name_that_cannot_be_a_blueprint_gives_no_guessed_blueprint():
     text = draft_toml(_rst("ocata"))
-    # The real blueprint is community-level-v2-image-sharing: the spec name is only a guess.
-    assert 'blueprints = ["community-visibility"]' in text
-    assert ("# check the blueprint name: 'community-visibility' is guessed from spec file "
-            "community_visibility.html") in text
+    draft = tomllib.loads(text)["priorities"]
+    # The real blueprint is community-level-v2-image-sharing; 'community_visibility' is no
+    # Launchpad name and 'community-visibility' would be a guess that matches nothing.
+    assert "blueprints" not in draft[1] and "community-visibility" not in text
+    assert ("# spec file community_visibility.html: 'community_visibility' cannot be a "
+            "Launchpad blueprint name, so no blueprint is drafted") in text
+    assert ("# blueprint 'alembic-migrations' is the name of spec file alembic-migrations.html"
+            in text)
+
+
+# What each published file links per item, read by hand: exactly this is drafted.
+EXPECTED_MATCHERS = {
+    "newton": [{}, {"changes": [232371]}, {"changes": [229891]}, {"changes": [271019]},
+               {"changes": [312259]}, {"bugs": [1570946]}],
+    "ocata": [{"bugs": [1639487]}, {},
+              {"blueprints": ["image-import-refactor"]},
+              {"blueprints": ["rolling-upgrades", "database-strategy-for-rolling-upgrades",
+                              "alembic-migrations"]}],
+    "pike": [{"blueprints": ["image-import-refactor"]}, {}, {}],
+}
+MATCHER_KEYS = ("blueprints", "bugs", "changes", "topics", "hashtags", "files", "message")
+
+
+@pytest.mark.parametrize("cycle", CYCLES)
+def test_the_draft_has_exactly_the_matchers_the_file_links(cycle):
+    text = draft_toml(_rst(cycle))
+    draft = tomllib.loads(text)["priorities"]
+    got = [{k: p[k] for k in MATCHER_KEYS if k in p} for p in draft]
+    assert got == EXPECTED_MATCHERS[cycle]
+    # An item without any says so where the PTL reads it.
+    blocks = text.split("\n[[priorities]]\n")[1:]
+    for block, expected in zip(blocks, EXPECTED_MATCHERS[cycle], strict=True):
+        assert ("# no matchers yet" in block) == (not expected), block
+
+
+def test_blueprint_links_give_blueprints():
+    text = (".. list-table::\n   :header-rows: 1\n\n   * - Priority Item\n     - Owner(s)\n"
+            "     - Spec(s)\n   * - Caching\n     - x\n     - `cache bp`_\n\n"
+            ".. _cache bp: https://blueprints.launchpad.net/glance/+spec/image-cache-v2\n")
+    (d,) = parse_priorities(text)
+    assert d.blueprints == ["image-cache-v2"] and not d.bugs and not d.changes
 
 
 def test_newton_grid_tables_side_priorities_and_specs_under_review():
@@ -56,7 +93,8 @@ def test_newton_grid_tables_side_priorities_and_specs_under_review():
         "In Tree API Docs", "Improved Help Text For Config Options"]
     assert drafts[2].owners == ["flaper87", "mfedosin", "sbiswas7", "nikhil-komawar"]
     assert drafts[5].section == "Side Priorities" and drafts[5].bugs == [1570946]
-    assert any("spec still under review" in c for c in drafts[1].comments)
+    assert any("spec still under review as change 232371" in c for c in drafts[1].comments)
+    assert drafts[1].changes == [232371] and drafts[1].blueprints == []
     assert any("no matchers yet" in c for c in drafts[0].comments)
 
 

@@ -469,7 +469,7 @@ def test_priorities_page_has_cards_charts_and_stuck_links(client):
     assert response.status_code == 200
     html = response.text
     assert html.count('class="card priority"') == 2
-    assert html.count("<svg") == 2
+    assert html.count("<svg class=\"burnup\"") == 2
     assert "Feature freeze Jan 23" in html and "O-1 Nov 14" in html
     assert 'href="/changes/102"' in html  # stale images change
     assert "rosmaita" in html and "Gate jumps" in html

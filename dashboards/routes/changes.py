@@ -24,7 +24,12 @@ from reviewbot.clock import utcnow
 from reviewbot.evaluate import evaluate_change, judge_at, stored_classes
 from reviewbot.queue_view import ci_state, why_not_for
 from reviewbot.rules.ruleset import ruleset_for
-from reviewbot.store.change_reads import UNEVALUATED, change_verdict, list_changes
+from reviewbot.store.change_reads import (
+    UNEVALUATED,
+    account_ids,
+    change_verdict,
+    list_changes,
+)
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.store.snapshots import load_changes, load_roster
 from reviewbot.timeline import state_at
@@ -45,22 +50,29 @@ def _state_param(state: str | None, name: str = "state") -> str | None:
     return state
 
 
-def _list_data(session, state: str | None, page: int) -> dict[str, Any]:  # noqa: ANN001
+def _list_data(session, state: str | None, page: int, app, roster) -> dict[str, Any]:  # noqa: ANN001
+    # Not people: the bots, and the bot's own account even when no bot group lists it.
+    own = account_ids(session, [app.secrets.gerrit_username] if app.secrets.gerrit_username
+                      else [])
     total, rows = list_changes(session, state=state, offset=(page - 1) * PAGE_SIZE,
-                               limit=PAGE_SIZE)
+                               limit=PAGE_SIZE, not_people=frozenset(roster.bots | own))
     return {"state": state or "all", "total": total, "page": page, "rows": rows}
 
 
 @router.get("/api/v1/changes", tags=["changes"])
 def api_changes(
-    session: SessionDep, state: str | None = None, page: Annotated[int, Query(ge=1)] = 1,
+    session: SessionDep, app: StateDep, state: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
 ) -> dict[str, Any]:
-    """Open changes, most recently updated first, optionally only one gate state."""
-    data = _list_data(session, _state_param(state), page)
+    """Open changes, latest human activity first (uploads, votes and messages by people,
+    never the bots'), optionally only one gate state."""
+    roster = load_roster(session, app.config)
+    data = _list_data(session, _state_param(state), page, app, roster)
     data["items"] = [
         {"number": r.number, "project": r.project, "branch": r.branch, "subject": r.subject,
          "owner_id": r.owner_id, "gate_state": r.gate_state, "priorities": r.priorities,
-         "updated": r.updated.isoformat()}
+         "updated": r.updated.isoformat(),
+         "last_human_activity": r.last_human.isoformat()}
         for r in data.pop("rows")
     ]
     return data
@@ -69,8 +81,8 @@ def api_changes(
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
 def changes_page(request: Request, session: SessionDep, config: ConfigDep, state: StateDep,
                  gate: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
-    data = _list_data(session, _state_param(gate, "gate"), page)
     roster = load_roster(session, config)
+    data = _list_data(session, _state_param(gate, "gate"), page, state, roster)
     return templates.TemplateResponse(request, "changes.html", {
         "config": config, "data": data, "states": STATES, "roster": roster,
         "pages": max(1, -(-data["total"] // PAGE_SIZE)),

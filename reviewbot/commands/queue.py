@@ -28,9 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser(
         "export-dashboard",
-        help="write a gerrit-dash-creator .dash file for the cycle and print the Gerrit URL",
+        help="print a gerrit-dash-creator .dash file for the cycle and the Gerrit URL",
+        description="Prints the .dash file on stdout (`> ocata.dash`) and the Gerrit "
+                    "custom-dashboard URL on stderr; with --out FILE writes the file and "
+                    "prints the URL on stdout.",
     )
-    p.add_argument("--out", help="file to write (default dashboards/<cycle>.dash)")
+    p.add_argument("--out", help="file to write (default: the .dash text goes to stdout)")
     p.set_defaults(func=export_dashboard_command)
 
 
@@ -77,7 +80,12 @@ def export_dashboard_command(args: argparse.Namespace) -> int:
     from reviewbot.dashboard_export import dash_text, dashboard_url
 
     config = config_from(args)
-    out = Path(args.out or f"dashboards/{config.cycle.name}.dash")
+    if not args.out:
+        # Never into the web app's dashboards/ source folder: stdout, redirected by the user.
+        sys.stdout.write(dash_text(config))
+        print(f"Gerrit dashboard URL: {dashboard_url(config)}", file=sys.stderr)
+        return 0
+    out = Path(args.out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(dash_text(config), encoding="utf-8")

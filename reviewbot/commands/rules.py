@@ -67,12 +67,21 @@ def evaluate_command(args: argparse.Namespace) -> int:
             "changes": [v.as_json() for v in shown.open],
             # WIP and closed changes: not gated, kept apart so "changes" holds gate states only.
             "not_gated": [v.as_json() for v in shown.other],
+            "priorities_matching_no_change": _unmatched(config, shown),
         })
         return 0
     for v in shown.open:
         print(_line(v))
     print(result.summary())
+    for pid in _unmatched(config, shown):
+        print(f"priority {pid} matches no change: check its matchers")
     return 0
+
+
+def _unmatched(config, shown) -> list[str]:  # noqa: ANN001
+    """Configured priorities no verdict shown names (the stored ones without --as-of)."""
+    named = {pid for v in shown.all for pid in v.priority_ids}
+    return [p.id for p in config.priorities if p.id not in named]
 
 
 def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None:  # noqa: ANN001

@@ -40,9 +40,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Starts the sandbox Gerrit (a generated Glance Ocata-like cycle) on the "
                     "config's gerrit.url port, runs a first cycle into a fresh store, then "
                     "serves the web app and runs the worker until Ctrl-C. The config's "
-                    "[cycle] dates are moved (in memory only) so that today falls three "
-                    "weeks before feature freeze, and the generated history runs from the "
-                    "moved start to now.")
+                    "[cycle] dates are moved so that today falls three weeks before feature "
+                    "freeze, and the generated history runs from the moved start to now; "
+                    "the configuration it runs (moved dates, sandbox URL) is written to "
+                    "DATA_DIR/demo.toml for the CLI: reviewbot --config "
+                    "data/sandbox/demo.toml report.")
     p.add_argument("--changes", type=int, default=300, help="changes to generate (300)")
     p.add_argument("--seed", type=int, default=7, help="generator seed (7)")
     p.add_argument("--host", default="127.0.0.1", help="web host (127.0.0.1)")
@@ -90,6 +92,7 @@ def worker_command(args: argparse.Namespace) -> int:
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    from reviewbot.config import config_path
     from reviewbot.demo import run_demo
 
-    return run_demo(config_from(args), args)
+    return run_demo(config_from(args), args, config_path(getattr(args, "config", None)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from reviewbot.commands.context import config_from
 
@@ -20,4 +21,15 @@ def check_config(args: argparse.Namespace) -> int:
         f"write-back {'on' if config.writeback.enabled else 'off'}"
         f"{' (dry run)' if config.writeback.enabled and config.writeback.dry_run else ''}"
     )
-    return 0
+    for warning in matcherless_priorities(config):
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0  # a warning, not an error: the PTL may list a priority before its work exists
+
+
+def matcherless_priorities(config) -> list[str]:  # noqa: ANN001
+    """Priorities with no matcher at all (owners lead a priority and match nothing)."""
+    from reviewbot.rules.ruleset import compile_ruleset
+
+    return [f"priorities[{i}] ({c.priority.id}) has no matcher: it matches no change; add "
+            "blueprints, bugs, topics, hashtags, files, message, changes or Launchpad matchers"
+            for i, c in enumerate(compile_ruleset(config).priorities) if c.matchers.empty]

@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from reviewbot.clock import utcnow
 from reviewbot.sandbox.model import LABELS, Account, Change, State
+from reviewbot.sandbox.pages import change_page, change_path, dashboard_page
 from reviewbot.sandbox.query import QueryError, compile_query
 from reviewbot.sandbox.render import (
     DETAIL_OPTIONS,
@@ -64,6 +65,13 @@ _CHANGE_TRIPLET = re.compile(
 )
 _CHANGE_PROJ_NUM = re.compile(r"^(?P<project>[^~]+)~(?P<num>\d+)(?:/(?P<rest>.*))?$")
 _CHANGE_SINGLE = re.compile(r"^(?P<single>[^/]+)(?:/(?P<rest>.*))?$")
+# Web URLs: /c/<project>/+/<n>[/<patch set>[/<file>]] and the short /<n>.
+_WEB_CHANGE = re.compile(r"/c/(?P<project>.+?)/\+/(?P<num>\d+)(?:/\d+(?:/.*)?)?/?")
+_WEB_NUMBER = re.compile(r"/(?P<num>\d+)/?")
+
+
+def _html(body: bytes) -> Reply:
+    return Reply(200, body, "text/html; charset=UTF-8")
 
 
 class SandboxGerrit(State):
@@ -265,7 +273,35 @@ class SandboxGerrit(State):
             return self._groups(rest, params, user)
         if root == "accounts" and method == "GET":
             return self._accounts(rest, params, user)
+        if method == "GET":
+            page = self._web_page(path, params, user)
+            if page is not None:
+                return page
         raise HttpError(404, "Not Found")
+
+    # ---- web pages (the URLs people follow from the app's links) ----------------------
+
+    def _web_page(self, path: str, params: dict[str, list[str]],
+                  user: Account | None) -> Reply | None:
+        m = _WEB_CHANGE.fullmatch(path)
+        if m:
+            with self.lock:
+                change, _ = self.find_change(f"{unquote(m['project'])}~{m['num']}", user)
+                return _html(change_page(self, change))
+        m = _WEB_NUMBER.fullmatch(path)
+        if m:
+            with self.lock:
+                change, _ = self.find_change(m["num"], user)
+                # Gerrit answers the short form with a redirect to the canonical URL.
+                return Reply(302, b"", "text/plain; charset=UTF-8",
+                             {"Location": change_path(change)})
+        if path in ("/dashboard", "/dashboard/"):
+            def visible(c: Change) -> bool:
+                return not c.private or (user is not None and user.id == c.owner)
+
+            with self.lock:
+                return _html(dashboard_page(self, params, visible, self.now))
+        return None
 
     # ---- /changes/ query -------------------------------------------------------------
 

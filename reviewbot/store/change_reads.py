@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
-from reviewbot.tables import ActionLog, Change, Verdict
+from reviewbot.snapshot import BOT_MESSAGE_TAG
+from reviewbot.tables import Account, ActionLog, Change, Message, PatchSet, Verdict
 
 # `state` filter values beyond the rules' gate states.
 UNEVALUATED = "unevaluated"
@@ -24,31 +25,86 @@ class ChangeRow:
     owner_id: int
     status: str
     wip: bool
-    updated: datetime
+    updated: datetime  # Gerrit's `updated`: bumped by anything, the bot's own writes too
     gate_state: str | None
     priorities: list[str]
+    last_human: datetime  # latest upload, vote or message by a person (at least: created)
+
+
+def account_ids(session: Session, usernames: list[str]) -> set[int]:
+    """Ids of the stored accounts with these usernames."""
+    if not usernames:
+        return set()
+    return set(session.execute(
+        select(Account.id).where(Account.username.in_(usernames))).scalars())
 
 
 def list_changes(
     session: Session, *, state: str | None = None, status: str | None = "NEW",
-    offset: int = 0, limit: int = 50,
+    offset: int = 0, limit: int = 50, not_people: frozenset[int] = frozenset(),
 ) -> tuple[int, list[ChangeRow]]:
-    """Changes newest-updated first, optionally only one gate state; (total, page)."""
-    query = select(Change.number, Change.project, Change.branch, Change.subject,
-                   Change.owner_id, Change.status, Change.wip, Change.updated,
-                   Verdict.gate_state, Verdict.priorities).select_from(Change).outerjoin(
-        Verdict, Verdict.change_number == Change.number).where(Change.missing_since.is_(None))
+    """Changes by last human activity, newest first, optionally one gate state; (total, page).
+
+    Human activity (DESIGN "PTL report", stale) is an upload, vote or message by an
+    account not in `not_people` (the bots, the bot's own account): the bot's hashtag
+    writes bump Gerrit's `updated` and would otherwise look like the latest news.
+    Votes arrive as messages, so messages and patch sets cover all three. The same
+    notion as `reviewbot.timeline.last_human_activity` (creation at the least, the bot's
+    tagged messages never), computed in SQL for one page of a long list.
+    """
+    people = list(not_people)
+    filters = [Change.missing_since.is_(None)]
     if status:
-        query = query.where(Change.status == status)
+        filters.append(Change.status == status)
     if state == UNEVALUATED:
-        query = query.where(Verdict.gate_state.is_(None))
+        filters.append(Verdict.gate_state.is_(None))
     elif state:
-        query = query.where(Verdict.gate_state == state)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        filters.append(Verdict.gate_state == state)
+    # Aggregate only the listed changes' messages and patch sets, not the whole history.
+    listed = (select(Change.number).outerjoin(Verdict, Verdict.change_number == Change.number)
+              .where(*filters))
+    said = (select(Message.change_number.label("number"), func.max(Message.date).label("at"))
+            .where(Message.change_number.in_(listed),
+                   Message.author_id.is_not(None), Message.author_id.not_in(people),
+                   or_(Message.tag.is_(None), Message.tag != BOT_MESSAGE_TAG))
+            .group_by(Message.change_number).subquery())
+    uploaded = (select(PatchSet.change_number.label("number"),
+                       func.max(PatchSet.created).label("at"))
+                .where(PatchSet.change_number.in_(listed),
+                       or_(PatchSet.uploader_id.is_(None), PatchSet.uploader_id.not_in(people)))
+                .group_by(PatchSet.change_number).subquery())
+    people_at = case(
+        (said.c.at.is_(None), uploaded.c.at),
+        (uploaded.c.at.is_(None), said.c.at),
+        (said.c.at > uploaded.c.at, said.c.at),
+        else_=uploaded.c.at,
+    )
+    last_human = case(
+        (people_at.is_(None), Change.created),
+        (people_at > Change.created, people_at),
+        else_=Change.created,
+    ).label("last_human")
+    total = session.execute(
+        select(func.count()).select_from(Change)
+        .outerjoin(Verdict, Verdict.change_number == Change.number).where(*filters)
+    ).scalar_one()
+    query = (select(Change.number, Change.project, Change.branch, Change.subject,
+                    Change.owner_id, Change.status, Change.wip, Change.updated,
+                    Verdict.gate_state, Verdict.priorities, last_human)
+             .select_from(Change)
+             .outerjoin(Verdict, Verdict.change_number == Change.number)
+             .outerjoin(said, said.c.number == Change.number)
+             .outerjoin(uploaded, uploaded.c.number == Change.number)
+             .where(*filters))
     rows = session.execute(
-        query.order_by(Change.updated.desc(), Change.number.desc()).offset(offset).limit(limit)
-    ).all()
-    return total, [ChangeRow(*r[:9], list(r[9] or [])) for r in rows]
+        query.order_by(last_human.desc(), Change.number.desc())
+        .offset(offset).limit(limit)).all()
+    return total, [ChangeRow(*r[:9], list(r[9] or []), _stamp(r[10])) for r in rows]
+
+
+def _stamp(value: datetime | str) -> datetime:
+    # SQLite hands back the CASE of two DateTime columns as text.
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def change_verdict(session: Session, number: int) -> dict[str, Any] | None:

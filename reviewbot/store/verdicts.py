@@ -124,3 +124,12 @@ def out_of_scope(session: Session, projects: Sequence[str], branches: Sequence[s
         .where(or_(c.number.is_(None), c.missing_since.is_not(None),
                    ~c.project.in_(list(projects)), ~c.branch.in_(list(branches))))
     ).scalars())
+
+
+def priorities_matching_nothing(session: Session, priority_ids: Sequence[str]) -> list[str]:
+    """The configured priorities (ids, in the order given) that no stored verdict names:
+    they match no synced change, which evaluate and the /priorities page say out loud."""
+    # Only rows with a priority carry a rank; their JSON lists are read, the rest skipped.
+    named = session.execute(select(Verdict.priorities).where(Verdict.rank.is_not(None)))
+    matched = {pid for ids in named.scalars() for pid in ids or ()}
+    return [pid for pid in priority_ids if pid not in matched]
