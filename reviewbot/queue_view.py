@@ -278,29 +278,32 @@ def queue_change(state: ChangeState, verdict: ChangeVerdict) -> QueueChange:
 
 def changes_at(session: Session, config: Config, at: datetime,
                numbers: Sequence[int] | None = None) -> tuple[list[QueueChange], Roster]:
-    """Every change open at T (or `numbers`), as it stood at T, with its gate state at T."""
+    """The changes as they stood at T, with their gate state at T: `numbers` whole, or else
+    every change open at T that was waiting on reviewers then (no other can be in a queue).
+    """
     roster = load_roster(session, config)
-    if numbers is None:  # every change open at T, read lean (`load_open_at`)
-        snapshots = load_open_at(session, config.gerrit.projects, config.gerrit.branches, at)
+    if numbers is None:  # read lean (`load_open_at`), judged only when waiting on reviewers
+        states = [(change, state) for change in load_open_at(
+                      session, config.gerrit.projects, config.gerrit.branches, at)
+                  if (state := state_at(change, at, roster.username)).review is not None
+                  and state.review.state == WAITING_ON_REVIEWERS]
     else:
-        snapshots = load_changes(session, numbers=list(numbers), history=True, content=False,
-                                 include_missing=True)
-    if not snapshots:
+        states = [(change, state_at(change, at, roster.username)) for change in load_changes(
+            session, numbers=list(numbers), history=True, content=False,
+            include_missing=True)]
+    if not states:
         return [], roster
-    known = stored_classes(session, [c.number for c in snapshots])
-    unjudged = [c.number for c in snapshots if c.number not in known]
+    known = stored_classes(session, [c.number for c, _s in states])
+    unjudged = [c.number for c, _s in states if c.number not in known]
     if unjudged:  # synced since the last evaluate: match them on their full content
         for verdict in evaluate_changes(
                 load_changes(session, numbers=unjudged, history=False, include_missing=True),
                 config, roster, at):
             known[verdict.number] = verdict
     rules = ruleset_for(config)
-    out = []
-    for change in snapshots:
-        state = state_at(change, at, roster.username)
-        out.append(queue_change(state, judge_state(change, state, known[change.number], rules,
-                                                   roster)))
-    return out, roster
+    return [queue_change(state, judge_state(change, state, known[change.number], rules,
+                                            roster))
+            for change, state in states], roster
 
 
 # --- the answers -----------------------------------------------------------------------------

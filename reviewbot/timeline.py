@@ -135,13 +135,6 @@ def votes_of(votes: Iterable[Vote], label: str) -> list[Vote]:
     return [v for v in votes if v.label == label and v.value != 0]
 
 
-def blocking_votes(votes: Iterable[Vote]) -> list[Vote]:
-    """DESIGN "blocked": a Code-Review -2 or a Workflow -1 on the current patch set."""
-    votes = tuple(votes)
-    return ([v for v in votes_of(votes, CODE_REVIEW) if v.value <= -2]
-            + [v for v in votes_of(votes, WORKFLOW) if v.value < 0])
-
-
 def ci_passed(votes: Iterable[Vote]) -> bool:
     return any(v.value > 0 for v in votes_of(votes, VERIFIED))
 
@@ -199,15 +192,26 @@ def review_state(votes: Sequence[Vote], patch_set: int, *, newest_minus1_at: dat
     there); else waiting on reviewers. A -1 with no vote event on the patch set (one
     Gerrit copied forward) counts from the upload.
     """
-    approvals = [v for v in votes_of(votes, WORKFLOW) if v.value > 0]
+    approvals, blockers, failing, minus1 = [], [], [], []
+    for v in votes:  # one pass: a queue as of T asks this of every open change
+        label, value = v.label, v.value
+        if label == WORKFLOW:
+            if value > 0:
+                approvals.append(v)
+            elif value < 0:
+                blockers.append(v)
+        elif label == CODE_REVIEW:
+            if value <= -2:
+                blockers.append(v)
+            elif value == -1:
+                minus1.append(v)
+        elif label == VERIFIED and value < 0:
+            failing.append(v)
     if approvals:
         return ReviewState(APPROVED, f"approved on patch set {patch_set} "
                            f"({_who(approvals, name)})")
-    blockers = blocking_votes(votes)
     if blockers:
         return ReviewState(BLOCKED, f"blocked on patch set {patch_set} ({_who(blockers, name)})")
-    failing = [v for v in votes_of(votes, VERIFIED) if v.value < 0]
-    minus1 = [v for v in votes_of(votes, CODE_REVIEW) if v.value == -1]
     if failing:
         return ReviewState(WAITING_ON_AUTHOR, f"waiting on the author: CI failed on patch set "
                            f"{patch_set} ({_who(failing, name)})", bool(minus1))

@@ -120,8 +120,9 @@ def test_a_past_queue_holds_exactly_the_changes_open_then(cycle) -> None:
         changes, _roster = changes_at(s, config, past)
         every = load_changes(s, projects=config.gerrit.projects,
                              branches=config.gerrit.branches)
-        open_then = {c.number for c in every if state_at(c, past).is_open}
-        assert {c.number for c in changes if c.open} == open_then
+        waiting_then = {c.number for c in every if state_at(c, past).is_open
+                        and state_at(c, past).review.state == WAITING_ON_REVIEWERS}
+        assert {c.number for c in changes if c.open} == waiting_then
         created_later = {c.number for c in every if c.created > past}
         assert created_later
         who = find_reviewer(s, cores[0])

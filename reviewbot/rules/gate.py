@@ -99,9 +99,10 @@ def _judge_votes(change: ChangeSnapshot, state: ChangeState, roster: Roster, nee
     qualifying: list[int] = []
     unknown: list[int] = []
     excluded: list[str] = []
-    # Names in a fixed order, whatever order the votes were stored or replayed in.
-    for vote in sorted(state.votes, key=lambda v: (roster.username(v.account_id),
-                                                   v.account_id)):
+    plus1s = [v for v in state.votes if v.label == LABEL and v.value == 1]
+    if len(plus1s) > 1:  # names in a fixed order, whatever order the votes came in
+        plus1s.sort(key=lambda v: (roster.username(v.account_id), v.account_id))
+    for vote in plus1s:
         if vote.label != LABEL or vote.value != 1:
             continue
         a = vote.account_id

@@ -283,8 +283,9 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
 
     - `patch_sets`: the patch set current at T (its number, upload time, uploader);
     - `current_votes`: Gerrit's labels, for changes nothing happened to after T;
-    - `vote_events`: on that patch set up to T, each voter's latest event per label and
-      the newest Code-Review -1 event (in vote order, so the latest stay latest);
+    - `vote_events`: on that patch set up to T, each voter's latest event per label (for
+      changes something happened to after T; the others read their labels) and the
+      Code-Review -1 events (in vote order, so the latest stay latest);
     - `owner_replies`: the owner's newest own message up to T.
 
     Everything else (text, files, other patch sets' votes) is left out: a past queue reads
@@ -326,40 +327,57 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
     labels: dict[int, list[Vote]] = defaultdict(list)
     for number, label, account, value in plain_rows(session, select(
             cv.change_number, cv.label, cv.account_id, cv.value)
-            .where(cv.change_number.in_(select(c.number).where(*scope, c.updated <= at)))):
+            .where(cv.value != 0,
+                   cv.change_number.in_(select(c.number).where(*scope, c.updated <= at)))):
         labels[number].append(Vote(label, account, value))
 
     ve = VoteEventRow.__table__
+    on_current = and_(latest_ps.c.change_number == ve.c.change_number,
+                      latest_ps.c.number == ve.c.patch_set)
+    events: dict[int, dict[int, tuple]] = defaultdict(dict)
+    new = tuple.__new__
+
+    def add(rows: list[tuple]) -> None:
+        for number, ps, account, label, value, date, mid, removed, order in rows:
+            events[number][order] = (to_dt(date), mid, order, new(VoteEvent, (
+                number, ps, account, label, value, to_dt(date), mid, bool(removed))))
+
+    # Votes at T of the changes something happened to after T (the others read their
+    # labels): per voter and label, the latest event on the patch set current at T.
     newest = (ve.c.date.desc(), ve.c.message_id.desc(), ve.c.id.desc())
     ranked = (select(
         ve.c.change_number, ve.c.patch_set, ve.c.account_id, ve.c.label, ve.c.value,
         ve.c.date, ve.c.message_id, ve.c.removed, ve.c.id,
         func.row_number().over(partition_by=(ve.c.change_number, ve.c.account_id,
-                                             ve.c.label), order_by=newest).label("latest"),
-        func.row_number().over(
-            partition_by=(ve.c.change_number,
-                          and_(ve.c.label == "Code-Review", ve.c.value == -1,
-                               ve.c.removed == False)),  # noqa: E712
-            order_by=newest).label("minus1"))
-        .join(latest_ps, and_(latest_ps.c.change_number == ve.c.change_number,
-                              latest_ps.c.number == ve.c.patch_set))
-        .where(ve.c.date <= at).subquery("ranked"))
-    events: dict[int, list] = defaultdict(list)
-    new = tuple.__new__
+                                             ve.c.label), order_by=newest).label("latest"))
+        .join(latest_ps, on_current)
+        .where(ve.c.date <= at,
+               ve.c.change_number.in_(select(c.number).where(*scope, c.updated > at)))
+        .subquery("ranked"))
     r = ranked.c
-    for number, ps, account, label, value, date, mid, removed in plain_rows(session, select(
-            r.change_number, r.patch_set, r.account_id, r.label, r.value, r.date,
-            r.message_id, r.removed).where(or_(
-                ranked.c.latest == 1,
-                and_(ranked.c.minus1 == 1, ranked.c.label == "Code-Review",
-                     ranked.c.value == -1, ranked.c.removed == False)))  # noqa: E712
-                .order_by(ranked.c.change_number, ranked.c.date, ranked.c.message_id,
-                          ranked.c.id)):
-        events[number].append(new(VoteEvent, (number, ps, account, label, value, to_dt(date),
-                                              mid, bool(removed))))
+    add(plain_rows(session, select(r.change_number, r.patch_set, r.account_id, r.label,
+                                   r.value, r.date, r.message_id, r.removed, r.id)
+                   .where(r.latest == 1)))
+    # And of every change, the Code-Review -1 events on that patch set (the newest one
+    # decides whether the owner answered).
+    add(plain_rows(session, select(
+        ve.c.change_number, ve.c.patch_set, ve.c.account_id, ve.c.label, ve.c.value,
+        ve.c.date, ve.c.message_id, ve.c.removed, ve.c.id).join(latest_ps, on_current)
+        .where(ve.c.date <= at, ve.c.label == "Code-Review", ve.c.value == -1,
+               ve.c.removed == False)))  # noqa: E712
+    in_order = {number: tuple(e[3] for e in sorted(found.values(), key=_event_order))
+                for number, found in events.items()}
 
-    replies = {number: (to_dt(date),) for number, date in plain_rows(session, select(
-        c.number, newest_reply(at)).where(*scope)) if date is not None}
+    # The owner's reply matters only where a -1 stands (`timeline.review_state`).
+    minus1 = sorted({n for n, vs in labels.items()
+                     if any(v.label == "Code-Review" and v.value == -1 for v in vs)}
+                    | {n for n, found in events.items()
+                       if any(e[3].value == -1 for e in found.values())})
+    replies = {}
+    for chunk in _chunks(minus1):
+        replies.update({number: (to_dt(date),) for number, date in plain_rows(session, select(
+            c.number, newest_reply(at)).where(c.number.in_(list(chunk))))
+            if date is not None})
 
     out = []
     for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps,
@@ -369,9 +387,13 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
             number, project, branch, subject, status, bool(wip), owner, to_dt(created),
             to_dt(updated), cur_ps, submitted=opt_dt(submitted), closed_at=opt_dt(closed_at),
             patch_sets=(ps,) if ps else (), current_votes=tuple(labels.get(number, ())),
-            vote_events=tuple(events.get(number, ())), gerrit_id=gerrit_id,
+            vote_events=in_order.get(number, ()), gerrit_id=gerrit_id,
             owner_replies=replies.get(number, ()), revision=revision))
     return out
+
+
+def _event_order(item: tuple) -> tuple:
+    return item[:3]  # date, message id, row id: vote order
 
 
 def newest_reply(at: datetime):  # noqa: ANN201
