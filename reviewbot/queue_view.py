@@ -50,8 +50,11 @@ from reviewbot.store.queue_reads import (
     StoreGeneration,
     candidate_rows,
     change_summaries,
+    current_votes_of,
     is_tracked,
     open_current_votes,
+    settled_candidates,
+    settled_evaluation_times,
 )
 from reviewbot.store.snapshots import load_changes, load_open_at, load_roster
 from reviewbot.timeline import (
@@ -277,14 +280,27 @@ def queue_change(state: ChangeState, verdict: ChangeVerdict) -> QueueChange:
 
 
 def changes_at(session: Session, config: Config, at: datetime,
-               numbers: Sequence[int] | None = None) -> tuple[list[QueueChange], Roster]:
+               numbers: Sequence[int] | None = None, *, replay_all: bool = False
+               ) -> tuple[list[QueueChange], Roster]:
     """The changes as they stood at T, with their gate state at T: `numbers` whole, or else
     every change open at T that was waiting on reviewers then (no other can be in a queue).
+    `replay_all` replays the settled changes too (tests hold both ways equal).
     """
     roster = load_roster(session, config)
-    if numbers is None:  # read lean (`load_open_at`), judged only when waiting on reviewers
+    settled: list[QueueChange] = []
+    if numbers is None:
+        # A change nothing happened to since T, with a verdict from its rows as they are,
+        # stands today as it stood at T: its stored states answer, when core membership
+        # was the same at T as when they were judged. The others are replayed, read lean
+        # (`load_open_at`) and judged only when waiting on reviewers.
+        core_then = roster.core_at(at)
+        use_stored = not replay_all and all(
+            roster.core_at(t) == core_then for t in settled_evaluation_times(session, config, at))
+        if use_stored:
+            settled = _settled_changes(session, config, at)
         states = [(change, state) for change in load_open_at(
-                      session, config.gerrit.projects, config.gerrit.branches, at)
+                      session, config.gerrit.projects, config.gerrit.branches, at,
+                      unsettled_only=use_stored)
                   if (state := state_at(change, at, roster.username)).review is not None
                   and state.review.state == WAITING_ON_REVIEWERS]
     else:
@@ -292,7 +308,7 @@ def changes_at(session: Session, config: Config, at: datetime,
             session, numbers=list(numbers), history=True, content=False,
             include_missing=True)]
     if not states:
-        return [], roster
+        return settled, roster
     known = stored_classes(session, [c.number for c, _s in states])
     unjudged = [c.number for c, _s in states if c.number not in known]
     if unjudged:  # synced since the last evaluate: match them on their full content
@@ -301,9 +317,31 @@ def changes_at(session: Session, config: Config, at: datetime,
                 config, roster, at):
             known[verdict.number] = verdict
     rules = ruleset_for(config)
-    return [queue_change(state, judge_state(change, state, known[change.number], rules,
-                                            roster))
-            for change, state in states], roster
+    return settled + [queue_change(state, judge_state(change, state, known[change.number],
+                                                      rules, roster))
+                      for change, state in states], roster
+
+
+def _settled_changes(session: Session, config: Config, at: datetime) -> list[QueueChange]:
+    """Candidates of either queue among the changes settled at T, from their stored states
+    (`queue_reads.settled`), with their current votes and their verdicts' sentences."""
+    rank_of = {p.id: p.rank for p in config.priorities}
+    rows = settled_candidates(session, config, at,
+                              (*QUEUE_GATE_STATES, FIRST_CRACK_GATE_STATE), WAITING_ON_REVIEWERS)
+    votes: dict[int, list[Vote]] = defaultdict(list)
+    for number, label, account, value in current_votes_of(session, [r[0] for r in rows]):
+        votes[number].append(Vote(label, account, value))
+    classes = stored_classes(session, [r[0] for r in rows])
+    out = []
+    for number, owner, ps, uploaded, gate_state, prios, rank in rows:
+        verdict = classes[number]
+        out.append(QueueChange(
+            number, True, "open", owner, ps, uploaded,
+            tuple(sorted(votes.get(number, ()), key=lambda v: (v.label, v.account_id))),
+            _waiting(), gate_state, verdict.gate.reason,
+            tuple(sorted(prios or (), key=lambda p: (rank_of.get(p, 10**6), p))), rank,
+            tuple(f"{p.title}: {r}" for p in verdict.priorities for r in p.reasons)))
+    return out
 
 
 # --- the answers -----------------------------------------------------------------------------

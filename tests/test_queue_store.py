@@ -180,3 +180,21 @@ def test_cache_sees_writes_made_elsewhere(cycle) -> None:
         after = queue_for(s, config, who, None, now=now, cache=cache)
     assert top not in [r.item.number for r in after.rows]
     cache.close()
+
+
+def test_settled_changes_read_from_their_stored_states_equal_their_replay(cycle) -> None:
+    engine, config, now = cycle
+    with Session(engine) as s:
+        first = min(c.created for c in load_changes(s, history=False))
+        for fraction in (0.3, 0.55, 0.8, 1.0):
+            at = first + (now - first) * fraction
+            stored, _ = changes_at(s, config, at)
+            replayed, _ = changes_at(s, config, at, replay_all=True)
+
+            def key(changes):
+                return sorted((c.number, c.gate_state, c.current_patch_set, c.uploaded,
+                               tuple(sorted(c.votes)), c.priorities, c.rank,
+                               c.priority_reasons, c.gate_reason if c.gate_state != "gated"
+                               else None) for c in changes)
+            assert key(stored) == key(replayed), at
+            assert stored

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, exists, func, select, text
 from sqlalchemy.engine import Engine
@@ -79,6 +80,57 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
                Verdict.review_state == review_state))
     return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank)
             for n, owner, ps, up, gate, prios, rank in rows]
+
+
+def settled(at: datetime) -> list:
+    """Conditions on Change joined with its Verdict: open at T (created by T, not WIP, and
+    nothing happened to it after T, so it is still open) and a verdict computed from its
+    rows as they are (its revision). Such a change stands today as it stood at T."""
+    return [Change.status == "NEW", Change.wip == False,  # noqa: E712
+            Change.missing_since.is_(None), Change.created <= at, Change.updated <= at,
+            Verdict.evaluated_revision == Change.revision]
+
+
+def settled_evaluation_times(session: Session, config: Config, at: datetime) -> list[datetime]:
+    """When the verdicts of the changes settled at T were computed (distinct times)."""
+    raw = RawValues(session)
+    return [raw.datetime(t) for (t,) in plain_rows(session, select(Verdict.evaluated_at)
+                                                   .join(Change,
+                                                         Change.number == Verdict.change_number)
+                                                   .where(*settled(at), _tracked(config))
+                                                   .distinct())]
+
+
+def settled_candidates(session: Session, config: Config, at: datetime,
+                       gate_states: Sequence[str], review_state: str) -> list[tuple]:
+    """`candidate_rows` of the changes settled at T (their stored states are their states at
+    T, given the same core membership): (number, owner id, current patch set, upload time,
+    gate state, priorities, rank)."""
+    raw = RawValues(session)
+    rows = plain_rows(session, select(
+        Change.number, Change.owner_id, Change.current_patch_set, PatchSet.created,
+        Verdict.gate_state, Verdict.priorities, Verdict.rank)
+        .select_from(Change)
+        .join(Verdict, Verdict.change_number == Change.number)
+        .outerjoin(PatchSet, and_(PatchSet.change_number == Change.number,
+                                  PatchSet.number == Change.current_patch_set))
+        .where(*settled(at), _tracked(config), Verdict.gate_state.in_(list(gate_states)),
+               Verdict.review_state == review_state))
+    return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank)
+            for n, owner, ps, up, gate, prios, rank in rows]
+
+
+def current_votes_of(session: Session, numbers: Sequence[int]) -> list[tuple]:
+    """(number, label, account, value) of the non-zero current votes of `numbers`."""
+    out: list[tuple] = []
+    numbers = list(numbers)
+    for start in range(0, len(numbers), _CHUNK):
+        out += plain_rows(session, select(
+            CurrentVote.change_number, CurrentVote.label, CurrentVote.account_id,
+            CurrentVote.value).where(CurrentVote.change_number.in_(numbers[start:start + _CHUNK]),
+                                     CurrentVote.value != 0,
+                                     CurrentVote.label.in_(QUEUE_LABELS)))
+    return out
 
 
 def open_current_votes(session: Session, config: Config) -> list[tuple]:

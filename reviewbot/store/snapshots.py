@@ -9,7 +9,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import and_, case, func, null, or_, select
+from sqlalchemy import and_, case, exists, func, null, or_, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -31,6 +31,7 @@ from reviewbot.tables import (
     Message,
     PatchSet,
     SyncState,
+    Verdict,
 )
 from reviewbot.tables import VoteEvent as VoteEventRow
 
@@ -277,7 +278,7 @@ def load_roster(session: Session, config: Config) -> Roster:
 
 
 def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[str],
-                 at: datetime) -> list[ChangeSnapshot]:
+                 at: datetime, *, unsettled_only: bool = False) -> list[ChangeSnapshot]:
     """Snapshots of the tracked changes open at T (created by T, not merged or abandoned by
     T, not WIP), holding only what their state at T reads (`reviewbot.timeline.state_at`):
 
@@ -289,8 +290,11 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
     - `owner_replies`: the owner's newest own message up to T.
 
     Everything else (text, files, other patch sets' votes) is left out: a past queue reads
-    twenty thousand of these. Gate reasons judged from them lack the "last non-core +1
-    was on an earlier patch set" detail; one change's page loads it whole.
+    twenty thousand of these. `unsettled_only` leaves out the changes that nothing happened
+    to after T and whose verdict was computed from their rows as they are (the caller reads
+    their stored states: `queue_reads.settled`). Gate reasons judged from these snapshots
+    lack the "last non-core +1 was on an earlier patch set" detail; one change's page
+    loads it whole.
     """
     c = Change.__table__.c
     closed = case(
@@ -301,6 +305,10 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
     scope = [c.project.in_(list(projects)), c.branch.in_(list(branches)),
              c.missing_since.is_(None), c.wip == False, c.created <= at,  # noqa: E712
              or_(closed.is_(None), closed > at)]
+    if unsettled_only:
+        v = Verdict.__table__.c
+        scope.append(~exists().where(v.change_number == c.number, c.updated <= at,
+                                     v.evaluated_revision == c.revision))
     rows = plain_rows(session, select(
         c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
         c.updated, c.current_patch_set, c.submitted, c.closed_at, c.gerrit_id, c.revision,
