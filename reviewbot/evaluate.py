@@ -37,6 +37,7 @@ from reviewbot.store.verdicts import (
     count_open,
     delete_verdicts,
     moved_since_evaluated,
+    newest_update,
     out_of_scope,
     save_verdicts,
     verdict_rows,
@@ -266,15 +267,20 @@ def evaluate_store(
             wanted = sorted(set(numbers))
         else:
             wanted = None if everything else moved_since_evaluated(session, projects, branches)
+        # At the present every change is live (nothing happened after now): its votes are
+        # Gerrit's labels, and the history is read only for Code-Review (the newest -1,
+        # the last non-core +1); a clock behind the data gets the whole history.
+        labels = (("Code-Review",) if (newest_update(session, projects, branches) or now) <= now
+                  else None)
         if wanted is None:
             # Closed changes need only their priority tags: no vote history.
             changes = load_changes(session, projects=projects, branches=branches,
-                                   status=["NEW"], history=True)
+                                   status=["NEW"], history=True, history_labels=labels)
             changes += load_changes(session, projects=projects, branches=branches,
                                     status=["MERGED", "ABANDONED"], history=False)
         elif wanted:
             changes = load_changes(session, numbers=wanted, projects=projects,
-                                   branches=branches, history=True)
+                                   branches=branches, history=True, history_labels=labels)
         else:
             changes = []
         gone = out_of_scope(session, projects, branches)

@@ -100,12 +100,14 @@ def load_changes(
     history: bool = True,
     messages: bool = False,
     content: bool = True,
+    history_labels: Sequence[str] | None = None,
 ) -> list[ChangeSnapshot]:
     """Snapshots of the selected changes, with patch sets, current votes and (optionally)
     vote history and messages. A handful of queries whatever the number of changes.
 
     `content=False` leaves out what only priority matching reads (topic, hashtags,
     commit message, files, Launchpad facts): the timeline does not need them.
+    `history_labels` keeps only those labels' vote events.
     """
     c = Change.__table__.c
     matched = ((c.topic, c.hashtags, c.commit_message, c.files) if content
@@ -197,6 +199,8 @@ def load_changes(
         ve = VoteEventRow.__table__.c
         stmt = select(ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value,
                       ve.date, ve.message_id, ve.removed)
+        if history_labels is not None:
+            stmt = stmt.where(ve.label.in_(list(history_labels)))
         new = tuple.__new__
         loaded = [
             new(VoteEvent, (number, ps, account, label, value, to_dt(date), mid,

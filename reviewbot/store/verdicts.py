@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import delete, func, or_, select
@@ -104,6 +105,14 @@ def moved_since_evaluated(session: Session, projects: Sequence[str], branches: S
                or_(v.change_number.is_(None), v.evaluated_revision != c.revision))
         .order_by(c.number)
     ).scalars())
+
+
+def newest_update(session: Session, projects: Sequence[str], branches: Sequence[str]
+                  ) -> datetime | None:
+    """The newest `updated` among the tracked changes (None for an empty store)."""
+    c = Change.__table__.c
+    return session.execute(select(func.max(Change.updated)).where(
+        c.project.in_(list(projects)), c.branch.in_(list(branches)))).scalar()
 
 
 def count_open(session: Session, projects: Sequence[str], branches: Sequence[str]) -> int:
