@@ -53,7 +53,6 @@ from reviewbot.store.queue_reads import (
     current_votes_of,
     is_tracked,
     open_current_votes,
-    settled_candidates,
     settled_evaluation_times,
 )
 from reviewbot.store.snapshots import load_changes, load_open_at, load_roster
@@ -326,8 +325,8 @@ def _settled_changes(session: Session, config: Config, at: datetime) -> list[Que
     """Candidates of either queue among the changes settled at T, from their stored states
     (`queue_reads.settled`), with their current votes and their verdicts' sentences."""
     rank_of = {p.id: p.rank for p in config.priorities}
-    rows = settled_candidates(session, config, at,
-                              (*QUEUE_GATE_STATES, FIRST_CRACK_GATE_STATE), WAITING_ON_REVIEWERS)
+    rows = candidate_rows(session, config, (*QUEUE_GATE_STATES, FIRST_CRACK_GATE_STATE),
+                          WAITING_ON_REVIEWERS, settled_at=at)
     votes: dict[int, list[Vote]] = defaultdict(list)
     for number, label, account, value in current_votes_of(session, [r[0] for r in rows]):
         votes[number].append(Vote(label, account, value))

@@ -63,10 +63,14 @@ def _tracked(config: Config):  # noqa: ANN202
 
 
 def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
-                   review_state: str) -> list[tuple]:
-    """Open tracked changes whose stored verdict has one of `gate_states` and `review_state`:
-    (number, owner id, current patch set, upload time, gate state, priorities, rank)."""
+                   review_state: str, *, settled_at: datetime | None = None) -> list[tuple]:
+    """Open tracked changes whose stored verdict has one of `gate_states` and `review_state`
+    (with `settled_at`: only the changes settled at that time, `settled`): (number, owner
+    id, current patch set, upload time, gate state, priorities, rank)."""
     raw = RawValues(session)
+    where = (settled(settled_at) if settled_at is not None else
+             [Change.status == "NEW", Change.wip == False,  # noqa: E712
+              Change.missing_since.is_(None)])
     rows = plain_rows(session, select(
         Change.number, Change.owner_id, Change.current_patch_set, PatchSet.created,
         Verdict.gate_state, Verdict.priorities, Verdict.rank)
@@ -74,9 +78,7 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
         .join(Verdict, Verdict.change_number == Change.number)
         .outerjoin(PatchSet, and_(PatchSet.change_number == Change.number,
                                   PatchSet.number == Change.current_patch_set))
-        .where(Change.status == "NEW", Change.wip == False,  # noqa: E712
-               Change.missing_since.is_(None), _tracked(config),
-               Verdict.gate_state.in_(list(gate_states)),
+        .where(*where, _tracked(config), Verdict.gate_state.in_(list(gate_states)),
                Verdict.review_state == review_state))
     return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank)
             for n, owner, ps, up, gate, prios, rank in rows]
@@ -99,25 +101,6 @@ def settled_evaluation_times(session: Session, config: Config, at: datetime) -> 
                                                          Change.number == Verdict.change_number)
                                                    .where(*settled(at), _tracked(config))
                                                    .distinct())]
-
-
-def settled_candidates(session: Session, config: Config, at: datetime,
-                       gate_states: Sequence[str], review_state: str) -> list[tuple]:
-    """`candidate_rows` of the changes settled at T (their stored states are their states at
-    T, given the same core membership): (number, owner id, current patch set, upload time,
-    gate state, priorities, rank)."""
-    raw = RawValues(session)
-    rows = plain_rows(session, select(
-        Change.number, Change.owner_id, Change.current_patch_set, PatchSet.created,
-        Verdict.gate_state, Verdict.priorities, Verdict.rank)
-        .select_from(Change)
-        .join(Verdict, Verdict.change_number == Change.number)
-        .outerjoin(PatchSet, and_(PatchSet.change_number == Change.number,
-                                  PatchSet.number == Change.current_patch_set))
-        .where(*settled(at), _tracked(config), Verdict.gate_state.in_(list(gate_states)),
-               Verdict.review_state == review_state))
-    return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank)
-            for n, owner, ps, up, gate, prios, rank in rows]
 
 
 def current_votes_of(session: Session, numbers: Sequence[int]) -> list[tuple]:
@@ -167,22 +150,6 @@ def change_summaries(session: Session, numbers: Sequence[int]) -> dict[int, Chan
                 Change.number, Change.project, Change.branch, Change.subject, Change.owner_id,
                 Change.topic).where(Change.number.in_(chunk))):
             out[row[0]] = ChangeSummary(*row)
-    return out
-
-
-def verdict_rows(session: Session, numbers: Sequence[int]) -> dict[int, tuple]:
-    """(gate state, gate reason, priorities, rank, matches) of stored verdicts by change."""
-    out: dict[int, tuple] = {}
-    raw = RawValues(session)
-    numbers = list(numbers)
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = numbers[start : start + _CHUNK]
-        for number, gate, reason, prios, rank, matches in plain_rows(session, select(
-                Verdict.change_number, Verdict.gate_state, Verdict.gate_reason,
-                Verdict.priorities, Verdict.rank, Verdict.matches)
-                .where(Verdict.change_number.in_(chunk))):
-            out[number] = (gate, reason or "", raw.json(prios) or [], rank,
-                           raw.json(matches) or [])
     return out
 
 
