@@ -220,3 +220,20 @@ def test_openapi_lists_the_json_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/v1/queue", "/api/v1/changes/{number}", "/api/v1/actions"} <= set(paths)
     assert client.get("/static/style.css").status_code == 200
+
+
+def test_change_page_answers_as_of_a_date(client: TestClient) -> None:
+    # Change 100: patch set 2 came on 01-18; bob's -1 on patch set 1 (01-17) was unanswered
+    # then; on 01-01 the change did not exist yet.
+    then = client.get("/api/v1/changes/100?as_of=2017-01-17T12:00:00Z").json()
+    assert then["current_patch_set"] == 1 and then["as_of"].startswith("2017-01-17")
+    assert then["review_state"] == "waiting_on_author"
+    assert {(v["by"], v["value"]) for v in then["current_votes"]} == {("bob", -1)}
+    assert [p["number"] for p in then["patch_sets"]] == [1]
+    now = client.get("/api/v1/changes/100").json()
+    assert now["current_patch_set"] == 2 and now["as_of"] is None
+    before = client.get("/api/v1/changes/100?as_of=2017-01-01").json()
+    assert before["status"] == "NOT YET CREATED" and before["patch_sets"] == []
+    page = client.get("/changes/100?as_of=2017-01-17T12:00:00Z")
+    assert page.status_code == 200 and "As it stood on 2017-01-17 12:00 UTC" in page.text
+    assert "waiting on author" in page.text
