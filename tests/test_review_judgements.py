@@ -70,16 +70,17 @@ def _changes(engine) -> int:
         return session.execute(select(func.count()).select_from(Change)).scalar()
 
 
-def _board(engine, config, as_of, *, replay=False, days=WINDOW):
+def _board(engine, config, as_of, *, replay=False, days=WINDOW, sort="readiness"):
     with session_scope(engine) as session:
         rows = leaderboard(session, config, as_of=as_of, window_days=days, include_core=True,
-                           replay=replay)
+                           replay=replay, sort=sort)
     return rows
 
 
 def _figures(rows):
     return {r.username: (r.standing.core, r.standing.metrics, r.standing.warnings,
-                         [c.as_dict() for c in r.criteria]) for r in rows}
+                         r.standing.window_weekly, [c.as_dict() for c in r.criteria])
+            for r in rows}
 
 
 def _review_view(r):
@@ -120,7 +121,12 @@ def test_stored_judgements_give_exactly_what_replaying_the_votes_gives(cycle):
     stored = _board(engine, config, as_of)
     assert {r.judgements for r in stored} == {"stored"}
     assert _figures(stored) == _figures(before)
+    # The readiness order (and every other column's) is the same both ways.
     assert [r.username for r in stored] == [r.username for r in before]
+    assert len({r.standing.metrics["readiness"] for r in stored}) > 5
+    for key in ("reviews", "disagreement", "catch_rate", "weeks_active"):
+        assert [r.username for r in _board(engine, config, as_of, sort=key)] == \
+            [r.username for r in _board(engine, config, as_of, sort=key, replay=True)], key
     # The comparison covers every kind of judgement, not only plain counts.
     total = {k: sum((r.standing.metrics[k] or 0) for r in stored)
              for k in ("judged_reviews", "gate_opens", "first_crack", "comments_only",

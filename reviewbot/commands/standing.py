@@ -17,10 +17,16 @@ from reviewbot.commands.context import (
     print_json,
     run_under_cycle_lock,
 )
+from reviewbot.readiness import DEFAULT_SORT, SORT_KEYS, ratio_text
 from reviewbot.standing import DEFINITIONS
 from reviewbot.store import session_scope
 from reviewbot.store.review_reads import find_account
-from reviewbot.store.standing_reads import ReviewerReport, leaderboard, reviewer_report
+from reviewbot.store.standing_reads import (
+    RATIO_COUNTS,
+    ReviewerReport,
+    leaderboard,
+    reviewer_report,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,9 +45,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(func=run_standing)
 
-    p = subparsers.add_parser("reviewers", help="leaderboard of non-core reviewers")
+    p = subparsers.add_parser(
+        "reviewers", help="leaderboard of non-core reviewers, most ready for core first",
+        description="Non-core reviewers active in the window, in the readiness order: "
+        "steady weeks of reviews the cores could judge, times a quality factor that moves "
+        "only as far as the evidence allows (`reviewbot standing` and the web page "
+        "/reviewers/how explain each figure).")
     _common(p)
     p.add_argument("--include-core", action="store_true", help="list core reviewers too")
+    p.add_argument("--sort", default=DEFAULT_SORT, choices=list(SORT_KEYS), metavar="KEY",
+                   help=f"column to sort by, best first (default {DEFAULT_SORT}); one of: "
+                   + ", ".join(SORT_KEYS))
     p.set_defaults(func=run_reviewers)
 
 
@@ -117,14 +131,23 @@ def _print_report(report: ReviewerReport) -> None:
     print(f"{report.username} ({role}) — window {s.window_start:%Y-%m-%d %H:%M} .. "
           f"{s.as_of:%Y-%m-%d %H:%M} UTC")
     for name, definition in DEFINITIONS.items():
-        print(f"  {name:<22} {_fmt(s.metrics.get(name)):>7}  {definition}")
+        value = s.metrics.get(name)
+        shown = _fmt(value)
+        if name in RATIO_COUNTS:
+            count, of = RATIO_COUNTS[name]
+            shown = ratio_text(value, s.metrics.get(count), of)
+        print(f"  {name:<22} {shown:>20}  {definition}")
     if report.criteria:
         print(f"criteria met: {report.met} of {len(report.criteria)}")
         for c in report.criteria:
             mark = "met" if c.met else "   "
             bar = "#" * round(c.progress * 20)
-            print(f"  [{mark}] {c.label:<20} {_fmt(c.value):>7} / {_fmt(c.target):<6} "
-                  f"|{bar:<20}|")
+            value = _fmt(c.value)
+            if c.evidence is not None:
+                value = ratio_text(c.value, c.evidence, c.evidence_label)
+            note = "" if c.enough else f"  {c.status}"
+            print(f"  [{mark}] {c.label:<20} {value:>20} / {_fmt(c.target):<6} "
+                  f"|{bar:<20}|{note}")
     for warning in s.warnings:
         print(f"warning (context, not score): {warning}")
     feed = s.feed
@@ -142,17 +165,22 @@ def run_reviewers(args: argparse.Namespace) -> int:
     engine = engine_from(config)
     with session_scope(engine) as session:
         rows = leaderboard(session, config, as_of=as_of, window_days=args.window_days,
-                           include_core=args.include_core, replay=args.replay)
+                           include_core=args.include_core, replay=args.replay,
+                           sort=args.sort)
     if args.json:
         print_json([r.as_json() for r in rows])
         return 0
     total = len(config.standing.criteria.model_dump(exclude_none=True))
-    print(f"{'reviewer':<24} {'met':>5} {'judged':>6} {'reviews':>7} {'disagree':>8} "
-          f"{'catch':>6} {'thought':>7} {'prio':>5}")
+    print(f"sorted by {SORT_KEYS[args.sort][0].lower()}"
+          + (" (steady weeks of judgeable reviews x quality factor 0.8-1.2)"
+             if args.sort == DEFAULT_SORT else ", best first"))
+    print(f"{'reviewer':<22} {'ready':>6} {'met':>5} {'reviews':>7} {'judged':>6} "
+          f"{'weeks':>5} {'disagreement':>20} {'-1 catch rate':>20} {'thought':>7}")
     for r in rows:
         m = r.standing.metrics
-        print(f"{r.username:<24} {r.met:>2}/{total:<2} {m['judged_reviews']:>6} "
-              f"{m['reviews']:>7} {_fmt(m['disagreement_ratio']):>8} "
-              f"{_fmt(m['minus1_catch_rate']):>6} {m['thoughtful_minus1']:>7} "
-              f"{_fmt(m['priority_share']):>5}")
+        print(f"{r.username:<22} {m['readiness']:>6.1f} {r.met:>2}/{total:<2} "
+              f"{m['reviews']:>7} {m['judged_reviews']:>6} {m['weeks_active']:>5} "
+              f"{ratio_text(m['disagreement_ratio'], m['judged_reviews'], 'judged'):>20} "
+              f"{ratio_text(m['minus1_catch_rate'], m['minus1_reviews'], '-1s'):>20} "
+              f"{m['thoughtful_minus1']:>7}")
     return 0

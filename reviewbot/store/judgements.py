@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.people import Roster
-from reviewbot.standing import COUNTED, OWNER_SHARE_WARNING, CREvent, Review
+from reviewbot.readiness import week_back, window_weeks
+from reviewbot.standing import COUNTED, OWNER_SHARE_WARNING, CREvent, Review, Weeks
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples, stamp_for
 from reviewbot.store.review_reads import (
@@ -215,6 +216,7 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
         "priority": _flag(_true(r.priority)),
         "quick_large_plus1": _flag(_true(r.quick_large_plus1)),
         "plus1": _flag(plus1),
+        "judgeable": _flag(or_(judged, _true(r.first_crack))),
     }
     query = (select(r.account_id, func.count(r.change_number.distinct()),
                     func.count(r.month.distinct()), *(counted[name] for name in COUNTED))
@@ -238,6 +240,29 @@ def dominant_owners(session: Session, config: Config, *, start: datetime,
              .join(totals, totals.c.account_id == per_owner.c.account_id)
              .where(per_owner.c.n > totals.c.total * OWNER_SHARE_WARNING))
     return {account: (owner, n) for account, owner, n in plain_rows(session, query)}
+
+
+def review_weeks(session: Session, config: Config, *, start: datetime,
+                 as_of: datetime) -> dict[int, Weeks]:
+    """Per reviewer, the stored reviews cast in [start, as_of] (on changes in scope) and
+    the judgeable ones among them, per 7-day week counted back from `as_of`."""
+    r = StoredReview
+    parse = date_parser(session.connection())
+    query = (select(r.account_id, stored_text(r.date), or_(_true(r.judged),
+                                                           _true(r.first_crack)))
+             .where(*_in_window(config, start, as_of)))
+    n_weeks = window_weeks((as_of - start).days)
+    last = n_weeks - 1
+    out: dict[int, Weeks] = {}
+    for account, date, judgeable in plain_rows(session, query):
+        weeks = out.get(account)
+        if weeks is None:
+            weeks = out[account] = ([0] * n_weeks, [0] * n_weeks)
+        back = last - week_back(as_of, parse(date))
+        weeks[0][back] += 1
+        if judgeable:
+            weeks[1][back] += 1
+    return out
 
 
 def load_reviews(session: Session, config: Config, account_id: int, *, since: datetime,

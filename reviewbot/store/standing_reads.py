@@ -10,7 +10,8 @@ from typing import Literal
 from sqlmodel import Session
 
 from reviewbot.config import Config
-from reviewbot.criteria import CriterionProgress, criteria_met, evaluate_criteria
+from reviewbot.criteria import EVIDENCE, CriterionProgress, criteria_met, evaluate_criteria
+from reviewbot.readiness import DEFAULT_SORT, sort_key
 from reviewbot.standing import (
     Standing,
     compute_standings,
@@ -23,6 +24,7 @@ from reviewbot.store.judgements import (
     dominant_owners,
     judgements_current,
     load_reviews,
+    review_weeks,
     reviewed_by,
     updated_since,
 )
@@ -54,12 +56,33 @@ class ReviewerReport:
             "as_of": s.as_of.isoformat(),
             "window_start": s.window_start.isoformat(),
             "metrics": dict(s.metrics),
+            # Every ratio with the count of reviews behind it ("18% of 22 judged").
+            "ratio_counts": ratio_counts(s.metrics),
+            "window_weekly": list(s.window_weekly),
             "criteria": [c.as_dict() for c in self.criteria],
             "criteria_met": self.met,
             "criteria_total": len(self.criteria),
             "warnings": list(s.warnings),
             "judgements": self.judgements,
         }
+
+
+# Ratio -> (the metric counting the reviews behind it, what they are called).
+RATIO_COUNTS: dict[str, tuple[str, str]] = {
+    **EVIDENCE,
+    "positive_ratio": ("reviews", "reviews"),
+    "priority_share": ("reviews", "reviews"),
+}
+
+
+def ratio_counts(metrics: dict) -> dict[str, dict]:
+    return {ratio: {"value": metrics.get(ratio), "count": metrics.get(count), "of": label}
+            for ratio, (count, label) in RATIO_COUNTS.items()}
+
+
+def _criteria(config: Config, standing: Standing) -> list[CriterionProgress]:
+    return evaluate_criteria(standing.metrics, config.standing.criteria,
+                             config.standing.min_evidence)
 
 
 def reviewer_report(
@@ -79,26 +102,26 @@ def reviewer_report(
         standing = standing_from_reviews(account_id, reviews, comments, roster, as_of=as_of,
                                          window_days=days)
         return ReviewerReport(roster.username(account_id), standing,
-                              evaluate_criteria(standing.metrics, config.standing.criteria),
-                              "stored")
+                              _criteria(config, standing), "stored")
     history = load_review_history(
         session, config, as_of=as_of, since=since,
         window_start=window_start(as_of, days), account_id=account_id, bots=roster.bots,
     )
     standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
                            min_noncore_plus1=config.gate.min_noncore_plus1)
-    return ReviewerReport(roster.username(account_id), standing,
-                          evaluate_criteria(standing.metrics, config.standing.criteria))
+    return ReviewerReport(roster.username(account_id), standing, _criteria(config, standing))
 
 
 def leaderboard(
     session: Session, config: Config, *, as_of: datetime, window_days: int | None = None,
-    include_core: bool = False, replay: bool = False,
+    include_core: bool = False, replay: bool = False, sort: str = DEFAULT_SORT,
 ) -> list[ReviewerReport]:
-    """Every reviewer active in the window (non-core at `as_of` unless asked), sorted by
-    criteria met, then judged reviews, then reviews. From the stored judgements (one
-    GROUP BY) when current (and not asked to `replay`), else one pass over all events of
-    the window."""
+    """Every reviewer active in the window (non-core at `as_of` unless asked), in the
+    readiness order (`reviewbot.readiness`) or by the column `sort` names (an unknown key
+    raises `readiness.UnknownSortKey`). From the stored judgements (two grouped reads)
+    when current (and not asked to `replay`), else one pass over all events of the
+    window."""
+    order = sort_key(sort, config.standing.min_evidence)
     days = window_days or config.standing.window_days
     start = window_start(as_of, days)
     roster = load_roster(session, config)
@@ -111,6 +134,7 @@ def leaderboard(
         standings = standings_from_counts(
             count_reviews(session, config, start=start, as_of=as_of),
             dominant_owners(session, config, start=start, as_of=as_of),
+            review_weeks(session, config, start=start, as_of=as_of),
             comments, roster, as_of=as_of, window_days=days)
     else:
         history = load_review_history(session, config, as_of=as_of, since=start,
@@ -119,11 +143,9 @@ def leaderboard(
                                       min_noncore_plus1=config.gate.min_noncore_plus1,
                                       weekly=False, detail=False)
     rows = [
-        ReviewerReport(roster.username(s.account_id), s,
-                       evaluate_criteria(s.metrics, config.standing.criteria), source)
+        ReviewerReport(roster.username(s.account_id), s, _criteria(config, s), source)
         for s in standings.values()
         if include_core or not s.core
     ]
-    rows.sort(key=lambda r: (-r.met, -(r.standing.metrics["judged_reviews"] or 0),
-                             -(r.standing.metrics["reviews"] or 0), r.username))
+    rows.sort(key=order)
     return rows
