@@ -52,8 +52,11 @@ def live(store_url, sandbox_config_data):
         engine = open_store(store_url)
         sync_once(GerritClient(sb.test_url), engine, config)
         with session_scope(engine) as session:
+            # After every stored event, abandons and merges included: a vote cast just
+            # before `as_of` is then newer than the sync cursor.
             newest = max(session.execute(select(func.max(VoteEvent.date))).scalar(),
-                         session.execute(select(func.max(PatchSet.created))).scalar())
+                         session.execute(select(func.max(PatchSet.created))).scalar(),
+                         session.execute(select(func.max(Change.updated))).scalar())
         as_of = newest + timedelta(hours=1)
         evaluate_store(engine, config, now=as_of)
         yield engine, config, as_of, sb

@@ -127,7 +127,7 @@ def sparkline(weekly: list[int], width: int = 312, height: int = 40) -> dict[str
             "total": sum(weekly)}
 
 
-def mini_sparkline(weekly: list[int], width: int = 78, height: int = 16) -> dict[str, Any]:
+def mini_sparkline(weekly: list[int], width: int = 52, height: int = 16) -> dict[str, Any]:
     """A row's per-week bars, scaled to that row's busiest week."""
     return sparkline(weekly, width=width, height=height)
 

@@ -1,5 +1,5 @@
-"""CLI: `reviewbot judge`, `reviewbot standing USER` and `reviewbot reviewers` (standing on
-the way to core)."""
+"""CLI: `reviewbot judge`, `reviewbot standing USER`, `reviewbot reviewers` and `reviewbot
+backtest` (standing on the way to core)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"column to sort by, best first (default {DEFAULT_SORT}); one of: "
                    + ", ".join(SORT_KEYS))
     p.set_defaults(func=run_reviewers)
+
+
+    p = subparsers.add_parser(
+        "backtest", help="where the leaderboard ranked each person some time before the "
+        "team made them core",
+        description="For each promotion to core ([[core_history]] joined dates, and the "
+        "core group's audit log where the sync could read it) with its date J inside the "
+        "store's history: the leaderboard's default order as of J minus --lead-days, over "
+        "a --window-days window, and the promoted person's rank among the non-cores with a "
+        "review in that window. Reads only the store.")
+    p.add_argument("--from", dest="start", metavar="DATE",
+                   help="only promotions on or after this date (2017-02-22)")
+    p.add_argument("--to", dest="end", metavar="DATE",
+                   help="only promotions on or before this date")
+    p.add_argument("--lead-days", type=_positive_int, default=90,
+                   help="rank each person this many days before the promotion (default 90)")
+    p.add_argument("--window-days", type=_positive_int, default=180,
+                   help="the leaderboard's window in days (default 180)")
+    p.add_argument("--top", type=_positive_int, default=5,
+                   help="count a promotion as found within this many ranks (default 5)")
+    add_json(p)
+    p.set_defaults(func=run_backtest)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -183,4 +205,51 @@ def run_reviewers(args: argparse.Namespace) -> int:
               f"{ratio_text(m['disagreement_ratio'], m['judged_reviews'], 'judged'):>20} "
               f"{ratio_text(m['minus1_catch_rate'], m['minus1_reviews'], '-1s'):>20} "
               f"{m['thoughtful_minus1']:>7}")
+    return 0
+
+
+def _date_arg(option: str, value: str | None):  # noqa: ANN202
+    from reviewbot.clock import parse_as_of
+
+    if not value:
+        return None
+    try:
+        return parse_as_of(value)
+    except ValueError as exc:
+        raise SystemExit(f"{option}: {exc}") from None
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    from reviewbot.backtest import run_backtest as backtest
+
+    start, end = _date_arg("--from", args.start), _date_arg("--to", args.end)
+    config = config_from(args)
+    engine = engine_from(config)
+    with session_scope(engine) as session:
+        result = backtest(session, config, lead_days=args.lead_days,
+                          window_days=args.window_days, top=args.top, start=start, end=end)
+    if args.json:
+        print_json(result.as_json())
+        return 0
+    s = result.summary
+    print(f"backtest: the leaderboard's default order {args.lead_days} days before each "
+          f"promotion, over a {args.window_days}-day window")
+    if not result.rows:
+        where = ("the store holds no reviews" if result.history is None else
+                 f"the store's history runs {result.history[0]:%Y-%m-%d} .. "
+                 f"{result.history[1]:%Y-%m-%d}")
+        print(f"no promotion to core falls inside the store's history ({where}); "
+              "promotions come from [[core_history]] and the core group's audit log")
+        return 0
+    print(f"{'promoted':<20} {'joined':<10} {'as of':<10} {'rank':>6} {'pool':>5} "
+          f"{'ready':>6} {'reviews':>7} {'weeks':>5}  source")
+    for r in result.rows:
+        f = r.figures
+        rank = "-" if r.rank is None else str(r.rank)
+        ready = "-" if f["readiness"] is None else f"{f['readiness']:.1f}"
+        print(f"{r.username:<20} {r.joined:%Y-%m-%d} {r.as_of:%Y-%m-%d} {rank:>6} "
+              f"{r.pool:>5} {ready:>6} {f['reviews'] if f['reviews'] is not None else '-':>7} "
+              f"{f['weeks_active'] if f['weeks_active'] is not None else '-':>5}  {r.source}")
+    print(f"{s.hits} of {s.promotions} promotions ranked in the top {s.top} "
+          f"({s.share:.0%}); mean reciprocal rank {s.mrr:.2f} (no rank counts 0)")
     return 0

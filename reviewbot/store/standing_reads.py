@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -28,9 +29,15 @@ from reviewbot.store.judgements import (
     reviewed_by,
     updated_since,
 )
-from reviewbot.store.review_reads import load_comment_messages, load_review_history
+from reviewbot.store.review_reads import (
+    CODE_REVIEW,
+    load_comment_messages,
+    load_review_history,
+    scope_conditions,
+)
 from reviewbot.store.snapshots import load_roster
 from reviewbot.stored_standing import standing_from_reviews, standings_from_counts
+from reviewbot.tables import Change, VoteEvent
 
 
 @dataclass
@@ -83,6 +90,22 @@ def ratio_counts(metrics: dict) -> dict[str, dict]:
 def _criteria(config: Config, standing: Standing) -> list[CriterionProgress]:
     return evaluate_criteria(standing.metrics, config.standing.criteria,
                              config.standing.min_evidence)
+
+
+def history_span(session: Session, config: Config) -> tuple[datetime, datetime] | None:
+    """The store's review history: the first and last Code-Review vote event on a change
+    in scope (None when there is none)."""
+    first, last = session.execute(
+        select(func.min(VoteEvent.date), func.max(VoteEvent.date))
+        .join(Change, Change.number == VoteEvent.change_number)
+        .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(config))).one()
+    if first is None:
+        return None
+    return _as_datetime(first), _as_datetime(last)
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def reviewer_report(
