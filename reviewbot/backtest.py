@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.promotions import Promotion, promotions_of
+from reviewbot.readiness import DEFAULT_SORT
 from reviewbot.store.snapshots import load_roster
 from reviewbot.store.standing_reads import ReviewerReport, history_span, leaderboard
 
@@ -92,9 +93,10 @@ def summarise(rows: Sequence[PromotionRank], top: int) -> Summary:
 
 def run_backtest(session: Session, config: Config, *, lead_days: int = 90,
                  window_days: int = 180, top: int = 5, start: datetime | None = None,
-                 end: datetime | None = None) -> Backtest:
+                 end: datetime | None = None, sort: str = DEFAULT_SORT) -> Backtest:
     """Every promotion with J inside the store's history (and in [start, end] when
-    given), ranked on the leaderboard as of J - lead days."""
+    given), ranked on the leaderboard as of J - lead days (in the default order; `sort`
+    lets a benchmark compare another column's order on the same promotions)."""
     roster = load_roster(session, config)
     in_config = {roster.account_by_username(e.username) for e in config.core_history}
     span = history_span(session, config)
@@ -107,7 +109,7 @@ def run_backtest(session: Session, config: Config, *, lead_days: int = 90,
     rows = []
     for p in chosen:
         as_of = p.joined - timedelta(days=lead_days)
-        board = leaderboard(session, config, as_of=as_of, window_days=window_days)
+        board = leaderboard(session, config, as_of=as_of, window_days=window_days, sort=sort)
         pool, rank = rank_in_pool(board, p.account_id)
         mine = next((r for r in board if r.standing.account_id == p.account_id), None)
         rows.append(PromotionRank(
