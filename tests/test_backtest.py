@@ -210,3 +210,42 @@ def test_core_history_decides_over_the_audit_log(year, store_url, sandbox_config
     assert rows[name].joined.date() == moved.date()
     assert len(result.rows) == len(promoted)  # the others still from the audit log
     engine.dispose()
+
+
+def _event(kind: str, account: int, date: str) -> dict:
+    return {"member": {"_account_id": account, "username": f"u{account}"}, "type": kind,
+            "user": {"_account_id": 1}, "date": date}
+
+
+def test_audit_log_events_become_spells_of_membership():
+    from reviewbot.promotions import audit_spells, parse_audit_log
+
+    raw = [  # newest first, as Gerrit sends it
+        _event("ADD_USER", 7, "2016-09-01 10:00:00.000000000"),
+        _event("REMOVE_USER", 7, "2016-06-01 10:00:00.000000000"),
+        {"member": {"id": "abc", "name": "other-group"}, "type": "ADD_GROUP",
+         "user": {"_account_id": 1}, "date": "2016-05-01 10:00:00.000000000"},
+        _event("ADD_USER", 7, "2016-01-01 10:00:00.000000000"),
+        _event("ADD_USER", 8, "2016-02-01 10:00:00.000000000"),
+        _event("ADD_USER", 9, "2016-03-01 10:00:00.000000000"),
+    ]
+    events, accounts = parse_audit_log(raw, "audit")
+    assert [e.account_id for e in events] == [7, 8, 9, 7, 7]  # oldest first, groups skipped
+    assert {a.username for a in accounts} == {"u7", "u8", "u9"}
+    spells = audit_spells(events, frozenset({7, 8}))
+    # 7: core Jan-Jun, left, back in September (still core).
+    assert [(s.joined.month, s.left and s.left.month) for s in spells[7]] == [(1, 6), (9, None)]
+    assert spells[8][0].left is None
+    # 9: the log says member, the group (read now) does not: the group decides, no spells.
+    assert 9 not in spells
+    assert 9 in audit_spells(events, None)  # membership unknown: the log alone
+
+
+def test_a_malformed_audit_log_is_named_and_ignored():
+    from reviewbot.promotions import parse_audit_log
+    from reviewbot.wire import WireError
+
+    with pytest.raises(WireError, match=r"audit\[0\]: field 'date' is not a Gerrit timestamp"):
+        parse_audit_log([_event("ADD_USER", 7, "yesterday")], "audit")
+    with pytest.raises(WireError, match=r"audit\[0\]: field 'type' is missing"):
+        parse_audit_log([{"member": {"_account_id": 7}}], "audit")
