@@ -15,6 +15,14 @@
     .venv/bin/python bench/standing_bench.py recompute [--config $BENCH_DIR/daily-0.toml]
         (b) the leaderboard recompute alone, on a store a `daily` run left behind (no
             import; judged): median wall and CPU time, stored and replayed.
+    .venv/bin/python bench/standing_bench.py past [--rows 1100000] [--runs 5]
+        (issue 12) one leaderboard as of a past date (a year before the store's end, 180-day
+            window: always a replay of the votes) on the `store` store (target < 1 s at
+            1 M reviews).
+    .venv/bin/python bench/standing_bench.py backtest [--rows 1100000] [--promotions 30]
+        (issue 12) `reviewbot backtest` (lead 90 days, window 180) over 30 promotions
+            ([[core_history]] entries spread over the last two years) on the same store,
+            ~100,000 changes at 1.1 M rows (target < 30 s).
 
 `store` reuses $BENCH_DIR/standing-<rows>.db when it exists (pass --rebuild to rebuild it,
 ~7 minutes for 1,000,000 rows). Every figure is a cold computation from the store (no
@@ -240,6 +248,74 @@ def run_store(args: argparse.Namespace) -> None:
     }))
 
 
+def _store(rows: int) -> Path:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"standing-{rows}.db"
+    if not path.exists():
+        t0 = time.perf_counter()
+        build_store(path, rows)
+        print(f"build: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return path
+
+
+def _store_counts(engine: Engine) -> dict:
+    from sqlalchemy import func, select
+
+    from reviewbot.tables import Change, VoteEvent
+    with session_scope(engine) as session:
+        return {"changes": session.execute(select(func.count()).select_from(Change)).scalar(),
+                "code_review_events": session.execute(
+                    select(func.count()).select_from(VoteEvent)).scalar()}
+
+
+def run_past(args: argparse.Namespace) -> None:
+    url = f"sqlite:///{_store(args.rows)}"
+    config = validate_config(bench_config(url))
+    engine = open_store(url)
+    past = AS_OF - timedelta(days=365)
+
+    def board():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return leaderboard(session, config, as_of=past, window_days=180)
+    wall, cpu, rows = _timed_cpu(board, args.runs)
+    assert rows[0].judgements == "replayed"
+    print(json.dumps({
+        **_store_counts(engine), "as_of": past.isoformat(), "window_days": 180,
+        "reviews_in_window": sum(r.standing.metrics["reviews"] for r in rows),
+        "leaderboard_rows": len(rows), "past_leaderboard_s": round(wall, 3),
+        "past_leaderboard_cpu_s": round(cpu, 3), "runs": args.runs,
+        "load_avg_1min": round(os.getloadavg()[0], 2)}))
+
+
+def run_backtest_bench(args: argparse.Namespace) -> None:
+    from reviewbot.backtest import run_backtest
+
+    url = f"sqlite:///{_store(args.rows)}"
+    data = bench_config(url)
+    # 30 non-cores promoted on dates spread over the store's last two years.
+    rnd = random.Random(12)
+    promoted = rnd.sample(range(CORES + 1, CORES + NON_CORES + 1), args.promotions)
+    first = AS_OF - timedelta(days=730)
+    step = timedelta(days=720) / args.promotions
+    data["core_history"] = [{"username": f"user{u}",
+                             "joined": (first + step * i).date().isoformat()}
+                            for i, u in enumerate(promoted)]
+    config = validate_config(data)
+    engine = open_store(url)
+    def run():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return run_backtest(session, config, lead_days=90, window_days=180, top=5)
+    wall, cpu, result = _timed_cpu(run, args.runs)
+    # The synthetic people are random (the promoted ones too): the summary shows the work
+    # was done, it measures nothing about the order (tests/test_backtest.py does that).
+    print(json.dumps({
+        **_store_counts(engine), "promotions": result.summary.promotions,
+        "ranked": sum(1 for r in result.rows if r.rank is not None),
+        "mean_pool": round(statistics.mean(r.pool for r in result.rows), 1),
+        "backtest_s": round(wall, 2), "backtest_cpu_s": round(cpu, 2), "runs": args.runs,
+        "load_avg_1min": round(os.getloadavg()[0], 2)}))
+
+
 def run_recompute(args: argparse.Namespace) -> None:
     from reviewbot.config import load_config
 
@@ -434,6 +510,15 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--rebuild", action="store_true")
     p.set_defaults(func=run_daily)
+    p = sub.add_parser("past")
+    p.add_argument("--rows", type=int, default=1_100_000)
+    p.add_argument("--runs", type=int, default=5)
+    p.set_defaults(func=run_past)
+    p = sub.add_parser("backtest")
+    p.add_argument("--rows", type=int, default=1_100_000)
+    p.add_argument("--promotions", type=int, default=30)
+    p.add_argument("--runs", type=int, default=3)
+    p.set_defaults(func=run_backtest_bench)
     p = sub.add_parser("recompute")
     p.add_argument("--config", default=str(BENCH_DIR / "daily-0.toml"))
     p.add_argument("--runs", type=int, default=5)

@@ -137,7 +137,9 @@ def load_review_history(
         # walk the project index (every change ever synced) or scan all vote events: the
         # project test is made unindexable so the `updated` range leads, and the events
         # are looked up by change number from that list.
-        scope = scope_conditions(config, project_index=False)
+        # As of a past date, a change created after it holds nothing yet: most of the
+        # changes updated since the window started, for a backtest's as-of a year back.
+        scope = [*scope_conditions(config, project_index=False), Change.created <= as_of]
         patch_sets_where = [Change.updated >= window_start]
         which = [VoteEvent.change_number.in_(
             select(Change.number).where(*scope, Change.updated >= window_start))]
@@ -287,7 +289,8 @@ def load_comment_messages(
     if updated_since is not None:
         scope = scope_conditions(config, project_index=False)
         which = [Message.change_number.in_(
-            select(Change.number).where(Change.updated >= updated_since))]
+            select(Change.number).where(Change.updated >= updated_since,
+                                        Change.created <= as_of))]
     rows = plain_rows(session,
         select(Message.id, Message.author_id, Message.change_number, Message.patch_set,
                stored_text(Message.date))
