@@ -254,6 +254,17 @@ def compute_standings(
     return result
 
 
+def tally_reviews(history: ReviewHistory, roster: Roster, *, as_of: datetime,
+                  window_days: int, min_noncore_plus1: int = 1) -> dict[int, _Tally]:
+    """Every reviewer's counts over the window's reviews in `history` (no Review objects):
+    what `compute_standings(detail=False)` computes its figures from, for a caller that
+    adds them to counts read elsewhere (`stored_standing.merged_standings`)."""
+    tally = _Tallies(as_of, window_start(as_of, window_days))
+    _judge_reviews(history, roster, as_of, window_start(as_of, window_days),
+                   min_noncore_plus1, None, tally)
+    return tally
+
+
 def standing_of(
     history: ReviewHistory,
     roster: Roster,

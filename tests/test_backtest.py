@@ -23,6 +23,7 @@ from reviewbot.cli import main
 from reviewbot.config import Secrets
 from reviewbot.evaluate import evaluate_store
 from reviewbot.gerrit import GerritClient
+from reviewbot.review_judgements import judge_store
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.snapshots import load_roster
@@ -84,6 +85,14 @@ def test_promotions_come_from_the_core_groups_audit_log_over_http(synced):
     # Every promotion the team made is found, with the audit log's date and as its source.
     assert [(r.username, r.joined) for r in result.rows] == promoted
     assert {r.source for r in result.rows} == {"audit log"}
+    # Judged (as the worker does each cycle), the same ranks: the leaderboards as of each
+    # past date then read the settled changes' stored judgements.
+    judge_store(engine, config)
+    with session_scope(engine) as session:
+        judged = run_backtest(session, config)
+        board = leaderboard(session, config, as_of=result.rows[-1].as_of, window_days=180)
+    assert {r.judgements for r in board} == {"mixed"}
+    assert judged.as_json() == result.as_json()
     # The roster knows each promoted person was not core before the meeting, and is since.
     for username, joined in promoted:
         account = roster.account_by_username(username)

@@ -205,13 +205,32 @@ def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(li
     assert judge_store(engine, config).changes == 0, "judging again with nothing new: no work"
 
 
-def test_a_past_date_is_replayed_because_stored_judgements_saw_later_votes(cycle):
+def test_a_past_date_reads_settled_changes_stored_and_judges_active_ones_again(cycle):
+    # As of a past date the stored judgements of a change still active after it saw later
+    # votes: those changes are judged again from the votes up to then; the changes with
+    # no activity since read their stored rows. Together: exactly the full replay.
     engine, config, as_of = cycle
+    assert {r.judgements for r in _board(engine, config, as_of - timedelta(days=40))} == \
+        {"replayed"}, "never judged: replayed"
     judge_store(engine, config)
-    earlier = as_of - timedelta(days=40)
-    rows = _board(engine, config, earlier)
-    assert {r.judgements for r in rows} == {"replayed"}
-    assert _figures(rows) == _figures(_board(engine, config, earlier, replay=True))
+    with session_scope(engine) as session:
+        updates = sorted(session.execute(select(Change.updated)).scalars())
+    for earlier in (as_of - timedelta(days=40), as_of - timedelta(days=75)):
+        active = sum(1 for u in updates if u > earlier)
+        assert 0 < active < len(updates)  # both kinds of change exist at this date
+        for days in (WINDOW, 30):
+            rows = _board(engine, config, earlier, days=days)
+            assert {r.judgements for r in rows} == {"mixed"}
+            replayed = _board(engine, config, earlier, days=days, replay=True)
+            assert _figures(rows) == _figures(replayed)
+            assert [r.username for r in rows] == [r.username for r in replayed]
+            assert sum(r.standing.metrics["reviews"] for r in rows) > 20
+    # A change rewritten since judging makes the stored rows unusable until judged again.
+    with session_scope(engine) as session:
+        first = session.execute(select(Change).order_by(Change.updated)).scalars().first()
+        first.revision += 1
+    assert {r.judgements for r in _board(engine, config, as_of - timedelta(days=40))} == \
+        {"replayed"}
 
 
 def test_a_roster_change_judges_every_change_again(cycle):

@@ -7,6 +7,7 @@ per review (`reviewbot.review_judgements` decides when that is allowed).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -185,17 +186,24 @@ class ReviewCounts(NamedTuple):
     months_active: int
 
 
-def _in_window(config: Config, start: datetime, as_of: datetime) -> list:
+def _in_window(config: Config, start: datetime, as_of: datetime,
+               settled: bool = False) -> list:
     """Stored reviews cast in [start, as_of] on changes in scope. Scope is tested as
     "not one of the (few) changes out of it", so the counting reads never join the
-    change table row by row and stay inside the review index."""
+    change table row by row and stay inside the review index. `settled`: only on
+    changes with no activity after `as_of` (their stored judgements are what judging
+    as of `as_of` gives, see `settled_current`)."""
     out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(config))))
-    return [StoredReview.date >= start, StoredReview.date <= as_of,
-            StoredReview.change_number.not_in(out_of_scope)]
+    where = [StoredReview.date >= start, StoredReview.date <= as_of,
+             StoredReview.change_number.not_in(out_of_scope)]
+    if settled:
+        where.append(StoredReview.change_number.in_(
+            select(Change.number).where(Change.updated >= start, Change.updated <= as_of)))
+    return where
 
 
 def count_reviews(session: Session, config: Config, *, start: datetime,
-                  as_of: datetime) -> dict[int, ReviewCounts]:
+                  as_of: datetime, settled: bool = False) -> dict[int, ReviewCounts]:
     """Per reviewer, the counts behind every metric over the stored reviews cast in
     [start, as_of] on changes in scope: one GROUP BY."""
     r = StoredReview
@@ -220,7 +228,7 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
     }
     query = (select(r.account_id, func.count(r.change_number.distinct()),
                     func.count(r.month.distinct()), *(counted[name] for name in COUNTED))
-             .where(*_in_window(config, start, as_of))
+             .where(*_in_window(config, start, as_of, settled))
              .group_by(r.account_id))
     return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
             for account, changes, months, *rest in plain_rows(session, query)}
@@ -243,14 +251,14 @@ def dominant_owners(session: Session, config: Config, *, start: datetime,
 
 
 def review_weeks(session: Session, config: Config, *, start: datetime,
-                 as_of: datetime) -> dict[int, Weeks]:
+                 as_of: datetime, settled: bool = False) -> dict[int, Weeks]:
     """Per reviewer, the stored reviews cast in [start, as_of] (on changes in scope) and
     the judgeable ones among them, per 7-day week counted back from `as_of`."""
     r = StoredReview
     parse = date_parser(session.connection())
     query = (select(r.account_id, stored_text(r.date), or_(_true(r.judged),
                                                            _true(r.first_crack)))
-             .where(*_in_window(config, start, as_of)))
+             .where(*_in_window(config, start, as_of, settled)))
     n_weeks = window_weeks((as_of - start).days)
     last = n_weeks - 1
     out: dict[int, Weeks] = {}
@@ -263,6 +271,44 @@ def review_weeks(session: Session, config: Config, *, start: datetime,
         if judgeable:
             weeks[1][back] += 1
     return out
+
+
+def review_months(session: Session, config: Config, *, start: datetime,
+                  as_of: datetime) -> dict[int, set[tuple[int, int]]]:
+    """Per reviewer, the (year, month) of their stored reviews in [start, as_of] on
+    settled changes (to merge with replayed ones: months are a set, not a sum)."""
+    r = StoredReview
+    out: dict[int, set[tuple[int, int]]] = {}
+    for account, month in plain_rows(session, select(r.account_id, r.month).distinct()
+                                     .where(*_in_window(config, start, as_of, True))):
+        out.setdefault(account, set()).add((month // 12, month % 12 + 1))
+    return out
+
+
+def plus1_owners(session: Session, config: Config, *, start: datetime,
+                 as_of: datetime) -> dict[int, Counter[int]]:
+    """Per reviewer, their stored +1 reviews in [start, as_of] on settled changes per
+    change owner."""
+    r = StoredReview
+    out: dict[int, Counter[int]] = {}
+    query = (select(r.account_id, r.owner_id, func.count())
+             .where(r.value == 1, *_in_window(config, start, as_of, True))
+             .group_by(r.account_id, r.owner_id))
+    for account, owner, n in plain_rows(session, query):
+        out.setdefault(account, Counter())[owner] = n
+    return out
+
+
+def settled_current(session: Session, config: Config, roster: Roster, start: datetime,
+                    as_of: datetime) -> bool:
+    """True when the stored judgements of the changes updated in [start, as_of] (none of
+    them active after `as_of`) equal judging them as of `as_of`: made under today's
+    roster and rules, and none of them rewritten or re-classified since. A change's
+    judgements depend only on its own events, all at or before `as_of` here."""
+    stored, _through = judging_state(session)
+    if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
+        return False
+    return not any_stale(session, [Change.updated >= start, Change.updated <= as_of])
 
 
 def load_reviews(session: Session, config: Config, account_id: int, *, since: datetime,

@@ -105,9 +105,12 @@ def load_review_history(
     window_start: datetime,
     account_id: int | None = None,
     bots: Collection[int] = (),
+    active_after: bool = False,
 ) -> ReviewHistory:
     """Everything needed to judge the reviews cast in [window_start, as_of] (by
-    `account_id`, or by anyone), in five queries whatever the number of votes:
+    `account_id`, or by anyone; with `active_after`, only on the changes with activity
+    after `as_of`, whose stored judgements saw it), in five queries whatever the number
+    of votes:
 
     - every Code-Review event up to `as_of` on the patch sets that have a Code-Review
       event in the window (by that reviewer, when one is given);
@@ -140,6 +143,8 @@ def load_review_history(
         # As of a past date, a change created after it holds nothing yet: most of the
         # changes updated since the window started, for a backtest's as-of a year back.
         scope = [*scope_conditions(config, project_index=False), Change.created <= as_of]
+        if active_after:
+            scope.append(Change.updated > as_of)
         patch_sets_where = [Change.updated >= window_start]
         which = [VoteEvent.change_number.in_(
             select(Change.number).where(*scope, Change.updated >= window_start))]
@@ -173,7 +178,8 @@ def load_review_history(
             if c not in changes:
                 changes[c] = _change_facts(*facts)
 
-    comments = load_comment_messages(
+    # With `active_after` the caller reads the comments of every change itself.
+    comments = [] if active_after else load_comment_messages(
         session, config, start=window_start, as_of=as_of, account_id=account_id,
         # Everyone: only changes updated in the window are judged (see above), and
         # walking their messages beats the date index's row lookups across the table.

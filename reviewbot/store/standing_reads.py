@@ -18,6 +18,7 @@ from reviewbot.standing import (
     compute_standings,
     history_start,
     standing_of,
+    tally_reviews,
     window_start,
 )
 from reviewbot.store.judgements import (
@@ -25,8 +26,11 @@ from reviewbot.store.judgements import (
     dominant_owners,
     judgements_current,
     load_reviews,
+    plus1_owners,
+    review_months,
     review_weeks,
     reviewed_by,
+    settled_current,
     updated_since,
 )
 from reviewbot.store.review_reads import (
@@ -36,7 +40,11 @@ from reviewbot.store.review_reads import (
     scope_conditions,
 )
 from reviewbot.store.snapshots import load_roster
-from reviewbot.stored_standing import standing_from_reviews, standings_from_counts
+from reviewbot.stored_standing import (
+    merged_standings,
+    standing_from_reviews,
+    standings_from_counts,
+)
 from reviewbot.tables import Change, VoteEvent
 
 
@@ -47,8 +55,10 @@ class ReviewerReport:
     username: str
     standing: Standing
     criteria: list[CriterionProgress]
-    # "stored": read from the stored judgements; "replayed": judged from the votes now.
-    judgements: Literal["stored", "replayed"] = "replayed"
+    # "stored": read from the stored judgements; "replayed": judged from the votes now;
+    # "mixed" (a past as-of time): stored for the changes with no activity since, the
+    # few active after it judged again from their votes.
+    judgements: Literal["stored", "replayed", "mixed"] = "replayed"
 
     @property
     def met(self) -> int:
@@ -151,7 +161,24 @@ def leaderboard(
     current = not replay and judgements_current(session, config, roster, as_of,
                                                 updated_since(start))
     source = "stored" if current else "replayed"
-    if source == "stored":
+    if source == "replayed" and not replay and settled_current(session, config, roster,
+                                                               start, as_of):
+        source = "mixed"
+    if source == "mixed":
+        comments = load_comment_messages(session, config, start=start, as_of=as_of,
+                                         updated_since=start)
+        active = load_review_history(session, config, as_of=as_of, since=start,
+                                     window_start=start, bots=roster.bots,
+                                     active_after=True)
+        standings = merged_standings(
+            count_reviews(session, config, start=start, as_of=as_of, settled=True),
+            review_months(session, config, start=start, as_of=as_of),
+            plus1_owners(session, config, start=start, as_of=as_of),
+            review_weeks(session, config, start=start, as_of=as_of, settled=True),
+            tally_reviews(active, roster, as_of=as_of, window_days=days,
+                          min_noncore_plus1=config.gate.min_noncore_plus1),
+            comments, roster, as_of=as_of, window_days=days)
+    elif source == "stored":
         comments = load_comment_messages(session, config, start=start, as_of=as_of,
                                          updated_since=start)
         standings = standings_from_counts(
