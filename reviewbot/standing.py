@@ -8,7 +8,7 @@ by hand. Only Code-Review vote events are inputs; bots are never reviewers.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -617,19 +617,21 @@ def _judge_reviews(
 class _Tally:
     """One reviewer's figures counted review by review (no Review objects kept)."""
 
-    __slots__ = ("counts", "changes", "months", "plus1_owners", "weeks", "last")
+    __slots__ = ("counts", "changes", "changes_elsewhere", "months", "plus1_owners", "weeks",
+                 "last")
 
     def __init__(self, n_weeks: int) -> None:
         self.counts = [0] * len(COUNTED)
         self.changes: set[int] = set()
+        self.changes_elsewhere = 0  # changes counted in SQL, none of them in `changes`
         self.months: set[tuple[int, int]] = set()
         self.plus1_owners: Counter[int] = Counter()
         self.weeks: Weeks = ([0] * n_weeks, [0] * n_weeks)
         self.last = n_weeks - 1
 
     def metrics(self, comments_only: int) -> dict[str, float | int | None]:
-        return metrics_from_counts(self.counts, len(self.changes), len(self.months),
-                                   comments_only, self.weeks)
+        return metrics_from_counts(self.counts, len(self.changes) + self.changes_elsewhere,
+                                   len(self.months), comments_only, self.weeks)
 
 
 class _Tallies(dict):
@@ -637,10 +639,75 @@ class _Tallies(dict):
 
     def __init__(self, as_of: datetime, start: datetime) -> None:
         super().__init__()
+        self.as_of = as_of
         self.n_weeks = window_weeks((as_of - start).days)
 
     def new(self) -> _Tally:
         return _Tally(self.n_weeks)
+
+    def add_counted(self, account: int, counts: Sequence[int], changes: int) -> _Tally:
+        """A reviewer's counts (in `COUNTED` order) and changes reviewed, counted in SQL
+        over changes none of which this tally's own reviews are on."""
+        t = self.get(account)
+        if t is None:
+            t = self[account] = self.new()
+        t.counts = [a + b for a, b in zip(t.counts, counts, strict=True)]
+        t.changes_elsewhere += changes
+        return t
+
+    def add_week(self, account: int, year_month: tuple[int, int], weeks_back: int,
+                 reviews: int, judgeable: int) -> None:
+        t = self.get(account)
+        if t is None:
+            t = self[account] = self.new()
+        t.months.add(year_month)
+        t.weeks[0][t.last - weeks_back] += reviews
+        t.weeks[1][t.last - weeks_back] += judgeable
+
+    def merged(self, other: Mapping[int, _Tally]) -> _Tallies:
+        """These tallies plus `other`'s, over disjoint sets of changes: counts and weeks
+        add up, changes, months and +1 owners are unions."""
+        for account, o in other.items():
+            t = self.get(account)
+            if t is None:
+                self[account] = o
+                continue
+            t.counts = [a + b for a, b in zip(t.counts, o.counts, strict=True)]
+            t.changes |= o.changes
+            t.changes_elsewhere += o.changes_elsewhere
+            t.months |= o.months
+            t.plus1_owners.update(o.plus1_owners)
+            for mine, theirs in zip(t.weeks, o.weeks, strict=True):
+                for i, n in enumerate(theirs):
+                    mine[i] += n
+        return self
+
+
+def new_tallies(as_of: datetime, window_days: int) -> _Tallies:
+    return _Tallies(as_of, window_start(as_of, window_days))
+
+
+def standings_from_tallies(tallies: Mapping[int, _Tally], comments: Iterable[CommentFacts],
+                           roster: Roster, *, as_of: datetime,
+                           window_days: int) -> dict[int, Standing]:
+    """The leaderboard's standings from tallies and the window's comment-only messages:
+    the same figures as `compute_standings(detail=False, weekly=False)`."""
+    start = window_start(as_of, window_days)
+    comments_only = Counter(c.author_id for c in comments
+                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
+    none = _Tally(window_weeks(window_days))
+    result = {}
+    for account in tallies.keys() | comments_only.keys():
+        t = tallies.get(account, none)
+        result[account] = Standing(
+            account_id=account, as_of=as_of, window_start=start,
+            core=roster.is_core(account, as_of), metrics=t.metrics(comments_only[account]),
+            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
+            warnings=warnings_text(t.counts[_QUICK], t.counts[_PLUS1],
+                                   dominant_owner(t.plus1_owners), roster),
+            window_weekly=list(t.weeks[0]),
+        )
+    return result
 
 
 def metrics_from_counts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from reviewbot.people import Roster
@@ -24,7 +24,6 @@ from reviewbot.standing import (
     Review,
     Standing,
     Weeks,
-    dominant_owner,
     empty_weeks,
     metrics_from_counts,
     metrics_of,
@@ -120,52 +119,3 @@ def standing_from_reviews(
         warnings=warnings_of(in_window, roster), window_weekly=in_weeks[0],
     )
 
-
-def merged_standings(
-    stored: Mapping[int, tuple[Sequence[int], int, int]],
-    stored_months: Mapping[int, set[tuple[int, int]]],
-    stored_owners: Mapping[int, Counter[int]],
-    stored_weeks: Mapping[int, Weeks],
-    replayed: Mapping,  # account -> standing._Tally of the changes active after as_of
-    comments: Iterable[CommentFacts],
-    roster: Roster,
-    *,
-    as_of: datetime,
-    window_days: int,
-) -> dict[int, Standing]:
-    """The leaderboard as of a past time from two disjoint sets of changes: those with no
-    activity after `as_of` (their stored judgements, counted per reviewer: counts,
-    changes reviewed, months, +1s per owner, weeks) and those active after it (judged
-    again from the votes up to `as_of`, `standing.tally_reviews`). Counts and weeks add
-    up; months are a union; the owner warning is decided on the summed +1s. The same
-    figures as `compute_standings(detail=False, weekly=False)` over all of them."""
-    start = window_start(as_of, window_days)
-    comments_only = Counter(c.author_id for c in comments
-                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
-    none = empty_weeks(window_days)
-    result = {}
-    for account in stored.keys() | replayed.keys() | comments_only.keys():
-        c, changes_reviewed, _months = stored.get(account, (_NO_COUNTS, 0, 0))
-        counts = list(c)
-        months = set(stored_months.get(account, ()))
-        owners = Counter(stored_owners.get(account, {}))
-        weekly, judgeable = (list(w) for w in stored_weeks.get(account, none))
-        t = replayed.get(account)
-        if t is not None:
-            counts = [a + b for a, b in zip(counts, t.counts, strict=True)]
-            changes_reviewed += len(t.changes)  # disjoint sets of changes
-            months |= t.months
-            owners.update(t.plus1_owners)
-            weekly = [a + b for a, b in zip(weekly, t.weeks[0], strict=True)]
-            judgeable = [a + b for a, b in zip(judgeable, t.weeks[1], strict=True)]
-        result[account] = Standing(
-            account_id=account, as_of=as_of, window_start=start,
-            core=roster.is_core(account, as_of),
-            metrics=metrics_from_counts(counts, changes_reviewed, len(months),
-                                        comments_only[account], (weekly, judgeable)),
-            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
-            warnings=warnings_text(counts[_QUICK], counts[_PLUS1], dominant_owner(owners),
-                                   roster),
-            window_weekly=weekly,
-        )
-    return result

@@ -7,18 +7,24 @@ per review (`reviewbot.review_judgements` decides when that is allowed).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, delete, func, not_, or_, select
+from sqlalchemy import DateTime, Integer, and_, case, cast, delete, func, literal, not_, or_, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.readiness import week_back, window_weeks
-from reviewbot.standing import COUNTED, OWNER_SHARE_WARNING, CREvent, Review, Weeks
+from reviewbot.standing import (
+    COUNTED,
+    OWNER_SHARE_WARNING,
+    CREvent,
+    Review,
+    Weeks,
+    new_tallies,
+)
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples, stamp_for
 from reviewbot.store.review_reads import (
@@ -203,9 +209,13 @@ def _in_window(config: Config, start: datetime, as_of: datetime,
 
 
 def count_reviews(session: Session, config: Config, *, start: datetime,
-                  as_of: datetime, settled: bool = False) -> dict[int, ReviewCounts]:
+                  as_of: datetime) -> dict[int, ReviewCounts]:
     """Per reviewer, the counts behind every metric over the stored reviews cast in
     [start, as_of] on changes in scope: one GROUP BY."""
+    return _count_rows(session, _in_window(config, start, as_of))
+
+
+def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
     r = StoredReview
     judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
     counted = {  # as `standing._count_review` counts a review
@@ -228,7 +238,7 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
     }
     query = (select(r.account_id, func.count(r.change_number.distinct()),
                     func.count(r.month.distinct()), *(counted[name] for name in COUNTED))
-             .where(*_in_window(config, start, as_of, settled))
+             .where(*where)
              .group_by(r.account_id))
     return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
             for account, changes, months, *rest in plain_rows(session, query)}
@@ -251,14 +261,14 @@ def dominant_owners(session: Session, config: Config, *, start: datetime,
 
 
 def review_weeks(session: Session, config: Config, *, start: datetime,
-                 as_of: datetime, settled: bool = False) -> dict[int, Weeks]:
+                 as_of: datetime) -> dict[int, Weeks]:
     """Per reviewer, the stored reviews cast in [start, as_of] (on changes in scope) and
     the judgeable ones among them, per 7-day week counted back from `as_of`."""
     r = StoredReview
     parse = date_parser(session.connection())
     query = (select(r.account_id, stored_text(r.date), or_(_true(r.judged),
                                                            _true(r.first_crack)))
-             .where(*_in_window(config, start, as_of, settled)))
+             .where(*_in_window(config, start, as_of)))
     n_weeks = window_weeks((as_of - start).days)
     last = n_weeks - 1
     out: dict[int, Weeks] = {}
@@ -273,30 +283,38 @@ def review_weeks(session: Session, config: Config, *, start: datetime,
     return out
 
 
-def review_months(session: Session, config: Config, *, start: datetime,
-                  as_of: datetime) -> dict[int, set[tuple[int, int]]]:
-    """Per reviewer, the (year, month) of their stored reviews in [start, as_of] on
-    settled changes (to merge with replayed ones: months are a set, not a sum)."""
-    r = StoredReview
-    out: dict[int, set[tuple[int, int]]] = {}
-    for account, month in plain_rows(session, select(r.account_id, r.month).distinct()
-                                     .where(*_in_window(config, start, as_of, True))):
-        out.setdefault(account, set()).add((month // 12, month % 12 + 1))
-    return out
+def _weeks_back(conn, as_of: datetime, column):  # noqa: ANN001, ANN202
+    """Whole 7-day weeks from `column` back to `as_of` (0: the week ending at as_of), in
+    SQL: SQLite's julianday (millisecond precision), PostgreSQL's epoch seconds."""
+    if conn.dialect.name == "sqlite":
+        days = func.julianday(as_of.isoformat(sep=" ")) - func.julianday(column)
+        return cast(days / 7, Integer)
+    seconds = func.extract("epoch", literal(as_of, DateTime) - column)
+    return cast(func.floor(seconds / 604800), Integer)
 
 
-def plus1_owners(session: Session, config: Config, *, start: datetime,
-                 as_of: datetime) -> dict[int, Counter[int]]:
-    """Per reviewer, their stored +1 reviews in [start, as_of] on settled changes per
-    change owner."""
+def tally_settled(session: Session, config: Config, *, start: datetime, as_of: datetime,
+                  window_days: int) -> dict:
+    """Per reviewer, the stored reviews cast in [start, as_of] on changes with no activity
+    after `as_of` (see `settled_current`), counted as the judging pass counts them, in
+    three grouped reads of the covering review index (no row per review reaches Python):
+    the counts, the reviews per (month, week), and the +1s per change owner."""
     r = StoredReview
-    out: dict[int, Counter[int]] = {}
-    query = (select(r.account_id, r.owner_id, func.count())
-             .where(r.value == 1, *_in_window(config, start, as_of, True))
-             .group_by(r.account_id, r.owner_id))
-    for account, owner, n in plain_rows(session, query):
-        out.setdefault(account, Counter())[owner] = n
-    return out
+    tallies = new_tallies(as_of, window_days)
+    where = _in_window(config, start, as_of, settled=True)
+    for account, (counts, changes, _months) in _count_rows(session, where).items():
+        tallies.add_counted(account, counts, changes)
+    weeks = _weeks_back(session.connection(), as_of, r.date).label("weeks")
+    judgeable = _flag(or_(_true(r.judged), _true(r.first_crack)))
+    for account, month, back, n, j in plain_rows(session, (
+            select(r.account_id, r.month, weeks, func.count(), judgeable)
+            .where(*where).group_by(r.account_id, r.month, weeks))):
+        tallies.add_week(account, (month // 12, month % 12 + 1), int(back), n, int(j or 0))
+    for account, owner, n in plain_rows(session, (
+            select(r.account_id, r.owner_id, func.count())
+            .where(r.value == 1, *where).group_by(r.account_id, r.owner_id))):
+        tallies[account].plus1_owners[owner] = n
+    return tallies
 
 
 def settled_current(session: Session, config: Config, roster: Roster, start: datetime,

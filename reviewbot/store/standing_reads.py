@@ -18,6 +18,7 @@ from reviewbot.standing import (
     compute_standings,
     history_start,
     standing_of,
+    standings_from_tallies,
     tally_reviews,
     window_start,
 )
@@ -26,11 +27,10 @@ from reviewbot.store.judgements import (
     dominant_owners,
     judgements_current,
     load_reviews,
-    plus1_owners,
-    review_months,
     review_weeks,
     reviewed_by,
     settled_current,
+    tally_settled,
     updated_since,
 )
 from reviewbot.store.review_reads import (
@@ -40,11 +40,7 @@ from reviewbot.store.review_reads import (
     scope_conditions,
 )
 from reviewbot.store.snapshots import load_roster
-from reviewbot.stored_standing import (
-    merged_standings,
-    standing_from_reviews,
-    standings_from_counts,
-)
+from reviewbot.stored_standing import standing_from_reviews, standings_from_counts
 from reviewbot.tables import Change, VoteEvent
 
 
@@ -170,14 +166,11 @@ def leaderboard(
         active = load_review_history(session, config, as_of=as_of, since=start,
                                      window_start=start, bots=roster.bots,
                                      active_after=True)
-        standings = merged_standings(
-            count_reviews(session, config, start=start, as_of=as_of, settled=True),
-            review_months(session, config, start=start, as_of=as_of),
-            plus1_owners(session, config, start=start, as_of=as_of),
-            review_weeks(session, config, start=start, as_of=as_of, settled=True),
-            tally_reviews(active, roster, as_of=as_of, window_days=days,
-                          min_noncore_plus1=config.gate.min_noncore_plus1),
-            comments, roster, as_of=as_of, window_days=days)
+        tallies = tally_settled(session, config, start=start, as_of=as_of, window_days=days)
+        tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=days,
+                                     min_noncore_plus1=config.gate.min_noncore_plus1))
+        standings = standings_from_tallies(tallies, comments, roster, as_of=as_of,
+                                           window_days=days)
     elif source == "stored":
         comments = load_comment_messages(session, config, start=start, as_of=as_of,
                                          updated_since=start)
