@@ -24,6 +24,11 @@
         (issue 12) `reviewbot backtest` (lead 90 days, window 180) over 30 promotions
             ([[core_history]] entries spread over the last two years) on the same store,
             ~100,000 changes at 1.1 M rows (target < 30 s).
+    .venv/bin/python bench/standing_bench.py promotions [--seeds 1 2 3 4 5]
+        (issue 12) the backtest on generated sandbox years (the sandbox team promotes
+            steady, agreeing non-cores; served over HTTP, synced, evaluated): hits in the
+            top 5 and MRR of the readiness order next to a plain count of reviews and of
+            judged reviews on the same promotions.
 
 `store` reuses $BENCH_DIR/standing-<rows>.db when it exists (pass --rebuild to rebuild it,
 ~7 minutes for 1,000,000 rows). Every figure is a cold computation from the store (no
@@ -336,6 +341,45 @@ def run_backtest_bench(args: argparse.Namespace) -> None:
         "load_avg_1min": round(os.getloadavg()[0], 2)}))
 
 
+def run_promotions(args: argparse.Namespace) -> None:
+    import tomllib
+
+    from reviewbot.backtest import run_backtest
+    from reviewbot.evaluate import evaluate_store
+    from reviewbot.gerrit import GerritClient
+    from reviewbot.sandbox import SandboxGerrit, generate_cycle
+    from reviewbot.sync import sync_once
+
+    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
+    start = datetime(2015, 10, 1)
+    totals: dict[str, list] = {}
+    for seed in args.seeds:
+        sb = SandboxGerrit()
+        generate_cycle(sb, changes=args.changes, seed=seed, start=start)
+        with sb.running() as url:
+            data_now = {**data, "gerrit": {**data["gerrit"], "url": url},
+                        "database": {"url": "sqlite://"}}
+            config = validate_config(data_now)
+            engine = open_store("sqlite://")
+            sync_once(GerritClient(url), engine, config, since=start)
+        evaluate_store(engine, config, now=AS_OF + timedelta(days=30))
+        for sort in ("readiness", "reviews", "judged"):
+            with session_scope(engine) as session:
+                result = run_backtest(session, config, sort=sort)
+            ranks = [r.rank for r in result.rows]
+            totals.setdefault(sort, []).append((result.summary.hits,
+                                                result.summary.promotions, ranks))
+    out = {}
+    for sort, runs in totals.items():
+        ranked = [r for _, _, ranks in runs for r in ranks if r is not None]
+        promotions = sum(p for _, p, _ in runs)
+        out[sort] = {"hits_top5": sum(h for h, _, _ in runs), "promotions": promotions,
+                     "ranked": len(ranked),
+                     "mrr": round(sum(1 / r for r in ranked) / promotions, 3),
+                     "ranks": [ranks for _, _, ranks in runs]}
+    print(json.dumps({"seeds": args.seeds, "changes": args.changes, **out}))
+
+
 def run_recompute(args: argparse.Namespace) -> None:
     from reviewbot.config import load_config
 
@@ -539,6 +583,10 @@ def main() -> None:
     p.add_argument("--promotions", type=int, default=30)
     p.add_argument("--runs", type=int, default=3)
     p.set_defaults(func=run_backtest_bench)
+    p = sub.add_parser("promotions")
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    p.add_argument("--changes", type=int, default=800)
+    p.set_defaults(func=run_promotions)
     p = sub.add_parser("recompute")
     p.add_argument("--config", default=str(BENCH_DIR / "daily-0.toml"))
     p.add_argument("--runs", type=int, default=5)
