@@ -22,7 +22,13 @@ from reviewbot.config import Config
 from reviewbot.promotions import Promotion, promotions_of
 from reviewbot.readiness import DEFAULT_SORT
 from reviewbot.store.snapshots import load_roster
-from reviewbot.store.standing_reads import ReviewerReport, history_span, leaderboard
+from reviewbot.store.standing_reads import (
+    ReviewerReport,
+    history_span,
+    leaderboard,
+    readiness_order,
+    reviewer_report,
+)
 
 # P's figures shown next to the rank (from the leaderboard row as of T).
 KEY_FIGURES = ("readiness", "reviews", "judged_reviews", "weeks_active",
@@ -73,12 +79,11 @@ class Backtest:
                 "summary": self.summary.as_json()}
 
 
-def rank_in_pool(board: Sequence[ReviewerReport], account_id: int) -> tuple[int, int | None]:
-    """(pool size, P's rank or None) on a non-core leaderboard already in the default
-    order: the pool is the rows with a review in the window."""
-    pool = [r for r in board if (r.standing.metrics["reviews"] or 0) > 0]
+def rank_in_pool(pool: Sequence[tuple], account_id: int) -> tuple[int, int | None]:
+    """(pool size, P's rank or None) in a pool already in the default order (rows
+    starting with the account id)."""
     for i, row in enumerate(pool):
-        if row.standing.account_id == account_id:
+        if row[0] == account_id:
             return len(pool), i + 1  # the order is total: i rows are strictly ahead
     return len(pool), None
 
@@ -109,9 +114,18 @@ def run_backtest(session: Session, config: Config, *, lead_days: int = 90,
     rows = []
     for p in chosen:
         as_of = p.joined - timedelta(days=lead_days)
-        board = leaderboard(session, config, as_of=as_of, window_days=window_days, sort=sort)
-        pool, rank = rank_in_pool(board, p.account_id)
-        mine = next((r for r in board if r.standing.account_id == p.account_id), None)
+        if sort == DEFAULT_SORT:
+            pool_rows = readiness_order(session, config, as_of=as_of,
+                                        window_days=window_days)
+        else:
+            pool_rows = [(r.standing.account_id,) for r in leaderboard(
+                session, config, as_of=as_of, window_days=window_days, sort=sort)
+                if r.standing.metrics["reviews"]]
+        pool, rank = rank_in_pool(pool_rows, p.account_id)
+        mine: ReviewerReport | None = None
+        if rank is not None:
+            mine = reviewer_report(session, config, p.account_id, as_of=as_of,
+                                   window_days=window_days)
         rows.append(PromotionRank(
             p.username, p.account_id, p.joined, as_of, pool, rank, p.source,
             {k: mine.standing.metrics[k] if mine else None for k in KEY_FIGURES},

@@ -25,7 +25,7 @@ from reviewbot.sandbox.generator import Activity
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
 from reviewbot.store.snapshots import load_roster
-from reviewbot.store.standing_reads import leaderboard, reviewer_report
+from reviewbot.store.standing_reads import leaderboard, readiness_order, reviewer_report
 from reviewbot.sync import sync_once
 from reviewbot.tables import (
     Account,
@@ -210,8 +210,14 @@ def test_a_past_date_reads_settled_changes_stored_and_judges_active_ones_again(c
     # votes: those changes are judged again from the votes up to then; the changes with
     # no activity since read their stored rows. Together: exactly the full replay.
     engine, config, as_of = cycle
-    assert {r.judgements for r in _board(engine, config, as_of - timedelta(days=40))} == \
-        {"replayed"}, "never judged: replayed"
+    never = as_of - timedelta(days=40)
+    assert {r.judgements for r in _board(engine, config, never)} == {"replayed"}, \
+        "never judged: replayed"
+    with session_scope(engine) as session:
+        order = readiness_order(session, config, as_of=never, window_days=WINDOW)
+    assert [a for a, *_ in order] == [
+        r.standing.account_id for r in _board(engine, config, never)
+        if r.standing.metrics["reviews"] and not r.standing.core]
     judge_store(engine, config)
     with session_scope(engine) as session:
         updates = sorted(session.execute(select(Change.updated)).scalars())
@@ -225,6 +231,13 @@ def test_a_past_date_reads_settled_changes_stored_and_judges_active_ones_again(c
             assert _figures(rows) == _figures(replayed)
             assert [r.username for r in rows] == [r.username for r in replayed]
             assert sum(r.standing.metrics["reviews"] for r in rows) > 20
+            # The backtest's lighter read of the same order (pool: non-cores with a review).
+            with session_scope(engine) as session:
+                order = readiness_order(session, config, as_of=earlier, window_days=days)
+            pool = [r for r in rows if r.standing.metrics["reviews"] and not r.standing.core]
+            assert order == [(r.standing.account_id, r.username,
+                              r.standing.metrics["readiness"], r.standing.metrics["reviews"])
+                             for r in pool]
     # A change rewritten since judging makes the stored rows unusable until judged again.
     with session_scope(engine) as session:
         first = session.execute(select(Change).order_by(Change.updated)).scalars().first()

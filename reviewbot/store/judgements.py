@@ -317,6 +317,35 @@ def tally_settled(session: Session, config: Config, *, start: datetime, as_of: d
     return tallies
 
 
+def tally_settled_order(session: Session, config: Config, *, start: datetime,
+                        as_of: datetime, window_days: int) -> dict:
+    """`tally_settled` reduced to what the readiness order reads (reviews, judged,
+    disagreeing, judgeable per week), in one grouped read: for the backtest, which ranks
+    people on many past leaderboards. Every other count stays 0."""
+    r = StoredReview
+    tallies = new_tallies(as_of, window_days)
+    where = _in_window(config, start, as_of, settled=True)
+    weeks = _weeks_back(session.connection(), as_of, r.date).label("weeks")
+    judged = _true(r.judged)
+    query = (select(r.account_id, weeks, func.count(),
+                    _flag(or_(judged, _true(r.first_crack))), _flag(judged),
+                    _flag(and_(judged, _true(r.disagrees))))
+             .where(*where).group_by(r.account_id, weeks))
+    for account, back, n, judgeable, n_judged, disagrees in plain_rows(session, query):
+        t = tallies.add_counted(account, _order_counts(n, n_judged, disagrees), 0)
+        t.weeks[0][t.last - int(back)] += n
+        t.weeks[1][t.last - int(back)] += int(judgeable or 0)
+    return tallies
+
+
+def _order_counts(reviews: int, judged: int | None, disagrees: int | None) -> list[int]:
+    counts = [0] * len(COUNTED)
+    counts[COUNTED.index("reviews")] = reviews
+    counts[COUNTED.index("judged")] = int(judged or 0)
+    counts[COUNTED.index("disagrees")] = int(disagrees or 0)
+    return counts
+
+
 def settled_current(session: Session, config: Config, roster: Roster, start: datetime,
                     as_of: datetime) -> bool:
     """True when the stored judgements of the changes updated in [start, as_of] (none of

@@ -106,6 +106,7 @@ def load_review_history(
     account_id: int | None = None,
     bots: Collection[int] = (),
     active_after: bool = False,
+    comments: bool = True,
 ) -> ReviewHistory:
     """Everything needed to judge the reviews cast in [window_start, as_of] (by
     `account_id`, or by anyone; with `active_after`, only on the changes with activity
@@ -178,22 +179,23 @@ def load_review_history(
             if c not in changes:
                 changes[c] = _change_facts(*facts)
 
-    # With `active_after` the caller reads the comments of every change itself.
-    comments = [] if active_after else load_comment_messages(
+    # With `active_after` the caller reads the comments of every change itself; the
+    # backtest's order needs none (`comments=False`).
+    comment_facts = [] if active_after or not comments else load_comment_messages(
         session, config, start=window_start, as_of=as_of, account_id=account_id,
         # Everyone: only changes updated in the window are judged (see above), and
         # walking their messages beats the date index's row lookups across the table.
         updated_since=None if account_id is not None else window_start,
     )
     if account_id is not None:
-        missing = sorted({c.change_number for c in comments} - changes.keys())
+        missing = sorted({c.change_number for c in comment_facts} - changes.keys())
         if missing:
             changes.update(_load_changes(session, [Change.number.in_(missing)], scope))
     else:
         changes = _load_changes(session, [Change.updated >= window_start], scope)
     patch_sets = _load_patch_sets(session, patch_sets_where, scope)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
-                         comments=comments, sparkline_events=sparkline)
+                         comments=comment_facts, sparkline_events=sparkline)
 
 
 def load_judging_history(

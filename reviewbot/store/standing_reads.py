@@ -31,6 +31,7 @@ from reviewbot.store.judgements import (
     reviewed_by,
     settled_current,
     tally_settled,
+    tally_settled_order,
     updated_since,
 )
 from reviewbot.store.review_reads import (
@@ -139,6 +140,38 @@ def reviewer_report(
     standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
                            min_noncore_plus1=config.gate.min_noncore_plus1)
     return ReviewerReport(roster.username(account_id), standing, _criteria(config, standing))
+
+
+def readiness_order(session: Session, config: Config, *, as_of: datetime,
+                    window_days: int) -> list[tuple[int, str, float, int]]:
+    """The backtest's pool in the leaderboard's default order: every account not core at
+    `as_of`, not a bot, with a review in the window, as (account, username, readiness,
+    reviews). The same order as `leaderboard()` (tests compare them) from only what it
+    reads: one grouped read of the settled changes' stored judgements plus the changes
+    active after `as_of` judged again (or a replay of all, when nothing stored is
+    current), and no comment-only messages."""
+    start = window_start(as_of, window_days)
+    roster = load_roster(session, config)
+    gate = config.gate.min_noncore_plus1
+    if settled_current(session, config, roster, start, as_of):
+        active = load_review_history(session, config, as_of=as_of, since=start,
+                                     window_start=start, bots=roster.bots, active_after=True)
+        tallies = tally_settled_order(session, config, start=start, as_of=as_of,
+                                      window_days=window_days)
+        tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=window_days,
+                                     min_noncore_plus1=gate))
+    else:
+        history = load_review_history(session, config, as_of=as_of, since=start,
+                                      window_start=start, bots=roster.bots, comments=False)
+        tallies = tally_reviews(history, roster, as_of=as_of, window_days=window_days,
+                                min_noncore_plus1=gate)
+    rows = []
+    for account, t in tallies.items():
+        m = t.metrics(0)
+        if m["reviews"] and not roster.is_core(account, as_of):
+            rows.append((account, roster.username(account), m["readiness"], m["reviews"]))
+    rows.sort(key=lambda r: (-r[2], -r[3], r[1]))  # as readiness.sort_key("readiness")
+    return rows
 
 
 def leaderboard(
