@@ -11,7 +11,21 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import DateTime, Integer, and_, case, cast, delete, func, literal, not_, or_, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -199,13 +213,15 @@ def _in_window(config: Config, start: datetime, as_of: datetime,
     change table row by row and stay inside the review index. `settled`: only on
     changes with no activity after `as_of` (their stored judgements are what judging
     as of `as_of` gives, see `settled_current`)."""
-    out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(config))))
-    where = [StoredReview.date >= start, StoredReview.date <= as_of,
-             StoredReview.change_number.not_in(out_of_scope)]
+    where = [StoredReview.date >= start, StoredReview.date <= as_of]
     if settled:
-        where.append(StoredReview.change_number.in_(
-            select(Change.number).where(Change.updated >= start, Change.updated <= as_of)))
-    return where
+        # The settled changes are few and listed by the `updated` index: the scope is
+        # tested on them, and the reviews are looked up by change number.
+        return [*where, StoredReview.change_number.in_(
+            select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
+                                        *scope_conditions(config, project_index=False)))]
+    out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(config))))
+    return [*where, StoredReview.change_number.not_in(out_of_scope)]
 
 
 def count_reviews(session: Session, config: Config, *, start: datetime,
@@ -217,6 +233,17 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
 
 def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
     r = StoredReview
+    query = (select(r.account_id, func.count(r.change_number.distinct()),
+                    func.count(r.month.distinct()), *_counted(r))
+             .where(*where)
+             .group_by(r.account_id))
+    return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
+            for account, changes, months, *rest in plain_rows(session, query)}
+
+
+def _counted(r) -> list:  # noqa: ANN001
+    """The sums behind every metric, in `COUNTED` order, over review columns `r` (the
+    table's, or a subquery's with the same names)."""
     judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
     counted = {  # as `standing._count_review` counts a review
         "reviews": func.count(),
@@ -236,12 +263,7 @@ def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
         "plus1": _flag(plus1),
         "judgeable": _flag(or_(judged, _true(r.first_crack))),
     }
-    query = (select(r.account_id, func.count(r.change_number.distinct()),
-                    func.count(r.month.distinct()), *(counted[name] for name in COUNTED))
-             .where(*where)
-             .group_by(r.account_id))
-    return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
-            for account, changes, months, *rest in plain_rows(session, query)}
+    return [counted[name] for name in COUNTED]
 
 
 def dominant_owners(session: Session, config: Config, *, start: datetime,
@@ -297,23 +319,40 @@ def tally_settled(session: Session, config: Config, *, start: datetime, as_of: d
                   window_days: int) -> dict:
     """Per reviewer, the stored reviews cast in [start, as_of] on changes with no activity
     after `as_of` (see `settled_current`), counted as the judging pass counts them, in
-    three grouped reads of the covering review index (no row per review reaches Python):
-    the counts, the reviews per (month, week), and the +1s per change owner."""
-    r = StoredReview
-    tallies = new_tallies(as_of, window_days)
+    one statement (no row per review reaches Python): the window's reviews are read once
+    (looked up by the settled changes' numbers) into a common table, then grouped three
+    ways: the counts per reviewer, the reviews per (month, week), the +1s per owner."""
+    t = StoredReview.__table__.c
     where = _in_window(config, start, as_of, settled=True)
-    for account, (counts, changes, _months) in _count_rows(session, where).items():
-        tallies.add_counted(account, counts, changes)
-    weeks = _weeks_back(session.connection(), as_of, r.date).label("weeks")
-    judgeable = _flag(or_(_true(r.judged), _true(r.first_crack)))
-    for account, month, back, n, j in plain_rows(session, (
-            select(r.account_id, r.month, weeks, func.count(), judgeable)
-            .where(*where).group_by(r.account_id, r.month, weeks))):
-        tallies.add_week(account, (month // 12, month % 12 + 1), int(back), n, int(j or 0))
-    for account, owner, n in plain_rows(session, (
-            select(r.account_id, r.owner_id, func.count())
-            .where(r.value == 1, *where).group_by(r.account_id, r.owner_id))):
-        tallies[account].plus1_owners[owner] = n
+    w = (select(t.account_id, t.change_number, t.month, t.owner_id, t.value,
+                _weeks_back(session.connection(), as_of, t.date).label("weeks"), t.judged,
+                t.disagrees, t.caught, t.thoughtful, t.gate_open, t.gate_open_confirmed,
+                t.first_crack, t.priority, t.quick_large_plus1)
+         .where(*where).cte("window_reviews"))
+    c = w.c
+    counted = _counted(c)
+    nothing = [cast(null(), Integer)] * len(counted)
+    judgeable = _flag(or_(_true(c.judged), _true(c.first_crack)))
+    query = union_all(
+        select(literal(0), c.account_id, cast(null(), Integer), cast(null(), Integer),
+               func.count(c.change_number.distinct()), *counted)
+        .group_by(c.account_id),
+        select(literal(1), c.account_id, c.month, c.weeks, func.count(), judgeable,
+               *nothing[1:])
+        .group_by(c.account_id, c.month, c.weeks),
+        select(literal(2), c.account_id, c.owner_id, cast(null(), Integer), func.count(),
+               *nothing)
+        .where(c.value == 1).group_by(c.account_id, c.owner_id),
+    )
+    tallies = new_tallies(as_of, window_days)
+    rows = sorted(plain_rows(session, query), key=lambda row: row[0])  # counts first
+    for kind, account, a, b, n, *rest in rows:
+        if kind == 0:
+            tallies.add_counted(account, [int(x or 0) for x in rest], n)
+        elif kind == 1:
+            tallies.add_week(account, (a // 12, a % 12 + 1), int(b), n, int(rest[0] or 0))
+        else:
+            tallies[account].plus1_owners[a] = n
     return tallies
 
 
