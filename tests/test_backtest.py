@@ -258,3 +258,26 @@ def test_a_malformed_audit_log_is_named_and_ignored():
         parse_audit_log([_event("ADD_USER", 7, "yesterday")], "audit")
     with pytest.raises(WireError, match=r"audit\[0\]: field 'type' is missing"):
         parse_audit_log([{"member": {"_account_id": 7}}], "audit")
+
+
+def test_gerrit_client_reads_the_group_audit_log_or_says_it_may_not(year):
+    from reviewbot.gerrit import GerritForbidden, GerritNotFound
+
+    sb, promoted = year
+    with sb.running() as url:
+        client = GerritClient(url)
+        events = client.group_audit_log("glance-core")
+        # Newest first, as Gerrit sends it; each a GroupAuditEventInfo with a dated member.
+        dates = [e["date"] for e in events]
+        assert dates == sorted(dates, reverse=True)
+        assert events[0]["type"] == "ADD_USER"
+        assert events[0]["member"]["username"] == promoted[-1][0]
+        assert {"member", "type", "user", "date"} <= set(events[0])
+        sb.groups["glance-core"].audit_readable = False
+        try:
+            with pytest.raises(GerritForbidden):
+                client.group_audit_log("glance-core")
+        finally:
+            sb.groups["glance-core"].audit_readable = True
+        with pytest.raises(GerritNotFound):
+            client.group_audit_log("no-such-group")
