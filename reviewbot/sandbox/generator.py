@@ -61,6 +61,7 @@ STEADY_WEEKS = 8  # weeks of the record with a review, to count as sustained rev
 QUIET_WEEKS = 4  # ... for a quiet promotion, with high agreement instead
 QUIET_AGREEMENT = 0.8
 MIN_JUDGED = 15  # votes the cores also voted on, before agreement means anything
+MIN_CAUGHT = 3  # -1s a core confirmed: the team wants someone who finds problems
 QUIET_CHANCE = 0.35  # chance a meeting promotes the quiet, careful candidate
 MAX_PROMOTIONS = 4
 PTL = "mkoval"
@@ -268,8 +269,9 @@ class _Cycle:
         """A team meeting on `day`: maybe promote one non-core (returns who).
 
         The team reads the record the sandbox holds up to `day`: per non-core, the weeks
-        of the last RECORD_WEEKS with a Code-Review vote on someone else's change, and
-        how often their vote's sign matched a core's vote on the same patch set. A steady
+        of the last RECORD_WEEKS with a Code-Review vote on someone else's change, how
+        often their vote's sign matched the last core vote cast after it on the same
+        patch set, and how many of their -1s a core confirmed that way. A steady
         reviewer (STEADY_WEEKS) who agrees more often than not is a candidate; the
         busiest one is promoted, or now and then (QUIET_CHANCE) a quiet reviewer with
         fewer weeks but QUIET_AGREEMENT or better. Promotions use their own Random, so the
@@ -281,26 +283,31 @@ class _Cycle:
         votes: dict[str, int] = dict.fromkeys(names.values(), 0)
         agree: dict[str, int] = dict.fromkeys(names.values(), 0)
         judged: dict[str, int] = dict.fromkeys(names.values(), 0)
+        caught: dict[str, int] = dict.fromkeys(names.values(), 0)  # -1s a core confirmed
         for change in sb.changes.values():
             for ps in change.patch_sets:
                 # The votes standing on the patch set (as a person glancing at it sees
                 # them), those already cast by the meeting.
                 cr = [(a, v.date, v.value) for a, v in ps.approvals.get("Code-Review", {}).items()
                       if v.date <= day and v.date >= ps.created]
-                core_signs = {v > 0 for a, _, v in cr if v and sb.accounts[a].username
-                              in self.cores}
+                # What the cores said last on the patch set, and when.
+                core_votes = sorted((date, v) for a, date, v in cr
+                                    if v and sb.accounts[a].username in self.cores)
                 for a, date, v in cr:
                     who = names.get(a)
                     if who is None or not v or a == change.owner or date < since:
                         continue
                     votes[who] += 1
                     weeks[who].add((day - date).days // 7)
-                    if len(core_signs) == 1:
+                    if core_votes and core_votes[-1][0] > date:  # a core decided after them
                         judged[who] += 1
-                        agree[who] += (v > 0) in core_signs
+                        agree[who] += (v > 0) == (core_votes[-1][1] > 0)
+                        caught[who] += v < 0 and core_votes[-1][1] < 0
         def share(n: str) -> float:
             return agree[n] / judged[n] if judged[n] else 0.0
-        fair = [n for n in names.values() if judged[n] >= MIN_JUDGED and 2 * agree[n] > judged[n]]
+        # Agrees more often than not, and finds problems too (not only approves).
+        fair = [n for n in names.values() if judged[n] >= MIN_JUDGED
+                and 2 * agree[n] > judged[n] and caught[n] >= MIN_CAUGHT]
         steady = [n for n in fair if len(weeks[n]) >= STEADY_WEEKS]
         quiet = [n for n in fair if len(weeks[n]) >= QUIET_WEEKS and share(n) >= QUIET_AGREEMENT
                  and n not in steady]
