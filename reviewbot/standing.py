@@ -258,7 +258,7 @@ def tally_reviews(history: ReviewHistory, roster: Roster, *, as_of: datetime,
                   window_days: int, min_noncore_plus1: int = 1) -> dict[int, _Tally]:
     """Every reviewer's counts over the window's reviews in `history` (no Review objects):
     what `compute_standings(detail=False)` computes its figures from, for a caller that
-    adds them to counts read elsewhere (`stored_standing.merged_standings`)."""
+    adds them to counts read elsewhere (`_Tallies.merged`, `store.judgements.tally_settled`)."""
     tally = _Tallies(as_of, window_start(as_of, window_days))
     _judge_reviews(history, roster, as_of, window_start(as_of, window_days),
                    min_noncore_plus1, None, tally)
