@@ -768,13 +768,13 @@ class Activity:
             if roll < 0.45:
                 r = rng.choice(reviewers)
                 value = 1 if rng.random() < 0.7 else -1
-                sb.review(
-                    change.number,
-                    r.username,
-                    labels={"Code-Review": value},
-                    message=rng.choice(PLUS_TEXT if value > 0 else MINUS_TEXT),
-                    when=now,
-                )
+                message = rng.choice(PLUS_TEXT if value > 0 else MINUS_TEXT)
+                if sb.is_core(sb.account_id(r.username)) and _waits_for_gate(sb, change):
+                    # Promoted to core since: keeps to the gate as the other cores do.
+                    self.steps += 1
+                    return f"{r.username} (core now) waits for the gate on {change.number}"
+                sb.review(change.number, r.username, labels={"Code-Review": value},
+                          message=message, when=now)
                 what = f"{r.username} Code-Review{value:+d} on {change.number}"
             elif roll < 0.70:
                 core = rng.choice(cores)
