@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from reviewbot.config import Config
+from reviewbot.people import Roster
 from reviewbot.promotions import Promotion, promotions_of
 from reviewbot.readiness import DEFAULT_SORT
 from reviewbot.store.snapshots import load_roster
@@ -46,11 +47,13 @@ class PromotionRank:
     source: str  # "core_history" | "audit log"
     figures: dict = field(default_factory=dict)
     criteria_met: int | None = None
+    note: str = ""  # why there is no rank
 
     def as_json(self) -> dict:
         return {"username": self.username, "joined": self.joined.date().isoformat(),
                 "as_of": self.as_of.isoformat(), "pool": self.pool, "rank": self.rank,
-                "source": self.source, **self.figures, "criteria_met": self.criteria_met}
+                "source": self.source, **self.figures, "criteria_met": self.criteria_met,
+                "note": self.note}
 
 
 @dataclass
@@ -86,6 +89,17 @@ def rank_in_pool(pool: Sequence[tuple], account_id: int) -> tuple[int, int | Non
         if row[0] == account_id:
             return len(pool), i + 1  # the order is total: i rows are strictly ahead
     return len(pool), None
+
+
+def _why_unranked(rank: int | None, pool: int, roster: Roster, p: Promotion,
+                  as_of: datetime, span: tuple[datetime, datetime] | None) -> str:
+    if rank is not None:
+        return ""
+    if roster.is_core(p.account_id, as_of):
+        return "already core then"
+    if pool == 0 and span is not None and span[0] > as_of:
+        return f"nothing to rank yet: the store's history starts {span[0]:%Y-%m-%d}"
+    return "no review in the window"
 
 
 def summarise(rows: Sequence[PromotionRank], top: int) -> Summary:
@@ -129,5 +143,5 @@ def run_backtest(session: Session, config: Config, *, lead_days: int = 90,
         rows.append(PromotionRank(
             p.username, p.account_id, p.joined, as_of, pool, rank, p.source,
             {k: mine.standing.metrics[k] if mine else None for k in KEY_FIGURES},
-            mine.met if mine else None))
+            mine.met if mine else None, _why_unranked(rank, pool, roster, p, as_of, span)))
     return Backtest(rows, summarise(rows, top), lead_days, window_days, span)

@@ -121,6 +121,8 @@ def test_each_rank_is_one_plus_the_pool_accounts_ahead_on_the_leaderboard(synced
     # The first promotion (12 weeks into the history) has nothing 90 days before it: no
     # pool, no rank. The later ones are ranked.
     assert result.rows[0].rank is None and result.rows[0].pool == 0
+    assert result.rows[0].note.startswith("nothing to rank yet: the store's history starts")
+    assert all(r.note == "" for r in result.rows if r.rank is not None)
     ranked = [r for r in result.rows if r.rank is not None]
     assert len(ranked) >= 2
     s = result.summary

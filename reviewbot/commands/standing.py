@@ -249,7 +249,8 @@ def run_backtest(args: argparse.Namespace) -> int:
         ready = "-" if f["readiness"] is None else f"{f['readiness']:.1f}"
         print(f"{r.username:<20} {r.joined:%Y-%m-%d} {r.as_of:%Y-%m-%d} {rank:>6} "
               f"{r.pool:>5} {ready:>6} {f['reviews'] if f['reviews'] is not None else '-':>7} "
-              f"{f['weeks_active'] if f['weeks_active'] is not None else '-':>5}  {r.source}")
+              f"{f['weeks_active'] if f['weeks_active'] is not None else '-':>5}  {r.source}"
+              + (f" ({r.note})" if r.note else ""))
     print(f"{s.hits} of {s.promotions} promotions ranked in the top {s.top} "
           f"({s.share:.0%}); mean reciprocal rank {s.mrr:.2f} (no rank counts 0)")
     return 0
