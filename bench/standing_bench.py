@@ -15,6 +15,20 @@
     .venv/bin/python bench/standing_bench.py recompute [--config $BENCH_DIR/daily-0.toml]
         (b) the leaderboard recompute alone, on a store a `daily` run left behind (no
             import; judged): median wall and CPU time, stored and replayed.
+    .venv/bin/python bench/standing_bench.py past [--rows 1100000] [--runs 5]
+        (issue 12) one leaderboard as of a past date (a year before the store's end, 180-day
+            window) on the `store` store, judged first as the worker would (target < 1 s
+            at 1 M reviews): stored judgements for the changes settled by then, the ones
+            active after it judged again; and the full replay for comparison.
+    .venv/bin/python bench/standing_bench.py backtest [--rows 1100000] [--promotions 30]
+        (issue 12) `reviewbot backtest` (lead 90 days, window 180) over 30 promotions
+            ([[core_history]] entries spread over the last two years) on the same store,
+            ~100,000 changes at 1.1 M rows (target < 30 s).
+    .venv/bin/python bench/standing_bench.py promotions [--seeds 1 2 3 4 5]
+        (issue 12) the backtest on generated sandbox years (the sandbox team promotes
+            steady, agreeing non-cores; served over HTTP, synced, evaluated): hits in the
+            top 5 and MRR of the readiness order next to a plain count of reviews and of
+            judged reviews on the same promotions.
 
 `store` reuses $BENCH_DIR/standing-<rows>.db when it exists (pass --rebuild to rebuild it,
 ~7 minutes for 1,000,000 rows). Every figure is a cold computation from the store (no
@@ -240,6 +254,132 @@ def run_store(args: argparse.Namespace) -> None:
     }))
 
 
+def _store(rows: int) -> Path:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"standing-{rows}.db"
+    if not path.exists():
+        t0 = time.perf_counter()
+        build_store(path, rows)
+        print(f"build: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return path
+
+
+def _store_counts(engine: Engine) -> dict:
+    from sqlalchemy import func, select
+
+    from reviewbot.tables import Change, VoteEvent
+    with session_scope(engine) as session:
+        return {"changes": session.execute(select(func.count()).select_from(Change)).scalar(),
+                "code_review_events": session.execute(
+                    select(func.count()).select_from(VoteEvent)).scalar()}
+
+
+def _judged(engine: Engine, config: Config) -> float:
+    """The judge step as the worker runs it (from scratch when the roster or the rules
+    changed, e.g. a new [[core_history]]); returns its seconds (0 when nothing to do)."""
+    t0 = time.perf_counter()
+    result = judge_store(engine, config)
+    return round(time.perf_counter() - t0, 1) if result.changes else 0.0
+
+
+def run_past(args: argparse.Namespace) -> None:
+    url = f"sqlite:///{_store(args.rows)}"
+    config = validate_config(bench_config(url))
+    engine = open_store(url)
+    judge_s = _judged(engine, config)
+    past = AS_OF - timedelta(days=365)
+
+    def board():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return leaderboard(session, config, as_of=past, window_days=180)
+    wall, cpu, rows = _timed_cpu(board, args.runs)
+    assert rows[0].judgements == "mixed"
+
+    def replayed():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return leaderboard(session, config, as_of=past, window_days=180, replay=True)
+    replay_wall, _, again = _timed_cpu(replayed, max(1, args.runs // 2))
+    assert [r.standing.metrics for r in again] == [r.standing.metrics for r in rows]
+    print(json.dumps({
+        **_store_counts(engine), "judge_once_s": judge_s, "as_of": past.isoformat(),
+        "window_days": 180, "past_leaderboard_replay_s": round(replay_wall, 3),
+        "reviews_in_window": sum(r.standing.metrics["reviews"] for r in rows),
+        "leaderboard_rows": len(rows), "past_leaderboard_s": round(wall, 3),
+        "past_leaderboard_cpu_s": round(cpu, 3), "runs": args.runs,
+        "load_avg_1min": round(os.getloadavg()[0], 2)}))
+
+
+def run_backtest_bench(args: argparse.Namespace) -> None:
+    from reviewbot.backtest import run_backtest
+
+    url = f"sqlite:///{_store(args.rows)}"
+    data = bench_config(url)
+    # 30 non-cores promoted on dates spread over the store's last two years.
+    rnd = random.Random(12)
+    promoted = rnd.sample(range(CORES + 1, CORES + NON_CORES + 1), args.promotions)
+    first = AS_OF - timedelta(days=730)
+    step = timedelta(days=720) / args.promotions
+    data["core_history"] = [{"username": f"user{u}",
+                             "joined": (first + step * i).date().isoformat()}
+                            for i, u in enumerate(promoted)]
+    config = validate_config(data)
+    engine = open_store(url)
+    judge_s = _judged(engine, config)
+
+    def run():  # noqa: ANN202
+        with session_scope(engine) as session:
+            return run_backtest(session, config, lead_days=90, window_days=180, top=5)
+    wall, cpu, result = _timed_cpu(run, args.runs)
+    # The synthetic people are random (the promoted ones too): the summary shows the work
+    # was done, it measures nothing about the order (tests/test_backtest.py does that).
+    print(json.dumps({
+        **_store_counts(engine), "promotions": result.summary.promotions,
+        "ranked": sum(1 for r in result.rows if r.rank is not None),
+        "mean_pool": round(statistics.mean(r.pool for r in result.rows), 1),
+        "judge_once_s": judge_s,
+        "backtest_s": round(wall, 2), "backtest_cpu_s": round(cpu, 2), "runs": args.runs,
+        "load_avg_1min": round(os.getloadavg()[0], 2)}))
+
+
+def run_promotions(args: argparse.Namespace) -> None:
+    import tomllib
+
+    from reviewbot.backtest import run_backtest
+    from reviewbot.evaluate import evaluate_store
+    from reviewbot.gerrit import GerritClient
+    from reviewbot.sandbox import SandboxGerrit, generate_cycle
+    from reviewbot.sync import sync_once
+
+    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
+    start = datetime(2015, 10, 1)
+    totals: dict[str, list] = {}
+    for seed in args.seeds:
+        sb = SandboxGerrit()
+        generate_cycle(sb, changes=args.changes, seed=seed, start=start)
+        with sb.running() as url:
+            data_now = {**data, "gerrit": {**data["gerrit"], "url": url},
+                        "database": {"url": "sqlite://"}}
+            config = validate_config(data_now)
+            engine = open_store("sqlite://")
+            sync_once(GerritClient(url), engine, config, since=start)
+        evaluate_store(engine, config, now=AS_OF + timedelta(days=30))
+        for sort in ("readiness", "reviews", "judged"):
+            with session_scope(engine) as session:
+                result = run_backtest(session, config, sort=sort)
+            ranks = [r.rank for r in result.rows]
+            totals.setdefault(sort, []).append((result.summary.hits,
+                                                result.summary.promotions, ranks))
+    out = {}
+    for sort, runs in totals.items():
+        ranked = [r for _, _, ranks in runs for r in ranks if r is not None]
+        promotions = sum(p for _, p, _ in runs)
+        out[sort] = {"hits_top5": sum(h for h, _, _ in runs), "promotions": promotions,
+                     "ranked": len(ranked),
+                     "mrr": round(sum(1 / r for r in ranked) / promotions, 3),
+                     "ranks": [ranks for _, _, ranks in runs]}
+    print(json.dumps({"seeds": args.seeds, "changes": args.changes, **out}))
+
+
 def run_recompute(args: argparse.Namespace) -> None:
     from reviewbot.config import load_config
 
@@ -434,6 +574,19 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--rebuild", action="store_true")
     p.set_defaults(func=run_daily)
+    p = sub.add_parser("past")
+    p.add_argument("--rows", type=int, default=1_100_000)
+    p.add_argument("--runs", type=int, default=5)
+    p.set_defaults(func=run_past)
+    p = sub.add_parser("backtest")
+    p.add_argument("--rows", type=int, default=1_100_000)
+    p.add_argument("--promotions", type=int, default=30)
+    p.add_argument("--runs", type=int, default=3)
+    p.set_defaults(func=run_backtest_bench)
+    p = sub.add_parser("promotions")
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    p.add_argument("--changes", type=int, default=800)
+    p.set_defaults(func=run_promotions)
     p = sub.add_parser("recompute")
     p.add_argument("--config", default=str(BENCH_DIR / "daily-0.toml"))
     p.add_argument("--runs", type=int, default=5)

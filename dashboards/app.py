@@ -25,6 +25,7 @@ ROUTER_MODULES = [
     "dashboards.routes.actions",  # /actions, /api/v1/actions
     "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
     "dashboards.routes.reviewers",
+    "dashboards.routes.backtest",  # /backtest, /api/v1/backtest
     "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync
     "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit
     "dashboards.routes.docs",  # /docs (assets under /static/api-docs, no CDN)

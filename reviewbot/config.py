@@ -186,6 +186,8 @@ class Criteria(_Section):
 
 class StandingSection(_Section):
     window_days: int = Field(default=180, ge=1)
+    # Evidence first: a ratio criterion needs this many reviews behind it to be met.
+    min_evidence: int = Field(default=20, ge=1)
     criteria: Criteria = Criteria()
 
 

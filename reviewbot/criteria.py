@@ -4,6 +4,11 @@
 distinct calendar months (UTC) inside the standing window in which the
 reviewer has at least one review. It rewards steady activity over a burst,
 and, like every figure, it is reproducible as of any past date.
+
+Evidence first (DESIGN "Review-quality metrics"): a ratio criterion is met only on
+at least `standing.min_evidence` reviews behind the ratio (judged reviews for the
+disagreement ratio, judged +1s for +1 precision, -1 reviews for the catch rate);
+below that it reads "not enough reviews yet" with how many are missing.
 """
 
 from __future__ import annotations
@@ -23,6 +28,12 @@ CRITERIA: dict[str, tuple[str, str, str]] = {
     "min_plus1_precision": ("plus1_precision", "min", "+1 precision"),
     "min_gate_opens": ("gate_opens", "min", "Gate opens"),
 }
+# Ratio metric -> (the metric counting the reviews behind it, how a page names them).
+EVIDENCE: dict[str, tuple[str, str]] = {
+    "disagreement_ratio": ("judged_reviews", "judged"),
+    "plus1_precision": ("judged_plus1", "judged +1s"),
+    "minus1_catch_rate": ("minus1_reviews", "-1 reviews"),
+}
 
 
 @dataclass(frozen=True)
@@ -34,9 +45,32 @@ class CriterionProgress:
     target: float | int
     met: bool
     progress: float  # 0..1, for a progress bar
+    evidence: int | None = None  # reviews behind a ratio (None: not a ratio criterion)
+    evidence_needed: int = 0  # ... at least this many before it can be met
+
+    @property
+    def enough(self) -> bool:
+        return self.evidence is None or self.evidence >= self.evidence_needed
+
+    @property
+    def missing(self) -> int:
+        """Reviews still missing before the ratio counts (0 when there are enough)."""
+        return 0 if self.enough else self.evidence_needed - (self.evidence or 0)
+
+    @property
+    def evidence_label(self) -> str:
+        return EVIDENCE[self.metric][1] if self.metric in EVIDENCE else ""
+
+    @property
+    def status(self) -> str:
+        if not self.enough:
+            return (f"not enough reviews yet: {self.evidence} of {self.evidence_needed} "
+                    f"{self.evidence_label} ({self.missing} more needed)")
+        return "met" if self.met else "not met"
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "enough_evidence": self.enough, "missing": self.missing,
+                "status": self.status}
 
 
 def _progress(kind: str, value: float | int | None, target: float | int) -> tuple[bool, float]:
@@ -54,9 +88,11 @@ def _progress(kind: str, value: float | int | None, target: float | int) -> tupl
 
 
 def evaluate_criteria(
-    metrics: dict[str, float | int | None], criteria: Criteria
+    metrics: dict[str, float | int | None], criteria: Criteria, min_evidence: int = 20,
 ) -> list[CriterionProgress]:
-    """One row per configured criterion (unset criteria are skipped), in a fixed order."""
+    """One row per configured criterion (unset criteria are skipped), in a fixed order.
+    A ratio criterion with fewer than `min_evidence` reviews behind it is not met, and its
+    progress is how far the evidence has come."""
     rows = []
     for key, (metric, kind, label) in CRITERIA.items():
         target = getattr(criteria, key, None)
@@ -64,7 +100,13 @@ def evaluate_criteria(
             continue
         value = metrics.get(metric)
         met, progress = _progress(kind, value, target)
-        rows.append(CriterionProgress(key, metric, label, value, target, met, progress))
+        evidence = None
+        if metric in EVIDENCE:
+            evidence = int(metrics.get(EVIDENCE[metric][0]) or 0)
+            if evidence < min_evidence:
+                met, progress = False, evidence / min_evidence
+        rows.append(CriterionProgress(key, metric, label, value, target, met, progress,
+                                      evidence, min_evidence if evidence is not None else 0))
     return rows
 
 

@@ -292,6 +292,18 @@ class GerritClient:
             )
         return members
 
+    def group_audit_log(self, name: str) -> list[dict[str, Any]]:
+        """`GET /groups/{id}/log.audit`: the group's GroupAuditEventInfo list, newest first.
+        Gerrit serves it to group owners and administrators only (403 otherwise:
+        `GerritForbidden`); an unknown group is `GerritNotFound`."""
+        endpoint = f"groups/{quote(name, safe='')}/log.audit"
+        events = self.get(endpoint)
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise GerritProtocolError(
+                self._rest.make_url(endpoint), "expected a JSON list of GroupAuditEventInfo"
+            )
+        return events
+
     def get_hashtags(self, change: int | str) -> list[str]:
         endpoint = f"changes/{change_path(change)}/hashtags"
         tags = self.get(endpoint)

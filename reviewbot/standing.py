@@ -8,7 +8,7 @@ by hand. Only Code-Review vote events are inputs; bots are never reviewers.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -16,11 +16,13 @@ from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 from reviewbot.people import Roster
+from reviewbot.readiness import readiness, week_back, window_weeks
 
 THOUGHTFUL_FREE_TEXT = 40  # characters of free text that make a -1 "thoughtful"
 QUICK_PLUS1 = timedelta(minutes=10)  # warning: +1 this soon after upload ...
 LARGE_PATCH_LINES = 200  # ... of a patch set with more changed lines than this
-OWNER_SHARE_WARNING = 0.5  # warning: more than this share of +1s on one owner's changes
+OWNER_SHARE_WARNING = 0.5  # warning: more than this share of +1s on one owner's changes ...
+OWNER_SHARE_MIN_PLUS1 = 10  # ... once there are this many +1s (a sample, not a coincidence)
 SPARKLINE_WEEKS = 52
 
 # Metric names in display order, with the one-line definitions the pages show.
@@ -33,6 +35,10 @@ DEFINITIONS: dict[str, str] = {
     "positive_ratio": "Positive reviews / reviews.",
     "judged_reviews": "Reviews cast before the verdict (the newest core review) on the same "
     "patch set.",
+    "judgeable_reviews": "Reviews the cores could judge: judged ones, and those cast before "
+    "any core voted on that patch set.",
+    "judged_plus1": "Judged +1 reviews (the count behind +1 precision).",
+    "minus1_reviews": "-1 reviews (the count behind the -1 catch rate).",
     "disagreement_ratio": "Judged reviews whose sign is opposite to the verdict's / judged "
     "reviews.",
     "plus1_precision": "Judged +1 reviews whose verdict was positive / judged +1 reviews.",
@@ -46,6 +52,11 @@ DEFINITIONS: dict[str, str] = {
     "first_crack": "Reviews cast while not core, before any core voted on that patch set.",
     "priority_share": "Reviews on changes that match a cycle priority / reviews.",
     "months_active": "Distinct calendar months (UTC) in the window with at least one review.",
+    "weeks_active": "7-day weeks of the window, counted back from its end, with at least one "
+    "review.",
+    "readiness": "The leaderboard's order: the sum over the window's weeks of the square root "
+    "of that week's judgeable reviews, times a quality factor from 0.8 to 1.2 (0.8 + 0.4 x "
+    "the 95% Wilson lower bound of agreement on judged reviews).",
 }
 METRICS = tuple(DEFINITIONS)
 
@@ -53,10 +64,10 @@ METRICS = tuple(DEFINITIONS)
 # reads them by position; the store counts stored judgements into the same order).
 COUNTED = ("reviews", "positive", "judged", "disagrees", "judged_plus1", "plus1_right",
            "minus1", "caught", "thoughtful", "gate_open", "gate_open_confirmed",
-           "first_crack", "priority", "quick_large_plus1", "plus1")
+           "first_crack", "priority", "quick_large_plus1", "plus1", "judgeable")
 (_REVIEWS, _POSITIVE, _JUDGED, _DISAGREE, _JUDGED_PLUS1, _PLUS1_RIGHT, _MINUS1, _CAUGHT,
- _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK, _PLUS1) = \
-    range(len(COUNTED))
+ _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK, _PLUS1,
+ _JUDGEABLE) = range(len(COUNTED))
 
 
 # Named tuples, not frozen dataclasses: a leaderboard builds tens of thousands of these
@@ -149,6 +160,9 @@ class Standing:
     comments: list[CommentFacts]
     weekly: list[int]  # reviews per week, oldest first, the last week ending at as_of
     warnings: list[str] = field(default_factory=list)
+    # Reviews per 7-day week of the window (oldest first, the last ending at as_of): the
+    # leaderboard's sparkline.
+    window_weekly: list[int] = field(default_factory=list)
 
     @property
     def feed(self) -> list[Review]:
@@ -185,7 +199,7 @@ def compute_standings(
     (`Standing.reviews` stays empty, the figures are the same): a leaderboard shows neither.
     """
     start = window_start(as_of, window_days)
-    tally: dict[int, _Tally] | None = None if detail else {}
+    tally: dict[int, _Tally] | None = None if detail else _Tallies(as_of, start)
     reviews = _judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts,
                              tally)
     weeks: dict[int, list[int]] = {}
@@ -220,8 +234,10 @@ def compute_standings(
             metrics = counted.metrics(len(mine))
             warnings = warnings_text(counted.counts[_QUICK], counted.counts[_PLUS1],
                                      dominant_owner(counted.plus1_owners), roster)
+            in_weeks = counted.weeks
         else:
-            metrics = metrics_of(in_window, len(mine))
+            in_weeks = weeks_of(in_window, as_of, start)
+            metrics = metrics_of(in_window, len(mine), in_weeks)
             warnings = warnings_of(in_window, roster)
         result[account] = Standing(
             account_id=account,
@@ -233,8 +249,20 @@ def compute_standings(
             comments=mine,
             weekly=weeks.get(account, [0] * SPARKLINE_WEEKS),
             warnings=warnings,
+            window_weekly=in_weeks[0],
         )
     return result
+
+
+def tally_reviews(history: ReviewHistory, roster: Roster, *, as_of: datetime,
+                  window_days: int, min_noncore_plus1: int = 1) -> dict[int, _Tally]:
+    """Every reviewer's counts over the window's reviews in `history` (no Review objects):
+    what `compute_standings(detail=False)` computes its figures from, for a caller that
+    adds them to counts read elsewhere (`_Tallies.merged`, `store.judgements.tally_settled`)."""
+    tally = _Tallies(as_of, window_start(as_of, window_days))
+    _judge_reviews(history, roster, as_of, window_start(as_of, window_days),
+                   min_noncore_plus1, None, tally)
+    return tally
 
 
 def standing_of(
@@ -255,8 +283,9 @@ def standing_of(
         return found
     return Standing(
         account_id=account_id, as_of=as_of, window_start=window_start(as_of, window_days),
-        core=roster.is_core(account_id, as_of), metrics=metrics_of([], 0), reviews=[],
-        comments=[], weekly=[0] * SPARKLINE_WEEKS,
+        core=roster.is_core(account_id, as_of),
+        metrics=metrics_of([], 0, empty_weeks(window_days)), reviews=[], comments=[],
+        weekly=[0] * SPARKLINE_WEEKS, window_weekly=empty_weeks(window_days)[0],
     )
 
 
@@ -290,7 +319,29 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def metrics_of(reviews: Sequence[Review], comments_only: int) -> dict[str, float | int | None]:
+Weeks = tuple[list[int], list[int]]  # (reviews, judgeable reviews) per week, oldest first
+
+
+def empty_weeks(window_days: int) -> Weeks:
+    n = window_weeks(window_days)
+    return [0] * n, [0] * n
+
+
+def weeks_of(reviews: Iterable[Review], as_of: datetime, start: datetime) -> Weeks:
+    """The window's reviews and judgeable reviews per 7-day week, oldest first."""
+    weekly, judgeable = empty_weeks((as_of - start).days)
+    last = len(weekly) - 1
+    for r in reviews:
+        back = week_back(as_of, r.date)
+        if 0 <= back <= last:
+            weekly[last - back] += 1
+            if r.judged or r.first_crack:
+                judgeable[last - back] += 1
+    return weekly, judgeable
+
+
+def metrics_of(reviews: Sequence[Review], comments_only: int,
+               weeks: Weeks) -> dict[str, float | int | None]:
     counts = [0] * len(COUNTED)
     changes: set[int] = set()
     months: set[tuple[int, int]] = set()
@@ -300,7 +351,7 @@ def metrics_of(reviews: Sequence[Review], comments_only: int) -> dict[str, float
         _count_review(counts, r.value, r.judged, r.disagrees, r.caught, r.thoughtful,
                       r.gate_open, r.gate_open_confirmed, r.first_crack, r.priority,
                       r.quick_large_plus1)
-    return metrics_from_counts(counts, len(changes), len(months), comments_only)
+    return metrics_from_counts(counts, len(changes), len(months), comments_only, weeks)
 
 
 def _count_review(c: list[int], value: int, judged: bool, disagrees: bool, caught: bool,
@@ -336,6 +387,8 @@ def _count_review(c: list[int], value: int, judged: bool, disagrees: bool, caugh
         c[_PRIORITY] += 1
     if quick:
         c[_QUICK] += 1
+    if judged or first_crack:
+        c[_JUDGEABLE] += 1
 
 
 def weekly_counts_by_account(
@@ -391,7 +444,7 @@ def warnings_text(quick: int, plus1_total: int, dominant: tuple[int, int] | None
             f"{quick} +1 review(s) cast within 10 minutes of the upload of a patch set "
             f"with more than {LARGE_PATCH_LINES} changed lines."
         )
-    if dominant is not None:
+    if dominant is not None and plus1_total >= OWNER_SHARE_MIN_PLUS1:
         owner, n = dominant
         out.append(
             f"{n} of {plus1_total} +1 reviews ({n / plus1_total:.0%}) are on changes "
@@ -531,7 +584,7 @@ def _judge_reviews(
             if tally is not None:
                 t = tally.get(account)
                 if t is None:
-                    t = tally[account] = _Tally()
+                    t = tally[account] = tally.new()
                 t.changes.add(number)
                 t.months.add((date.year, date.month))
                 if value == 1:
@@ -539,6 +592,10 @@ def _judge_reviews(
                 _count_review(t.counts, value, judged,
                               judged and (value > 0) != verdict_positive, caught, e[7],
                               gate_open, confirmed, first_crack, change.priority, quick)
+                back = t.last - (as_of - date) // _WEEK
+                t.weeks[0][back] += 1
+                if judged or first_crack:
+                    t.weeks[1][back] += 1
                 continue
             r = Review(number, ps_number, change.project, owner, account, value, date,
                        e[5], core_now, change.priority, bool(e[7]))
@@ -560,24 +617,106 @@ def _judge_reviews(
 class _Tally:
     """One reviewer's figures counted review by review (no Review objects kept)."""
 
-    __slots__ = ("counts", "changes", "months", "plus1_owners")
+    __slots__ = ("counts", "changes", "changes_elsewhere", "months", "plus1_owners", "weeks",
+                 "last")
 
-    def __init__(self) -> None:
+    def __init__(self, n_weeks: int) -> None:
         self.counts = [0] * len(COUNTED)
         self.changes: set[int] = set()
+        self.changes_elsewhere = 0  # changes counted in SQL, none of them in `changes`
         self.months: set[tuple[int, int]] = set()
         self.plus1_owners: Counter[int] = Counter()
+        self.weeks: Weeks = ([0] * n_weeks, [0] * n_weeks)
+        self.last = n_weeks - 1
 
     def metrics(self, comments_only: int) -> dict[str, float | int | None]:
-        return metrics_from_counts(self.counts, len(self.changes), len(self.months),
-                                   comments_only)
+        return metrics_from_counts(self.counts, len(self.changes) + self.changes_elsewhere,
+                                   len(self.months), comments_only, self.weeks)
+
+
+class _Tallies(dict):
+    """Tallies per reviewer for one window (each knows the window's weeks)."""
+
+    def __init__(self, as_of: datetime, start: datetime) -> None:
+        super().__init__()
+        self.as_of = as_of
+        self.n_weeks = window_weeks((as_of - start).days)
+
+    def new(self) -> _Tally:
+        return _Tally(self.n_weeks)
+
+    def add_counted(self, account: int, counts: Sequence[int], changes: int) -> _Tally:
+        """A reviewer's counts (in `COUNTED` order) and changes reviewed, counted in SQL
+        over changes none of which this tally's own reviews are on."""
+        t = self.get(account)
+        if t is None:
+            t = self[account] = self.new()
+        t.counts = [a + b for a, b in zip(t.counts, counts, strict=True)]
+        t.changes_elsewhere += changes
+        return t
+
+    def add_week(self, account: int, year_month: tuple[int, int], weeks_back: int,
+                 reviews: int, judgeable: int) -> None:
+        t = self.get(account)
+        if t is None:
+            t = self[account] = self.new()
+        t.months.add(year_month)
+        t.weeks[0][t.last - weeks_back] += reviews
+        t.weeks[1][t.last - weeks_back] += judgeable
+
+    def merged(self, other: Mapping[int, _Tally]) -> _Tallies:
+        """These tallies plus `other`'s, over disjoint sets of changes: counts and weeks
+        add up, changes, months and +1 owners are unions."""
+        for account, o in other.items():
+            t = self.get(account)
+            if t is None:
+                self[account] = o
+                continue
+            t.counts = [a + b for a, b in zip(t.counts, o.counts, strict=True)]
+            t.changes |= o.changes
+            t.changes_elsewhere += o.changes_elsewhere
+            t.months |= o.months
+            t.plus1_owners.update(o.plus1_owners)
+            for mine, theirs in zip(t.weeks, o.weeks, strict=True):
+                for i, n in enumerate(theirs):
+                    mine[i] += n
+        return self
+
+
+def new_tallies(as_of: datetime, window_days: int) -> _Tallies:
+    return _Tallies(as_of, window_start(as_of, window_days))
+
+
+def standings_from_tallies(tallies: Mapping[int, _Tally], comments: Iterable[CommentFacts],
+                           roster: Roster, *, as_of: datetime,
+                           window_days: int) -> dict[int, Standing]:
+    """The leaderboard's standings from tallies and the window's comment-only messages:
+    the same figures as `compute_standings(detail=False, weekly=False)`."""
+    start = window_start(as_of, window_days)
+    comments_only = Counter(c.author_id for c in comments
+                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
+    none = _Tally(window_weeks(window_days))
+    result = {}
+    for account in tallies.keys() | comments_only.keys():
+        t = tallies.get(account, none)
+        result[account] = Standing(
+            account_id=account, as_of=as_of, window_start=start,
+            core=roster.is_core(account, as_of), metrics=t.metrics(comments_only[account]),
+            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
+            warnings=warnings_text(t.counts[_QUICK], t.counts[_PLUS1],
+                                   dominant_owner(t.plus1_owners), roster),
+            window_weekly=list(t.weeks[0]),
+        )
+    return result
 
 
 def metrics_from_counts(
-    c: Sequence[int], changes_reviewed: int, months_active: int, comments_only: int
+    c: Sequence[int], changes_reviewed: int, months_active: int, comments_only: int,
+    weeks: Weeks,
 ) -> dict[str, float | int | None]:
-    """The figures from per-reviewer counts (positions as in `_Tally.counts`); the same
-    formulas as `metrics_of`. Stored judgements are counted in SQL into the same shape."""
+    """The figures from per-reviewer counts (positions as in `_Tally.counts`) and the
+    window's weeks; the same formulas as `metrics_of`. Stored judgements are counted in
+    SQL into the same shape."""
     return {
         "reviews": c[_REVIEWS],
         "changes_reviewed": changes_reviewed,
@@ -593,10 +732,16 @@ def metrics_from_counts(
         "first_crack": c[_FIRST_CRACK],
         "priority_share": _ratio(c[_PRIORITY], c[_REVIEWS]),
         "months_active": months_active,
+        "judgeable_reviews": c[_JUDGEABLE],
+        "judged_plus1": c[_JUDGED_PLUS1],
+        "minus1_reviews": c[_MINUS1],
+        "weeks_active": sum(1 for n in weeks[0] if n),
+        "readiness": readiness(weeks[1], c[_JUDGED], c[_DISAGREE]),
     }
 
 
 _ZERO = timedelta(0)
+_WEEK = timedelta(days=7)
 _NO_OPENINGS: dict[int, datetime] = {}
 _REVIEW_ORDER = attrgetter("date", "change_number")
 _VOTE_ORDER = itemgetter(0, 1, 4, 6)  # change, patch set, date, order

@@ -23,11 +23,14 @@ from reviewbot.standing import (
     CommentFacts,
     Review,
     Standing,
+    Weeks,
+    empty_weeks,
     metrics_from_counts,
     metrics_of,
     warnings_of,
     warnings_text,
     weekly_from_dates,
+    weeks_of,
     window_start,
 )
 
@@ -56,6 +59,7 @@ def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
 def standings_from_counts(
     counts: dict[int, tuple[Sequence[int], int, int]],
     dominant_owners: dict[int, tuple[int, int]],
+    weeks: dict[int, Weeks],
     comments: Iterable[CommentFacts],
     roster: Roster,
     *,
@@ -64,22 +68,27 @@ def standings_from_counts(
 ) -> dict[int, Standing]:
     """The leaderboard's standings from stored judgements counted per reviewer
     ((counts in `COUNTED` order, changes reviewed, months active)), the owners holding
-    more than half of a reviewer's +1s, and the window's comment-only messages: the
+    more than half of a reviewer's +1s, their reviews and judgeable reviews per week of
+    the window, and the window's comment-only messages: the
     same figures as `compute_standings` with `detail=False, weekly=False` over the same
     data."""
     start = window_start(as_of, window_days)
     comments_only = Counter(c.author_id for c in comments
                             if start <= c.date <= as_of and not roster.is_bot(c.author_id))
     result = {}
+    none = empty_weeks(window_days)
     for account in counts.keys() | comments_only.keys():
         c, changes_reviewed, months = counts.get(account, (_NO_COUNTS, 0, 0))
+        in_weeks = weeks.get(account, none)
         result[account] = Standing(
             account_id=account, as_of=as_of, window_start=start,
             core=roster.is_core(account, as_of),
-            metrics=metrics_from_counts(c, changes_reviewed, months, comments_only[account]),
+            metrics=metrics_from_counts(c, changes_reviewed, months, comments_only[account],
+                                        in_weeks),
             reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
             warnings=warnings_text(c[_QUICK], c[_PLUS1], dominant_owners.get(account),
                                    roster),
+            window_weekly=list(in_weeks[0]),
         )
     return result
 
@@ -101,10 +110,12 @@ def standing_from_reviews(
     mine = sorted((c for c in comments
                    if c.author_id == account_id and start <= c.date <= as_of
                    and not roster.is_bot(c.author_id)), key=lambda c: c.date)
+    in_weeks = weeks_of(in_window, as_of, start)
     return Standing(
         account_id=account_id, as_of=as_of, window_start=start,
         core=roster.is_core(account_id, as_of),
-        metrics=metrics_of(in_window, len(mine)), reviews=in_window, comments=mine,
-        weekly=weekly_from_dates((r.date for r in reviews), as_of),
-        warnings=warnings_of(in_window, roster),
+        metrics=metrics_of(in_window, len(mine), in_weeks), reviews=in_window,
+        comments=mine, weekly=weekly_from_dates((r.date for r in reviews), as_of),
+        warnings=warnings_of(in_window, roster), window_weekly=in_weeks[0],
     )
+

@@ -34,6 +34,7 @@ from reviewbot.gerrit import (
 from reviewbot.store import session_scope
 from reviewbot.store.accounts import apply_service_user_tags, replace_group_members
 from reviewbot.store.changes import WriteCounts, mark_gone, mark_missing, upsert_changes
+from reviewbot.store.promotions import sync_core_audit_log
 from reviewbot.store.state import get_state, set_state
 from reviewbot.wire import ChangeRecord, WireError, from_rest, rest_account
 
@@ -243,6 +244,9 @@ def _sync_groups(
     groups = [g for g in dict.fromkeys((config.gerrit.core_group, config.gerrit.bot_group))
               if g and g != tag_group]
     read: dict[str, list] = {}
+    # The core group's audit log (promotions with dates) changes only with its members:
+    # read when they changed (the first sync included), one request then, none otherwise.
+    audit_wanted = False
     for group in groups:
         try:
             members = client.group_members(group, recursive=True)
@@ -262,9 +266,14 @@ def _sync_groups(
                 if get_state(session, group_known_key(group)) != "false":
                     set_state(session, group_known_key(group), "false")
                 continue
-            summary.group_rows += replace_group_members(session, group, members)
+            changed = replace_group_members(session, group, members)
+            summary.group_rows += changed
             if get_state(session, group_known_key(group)) != "true":
                 set_state(session, group_known_key(group), "true")
+            if group == config.gerrit.core_group and changed:
+                audit_wanted = True
+    if audit_wanted:
+        sync_core_audit_log(client, engine, group=config.gerrit.core_group)
 
 
 def _reconcile(

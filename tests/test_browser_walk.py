@@ -164,7 +164,7 @@ def test_a_first_visit_walks_every_page_without_errors_or_outside_requests(demo_
         click("Reviewers")
         assert current_nav() == "Reviewers"
         check("leaderboard")
-        driver.find_element(By.CSS_SELECTOR, "main table a").click()
+        driver.find_element(By.CSS_SELECTOR, "main table tbody a").click()  # not a sort link
         assert "/reviewers/" in driver.current_url
         check("reviewer")
 

@@ -25,7 +25,7 @@ from reviewbot.sandbox.generator import Activity
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
 from reviewbot.store.snapshots import load_roster
-from reviewbot.store.standing_reads import leaderboard, reviewer_report
+from reviewbot.store.standing_reads import leaderboard, readiness_order, reviewer_report
 from reviewbot.sync import sync_once
 from reviewbot.tables import (
     Account,
@@ -52,8 +52,11 @@ def live(store_url, sandbox_config_data):
         engine = open_store(store_url)
         sync_once(GerritClient(sb.test_url), engine, config)
         with session_scope(engine) as session:
+            # After every stored event, abandons and merges included: a vote cast just
+            # before `as_of` is then newer than the sync cursor.
             newest = max(session.execute(select(func.max(VoteEvent.date))).scalar(),
-                         session.execute(select(func.max(PatchSet.created))).scalar())
+                         session.execute(select(func.max(PatchSet.created))).scalar(),
+                         session.execute(select(func.max(Change.updated))).scalar())
         as_of = newest + timedelta(hours=1)
         evaluate_store(engine, config, now=as_of)
         yield engine, config, as_of, sb
@@ -70,16 +73,17 @@ def _changes(engine) -> int:
         return session.execute(select(func.count()).select_from(Change)).scalar()
 
 
-def _board(engine, config, as_of, *, replay=False, days=WINDOW):
+def _board(engine, config, as_of, *, replay=False, days=WINDOW, sort="readiness"):
     with session_scope(engine) as session:
         rows = leaderboard(session, config, as_of=as_of, window_days=days, include_core=True,
-                           replay=replay)
+                           replay=replay, sort=sort)
     return rows
 
 
 def _figures(rows):
     return {r.username: (r.standing.core, r.standing.metrics, r.standing.warnings,
-                         [c.as_dict() for c in r.criteria]) for r in rows}
+                         r.standing.window_weekly, [c.as_dict() for c in r.criteria])
+            for r in rows}
 
 
 def _review_view(r):
@@ -120,7 +124,12 @@ def test_stored_judgements_give_exactly_what_replaying_the_votes_gives(cycle):
     stored = _board(engine, config, as_of)
     assert {r.judgements for r in stored} == {"stored"}
     assert _figures(stored) == _figures(before)
+    # The readiness order (and every other column's) is the same both ways.
     assert [r.username for r in stored] == [r.username for r in before]
+    assert len({r.standing.metrics["readiness"] for r in stored}) > 5
+    for key in ("reviews", "disagreement", "catch_rate", "weeks_active"):
+        assert [r.username for r in _board(engine, config, as_of, sort=key)] == \
+            [r.username for r in _board(engine, config, as_of, sort=key, replay=True)], key
     # The comparison covers every kind of judgement, not only plain counts.
     total = {k: sum((r.standing.metrics[k] or 0) for r in stored)
              for k in ("judged_reviews", "gate_opens", "first_crack", "comments_only",
@@ -196,13 +205,45 @@ def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(li
     assert judge_store(engine, config).changes == 0, "judging again with nothing new: no work"
 
 
-def test_a_past_date_is_replayed_because_stored_judgements_saw_later_votes(cycle):
+def test_a_past_date_reads_settled_changes_stored_and_judges_active_ones_again(cycle):
+    # As of a past date the stored judgements of a change still active after it saw later
+    # votes: those changes are judged again from the votes up to then; the changes with
+    # no activity since read their stored rows. Together: exactly the full replay.
     engine, config, as_of = cycle
+    never = as_of - timedelta(days=40)
+    assert {r.judgements for r in _board(engine, config, never)} == {"replayed"}, \
+        "never judged: replayed"
+    with session_scope(engine) as session:
+        order = readiness_order(session, config, as_of=never, window_days=WINDOW)
+    assert [a for a, *_ in order] == [
+        r.standing.account_id for r in _board(engine, config, never)
+        if r.standing.metrics["reviews"] and not r.standing.core]
     judge_store(engine, config)
-    earlier = as_of - timedelta(days=40)
-    rows = _board(engine, config, earlier)
-    assert {r.judgements for r in rows} == {"replayed"}
-    assert _figures(rows) == _figures(_board(engine, config, earlier, replay=True))
+    with session_scope(engine) as session:
+        updates = sorted(session.execute(select(Change.updated)).scalars())
+    for earlier in (as_of - timedelta(days=40), as_of - timedelta(days=75)):
+        active = sum(1 for u in updates if u > earlier)
+        assert 0 < active < len(updates)  # both kinds of change exist at this date
+        for days in (WINDOW, 30):
+            rows = _board(engine, config, earlier, days=days)
+            assert {r.judgements for r in rows} == {"mixed"}
+            replayed = _board(engine, config, earlier, days=days, replay=True)
+            assert _figures(rows) == _figures(replayed)
+            assert [r.username for r in rows] == [r.username for r in replayed]
+            assert sum(r.standing.metrics["reviews"] for r in rows) > 20
+            # The backtest's lighter read of the same order (pool: non-cores with a review).
+            with session_scope(engine) as session:
+                order = readiness_order(session, config, as_of=earlier, window_days=days)
+            pool = [r for r in rows if r.standing.metrics["reviews"] and not r.standing.core]
+            assert order == [(r.standing.account_id, r.username,
+                              r.standing.metrics["readiness"], r.standing.metrics["reviews"])
+                             for r in pool]
+    # A change rewritten since judging makes the stored rows unusable until judged again.
+    with session_scope(engine) as session:
+        first = session.execute(select(Change).order_by(Change.updated)).scalars().first()
+        first.revision += 1
+    assert {r.judgements for r in _board(engine, config, as_of - timedelta(days=40))} == \
+        {"replayed"}
 
 
 def test_a_roster_change_judges_every_change_again(cycle):

@@ -319,3 +319,83 @@ def test_reviewer_errors_are_clear(client):
     narrow = client.get("/reviewers?window_days=0")
     assert narrow.status_code == 422 and narrow.headers["content-type"].startswith("text/html")
     assert '<p class="error">window_days: ' in narrow.text
+
+
+def test_leaderboard_says_how_it_orders_and_links_how_standing_works(client):
+    page = client.get(f"/reviewers?as_of={AS_OF}")
+    assert "Ordered by readiness" in page.text and 'href="/reviewers/how"' in page.text
+    # Each ratio carries its count; alice has 2 judged reviews: below min_evidence (20).
+    assert "50%" in page.text and "of 2 judged" in page.text
+    assert "not enough reviews yet: 2 of 20 judged" in page.text
+    # A per-week sparkline per row, server-side SVG (no script).
+    assert page.text.count('class="mini-spark"') == 2 and "<script" not in page.text
+    how = client.get("/reviewers/how")
+    assert how.status_code == 200
+    assert "Worked example" in how.text and "not enough reviews yet" in how.text
+    assert "min_reviews" in how.text  # this project's declared criteria
+
+
+@pytest.mark.parametrize("key", ["reviewer", "reviews", "disagreement", "comments"])
+def test_every_column_sorts_on_page_api_and_cli(client, engine, tmp_path, capsys, key):
+    api = client.get(f"/api/v1/reviewers?as_of={AS_OF}&sort={key}").json()
+    assert api["sort"] == key
+    names = [r["username"] for r in api["reviewers"]]
+    page = client.get(f"/reviewers?as_of={AS_OF}&sort={key}")
+    assert page.status_code == 200 and f'sort={key}" class="sorted"' in page.text
+    assert page.text.index(f"/reviewers/{names[0]}") < page.text.index(f"/reviewers/{names[1]}")
+    cfg = _cli_config(engine, tmp_path)
+    assert main(["--config", str(cfg), "reviewers", "--as-of", AS_OF, "--sort", key,
+                 "--json"]) == 0
+    assert [r["username"] for r in json.loads(capsys.readouterr().out)] == names
+
+
+def test_sorting_by_reviews_and_by_name(client):
+    # alice has 3 reviews, bob 1: by reviews alice first; by name too (a before b).
+    by_reviews = client.get(f"/api/v1/reviewers?as_of={AS_OF}&sort=reviews").json()
+    assert [r["username"] for r in by_reviews["reviewers"]] == ["alice", "bob"]
+    # By comments only: alice has 1, bob 0.
+    by_comments = client.get(f"/api/v1/reviewers?as_of={AS_OF}&sort=comments").json()
+    assert [r["metrics"]["comments_only"] for r in by_comments["reviewers"]] == [1, 0]
+    row = by_reviews["reviewers"][0]
+    assert row["ratio_counts"]["disagreement_ratio"] == {"value": 0.5, "count": 2,
+                                                         "of": "judged"}
+    assert len(row["window_weekly"]) == 26 and sum(row["window_weekly"]) == 3
+    crit = {c["criterion"]: c for c in row["criteria"]}
+    assert crit["max_disagreement_ratio"]["status"].startswith("not enough reviews yet")
+    assert crit["max_disagreement_ratio"]["missing"] == 18
+
+
+def test_an_unknown_sort_key_is_a_clear_error_everywhere(client, engine, tmp_path, capsys):
+    api = client.get("/api/v1/reviewers?sort=popularity")
+    assert api.status_code == 422
+    detail = api.json()["detail"]
+    assert detail.startswith("sort: unknown sort key 'popularity'") and "readiness" in detail
+    page = client.get("/reviewers?sort=popularity")
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "popularity" in page.text and "disagreement" in page.text
+    cfg = _cli_config(engine, tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(cfg), "reviewers", "--sort", "popularity"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "popularity" in err and "readiness" in err
+
+
+def _cli_config(engine, tmp_path: Path) -> Path:
+    text = (ROOT / "config" / "sandbox.toml").read_text()
+    text = re.sub(r'(?m)^url = "sqlite:.*"$', f'url = "{engine.url}"', text)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    return cfg
+
+
+def test_cli_standing_says_which_ratios_lack_evidence(engine, config, tmp_path, capsys):
+    engine, _ = glance_store(engine)
+    cfg = _cli_config(engine, tmp_path)
+    assert main(["--config", str(cfg), "standing", "alice", "--as-of", AS_OF]) == 0
+    out = capsys.readouterr().out
+    assert "50% of 2 judged" in out
+    assert "not enough reviews yet: 2 of 20 judged (18 more needed)" in out
+    assert main(["--config", str(cfg), "reviewers", "--as-of", AS_OF]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sorted by readiness") and "50% of 2 judged" in out

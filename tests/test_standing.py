@@ -333,8 +333,21 @@ def test_warnings_are_context_not_score():
     s = standing_of(hist.build(), ROSTER, ALICE, as_of=T, window_days=30)
     assert [r.change_number for r in s.reviews if r.quick_large_plus1] == [1]
     assert any("within 10 minutes" in w for w in s.warnings)
-    assert any("3 of 4 +1 reviews (75%)" in w and "owner" in w for w in s.warnings)
+    # 3 of 4 +1s on one owner is a coincidence, not a pattern: no owner warning below
+    # 10 +1s (evidence first).
+    assert not any("owned by" in w for w in s.warnings)
     assert s.metrics["reviews"] == 4  # warnings do not change the score
+    # With 7 more +1s on OWNER's changes: 10 of 11 on one owner -> the warning.
+    for number in range(10, 17):
+        hist.change(number).vote(number, ALICE, 1, h(3))
+    s = standing_of(hist.build(), ROSTER, ALICE, as_of=T, window_days=30)
+    assert any("10 of 11 +1 reviews (91%)" in w and "owner" in w for w in s.warnings)
+    # 9 +1s, all on one owner: still below the sample the warning needs.
+    nine = History()
+    for number in range(1, 10):
+        nine.change(number).vote(number, ALICE, 1, h(1))
+    s = standing_of(nine.build(), ROSTER, ALICE, as_of=T, window_days=30)
+    assert not any("owned by" in w for w in s.warnings)
 
 
 def test_weekly_sparkline_covers_52_weeks_ending_at_as_of():
@@ -352,11 +365,22 @@ def test_weekly_sparkline_covers_52_weeks_ending_at_as_of():
         # reviews 30 of 60 -> half way, not met
         ({"min_reviews": 60}, {"reviews": 30}, [("min_reviews", False, 0.5)]),
         ({"min_reviews": 60}, {"reviews": 90}, [("min_reviews", True, 1.0)]),
-        # disagreement 0.1 <= 0.2 -> met; 0.4 > 0.2 -> progress 0.2 / 0.4 = 0.5
-        ({"max_disagreement_ratio": 0.2}, {"disagreement_ratio": 0.1},
+        # disagreement 0.1 <= 0.2 on 20 judged -> met; 0.4 > 0.2 -> progress 0.2 / 0.4
+        ({"max_disagreement_ratio": 0.2}, {"disagreement_ratio": 0.1, "judged_reviews": 20},
          [("max_disagreement_ratio", True, 1.0)]),
-        ({"max_disagreement_ratio": 0.2}, {"disagreement_ratio": 0.4},
+        ({"max_disagreement_ratio": 0.2}, {"disagreement_ratio": 0.4, "judged_reviews": 40},
          [("max_disagreement_ratio", False, 0.5)]),
+        # evidence first: 0% disagreement on 1 judged review is not met; progress is the
+        # evidence so far (1 of 20); 19 judged still not, whatever the ratio
+        ({"max_disagreement_ratio": 0.2}, {"disagreement_ratio": 0.0, "judged_reviews": 1},
+         [("max_disagreement_ratio", False, 0.05)]),
+        ({"max_disagreement_ratio": 0.2}, {"disagreement_ratio": 0.0, "judged_reviews": 19},
+         [("max_disagreement_ratio", False, 0.95)]),
+        # the catch rate counts -1 reviews, +1 precision judged +1s (not judged reviews)
+        ({"min_minus1_catch_rate": 0.5, "min_plus1_precision": 0.8},
+         {"minus1_catch_rate": 1.0, "minus1_reviews": 5, "judged_reviews": 60,
+          "plus1_precision": 0.9, "judged_plus1": 25},
+         [("min_minus1_catch_rate", False, 0.25), ("min_plus1_precision", True, 1.0)]),
         # no judged reviews -> no ratio -> not met, no progress
         ({"max_disagreement_ratio": 0.2}, {"disagreement_ratio": None},
          [("max_disagreement_ratio", False, 0.0)]),
@@ -366,9 +390,23 @@ def test_weekly_sparkline_covers_52_weeks_ending_at_as_of():
     ],
 )
 def test_criteria_progress(criteria, metrics_, expected):
-    rows = evaluate_criteria(metrics_, Criteria(**criteria))
+    rows = evaluate_criteria(metrics_, Criteria(**criteria), min_evidence=20)
     assert [(r.criterion, r.met, pytest.approx(r.progress)) for r in rows] == expected
     assert criteria_met(rows) == sum(e[1] for e in expected)
+
+
+def test_a_ratio_on_too_few_reviews_says_how_many_are_missing():
+    rows = evaluate_criteria({"disagreement_ratio": 0.0, "judged_reviews": 2,
+                              "minus1_catch_rate": 0.5, "minus1_reviews": 30},
+                             Criteria(max_disagreement_ratio=0.2, min_minus1_catch_rate=0.5),
+                             min_evidence=20)
+    few, enough = rows
+    assert few.status == "not enough reviews yet: 2 of 20 judged (18 more needed)"
+    assert few.as_dict()["missing"] == 18 and few.as_dict()["enough_evidence"] is False
+    assert enough.status == "met" and enough.missing == 0
+    # The threshold is the config's: with min_evidence 2 the same figures are met.
+    assert evaluate_criteria({"disagreement_ratio": 0.0, "judged_reviews": 2},
+                             Criteria(max_disagreement_ratio=0.2), min_evidence=2)[0].met
 
 
 @pytest.mark.parametrize("gate", [1, 2])

@@ -8,6 +8,13 @@ contrarians, thoughtful -1s with inline comments, drive-by +1s). Cores review
 priority work and the proposal bot's changes at once; on other changes they
 mostly wait for a non-core +1 on the patch set, and now and then jump the gate
 (CORE_GATE_JUMPS), as a team that mostly keeps to its review policy does.
+
+The team also promotes non-cores to core the way real teams do (`_Cycle.meeting`):
+at a team meeting every few weeks it looks at who has reviewed steadily over the
+last months and agreed with the cores more often than not, and adds at most one
+person to `glance-core` (the group's audit log records the date, which sync reads
+as their promotion); now and then it promotes a quiet, careful reviewer instead of
+the busiest one. From then on that person reviews as a core.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import random
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from reviewbot.clock import utcnow
 from reviewbot.sandbox.model import Change, State
@@ -43,6 +50,21 @@ CORE_GATE_JUMPS = {
     "esokolova": 0.04,
     "kmori": 0.18,
 }
+NEW_CORE_GATE_JUMP = 0.10  # a promoted core's slips, until they find their own pace
+
+# Promotions: the first team meeting this long after the history starts, then one every
+# MEETING_EVERY; each looks back over RECORD_WEEKS of reviews.
+FIRST_MEETING = timedelta(days=84)
+MEETING_EVERY = timedelta(days=91)  # quarterly
+RECORD_WEEKS = 12
+STEADY_WEEKS = 8  # weeks of the record with a review, to count as sustained reviewing
+QUIET_WEEKS = 4  # ... for a quiet promotion, with high agreement instead
+QUIET_AGREEMENT = 0.8
+MIN_JUDGED = 15  # votes the cores also voted on, before agreement means anything
+MIN_CAUGHT = 3  # -1s a core confirmed: the team wants someone who finds problems
+QUIET_CHANCE = 0.35  # chance a meeting promotes the quiet, careful candidate
+MAX_PROMOTIONS = 4
+PTL = "mkoval"
 
 
 @dataclass(frozen=True)
@@ -238,8 +260,70 @@ class _Cycle:
         self.weights = [r.activity for r in NONCORES]
         self.pool: list[Reviewer] = []
         self.core_pool: list[str] = []
+        self.promo_rng = random.Random(rng.random())  # drawn first: see `meeting`
+        self.promoted: list[tuple[str, datetime]] = []
         self.gated = False  # the current change is subject to the non-core +1 gate
         self.pace = 1.0  # < 1 squeezes a late change's timeline so it ends near the cycle end
+
+    def meeting(self, day: datetime) -> str | None:
+        """A team meeting on `day`: maybe promote one non-core (returns who).
+
+        The team reads the record the sandbox holds up to `day`: per non-core, the weeks
+        of the last RECORD_WEEKS with a Code-Review vote on someone else's change, how
+        often their vote's sign matched the last core vote cast after it on the same
+        patch set, and how many of their -1s a core confirmed that way. A steady
+        reviewer (STEADY_WEEKS) who agrees more often than not is a candidate; the
+        busiest one is promoted, or now and then (QUIET_CHANCE) a quiet reviewer with
+        fewer weeks but QUIET_AGREEMENT or better. Promotions use their own Random, so the
+        rest of the cycle is the one the seed always gave until someone is promoted."""
+        sb = self.sb
+        since = day - timedelta(weeks=RECORD_WEEKS)
+        names = {sb.account_id(r.username): r.username for r in self.noncores}
+        weeks: dict[str, set[int]] = {n: set() for n in names.values()}
+        votes: dict[str, int] = dict.fromkeys(names.values(), 0)
+        agree: dict[str, int] = dict.fromkeys(names.values(), 0)
+        judged: dict[str, int] = dict.fromkeys(names.values(), 0)
+        caught: dict[str, int] = dict.fromkeys(names.values(), 0)  # -1s a core confirmed
+        for change in sb.changes.values():
+            for ps in change.patch_sets:
+                # The votes standing on the patch set (as a person glancing at it sees
+                # them), those already cast by the meeting.
+                cr = [(a, v.date, v.value) for a, v in ps.approvals.get("Code-Review", {}).items()
+                      if v.date <= day and v.date >= ps.created]
+                # What the cores said last on the patch set, and when.
+                core_votes = sorted((date, v) for a, date, v in cr
+                                    if v and sb.accounts[a].username in self.cores)
+                for a, date, v in cr:
+                    who = names.get(a)
+                    if who is None or not v or a == change.owner or date < since:
+                        continue
+                    votes[who] += 1
+                    weeks[who].add((day - date).days // 7)
+                    if core_votes and core_votes[-1][0] > date:  # a core decided after them
+                        judged[who] += 1
+                        agree[who] += (v > 0) == (core_votes[-1][1] > 0)
+                        caught[who] += v < 0 and core_votes[-1][1] < 0
+        def share(n: str) -> float:
+            return agree[n] / judged[n] if judged[n] else 0.0
+        # Agrees more often than not, and finds problems too (not only approves).
+        fair = [n for n in names.values() if judged[n] >= MIN_JUDGED
+                and 2 * agree[n] > judged[n] and caught[n] >= MIN_CAUGHT]
+        steady = [n for n in fair if len(weeks[n]) >= STEADY_WEEKS]
+        quiet = [n for n in fair if len(weeks[n]) >= QUIET_WEEKS and share(n) >= QUIET_AGREEMENT
+                 and n not in steady]
+        if quiet and self.promo_rng.random() < QUIET_CHANCE:
+            chosen = max(quiet, key=lambda n: (share(n), n))
+        elif steady:
+            chosen = max(steady, key=lambda n: (len(weeks[n]), votes[n], n))
+        else:
+            return None
+        sb.add_group_member("glance-core", chosen, when=day, by=PTL)
+        self.promoted.append((chosen, day))
+        self.cores.append(chosen)
+        keep = [i for i, r in enumerate(self.noncores) if r.username != chosen]
+        self.noncores = [self.noncores[i] for i in keep]
+        self.weights = [self.weights[i] for i in keep]
+        return chosen
 
     def when(self, t: datetime, lo_hours: float, hi_hours: float) -> datetime:
         hours = self.rng.uniform(lo_hours, hi_hours) * self.pace
@@ -458,7 +542,7 @@ class _Cycle:
         than jumping the gate."""
         if not self.gated or _gate_opened(self.sb, self.sb.changes[number]):
             return False
-        return self.rng.random() >= CORE_GATE_JUMPS[core]
+        return self.rng.random() >= CORE_GATE_JUMPS.get(core, NEW_CORE_GATE_JUMP)
 
     def review_round(
         self, number: int, t: datetime, good: bool, owner: str, last: bool, bot_change: bool
@@ -595,10 +679,16 @@ def generate_cycle(
         cycle = _Cycle(sb, rng, start, end, not_after)
         span = (end - start).total_seconds()
         offsets = sorted(rng.uniform(0, span * 0.97) for _ in range(changes))
+        # Team meetings at 16:00 UTC; each is held before the first change created after it.
+        meeting = datetime.combine((start + FIRST_MEETING).date(), time(16))
         for i, offset in enumerate(offsets):
             created = start + timedelta(seconds=int(offset))
             if not_after is not None and created > not_after:
                 break  # offsets are sorted: the rest would be created later still
+            while meeting < created:
+                if len(cycle.promoted) < MAX_PROMOTIONS:
+                    cycle.meeting(meeting)
+                meeting += MEETING_EVERY
             try:
                 cycle.build(first_number + i, created, cycle.spec(i))
             except _NotYet:
@@ -622,7 +712,7 @@ def _gate_opened(sb: State, change: Change) -> bool:
     votes = ps.approvals.get("Code-Review", {})
     return any(
         v.value == 1 and v.date >= ps.created and a not in (change.owner, ps.uploader)
-        and sb.accounts[a].username in _NONCORE_NAMES
+        and sb.accounts[a].username in _NONCORE_NAMES and not sb.is_core(a)
         for a, v in votes.items()
     )
 
@@ -678,17 +768,18 @@ class Activity:
             if roll < 0.45:
                 r = rng.choice(reviewers)
                 value = 1 if rng.random() < 0.7 else -1
-                sb.review(
-                    change.number,
-                    r.username,
-                    labels={"Code-Review": value},
-                    message=rng.choice(PLUS_TEXT if value > 0 else MINUS_TEXT),
-                    when=now,
-                )
+                message = rng.choice(PLUS_TEXT if value > 0 else MINUS_TEXT)
+                if sb.is_core(sb.account_id(r.username)) and _waits_for_gate(sb, change):
+                    # Promoted to core since: keeps to the gate as the other cores do.
+                    self.steps += 1
+                    return f"{r.username} (core now) waits for the gate on {change.number}"
+                sb.review(change.number, r.username, labels={"Code-Review": value},
+                          message=message, when=now)
                 what = f"{r.username} Code-Review{value:+d} on {change.number}"
             elif roll < 0.70:
                 core = rng.choice(cores)
-                if _waits_for_gate(sb, change) and rng.random() >= CORE_GATE_JUMPS[core]:
+                jumps = CORE_GATE_JUMPS.get(core, NEW_CORE_GATE_JUMP)
+                if _waits_for_gate(sb, change) and rng.random() >= jumps:
                     # Keeping to the gate: the core turns to a change that is ready instead,
                     # and with none ready reviews nothing this step (voting on the gated
                     # change anyway would be a gate jump the roll above said not to make).

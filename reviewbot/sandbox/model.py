@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from reviewbot.clock import utcnow
+
 # Label -> (min, max) as on OpenDev's OpenStack projects.
 LABELS: dict[str, tuple[int, int]] = {
     "Code-Review": (-2, 2),
@@ -60,6 +62,16 @@ class Account:
 
 
 @dataclass(slots=True)
+class AuditEvent:
+    """One entry of a group's audit log (GroupAuditEventInfo): a user added or removed."""
+
+    type: str  # ADD_USER | REMOVE_USER
+    member: int  # account id
+    by: int | None  # who did it (None: the site administrator)
+    date: datetime
+
+
+@dataclass(slots=True)
 class Group:
     uuid: str
     group_id: int
@@ -68,6 +80,10 @@ class Group:
     includes: list[str]
     visible: bool
     created_on: datetime
+    audit: list[AuditEvent] = field(default_factory=list)
+    # Gerrit serves the audit log to group owners and administrators only; False answers
+    # 403 as it does to anyone else.
+    audit_readable: bool = True
 
 
 @dataclass(slots=True)
@@ -212,31 +228,45 @@ class State:
     ) -> str:
         """Create a group; returns its UUID. Invisible groups list no members (as Gerrit)."""
         with self.lock:
+            created = datetime(2012, 1, 1)
+            ids = [self.account(m).id for m in members]
             group = Group(
                 uuid=sha1_hex(f"group:{name}"),
                 group_id=len(self.groups) + 1,
                 name=name,
-                members=[self.account(m).id for m in members],
+                members=ids,
                 includes=list(includes),
                 visible=visible,
-                created_on=datetime(2012, 1, 1),
+                created_on=created,
+                audit=[AuditEvent("ADD_USER", i, None, created) for i in ids],
             )
             self.groups[name] = group
             self._touch_all()
             return group.uuid
 
-    def add_group_member(self, group: str, member: str | int) -> None:
+    def add_group_member(self, group: str, member: str | int, *,
+                         when: datetime | None = None, by: str | int | None = None) -> None:
+        """Add a member (a promotion, for a core group); the audit log records it `when`."""
         with self.lock:
             account = self.account(member).id
-            if account not in self.groups[group].members:
-                self.groups[group].members.append(account)
+            g = self.groups[group]
+            if account not in g.members:
+                g.members.append(account)
+                g.audit.append(AuditEvent("ADD_USER", account,
+                                          self.account(by).id if by is not None else None,
+                                          when or utcnow()))
             self._touch_all()
 
-    def remove_group_member(self, group: str, member: str | int) -> None:
+    def remove_group_member(self, group: str, member: str | int, *,
+                            when: datetime | None = None, by: str | int | None = None) -> None:
         with self.lock:
             account = self.account(member).id
-            if account in self.groups[group].members:
-                self.groups[group].members.remove(account)
+            g = self.groups[group]
+            if account in g.members:
+                g.members.remove(account)
+                g.audit.append(AuditEvent("REMOVE_USER", account,
+                                          self.account(by).id if by is not None else None,
+                                          when or utcnow()))
             self._touch_all()
 
     def account(self, who: str | int) -> Account:

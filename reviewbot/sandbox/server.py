@@ -20,7 +20,7 @@ from http.server import ThreadingHTTPServer
 from urllib.parse import unquote
 
 from reviewbot.clock import utcnow
-from reviewbot.sandbox.model import LABELS, Account, Change, State
+from reviewbot.sandbox.model import LABELS, Account, Change, Group, State
 from reviewbot.sandbox.pages import change_page, change_path, dashboard_page
 from reviewbot.sandbox.query import QueryError, compile_query
 from reviewbot.sandbox.render import (
@@ -637,7 +637,28 @@ class SandboxGerrit(State):
                 )
             if sub == "groups":
                 return json_reply([self._group_info(g) for g in group.includes if g in self.groups])
+            if sub == "log.audit":
+                return self._audit_log(group, user)
             raise HttpError(404, "Not Found")
+
+    def _audit_log(self, group: Group, user: Account | None) -> Reply:
+        """GET /groups/{id}/log.audit: GroupAuditEventInfo list, newest first (as Gerrit).
+        Gerrit serves it to group owners and administrators only; the sandbox treats every
+        caller as an owner unless the group says otherwise (`audit_readable`), then 403."""
+        if not group.audit_readable:
+            raise HttpError(403, "Not group owner")
+        events = sorted(group.audit, key=lambda e: e.date, reverse=True)
+        return json_reply([
+            {
+                "member": account_info(self.accounts[e.member], True,
+                                       self.is_service_user(e.member)),
+                "type": e.type,
+                "user": account_info(self.accounts[e.by if e.by is not None else e.member],
+                                     True),
+                "date": ts(e.date),
+            }
+            for e in events
+        ])
 
     def _accounts(self, rest: str, params: dict[str, list[str]], user: Account | None) -> Reply:
         with self.lock:

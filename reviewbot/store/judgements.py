@@ -11,12 +11,34 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, delete, func, not_, or_, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.people import Roster
-from reviewbot.standing import COUNTED, OWNER_SHARE_WARNING, CREvent, Review
+from reviewbot.readiness import week_back, window_weeks
+from reviewbot.standing import (
+    COUNTED,
+    OWNER_SHARE_WARNING,
+    CREvent,
+    Review,
+    Weeks,
+    new_tallies,
+)
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples, stamp_for
 from reviewbot.store.review_reads import (
@@ -184,20 +206,44 @@ class ReviewCounts(NamedTuple):
     months_active: int
 
 
-def _in_window(config: Config, start: datetime, as_of: datetime) -> list:
+def _in_window(config: Config, start: datetime, as_of: datetime,
+               settled: bool = False) -> list:
     """Stored reviews cast in [start, as_of] on changes in scope. Scope is tested as
     "not one of the (few) changes out of it", so the counting reads never join the
-    change table row by row and stay inside the review index."""
+    change table row by row and stay inside the review index. `settled`: only on
+    changes with no activity after `as_of` (their stored judgements are what judging
+    as of `as_of` gives, see `settled_current`)."""
+    where = [StoredReview.date >= start, StoredReview.date <= as_of]
+    if settled:
+        # The settled changes are few and listed by the `updated` index: the scope is
+        # tested on them, and the reviews are looked up by change number.
+        return [*where, StoredReview.change_number.in_(
+            select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
+                                        *scope_conditions(config, project_index=False)))]
     out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(config))))
-    return [StoredReview.date >= start, StoredReview.date <= as_of,
-            StoredReview.change_number.not_in(out_of_scope)]
+    return [*where, StoredReview.change_number.not_in(out_of_scope)]
 
 
 def count_reviews(session: Session, config: Config, *, start: datetime,
                   as_of: datetime) -> dict[int, ReviewCounts]:
     """Per reviewer, the counts behind every metric over the stored reviews cast in
     [start, as_of] on changes in scope: one GROUP BY."""
+    return _count_rows(session, _in_window(config, start, as_of))
+
+
+def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
     r = StoredReview
+    query = (select(r.account_id, func.count(r.change_number.distinct()),
+                    func.count(r.month.distinct()), *_counted(r))
+             .where(*where)
+             .group_by(r.account_id))
+    return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
+            for account, changes, months, *rest in plain_rows(session, query)}
+
+
+def _counted(r) -> list:  # noqa: ANN001
+    """The sums behind every metric, in `COUNTED` order, over review columns `r` (the
+    table's, or a subquery's with the same names)."""
     judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
     counted = {  # as `standing._count_review` counts a review
         "reviews": func.count(),
@@ -215,13 +261,9 @@ def count_reviews(session: Session, config: Config, *, start: datetime,
         "priority": _flag(_true(r.priority)),
         "quick_large_plus1": _flag(_true(r.quick_large_plus1)),
         "plus1": _flag(plus1),
+        "judgeable": _flag(or_(judged, _true(r.first_crack))),
     }
-    query = (select(r.account_id, func.count(r.change_number.distinct()),
-                    func.count(r.month.distinct()), *(counted[name] for name in COUNTED))
-             .where(*_in_window(config, start, as_of))
-             .group_by(r.account_id))
-    return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
-            for account, changes, months, *rest in plain_rows(session, query)}
+    return [counted[name] for name in COUNTED]
 
 
 def dominant_owners(session: Session, config: Config, *, start: datetime,
@@ -238,6 +280,121 @@ def dominant_owners(session: Session, config: Config, *, start: datetime,
              .join(totals, totals.c.account_id == per_owner.c.account_id)
              .where(per_owner.c.n > totals.c.total * OWNER_SHARE_WARNING))
     return {account: (owner, n) for account, owner, n in plain_rows(session, query)}
+
+
+def review_weeks(session: Session, config: Config, *, start: datetime,
+                 as_of: datetime) -> dict[int, Weeks]:
+    """Per reviewer, the stored reviews cast in [start, as_of] (on changes in scope) and
+    the judgeable ones among them, per 7-day week counted back from `as_of`."""
+    r = StoredReview
+    parse = date_parser(session.connection())
+    query = (select(r.account_id, stored_text(r.date), or_(_true(r.judged),
+                                                           _true(r.first_crack)))
+             .where(*_in_window(config, start, as_of)))
+    n_weeks = window_weeks((as_of - start).days)
+    last = n_weeks - 1
+    out: dict[int, Weeks] = {}
+    for account, date, judgeable in plain_rows(session, query):
+        weeks = out.get(account)
+        if weeks is None:
+            weeks = out[account] = ([0] * n_weeks, [0] * n_weeks)
+        back = last - week_back(as_of, parse(date))
+        weeks[0][back] += 1
+        if judgeable:
+            weeks[1][back] += 1
+    return out
+
+
+def _weeks_back(conn, as_of: datetime, column):  # noqa: ANN001, ANN202
+    """Whole 7-day weeks from `column` back to `as_of` (0: the week ending at as_of), in
+    SQL: SQLite's julianday (millisecond precision), PostgreSQL's epoch seconds."""
+    if conn.dialect.name == "sqlite":
+        days = func.julianday(as_of.isoformat(sep=" ")) - func.julianday(column)
+        return cast(days / 7, Integer)
+    seconds = func.extract("epoch", literal(as_of, DateTime) - column)
+    return cast(func.floor(seconds / 604800), Integer)
+
+
+def tally_settled(session: Session, config: Config, *, start: datetime, as_of: datetime,
+                  window_days: int) -> dict:
+    """Per reviewer, the stored reviews cast in [start, as_of] on changes with no activity
+    after `as_of` (see `settled_current`), counted as the judging pass counts them, in
+    one statement (no row per review reaches Python): the window's reviews are read once
+    (looked up by the settled changes' numbers) into a common table, then grouped three
+    ways: the counts per reviewer, the reviews per (month, week), the +1s per owner."""
+    t = StoredReview.__table__.c
+    where = _in_window(config, start, as_of, settled=True)
+    w = (select(t.account_id, t.change_number, t.month, t.owner_id, t.value,
+                _weeks_back(session.connection(), as_of, t.date).label("weeks"), t.judged,
+                t.disagrees, t.caught, t.thoughtful, t.gate_open, t.gate_open_confirmed,
+                t.first_crack, t.priority, t.quick_large_plus1)
+         .where(*where).cte("window_reviews"))
+    c = w.c
+    counted = _counted(c)
+    nothing = [cast(null(), Integer)] * len(counted)
+    judgeable = _flag(or_(_true(c.judged), _true(c.first_crack)))
+    query = union_all(
+        select(literal(0), c.account_id, cast(null(), Integer), cast(null(), Integer),
+               func.count(c.change_number.distinct()), *counted)
+        .group_by(c.account_id),
+        select(literal(1), c.account_id, c.month, c.weeks, func.count(), judgeable,
+               *nothing[1:])
+        .group_by(c.account_id, c.month, c.weeks),
+        select(literal(2), c.account_id, c.owner_id, cast(null(), Integer), func.count(),
+               *nothing)
+        .where(c.value == 1).group_by(c.account_id, c.owner_id),
+    )
+    tallies = new_tallies(as_of, window_days)
+    rows = sorted(plain_rows(session, query), key=lambda row: row[0])  # counts first
+    for kind, account, a, b, n, *rest in rows:
+        if kind == 0:
+            tallies.add_counted(account, [int(x or 0) for x in rest], n)
+        elif kind == 1:
+            tallies.add_week(account, (a // 12, a % 12 + 1), int(b), n, int(rest[0] or 0))
+        else:
+            tallies[account].plus1_owners[a] = n
+    return tallies
+
+
+def tally_settled_order(session: Session, config: Config, *, start: datetime,
+                        as_of: datetime, window_days: int) -> dict:
+    """`tally_settled` reduced to what the readiness order reads (reviews, judged,
+    disagreeing, judgeable per week), in one grouped read: for the backtest, which ranks
+    people on many past leaderboards. Every other count stays 0."""
+    r = StoredReview
+    tallies = new_tallies(as_of, window_days)
+    where = _in_window(config, start, as_of, settled=True)
+    weeks = _weeks_back(session.connection(), as_of, r.date).label("weeks")
+    judged = _true(r.judged)
+    query = (select(r.account_id, weeks, func.count(),
+                    _flag(or_(judged, _true(r.first_crack))), _flag(judged),
+                    _flag(and_(judged, _true(r.disagrees))))
+             .where(*where).group_by(r.account_id, weeks))
+    for account, back, n, judgeable, n_judged, disagrees in plain_rows(session, query):
+        t = tallies.add_counted(account, _order_counts(n, n_judged, disagrees), 0)
+        t.weeks[0][t.last - int(back)] += n
+        t.weeks[1][t.last - int(back)] += int(judgeable or 0)
+    return tallies
+
+
+def _order_counts(reviews: int, judged: int | None, disagrees: int | None) -> list[int]:
+    counts = [0] * len(COUNTED)
+    counts[COUNTED.index("reviews")] = reviews
+    counts[COUNTED.index("judged")] = int(judged or 0)
+    counts[COUNTED.index("disagrees")] = int(disagrees or 0)
+    return counts
+
+
+def settled_current(session: Session, config: Config, roster: Roster, start: datetime,
+                    as_of: datetime) -> bool:
+    """True when the stored judgements of the changes updated in [start, as_of] (none of
+    them active after `as_of`) equal judging them as of `as_of`: made under today's
+    roster and rules, and none of them rewritten or re-classified since. A change's
+    judgements depend only on its own events, all at or before `as_of` here."""
+    stored, _through = judging_state(session)
+    if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
+        return False
+    return not any_stale(session, [Change.updated >= start, Change.updated <= as_of])
 
 
 def load_reviews(session: Session, config: Config, account_id: int, *, since: datetime,

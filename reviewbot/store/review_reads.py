@@ -105,9 +105,13 @@ def load_review_history(
     window_start: datetime,
     account_id: int | None = None,
     bots: Collection[int] = (),
+    active_after: bool = False,
+    comments: bool = True,
 ) -> ReviewHistory:
     """Everything needed to judge the reviews cast in [window_start, as_of] (by
-    `account_id`, or by anyone), in five queries whatever the number of votes:
+    `account_id`, or by anyone; with `active_after`, only on the changes with activity
+    after `as_of`, whose stored judgements saw it), in five queries whatever the number
+    of votes:
 
     - every Code-Review event up to `as_of` on the patch sets that have a Code-Review
       event in the window (by that reviewer, when one is given);
@@ -137,7 +141,11 @@ def load_review_history(
         # walk the project index (every change ever synced) or scan all vote events: the
         # project test is made unindexable so the `updated` range leads, and the events
         # are looked up by change number from that list.
-        scope = scope_conditions(config, project_index=False)
+        # As of a past date, a change created after it holds nothing yet: most of the
+        # changes updated since the window started, for a backtest's as-of a year back.
+        scope = [*scope_conditions(config, project_index=False), Change.created <= as_of]
+        if active_after:
+            scope.append(Change.updated > as_of)
         patch_sets_where = [Change.updated >= window_start]
         which = [VoteEvent.change_number.in_(
             select(Change.number).where(*scope, Change.updated >= window_start))]
@@ -171,21 +179,23 @@ def load_review_history(
             if c not in changes:
                 changes[c] = _change_facts(*facts)
 
-    comments = load_comment_messages(
+    # With `active_after` the caller reads the comments of every change itself; the
+    # backtest's order needs none (`comments=False`).
+    comment_facts = [] if active_after or not comments else load_comment_messages(
         session, config, start=window_start, as_of=as_of, account_id=account_id,
         # Everyone: only changes updated in the window are judged (see above), and
         # walking their messages beats the date index's row lookups across the table.
         updated_since=None if account_id is not None else window_start,
     )
     if account_id is not None:
-        missing = sorted({c.change_number for c in comments} - changes.keys())
+        missing = sorted({c.change_number for c in comment_facts} - changes.keys())
         if missing:
             changes.update(_load_changes(session, [Change.number.in_(missing)], scope))
     else:
         changes = _load_changes(session, [Change.updated >= window_start], scope)
     patch_sets = _load_patch_sets(session, patch_sets_where, scope)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
-                         comments=comments, sparkline_events=sparkline)
+                         comments=comment_facts, sparkline_events=sparkline)
 
 
 def load_judging_history(
@@ -287,7 +297,8 @@ def load_comment_messages(
     if updated_since is not None:
         scope = scope_conditions(config, project_index=False)
         which = [Message.change_number.in_(
-            select(Change.number).where(Change.updated >= updated_since))]
+            select(Change.number).where(Change.updated >= updated_since,
+                                        Change.created <= as_of))]
     rows = plain_rows(session,
         select(Message.id, Message.author_id, Message.change_number, Message.patch_set,
                stored_text(Message.date))

@@ -271,6 +271,16 @@ def load_roster(session: Session, config: Config) -> Roster:
     history = spells_from_config(
         ((e.username, e.joined, e.left) for e in config.core_history), ids_by_username
     )
+    # The core group's audit log (where the sync could read it) gives membership over
+    # time to people without a [[core_history]] entry; the config's entries decide for
+    # those who have one.
+    audit_row = session.get(SyncState, f"group_audit:{config.gerrit.core_group}")
+    if audit_row is not None and audit_row.value:
+        from reviewbot.promotions import audit_spells, events_from_json
+
+        logged = audit_spells(events_from_json(audit_row.value),
+                              frozenset(core_now) if core_known else None)
+        history = {**{a: s for a, s in logged.items() if a not in history}, **history}
     return Roster(
         core_now=frozenset(core_now),
         core_known=core_known,
