@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from reviewbot.people import Roster
 from reviewbot.readiness import readiness, week_back, window_weeks
+from reviewbot.timeline import plus1_replay
 
 THOUGHTFUL_FREE_TEXT = 40  # characters of free text that make a -1 "thoughtful"
 QUICK_PLUS1 = timedelta(minutes=10)  # warning: +1 this soon after upload ...
@@ -453,24 +454,6 @@ def warnings_text(quick: int, plus1_total: int, dominant: tuple[int, int] | None
     return out
 
 
-def _core_test(roster: Roster):  # noqa: ANN202
-    """Roster.is_core(account, at), flattened for the hot loop: history decides for users
-    who have it, the current group for everyone else."""
-    core_members = roster.core_now
-    spells = {a: tuple((s.joined, s.left) for s in ss) for a, ss in roster.history.items()
-              if ss}
-
-    def is_core(account: int, at: datetime) -> bool:
-        spans = spells.get(account)
-        if spans is None:
-            return account in core_members
-        for joined, left in spans:
-            if joined <= at and (left is None or at < left):
-                return True
-        return False
-    return is_core, spells
-
-
 def _judge_reviews(
     history: ReviewHistory,
     roster: Roster,
@@ -487,8 +470,7 @@ def _judge_reviews(
     changes = history.changes
     patch_sets = history.patch_sets
     bots = roster.bots
-    is_core, spells = _core_test(roster)
-    core_members = roster.core_now
+    is_core = roster.core_test()
     # Owner uploads per change, for "the owner uploaded a newer patch set after the vote";
     # built on first need (only -1 reviews ask).
     uploads: dict[int, list[PatchSetFacts]] | None = None
@@ -519,8 +501,7 @@ def _judge_reviews(
         i = 0
         for e in ps_events:
             account = e[2]
-            core = (account in core_members) if account not in spells \
-                else is_core(account, e[4])
+            core = is_core(account, e[4])
             core_flags.append(core)
             latest[account] = i
             i += 1
@@ -546,8 +527,9 @@ def _judge_reviews(
         if change.priority or change.exempt:
             opened_at = _NO_OPENINGS
         else:
-            opened_at = _gate_openings(ps_events, core_flags, owner,
-                                       ps.uploader_id if ps else None, min_noncore_plus1)
+            _after, opened_at, _first = plus1_replay(
+                ps_events, core_flags, owner=owner, uploader=ps.uploader_id if ps else None,
+                bots=bots, need=min_noncore_plus1)
 
         for account, i in latest.items():
             e = ps_events[i]
@@ -746,29 +728,3 @@ _NO_OPENINGS: dict[int, datetime] = {}
 _REVIEW_ORDER = attrgetter("date", "change_number")
 _VOTE_ORDER = itemgetter(0, 1, 4, 6)  # change, patch set, date, order
 _PATCH_SET = itemgetter(0, 1)
-
-
-def _gate_openings(
-    ps_events: Sequence[CREvent],
-    core_flags: Sequence[bool],
-    owner: int,
-    uploader: int | None,
-    needed: int,
-) -> dict[int, datetime]:
-    """Accounts whose current +1 brought the patch set from fewer than `needed` qualifying
-    +1s to `needed`, with the time it did. Replaying events in vote order; a +1 qualifies
-    when its voter was not core at the time, not a bot, not owner or uploader."""
-    positive: set[int] = set()  # accounts whose current vote is a qualifying +1
-    opened: dict[int, datetime] = {}
-    for e, core in zip(ps_events, core_flags, strict=True):
-        account = e[2]
-        if e[3] > 0 and not core and account != owner and account != uploader:
-            if account in positive:
-                continue  # the same +1 again: its opening (if any) stands
-            positive.add(account)
-            if len(positive) == needed:  # this +1 took the count from needed - 1
-                opened[account] = e[4]
-        else:
-            positive.discard(account)
-            opened.pop(account, None)  # vote changed or removed: that +1 is gone
-    return opened
