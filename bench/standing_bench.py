@@ -61,9 +61,9 @@ sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import Config, validate_config  # noqa: E402
 from reviewbot.review_judgements import judge_store  # noqa: E402
+from reviewbot.standing_view import leaderboard, reviewer_report  # noqa: E402
 from reviewbot.store import open_store, session_scope  # noqa: E402
 from reviewbot.store.judgements import set_judging_state  # noqa: E402
-from reviewbot.store.standing_reads import leaderboard, reviewer_report  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/reviewbot-bench"))
 AS_OF = datetime(2017, 2, 20)

@@ -22,14 +22,14 @@ from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.promotions import Promotion, promotions_of
 from reviewbot.readiness import DEFAULT_SORT
-from reviewbot.store.snapshots import load_roster
-from reviewbot.store.standing_reads import (
+from reviewbot.standing_view import (
     ReviewerReport,
-    history_span,
     leaderboard,
     readiness_order,
     reviewer_report,
 )
+from reviewbot.store.review_reads import history_span
+from reviewbot.store.snapshots import load_roster
 
 # P's figures shown next to the rank (from the leaderboard row as of T).
 KEY_FIGURES = ("readiness", "reviews", "judged_reviews", "weeks_active",

@@ -25,9 +25,9 @@ from reviewbot.evaluate import evaluate_store
 from reviewbot.gerrit import GerritClient
 from reviewbot.review_judgements import judge_store
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
+from reviewbot.standing_view import leaderboard
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.snapshots import load_roster
-from reviewbot.store.standing_reads import leaderboard
 from reviewbot.sync import sync_once
 from tests.conftest import ROOT, make_config
 

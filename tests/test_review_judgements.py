@@ -22,10 +22,10 @@ from reviewbot.importer import import_files
 from reviewbot.review_judgements import judge_store
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.sandbox.generator import Activity
+from reviewbot.standing_view import leaderboard, readiness_order, reviewer_report
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
 from reviewbot.store.snapshots import load_roster
-from reviewbot.store.standing_reads import leaderboard, readiness_order, reviewer_report
 from reviewbot.sync import sync_once
 from reviewbot.tables import (
     Account,

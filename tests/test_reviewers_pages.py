@@ -21,8 +21,8 @@ from dashboards.app import create_app
 from reviewbot.cli import main
 from reviewbot.config import Secrets
 from reviewbot.review_judgements import judge_store
+from reviewbot.standing_view import leaderboard, reviewer_report
 from reviewbot.store import session_scope
-from reviewbot.store.standing_reads import leaderboard, reviewer_report
 from reviewbot.tables import (
     Account,
     Change,

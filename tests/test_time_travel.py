@@ -22,10 +22,10 @@ from reviewbot.gerrit import GerritClient
 from reviewbot.queue_view import queue_for, why_not_for
 from reviewbot.report_render import report_json
 from reviewbot.reporting import report_as_of
+from reviewbot.standing_view import leaderboard
 from reviewbot.store import normalise_url, open_store, session_scope
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.store.standing_reads import leaderboard
 from reviewbot.sync import sync_once
 from reviewbot.tables import Account, Change
 from tests.conftest import POSTGRES_URL, ROOT

@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 from reviewbot.clock import utcnow
 from reviewbot.coordination import CYCLE, LEADER, CycleBusy, cycle_guard, make_lock
 from reviewbot.cycle import run_cycle
+from reviewbot.standing_view import leaderboard
 from reviewbot.store import open_store
-from reviewbot.store.standing_reads import leaderboard
 from reviewbot.tables import ActionLog, Change, Verdict, VoteEvent
 from reviewbot.worker import Worker
 from tests.conftest import ROOT, make_config

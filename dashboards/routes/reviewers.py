@@ -21,13 +21,13 @@ from reviewbot.readiness import (
     wilson_lower_bound,
 )
 from reviewbot.standing import DEFINITIONS, Review
-from reviewbot.store.review_reads import find_account, usernames_of
-from reviewbot.store.standing_reads import (
+from reviewbot.standing_view import (
     RATIO_COUNTS,
     ReviewerReport,
     leaderboard,
     reviewer_report,
 )
+from reviewbot.store.review_reads import find_account, usernames_of
 
 router = APIRouter()
 

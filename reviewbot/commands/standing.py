@@ -19,14 +19,14 @@ from reviewbot.commands.context import (
 )
 from reviewbot.readiness import DEFAULT_SORT, SORT_KEYS, ratio_text
 from reviewbot.standing import DEFINITIONS
-from reviewbot.store import session_scope
-from reviewbot.store.review_reads import find_account
-from reviewbot.store.standing_reads import (
+from reviewbot.standing_view import (
     RATIO_COUNTS,
     ReviewerReport,
     leaderboard,
     reviewer_report,
 )
+from reviewbot.store import session_scope
+from reviewbot.store.review_reads import find_account
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

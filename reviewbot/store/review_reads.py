@@ -331,3 +331,19 @@ def usernames_of(session: Session, account_ids: set[int]) -> dict[int, str]:
         ):
             out[aid] = username or name or f"#{aid}"
     return out
+
+
+def history_span(session: Session, config: Config) -> tuple[datetime, datetime] | None:
+    """The store's review history: the first and last Code-Review vote event on a change
+    in scope (None when there is none)."""
+    first, last = session.execute(
+        select(func.min(VoteEvent.date), func.max(VoteEvent.date))
+        .join(Change, Change.number == VoteEvent.change_number)
+        .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(config))).one()
+    if first is None:
+        return None
+    return _as_datetime(first), _as_datetime(last)
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

@@ -1,5 +1,5 @@
-"""Store reads for standing pages: one reviewer's standing and the leaderboard, from the
-stored judgements when they are current, else by replaying the votes."""
+"""Standing view: one reviewer's standing and the leaderboard as of T, from the stored
+judgements when they are current, else by replaying the votes (reads through the store)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -35,14 +34,11 @@ from reviewbot.store.judgements import (
     updated_since,
 )
 from reviewbot.store.review_reads import (
-    CODE_REVIEW,
     load_comment_messages,
     load_review_history,
-    scope_conditions,
 )
 from reviewbot.store.snapshots import load_roster
 from reviewbot.stored_standing import standing_from_reviews, standings_from_counts
-from reviewbot.tables import Change, VoteEvent
 
 
 @dataclass
@@ -97,22 +93,6 @@ def ratio_counts(metrics: dict) -> dict[str, dict]:
 def _criteria(config: Config, standing: Standing) -> list[CriterionProgress]:
     return evaluate_criteria(standing.metrics, config.standing.criteria,
                              config.standing.min_evidence)
-
-
-def history_span(session: Session, config: Config) -> tuple[datetime, datetime] | None:
-    """The store's review history: the first and last Code-Review vote event on a change
-    in scope (None when there is none)."""
-    first, last = session.execute(
-        select(func.min(VoteEvent.date), func.max(VoteEvent.date))
-        .join(Change, Change.number == VoteEvent.change_number)
-        .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(config))).one()
-    if first is None:
-        return None
-    return _as_datetime(first), _as_datetime(last)
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def reviewer_report(
