@@ -237,3 +237,17 @@ def test_change_page_answers_as_of_a_date(client: TestClient) -> None:
     page = client.get("/changes/100?as_of=2017-01-17T12:00:00Z")
     assert page.status_code == 200 and "As it stood on 2017-01-17 12:00 UTC" in page.text
     assert "waiting on author" in page.text
+
+
+def test_a_non_core_reviewer_page_links_to_their_first_crack_queue(client: TestClient) -> None:
+    page = client.get(f"/reviewers/dan?as_of={AS_OF}")
+    assert page.status_code == 200
+    assert 'href="/queue?reviewer=dan&amp;as_of=2017-01-20T12%3A00%3A00Z"' in page.text
+    assert "Changes waiting for your first review" in page.text
+    queue = client.get(f"/queue?reviewer=dan&as_of={AS_OF}")
+    assert queue.status_code == 200 and "first\n    non-core review" in queue.text
+    data = client.get(f"/api/v1/queue?reviewer=dan&as_of={AS_OF}").json()
+    assert data["kind"] == "first-crack" and data["core"] is False
+    # The gated changes, longest wait first (same upload: lower number); 101 is past the gate.
+    assert [i["number"] for i in data["items"]] == [102, 103]
+    assert "no non-core +1 on patch set 1 yet" in data["items"][0]["reasons"][0]
