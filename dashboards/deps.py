@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
@@ -30,8 +30,14 @@ def site_notices(request: Request) -> dict:
     if state is not None and state.config.launchpad.enabled:
         from reviewbot.store.launchpad_cache import staleness
 
-        with Session(state.engine) as session:
+        # The request's own session when it has one: a second connection per request
+        # would break the pool sizing (dashboards.admission).
+        session = getattr(request.state, "db_session", None)
+        if session is not None:
             reason = staleness(session)
+        else:
+            with Session(state.engine) as own:
+                reason = staleness(own)
         if reason:
             notices.append(
                 f"Launchpad data is stale ({reason}); Launchpad matchers use the last facts "
@@ -77,10 +83,15 @@ def get_config(state: Annotated[AppState, Depends(get_state)]) -> Config:
     return state.config
 
 
-def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+def get_session(request: Request,
+                state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
     # Read-only pages: no commit needed; the web layer never writes Gerrit data.
     with Session(state.engine, expire_on_commit=False) as session:
-        yield session
+        request.state.db_session = session  # the page's notices read through it too
+        try:
+            yield session
+        finally:
+            request.state.db_session = None
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
@@ -118,6 +129,18 @@ def _problem(exc: StarletteHTTPException | RequestValidationError) -> tuple[int,
             f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}"
             for e in exc.errors())
     return exc.status_code, str(exc.detail)
+
+
+async def pool_exhausted(request: Request, exc: Exception) -> Response:
+    """No database connection within database.pool_timeout: 503, try again shortly.
+
+    With the pool sized from the lanes this does not happen; it bounds the wait if
+    something else (a stuck query, an undersized pool_size) holds every connection.
+    """
+    return JSONResponse(
+        {"detail": "the database is busy: no connection free within "
+                   f"{get_state(request).config.database.pool_timeout:g} s; retry shortly"},
+        status_code=503, headers={"Retry-After": "5"})
 
 
 async def page_or_json_error(request: Request,

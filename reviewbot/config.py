@@ -114,6 +114,12 @@ class GerritSection(_Section):
 
 class DatabaseSection(_Section):
     url: str = "sqlite:///reviewbot.db"
+    # Connections the web process may hold at once; None: exactly what [web] needs
+    # (Config.web_pool_size). Command-line tools and the worker keep SQLAlchemy's default.
+    pool_size: int | None = Field(default=None, ge=1, le=1000)
+    # A request that still finds every connection taken answers 503 after this long,
+    # instead of waiting on the pool for ever.
+    pool_timeout: float = Field(default=10.0, gt=0, le=300)
 
 
 class LaunchpadSection(_Section):
@@ -213,6 +219,19 @@ class WorkerSection(_Section):
 
 class WebSection(_Section):
     gerrit_link_base: str | None = None
+    # Requests served at once, per lane (dashboards.admission): each holds at most one
+    # database connection and one thread; the rest wait their turn holding neither.
+    concurrency: int = Field(default=16, ge=1, le=500)
+    heavy_concurrency: int = Field(default=4, ge=1, le=100)  # report and standing pages
+    # Server processes (uvicorn workers); each has its own lanes and pool, so the database
+    # sees up to workers x database pool connections.
+    workers: int = Field(default=1, ge=1, le=64)
+
+
+# Connections a web process needs besides its lanes: /healthz and /metrics (their own lane
+# of OPS_LANE), the queue cache's change watcher, a webhook refresh or admin cycle.
+OPS_LANE = 2
+POOL_RESERVE = 3
 
 
 class Config(_Section):
@@ -253,6 +272,29 @@ class Config(_Section):
                     raise ValueError(f"{where}.hashtags: {tag!r} is a hashtag the bot writes "
                                      "itself (writeback), so it can never match a change")
         return self
+
+    @model_validator(mode="after")
+    def _pool_fits_the_web_lanes(self) -> Config:
+        needed = self.web_lanes_total + POOL_RESERVE
+        if self.database.pool_size is not None and self.database.pool_size < needed:
+            raise ValueError(
+                f"database.pool_size: {self.database.pool_size} is smaller than the web "
+                f"process needs ({needed} = web.concurrency {self.web.concurrency} + "
+                f"web.heavy_concurrency {self.web.heavy_concurrency} + {OPS_LANE} for "
+                f"/healthz and /metrics + {POOL_RESERVE} reserved); raise it or leave it "
+                "unset")
+        return self
+
+    @property
+    def web_lanes_total(self) -> int:
+        """Requests the web process serves at once, all lanes together."""
+        return self.web.concurrency + self.web.heavy_concurrency + OPS_LANE
+
+    @property
+    def web_pool_size(self) -> int:
+        """Database connections of the web process: every lane's request holds at most one,
+        so no request ever waits on the pool (the lanes make the waiting, without a thread)."""
+        return self.database.pool_size or self.web_lanes_total + POOL_RESERVE
 
     @property
     def gerrit_web_base(self) -> str:
@@ -323,7 +365,11 @@ def validate_config(data: dict[str, Any]) -> Config:
         problems = []
         for error in exc.errors():
             loc = tuple(p for p in error["loc"] if p not in ("function-after",))
-            problems.append(f"{_key_path(loc)}: {_phrase(error)}")
+            phrase = _phrase(error)
+            if not loc and re.match(r"^[a-z_]+(\.|\[)[\w.\[\]]*: ", phrase):
+                problems.append(phrase)  # a whole-file check that already names its key
+            else:
+                problems.append(f"{_key_path(loc)}: {phrase}")
         raise ConfigError(problems) from None
 
 
