@@ -5,14 +5,19 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboards.admission import Admission
-from dashboards.deps import AppState, page_or_json_error, pool_exhausted
+from dashboards.deps import (
+    AppState,
+    page_or_json_error,
+    pool_exhausted,
+    refuse_control_characters,
+)
 from dashboards.routes import docs
 from reviewbot import __version__
 from reviewbot.config import Config, Secrets
@@ -44,6 +49,7 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
         description="Cycle priorities, the non-core +1 gate, core queues, reviewer standing.",
         docs_url=None,  # dashboards.routes.docs serves /docs without a CDN
         redoc_url=None,  # ReDoc's bundle always fetches a logo from its CDN
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.reviewbot = AppState(
         config=config,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -21,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, Secrets
+from reviewbot.numbers import CHANGE_NUMBER_MAX
 
 
 def site_notices(request: Request) -> dict:
@@ -97,6 +100,42 @@ def get_session(request: Request,
 StateDep = Annotated[AppState, Depends(get_state)]
 ConfigDep = Annotated[Config, Depends(get_config)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# Every integer a URL carries is bounded by what the store's columns (and OFFSET) can take,
+# so a value like 2**63 or 2**31 is a 422 naming the parameter, not a database error.
+MAX_PAGE = 1_000_000
+ChangeNumberPath = Annotated[int, PathParam(ge=1, le=CHANGE_NUMBER_MAX,
+                                            description="change number")]
+ChangeFilter = Annotated[int | None, Query(ge=1, le=CHANGE_NUMBER_MAX,
+                                           description="only this change's entries")]
+PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
+OffsetQuery = Annotated[int, Query(ge=0, le=CHANGE_NUMBER_MAX, description="rows to skip")]
+
+
+def _control_character(text: str) -> str | None:
+    for ch in text:
+        if unicodedata.category(ch) == "Cc":
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def refuse_control_characters(request: Request) -> None:
+    """Any path or query value with a control character (NUL, ESC, CR/LF, DEL...) is a 422.
+
+    No parameter of the app has a use for one; refused here, they never reach a database
+    (PostgreSQL cannot store NUL) nor a page.
+    """
+    values = [(name, value) for name, value in request.path_params.items()
+              if isinstance(value, str)]
+    values += [(name, value) for name, value in request.query_params.multi_items()]
+    for name, value in values:
+        for text, what in ((name, "name"), (value, "value")):
+            found = _control_character(text)
+            if found:
+                label = _control_character(name) and repr(name) or name
+                raise HTTPException(status_code=422, detail=f"{label}: the parameter {what} "
+                                    f"contains a control character ({found}); remove it")
 
 
 def parse_as_of_param(value: str | None) -> datetime:
