@@ -57,7 +57,7 @@ def test_no_operation_answers_5xx(api_schema, mode):
         @given(case=operation.as_strategy(generation_mode=mode))
         def no_server_error(case) -> None:  # noqa: ANN001
             response = case.call()
-            called.append(operation.path)
+            called.append(case.operation.path)
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} query={case.query!r} "
                 f"-> {response.status_code}: {response.text[:300]}")
