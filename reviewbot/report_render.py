@@ -89,15 +89,29 @@ def report_json(report: Report) -> dict[str, Any]:
     }
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV
+# injection"): `=HYPERLINK(...)` in a subject anyone can type into Gerrit would run
+# in the PTL's spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, with a leading apostrophe (shown
+    as text, the apostrophe hidden); numbers and other text unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def render_csv(report: Report) -> str:
-    """One row per change in the report's scope, as of T."""
+    """One row per change in the report's scope, as of T; no cell runs as a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.rows:
         d = _row(r)
         d["priorities"] = ";".join(r.priorities)
-        writer.writerow(["" if d[k] is None else d[k] for k in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe("" if d[k] is None else d[k]) for k in CSV_COLUMNS])
     return out.getvalue()
 
 
