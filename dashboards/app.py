@@ -19,6 +19,7 @@ from dashboards.deps import (
     refuse_control_characters,
 )
 from dashboards.routes import docs
+from dashboards.security import SecurityHeaders
 from reviewbot import __version__
 from reviewbot.config import Config, Secrets
 
@@ -65,6 +66,8 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
     app.add_exception_handler(RequestValidationError, page_or_json_error)
     app.add_exception_handler(SQLAlchemyTimeoutError, pool_exhausted)
     app.add_middleware(Admission, config=config)
+    # Added last, so outermost: every answer gets the headers, shared ones (Admission) too.
+    app.add_middleware(SecurityHeaders)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app
