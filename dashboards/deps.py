@@ -16,11 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reviewbot.bidi import isolate
 from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, Secrets
 from reviewbot.numbers import CHANGE_NUMBER_MAX
@@ -69,6 +71,17 @@ templates = Jinja2Templates(
     directory=Path(__file__).resolve().parent / "templates",
     context_processors=[site_notices, sync_freshness],
 )
+
+
+def _isolated(value: object) -> object:
+    # Every {{ value }} of every template: user text with directional controls becomes one
+    # isolated run (reviewbot.bidi). Markup (the app's own SVG) is left as built.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return isolate(value)
+    return value
+
+
+templates.env.finalize = _isolated
 
 
 @dataclass

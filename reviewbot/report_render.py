@@ -7,6 +7,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from reviewbot.bidi import isolate
 from reviewbot.core_effort import Distribution
 from reviewbot.report import STATE_LABELS, STATES, ChangeRow, PriorityReport, Report
 
@@ -192,10 +193,10 @@ def render_markdown(report: Report, link_base: str) -> str:
 
 
 def _md(text: str) -> str:
-    """Keep subjects from turning into Markdown markup."""
+    """Keep subjects from turning into Markdown markup, or reordering the line (bidi)."""
     for ch in "\\`*_[]<>|":
         text = text.replace(ch, "\\" + ch)
-    return text
+    return isolate(text)
 
 
 def _effort_lines(report: Report, *, markdown: bool) -> list[str]:
@@ -263,7 +264,7 @@ def render_text(report: Report) -> str:
         # Non-priority changes: the count is in the state line; listing them is the queue's job.
         for r in p.stale if p is not report.other else ():
             lines.append(
-                f"  stale: {r.number} {r.subject} ({STATE_LABELS[r.state]}, "
+                f"  stale: {r.number} {isolate(r.subject)} ({STATE_LABELS[r.state]}, "
                 f"last human activity {r.last_activity.date()})"
             )
         lines.append("")
