@@ -61,7 +61,11 @@ def serve() -> Iterator:
 
 async def _burst(base: str, paths: list[str], clients: int, rounds: int,
                  timeout: float) -> list[int | str]:
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=clients)) as client:
+    # Idle connections are dropped before uvicorn's 5 s keep-alive does: otherwise a request
+    # can go out on a connection the server is closing that instant (a client-side race that
+    # browsers absorb by retrying, httpx does not).
+    limits = httpx.Limits(max_connections=clients, keepalive_expiry=2.0)
+    async with httpx.AsyncClient(limits=limits) as client:
         async def one(i: int) -> list[int | str]:
             out: list[int | str] = []
             for r in range(rounds):
