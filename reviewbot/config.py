@@ -112,6 +112,34 @@ class GerritSection(_Section):
         return value.rstrip("/")
 
 
+SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+CREATED_FOLDER = Path("data")  # the default data folder: a store under it may create it
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a `sqlite:///PATH` URL (None: not SQLite, or in memory)."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    return Path(url[len("sqlite:///"):]).expanduser()
+
+
+def sqlite_folder_problem(url: str) -> str | None:
+    """Why the SQLite file's folder cannot be used, or None.
+
+    A missing folder is created only under the default data/ folder: anywhere else it is
+    a typo more often than a wish, and creating it would put the store where nobody looks.
+    """
+    path = sqlite_file(url)
+    if path is None or path.parent.is_dir():
+        return None
+    if not path.is_absolute() and path.parts[:1] == CREATED_FOLDER.parts:
+        return None
+    if path.parent.exists():
+        return f"{str(path.parent)!r} is not a folder"
+    return (f"the folder {str(path.parent)!r} does not exist; create it first (only a "
+            f"store under {CREATED_FOLDER}/ gets its folder made)")
+
+
 class DatabaseSection(_Section):
     url: str = "sqlite:///reviewbot.db"
     # Connections the web process may hold at once; None: exactly what [web] needs
@@ -120,6 +148,23 @@ class DatabaseSection(_Section):
     # A request that still finds every connection taken answers 503 after this long,
     # instead of waiting on the pool for ever.
     pool_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        scheme = value.partition(":")[0].lower() if "://" in value else ""
+        if scheme not in SCHEMES:
+            # Only the scheme is named: the rest of a URL may carry a password.
+            raise ValueError(f"{'scheme ' + repr(scheme) if scheme else 'this'} is not a "
+                             "supported database: use sqlite:///PATH or "
+                             "postgresql://USER@HOST:PORT/NAME")
+        if scheme == "sqlite" and not (value.startswith("sqlite:///") or value == "sqlite://"):
+            raise ValueError("a SQLite URL is sqlite:///relative/path.db or "
+                             "sqlite:////absolute/path.db")
+        problem = sqlite_folder_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class LaunchpadSection(_Section):

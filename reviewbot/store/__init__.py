@@ -66,9 +66,14 @@ def upgrade_schema(engine: Engine) -> None:
 
 def open_store(url: str, *, migrate: bool = True, **pool: object) -> Engine:
     """Engine for `url` (`pool`: make_engine's sizing), schema upgraded. Creates the SQLite
-    file's folder if needed."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    file's folder under data/ only; a missing folder elsewhere is a ValueError."""
+    from reviewbot.config import sqlite_file, sqlite_folder_problem
+
+    problem = sqlite_folder_problem(url)
+    if problem:
+        raise ValueError(f"database.url: {problem}")
+    if (path := sqlite_file(url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # under data/ only, see above
     engine = make_engine(url, **pool)
     if migrate:
         upgrade_schema(engine)
