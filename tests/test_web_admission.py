@@ -145,3 +145,28 @@ def test_identical_heavy_requests_at_once_share_one_answer_and_others_do_not(
     assert len({r.content for r in first}) == 1 and len({r.content for r in second}) == 1
     assert first[0].content != second[0].content  # a different as_of is its own answer
     assert first[0].headers["content-disposition"].endswith('20170110.csv"')
+
+
+def test_a_request_that_finds_no_connection_answers_503_after_the_pool_timeout(
+        sandbox_config_data, sqlite_url):
+    # Something outside the lanes holds every connection (a stuck query, say): the request
+    # waits database.pool_timeout, then gets a 503 with Retry-After, never hangs.
+    from fastapi.testclient import TestClient
+
+    config = make_config(sandbox_config_data, database={"url": sqlite_url, "pool_timeout": 0.5},
+                         web={"concurrency": 1, "heavy_concurrency": 1})
+    app = create_app(config)
+    engine = app.state.reviewbot.engine
+    held = [engine.connect() for _ in range(config.web_pool_size)]
+    try:
+        started = time.monotonic()
+        response = TestClient(app).get("/api/v1/changes")
+        waited = time.monotonic() - started
+    finally:
+        for conn in held:
+            conn.close()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert "no connection free within 0.5 s" in response.json()["detail"]
+    assert 0.4 < waited < 10
+    assert TestClient(app).get("/api/v1/changes").status_code == 200  # and back once freed
