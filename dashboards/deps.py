@@ -91,11 +91,17 @@ class AppState:
     engine: Engine
 
 
-def get_state(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
     return request.app.state.reviewbot
 
 
-def get_config(state: Annotated[AppState, Depends(get_state)]) -> Config:
+# async: FastAPI runs a sync dependency in a worker thread, and under load every hop to a
+# thread waits its turn for the GIL; these two only read an attribute.
+async def get_state(request: Request) -> AppState:
+    return app_state(request)
+
+
+async def get_config(state: Annotated[AppState, Depends(get_state)]) -> Config:
     return state.config
 
 
@@ -191,7 +197,7 @@ async def pool_exhausted(request: Request, exc: Exception) -> Response:
     """
     return JSONResponse(
         {"detail": "the database is busy: no connection free within "
-                   f"{get_state(request).config.database.pool_timeout:g} s; retry shortly"},
+                   f"{app_state(request).config.database.pool_timeout:g} s; retry shortly"},
         status_code=503, headers={"Retry-After": "5"})
 
 
@@ -209,5 +215,5 @@ async def page_or_json_error(request: Request,
     status, message = _problem(exc)
     title = {404: "Not found", 422: "Bad request"}.get(status, "Request failed")
     # The page's notices read the store: off the event loop, like every page.
-    return await run_in_threadpool(error_page, request, get_state(request).config, status,
+    return await run_in_threadpool(error_page, request, app_state(request).config, status,
                                    title, message)

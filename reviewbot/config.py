@@ -266,8 +266,10 @@ class WebSection(_Section):
     gerrit_link_base: str | None = None
     # Requests served at once, per lane (dashboards.admission): each holds at most one
     # database connection and one thread; the rest wait their turn holding neither.
-    concurrency: int = Field(default=16, ge=1, le=500)
-    heavy_concurrency: int = Field(default=4, ge=1, le=100)  # report and standing pages
+    # Python threads share one interpreter lock: past a few CPU-bound requests at once, more
+    # only slows each (bench/web_load.py: 8+2 served as many requests as 16+4, faster).
+    concurrency: int = Field(default=8, ge=1, le=500)
+    heavy_concurrency: int = Field(default=2, ge=1, le=100)  # report and standing pages
     # Server processes (uvicorn workers); each has its own lanes and pool, so the database
     # sees up to workers x database pool connections.
     workers: int = Field(default=1, ge=1, le=64)
