@@ -273,6 +273,10 @@ class WebSection(_Section):
     # Server processes (uvicorn workers); each has its own lanes and pool, so the database
     # sees up to workers x database pool connections.
     workers: int = Field(default=1, ge=1, le=64)
+    # How long an idle client connection stays open. Longer than a proxy's or a busy
+    # client's idle time (nginx and cloud load balancers: 60 s), so nobody sends a request
+    # on a connection the server is closing at that instant (uvicorn's own default is 5 s).
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
 
 
 # Connections a web process needs besides its lanes: /healthz and /metrics (their own lane

@@ -31,6 +31,7 @@ def web_command(args: argparse.Namespace) -> int:
     config = config_from(args)
     port = args.port if args.port is not None else _default_port()
     options = {"host": args.host, "port": port, "access_log": bool(args.verbose),
+               "timeout_keep_alive": config.web.keep_alive_seconds,
                "log_level": "info" if args.verbose else "warning"}
     if config.web.workers > 1:
         # Each worker process builds its own app (own lanes, own pool) from the same file.
