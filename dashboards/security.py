@@ -6,9 +6,9 @@ charts are inline SVG, whose presentation attributes are not styles), are never
 framed, never sniffed as another type, and send no Referer outside the site.
 
 A route that needs more relaxes the policy here, by path, and nowhere else:
-ROUTE_POLICIES. The API documentation (Swagger UI, ReDoc) starts with an
-inline script and styles its widgets inline, so /docs and /redoc get exactly
-that, still from this site only.
+ROUTE_POLICIES. The API documentation (Swagger UI, dashboards/routes/docs.py)
+starts with an inline script and styles its widgets inline, so /docs gets
+exactly that, still from this site only.
 """
 
 from __future__ import annotations
@@ -34,13 +34,11 @@ _API_DOCS = {
     "script-src": "'self' 'unsafe-inline'",
     "style-src": "'self' 'unsafe-inline'",
     "img-src": "'self' data:",
-    "worker-src": "'self' blob:",
 }
 # Path (exact, or a prefix ending in "/") -> directives replacing POLICY's.
 ROUTE_POLICIES: dict[str, dict[str, str]] = {
     "/docs": _API_DOCS,
     "/docs/": _API_DOCS,  # /docs/oauth2-redirect
-    "/redoc": _API_DOCS,
 }
 
 HEADERS = {
