@@ -4,8 +4,9 @@ Builds a store of 2,000 changes from the sandbox generator (the sandbox Gerrit i
 a child process, one real cycle: sync, evaluate, dry-run apply, judge), starts
 `reviewbot web` (uvicorn, as in production) on a free loopback port, then runs
 N asyncio clients, each requesting the main pages and APIs in turn until the
-duration is over. Every request has a client timeout; the run passes when there
-is no error (no 5xx, no unexpected status, no connection error) and no timeout.
+duration is over. Every request has a client deadline (the whole request, from
+sending to the last byte); the run passes when there is no error (no 5xx, no
+unexpected status, no connection error) and no timeout.
 Everything is on 127.0.0.1; the run stops by itself (duration + one timeout),
 and the server, sandbox and any PostgreSQL database it made are removed.
 
@@ -165,8 +166,10 @@ async def _load(base: str, targets: list[tuple[str, str]], clients: int, seconds
             k += 1
             t0 = time.perf_counter()
             try:
-                r = await client.get(base + path, timeout=timeout)
-            except httpx.TimeoutException:
+                # A deadline on the whole request (httpx's own timeout is per phase: a
+                # response trickling in could take longer than `timeout` in total).
+                r = await asyncio.wait_for(client.get(base + path, timeout=timeout), timeout)
+            except (httpx.TimeoutException, TimeoutError):
                 timeouts += 1
                 continue
             except httpx.HTTPError as exc:
