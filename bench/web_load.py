@@ -102,6 +102,13 @@ def build_store(store_url: str, changes: int) -> dict:
         engine = open_store(store_url)
         try:
             summary = run_cycle(config, Secrets(), engine)
+            if engine.dialect.name == "postgresql":
+                # What autovacuum does within a minute of a bulk load: without table
+                # statistics the planner guesses 1 row per table and the report's message
+                # reads take 1-2 s instead of 15 ms (a nested loop over 600 changes).
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+                    conn.commit()
         finally:
             engine.dispose()
     if summary.failed_steps:
