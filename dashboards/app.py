@@ -5,13 +5,21 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dashboards.deps import AppState, page_or_json_error
+from dashboards.admission import Admission
+from dashboards.deps import (
+    AppState,
+    page_or_json_error,
+    pool_exhausted,
+    refuse_control_characters,
+)
 from dashboards.routes import docs
+from dashboards.security import SecurityHeaders
 from reviewbot import __version__
 from reviewbot.config import Config, Secrets
 
@@ -42,17 +50,32 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
         description="Cycle priorities, the non-core +1 gate, core queues, reviewer standing.",
         docs_url=None,  # dashboards.routes.docs serves /docs without a CDN
         redoc_url=None,  # ReDoc's bundle always fetches a logo from its CDN
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.reviewbot = AppState(
         config=config,
         secrets=secrets or Secrets.from_env(),
-        engine=engine if engine is not None else open_store(config.database.url),
+        engine=engine if engine is not None else open_store(
+            config.database.url, pool_size=config.web_pool_size,
+            pool_timeout=config.database.pool_timeout),
     )
     # Mounted before /static, which would otherwise answer for it.
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="api-docs")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(StarletteHTTPException, page_or_json_error)
     app.add_exception_handler(RequestValidationError, page_or_json_error)
+    app.add_exception_handler(SQLAlchemyTimeoutError, pool_exhausted)
+    app.add_middleware(Admission, config=config)
+    # Added last, so outermost: every answer gets the headers, shared ones (Admission) too.
+    app.add_middleware(SecurityHeaders)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for the config named by $REVIEWBOT_CONFIG (uvicorn's factory, one per worker
+    process when `web.workers` > 1)."""
+    from reviewbot.config import load_config
+
+    return create_app(load_config())

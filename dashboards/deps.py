@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi import Path as PathParam
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from reviewbot.bidi import isolate
 from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, Secrets
+from reviewbot.numbers import CHANGE_NUMBER_MAX
 
 
 def site_notices(request: Request) -> dict:
@@ -30,8 +35,14 @@ def site_notices(request: Request) -> dict:
     if state is not None and state.config.launchpad.enabled:
         from reviewbot.store.launchpad_cache import staleness
 
-        with Session(state.engine) as session:
+        # The request's own session when it has one: a second connection per request
+        # would break the pool sizing (dashboards.admission).
+        session = getattr(request.state, "db_session", None)
+        if session is not None:
             reason = staleness(session)
+        else:
+            with Session(state.engine) as own:
+                reason = staleness(own)
         if reason:
             notices.append(
                 f"Launchpad data is stale ({reason}); Launchpad matchers use the last facts "
@@ -62,6 +73,17 @@ templates = Jinja2Templates(
 )
 
 
+def _isolated(value: object) -> object:
+    # Every {{ value }} of every template: user text with directional controls becomes one
+    # isolated run (reviewbot.bidi). Markup (the app's own SVG) is left as built.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return isolate(value)
+    return value
+
+
+templates.env.finalize = _isolated
+
+
 @dataclass
 class AppState:
     config: Config
@@ -69,23 +91,70 @@ class AppState:
     engine: Engine
 
 
-def get_state(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
     return request.app.state.reviewbot
 
 
-def get_config(state: Annotated[AppState, Depends(get_state)]) -> Config:
+# async: FastAPI runs a sync dependency in a worker thread, and under load every hop to a
+# thread waits its turn for the GIL; these two only read an attribute.
+async def get_state(request: Request) -> AppState:
+    return app_state(request)
+
+
+async def get_config(state: Annotated[AppState, Depends(get_state)]) -> Config:
     return state.config
 
 
-def get_session(state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
+def get_session(request: Request,
+                state: Annotated[AppState, Depends(get_state)]) -> Iterator[Session]:
     # Read-only pages: no commit needed; the web layer never writes Gerrit data.
     with Session(state.engine, expire_on_commit=False) as session:
-        yield session
+        request.state.db_session = session  # the page's notices read through it too
+        try:
+            yield session
+        finally:
+            request.state.db_session = None
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 ConfigDep = Annotated[Config, Depends(get_config)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# Every integer a URL carries is bounded by what the store's columns (and OFFSET) can take,
+# so a value like 2**63 or 2**31 is a 422 naming the parameter, not a database error.
+MAX_PAGE = 1_000_000
+ChangeNumberPath = Annotated[int, PathParam(ge=1, le=CHANGE_NUMBER_MAX,
+                                            description="change number")]
+ChangeFilter = Annotated[int | None, Query(ge=1, le=CHANGE_NUMBER_MAX,
+                                           description="only this change's entries")]
+PageQuery = Annotated[int, Query(ge=1, le=MAX_PAGE, description="page number, from 1")]
+OffsetQuery = Annotated[int, Query(ge=0, le=CHANGE_NUMBER_MAX, description="rows to skip")]
+
+
+def _control_character(text: str) -> str | None:
+    for ch in text:
+        if unicodedata.category(ch) == "Cc":
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def refuse_control_characters(request: Request) -> None:
+    """Any path or query value with a control character (NUL, ESC, CR/LF, DEL...) is a 422.
+
+    No parameter of the app has a use for one; refused here, they never reach a database
+    (PostgreSQL cannot store NUL) nor a page.
+    """
+    values = [(name, value) for name, value in request.path_params.items()
+              if isinstance(value, str)]
+    values += [(name, value) for name, value in request.query_params.multi_items()]
+    for name, value in values:
+        for text, what in ((name, "name"), (value, "value")):
+            found = _control_character(text)
+            if found:
+                label = _control_character(name) and repr(name) or name
+                raise HTTPException(status_code=422, detail=f"{label}: the parameter {what} "
+                                    f"contains a control character ({found}); remove it")
 
 
 def parse_as_of_param(value: str | None) -> datetime:
@@ -120,6 +189,18 @@ def _problem(exc: StarletteHTTPException | RequestValidationError) -> tuple[int,
     return exc.status_code, str(exc.detail)
 
 
+async def pool_exhausted(request: Request, exc: Exception) -> Response:
+    """No database connection within database.pool_timeout: 503, try again shortly.
+
+    With the pool sized from the lanes this does not happen; it bounds the wait if
+    something else (a stuck query, an undersized pool_size) holds every connection.
+    """
+    return JSONResponse(
+        {"detail": "the database is busy: no connection free within "
+                   f"{app_state(request).config.database.pool_timeout:g} s; retry shortly"},
+        status_code=503, headers={"Retry-After": "5"})
+
+
 async def page_or_json_error(request: Request,
                              exc: StarletteHTTPException | RequestValidationError) -> Response:
     """The one error answer of the app: the HTML error page on a page, JSON elsewhere.
@@ -134,5 +215,5 @@ async def page_or_json_error(request: Request,
     status, message = _problem(exc)
     title = {404: "Not found", 422: "Bad request"}.get(status, "Request failed")
     # The page's notices read the store: off the event loop, like every page.
-    return await run_in_threadpool(error_page, request, get_state(request).config, status,
+    return await run_in_threadpool(error_page, request, app_state(request).config, status,
                                    title, message)

@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-_AS_OF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_AS_OF_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]00:?00)?$")
+_AS_OF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_AS_OF_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]00:?00)?$",
+                          re.ASCII)
 # What every date a person types may look like; every error about one says this.
 AS_OF_FORMS = "use 2017-02-22 (00:00 UTC) or 2017-02-22T12:00:00Z"
+# Dates an as-of may name: windows reach back up to 10 years and periods a day forward
+# from it, which Python's datetime cannot do near year 1 or 9999; no review is older
+# than the Unix epoch.
+AS_OF_MIN = datetime(1970, 1, 1)
+AS_OF_MAX = datetime(2999, 12, 31, 23, 59, 59)
 
 
 def utcnow() -> datetime:
@@ -52,16 +58,22 @@ def parse_as_of(value: str) -> datetime:
     forms, never Python's own parser text (`time data ... does not match format`).
     """
     text = value.strip()
+    when = None
     try:
         if _AS_OF_DATE.match(text):
-            return datetime.strptime(text, "%Y-%m-%d")
-        if _AS_OF_STAMP.match(text):
+            when = datetime.strptime(text, "%Y-%m-%d")
+        elif _AS_OF_STAMP.match(text):
             cleaned = text.replace(" ", "T").removesuffix("Z")
             cleaned = re.sub(r"[+-]00:?00$", "", cleaned)
-            return datetime.fromisoformat(cleaned)
+            when = datetime.fromisoformat(cleaned)
     except ValueError:
         pass  # the right shape but no such day or time (2017-13-45): same answer as below
-    raise ValueError(f"{value!r} is not a date: {AS_OF_FORMS}")
+    if when is None:
+        raise ValueError(f"{value!r} is not a date: {AS_OF_FORMS}")
+    if not AS_OF_MIN <= when <= AS_OF_MAX:
+        raise ValueError(f"{value!r} is out of range: as-of dates go from "
+                         f"{AS_OF_MIN:%Y-%m-%d} to {AS_OF_MAX:%Y-%m-%d}")
+    return when
 
 
 def day_start(value: date) -> datetime:

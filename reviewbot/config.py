@@ -112,8 +112,59 @@ class GerritSection(_Section):
         return value.rstrip("/")
 
 
+SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+CREATED_FOLDER = Path("data")  # the default data folder: a store under it may create it
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a `sqlite:///PATH` URL (None: not SQLite, or in memory)."""
+    if not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    return Path(url[len("sqlite:///"):]).expanduser()
+
+
+def sqlite_folder_problem(url: str) -> str | None:
+    """Why the SQLite file's folder cannot be used, or None.
+
+    A missing folder is created only under the default data/ folder: anywhere else it is
+    a typo more often than a wish, and creating it would put the store where nobody looks.
+    """
+    path = sqlite_file(url)
+    if path is None or path.parent.is_dir():
+        return None
+    if not path.is_absolute() and path.parts[:1] == CREATED_FOLDER.parts:
+        return None
+    if path.parent.exists():
+        return f"{str(path.parent)!r} is not a folder"
+    return (f"the folder {str(path.parent)!r} does not exist; create it first (only a "
+            f"store under {CREATED_FOLDER}/ gets its folder made)")
+
+
 class DatabaseSection(_Section):
     url: str = "sqlite:///reviewbot.db"
+    # Connections the web process may hold at once; None: exactly what [web] needs
+    # (Config.web_pool_size). Command-line tools and the worker keep SQLAlchemy's default.
+    pool_size: int | None = Field(default=None, ge=1, le=1000)
+    # A request that still finds every connection taken answers 503 after this long,
+    # instead of waiting on the pool for ever.
+    pool_timeout: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        scheme = value.partition(":")[0].lower() if "://" in value else ""
+        if scheme not in SCHEMES:
+            # Only the scheme is named: the rest of a URL may carry a password.
+            raise ValueError(f"{'scheme ' + repr(scheme) if scheme else 'this'} is not a "
+                             "supported database: use sqlite:///PATH or "
+                             "postgresql://USER@HOST:PORT/NAME")
+        if scheme == "sqlite" and not (value.startswith("sqlite:///") or value == "sqlite://"):
+            raise ValueError("a SQLite URL is sqlite:///relative/path.db or "
+                             "sqlite:////absolute/path.db")
+        problem = sqlite_folder_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class LaunchpadSection(_Section):
@@ -213,6 +264,25 @@ class WorkerSection(_Section):
 
 class WebSection(_Section):
     gerrit_link_base: str | None = None
+    # Requests served at once, per lane (dashboards.admission): each holds at most one
+    # database connection and one thread; the rest wait their turn holding neither.
+    # Python threads share one interpreter lock: past a few CPU-bound requests at once, more
+    # only slows each (bench/web_load.py: 8+2 served as many requests as 16+4, faster).
+    concurrency: int = Field(default=8, ge=1, le=500)
+    heavy_concurrency: int = Field(default=2, ge=1, le=100)  # report and standing pages
+    # Server processes (uvicorn workers); each has its own lanes and pool, so the database
+    # sees up to workers x database pool connections.
+    workers: int = Field(default=1, ge=1, le=64)
+    # How long an idle client connection stays open. Longer than a proxy's or a busy
+    # client's idle time (nginx and cloud load balancers: 60 s), so nobody sends a request
+    # on a connection the server is closing at that instant (uvicorn's own default is 5 s).
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
+
+
+# Connections a web process needs besides its lanes: /healthz and /metrics (their own lane
+# of OPS_LANE), the queue cache's change watcher, a webhook refresh or admin cycle.
+OPS_LANE = 2
+POOL_RESERVE = 3
 
 
 class Config(_Section):
@@ -253,6 +323,29 @@ class Config(_Section):
                     raise ValueError(f"{where}.hashtags: {tag!r} is a hashtag the bot writes "
                                      "itself (writeback), so it can never match a change")
         return self
+
+    @model_validator(mode="after")
+    def _pool_fits_the_web_lanes(self) -> Config:
+        needed = self.web_lanes_total + POOL_RESERVE
+        if self.database.pool_size is not None and self.database.pool_size < needed:
+            raise ValueError(
+                f"database.pool_size: {self.database.pool_size} is smaller than the web "
+                f"process needs ({needed} = web.concurrency {self.web.concurrency} + "
+                f"web.heavy_concurrency {self.web.heavy_concurrency} + {OPS_LANE} for "
+                f"/healthz and /metrics + {POOL_RESERVE} reserved); raise it or leave it "
+                "unset")
+        return self
+
+    @property
+    def web_lanes_total(self) -> int:
+        """Requests the web process serves at once, all lanes together."""
+        return self.web.concurrency + self.web.heavy_concurrency + OPS_LANE
+
+    @property
+    def web_pool_size(self) -> int:
+        """Database connections of the web process: every lane's request holds at most one,
+        so no request ever waits on the pool (the lanes make the waiting, without a thread)."""
+        return self.database.pool_size or self.web_lanes_total + POOL_RESERVE
 
     @property
     def gerrit_web_base(self) -> str:
@@ -323,7 +416,11 @@ def validate_config(data: dict[str, Any]) -> Config:
         problems = []
         for error in exc.errors():
             loc = tuple(p for p in error["loc"] if p not in ("function-after",))
-            problems.append(f"{_key_path(loc)}: {_phrase(error)}")
+            phrase = _phrase(error)
+            if not loc and re.match(r"^[a-z_]+(\.|\[)[\w.\[\]]*: ", phrase):
+                problems.append(phrase)  # a whole-file check that already names its key
+            else:
+                problems.append(f"{_key_path(loc)}: {phrase}")
         raise ConfigError(problems) from None
 
 

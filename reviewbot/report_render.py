@@ -7,6 +7,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from reviewbot.bidi import isolate
 from reviewbot.core_effort import Distribution
 from reviewbot.report import STATE_LABELS, STATES, ChangeRow, PriorityReport, Report
 
@@ -89,15 +90,29 @@ def report_json(report: Report) -> dict[str, Any]:
     }
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV
+# injection"): `=HYPERLINK(...)` in a subject anyone can type into Gerrit would run
+# in the PTL's spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula, with a leading apostrophe (shown
+    as text, the apostrophe hidden); numbers and other text unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def render_csv(report: Report) -> str:
-    """One row per change in the report's scope, as of T."""
+    """One row per change in the report's scope, as of T; no cell runs as a formula."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in report.rows:
         d = _row(r)
         d["priorities"] = ";".join(r.priorities)
-        writer.writerow(["" if d[k] is None else d[k] for k in CSV_COLUMNS])
+        writer.writerow([spreadsheet_safe("" if d[k] is None else d[k]) for k in CSV_COLUMNS])
     return out.getvalue()
 
 
@@ -178,10 +193,10 @@ def render_markdown(report: Report, link_base: str) -> str:
 
 
 def _md(text: str) -> str:
-    """Keep subjects from turning into Markdown markup."""
+    """Keep subjects from turning into Markdown markup, or reordering the line (bidi)."""
     for ch in "\\`*_[]<>|":
         text = text.replace(ch, "\\" + ch)
-    return text
+    return isolate(text)
 
 
 def _effort_lines(report: Report, *, markdown: bool) -> list[str]:
@@ -249,7 +264,7 @@ def render_text(report: Report) -> str:
         # Non-priority changes: the count is in the state line; listing them is the queue's job.
         for r in p.stale if p is not report.other else ():
             lines.append(
-                f"  stale: {r.number} {r.subject} ({STATE_LABELS[r.state]}, "
+                f"  stale: {r.number} {isolate(r.subject)} ({STATE_LABELS[r.state]}, "
                 f"last human activity {r.last_activity.date()})"
             )
         lines.append("")

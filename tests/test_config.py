@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reviewbot.config import ConfigError, Secrets, load_config, validate_config
+from reviewbot.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +104,55 @@ def test_secrets_only_from_environment_and_never_printed():
         data = _base()
         data["gerrit"]["password"] = "x"
         validate_config(data)
+
+
+# --- database.url: a store reviewbot can open, where the operator meant it ---------------
+
+def _check_config(tmp_path, url: str, cwd=None) -> subprocess.CompletedProcess:  # noqa: ANN001
+    text = (ROOT / "config" / "sandbox.toml").read_text().replace(
+        'url = "sqlite:///data/sandbox/reviewbot.db"', f'url = "{url}"')
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    return subprocess.run(
+        [sys.executable, "-m", "reviewbot.cli", "--config", str(path), "check-config"],
+        capture_output=True, text=True, cwd=cwd or tmp_path)
+
+
+@pytest.mark.parametrize("url", ["mysql://root:hunter2@db/reviewbot", "oracle://x",
+                                 "reviewbot.db", "sqlite:/relative.db"])
+def test_check_config_refuses_a_database_it_cannot_use_naming_the_key(tmp_path, url):
+    # Before: `mysql://` passed check-config, then every command crashed on it.
+    proc = _check_config(tmp_path, url)
+    assert proc.returncode == 2, proc.stdout
+    assert "database.url: " in proc.stderr
+    assert "hunter2" not in proc.stderr  # only the scheme is named, never the password
+
+
+def test_accepted_database_urls(tmp_path):
+    for url in ("sqlite:///reviewbot.db", "sqlite:///data/new/reviewbot.db",
+                f"sqlite:///{tmp_path}/r.db", "sqlite://", "postgresql://u@h:5432/n",
+                "postgres://u@h/n", "postgresql+psycopg://u@h/n"):
+        data = _base()
+        data["database"] = {"url": url}
+        assert validate_config(data).database.url == url
+
+
+def test_a_sqlite_store_under_a_missing_folder_is_refused_not_created(tmp_path):
+    # Before: the folder was created wherever the URL pointed, silently.
+    missing = tmp_path / "typo" / "deeper"
+    proc = _check_config(tmp_path, f"sqlite:///{missing}/reviewbot.db")
+    assert proc.returncode == 2
+    assert f"database.url: the folder '{missing}' does not exist" in proc.stderr
+    assert not missing.parent.exists()
+    with pytest.raises(ValueError, match="does not exist"):
+        open_store(f"sqlite:///{missing}/reviewbot.db")
+    assert not missing.parent.exists()
+
+
+def test_the_default_data_folder_is_created(tmp_path, monkeypatch):
+    proc = _check_config(tmp_path, "sqlite:///data/sandbox/reviewbot.db")
+    assert proc.returncode == 0, proc.stderr
+    monkeypatch.chdir(tmp_path)
+    engine = open_store("sqlite:///data/sandbox/reviewbot.db")
+    engine.dispose()
+    assert (tmp_path / "data" / "sandbox" / "reviewbot.db").is_file()

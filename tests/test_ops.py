@@ -198,3 +198,41 @@ def test_admin_sync_answers_409_while_a_cycle_runs(config, engine):
         assert response.status_code == 409
     finally:
         lock.release()
+
+
+# --- /healthz after `reviewbot sync` (not the worker) ----------------------------------
+
+
+def test_health_counts_a_successful_reviewbot_sync_run(sandbox_config_data, tmp_path):
+    # Before: only the worker's cycle recorded a success, so a deployment syncing with
+    # `reviewbot sync` (cron) answered 503 "no successful sync yet" for ever.
+    import subprocess
+    import sys
+
+    from reviewbot.sandbox import SandboxGerrit
+    from reviewbot.store import open_store
+    from tests.conftest import ROOT
+
+    sb = SandboxGerrit()
+    sb.add_account("alice", name="Alice")
+    sb.add_group("glance-core", members=["alice"])
+    sb.add_change("openstack/glance", "master", "one change", "alice", created=utcnow())
+    store = f"sqlite:///{tmp_path / 'r.db'}"
+    with sb.running() as url:
+        text = (ROOT / "config" / "sandbox.toml").read_text()
+        text = text.replace('url = "sqlite:///data/sandbox/reviewbot.db"', f'url = "{store}"')
+        text = text.replace('url = "http://127.0.0.1:8080"', f'url = "{url}"')
+        path = tmp_path / "c.toml"
+        path.write_text(text)
+        started = utcnow()
+        done = subprocess.run([sys.executable, "-m", "reviewbot.cli", "--config", str(path),
+                               "sync"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    config = make_config(sandbox_config_data, database={"url": store})
+    engine = open_store(store)
+    response = client_for(config, engine).get("/healthz")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["last_sync_success"] >= started.isoformat()[:19]
+    engine.dispose()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from dashboards.deps import ConfigDep, SessionDep, templates
+from dashboards.deps import ChangeFilter, ConfigDep, PageQuery, SessionDep, templates
 from reviewbot.store.change_reads import list_actions
 
 router = APIRouter()
@@ -29,16 +29,15 @@ def _data(session, page: int, change: int | None) -> dict[str, Any]:  # noqa: AN
 
 
 @router.get("/api/v1/actions", tags=["actions"])
-def api_actions(session: SessionDep, page: Annotated[int, Query(ge=1)] = 1,
-                change: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
+def api_actions(session: SessionDep, page: PageQuery = 1,
+                change: ChangeFilter = None) -> dict[str, Any]:
     """The write-back log, newest first, 50 per page (optionally one change's entries)."""
     return _data(session, page, change)
 
 
 @router.get("/actions", response_class=HTMLResponse, include_in_schema=False)
 def actions_page(request: Request, session: SessionDep, config: ConfigDep,
-                 page: Annotated[int, Query(ge=1)] = 1,
-                 change: Annotated[int | None, Query(ge=1)] = None) -> HTMLResponse:
+                 page: PageQuery = 1, change: ChangeFilter = None) -> HTMLResponse:
     data = _data(session, page, change)
     return templates.TemplateResponse(request, "actions.html", {
         "config": config, "data": data, "pages": max(1, -(-data["total"] // PAGE_SIZE)),

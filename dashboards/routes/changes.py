@@ -8,7 +8,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dashboards.deps import (
+    ChangeNumberPath,
     ConfigDep,
+    PageQuery,
     SessionDep,
     StateDep,
     parse_as_of_param,
@@ -22,6 +24,7 @@ from dashboards.routes.queue import (
 )
 from reviewbot.clock import utcnow
 from reviewbot.evaluate import evaluate_change, judge_at, stored_classes
+from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
 from reviewbot.queue_view import ci_state, why_not_for
 from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.store.change_reads import (
@@ -61,8 +64,7 @@ def _list_data(session, state: str | None, page: int, app, roster) -> dict[str, 
 
 @router.get("/api/v1/changes", tags=["changes"])
 def api_changes(
-    session: SessionDep, app: StateDep, state: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    session: SessionDep, app: StateDep, state: str | None = None, page: PageQuery = 1,
 ) -> dict[str, Any]:
     """Open changes, latest human activity first (uploads, votes and messages by people,
     never the bots'), optionally only one gate state."""
@@ -80,7 +82,7 @@ def api_changes(
 
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
 def changes_page(request: Request, session: SessionDep, config: ConfigDep, state: StateDep,
-                 gate: str | None = None, page: Annotated[int, Query(ge=1)] = 1) -> Response:
+                 gate: str | None = None, page: PageQuery = 1) -> Response:
     roster = load_roster(session, config)
     data = _list_data(session, _state_param(gate, "gate"), page, state, roster)
     return templates.TemplateResponse(request, "changes.html", {
@@ -168,7 +170,8 @@ def change_data(session, config, cache, number: int, reviewer: str | None,  # no
 
 @router.get("/api/v1/changes/{number}", tags=["changes"])
 def api_change(
-    number: int, session: SessionDep, config: ConfigDep, state: StateDep, request: Request,
+    number: ChangeNumberPath, session: SessionDep, config: ConfigDep, state: StateDep,
+    request: Request,
     reviewer: Annotated[str | None, Query(description="answer 'why not in this core "
                                                       "reviewer's queue'")] = None,
     as_of: str | None = None,
@@ -182,9 +185,11 @@ def api_change(
 def change_page(number: str, request: Request, session: SessionDep, config: ConfigDep,
                 state: StateDep, reviewer: str | None = None,
                 as_of: str | None = None) -> Response:
-    if not number.isdigit():
-        raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number")
+    # A str, not an int: a typo gets this page's own message (`²` passes isdigit()).
+    parsed = ascii_int(number, CHANGE_NUMBER_MAX)
+    if not parsed:
+        raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number "
+                            f"(1 to {CHANGE_NUMBER_MAX})")
     reviewer = (reviewer or "").strip() or request.cookies.get("reviewbot_reviewer") or None
-    data = change_data(session, config, queue_cache(state, request), int(number), reviewer,
-                       as_of)
+    data = change_data(session, config, queue_cache(state, request), parsed, reviewer, as_of)
     return templates.TemplateResponse(request, "change.html", {"config": config, "c": data})

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from dashboards.deps import (
     ConfigDep,
+    PageQuery,
     SessionDep,
     StateDep,
     error_page,
@@ -128,7 +129,7 @@ def _sections(items: list[dict]) -> list[dict]:
 def queue_page(
     request: Request, session: SessionDep, config: ConfigDep, state: StateDep,
     reviewer: str | None = None, as_of: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageQuery = 1,
 ) -> Response:
     at = parse_as_of_param(as_of) if as_of else None
     now = at or utcnow()

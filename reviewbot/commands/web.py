@@ -6,6 +6,7 @@ import argparse
 import os
 
 from reviewbot.commands.context import config_from
+from reviewbot.config import config_path
 
 
 def _default_port() -> int:
@@ -28,8 +29,15 @@ def web_command(args: argparse.Namespace) -> int:
     from dashboards.app import create_app
 
     config = config_from(args)
-    app = create_app(config)
     port = args.port if args.port is not None else _default_port()
-    uvicorn.run(app, host=args.host, port=port, log_level="warning" if not args.verbose
-                else "info", access_log=bool(args.verbose))
+    options = {"host": args.host, "port": port, "access_log": bool(args.verbose),
+               "timeout_keep_alive": config.web.keep_alive_seconds,
+               "log_level": "info" if args.verbose else "warning"}
+    if config.web.workers > 1:
+        # Each worker process builds its own app (own lanes, own pool) from the same file.
+        os.environ["REVIEWBOT_CONFIG"] = str(config_path(getattr(args, "config", None)))
+        uvicorn.run("dashboards.app:app_from_environment", factory=True,
+                    workers=config.web.workers, **options)
+        return 0
+    uvicorn.run(create_app(config), **options)
     return 0

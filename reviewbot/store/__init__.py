@@ -25,10 +25,19 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None,
+                pool_timeout: float | None = None) -> Engine:
+    """`pool_size`: connections held at most (no overflow), for the web process's lanes."""
     url = normalise_url(url)
+    pool: dict = {}
+    in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one shared connection: no sizing
+    if pool_size is not None and not in_memory:
+        pool = {"pool_size": pool_size, "max_overflow": 0}
+    if pool_timeout is not None and not in_memory:
+        pool["pool_timeout"] = pool_timeout
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -40,7 +49,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def upgrade_schema(engine: Engine) -> None:
@@ -55,11 +64,17 @@ def upgrade_schema(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_store(url: str, *, migrate: bool = True) -> Engine:
-    """Engine for `url`, schema upgraded. Creates the SQLite file's folder if needed."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+def open_store(url: str, *, migrate: bool = True, **pool: object) -> Engine:
+    """Engine for `url` (`pool`: make_engine's sizing), schema upgraded. Creates the SQLite
+    file's folder under data/ only; a missing folder elsewhere is a ValueError."""
+    from reviewbot.config import sqlite_file, sqlite_folder_problem
+
+    problem = sqlite_folder_problem(url)
+    if problem:
+        raise ValueError(f"database.url: {problem}")
+    if (path := sqlite_file(url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # under data/ only, see above
+    engine = make_engine(url, **pool)
     if migrate:
         upgrade_schema(engine)
     return engine

@@ -16,6 +16,9 @@ from reviewbot.tables import ActionLog, LaunchpadRecord, Verdict
 LAST_SUCCESS = "cycle.last_sync_success"  # naive-UTC ISO time of the last successful sync step
 LAST_CYCLE = "cycle.last"  # JSON of the last CycleSummary
 COUNTERS = "cycle.counters"  # JSON of cumulative counters (Prometheus counters)
+# Written by every successful sync_once, whoever ran it (the worker's cycle, an admin
+# cycle, `reviewbot sync`): its start time, in Gerrit's timestamp format (sync.LAST_SYNC_KEY).
+SYNC_DONE = "last_sync"
 
 
 def database_reachable(engine: Engine) -> bool:
@@ -62,13 +65,15 @@ def _load_json(value: str | None) -> Any:
 
 
 def last_sync_success(session: Session) -> datetime | None:
-    value = get_state(session, LAST_SUCCESS)
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
+    """The newest successful sync: a cycle's sync step or a `reviewbot sync` run."""
+    found = []
+    for key in (LAST_SUCCESS, SYNC_DONE):
+        value = get_state(session, key)
+        try:
+            found.append(datetime.fromisoformat(value.strip()) if value else None)
+        except ValueError:
+            found.append(None)
+    return max((when for when in found if when is not None), default=None)
 
 
 def set_last_sync_success(session: Session, when: datetime) -> None:

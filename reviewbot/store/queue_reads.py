@@ -118,15 +118,16 @@ def current_votes_of(session: Session, numbers: Sequence[int]) -> list[tuple]:
 
 def open_current_votes(session: Session, config: Config) -> list[tuple]:
     """(number, label, account, value) of every non-zero current vote on open tracked
-    changes that have a verdict, for the labels the queues read."""
-    return plain_rows(session, select(
+    changes that have a verdict, for the labels the queues read; in Python's order (by
+    change, label, account), the same on SQLite and PostgreSQL."""
+    return sorted(plain_rows(session, select(
         CurrentVote.change_number, CurrentVote.label, CurrentVote.account_id,
         CurrentVote.value)
         .join(Change, Change.number == CurrentVote.change_number)
         .where(Change.status == "NEW", Change.wip == False,  # noqa: E712
                Change.missing_since.is_(None), _tracked(config), CurrentVote.value != 0,
                CurrentVote.label.in_(QUEUE_LABELS),
-               exists().where(Verdict.change_number == Change.number)))
+               exists().where(Verdict.change_number == Change.number))))
 
 
 @dataclass(frozen=True, slots=True)

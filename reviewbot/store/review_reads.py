@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from reviewbot.config import Config
+from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
 from reviewbot.standing import (
     THOUGHTFUL_FREE_TEXT,
     ChangeFacts,
@@ -312,8 +313,8 @@ def load_comment_messages(
 def find_account(session: Session, who: str) -> int | None:
     """Account id for a username, or for `#123` / `123` (a numeric account id)."""
     text = who.strip()
-    if text.lstrip("#").isdigit():
-        number = int(text.lstrip("#"))
+    number = ascii_int(text.lstrip("#"), ACCOUNT_ID_MAX)
+    if number is not None:
         if session.get(Account, number) is not None:
             return number
     row = session.execute(select(Account.id).where(Account.username == text)).first()

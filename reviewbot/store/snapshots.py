@@ -160,10 +160,11 @@ def load_changes(
 
     cv = CurrentVote.__table__.c
     current: dict[int, list[Vote]] = defaultdict(list)
-    # No ORDER BY: the order is the table's, as it always was.
-    for number, label, account, value in scoped(
+    # No ORDER BY (the table's order differs between SQLite and PostgreSQL): Python's
+    # order, by label then account, so pages and reasons read the same on both.
+    for number, label, account, value in sorted(scoped(
         select(cv.change_number, cv.label, cv.account_id, cv.value), cv.change_number
-    ):
+    )):
         current[number].append(Vote(label, account, value))
 
     m = Message.__table__.c
