@@ -293,8 +293,13 @@ def changes_at(session: Session, config: Config, at: datetime,
         # was the same at T as when they were judged. The others are replayed, read lean
         # (`load_open_at`) and judged only when waiting on reviewers.
         core_then = roster.core_at(at)
+        freeze = ruleset_for(config).freeze
+        frozen_then = freeze is not None and freeze.in_effect(at)
+        # ... and when the feature freeze was in effect at T exactly as when they were judged
         use_stored = not replay_all and all(
-            roster.core_at(t) == core_then for t in settled_evaluation_times(session, config, at))
+            roster.core_at(t) == core_then
+            and (freeze is not None and freeze.in_effect(t)) == frozen_then
+            for t in settled_evaluation_times(session, config, at))
         if use_stored:
             settled = _settled_changes(session, config, at)
         states = [(change, state) for change in load_open_at(
