@@ -42,7 +42,7 @@ from reviewbot.queue import (
     why_not,
 )
 from reviewbot.rules.ruleset import ruleset_for
-from reviewbot.rules.verdict import ChangeVerdict
+from reviewbot.rules.verdict import GATE_STATES, ChangeVerdict
 from reviewbot.snapshot import Vote
 from reviewbot.store.queue_reads import (
     ChangeSummary,
@@ -264,7 +264,8 @@ class QueueCache:
 def queue_change(state: ChangeState, verdict: ChangeVerdict) -> QueueChange:
     """The queues' view of a change at T from its timeline state and its verdict at T."""
     gate_state = verdict.gate.state
-    is_open = state.is_open and gate_state in (*QUEUE_GATE_STATES, FIRST_CRACK_GATE_STATE)
+    # every gate state of an open change (a frozen one is open, only held back from the queue)
+    is_open = state.is_open and gate_state in GATE_STATES
     if state.status is None:
         status = "absent"
     elif state.status == "open":

@@ -16,6 +16,7 @@ from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from reviewbot.report import STATE_LABELS, STATES
 from reviewbot.report_render import render_csv, render_markdown, report_json
 from reviewbot.reporting import report_as_of
+from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.verdicts import priorities_matching_nothing
 
 router = APIRouter()
@@ -52,6 +53,7 @@ def priorities_page(
             "state_labels": STATE_LABELS,
             "query": query,
             "as_of_text": report.as_of.strftime("%Y-%m-%d %H:%M UTC"),
+            "freeze_notice": freeze_notice_at(config, when),
         },
     )
 

@@ -78,3 +78,9 @@ def judge(facts: ChangeFacts, freeze: Freeze | None, at: datetime) -> str | None
     if allowed(facts, freeze):
         return None
     return freeze.reason
+
+
+def notice_at(config: Config, at: datetime) -> str | None:
+    """The pages' one-line notice at T: set once the freeze is in effect, else None."""
+    freeze = compile_freeze(config)
+    return freeze.notice if freeze is not None and freeze.in_effect(at) else None
