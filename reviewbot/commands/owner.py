@@ -24,6 +24,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_json(p)
     p.set_defaults(func=where_command)
 
+    p = subparsers.add_parser(
+        "digest", help="send today's digests: each subscribed core's queue, and on the "
+        "weekly day the PTL summary (by e-mail and/or Matrix, one a day per person)",
+        description="Composes each [[digest.subscribers]] entry's digest of the day and sends "
+                    "it (needs digest.enabled). --dry-run composes and logs it as planned "
+                    "without sending; --as-of previews a past day and stores nothing.")
+    p.add_argument("--dry-run", action="store_true", help="compose and log, send nothing")
+    add_as_of(p)
+    add_json(p)
+    p.set_defaults(func=digest_command)
+
 
 def where_command(args: argparse.Namespace) -> int:
     from reviewbot.store import session_scope
@@ -61,3 +72,34 @@ def where_command(args: argparse.Namespace) -> int:
         for move in answer.moves:
             print(f"  - {move}")
     return 0
+
+
+def digest_command(args: argparse.Namespace) -> int:
+    from reviewbot.config import Secrets
+    from reviewbot.digest_send import run_digests
+
+    config = config_from(args)
+    preview = bool(args.as_of)
+    dry_run = args.dry_run or preview
+    if not config.digest.enabled and not dry_run:
+        print("digest.enabled is false: nothing sent (use --dry-run to see what would be)",
+              file=sys.stderr)
+        return 1
+    if not config.digest.subscribers:
+        print("no [[digest.subscribers]] in the config: nobody has opted in", file=sys.stderr)
+    at = as_of_from(args) if preview else None
+    run = run_digests(engine_from(config), config, Secrets.from_env(), at, dry_run=dry_run,
+                      log_results=not preview)
+    if args.json:
+        print_json(run.as_json())
+    else:
+        for digest in run.digests:
+            print(f"== {digest.username}: {digest.subject or digest.problem}")
+            for result in digest.results:
+                err = f" ({result['error']})" if result.get("error") else ""
+                print(f"   {result['channel']} {result['destination']}: {result['result']}"
+                      f"{err}")
+            if dry_run and digest.text:
+                print("", digest.text, sep="\n")
+        print(run.summary(), file=sys.stderr)
+    return 1 if run.failed else 0
