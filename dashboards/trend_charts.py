@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.store.queue_reads import StoreGeneration
-from reviewbot.trends import TrendWeek, cycle_trends
+from reviewbot.trends import TrendWeek, cycle_trends, stored_trends, trend_hour
 
 # Same frame as the burn-up charts (dashboards/charts.py) so the pages line up.
 _W, _H = 560, 170
@@ -95,8 +95,8 @@ def trend_charts(weeks: Sequence[TrendWeek]) -> list[TrendChart]:
 
 def trend_time(as_of: datetime | None, now: datetime) -> datetime:
     """The present's trends are as of the current hour's start: reproducible, and one
-    computation per hour and store generation."""
-    return as_of if as_of is not None else now.replace(minute=0, second=0, microsecond=0)
+    computation per hour (the worker's `trends` step stores it)."""
+    return as_of if as_of is not None else trend_hour(now)
 
 
 class TrendCache:
@@ -133,6 +133,14 @@ def trend_cache(request) -> TrendCache:  # noqa: ANN001
 
 def trend_context(request, session: Session, as_of: datetime | None,  # noqa: ANN001
                   now: datetime) -> dict:
-    """What a page passes to `_trends.html`'s `trends_section`: the weeks and their charts."""
-    weeks = trend_cache(request).weeks(session, trend_time(as_of, now))
-    return {"trends": weeks, "trend_charts": trend_charts(weeks)}
+    """What a page passes to `_trends.html`'s `trends_section`: the weeks and their charts.
+    The present is the worker's stored copy when it has one (no replay in a request);
+    a past date, or a store no worker has run on, is replayed (cached per generation)."""
+    held = stored_trends(session) if as_of is None else None
+    if held is not None:
+        at, weeks = held
+    else:
+        at = trend_time(as_of, now)
+        weeks = trend_cache(request).weeks(session, at)
+    return {"trends": weeks, "trend_charts": trend_charts(weeks),
+            "trends_as_of": at.strftime("%Y-%m-%d %H:%M UTC")}

@@ -11,15 +11,19 @@
 
 Latencies are medians over the week's changes that got the vote by T; the ones still
 waiting are counted, never guessed. Only facts up to T are read, so a past T reproduces.
+The worker stores the present's trends once an hour (`store_trends`) for the pages and
+/metrics; a past T is replayed on request.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import median
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from reviewbot.config import Config
@@ -27,7 +31,9 @@ from reviewbot.people import Roster
 from reviewbot.queue import QUEUE_GATE_STATES
 from reviewbot.queue_view import changes_at
 from reviewbot.snapshot import ChangeSnapshot
+from reviewbot.store import session_scope
 from reviewbot.store.snapshots import load_changes, load_roster
+from reviewbot.store.state import get_state, set_state
 from reviewbot.timeline import CODE_REVIEW, counts_toward_gate
 
 
@@ -142,3 +148,43 @@ def cycle_trends(session: Session, config: Config, at: datetime) -> list[TrendWe
         out.append(TrendWeek(start, queue_size_at(session, config, sample), created,
                              _median(gates), gate_wait, _median(cores), core_wait))
     return out
+
+
+# --- the worker's copy of the present's trends -----------------------------------------------
+
+TRENDS_KEY = "trends.present"
+
+
+def trend_hour(at: datetime) -> datetime:
+    """The present's trends are as of the current hour's start: one replay per hour."""
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _week_from_json(data: dict) -> TrendWeek:
+    return TrendWeek(date.fromisoformat(data["week_start"]), data["queue_size"],
+                     data["created"], data["gate_latency_days"], data["gate_waiting"],
+                     data["core_latency_days"], data["core_waiting"])
+
+
+def stored_trends(session: Session) -> tuple[datetime, list[TrendWeek]] | None:
+    """The trends the worker stored last (as of, weeks), or None before the first."""
+    raw = get_state(session, TRENDS_KEY)
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return (datetime.fromisoformat(data["as_of"]),
+            [_week_from_json(w) for w in data["weeks"]])
+
+
+def store_trends(engine: Engine, config: Config, now: datetime) -> dict:
+    """Pipeline step: replay the cycle's trends as of this hour, once an hour (replaying
+    every week's queue costs seconds on a big store; pages and /metrics read the copy)."""
+    at = trend_hour(now)
+    with session_scope(engine) as session:
+        held = stored_trends(session)
+        if held is not None and held[0] == at:
+            return {"weeks": len(held[1]), "computed": 0}
+        weeks = cycle_trends(session, config, at)
+        set_state(session, TRENDS_KEY, json.dumps(
+            {"as_of": at.isoformat(), "weeks": [w.as_json() for w in weeks]}))
+    return {"weeks": len(weeks), "computed": 1}

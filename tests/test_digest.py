@@ -265,7 +265,8 @@ def test_the_worker_cycle_sends_after_judge_and_only_when_enabled(synced, store_
     with smtp_server() as (port, box):
         config = digest_config(sb, data, store_url, core, noncore, smtp_port=port)
         summary = run_cycle(config, bot_secrets(sb), engine, now=now)
-        assert list(summary.steps)[-1] == "digest" and summary.steps["digest"].ok
+        assert list(summary.steps)[-2:] == ["trends", "digest"] and summary.steps["digest"].ok
+        assert summary.steps["trends"].ok and summary.steps["trends"].detail["computed"] == 1
         assert summary.steps["digest"].detail["sent"] == 2 and len(box.messages) == 2
         off = make_config(config.model_dump(mode="json", exclude_none=True),
                           digest={"enabled": False})

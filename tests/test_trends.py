@@ -26,6 +26,8 @@ from reviewbot.trends import (
     first_core_review,
     first_gate_plus1,
     latency_weeks,
+    store_trends,
+    trend_hour,
     week_starts,
 )
 from tests.conftest import ROOT
@@ -151,17 +153,22 @@ def test_pages_and_metrics_show_the_series(synced) -> None:
     stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     with session_scope(engine) as session:
         weeks = cycle_trends(session, config, at)
+        hourly = cycle_trends(session, config, trend_hour(at))
     with TestClient(create_app(config, engine=engine)) as client:
+        before = client.get("/metrics").text
+        assert store_trends(engine, config, at) == {"weeks": len(hourly), "computed": 1}
+        assert store_trends(engine, config, at + timedelta(minutes=5))["computed"] == 0
         priorities = client.get(f"/priorities?as_of={stamp}").text
         reviewers = client.get(f"/reviewers?as_of={stamp}").text
+        present = client.get("/priorities").text
         metrics = client.get("/metrics").text
+    assert "reviewbot_trend_queue_size{" not in before  # a scrape never replays the cycle
     for page in (priorities, reviewers):
         assert page.count('<svg class="trend"') == 2 and "Trends over the cycle" in page
         assert f"week of {weeks[-1].week_start}: queue size {weeks[-1].queue_size}" in page
+    assert f"Trends over the cycle, as of {trend_hour(at):%Y-%m-%d %H:%M} UTC" in present
     sizes = dict(re.findall(r'reviewbot_trend_queue_size\{week_start="([\d-]+)"\} (\d+)',
                             metrics))
-    # /metrics is the present (this hour); the sandbox cycle ended, so its weeks are the same
-    # as the ones as of just after the last update
     assert {k: int(v) for k, v in sizes.items()} == {w.week_start.isoformat(): w.queue_size
-                                                     for w in weeks}
+                                                     for w in hourly}
     assert "# TYPE reviewbot_trend_gate_latency_days gauge" in metrics
