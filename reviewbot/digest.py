@@ -155,13 +155,14 @@ def _links(config: Config, project: str, number: int) -> tuple[str | None, str]:
             f"{config.gerrit_web_base}/c/{project}/+/{number}")
 
 
-def daily_digest(session: Session, config: Config, username: str, at: datetime
-                 ) -> DailyDigest | None:
-    """The reviewer's queue at T as a digest (None: no such account synced)."""
+def daily_digest(session: Session, config: Config, username: str, at: datetime,
+                 *, present: bool = False) -> DailyDigest | None:
+    """The reviewer's queue at T as a digest (None: no such account synced). `present`:
+    T is now, so the queue is the stored present's (no replay), as `/queue` shows it."""
     reviewer = find_reviewer(session, username)
     if reviewer is None:
         return None
-    answer = queue_for(session, config, reviewer, at)
+    answer = queue_for(session, config, reviewer, None if present else at, now=at)
     rows = answer.rows
     waits = [full_days(r.item.uploaded, at) for r in rows if r.item.uploaded]
     items = []
@@ -206,7 +207,7 @@ def weekly_summary(session: Session, config: Config, at: datetime) -> WeeklySumm
 
 
 def compose(session: Session, config: Config, subscriber: DigestSubscriber, at: datetime,
-            weekly: WeeklySummary | None = None) -> Digest | None:
+            weekly: WeeklySummary | None = None, *, present: bool = False) -> Digest | None:
     """The subscriber's digest of T's day, rendered; None when they get nothing that day.
     `weekly` is the week's summary when the caller already built it (it is everyone's)."""
     wants_weekly = subscriber.weekly and is_weekly_day(config, at)
@@ -215,7 +216,8 @@ def compose(session: Session, config: Config, subscriber: DigestSubscriber, at: 
     digest = Digest(digest_id(subscriber.username, at.date()), subscriber.username, at.date(),
                     at, config.cycle.name)
     if subscriber.daily:
-        digest.daily = daily_digest(session, config, subscriber.username, at)
+        digest.daily = daily_digest(session, config, subscriber.username, at,
+                                    present=present)
         if digest.daily is None:
             digest.problem = (f"no Gerrit account {subscriber.username!r} has been synced "
                               "(check digest.subscribers username)")

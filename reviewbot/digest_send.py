@@ -159,6 +159,7 @@ def run_digests(engine: Engine, config: Config, secrets: Secrets, at: datetime |
     """Compose every subscriber's digest of T's day and send (or plan) it on each channel
     it has not been sent on today. `log_results=False` (a preview as of a past date)
     writes nothing to the store."""
+    present = at is None  # the worker's step: the stored present answers, nothing replayed
     at = at or utcnow()
     run = DigestRun(at, dry_run)
     weekly = None
@@ -166,7 +167,7 @@ def run_digests(engine: Engine, config: Config, secrets: Secrets, at: datetime |
         with session_scope(engine) as session:
             if weekly is None and subscriber.weekly and is_weekly_day(config, at):
                 weekly = weekly_summary(session, config, at)
-            digest = compose(session, config, subscriber, at, weekly)
+            digest = compose(session, config, subscriber, at, weekly, present=present)
         if digest is None:
             continue
         run.digests.append(digest)

@@ -95,6 +95,9 @@ def test_daily_digest_says_what_the_queue_says(synced, store_url) -> None:
     with session_scope(engine) as session:
         queue = queue_for(session, config, find_reviewer(session, core), None, now=now)
         digest = compose(session, config, config.digest.subscribers[0], now)
+        # the worker's present (stored states, no replay) says the same as the replay at T
+        stored = compose(session, config, config.digest.subscribers[0], now, present=True)
+    assert stored.daily == digest.daily
     daily = digest.daily
     assert digest.weekly is None  # not the weekly day
     assert daily.kind == "core" and daily.total == queue.total > 0
