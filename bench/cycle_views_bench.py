@@ -1,6 +1,7 @@
 """Benchmark: the issue-17 views over report_bench's bulk-built store (20,000 changes):
 the cycle trends (every week's queue replayed, latencies from the vote history), one
-"where is my change" answer (every core's queue at T), and one daily digest (a queue).
+"where is my change" answer (every core's queue, replayed at T and from the stored
+present), and one daily digest (a queue, replayed at T and from the stored present).
 Medians over --runs runs, each from a cold TrendCache (the web pages cache per store
 generation, so this is the first request after a sync).
 
@@ -70,9 +71,14 @@ def main() -> int:
         core = answer.places[0].reviewer
         subscriber = DigestSubscriber(username=core, email="c@example.org")
         digest_s, _d = timed(lambda: compose(session, cfg, subscriber, AT), args.runs)
+        present_s, _p = timed(lambda: compose(session, cfg, subscriber, AT, present=True),
+                              args.runs)
+        where_now_s, _w = timed(lambda: where_is(session, cfg, number, None, now=AT),
+                                args.runs)
     print(f"changes={args.changes} weeks={len(weeks)} cores={len(answer.places)} "
-          f"trends_s={trends_s:.2f} where_as_of_s={where_s:.2f} daily_digest_s={digest_s:.2f} "
-          f"load={os.getloadavg()[0]:.2f}")
+          f"trends_s={trends_s:.2f} where_as_of_s={where_s:.2f} where_present_s="
+          f"{where_now_s:.2f} daily_digest_as_of_s={digest_s:.2f} daily_digest_present_s="
+          f"{present_s:.2f} load={os.getloadavg()[0]:.2f}")
     return 0
 
 
