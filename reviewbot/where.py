@@ -185,7 +185,8 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
         base = cache.base(session) if cache is not None else build_base(session, config)
         ordered = [row[2].number for row in base.core_order(at)]
         for core in cores:
-            mine = [n for n in ordered if n not in base.excluded(core)]
+            excluded = base.excluded(core)
+            mine = [n for n in ordered if n not in excluded]
             places.append(_place(change, core, mine, name))
         shared = [c.number for c in base.first_crack_order()]
     else:
