@@ -182,3 +182,14 @@ def test_frozen_change_names_the_exception_hashtag() -> None:
     assert out == ["after feature freeze only bug fixes are reviewed: a Closes-Bug or "
                    "Partial-Bug footer, a release-critical bug tag or the freeze-exception "
                    "hashtag ffe from the PTL brings it back"]
+
+
+def test_hostile_numbers_are_a_422_naming_the_parameter(cycle) -> None:
+    engine, config, _now = cycle
+    with TestClient(create_app(config, engine=engine)) as client:
+        for bad in ("2" * 30, "0", "abc", "²"):
+            page = client.get(f"/changes/{bad}/where")
+            assert page.status_code == 422 and "not a change number" in page.text
+        api = client.get(f"/api/v1/changes/{2 ** 63}/where")
+        assert api.status_code == 422 and "number" in str(api.json()["detail"])
+        assert client.get("/api/v1/changes/1/where?as_of=tomorrow").status_code == 422

@@ -7,8 +7,16 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dashboards.deps import ConfigDep, SessionDep, StateDep, parse_as_of_param, templates
+from dashboards.deps import (
+    ChangeNumberPath,
+    ConfigDep,
+    SessionDep,
+    StateDep,
+    parse_as_of_param,
+    templates,
+)
 from dashboards.routes.queue import AsOfQuery, queue_cache
+from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
 from reviewbot.where import where_is
 
 router = APIRouter()
@@ -27,7 +35,7 @@ def where_data(session, config, cache, number: int, as_of: str | None  # noqa: A
 
 
 @router.get("/api/v1/changes/{number}/where", tags=["changes"])
-def api_where(number: int, session: SessionDep, config: ConfigDep, state: StateDep,
+def api_where(number: ChangeNumberPath, session: SessionDep, config: ConfigDep, state: StateDep,
               request: Request, as_of: AsOfQuery = None) -> dict[str, Any]:
     """Where is my change: its position in every core reviewer's queue at T (or the first
     condition that keeps it out), its review and gate state, and what would move it up."""
@@ -37,7 +45,9 @@ def api_where(number: int, session: SessionDep, config: ConfigDep, state: StateD
 @router.get("/changes/{number}/where", response_class=HTMLResponse, include_in_schema=False)
 def where_page(number: str, request: Request, session: SessionDep, config: ConfigDep,
                state: StateDep, as_of: str | None = None) -> Response:
-    if not number.isdigit():
-        raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number")
-    data = where_data(session, config, queue_cache(state, request), int(number), as_of)
+    parsed = ascii_int(number, CHANGE_NUMBER_MAX)  # a str: `²` passes isdigit()
+    if not parsed:
+        raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number "
+                            f"(1 to {CHANGE_NUMBER_MAX})")
+    data = where_data(session, config, queue_cache(state, request), parsed, as_of)
     return templates.TemplateResponse(request, "where.html", {"config": config, "w": data})
