@@ -30,6 +30,7 @@ ROUTER_MODULES = [
     "dashboards.routes.home",
     "dashboards.routes.queue",  # /queue, /api/v1/queue
     "dashboards.routes.changes",  # /changes, /changes/{n}, /api/v1/changes[/{n}]
+    "dashboards.routes.where",  # /changes/{n}/where, /api/v1/changes/{n}/where
     "dashboards.routes.actions",  # /actions, /api/v1/actions
     "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
     "dashboards.routes.reviewers",

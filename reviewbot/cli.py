@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "reviewbot.commands.rules",  # evaluate, why, priorities-from-rst
     "reviewbot.commands.actions",  # apply, actions
     "reviewbot.commands.queue",  # queue, export-dashboard
+    "reviewbot.commands.owner",  # where, digest
     "reviewbot.commands.standing",  # standing, reviewers
     "reviewbot.commands.report",  # report
     "reviewbot.commands.service",  # cycle, worker, demo

@@ -181,13 +181,38 @@ class CycleSection(_Section):
     start: date
     end: date
     feature_freeze: date | None = None
+    rc: date | None = None  # first release candidate
+    release: date | None = None
     milestones: dict[str, date] = {}
 
     @model_validator(mode="after")
     def _order(self) -> CycleSection:
         if self.end < self.start:
             raise ValueError("end must not be before start")
+        # The schedule runs start <= feature freeze <= RC <= release <= end; a date out of
+        # that order is a typo that would make the freeze begin at the wrong time.
+        named = [("start", self.start), ("feature_freeze", self.feature_freeze),
+                 ("rc", self.rc), ("release", self.release), ("end", self.end)]
+        given = [(k, d) for k, d in named if d is not None]
+        for (k1, d1), (k2, d2) in zip(given, given[1:], strict=False):
+            if d2 < d1:
+                raise ValueError(f"{k2} ({d2}) must not be before {k1} ({d1})")
         return self
+
+
+class FreezeSection(_Section):
+    """After `cycle.feature_freeze`, non-priority feature work leaves the core queue."""
+
+    enabled: bool = False
+    exception_hashtag: str = "ffe"
+    bug_tags: list[str] = []  # Launchpad tags marking release-critical bugs
+
+    @field_validator("exception_hashtag")
+    @classmethod
+    def _hashtag(cls, value: str) -> str:
+        if "," in value or not value.strip() or value != value.strip():
+            raise ValueError("must be one hashtag: not empty, no commas or surrounding spaces")
+        return value
 
 
 class Priority(Matchers):
@@ -285,6 +310,82 @@ OPS_LANE = 2
 POOL_RESERVE = 3
 
 
+class SmtpSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str | None = None
+    username: str | None = None  # the password comes from REVIEWBOT_SMTP_PASSWORD
+    starttls: bool = False
+    timeout: float = Field(default=30.0, gt=0)
+
+
+class MatrixSettings(_Section):
+    homeserver: str | None = None  # the token comes from REVIEWBOT_MATRIX_TOKEN
+    timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("homeserver")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+
+class DigestSubscriber(_Section):
+    username: str = Field(min_length=1)
+    email: str | None = None
+    matrix_room: str | None = None
+    daily: bool = True
+    weekly: bool = False
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+            raise ValueError(f"{value!r} is not an e-mail address")
+        return value
+
+    @field_validator("matrix_room")
+    @classmethod
+    def _room(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[!#][^:\s]+:\S+", value):
+            raise ValueError(f"{value!r} is not a Matrix room id (!id:server) or alias "
+                             "(#name:server)")
+        return value
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> DigestSubscriber:
+        if not self.email and not self.matrix_room:
+            raise ValueError("needs an email or a matrix_room to send the digest to")
+        return self
+
+
+class DigestSection(_Section):
+    """Daily per-core digests and the weekly PTL summary: off unless enabled, opt-in."""
+
+    enabled: bool = False
+    dashboard_url: str | None = None  # where the links in a digest point
+    weekly_day: int = Field(default=0, ge=0, le=6)  # 0 = Monday
+    top: int = Field(default=5, ge=1, le=50)
+    smtp: SmtpSettings = SmtpSettings()
+    matrix: MatrixSettings = MatrixSettings()
+    subscribers: list[DigestSubscriber] = []
+
+    @model_validator(mode="after")
+    def _channels(self) -> DigestSection:
+        seen: set[str] = set()
+        for i, sub in enumerate(self.subscribers):
+            if sub.username in seen:
+                raise ValueError(f"subscribers[{i}].username: {sub.username!r} is listed twice")
+            seen.add(sub.username)
+            if sub.email and not self.smtp.sender:
+                raise ValueError(f"subscribers[{i}].email: needs digest.smtp.sender (the From "
+                                 "address)")
+            if sub.matrix_room and not self.matrix.homeserver:
+                raise ValueError(f"subscribers[{i}].matrix_room: needs digest.matrix.homeserver")
+        return self
+
+
 class Config(_Section):
     gerrit: GerritSection
     database: DatabaseSection = DatabaseSection()
@@ -299,6 +400,18 @@ class Config(_Section):
     report: ReportSection = ReportSection()
     worker: WorkerSection = WorkerSection()
     web: WebSection = WebSection()
+    freeze: FreezeSection = FreezeSection()
+    digest: DigestSection = DigestSection()
+
+    @model_validator(mode="after")
+    def _freeze_needs_a_date(self) -> Config:
+        if self.freeze.enabled and self.cycle.feature_freeze is None:
+            raise ValueError("freeze.enabled: needs cycle.feature_freeze (the date the freeze "
+                             "begins)")
+        if self.freeze.exception_hashtag.lower() in _own_hashtags(self):
+            raise ValueError(f"freeze.exception_hashtag: {self.freeze.exception_hashtag!r} is "
+                             "a hashtag the bot writes itself (writeback)")
+        return self
 
     @model_validator(mode="after")
     def _unique_priorities(self) -> Config:
@@ -313,9 +426,7 @@ class Config(_Section):
     def _no_bot_hashtags_as_matchers(self) -> Config:
         # The bot's own hashtags are never matching inputs (DESIGN), so a matcher
         # on one would silently never match.
-        wb = self.writeback
-        own = {wb.priority_hashtag.lower(), wb.gated_hashtag.lower()}
-        own |= {(wb.priority_hashtag_prefix + p.id).lower() for p in self.priorities}
+        own = _own_hashtags(self)
         sources = [(f"priorities[{i}]", p) for i, p in enumerate(self.priorities)]
         for where, matchers in sources + [("gate.exempt", self.gate.exempt)]:
             for tag in matchers.hashtags:
@@ -356,6 +467,12 @@ class Config(_Section):
         return next((p for p in self.priorities if p.id == priority_id), None)
 
 
+def _own_hashtags(config: Config) -> set[str]:
+    wb = config.writeback
+    own = {wb.priority_hashtag.lower(), wb.gated_hashtag.lower()}
+    return own | {(wb.priority_hashtag_prefix + p.id).lower() for p in config.priorities}
+
+
 class Secrets(BaseModel):
     """Credentials, read from the environment only, never from the config file."""
 
@@ -363,6 +480,8 @@ class Secrets(BaseModel):
     gerrit_password: str | None = None
     webhook_secret: str | None = None
     admin_token: str | None = None
+    smtp_password: str | None = None
+    matrix_token: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
@@ -372,6 +491,8 @@ class Secrets(BaseModel):
             gerrit_password=env.get("REVIEWBOT_GERRIT_PASSWORD") or None,
             webhook_secret=env.get("REVIEWBOT_WEBHOOK_SECRET") or None,
             admin_token=env.get("REVIEWBOT_ADMIN_TOKEN") or None,
+            smtp_password=env.get("REVIEWBOT_SMTP_PASSWORD") or None,
+            matrix_token=env.get("REVIEWBOT_MATRIX_TOKEN") or None,
         )
 
     def __repr__(self) -> str:  # never print a secret by accident

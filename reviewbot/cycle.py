@@ -1,4 +1,4 @@
-"""Cycle: one sync -> Launchpad enrich -> evaluate -> apply -> judge pass, each step isolated.
+"""Cycle: one sync -> Launchpad -> evaluate -> apply -> judge -> trends -> digest pass.
 
 A failing step (Launchpad down, Gerrit answering 500, one change the rules
 cannot read) is logged and counted, and the steps after it still run on what
@@ -21,7 +21,7 @@ from reviewbot.config import Config, Secrets
 
 log = logging.getLogger(__name__)
 
-STEPS = ("sync", "launchpad", "evaluate", "apply", "judge")
+STEPS = ("sync", "launchpad", "evaluate", "apply", "judge", "trends", "digest")
 
 
 @dataclass
@@ -214,6 +214,13 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     # After evaluate (a change's judgements depend on its priority/exempt verdict) and
     # after apply, so Gerrit's hashtags never wait for a judging from scratch.
     step("judge", lambda: _judge(engine, config))
+    # The present's trends for the pages and /metrics, replayed once an hour.
+    step("trends", lambda: _trends(engine, config, now))
+    # Last: digests read the queues this cycle just brought up to date.
+    if config.digest.enabled:
+        step("digest", lambda: _digest(engine, config, secrets, now))
+    else:
+        summary.steps["digest"] = StepOutcome(skipped="digest.enabled = false")
 
     summary.failed_steps = [n for n in STEPS if n in summary.steps and not summary.steps[n].ok]
     summary.errors = len(summary.failed_steps)
@@ -274,3 +281,15 @@ def _apply(engine: Engine, config: Config, client: Any) -> Any:
     from reviewbot.writeback import apply
 
     return apply(engine, config, client)
+
+
+def _digest(engine: Engine, config: Config, secrets: Secrets, now: Any) -> Any:
+    from reviewbot.digest_send import run_digests
+
+    return run_digests(engine, config, secrets, now)
+
+
+def _trends(engine: Engine, config: Config, now: Any) -> Any:
+    from reviewbot.trends import store_trends
+
+    return store_trends(engine, config, now or utcnow())

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from reviewbot.clock import utcnow
 from reviewbot.config import Config
 from reviewbot.people import Roster
-from reviewbot.rules import exempt, gate
+from reviewbot.rules import exempt, freeze, gate
 from reviewbot.rules.facts import read_facts
 from reviewbot.rules.matchset import describe_unchecked
 from reviewbot.rules.ruleset import RuleSet, ruleset_for
@@ -96,6 +96,11 @@ def judge_at(change: ChangeSnapshot, classes: ChangeVerdict, rules: RuleSet, ros
 def judge_state(change: ChangeSnapshot, state: ChangeState, classes: ChangeVerdict,
                 rules: RuleSet, roster: Roster) -> ChangeVerdict:
     """`judge_at` for a state the caller already has."""
+    frozen = None
+    if (rules.freeze is not None and rules.freeze.in_effect(state.at) and state.is_open
+            and not classes.priorities and not classes.exempt_reasons):
+        frozen = freeze.judge(read_facts(change, roster, rules.bot_hashtags), rules.freeze,
+                              state.at)
     verdict = gate.judge(
         change,
         state,
@@ -105,6 +110,7 @@ def judge_state(change: ChangeSnapshot, state: ChangeState, classes: ChangeVerdi
         min_plus1=rules.min_plus1,
         core_group=rules.core_group,
         in_scope=rules.tracks(change.project, change.branch),
+        frozen=frozen,
     )
     return ChangeVerdict(
         number=change.number,
@@ -197,7 +203,10 @@ def fingerprint(config: Config, roster: Roster, at: datetime, launchpad: str) ->
     facts = {
         "version": RULES_VERSION,
         "rules": config.model_dump(mode="json", include={
-            "priorities", "gate", "writeback", "launchpad"}),
+            "priorities", "gate", "writeback", "launchpad", "freeze"}),
+        # the freeze date passing changes every non-priority verdict
+        "frozen": (config.freeze.enabled and config.cycle.feature_freeze is not None
+                   and at.date() >= config.cycle.feature_freeze),
         "scope": [config.gerrit.projects, config.gerrit.branches, config.gerrit.core_group],
         "core": sorted(a for a in roster.ever_core() if roster.is_core(a, at)),
         "core_known": roster.core_known,

@@ -42,7 +42,7 @@ from reviewbot.queue import (
     why_not,
 )
 from reviewbot.rules.ruleset import ruleset_for
-from reviewbot.rules.verdict import ChangeVerdict
+from reviewbot.rules.verdict import GATE_STATES, ChangeVerdict
 from reviewbot.snapshot import Vote
 from reviewbot.store.queue_reads import (
     ChangeSummary,
@@ -264,7 +264,8 @@ class QueueCache:
 def queue_change(state: ChangeState, verdict: ChangeVerdict) -> QueueChange:
     """The queues' view of a change at T from its timeline state and its verdict at T."""
     gate_state = verdict.gate.state
-    is_open = state.is_open and gate_state in (*QUEUE_GATE_STATES, FIRST_CRACK_GATE_STATE)
+    # every gate state of an open change (a frozen one is open, only held back from the queue)
+    is_open = state.is_open and gate_state in GATE_STATES
     if state.status is None:
         status = "absent"
     elif state.status == "open":
@@ -293,8 +294,13 @@ def changes_at(session: Session, config: Config, at: datetime,
         # was the same at T as when they were judged. The others are replayed, read lean
         # (`load_open_at`) and judged only when waiting on reviewers.
         core_then = roster.core_at(at)
+        freeze = ruleset_for(config).freeze
+        frozen_then = freeze is not None and freeze.in_effect(at)
+        # ... and when the feature freeze was in effect at T exactly as when they were judged
         use_stored = not replay_all and all(
-            roster.core_at(t) == core_then for t in settled_evaluation_times(session, config, at))
+            roster.core_at(t) == core_then
+            and (freeze is not None and freeze.in_effect(t)) == frozen_then
+            for t in settled_evaluation_times(session, config, at))
         if use_stored:
             settled = _settled_changes(session, config, at)
         states = [(change, state) for change in load_open_at(

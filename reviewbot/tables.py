@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Index,
     Text,
@@ -188,6 +189,30 @@ class ActionLog(SQLModel, table=True):
     reason: str = ""
     result: str  # planned | applied | failed | forbidden
     error: str | None = None
+    created: datetime = Field(index=True, sa_type=DateTime)
+
+
+class DigestLog(SQLModel, table=True):
+    """Every planned, sent or failed digest (daily core digest, weekly PTL summary).
+
+    At most one digest per person per UTC day and channel is sent: a `sent` row for
+    (username, day, channel) stops the next one; `digest_id` is the Matrix txnId too,
+    so a retry after a lost answer is idempotent on the server.
+    """
+
+    __tablename__ = "digest_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: str = Field(index=True)  # e.g. daily:carol:2017-01-20
+    username: str = Field(index=True)
+    day: date = Field(index=True, sa_type=Date)
+    kinds: str  # "daily", "weekly" or "daily+weekly": what the one digest of the day held
+    channel: str  # email | matrix
+    destination: str  # address or room id
+    result: str  # planned | sent | failed
+    reason: str = ""
+    error: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created: datetime = Field(index=True, sa_type=DateTime)
 
 

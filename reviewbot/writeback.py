@@ -157,6 +157,8 @@ def plan_change(
     """What to write for one change, or None when nothing should be written."""
     if not in_scope(change, config) or verdict.gate_state not in GATE_STATES:
         return None
+    if verdict.gate_state == "frozen":  # held for the next cycle: leave its hashtags as they are
+        return None
     wb = config.writeback
     current = tuple(change.hashtags)
     desired = plan_hashtags(verdict, config, current)

@@ -94,7 +94,7 @@ def config_path(sqlite_url, tmp_path):
 def test_every_cli_command_answers_a_bad_date_with_the_forms(config_path, capsys):
     commands = _commands_taking("--as-of")
     assert {"queue", "report", "evaluate", "why", "standing"} <= set(commands), commands
-    extra = {"queue": ["alice"], "why": ["100"], "standing": ["carol"]}
+    extra = {"queue": ["alice"], "why": ["100"], "standing": ["carol"], "where": ["100"]}
     for command in commands:
         for bad in ("tomorrow", "2017-13-45"):
             argv = ["--config", str(config_path), command, *extra.get(command, []),

@@ -145,7 +145,25 @@ def render_metrics(facts: dict[str, Any]) -> str:
                "Launchpad lookups that went to Launchpad.", [({}, lp.get("misses", 0))])
     out.family("reviewbot_launchpad_records", "gauge", "Launchpad records cached.",
                [({}, facts.get("launchpad_records", 0))])
+    _trend_families(out, facts.get("trends") or [])
     return out.text()
+
+
+def _trend_families(out: Exposition, weeks: list[dict[str, Any]]) -> None:
+    """The cycle's trend series (reviewbot.trends), one sample per cycle week; a week
+    without a latency (nobody got the vote yet) has no sample rather than a zero."""
+    for name, key, help_text in (
+        ("reviewbot_trend_queue_size", "queue_size",
+         "Core queue size (open changes waiting on reviewers) at each cycle week's end."),
+        ("reviewbot_trend_changes_created", "created", "Changes created in each cycle week."),
+        ("reviewbot_trend_gate_latency_days", "gate_latency_days",
+         "Median days from upload to the first non-core +1, by week created."),
+        ("reviewbot_trend_core_latency_days", "core_latency_days",
+         "Median days from upload to the first core review, by week created."),
+    ):
+        out.family(name, "gauge", help_text,
+                   [({"week_start": w["week_start"]}, w[key]) for w in weeks
+                    if w.get(key) is not None])
 
 
 def _epoch(value: datetime) -> float:
@@ -155,8 +173,13 @@ def _epoch(value: datetime) -> float:
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)",
             response_class=PlainTextResponse)
 def metrics(state: StateDep) -> PlainTextResponse:
+    from reviewbot.trends import stored_trends
+
     with Session(state.engine) as session:
         facts = metrics_facts(session)
+        # The worker's hourly copy: a scrape never replays the cycle.
+        held = stored_trends(session)
+        facts["trends"] = [w.as_json() for w in held[1]] if held else []
     return PlainTextResponse(render_metrics(facts),
                              media_type="text/plain; version=0.0.4; charset=utf-8")
 

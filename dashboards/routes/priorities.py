@@ -13,9 +13,11 @@ from dashboards.charts import (
     summary_row,
 )
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
+from dashboards.trend_charts import trend_context
 from reviewbot.report import STATE_LABELS, STATES
 from reviewbot.report_render import render_csv, render_markdown, report_json
 from reviewbot.reporting import report_as_of
+from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.verdicts import priorities_matching_nothing
 
 router = APIRouter()
@@ -52,6 +54,8 @@ def priorities_page(
             "state_labels": STATE_LABELS,
             "query": query,
             "as_of_text": report.as_of.strftime("%Y-%m-%d %H:%M UTC"),
+            "freeze_notice": freeze_notice_at(config, when),
+            **trend_context(request, session, when if as_of else None, when),
         },
     )
 

@@ -22,6 +22,7 @@ from reviewbot.clock import full_days, utcnow
 from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.queue_view import QueueCache, queue_for, queue_sizes
+from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.snapshot import Vote
 from reviewbot.store.queue_reads import find_reviewer
 
@@ -138,7 +139,8 @@ def queue_page(
     clear = reviewer is not None and not reviewer.strip()
     who = "" if clear else (reviewer or "").strip() or request.cookies.get(COOKIE, "")
     context: dict[str, Any] = {"config": config, "as_of_param": as_of or "", "now": now,
-                               "who": who, "data": None, "page": page, "page_size": PAGE_SIZE}
+                               "who": who, "data": None, "page": page, "page_size": PAGE_SIZE,
+                               "freeze_notice": freeze_notice_at(config, now)}
     if not who:
         context["cores"], roster = _core_list(session, config, cache, at)
         context["core_known"] = roster.core_known

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
+from dashboards.trend_charts import trend_context
 from reviewbot.config import Config
 from reviewbot.readiness import (
     DEFAULT_SORT,
@@ -168,6 +169,8 @@ def reviewers_page(request: Request, session: SessionDep, config: ConfigDep,
         "ratio_counts": RATIO_COUNTS, "spark": mini_sparkline,
         # One read gives every row the same source; an empty board has no figures to source.
         "judgements": rows[0].judgements if rows else None,
+        # cycle trends (queue size, gate and core latency): dashboards/trend_charts.py
+        **trend_context(request, session, when if as_of else None, when),
     })
 
 

@@ -15,6 +15,7 @@ from reviewbot.rules import (
     changes,
     exempt,
     files,
+    freeze,
     gate,
     hashtags,
     launchpad_matchers,
@@ -55,7 +56,7 @@ _MATCHERS = (
 MATCHER_RULES: dict[str, MatcherRule] = register(_MATCHERS)
 
 # The decisions built on the matchers, by name (also unique, and distinct from matchers).
-DECISION_RULES = {exempt.NAME: exempt, gate.NAME: gate}
+DECISION_RULES = {exempt.NAME: exempt, freeze.NAME: freeze, gate.NAME: gate}
 if set(DECISION_RULES) & set(MATCHER_RULES):
     raise DuplicateRuleError("a decision rule shares its name with a matcher")
 

@@ -66,6 +66,7 @@ def judge(
     min_plus1: int,
     core_group: str,
     in_scope: bool = True,
+    frozen: str | None = None,
 ) -> GateVerdict:
     """The gate state of the change as it stood at `state.at` (core membership at that time)."""
     if not in_scope:
@@ -88,6 +89,8 @@ def judge(
     if exempt_reasons:
         return GateVerdict("exempt", "Exempt from the non-core +1 gate: "
                            f"{'; '.join(exempt_reasons)}.")
+    if frozen:  # rules/freeze.py: feature work after the freeze date, no exception
+        return GateVerdict("frozen", frozen)
     return _judge_votes(change, state, roster, min_plus1, core_group)
 
 

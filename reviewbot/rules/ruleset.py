@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reviewbot.config import Config, Priority
 from reviewbot.rules import MATCHER_RULES
+from reviewbot.rules.freeze import Freeze, compile_freeze
 from reviewbot.rules.matchset import CompiledMatchers, compile_matchers
 
 # A priority's `owners` are the people leading the work (from the priorities
@@ -31,6 +32,7 @@ class RuleSet:
     branches: frozenset[str]
     min_plus1: int
     core_group: str
+    freeze: Freeze | None = None  # None: no feature freeze configured or switched off
 
     def tracks(self, project: str, branch: str) -> bool:
         return project in self.projects and branch in self.branches
@@ -56,6 +58,7 @@ def compile_ruleset(config: Config) -> RuleSet:
         branches=frozenset(config.gerrit.branches),
         min_plus1=config.gate.min_noncore_plus1,
         core_group=config.gerrit.core_group,
+        freeze=compile_freeze(config),
     )
 
 

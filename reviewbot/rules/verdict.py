@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from reviewbot.timeline import ReviewState
 
 # The gate states of an open change, as DESIGN names them.
-GATE_STATES = ("priority", "exempt", "open", "gated")
+# `frozen`: after feature freeze, feature work that waits for the next cycle (rules/freeze.py).
+GATE_STATES = ("priority", "exempt", "open", "gated", "frozen")
 # States of changes the gate does not apply to (kept apart so `--json` stays exact).
 NOT_GATED_STATES = ("wip", "closed", "untracked")
 
