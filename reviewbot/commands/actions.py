@@ -6,10 +6,6 @@ import argparse
 from dataclasses import asdict
 
 from reviewbot.commands.context import add_json, config_from, engine_from, print_json
-from reviewbot.config import Secrets
-from reviewbot.store import session_scope
-from reviewbot.store.actions import all_forbidden, recent_actions
-from reviewbot.writeback import FORBIDDEN_RETRY
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,8 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def apply_command(args: argparse.Namespace) -> int:
+    from reviewbot.config import Secrets
     from reviewbot.gerrit import GerritClient
-    from reviewbot.writeback import apply
+    from reviewbot.store import session_scope
+    from reviewbot.store.actions import all_forbidden
+    from reviewbot.writeback import FORBIDDEN_RETRY, apply
 
     config = config_from(args)
     engine = engine_from(config)
@@ -79,6 +78,9 @@ def _what(a: dict) -> str:
 
 
 def actions_command(args: argparse.Namespace) -> int:
+    from reviewbot.store import session_scope
+    from reviewbot.store.actions import recent_actions
+
     config = config_from(args)
     with session_scope(engine_from(config)) as session:
         rows = recent_actions(session, limit=args.limit, change=args.change)

@@ -8,13 +8,17 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reviewbot.clock import parse_as_of, utcnow
-from reviewbot.config import Config, load_config
-from reviewbot.store import open_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from reviewbot.config import Config
+
+# The config (pydantic) and the store (SQLAlchemy) are imported by the functions that
+# need them: the CLI imports this module to build its help, which must stay instant.
 
 T = TypeVar("T")
 
@@ -23,10 +27,14 @@ CYCLE_BUSY_EXIT = 3
 
 
 def config_from(args: argparse.Namespace) -> Config:
+    from reviewbot.config import load_config
+
     return load_config(getattr(args, "config", None))
 
 
 def engine_from(config: Config) -> Engine:
+    from reviewbot.store import open_store
+
     return open_store(config.database.url)
 
 
