@@ -243,8 +243,8 @@ class ApplySummary:
         """The step's one-line summary."""
         if not self.enabled:
             return "applied: nothing (writeback.enabled = false)"
-        writes = (f"{self.planned} writes planned (dry run)" if self.dry_run
-                  else f"{self.applied} writes")
+        writes = (f"{self.planned:,} writes planned (dry run)" if self.dry_run
+                  else f"{self.applied:,} writes")
         extra = "".join(f", {n} {what}" for n, what in (
             (self.failed, "failed"), (self.forbidden, "forbidden"),
             (self.skipped_forbidden, "skipped after a 403")) if n)
