@@ -12,9 +12,11 @@ left the query (deleted, made private).
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,7 +35,14 @@ from reviewbot.gerrit import (
 )
 from reviewbot.store import session_scope
 from reviewbot.store.accounts import apply_service_user_tags, replace_group_members
-from reviewbot.store.changes import WriteCounts, mark_gone, mark_missing, upsert_changes
+from reviewbot.store.changes import (
+    WriteCounts,
+    begin_bulk_load,
+    end_bulk_load,
+    mark_gone,
+    mark_missing,
+    upsert_changes,
+)
 from reviewbot.store.promotions import sync_core_audit_log
 from reviewbot.store.state import get_state, set_state
 from reviewbot.wire import ChangeRecord, WireError, from_rest, rest_account
@@ -172,9 +181,13 @@ def sync_once(
         query = changes_query(config, start)
         newest = cursor
         query_before = client.requests_made
-        pages = client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size)
-        with collector_paused():
-            newest = _write_pages(engine, config, pages, summary, newest, progress, tag_group)
+        pages = _read_ahead(client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size))
+        try:
+            with collector_paused():
+                newest = _write_pages(engine, config, pages, summary, newest, progress,
+                                      tag_group)
+        finally:
+            pages.close()
         summary.query_requests = client.requests_made - query_before
 
         reconcile = full or (cursor is not None and polls + 1 >= config.gerrit.reconcile_every)
@@ -213,24 +226,92 @@ def _write_pages(
 
     With `tag_group`, the accounts on the page also update that group's members
     (their SERVICE_USER tag), in the page's transaction.
+
+    The first back-fill into an empty SQLite store is one transaction instead, with the
+    message tables' secondary indexes built once at the end (`begin_bulk_load`, as the
+    first import does): maintaining them row by row made the store, not Gerrit or the
+    decoding, the back-fill's largest cost. A failure rolls it all back; the cursor has
+    not moved, so the next sync reads the same window again, as after any failure.
     """
+    with session_scope(engine) as session:
+        bulk = begin_bulk_load(session)
+        if bulk is not None:
+            log.info("empty store: first back-fill in one transaction, indexes built at the end")
+            for page in pages:
+                newest = _write_page(session, config, page, summary, newest, tag_group)
+                if progress:
+                    progress(summary.seen, summary.pages)
+            end_bulk_load(session, bulk)
+            return newest
     for page in pages:
-        records = [r for r in _records(page) if _in_scope(config, r)]
         with session_scope(engine) as session:
-            summary.add(upsert_changes(session, records))
-            if tag_group:
-                summary.group_rows += apply_service_user_tags(
-                    session, tag_group, (a for r in records for a in r.accounts())
-                )
-        summary.pages += 1
-        summary.seen += len(page)
-        del page
-        for r in records:
-            if newest is None or r.updated > newest:
-                newest = r.updated
+            newest = _write_page(session, config, page, summary, newest, tag_group)
         if progress:
             progress(summary.seen, summary.pages)
     return newest
+
+
+def _write_page(session, config: Config, page: ChangePage, summary: SyncSummary,  # noqa: ANN001
+                newest: datetime | None, tag_group: str | None) -> datetime | None:
+    records = [r for r in _records(page) if _in_scope(config, r)]
+    summary.add(upsert_changes(session, records))
+    if tag_group:
+        summary.group_rows += apply_service_user_tags(
+            session, tag_group, (a for r in records for a in r.accounts())
+        )
+    summary.pages += 1
+    summary.seen += len(page)
+    for r in records:
+        if newest is None or r.updated > newest:
+            newest = r.updated
+    return newest
+
+
+class _read_ahead(Iterator[ChangePage]):  # noqa: N801 (used like a generator function)
+    """The query's pages, the next one fetched and decoded in a thread while the
+    current one is written: the store's work overlaps Gerrit's answer. At most one
+    page waits (memory bounded); an error reading a page is raised where the page
+    would have been; `close()` stops the reader."""
+
+    _END = object()
+
+    def __init__(self, pages: Iterable[ChangePage]) -> None:
+        self._ready: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(iter(pages),),
+                                        name="sync-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _read(self, pages: Iterator[ChangePage]) -> None:
+        try:
+            for page in pages:
+                if not self._put((page, None)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 (handed to the consumer)
+            self._put((None, exc))
+            return
+        self._put((self._END, None))
+
+    def _put(self, item: tuple) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._ready.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __next__(self) -> ChangePage:
+        page, error = self._ready.get()
+        if error is not None:
+            raise error
+        if page is self._END:
+            raise StopIteration
+        return page
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 def _sync_groups(
