@@ -269,14 +269,16 @@ def _write_page(session, config: Config, page: ChangePage, summary: SyncSummary,
 
 class _read_ahead(Iterator[ChangePage]):  # noqa: N801 (used like a generator function)
     """The query's pages, the next one fetched and decoded in a thread while the
-    current one is written: the store's work overlaps Gerrit's answer. At most one
-    page waits (memory bounded); an error reading a page is raised where the page
-    would have been; `close()` stops the reader."""
+    current one is written: the store's work overlaps Gerrit's answer. The reader
+    starts on a page only once the previous one was taken, so at most two pages are
+    held (the one being written and the next); an error reading a page is raised where
+    the page would have been; `close()` stops the reader."""
 
     _END = object()
 
     def __init__(self, pages: Iterable[ChangePage]) -> None:
         self._ready: queue.Queue = queue.Queue(maxsize=1)
+        self._taken = threading.Semaphore(1)  # may the reader fetch the next page?
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, args=(iter(pages),),
                                         name="sync-read-ahead", daemon=True)
@@ -284,25 +286,23 @@ class _read_ahead(Iterator[ChangePage]):  # noqa: N801 (used like a generator fu
 
     def _read(self, pages: Iterator[ChangePage]) -> None:
         try:
-            for page in pages:
-                if not self._put((page, None)):
+            while self._wait_turn():
+                page = next(pages, self._END)
+                self._ready.put((page, None))
+                if page is self._END:
                     return
         except BaseException as exc:  # noqa: BLE001 (handed to the consumer)
-            self._put((None, exc))
-            return
-        self._put((self._END, None))
+            self._ready.put((None, exc))
 
-    def _put(self, item: tuple) -> bool:
+    def _wait_turn(self) -> bool:
         while not self._stop.is_set():
-            try:
-                self._ready.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
+            if self._taken.acquire(timeout=0.2):
+                return not self._stop.is_set()
         return False
 
     def __next__(self) -> ChangePage:
         page, error = self._ready.get()
+        self._taken.release()
         if error is not None:
             raise error
         if page is self._END:
@@ -311,6 +311,7 @@ class _read_ahead(Iterator[ChangePage]):  # noqa: N801 (used like a generator fu
 
     def close(self) -> None:
         self._stop.set()
+        self._taken.release()
         self._thread.join(timeout=5)
 
 
