@@ -4,7 +4,6 @@ cycle lock."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -57,7 +56,14 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str, sort_keys=False)
+    """Indented JSON on stdout. orjson: the standard encoder runs in pure Python when
+    indenting, which cost a 20,000-change `queue --json` a good part of its time.
+    Datetimes and dataclasses go through `str` as they did with `json.dump(default=str)`."""
+    import orjson
+
+    options = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME
+               | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS)
+    sys.stdout.write(orjson.dumps(data, default=str, option=options).decode())
     sys.stdout.write("\n")
 
 
