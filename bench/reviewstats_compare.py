@@ -12,14 +12,14 @@ Both sides read the same 20,000-change `gerrit query --format=JSON --all-approva
 --comments` dump (`standing_bench.build_dump`, deterministic, cached in $BENCH_DIR):
 
 - reviewstats: `reviewers -p glance.json -d DAYS` (DAYS covering the whole dump, so every
-  vote in it is counted, as our judge step judges every review). reviewstats has no
-  file input: its `utils.get_changes` runs `gerrit query` over SSH (keeping a pickle
-  cache of the result), and `utils.get_projects_info` downloads the governance
-  projects.yaml. Offline, the driver below replaces exactly those two network calls:
-  the query's stdout becomes the dump file, read line by line with `json.loads` and
-  keyed by (id, project, branch) as reviewstats' own loop does; the governance list is
-  empty (the project file names the repositories and the core team). Everything else
-  is reviewstats' code unchanged.
+  vote in it is counted, as our judge step judges every review), run whole and
+  unchanged: its `utils.get_changes` pages through `gerrit query` over SSH (`limit:5`,
+  then `--start N`), keeps every change in memory and writes its pickle cache
+  (`.glance-changes.pickle`, in a fresh folder each run: a first run, as ours is).
+  Offline, two things are replaced: paramiko's SSHClient by one that answers each
+  query from the dump file (pages of 500 lines and the stats row, as Gerrit prints
+  them), and the download of the governance projects.yaml by an empty answer (the
+  project file names the repositories and the core team).
 - ours: `reviewbot import DUMP`, `reviewbot judge`, `reviewbot reviewers --json` into a
   fresh SQLite store, each a fresh CLI process (interpreter start included).
 
@@ -36,6 +36,7 @@ import sys
 if len(sys.argv) > 1 and sys.argv[1] == "_reviewstats":
     import io
     import json
+    import re
     import resource
 
     checkout, dump, project_file, days = sys.argv[2:6]
@@ -43,18 +44,37 @@ if len(sys.argv) > 1 and sys.argv[1] == "_reviewstats":
     from reviewstats import utils
     from reviewstats.cmd import reviewers
 
-    def changes_from_dump(projects, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN201
-        changes = {}
-        with open(dump) as stdout:  # what `gerrit query` printed
-            for line in stdout:
-                new_change = json.loads(line)
-                if "rowCount" in new_change:
-                    break
-                changes[(new_change["id"], new_change["project"],
-                         new_change["branch"])] = new_change
-        return list(changes.values())
+    # Where each change line of the dump starts (the last line is the stats row).
+    offsets, position = [], 0
+    with open(dump, "rb") as raw:
+        for line in raw:
+            offsets.append(position)
+            position += len(line)
+    offsets.pop()
 
-    utils.get_changes = changes_from_dump
+    class DumpSSHClient:
+        """paramiko.SSHClient answering `gerrit query ... [--start N] [limit:5]` from the
+        dump: pages of at most 500 rows (Gerrit's SSH query limit), each followed by the
+        stats row, as the server prints them."""
+
+        def load_system_host_keys(self) -> None: ...
+        def set_missing_host_key_policy(self, policy: object) -> None: ...
+        def connect(self, *args: object, **kwargs: object) -> None: ...
+        def close(self) -> None: ...
+
+        def exec_command(self, command: str) -> tuple:
+            found = re.search(r"--start (\d+)", command)
+            first = int(found.group(1)) if found else 0
+            rows = offsets[first: first + (5 if "limit:5" in command else 500)]
+            lines = []
+            with open(dump, encoding="utf-8") as text:
+                for offset in rows[:1]:
+                    text.seek(offset)
+                    lines = [text.readline() for _ in rows]
+            lines.append(json.dumps({"type": "stats", "rowCount": len(rows)}) + "\n")
+            return None, iter(lines), None
+
+    utils.paramiko.SSHClient = DumpSSHClient
     utils.get_remote_data = lambda address, datatype="json": {}
     sys.argv = ["reviewers", "-p", project_file, "-d", days]  # its main reads sys.argv
     real_stdout, sys.stdout = sys.stdout, io.StringIO()
@@ -74,6 +94,7 @@ import os  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -97,24 +118,28 @@ def _cli_child(args: list[str]) -> None:
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
-def _timed(command: list[str]) -> dict:
+def _timed(command: list[str], cwd: str | None = None) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    out = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if out.returncode != 0:
         raise SystemExit(f"{' '.join(command[:4])}... failed ({out.returncode}):\n"
                          f"{out.stderr[-2000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["code"] not in (0, None):
         raise SystemExit(f"{' '.join(command)} exited {result['code']}:\n{out.stderr[-2000:]}")
-    return {"seconds": seconds, "peak_rss_mb": result["peak_rss_mb"],
+    return {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": result["peak_rss_mb"],
             "summary": result.get("summary")}
 
 
 def run_reviewstats(python: str, checkout: Path, dump: Path, project_file: Path) -> dict:
     days = (datetime.utcnow() - DUMP_START).days + 2
-    return _timed([python, __file__, "_reviewstats", str(checkout), str(dump),
-                   str(project_file), str(days)])
+    with tempfile.TemporaryDirectory() as cwd:  # its pickle cache goes to the cwd
+        return _timed([python, __file__, "_reviewstats", str(checkout), str(dump),
+                       str(project_file), str(days)], cwd=cwd)
 
 
 def run_ours(dump: Path, folder: Path) -> dict:
@@ -138,6 +163,7 @@ def run_ours(dump: Path, folder: Path) -> dict:
         "import_s": steps["import"]["seconds"], "judge_s": steps["judge"]["seconds"],
         "reviewers_s": steps["reviewers"]["seconds"],
         "import_judge_s": steps["import"]["seconds"] + steps["judge"]["seconds"],
+        "import_judge_cpu_s": steps["import"]["cpu_s"] + steps["judge"]["cpu_s"],
         "total_s": sum(s["seconds"] for s in steps.values()),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in steps.values()),
     }
@@ -218,6 +244,10 @@ def main() -> int:
         "ours_import_judge_s": round(median(ours, "import_judge_s"), 2),
         "ours_total_s": round(median(ours, "total_s"), 2),
         "ours_peak_rss_mb": round(median(ours, "peak_rss_mb")),
+        "reviewstats_cpu_s": round(median(theirs, "cpu_s"), 2),
+        "ours_import_judge_cpu_s": round(median(ours, "import_judge_cpu_s"), 2),
+        "ratio_import_judge_cpu": round(median(ours, "import_judge_cpu_s")
+                                        / median(theirs, "cpu_s"), 2),
         "ratio_import_judge_wall": round(median(ours, "import_judge_s") / rs_s, 2),
         "ratio_total_wall": round(median(ours, "total_s") / rs_s, 2),
         "ratio_peak_rss": round(median(ours, "peak_rss_mb") / rs_mb, 2),
