@@ -181,7 +181,9 @@ def sync_once(
         query = changes_query(config, start)
         newest = cursor
         query_before = client.requests_made
-        pages = _read_ahead(client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size))
+        pages = _read_ahead(client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size),
+                            lambda page: _ReadPage(len(page), [
+                                r for r in _records(page) if _in_scope(config, r)]))
         try:
             with collector_paused():
                 newest = _write_pages(engine, config, pages, summary, newest, progress,
@@ -213,10 +215,19 @@ def sync_once(
     return summary
 
 
+@dataclass
+class _ReadPage:
+    """A query page as the sync writes it: how many changes Gerrit sent, and the records
+    of those in scope."""
+
+    seen: int
+    records: list[ChangeRecord]
+
+
 def _write_pages(
     engine: Engine,
     config: Config,
-    pages: Iterable[ChangePage],
+    pages: Iterable[_ReadPage],
     summary: SyncSummary,
     newest: datetime | None,
     progress: Callable[[int, int], None] | None,
@@ -238,45 +249,48 @@ def _write_pages(
         if bulk is not None:
             log.info("empty store: first back-fill in one transaction, indexes built at the end")
             for page in pages:
-                newest = _write_page(session, config, page, summary, newest, tag_group)
+                newest = _write_page(session, page, summary, newest, tag_group)
                 if progress:
                     progress(summary.seen, summary.pages)
             end_bulk_load(session, bulk)
             return newest
     for page in pages:
         with session_scope(engine) as session:
-            newest = _write_page(session, config, page, summary, newest, tag_group)
+            newest = _write_page(session, page, summary, newest, tag_group)
         if progress:
             progress(summary.seen, summary.pages)
     return newest
 
 
-def _write_page(session, config: Config, page: ChangePage, summary: SyncSummary,  # noqa: ANN001
+def _write_page(session, page: _ReadPage, summary: SyncSummary,  # noqa: ANN001
                 newest: datetime | None, tag_group: str | None) -> datetime | None:
-    records = [r for r in _records(page) if _in_scope(config, r)]
+    records = page.records
     summary.add(upsert_changes(session, records))
     if tag_group:
         summary.group_rows += apply_service_user_tags(
             session, tag_group, (a for r in records for a in r.accounts())
         )
     summary.pages += 1
-    summary.seen += len(page)
+    summary.seen += page.seen
     for r in records:
         if newest is None or r.updated > newest:
             newest = r.updated
     return newest
 
 
-class _read_ahead(Iterator[ChangePage]):  # noqa: N801 (used like a generator function)
-    """The query's pages, the next one fetched and decoded in a thread while the
-    current one is written: the store's work overlaps Gerrit's answer. The reader
-    starts on a page only once the previous one was taken, so at most two pages are
-    held (the one being written and the next); an error reading a page is raised where
-    the page would have been; `close()` stops the reader."""
+class _read_ahead(Iterator[_ReadPage]):  # noqa: N801 (used like a generator function)
+    """The query's pages, the next one fetched, decoded and normalised (`convert`) in a
+    thread while the current one is written: Gerrit's answer and the Python work of
+    reading it overlap the store's writes (SQLite releases the GIL while it works). The
+    reader starts on a page only once the previous one was taken, so at most two pages
+    are held (the one being written and the next); an error reading a page is raised
+    where the page would have been; `close()` stops the reader."""
 
     _END = object()
 
-    def __init__(self, pages: Iterable[ChangePage]) -> None:
+    def __init__(self, pages: Iterable[ChangePage],
+                 convert: Callable[[ChangePage], _ReadPage]) -> None:
+        self._convert = convert
         self._ready: queue.Queue = queue.Queue(maxsize=1)
         self._taken = threading.Semaphore(1)  # may the reader fetch the next page?
         self._stop = threading.Event()
@@ -288,9 +302,13 @@ class _read_ahead(Iterator[ChangePage]):  # noqa: N801 (used like a generator fu
         try:
             while self._wait_turn():
                 page = next(pages, self._END)
-                self._ready.put((page, None))
                 if page is self._END:
+                    self._ready.put((page, None))
                     return
+                converted = self._convert(page)
+                page = None  # the raw JSON is not kept while the next turn is awaited
+                self._ready.put((converted, None))
+                converted = None
         except BaseException as exc:  # noqa: BLE001 (handed to the consumer)
             self._ready.put((None, exc))
 
@@ -300,7 +318,7 @@ class _read_ahead(Iterator[ChangePage]):  # noqa: N801 (used like a generator fu
                 return not self._stop.is_set()
         return False
 
-    def __next__(self) -> ChangePage:
+    def __next__(self) -> _ReadPage:
         page, error = self._ready.get()
         self._taken.release()
         if error is not None:
