@@ -3,14 +3,15 @@
     .venv/bin/python bench/apply_bench.py [--changes 20000] [--events 300000] [--runs 5]
 
 The store is `queue_bench.build_store`'s (deterministic bulk insert: N open changes, 1-5
-patch sets each, vote events each with its message, a verdict per change), kept in
-$BENCH_DIR. Write-back is enabled in dry-run mode, so the plan is computed and logged
-exactly as for real writes, and no Gerrit is needed. Timed, in this process, cold from
-the store each time:
+patch sets each, vote events each with its message), evaluated once with `reviewbot
+evaluate --full`, kept in $BENCH_DIR. Write-back is enabled in dry-run mode, so the
+plan is computed and logged exactly as for real writes, and no Gerrit is needed. Timed,
+in this process, cold from the store each time:
 
 - first apply: every open change planned (no `applied_change` rows yet);
 - quiet apply: the next cycle when nothing moved (the worker's common case);
-- three changes moved (their `revision` bumped, as a sync writing them does);
+- three changes moved (their `revision` bumped, as a sync writing them does; the
+  evaluate step, not timed here, would re-evaluate them, their verdicts stay);
 - `apply --all`: every open change planned again (what every cycle did before apply
   became incremental).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,11 +53,15 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "bench.db"
     url = f"sqlite:///{db}"
+    path = write_config(folder, url)
     if not db.exists():
         started = time.perf_counter()
         build_store(url, args.changes, args.events)
-        print(f"built store in {time.perf_counter() - started:.1f}s ({db})", flush=True)
-    path = write_config(folder, url)
+        # The store is built without verdicts: the evaluate step makes them, as a cycle does.
+        subprocess.run([str(Path(sys.executable).parent / "reviewbot"), "--config", str(path),
+                        "evaluate", "--full"], check=True, capture_output=True)
+        print(f"built and evaluated the store in {time.perf_counter() - started:.1f}s ({db})",
+              flush=True)
     path.write_text(path.read_text() + '\n[writeback]\nenabled = true\ndry_run = true\n')
     config = load_config(str(path))
     engine = open_store(url)
