@@ -32,10 +32,11 @@ PLAN: list[tuple[str, list[str], int, int]] = [
     ("sync_bench.py", ["--changes", "10000", "--runs", "2"], 150, 17),
     ("apply_bench.py", ["--changes", "20000", "--runs", "3"], 150, 5),
     ("import_bench.py", ["--changes", "10000", "--runs", "2"], 120, 7),
-    ("report_bench.py", ["--changes", "10000", "--runs", "3"], 120, 10),
+    ("report_bench.py", ["--changes", "10000", "--runs", "3"], 150, 10),
     ("queue_bench.py", ["--changes", "10000", "--events", "150000", "--requests", "100"],
-     120, 5),
+     180, 12),
     ("standing_bench.py", ["daily", "--changes", "10000", "--runs", "1"], 120, 2),
+    ("change_list_bench.py", ["--changes", "10000", "--runs", "5"], 90, 6),
     ("sandbox_bench.py", ["--changes", "5000", "--runs", "2"], 90, 12),
     ("reviewstats_compare.py", ["--changes", "10000", "--rounds", "2"], 150, 18),
 ]
