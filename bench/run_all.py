@@ -38,6 +38,8 @@ PLAN: list[tuple[str, list[str], int, int]] = [
     ("standing_bench.py", ["daily", "--changes", "10000", "--runs", "1"], 120, 2),
     ("change_list_bench.py", ["--changes", "10000", "--runs", "5"], 90, 6),
     ("sandbox_bench.py", ["--changes", "5000", "--runs", "2"], 90, 12),
+    ("web_load.py", ["--db", "sqlite", "--clients", "50", "--seconds", "15", "--changes",
+                     "1000"], 180, 3),
     ("reviewstats_compare.py", ["--changes", "10000", "--rounds", "2"], 150, 18),
 ]
 DEFAULT_LIMIT = 120
