@@ -7,11 +7,12 @@ import importlib
 import logging
 import sys
 
-from reviewbot.config import ConfigError
-
 # One module per group of subcommands; each exposes `register(subparsers)` and
 # sets `func(args) -> int` on the parsers it adds. Explicit, so the list reads
-# as the tool's table of contents.
+# as the tool's table of contents. Building the parser imports only these modules
+# (argparse and the standard library): each imports what its command needs (pydantic,
+# SQLAlchemy, requests, uvicorn...) when it runs, so `--help` and typos answer at once
+# (tests/test_cli_startup.py holds this).
 COMMAND_MODULES = [
     "reviewbot.commands.setup",  # check-config
     "reviewbot.commands.syncing",  # sync, import
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from reviewbot.config import ConfigError
+
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

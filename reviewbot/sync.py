@@ -12,9 +12,11 @@ left the query (deleted, made private).
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,7 +35,14 @@ from reviewbot.gerrit import (
 )
 from reviewbot.store import session_scope
 from reviewbot.store.accounts import apply_service_user_tags, replace_group_members
-from reviewbot.store.changes import WriteCounts, mark_gone, mark_missing, upsert_changes
+from reviewbot.store.changes import (
+    WriteCounts,
+    begin_bulk_load,
+    end_bulk_load,
+    mark_gone,
+    mark_missing,
+    upsert_changes,
+)
 from reviewbot.store.promotions import sync_core_audit_log
 from reviewbot.store.state import get_state, set_state
 from reviewbot.wire import ChangeRecord, WireError, from_rest, rest_account
@@ -172,9 +181,15 @@ def sync_once(
         query = changes_query(config, start)
         newest = cursor
         query_before = client.requests_made
-        pages = client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size)
-        with collector_paused():
-            newest = _write_pages(engine, config, pages, summary, newest, progress, tag_group)
+        pages = _read_ahead(client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size),
+                            lambda page: _ReadPage(len(page), [
+                                r for r in _records(page) if _in_scope(config, r)]))
+        try:
+            with collector_paused():
+                newest = _write_pages(engine, config, pages, summary, newest, progress,
+                                      tag_group)
+        finally:
+            pages.close()
         summary.query_requests = client.requests_made - query_before
 
         reconcile = full or (cursor is not None and polls + 1 >= config.gerrit.reconcile_every)
@@ -200,10 +215,19 @@ def sync_once(
     return summary
 
 
+@dataclass
+class _ReadPage:
+    """A query page as the sync writes it: how many changes Gerrit sent, and the records
+    of those in scope."""
+
+    seen: int
+    records: list[ChangeRecord]
+
+
 def _write_pages(
     engine: Engine,
     config: Config,
-    pages: Iterable[ChangePage],
+    pages: Iterable[_ReadPage],
     summary: SyncSummary,
     newest: datetime | None,
     progress: Callable[[int, int], None] | None,
@@ -213,24 +237,100 @@ def _write_pages(
 
     With `tag_group`, the accounts on the page also update that group's members
     (their SERVICE_USER tag), in the page's transaction.
+
+    The first back-fill into an empty SQLite store is one transaction instead, with the
+    message tables' secondary indexes built once at the end (`begin_bulk_load`, as the
+    first import does): maintaining them row by row made the store, not Gerrit or the
+    decoding, the back-fill's largest cost. A failure rolls it all back; the cursor has
+    not moved, so the next sync reads the same window again, as after any failure.
     """
+    with session_scope(engine) as session:
+        bulk = begin_bulk_load(session)
+        if bulk is not None:
+            log.info("empty store: first back-fill in one transaction, indexes built at the end")
+            for page in pages:
+                newest = _write_page(session, page, summary, newest, tag_group)
+                if progress:
+                    progress(summary.seen, summary.pages)
+            end_bulk_load(session, bulk)
+            return newest
     for page in pages:
-        records = [r for r in _records(page) if _in_scope(config, r)]
         with session_scope(engine) as session:
-            summary.add(upsert_changes(session, records))
-            if tag_group:
-                summary.group_rows += apply_service_user_tags(
-                    session, tag_group, (a for r in records for a in r.accounts())
-                )
-        summary.pages += 1
-        summary.seen += len(page)
-        del page
-        for r in records:
-            if newest is None or r.updated > newest:
-                newest = r.updated
+            newest = _write_page(session, page, summary, newest, tag_group)
         if progress:
             progress(summary.seen, summary.pages)
     return newest
+
+
+def _write_page(session, page: _ReadPage, summary: SyncSummary,  # noqa: ANN001
+                newest: datetime | None, tag_group: str | None) -> datetime | None:
+    records = page.records
+    summary.add(upsert_changes(session, records))
+    if tag_group:
+        summary.group_rows += apply_service_user_tags(
+            session, tag_group, (a for r in records for a in r.accounts())
+        )
+    summary.pages += 1
+    summary.seen += page.seen
+    for r in records:
+        if newest is None or r.updated > newest:
+            newest = r.updated
+    return newest
+
+
+class _read_ahead(Iterator[_ReadPage]):  # noqa: N801 (used like a generator function)
+    """The query's pages, the next one fetched, decoded and normalised (`convert`) in a
+    thread while the current one is written: Gerrit's answer and the Python work of
+    reading it overlap the store's writes (SQLite releases the GIL while it works). The
+    reader starts on a page only once the previous one was taken, so at most two pages
+    are held (the one being written and the next); an error reading a page is raised
+    where the page would have been; `close()` stops the reader."""
+
+    _END = object()
+
+    def __init__(self, pages: Iterable[ChangePage],
+                 convert: Callable[[ChangePage], _ReadPage]) -> None:
+        self._convert = convert
+        self._ready: queue.Queue = queue.Queue(maxsize=1)
+        self._taken = threading.Semaphore(1)  # may the reader fetch the next page?
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(iter(pages),),
+                                        name="sync-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _read(self, pages: Iterator[ChangePage]) -> None:
+        try:
+            while self._wait_turn():
+                page = next(pages, self._END)
+                if page is self._END:
+                    self._ready.put((page, None))
+                    return
+                converted = self._convert(page)
+                page = None  # the raw JSON is not kept while the next turn is awaited
+                self._ready.put((converted, None))
+                converted = None
+        except BaseException as exc:  # noqa: BLE001 (handed to the consumer)
+            self._ready.put((None, exc))
+
+    def _wait_turn(self) -> bool:
+        while not self._stop.is_set():
+            if self._taken.acquire(timeout=0.2):
+                return not self._stop.is_set()
+        return False
+
+    def __next__(self) -> _ReadPage:
+        page, error = self._ready.get()
+        self._taken.release()
+        if error is not None:
+            raise error
+        if page is self._END:
+            raise StopIteration
+        return page
+
+    def close(self) -> None:
+        self._stop.set()
+        self._taken.release()
+        self._thread.join(timeout=5)
 
 
 def _sync_groups(

@@ -280,3 +280,19 @@ class JudgedChange(SQLModel, table=True):
     revision: int
     priority: bool
     exempt: bool
+
+
+class AppliedChange(SQLModel, table=True):
+    """What the apply step last settled for an open change: its `revision` and the verdict
+    facts the plan reads. A change whose revision or facts differ is planned again; the
+    others are not read at all (`reviewbot.writeback`)."""
+
+    __tablename__ = "applied_change"
+
+    change_number: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    revision: int
+    gate_state: str
+    priorities: str  # the verdict's priorities exactly as stored (JSON text)
+    gate_certain: bool
+    # Writes a dry run planned and did not send (0 once everything was written).
+    pending_writes: int = 0

@@ -25,6 +25,11 @@ only the difference. Rules that keep it careful:
   of applied posts and the change's synced messages are both checked).
 - A gate verdict the rules could not judge for certain (core membership
   unknown) neither adds nor removes the gated hashtag.
+- Incremental: only open changes that moved since the last apply are read and
+  planned (`store.applied`: the change's `revision` and verdict facts as last
+  settled; everything again when `plan_fingerprint` changes). A change whose
+  writes failed or were refused is planned again next cycle; a dry run's plan
+  counts as settled (it is logged) and its writes stay in `planned`.
 """
 
 from __future__ import annotations
@@ -47,6 +52,8 @@ from reviewbot.rules.verdict import GATE_STATES
 from reviewbot.snapshot import BOT_MESSAGE_TAG, ChangeSnapshot
 from reviewbot.store import actions as log_store
 from reviewbot.store import session_scope
+from reviewbot.store.accounts import chunks
+from reviewbot.store.applied import AppliedStamp, due_changes, settle
 from reviewbot.store.snapshots import load_changes
 from reviewbot.store.verdicts import load_verdicts
 
@@ -58,6 +65,8 @@ GATED_MESSAGE = "gated-message"
 FORBIDDEN_RETRY = timedelta(hours=24)
 # Consecutive "Gerrit unavailable" answers after which the step stops writing this cycle.
 GIVE_UP_AFTER = 3
+# Bump when what a plan depends on changes in code: every open change is planned again.
+PLAN_VERSION = 1
 
 
 class VerdictLike(Protocol):
@@ -220,7 +229,10 @@ class ApplySummary:
     enabled: bool = True
     dry_run: bool = True
     considered: int = 0  # open, in-scope changes with a verdict
-    planned: int = 0  # writes the plan called for this cycle (hashtag posts + messages)
+    changed: int = 0  # of those, the ones that moved since the last apply (read and planned)
+    # Writes the plan calls for (hashtag posts + messages): this cycle's, plus in a dry run
+    # those planned earlier for changes that have not moved since.
+    planned: int = 0
     applied: int = 0
     failed: int = 0
     forbidden: int = 0  # 403s received this cycle (each logged once)
@@ -229,6 +241,17 @@ class ApplySummary:
     note: str | None = None
     actions: list[dict[str, Any]] = field(default_factory=list)
 
+    def line(self) -> str:
+        """The step's one-line summary."""
+        if not self.enabled:
+            return "applied: nothing (writeback.enabled = false)"
+        writes = (f"{self.planned:,} writes planned (dry run)" if self.dry_run
+                  else f"{self.applied:,} writes")
+        extra = "".join(f", {n} {what}" for n, what in (
+            (self.failed, "failed"), (self.forbidden, "forbidden"),
+            (self.skipped_forbidden, "skipped after a 403")) if n)
+        return f"applied: {self.changed:,} changed of {self.considered:,} open; {writes}{extra}"
+
 
 def settings_fingerprint(config: Config) -> str:
     """Changes when the write-back settings or the Gerrit server change (403 memory resets)."""
@@ -236,9 +259,21 @@ def settings_fingerprint(config: Config) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None = None
-          ) -> ApplySummary:
-    """Pipeline step "actions": plan every open change's bot-owned hashtags and write the diff."""
+def plan_fingerprint(config: Config, dry_run: bool) -> str:
+    """Everything a plan reads besides the change and its verdict: when it changes, every
+    open change is planned again (a dry run turning real writes what it only planned)."""
+    data = {"version": PLAN_VERSION, "dry_run": dry_run, "gerrit": config.gerrit.url,
+            "projects": sorted(config.gerrit.projects),
+            "branches": sorted(config.gerrit.branches),
+            "priorities": sorted(p.id for p in config.priorities),
+            "writeback": config.writeback.model_dump()}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None = None,
+          everything: bool = False) -> ApplySummary:
+    """Pipeline step "actions": plan the bot-owned hashtags of every open change that moved
+    since the last apply (`everything`: of every open change) and write the diff."""
     wb = config.writeback
     if not wb.enabled:
         return ApplySummary(enabled=False, note="writeback.enabled = false")
@@ -248,10 +283,12 @@ def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None =
         summary.dry_run = True
         summary.note = ("no Gerrit credentials (REVIEWBOT_GERRIT_USERNAME/PASSWORD): "
                         "planned only, nothing written")
-    plans, latest = _plans(engine, config, summary)
-    summary.planned = sum(p.writes for p in plans)
+    due, plans, latest = _plans(engine, config, summary, everything)
+    summary.planned += sum(p.writes for p in plans)
     if summary.dry_run:
         _record_dry_run(engine, plans, latest, now, summary)
+        _settle(engine, due, plans, summary)
+        log.info("%s", summary.line())
         return summary
 
     writer = _Writer(engine, config, client, now, summary)
@@ -263,19 +300,27 @@ def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None =
             writer.write(plan)
     finally:
         summary.requests = getattr(client, "requests_made", 0) - before
-    log.info("apply: %d planned, %d applied, %d failed, %d forbidden (%d skipped), %d requests",
-             summary.planned, summary.applied, summary.failed, summary.forbidden,
-             summary.skipped_forbidden, summary.requests)
+    _settle(engine, due, plans, summary)
+    log.info("%s; %d requests", summary.line(), summary.requests)
     return summary
 
 
-def _plans(engine: Engine, config: Config, summary: ApplySummary
-           ) -> tuple[list[ChangePlan], dict[tuple[int, str], Any]]:
+# Changes read per query when many moved (a first apply reads every open change).
+CHANGES_PER_READ = 5000
+
+
+def _plans(engine: Engine, config: Config, summary: ApplySummary, everything: bool
+           ) -> tuple[list[AppliedStamp], list[ChangePlan], dict[tuple[int, str], Any]]:
     with session_scope(engine) as session:
+        due = due_changes(session, config, plan_fingerprint(config, summary.dry_run),
+                          everything=everything)
+        summary.considered, summary.changed = due.open, len(due.moved)
+        summary.planned = due.pending_writes
+        numbers = [s.number for s in due.moved]
         changes = [
-            c for c in load_changes(
-                session, projects=config.gerrit.projects, branches=config.gerrit.branches,
-                status=["NEW"], history=False, messages=True,
+            c for part in chunks(numbers, CHANGES_PER_READ) for c in load_changes(
+                session, numbers=part, projects=config.gerrit.projects,
+                branches=config.gerrit.branches, status=["NEW"], history=False, messages=True,
             )
             if in_scope(c, config)
         ]
@@ -288,12 +333,26 @@ def _plans(engine: Engine, config: Config, summary: ApplySummary
         verdict = verdicts.get(change.number)
         if verdict is None:
             continue  # not evaluated yet: nothing to say
-        summary.considered += 1
         plan = plan_change(change, verdict, config,
                            message_posted=(change.number, change.current_patch_set) in posted)
         if plan is not None:
             plans.append(plan)
-    return plans, latest
+    return due.moved, plans, latest
+
+
+def _settle(engine: Engine, moved: list[AppliedStamp], plans: list[ChangePlan],
+            summary: ApplySummary) -> None:
+    """Remember the changes planned this cycle whose plan is settled: nothing to write,
+    every write applied, or (dry run) logged as planned. A change with a failed, refused
+    or unsent write is planned again next cycle."""
+    applied: dict[int, int] = {}
+    for a in summary.actions:
+        if a["result"] in ("applied", "planned"):
+            applied[a["change"]] = applied.get(a["change"], 0) + 1
+    unsettled = {p.number for p in plans if applied.get(p.number, 0) < p.writes}
+    pending = {p.number: p.writes for p in plans} if summary.dry_run else {}
+    with session_scope(engine) as session:
+        settle(session, moved, pending, unsettled)
 
 
 def _hashtag_detail(plan: ChangePlan) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from reviewbot.config import Config
@@ -392,3 +393,140 @@ def test_apply_command_shows_plan_results_and_refusals(
     rows = json.loads(capsys.readouterr().out)["actions"]
     assert [r["result"] for r in rows] == ["forbidden"]
     engine.dispose()
+
+
+# -- incremental: only changes that moved since the last apply are read -----------------
+
+
+class Statements:
+    """The SQL the store ran while in use (to see which tables a step read)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.seen = engine, []
+
+    def __enter__(self) -> list[str]:
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self.seen
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        self.seen.append(statement)
+
+
+def test_a_cycle_with_nothing_new_reads_no_change_and_writes_nothing(
+    gerrit: Gerrit, store_engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    engine = store_engine
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url, gated_message=True)
+    client = client_for(gerrit)
+    first = cycle(engine, config, client)
+    assert (first.changed, first.considered, first.applied) == (3, 3, 4)
+    gerrit.sb.clear_requests()
+
+    sync_once(client, engine, config)  # brings back the hashtags the bot wrote
+    evaluate_store(engine, config)
+    settle = apply(engine, config, client)  # those three moved (Gerrit's answer), once
+    assert (settle.changed, settle.planned, settle.requests) == (3, 0, 0)
+    sync_once(client, engine, config)
+    evaluate_store(engine, config)
+    with Statements(engine) as statements:
+        quiet = apply(engine, config, client)
+    assert (quiet.changed, quiet.considered, quiet.planned, quiet.requests) == (0, 3, 0, 0)
+    assert quiet.line() == "applied: 0 changed of 3 open; 0 writes"
+    assert gerrit.writes() == []
+    # No change's messages, patch sets or action log were read: only which changes moved.
+    read = " ".join(statements).lower()
+    assert "from message" not in read and "from patch_set" not in read
+    assert "from action_log" not in read
+
+
+def test_only_the_change_that_moved_is_planned_and_written(
+    gerrit: Gerrit, store_engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    engine = store_engine
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    client = client_for(gerrit)
+    cycle(engine, config, client)
+    cycle(engine, config, client)
+    gerrit.sb.review(gerrit.gated, "bob", labels={"Code-Review": 1}, when=datetime.utcnow())
+    gerrit.sb.clear_requests()
+
+    summary = cycle(engine, config, client)
+    assert (summary.changed, summary.considered, summary.applied) == (1, 3, 1)
+    assert summary.line() == "applied: 1 changed of 3 open; 1 writes"
+    [write] = gerrit.writes()
+    assert f"/changes/{gerrit.gated}/" in write.path
+
+
+def test_a_verdict_that_changes_without_the_change_moving_is_planned_again(
+    gerrit: Gerrit, store_engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    engine = store_engine
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    client = client_for(gerrit)
+    cycle(engine, config, client)
+    cycle(engine, config, client)
+    gerrit.sb.clear_requests()
+
+    # Two non-core +1s now open the gate: the opened change (one +1) is gated again,
+    # though nothing about it changed in Gerrit.
+    stricter = make_config(sandbox_config_data, **{
+        **config.model_dump(mode="json", exclude_none=True),
+        "gate": {**config.gate.model_dump(mode="json", exclude_none=True),
+                 "min_noncore_plus1": 2}})
+    summary = cycle(engine, stricter, client)
+    assert summary.changed == 1 and summary.applied == 1
+    [write] = gerrit.writes()
+    assert json.loads(write.body) == {"add": ["needs-noncore-review"], "remove": []}
+    assert f"/changes/{gerrit.opened}/" in write.path
+
+
+def test_new_writeback_settings_plan_every_open_change_again(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    client = client_for(gerrit)
+    dry = wb_config(sandbox_config_data, gerrit, sqlite_url, dry_run=True)
+    cycle(engine, dry, client)
+    again = cycle(engine, dry, client)
+    # Nothing moved: nothing read; the dry run's earlier plan still counts as planned.
+    assert (again.changed, again.planned, again.actions) == (0, 3, [])
+    assert again.line() == "applied: 0 changed of 3 open; 3 writes planned (dry run)"
+
+    # Turning the dry run off writes what was only planned, without waiting for a move.
+    real = cycle(engine, wb_config(sandbox_config_data, gerrit, sqlite_url), client)
+    assert (real.changed, real.applied) == (3, 3)
+    assert len(gerrit.writes()) == 3
+
+
+def test_apply_all_plans_every_open_change(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    client = client_for(gerrit)
+    cycle(engine, config, client)
+    cycle(engine, config, client)
+    gerrit.sb.clear_requests()
+    summary = apply(engine, config, client, everything=True)
+    assert (summary.changed, summary.considered, summary.planned) == (3, 3, 0)
+    assert gerrit.writes() == []
+
+
+def test_a_failed_write_is_tried_again_next_cycle(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url)
+    client = client_for(gerrit)
+    sync_once(client, engine, config)
+    evaluate_store(engine, config)
+    # The first hashtag write gets a 500: that change stays due, the others are settled.
+    gerrit.sb.inject_fault("status", status=500, path_contains="/hashtags")
+    failed = apply(engine, config, client)
+    assert (failed.applied, failed.failed) == (2, 1)
+    [failed_change] = [a["change"] for a in failed.actions if a["result"] == "failed"]
+    gerrit.sb.clear_requests()
+    retried = apply(engine, config, client)  # nothing moved, yet the write is retried
+    assert (retried.changed, retried.applied) == (1, 1)
+    [write] = gerrit.writes()
+    assert f"/changes/{failed_change}/" in write.path

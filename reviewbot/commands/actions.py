@@ -6,10 +6,6 @@ import argparse
 from dataclasses import asdict
 
 from reviewbot.commands.context import add_json, config_from, engine_from, print_json
-from reviewbot.config import Secrets
-from reviewbot.store import session_scope
-from reviewbot.store.actions import all_forbidden, recent_actions
-from reviewbot.writeback import FORBIDDEN_RETRY
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,8 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the stored verdicts to Gerrit as bot-owned hashtags (dry run by default)",
         description="Uses the verdicts of the last `reviewbot evaluate`; run `reviewbot sync` "
         "and `reviewbot evaluate` first, or use `reviewbot cycle`. Honours writeback.enabled "
-        "and writeback.dry_run.",
+        "and writeback.dry_run. Only open changes that moved since the last apply are read "
+        "and planned, unless --all.",
     )
+    p.add_argument("--all", action="store_true", dest="everything",
+                   help="plan every open change again, moved or not")
     add_json(p)
     p.set_defaults(func=apply_command)
 
@@ -31,13 +30,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def apply_command(args: argparse.Namespace) -> int:
+    from reviewbot.config import Secrets
     from reviewbot.gerrit import GerritClient
-    from reviewbot.writeback import apply
+    from reviewbot.store import session_scope
+    from reviewbot.store.actions import all_forbidden
+    from reviewbot.writeback import FORBIDDEN_RETRY, apply
 
     config = config_from(args)
     engine = engine_from(config)
     client = GerritClient.from_config(config, Secrets.from_env())
-    summary = apply(engine, config, client)
+    summary = apply(engine, config, client, everything=args.everything)
     with session_scope(engine) as session:
         refusals = all_forbidden(session)
     if args.json:
@@ -54,7 +56,8 @@ def apply_command(args: argparse.Namespace) -> int:
         print("write-back is off (writeback.enabled = false); nothing planned or written")
         return 0
     mode = "dry run: nothing written" if summary.dry_run else "writing to Gerrit"
-    print(f"write-back ({mode}); {summary.considered} open changes considered")
+    print(f"write-back ({mode}); {summary.changed} of {summary.considered} open changes moved "
+          "since the last apply")
     if summary.note:
         print(f"note: {summary.note}")
     for a in summary.actions:
@@ -64,6 +67,7 @@ def apply_command(args: argparse.Namespace) -> int:
     print(f"{summary.planned} writes planned, {summary.applied} applied, {summary.failed} failed, "
           f"{summary.forbidden} forbidden, {summary.skipped_forbidden} skipped after an earlier "
           f"403; {summary.requests} requests")
+    print(summary.line())
     for f in refusals:
         print(f"Gerrit refused {f.kind} writes in {f.project} on change {f.change} at "
               f"{f.since:%Y-%m-%d %H:%M} UTC ({f.error}); not retried before "
@@ -79,6 +83,9 @@ def _what(a: dict) -> str:
 
 
 def actions_command(args: argparse.Namespace) -> int:
+    from reviewbot.store import session_scope
+    from reviewbot.store.actions import recent_actions
+
     config = config_from(args)
     with session_scope(engine_from(config)) as session:
         rows = recent_actions(session, limit=args.limit, change=args.change)

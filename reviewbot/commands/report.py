@@ -6,9 +6,6 @@ import argparse
 import sys
 
 from reviewbot.commands.context import add_as_of, as_of_from, config_from, engine_from, print_json
-from reviewbot.report_render import render_csv, render_markdown, render_text, report_json
-from reviewbot.reporting import report_as_of
-from reviewbot.store import session_scope
 
 FORMATS = ("text", "md", "csv", "json")
 
@@ -31,6 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from reviewbot.report_render import render_csv, render_markdown, render_text, report_json
+    from reviewbot.reporting import report_as_of
+    from reviewbot.store import session_scope
+
     config = config_from(args)
     as_of = as_of_from(args)
     engine = engine_from(config)

@@ -5,16 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reviewbot.commands.context import add_as_of, add_json, as_of_from, config_from, engine_from
 from reviewbot.commands.context import print_json as emit_json
-from reviewbot.evaluate import (
-    evaluate_as_of,
-    evaluate_one,
-    run_evaluation,
-    stored_verdicts,
-)
-from reviewbot.rules.verdict import ChangeVerdict
+
+if TYPE_CHECKING:
+    from reviewbot.rules.verdict import ChangeVerdict
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +46,8 @@ def _line(v: ChangeVerdict) -> str:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
+    from reviewbot.evaluate import evaluate_as_of, run_evaluation, stored_verdicts
+
     config = config_from(args)
     engine = engine_from(config)
     at = as_of_from(args)
@@ -100,6 +99,8 @@ def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None: 
 
 
 def why_command(args: argparse.Namespace) -> int:
+    from reviewbot.evaluate import evaluate_one
+
     config = config_from(args)
     engine = engine_from(config)
     now = as_of_from(args)

@@ -13,7 +13,6 @@ from reviewbot.commands.context import (
     print_json,
     run_under_cycle_lock,
 )
-from reviewbot.config import Secrets
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cycle_command(args: argparse.Namespace) -> int:
+    from reviewbot.config import Secrets
     from reviewbot.cycle import CycleSummary, run_cycle
 
     config = config_from(args)
@@ -83,6 +83,7 @@ def cycle_command(args: argparse.Namespace) -> int:
 
 
 def worker_command(args: argparse.Namespace) -> int:
+    from reviewbot.config import Secrets
     from reviewbot.worker import Worker
 
     config = config_from(args)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from reviewbot.commands.context import (
     CYCLE_BUSY_EXIT,
@@ -17,16 +18,10 @@ from reviewbot.commands.context import (
     print_json,
     run_under_cycle_lock,
 )
-from reviewbot.readiness import DEFAULT_SORT, SORT_KEYS, ratio_text
-from reviewbot.standing import DEFINITIONS
-from reviewbot.standing_view import (
-    RATIO_COUNTS,
-    ReviewerReport,
-    leaderboard,
-    reviewer_report,
-)
-from reviewbot.store import session_scope
-from reviewbot.store.review_reads import find_account
+from reviewbot.readiness import DEFAULT_SORT, SORT_KEYS, ratio_text  # standard library only
+
+if TYPE_CHECKING:
+    from reviewbot.standing_view import ReviewerReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -129,6 +124,10 @@ def run_judge(args: argparse.Namespace) -> int:
 
 
 def run_standing(args: argparse.Namespace) -> int:
+    from reviewbot.standing_view import reviewer_report
+    from reviewbot.store import session_scope
+    from reviewbot.store.review_reads import find_account
+
     config = config_from(args)
     as_of = as_of_from(args)
     engine = engine_from(config)
@@ -148,6 +147,9 @@ def run_standing(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: ReviewerReport) -> None:
+    from reviewbot.standing import DEFINITIONS
+    from reviewbot.standing_view import RATIO_COUNTS
+
     s = report.standing
     role = "core" if s.core else "non-core"
     print(f"{report.username} ({role}) — window {s.window_start:%Y-%m-%d %H:%M} .. "
@@ -182,6 +184,9 @@ def _print_report(report: ReviewerReport) -> None:
 
 
 def run_reviewers(args: argparse.Namespace) -> int:
+    from reviewbot.standing_view import leaderboard
+    from reviewbot.store import session_scope
+
     config = config_from(args)
     as_of = as_of_from(args)
     engine = engine_from(config)
@@ -221,6 +226,7 @@ def _date_arg(option: str, value: str | None):  # noqa: ANN202
 
 def run_backtest(args: argparse.Namespace) -> int:
     from reviewbot.backtest import run_backtest as backtest
+    from reviewbot.store import session_scope
 
     start, end = _date_arg("--from", args.start), _date_arg("--to", args.end)
     config = config_from(args)

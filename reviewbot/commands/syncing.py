@@ -9,7 +9,6 @@ from typing import TextIO
 
 from reviewbot.clock import parse_as_of
 from reviewbot.commands.context import add_json, config_from, engine_from, print_json
-from reviewbot.config import Secrets
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,6 +61,7 @@ class ProgressBar:
 
 
 def sync_command(args: argparse.Namespace) -> int:
+    from reviewbot.config import Secrets
     from reviewbot.gerrit import GerritClient, GerritError
     from reviewbot.sync import sync_once
 

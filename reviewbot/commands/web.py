@@ -6,7 +6,6 @@ import argparse
 import os
 
 from reviewbot.commands.context import config_from
-from reviewbot.config import config_path
 
 
 def _default_port() -> int:
@@ -35,6 +34,8 @@ def web_command(args: argparse.Namespace) -> int:
                "log_level": "info" if args.verbose else "warning"}
     if config.web.workers > 1:
         # Each worker process builds its own app (own lanes, own pool) from the same file.
+        from reviewbot.config import config_path
+
         os.environ["REVIEWBOT_CONFIG"] = str(config_path(getattr(args, "config", None)))
         uvicorn.run("dashboards.app:app_from_environment", factory=True,
                     workers=config.web.workers, **options)

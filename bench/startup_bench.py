@@ -1,0 +1,125 @@
+"""Start-up bench: wall time of the everyday CLI commands, hyperfine-style (issue 15 A, E).
+
+    .venv/bin/python bench/startup_bench.py [--runs 10] [--changes 20000]
+
+Each command runs as a user runs it (`.venv/bin/reviewbot ...`, a fresh process), after
+one warm-up run; printed: median, min and max wall time over --runs, and for `--help`
+how many modules the interpreter imported. Stores, kept in $BENCH_DIR:
+
+- `queue USER --json` (now: the stored review states) on `queue_bench.build_store`'s
+  store (N open changes, 300,000 vote events) after `reviewbot evaluate --full`;
+- `reviewers --json` (the daily leaderboard) on a store filled from the 20,000-change
+  SSH dump (`standing_bench.build_dump`) by `reviewbot import` and `reviewbot judge`.
+
+Targets: `--help` < 0.3 s, `queue` < 0.6 s, `reviewers` < 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/reviewbot-bench"))
+REVIEWBOT = str(Path(sys.executable).parent / "reviewbot")
+
+
+def wall(command: list[str], runs: int) -> list[float]:
+    subprocess.run(command, capture_output=True, check=True)  # warm-up (page cache)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def queue_store(changes: int, events: int) -> Path:
+    from queue_bench import build_store, write_config
+
+    folder = BENCH_DIR / f"queue-store-{changes}-{events}"  # shared with apply_bench
+    folder.mkdir(parents=True, exist_ok=True)
+    db = folder / "bench.db"
+    config = write_config(folder, f"sqlite:///{db}")
+    if not db.exists():
+        build_store(f"sqlite:///{db}", changes, events)
+        # Built without verdicts: the evaluate step makes them, as a cycle does.
+        subprocess.run([REVIEWBOT, "--config", str(config), "evaluate", "--full"], check=True,
+                       capture_output=True)
+    return config
+
+
+def leaderboard_store(changes: int) -> Path:
+    from standing_bench import CORES, _toml, bench_config, build_dump
+
+    dump = BENCH_DIR / f"dump-{changes}.json"
+    if not dump.exists():
+        build_dump(dump, changes)
+    db = BENCH_DIR / f"startup-leaderboard-{changes}.db"
+    config = db.with_suffix(".toml")
+    data = bench_config(f"sqlite:///{db}")
+    data["core_history"] = [{"username": f"user{i}", "joined": "2015-01-01"}
+                            for i in range(1, CORES + 1)]
+    config.write_text(_toml(data))
+    if not db.exists():
+        for step in (["import", str(dump)], ["judge"]):
+            subprocess.run([REVIEWBOT, "--config", str(config), *step], check=True,
+                           capture_output=True)
+    return config
+
+
+def modules_for_help() -> int:
+    probe = ("import sys\nfrom reviewbot.cli import main\ntry:\n    main(['--help'])\n"
+             "except SystemExit:\n    pass\nsys.stdout = sys.__stdout__\n"
+             "print(len(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--changes", type=int, default=20000,
+                        help="open changes in the queue store and changes in the dump")
+    args = parser.parse_args()
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+
+    from queue_bench import REVIEWER
+    from standing_bench import AS_OF
+
+    queue_config = queue_store(args.changes, 300_000)
+    board_config = leaderboard_store(args.changes)
+    cases = [
+        ("reviewbot --help", [REVIEWBOT, "--help"], 0.3),
+        (f"queue {REVIEWER} --json", [REVIEWBOT, "--config", str(queue_config), "queue",
+                                      REVIEWER, "--json"], 0.6),
+        ("reviewers --json", [REVIEWBOT, "--config", str(board_config), "reviewers",
+                              "--as-of", AS_OF.strftime("%Y-%m-%d"), "--json"], 0.5),
+    ]
+    load = os.getloadavg()
+    results = {"load_average": [round(x, 2) for x in load],
+               "modules_imported_by_help": modules_for_help()}
+    for label, command, target in cases:
+        times = wall(command, args.runs)
+        median = statistics.median(times)
+        results[label] = {"median_s": round(median, 3), "min_s": round(min(times), 3),
+                          "max_s": round(max(times), 3), "target_s": target,
+                          "met": median < target}
+    results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    for key, value in results.items():
+        print(f"{key:<26} {json.dumps(value)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""CLI start-up: building the help imports no heavy library; commands still run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+# What the commands need when they run, and what --help must not pay for.
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "pydantic", "fastapi", "starlette", "uvicorn",
+         "jinja2", "requests", "urllib3", "pygerrit2", "launchpadlib", "apscheduler",
+         "prometheus_client", "httpx", "orjson")
+
+# Runs `reviewbot ARGS` in a fresh interpreter and prints which top-level packages it
+# imported, and the exit status (--help exits through SystemExit).
+PROBE = """
+import json, sys
+from reviewbot.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+sys.stdout = sys.__stdout__
+print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+def _imported(*args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True,
+                         timeout=60, check=False)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_help_imports_no_sqlalchemy_nor_any_heavy_library():
+    result = _imported("--help")
+    assert result["code"] == 0
+    assert "reviewbot" in result["modules"]
+    assert not set(HEAVY) & set(result["modules"]), set(HEAVY) & set(result["modules"])
+
+
+@pytest.mark.parametrize("command", ["queue", "apply", "reviewers", "evaluate", "sync", "web",
+                                     "report", "cycle", "sandbox", "import"])
+def test_a_subcommands_help_imports_nothing_heavy_either(command):
+    result = _imported(command, "--help")
+    assert result["code"] == 0
+    assert not set(HEAVY) & set(result["modules"]), set(HEAVY) & set(result["modules"])
+
+
+def test_a_mistyped_command_fails_fast_without_loading_the_store():
+    result = _imported("qeueu")
+    assert result["code"] == 2
+    assert "sqlalchemy" not in result["modules"]
+
+
+def test_commands_import_what_they_need_when_they_run(tmp_path):
+    # check-config loads the config (pydantic) only once it runs, and still answers.
+    config = tmp_path / "bad.toml"
+    config.write_text("[cycle]\nname = 3\n")
+    out = subprocess.run([sys.executable, "-m", "reviewbot.cli", "--config", str(config),
+                          "check-config"], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert out.returncode == 2
+    assert "config error:" in out.stderr
