@@ -206,20 +206,30 @@ def _waiting() -> ReviewState:
     return ReviewState(WAITING_ON_REVIEWERS, "waiting on reviewers")
 
 
-def build_base(session: Session, config: Config) -> QueueBase:
-    """The candidates now: stored verdicts saying "waiting on reviewers", their votes."""
-    roster = load_roster(session, config)
-    votes: dict[int, list[Vote]] = defaultdict(list)
-    for number, label, account, value in open_current_votes(session, config):
-        votes[number].append(Vote(label, account, value))
+def build_base(session: Session, config: Config, *, reviewer_id: int | None = None,
+               kinds: Sequence[str] = (CORE, FIRST_CRACK), roster: Roster | None = None
+               ) -> QueueBase:
+    """The candidates now: stored verdicts saying "waiting on reviewers", their votes.
+
+    With `reviewer_id` (a one-off answer, as the CLI gives), only that reviewer's
+    candidates of the queue `kinds` are read, and only their votes."""
+    roster = roster or load_roster(session, config)
     rank_of = {p.id: p.rank for p in config.priorities}
     voted: dict[int, set[int]] = defaultdict(set)
     owned: dict[int, set[int]] = defaultdict(set)
+    gates = {CORE: QUEUE_GATE_STATES, FIRST_CRACK: (FIRST_CRACK_GATE_STATE,)}
+    rows = {kind: candidate_rows(session, config, gates[kind], WAITING_ON_REVIEWERS,
+                                 reviewer_id=reviewer_id) if kind in kinds else []
+            for kind in (CORE, FIRST_CRACK)}
+    votes: dict[int, list[Vote]] = defaultdict(list)
+    found = (open_current_votes(session, config) if reviewer_id is None else
+             current_votes_of(session, [r[0] for kind in rows.values() for r in kind]))
+    for number, label, account, value in found:
+        votes[number].append(Vote(label, account, value))
 
-    def changes(gate_states: Sequence[str]) -> list[QueueChange]:
+    def changes(kind: str) -> list[QueueChange]:
         out = []
-        for number, owner, ps, uploaded, gate_state, prios, rank in candidate_rows(
-                session, config, gate_states, WAITING_ON_REVIEWERS):
+        for number, owner, ps, uploaded, gate_state, prios, rank in rows[kind]:
             mine = tuple(sorted(votes.get(number, ()), key=lambda v: (v.label, v.account_id)))
             for v in votes_of(mine, "Code-Review"):
                 voted[v.account_id].add(number)
@@ -229,8 +239,7 @@ def build_base(session: Session, config: Config) -> QueueBase:
                                    _waiting(), gate_state, "", ordered, rank))
         return out
 
-    core = changes(QUEUE_GATE_STATES)
-    first = changes((FIRST_CRACK_GATE_STATE,))
+    core, first = changes(CORE), changes(FIRST_CRACK)
     return QueueBase(core, first, roster, {a: frozenset(n) for a, n in voted.items()},
                      {a: frozenset(n) for a, n in owned.items()})
 
@@ -377,7 +386,12 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
     end = None if limit is None else offset + limit
     if as_of is None:
         now = now or utcnow()
-        base = cache.base(session) if cache is not None else build_base(session, config)
+        if cache is not None:
+            base = cache.base(session)
+        else:  # a one-off answer: read only this reviewer's candidates
+            roster = load_roster(session, config)
+            base = build_base(session, config, reviewer_id=reviewer.id, roster=roster,
+                              kinds=(_kind(roster.core_status(reviewer.id, now)),))
         roster = base.roster
         core = roster.core_status(reviewer.id, now)
         excluded = base.excluded(reviewer.id)

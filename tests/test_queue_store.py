@@ -75,6 +75,8 @@ def test_the_stored_present_equals_the_timeline_replayed_now(cycle) -> None:
             stored = queue_for(s, config, who, None, now=now, cache=cache)
             replayed = queue_for(s, config, who, now)
             assert _answer(stored) == _answer(replayed), name
+            # A one-off answer reads only this reviewer's candidates: the same queue.
+            assert _answer(queue_for(s, config, who, None, now=now)) == _answer(stored), name
             seen[stored.kind] += stored.total
             later = now + timedelta(days=2, hours=5)  # scores move with the clock alike
             assert _answer(queue_for(s, config, who, None, now=later, cache=cache)) == \

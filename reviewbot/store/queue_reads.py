@@ -63,14 +63,20 @@ def _tracked(config: Config):  # noqa: ANN202
 
 
 def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
-                   review_state: str, *, settled_at: datetime | None = None) -> list[tuple]:
+                   review_state: str, *, settled_at: datetime | None = None,
+                   reviewer_id: int | None = None) -> list[tuple]:
     """Open tracked changes whose stored verdict has one of `gate_states` and `review_state`
-    (with `settled_at`: only the changes settled at that time, `settled`): (number, owner
-    id, current patch set, upload time, gate state, priorities, rank)."""
+    (with `settled_at`: only the changes settled at that time, `settled`; with
+    `reviewer_id`: only those the reviewer does not own and has no Code-Review vote on):
+    (number, owner id, current patch set, upload time, gate state, priorities, rank)."""
     raw = RawValues(session)
     where = (settled(settled_at) if settled_at is not None else
              [Change.status == "NEW", Change.wip == False,  # noqa: E712
               Change.missing_since.is_(None)])
+    if reviewer_id is not None:
+        where = [*where, Change.owner_id != reviewer_id, ~exists().where(
+            CurrentVote.change_number == Change.number, CurrentVote.label == "Code-Review",
+            CurrentVote.account_id == reviewer_id, CurrentVote.value != 0)]
     rows = plain_rows(session, select(
         Change.number, Change.owner_id, Change.current_patch_set, PatchSet.created,
         Verdict.gate_state, Verdict.priorities, Verdict.rank)
