@@ -22,6 +22,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from reviewbot.config import Config, Secrets
+from reviewbot.wire import NUL_ESCAPE, without_nul
 
 log = logging.getLogger(__name__)
 
@@ -370,7 +371,7 @@ def _decode(url: str, response: requests.Response) -> Any:
         # orjson decodes the bytes directly (it checks UTF-8 itself): a back-fill
         # page is ~10 MB of ChangeInfo, and the stdlib decoder was a third of the
         # client's CPU time. The memoryview skips the prefix without a copy.
-        return orjson.loads(memoryview(raw)[len(_XSSI_BYTES) :])
+        value = orjson.loads(memoryview(raw)[len(_XSSI_BYTES) :])
     except orjson.JSONDecodeError as exc:
         if "UTF-8" in exc.msg:
             raise GerritProtocolError(url, "response body is not UTF-8") from None
@@ -380,6 +381,12 @@ def _decode(url: str, response: requests.Response) -> Any:
             url, f"response is not valid JSON ({exc.msg} at char {exc.pos}; {size}): "
             "truncated or garbled"
         ) from None
+    if NUL_ESCAPE in raw:
+        value, removed = without_nul(value)
+        if removed:
+            log.warning("%s: removed %d NUL characters from Gerrit's text (a database "
+                        "cannot store them); the rest is kept as sent", url, removed)
+    return value
 
 
 def _http_error(status: int, url: str, text: str, retried: int) -> GerritError:

@@ -112,6 +112,44 @@ class ChangeRecord:
         return found
 
 
+# -- control characters --------------------------------------------------------
+
+# JSON can only carry a NUL inside a string as this escape (a raw NUL byte is not
+# valid JSON), so a byte search finds every one without decoding a page twice.
+NUL_ESCAPE = b"\\u0000"
+
+
+def without_nul(value: Any) -> tuple[Any, int]:
+    """`value` with every NUL character removed from its strings (keys too), and how many.
+
+    PostgreSQL's text type cannot hold NUL (SQLite can), so a NUL anyone typed
+    into Gerrit would stop every sync on PostgreSQL at the same change. Both
+    stores keep the same text instead: NUL is removed at the wire, every other
+    character (other control characters included) is kept as sent.
+    """
+    if isinstance(value, str):
+        count = value.count("\x00")
+        return (value.replace("\x00", ""), count) if count else (value, 0)
+    if isinstance(value, list):
+        total = 0
+        items = []
+        for item in value:
+            clean, n = without_nul(item)
+            items.append(clean)
+            total += n
+        return items, total
+    if isinstance(value, dict):
+        total = 0
+        out = {}
+        for key, item in value.items():
+            clean_key, n = without_nul(key)
+            clean, m = without_nul(item)
+            out[clean_key] = clean
+            total += n + m
+        return out, total
+    return value, 0
+
+
 # -- field readers -----------------------------------------------------------
 
 MISSING = object()
