@@ -30,6 +30,11 @@ only the difference. Rules that keep it careful:
   settled; everything again when `plan_fingerprint` changes). A change whose
   writes failed or were refused is planned again next cycle; a dry run's plan
   counts as settled (it is logged) and its writes stay in `planned`.
+- A write is sent once. When its answer is lost (timeout, reset, 5xx) it may
+  still have happened, so it is read back (the change's hashtags, or its
+  messages for our tag on that patch set): shown, it is logged "applied" with
+  `confirmed` in the detail; not shown (or unreadable) it is logged
+  "uncertain", and the next attempt reads back again before sending anything.
 """
 
 from __future__ import annotations
@@ -46,7 +51,12 @@ from sqlalchemy.engine import Engine
 
 from reviewbot.clock import utcnow
 from reviewbot.config import Config
-from reviewbot.gerrit import GerritError, GerritForbidden, GerritUnavailable
+from reviewbot.gerrit import (
+    GerritError,
+    GerritForbidden,
+    GerritUnavailable,
+    GerritWriteUnconfirmed,
+)
 from reviewbot.rules.ruleset import bot_hashtags
 from reviewbot.rules.verdict import GATE_STATES
 from reviewbot.snapshot import BOT_MESSAGE_TAG, ChangeSnapshot
@@ -237,6 +247,7 @@ class ApplySummary:
     failed: int = 0
     forbidden: int = 0  # 403s received this cycle (each logged once)
     skipped_forbidden: int = 0  # writes not sent because a 403 is remembered
+    confirmed: int = 0  # writes whose answer was lost and a read-back showed applied
     requests: int = 0  # HTTP requests the client made during this step
     note: str | None = None
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -406,17 +417,37 @@ class _Writer:
         self.unavailable_in_a_row = 0
         self.gave_up = False
         self._forbidden: dict[tuple[str, str], log_store.Forbidden | None] = {}
+        with session_scope(engine) as session:
+            self.unconfirmed = log_store.unconfirmed_writes(session)
 
     def write(self, plan: ChangePlan) -> None:
+        client = self.client
         if plan.add or plan.remove:
             self._send(plan, "hashtags", SET_HASHTAGS, _hashtag_detail(plan), plan.hashtag_reason,
-                       lambda: self.client.set_hashtags(plan.number, list(plan.add),
-                                                        list(plan.remove)))
+                       lambda: client.set_hashtags(plan.number, list(plan.add), list(plan.remove)),
+                       lambda: client.hashtags_show(plan.number, plan.add, plan.remove))
         if plan.message is not None and not self.gave_up:
             self._send(plan, "message", GATED_MESSAGE, _message_detail(plan), plan.message_reason,
-                       lambda: self.client.post_review(
+                       lambda: client.post_review(
                            plan.number, str(plan.patch_set), message=plan.message,
-                           tag=MESSAGE_TAG, notify="NONE"))
+                           tag=MESSAGE_TAG, notify="NONE"),
+                       lambda: ({} if client.review_posted(plan.number, plan.patch_set,
+                                                           MESSAGE_TAG) else None))
+
+    def _confirm(self, lost: GerritWriteUnconfirmed, read_back: Any, detail: dict[str, Any]
+                 ) -> tuple[str, str | None, Any, dict[str, Any]]:
+        """After a lost answer: read back instead of sending again. Never re-sends."""
+        try:
+            answer = read_back()
+        except GerritError as exc:
+            return "uncertain", f"{lost}; reading back failed: {exc}", None, detail
+        if answer is not None:
+            self.summary.confirmed += 1
+            log.info("apply: answer lost (%s); read back shows the write applied", lost)
+            return "applied", None, answer, {**detail, "confirmed": f"answer lost "
+                                             f"({lost.problem}); read back: applied"}
+        # Not there yet. Gerrit may still be working on it, so it is not sent again now.
+        return "uncertain", f"{lost}; read back: not applied (yet)", None, detail
 
     def _refused(self, kind: str, project: str) -> bool:
         key = (kind, project)
@@ -428,20 +459,41 @@ class _Writer:
                 and self.now - memory.since < FORBIDDEN_RETRY)
 
     def _send(self, plan: ChangePlan, kind: str, action: str, detail: dict[str, Any],
-              reason: str, call: Any) -> None:
+              reason: str, call: Any, read_back: Any) -> None:
+        """Send one write (once) and log the outcome; `read_back()` is its answer if already
+        applied in Gerrit, else None."""
         if self._refused(kind, plan.project):
             self.summary.skipped_forbidden += 1
             return
         result, error, answer = "applied", None, None
         unavailable = False
+        if (plan.number, action) in self.unconfirmed:
+            # The last attempt's answer was lost: it may have happened. Look first.
+            try:
+                answer = read_back()
+            except GerritError as exc:
+                self._log(plan, action, detail, reason, "uncertain",
+                          f"an earlier answer was lost; reading back failed: {exc}", None, True)
+                return
+            if answer is not None:
+                detail = {**detail, "confirmed": "read back before sending again: applied"}
         try:
-            answer = call()
+            if answer is None:
+                answer = call()
         except GerritForbidden as exc:
             result, error = "forbidden", str(exc)
+        except GerritWriteUnconfirmed as exc:
+            result, error, answer, detail = self._confirm(exc, read_back, detail)
+            unavailable = result != "applied"
         except GerritUnavailable as exc:
             result, error, unavailable = "failed", str(exc), True
         except GerritError as exc:
             result, error = "failed", str(exc)
+        self._log(plan, action, detail, reason, result, error, answer, unavailable)
+
+    def _log(self, plan: ChangePlan, action: str, detail: dict[str, Any], reason: str,
+             result: str, error: str | None, answer: Any, unavailable: bool) -> None:
+        kind = "message" if action == GATED_MESSAGE else "hashtags"
         self.unavailable_in_a_row = self.unavailable_in_a_row + 1 if unavailable else 0
         if self.unavailable_in_a_row >= GIVE_UP_AFTER:
             # Gerrit is down: the remaining writes would fail the same way; next cycle retries.
@@ -473,4 +525,4 @@ class _Writer:
                         action, plan.number, error, FORBIDDEN_RETRY, plan.project)
         else:
             self.summary.failed += 1
-            log.warning("apply: %s on change %s failed: %s", action, plan.number, error)
+            log.warning("apply: %s on change %s %s: %s", action, plan.number, result, error)

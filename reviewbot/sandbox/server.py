@@ -175,8 +175,13 @@ class SandboxGerrit(State):
         status: int = 503,
         retry_after: str | int | None = None,
         delay: float = 0.0,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `count` matching requests with a fault (see FAULT_KINDS)."""
+        """Answer the next `count` matching requests with a fault (see FAULT_KINDS).
+
+        A request matches when its path and query contain `path_contains` and, if
+        given, its method is `method`.
+        """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
         with self.lock:
@@ -188,6 +193,7 @@ class SandboxGerrit(State):
                     status,
                     None if retry_after is None else str(retry_after),
                     delay,
+                    method,
                 )
             )
 
@@ -195,12 +201,12 @@ class SandboxGerrit(State):
         with self.lock:
             self.faults.clear()
 
-    def _take_fault(self, target: str) -> Fault | None:
+    def _take_fault(self, target: str, method: str = "GET") -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if fault.count > 0 and (
                     fault.path_contains is None or fault.path_contains in target
-                ):
+                ) and (fault.method is None or fault.method == method):
                     fault.count -= 1
                     if fault.count == 0:
                         self.faults.remove(fault)
