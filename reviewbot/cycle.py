@@ -141,8 +141,10 @@ def _soft_failure(result: Any) -> str | None:
 
 
 def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any = None,
-              now: Any = None, should_stop: Callable[[], bool] | None = None) -> CycleSummary:
-    """One pass. Never raises for a failing step; `should_stop` is checked between steps."""
+              now: Any = None, should_stop: Callable[[], bool] | None = None,
+              fence: Callable[[], bool] | None = None) -> CycleSummary:
+    """One pass. Never raises for a failing step; `should_stop` is checked between steps,
+    `fence` right before every Gerrit write (the worker's leadership)."""
     from reviewbot.store import session_scope
     from reviewbot.store.ops import record_cycle
 
@@ -195,7 +197,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     if evaluated is not None:
         summary.evaluated = evaluated
     if config.writeback.enabled:
-        applied = step("apply", lambda: _apply(engine, config, client))
+        applied = step("apply", lambda: _apply(engine, config, client, fence))
         if applied is not None:
             summary.writes = _count(applied, "applied", "writes_applied")
             summary.planned = _count(applied, "planned", "writes_planned")
@@ -265,12 +267,13 @@ def _judge(engine: Engine, config: Config) -> Any:
     return judge_store(engine, config)
 
 
-def _apply(engine: Engine, config: Config, client: Any) -> Any:
+def _apply(engine: Engine, config: Config, client: Any,
+           fence: Callable[[], bool] | None = None) -> Any:
     if client is None:
         raise RuntimeError("no Gerrit client")
     from reviewbot.writeback import apply
 
-    return apply(engine, config, client)
+    return apply(engine, config, client, fence=fence)
 
 
 def _digest(engine: Engine, config: Config, secrets: Secrets, now: Any) -> Any:

@@ -42,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -282,9 +282,13 @@ def plan_fingerprint(config: Config, dry_run: bool) -> str:
 
 
 def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None = None,
-          everything: bool = False) -> ApplySummary:
+          everything: bool = False, fence: Callable[[], bool] | None = None) -> ApplySummary:
     """Pipeline step "actions": plan the bot-owned hashtags of every open change that moved
-    since the last apply (`everything`: of every open change) and write the diff."""
+    since the last apply (`everything`: of every open change) and write the diff.
+
+    `fence()` is asked right before every write (the worker's leadership check): when
+    it answers False the step stops writing at once.
+    """
     wb = config.writeback
     if not wb.enabled:
         return ApplySummary(enabled=False, note="writeback.enabled = false")
@@ -302,7 +306,7 @@ def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None =
         log.info("%s", summary.line())
         return summary
 
-    writer = _Writer(engine, config, client, now, summary)
+    writer = _Writer(engine, config, client, now, summary, fence)
     before = getattr(client, "requests_made", 0)
     try:
         for plan in plans:
@@ -408,8 +412,9 @@ class _Writer:
     """Sends one change's writes, logs each, and remembers 403s and outages."""
 
     def __init__(self, engine: Engine, config: Config, client: Any, now: datetime,
-                 summary: ApplySummary) -> None:
+                 summary: ApplySummary, fence: Callable[[], bool] | None = None) -> None:
         self.engine = engine
+        self.fence = fence
         self.client = client
         self.now = now
         self.summary = summary
@@ -477,6 +482,11 @@ class _Writer:
                 return
             if answer is not None:
                 detail = {**detail, "confirmed": "read back before sending again: applied"}
+        if answer is None and self.fence is not None and not self.fence():
+            # Another worker leads now: it plans and sends this write itself.
+            self.gave_up = True
+            self.summary.note = "leadership lost: stopped writing"
+            return
         try:
             if answer is None:
                 answer = call()
