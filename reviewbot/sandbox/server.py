@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import random
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -82,6 +83,7 @@ class SandboxGerrit(State):
         self.now = now or utcnow
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.fault_random = random.Random(0)
         self.version_string = VERSION
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -176,11 +178,14 @@ class SandboxGerrit(State):
         retry_after: str | int | None = None,
         delay: float = 0.0,
         method: str | None = None,
+        chance: float | None = None,
     ) -> None:
         """Answer the next `count` matching requests with a fault (see FAULT_KINDS).
 
         A request matches when its path and query contain `path_contains` and, if
-        given, its method is `method`.
+        given, its method is `method`. With `chance`, each matching request is hit
+        with that probability (drawn from `fault_random`, seed it for a repeatable
+        run) until `count` hits are used up.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
@@ -194,6 +199,7 @@ class SandboxGerrit(State):
                     None if retry_after is None else str(retry_after),
                     delay,
                     method,
+                    chance,
                 )
             )
 
@@ -206,7 +212,9 @@ class SandboxGerrit(State):
             for fault in self.faults:
                 if fault.count > 0 and (
                     fault.path_contains is None or fault.path_contains in target
-                ) and (fault.method is None or fault.method == method):
+                ) and (fault.method is None or fault.method == method) and (
+                    fault.chance is None or self.fault_random.random() < fault.chance
+                ):
                     fault.count -= 1
                     if fault.count == 0:
                         self.faults.remove(fault)

@@ -39,6 +39,9 @@ class RecordedRequest:
     status: int = 0
     user: str | None = None  # authenticated username, None for anonymous
     query_string: str = ""
+    # time.monotonic() when it arrived: the log is in order of completion, and a slow
+    # answer completes after requests that arrived later.
+    received: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Fault:
     retry_after: str | None
     delay: float
     method: str | None = None  # only requests of this method (None: any)
+    chance: float | None = None  # each matching request hit with this probability
 
 
 @dataclass
