@@ -35,6 +35,8 @@ only the difference. Rules that keep it careful:
   messages for our tag on that patch set): shown, it is logged "applied" with
   `confirmed` in the detail; not shown (or unreadable) it is logged
   "uncertain", and the next attempt reads back again before sending anything.
+  The row is written "uncertain" before the write is sent and settled after,
+  so a process killed in between leaves the same read-back-first marker.
 """
 
 from __future__ import annotations
@@ -487,6 +489,7 @@ class _Writer:
             self.gave_up = True
             self.summary.note = "leadership lost: stopped writing"
             return
+        sending = None if answer is not None else self._intend(plan, action, detail, reason)
         try:
             if answer is None:
                 answer = call()
@@ -499,10 +502,24 @@ class _Writer:
             result, error, unavailable = "failed", str(exc), True
         except GerritError as exc:
             result, error = "failed", str(exc)
-        self._log(plan, action, detail, reason, result, error, answer, unavailable)
+        self._log(plan, action, detail, reason, result, error, answer, unavailable, sending)
+
+    def _intend(self, plan: ChangePlan, action: str, detail: dict[str, Any], reason: str) -> int:
+        """Log the write as "uncertain" before sending it, committed: a process killed after
+        sending and before logging the answer leaves a row that makes the next attempt read
+        back first instead of sending again."""
+        with session_scope(self.engine) as session:
+            row = log_store.record_action(
+                session, change=plan.number, patch_set=plan.patch_set, action=action,
+                detail=detail, reason=reason, result="uncertain", when=self.now,
+                error="sent; no answer recorded (the process stopped before it arrived)",
+            )
+            session.flush()
+            return int(row.id)
 
     def _log(self, plan: ChangePlan, action: str, detail: dict[str, Any], reason: str,
-             result: str, error: str | None, answer: Any, unavailable: bool) -> None:
+             result: str, error: str | None, answer: Any, unavailable: bool,
+             sending: int | None = None) -> None:
         kind = "message" if action == GATED_MESSAGE else "hashtags"
         self.unavailable_in_a_row = self.unavailable_in_a_row + 1 if unavailable else 0
         if self.unavailable_in_a_row >= GIVE_UP_AFTER:
@@ -510,10 +527,14 @@ class _Writer:
             self.gave_up = True
             self.summary.note = f"stopped after {GIVE_UP_AFTER} failures in a row: {error}"
         with session_scope(self.engine) as session:
-            log_store.record_action(
-                session, change=plan.number, patch_set=plan.patch_set, action=action,
-                detail=detail, reason=reason, result=result, when=self.now, error=error,
-            )
+            if sending is None:
+                log_store.record_action(
+                    session, change=plan.number, patch_set=plan.patch_set, action=action,
+                    detail=detail, reason=reason, result=result, when=self.now, error=error,
+                )
+            else:
+                log_store.settle_action(session, sending, result=result, error=error,
+                                        detail=detail)
             if result == "applied":
                 if action == SET_HASHTAGS and isinstance(answer, list):
                     log_store.store_hashtags(session, plan.number, answer)

@@ -44,6 +44,18 @@ def record_action(
     return row
 
 
+def settle_action(session: Session, row_id: int, *, result: str, error: str | None,
+                  detail: dict[str, Any]) -> None:
+    """Turn a write's "uncertain" row (logged before sending) into its outcome."""
+    if result not in RESULTS:
+        raise ValueError(f"unknown action result {result!r}")
+    row = session.get(ActionLog, row_id)
+    row.result = result
+    row.error = error[:1000] if error else None
+    row.detail = detail
+    session.add(row)
+
+
 def latest_actions(session: Session, numbers: Sequence[int]) -> dict[tuple[int, str], ActionLog]:
     """The newest log row per (change, action) for these changes."""
     latest: dict[tuple[int, str], ActionLog] = {}
