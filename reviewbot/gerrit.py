@@ -237,7 +237,7 @@ class GerritClient:
         try:
             response = self._rest.session.request(method, url, **args)
         except requests.exceptions.ChunkedEncodingError as exc:
-            self._count("200")  # the status line arrived, the body did not
+            self._count("truncated")  # the status line arrived, the whole body did not
             problem = f"truncated response body ({exc})"
             if write:
                 raise GerritWriteUnconfirmed(full_url, problem) from None
