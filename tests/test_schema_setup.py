@@ -115,3 +115,12 @@ def test_a_current_schema_does_not_import_alembic(store_url):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_an_in_memory_store_gets_its_schema_on_its_own_connection():
+    engine = open_store("sqlite://")
+    try:
+        assert "change" in inspect(engine).get_table_names()
+        assert stored_revision(engine) == schema_head()
+    finally:
+        engine.dispose()

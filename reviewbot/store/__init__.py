@@ -152,8 +152,8 @@ def _migration_engine(engine: Engine) -> Engine:
     turn the driver's own transaction handling off and emit BEGIN ourselves,
     IMMEDIATE so that the write lock is taken before alembic_version is read.
     """
-    if engine.dialect.name != "sqlite":
-        return engine
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine  # an in-memory database dies with its process: nothing to protect
     from sqlalchemy.pool import NullPool
 
     migrator = create_engine(engine.url, poolclass=NullPool,
