@@ -424,8 +424,15 @@ class _Writer:
         self.unavailable_in_a_row = 0
         self.gave_up = False
         self._forbidden: dict[tuple[str, str], log_store.Forbidden | None] = {}
-        with session_scope(engine) as session:
-            self.unconfirmed = log_store.unconfirmed_writes(session)
+        self._unconfirmed: set[tuple[int, str]] | None = None  # read at the first write
+
+    @property
+    def unconfirmed(self) -> set[tuple[int, str]]:
+        """(change, action) whose last attempt is "uncertain": read back before sending."""
+        if self._unconfirmed is None:
+            with session_scope(self.engine) as session:
+                self._unconfirmed = log_store.unconfirmed_writes(session)
+        return self._unconfirmed
 
     def write(self, plan: ChangePlan) -> None:
         client = self.client
