@@ -14,7 +14,8 @@ from reviewbot.config import Secrets
 from reviewbot.evaluate import evaluate_store
 from reviewbot.gerrit import GerritClient, GerritError
 from reviewbot.sandbox import Activity, SandboxGerrit, generate_cycle
-from reviewbot.store import open_store
+from reviewbot.store import open_store, session_scope
+from reviewbot.store.actions import unconfirmed_writes
 from reviewbot.sync import sync_once
 from reviewbot.writeback import apply
 from tests.conftest import make_config
@@ -190,8 +191,13 @@ def test_writes_through_faults_reach_gerrit_once_and_polls_never_skip(
         lost = sum(c.confirmed for c in cycles)
         assert lost >= 1, "some answers must have been lost and confirmed by reading back"
         assert repeated_writes(sb) == []
+        # Every write Gerrit handled is logged applied, or still "uncertain" when it landed
+        # after its read-back (slow, then applied) and the next sync made it moot.
         applied = sum(c.applied for c in cycles)
-        assert applied == len(reached_gerrit(sb)) > 50
+        with session_scope(engine) as session:
+            still_uncertain = len(unconfirmed_writes(session))
+        assert applied <= len(reached_gerrit(sb)) <= applied + still_uncertain
+        assert applied > 50
 
         # Gerrit moves on; polls through read faults keep up and never skip a change.
         sb.clear_faults()
