@@ -285,6 +285,9 @@ class ReportSection(_Section):
 
 class WorkerSection(_Section):
     poll_seconds: int = Field(default=300, ge=5)
+    # The leader's lease: renewed every third of it; a frozen leader is replaced
+    # within about this long (see leadership.py).
+    lease_seconds: int = Field(default=60, ge=3)
 
 
 class WebSection(_Section):

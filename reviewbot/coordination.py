@@ -3,9 +3,9 @@
 Two locks, both non-blocking and both released by the operating system or the
 database when their holder dies:
 
-- the *leader* lock: held by one worker for as long as it lives; the others
-  stay on standby and try again every poll interval, so one takes over within
-  one interval after the leader dies;
+- the *leader* lock: held by the leading worker, beside its lease
+  (leadership.py decides who leads and fences every Gerrit write; the lock
+  lets a standby take over at once when the leader's session is gone);
 - the *cycle* lock: held while a cycle runs, by the leader's scheduled cycle
   or by an admin-triggered cycle in a web process, so two cycles never overlap.
 

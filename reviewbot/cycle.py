@@ -106,32 +106,22 @@ def _requests_made(client: Any) -> int:
 
 
 class StatusCounter:
-    """Counts Gerrit responses by HTTP status through the requests session's response hook.
+    """Counts Gerrit responses by HTTP status over a cycle, from the client's own tally.
 
-    Requests that got no response at all (connection refused, timeout) are the
-    difference to the client's `requests_made`, reported as status `no-response`.
+    The client counts every attempt, retries included (urllib3 retries inside one
+    call), and `no-response` for a timeout or a dropped connection.
     """
 
     def __init__(self, client: Any):
         self.client = client
-        self.counts: dict[str, int] = {}
         self.requests_before = _requests_made(client)
-        session = getattr(getattr(client, "_rest", None), "session", None)
-        self._hooks = session.hooks.setdefault("response", []) if session is not None else None
-        if self._hooks is not None:
-            self._hooks.append(self._on_response)
-
-    def _on_response(self, response: Any, *_args: Any, **_kwargs: Any) -> None:
-        key = str(response.status_code)
-        self.counts[key] = self.counts.get(key, 0) + 1
+        self.before = dict(getattr(client, "responses_by_status", None) or {})
 
     def close(self) -> tuple[int, dict[str, int]]:
-        if self._hooks is not None and self._on_response in self._hooks:
-            self._hooks.remove(self._on_response)
         made = _requests_made(self.client) - self.requests_before
-        counts = dict(self.counts)
-        if self._hooks is not None and made > sum(counts.values()):
-            counts["no-response"] = made - sum(counts.values())
+        after = getattr(self.client, "responses_by_status", None) or {}
+        counts = {k: v - self.before.get(k, 0) for k, v in after.items()
+                  if v - self.before.get(k, 0) > 0}
         return made, counts
 
 
@@ -151,8 +141,10 @@ def _soft_failure(result: Any) -> str | None:
 
 
 def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any = None,
-              now: Any = None, should_stop: Callable[[], bool] | None = None) -> CycleSummary:
-    """One pass. Never raises for a failing step; `should_stop` is checked between steps."""
+              now: Any = None, should_stop: Callable[[], bool] | None = None,
+              fence: Callable[[], bool] | None = None) -> CycleSummary:
+    """One pass. Never raises for a failing step; `should_stop` is checked between steps,
+    `fence` right before every Gerrit write (the worker's leadership)."""
     from reviewbot.store import session_scope
     from reviewbot.store.ops import record_cycle
 
@@ -205,7 +197,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     if evaluated is not None:
         summary.evaluated = evaluated
     if config.writeback.enabled:
-        applied = step("apply", lambda: _apply(engine, config, client))
+        applied = step("apply", lambda: _apply(engine, config, client, fence))
         if applied is not None:
             summary.writes = _count(applied, "applied", "writes_applied")
             summary.planned = _count(applied, "planned", "writes_planned")
@@ -275,12 +267,13 @@ def _judge(engine: Engine, config: Config) -> Any:
     return judge_store(engine, config)
 
 
-def _apply(engine: Engine, config: Config, client: Any) -> Any:
+def _apply(engine: Engine, config: Config, client: Any,
+           fence: Callable[[], bool] | None = None) -> Any:
     if client is None:
         raise RuntimeError("no Gerrit client")
     from reviewbot.writeback import apply
 
-    return apply(engine, config, client)
+    return apply(engine, config, client, fence=fence)
 
 
 def _digest(engine: Engine, config: Config, secrets: Secrets, now: Any) -> Any:

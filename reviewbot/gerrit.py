@@ -1,13 +1,16 @@
 """Gerrit client: the only code that speaks HTTP to Gerrit (reads with retries, typed errors).
 
-Built on pygerrit2's GerritRestAPI for URL building, auth and headers; the
-retry policy and the response decoding are ours so that a bad page fails
-loudly with the URL and the problem instead of pygerrit2's generic errors.
+Built on pygerrit2's GerritRestAPI for URL building, auth and headers. HTTP
+retries are urllib3's Retry (5xx/429 with Retry-After, timeouts and resets, for
+reads only; a connection that never opened for anything). A body that arrives
+truncated or garbled is fetched again, alone, by one small loop in `get`. A
+write is never re-sent blindly: when its answer is lost (timeout, reset, 5xx)
+it raises GerritWriteUnconfirmed, and the caller reads back (`hashtags_show`,
+`review_posted`) to learn whether it happened. Errors name the URL and problem.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
@@ -19,9 +22,11 @@ import orjson
 import requests
 from pygerrit2 import Anonymous, GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
 from reviewbot.config import Config, Secrets
+from reviewbot.wire import NUL_ESCAPE, without_nul
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +82,13 @@ class GerritUnavailable(GerritError):
         super().__init__(url, problem)
 
 
+class GerritWriteUnconfirmed(GerritUnavailable):
+    """A write was sent but its answer was lost (timeout, reset, 5xx): it may have happened.
+
+    Never answered by sending it again; read back first (`hashtags_show`, `review_posted`).
+    """
+
+
 class GerritProtocolError(GerritError):
     """A response we cannot trust: no XSSI prefix, truncated, not JSON, wrong shape."""
 
@@ -90,12 +102,29 @@ class ChangePage(list):
 _HTTP_ERRORS = {403: GerritForbidden, 404: GerritNotFound, 429: GerritRateLimited}
 
 
-def _no_urllib3_retries() -> HTTPAdapter:
-    # pygerrit2 mounts its own urllib3 Retry (5 tries on 500/502/504); ours
-    # decides instead, so one failure is not retried 5 x retries times.
-    # read=False makes urllib3 re-raise a read timeout as itself (requests' ReadTimeout)
-    # instead of wrapping it as a generic connection error.
-    return HTTPAdapter(max_retries=Retry(total=0, connect=0, read=False, redirect=5, status=0))
+# Retried on reads: overload and gateway answers. 429 and 503 carry Retry-After.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Statuses after which a write may still have happened (Gerrit or a proxy failed late).
+UNCONFIRMED_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class _CountedRetry(Retry):
+    """urllib3's Retry, telling the client about every retry it makes (for request counts)."""
+
+    def __init__(self, *args: Any, on_retry: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_retry = on_retry
+
+    def new(self, **kw: Any) -> _CountedRetry:
+        retry = super().new(**kw)
+        retry.on_retry = self.on_retry
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> _CountedRetry:
+        retry = super().increment(*args, **kwargs)  # raises when retries are used up
+        if self.on_retry is not None:
+            self.on_retry(retry.history[-1])
+        return retry
 
 
 def change_path(change: int | str) -> str:
@@ -127,9 +156,12 @@ class GerritClient:
         self.authenticated = bool(username and password)
         auth = HTTPBasicAuth(username, password) if self.authenticated else Anonymous()
         # Anonymous() explicitly: without it pygerrit2 silently reads ~/.netrc.
-        self._rest = GerritRestAPI(self.url, auth=auth, adapter=_no_urllib3_retries())
-        self.requests_made = 0
+        self._adapter = HTTPAdapter(max_retries=self._retry_policy())
+        self._rest = GerritRestAPI(self.url, auth=auth, adapter=self._adapter)
+        self.requests_made = 0  # HTTP attempts, retries included
+        self.responses_by_status: dict[str, int] = {}  # every attempt's status or no-response
         self.last_url: str | None = None  # of the latest request, for error messages
+        self._retried = 0
         self._version: str | None = None
 
     @classmethod
@@ -149,11 +181,34 @@ class GerritClient:
 
     # -- transport ---------------------------------------------------------
 
-    def _wait(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            seconds = _retry_after_seconds(retry_after)
-            if seconds is not None:
-                return min(seconds, self.backoff_max)
+    def _retry_policy(self) -> Retry:
+        """urllib3's Retry for one request, from the current settings.
+
+        Reads are retried on RETRY_STATUSES, timeouts and resets; a write only
+        when the connection never opened (connect errors are retried for every
+        method, as nothing was sent). Retry-After is honoured up to backoff_max.
+        """
+        return _CountedRetry(
+            total=None, connect=self.retries, read=self.retries, status=self.retries,
+            other=0, redirect=5, allowed_methods=frozenset({"GET"}),
+            status_forcelist=RETRY_STATUSES, raise_on_status=False,
+            backoff_factor=self.backoff_base, backoff_max=self.backoff_max,
+            backoff_jitter=self.backoff_base, respect_retry_after_header=True,
+            retry_after_max=int(self.backoff_max), on_retry=self._on_retry,
+        )
+
+    def _on_retry(self, attempt: Any) -> None:
+        self.requests_made += 1
+        self._retried += 1
+        self._count(str(attempt.status) if attempt.status else "no-response")
+        log.debug("%s %s: %s, retry %d/%d", attempt.method, attempt.url,
+                  f"HTTP {attempt.status}" if attempt.status else _describe(attempt.error),
+                  self._retried, self.retries)
+
+    def _count(self, key: str) -> None:
+        self.responses_by_status[key] = self.responses_by_status.get(key, 0) + 1
+
+    def _wait(self, attempt: int) -> float:
         delay = self.backoff_base * (2**attempt)
         return min(self.backoff_max, delay * (0.5 + random.random()))
 
@@ -164,9 +219,8 @@ class GerritClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
-        retry_server_errors: bool = True,
     ) -> Any:
-        """Send one request (retrying what is safe to retry) and decode the JSON body."""
+        """Send one request (urllib3 retrying what is safe to retry) and decode the JSON body."""
         url = self._rest.make_url(endpoint)
         kwargs: dict[str, Any] = {"timeout": self.timeout}
         if params is not None:
@@ -175,42 +229,57 @@ class GerritClient:
             kwargs["json"] = body
         args = self._rest.translate_kwargs(**kwargs)
         full_url = _with_query(url, params) if params else url  # for error lines
-        attempt = 0
-        while True:
-            shown = full_url
-            try:
-                self.requests_made += 1
-                response = self._rest.session.request(method, url, **args)
-                shown = self.last_url = response.url or url
-                status = response.status_code
-                retryable = status == 429 or (status >= 500 and retry_server_errors)
-                if retryable and attempt < self.retries:
-                    wait = self._wait(attempt, response.headers.get("Retry-After"))
-                    log.debug("%s %s: HTTP %s, retry %d/%d in %.2fs",
-                              method, shown, status, attempt + 1, self.retries, wait)
-                    attempt += 1
-                    time.sleep(wait)
-                    continue
-                if status >= 400:
-                    raise _http_error(status, shown, response.text, attempt)
-                return _decode(shown, response)
-            except requests.exceptions.ChunkedEncodingError as exc:
-                raise GerritProtocolError(shown, f"truncated response body ({exc})") from None
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                # A read may always be retried. A write only when it provably never
-                # reached the server: a second review post would be a duplicate.
-                safe = retry_server_errors or _never_sent(exc)
-                if safe and attempt < self.retries:
-                    wait = self._wait(attempt, None)
-                    log.debug("%s %s: %s, retry %d/%d in %.2fs",
-                              method, full_url, _describe(exc), attempt + 1, self.retries, wait)
-                    attempt += 1
-                    time.sleep(wait)
-                    continue
-                raise GerritUnavailable(full_url, _describe(exc) + _after(attempt)) from None
+        write = method != "GET"
+        # The tests (and config) may change retries/backoff after construction.
+        self._adapter.max_retries = self._retry_policy()
+        self._retried = 0
+        self.requests_made += 1
+        try:
+            response = self._rest.session.request(method, url, **args)
+        except requests.exceptions.ChunkedEncodingError as exc:
+            self._count("truncated")  # the status line arrived, the whole body did not
+            problem = f"truncated response body ({exc})"
+            if write:
+                raise GerritWriteUnconfirmed(full_url, problem) from None
+            raise GerritProtocolError(full_url, problem) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            self._count("no-response")
+            problem = _describe(exc) + _after(self._retried)
+            if write and not _never_sent(exc):
+                raise GerritWriteUnconfirmed(full_url, problem) from None
+            raise GerritUnavailable(full_url, problem) from None
+        shown = self.last_url = response.url or url
+        status = response.status_code
+        self._count(str(status))
+        if write and status in UNCONFIRMED_STATUSES:
+            body_text = " ".join(response.text.split())[:200] or "(empty body)"
+            raise GerritWriteUnconfirmed(shown, f"HTTP {status}: {body_text}", status)
+        if status >= 400:
+            raise _http_error(status, shown, response.text, self._retried)
+        return _decode(shown, response)
 
     def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self._request("GET", endpoint, params=params)
+        """GET and decode. A body that arrives truncated or garbled is fetched again, alone.
+
+        urllib3 retries what HTTP can tell (status, timeout, reset); a 200 whose
+        body is cut short or is not Gerrit's JSON only shows when it is decoded,
+        so that retry is this loop: the same URL, bounded, with backoff. (A
+        back-fill page is never restarted from the first page for it.)
+        """
+        attempt = 0
+        while True:
+            try:
+                return self._request("GET", endpoint, params=params)
+            except GerritProtocolError as exc:
+                if attempt >= self.retries:
+                    if attempt:
+                        exc.args = (f"{exc} (after {attempt} retries)",)
+                    raise
+                wait = self._wait(attempt)
+                attempt += 1
+                log.warning("%s; reading it again (%d/%d) in %.2fs", exc, attempt,
+                            self.retries, wait)
+                time.sleep(wait)
 
     # -- reads -------------------------------------------------------------
 
@@ -318,15 +387,25 @@ class GerritClient:
     ) -> list[str]:
         """Add/remove hashtags; returns the change's hashtags afterwards.
 
-        Safe to retry: adding a present tag or removing an absent one is a no-op.
+        Sent once: a lost answer raises GerritWriteUnconfirmed (see `hashtags_show`).
         """
         endpoint = f"changes/{change_path(change)}/hashtags"
-        tags = self._request(
-            "POST", endpoint, body={"add": list(add), "remove": list(remove)}
-        )
+        tags = self._request("POST", endpoint, body={"add": list(add), "remove": list(remove)})
         if not isinstance(tags, list):
             raise GerritProtocolError(self._rest.make_url(endpoint), "expected a list of strings")
         return tags
+
+    def hashtags_show(
+        self, change: int | str, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> list[str] | None:
+        """Read back: the change's hashtags if they already show this write, else None.
+
+        Gerrit compares hashtags case-insensitively, and so does this.
+        """
+        tags = self.get_hashtags(change)
+        have = {t.lower() for t in tags}
+        done = all(a.lower() in have for a in add) and not any(r.lower() in have for r in remove)
+        return tags if done else None
 
     def post_review(
         self,
@@ -338,7 +417,7 @@ class GerritClient:
         notify: str = "NONE",
         labels: Mapping[str, int] | None = None,
     ) -> dict:
-        """Post a review message. Not retried on 5xx: a second post could duplicate it."""
+        """Post a review message. Sent once: a lost answer raises GerritWriteUnconfirmed."""
         endpoint = f"changes/{change_path(change)}/revisions/{revision}/review"
         body: dict[str, Any] = {
             "message": message,
@@ -348,8 +427,18 @@ class GerritClient:
         }
         if labels:
             body["labels"] = dict(labels)
-        result = self._request("POST", endpoint, body=body, retry_server_errors=False)
+        result = self._request("POST", endpoint, body=body)
         return result if isinstance(result, dict) else {}
+
+    def review_posted(self, change: int | str, patch_set: int, tag: str) -> bool:
+        """Read back: does the change show a message with `tag` on `patch_set`?"""
+        endpoint = f"changes/{change_path(change)}/messages"
+        messages = self.get(endpoint)
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise GerritProtocolError(self._rest.make_url(endpoint),
+                                      "expected a JSON list of ChangeMessageInfo objects")
+        return any(m.get("tag") == tag and m.get("_revision_number") == patch_set
+                   for m in messages)
 
 
 def _decode(url: str, response: requests.Response) -> Any:
@@ -370,7 +459,7 @@ def _decode(url: str, response: requests.Response) -> Any:
         # orjson decodes the bytes directly (it checks UTF-8 itself): a back-fill
         # page is ~10 MB of ChangeInfo, and the stdlib decoder was a third of the
         # client's CPU time. The memoryview skips the prefix without a copy.
-        return orjson.loads(memoryview(raw)[len(_XSSI_BYTES) :])
+        value = orjson.loads(memoryview(raw)[len(_XSSI_BYTES) :])
     except orjson.JSONDecodeError as exc:
         if "UTF-8" in exc.msg:
             raise GerritProtocolError(url, "response body is not UTF-8") from None
@@ -380,6 +469,12 @@ def _decode(url: str, response: requests.Response) -> Any:
             url, f"response is not valid JSON ({exc.msg} at char {exc.pos}; {size}): "
             "truncated or garbled"
         ) from None
+    if NUL_ESCAPE in raw:
+        value, removed = without_nul(value)
+        if removed:
+            log.warning("%s: removed %d NUL characters from Gerrit's text (a database "
+                        "cannot store them); the rest is kept as sent", url, removed)
+    return value
 
 
 def _http_error(status: int, url: str, text: str, retried: int) -> GerritError:
@@ -398,27 +493,18 @@ def _after(retried: int) -> str:
 
 
 def _never_sent(exc: Exception) -> bool:
+    """The connection never opened, so nothing of the request reached Gerrit."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    text = str(exc)
-    return isinstance(exc, requests.exceptions.ConnectionError) and (
-        "NewConnectionError" in text or "Failed to establish" in text
-    )
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # NewConnectionError (refused, unreachable) is a ConnectTimeoutError in urllib3.
+    return isinstance(reason, ConnectTimeoutError)
 
 
-def _retry_after_seconds(value: str) -> float | None:
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc):
+def _describe(exc: Exception | None) -> str:
+    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)) or "timed out" in str(exc):
         return f"timed out ({type(exc).__name__})"
     return f"connection failed ({type(exc).__name__})"
 

@@ -24,7 +24,7 @@ from reviewbot.store.changes import (
     end_bulk_load,
     upsert_changes,
 )
-from reviewbot.wire import ChangeRecord, WireError
+from reviewbot.wire import NUL_ESCAPE, ChangeRecord, WireError, without_nul
 from reviewbot.wire_ssh import from_ssh
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,11 @@ def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
                 raise ImportFailed(f"{path}:{lineno}: not a JSON line ({exc})") from None
             if isinstance(row, dict) and row.get("type") == "stats":
                 continue
+            if NUL_ESCAPE in line:
+                row, removed = without_nul(row)
+                if removed:
+                    log.warning("%s:%d: removed %d NUL characters (a database cannot store "
+                                "them); the rest is kept as sent", path, lineno, removed)
             try:
                 yield consumed, from_ssh(row)
             except WireError as exc:

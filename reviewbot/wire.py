@@ -8,7 +8,7 @@ field, so a bad page is rejected whole instead of half-stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from reviewbot.clock import parse_gerrit_timestamp
@@ -112,7 +112,57 @@ class ChangeRecord:
         return found
 
 
+# -- control characters --------------------------------------------------------
+
+# JSON can only carry a NUL inside a string as this escape (a raw NUL byte is not
+# valid JSON), so a byte search finds every one without decoding a page twice.
+NUL_ESCAPE = b"\\u0000"
+
+
+def without_nul(value: Any) -> tuple[Any, int]:
+    """`value` with every NUL character removed from its strings (keys too), and how many.
+
+    PostgreSQL's text type cannot hold NUL (SQLite can), so a NUL anyone typed
+    into Gerrit would stop every sync on PostgreSQL at the same change. Both
+    stores keep the same text instead: NUL is removed at the wire, every other
+    character (other control characters included) is kept as sent.
+    """
+    if isinstance(value, str):
+        count = value.count("\x00")
+        return (value.replace("\x00", ""), count) if count else (value, 0)
+    if isinstance(value, list):
+        total = 0
+        items = []
+        for item in value:
+            clean, n = without_nul(item)
+            items.append(clean)
+            total += n
+        return items, total
+    if isinstance(value, dict):
+        total = 0
+        out = {}
+        for key, item in value.items():
+            clean_key, n = without_nul(key)
+            clean, m = without_nul(item)
+            out[clean_key] = clean
+            total += n + m
+        return out, total
+    return value, 0
+
+
 # -- field readers -----------------------------------------------------------
+
+# Change and patch-set numbers live in 32-bit integer columns (PostgreSQL `integer`),
+# account ids in 64-bit ones: a number outside is refused here, naming it.
+MAX_NUMBER = 2**31 - 1
+MAX_ACCOUNT_ID = 2**63 - 1
+
+
+def check_number(value: int, what: str, where: str, top: int = MAX_NUMBER) -> int:
+    if not 0 < value <= top:
+        raise WireError(f"{where}: {what} {value} is out of range (1..{top})")
+    return value
+
 
 MISSING = object()
 
@@ -143,9 +193,13 @@ def _timestamp(obj: dict, key: str, where: str, default: Any = MISSING) -> datet
         return value
     try:
         # Fast path (C): `2013-02-01 09:59:32.126000000` cut to microseconds.
-        return datetime.fromisoformat(value[:26])
+        parsed = datetime.fromisoformat(value[:26])
     except ValueError:
         pass
+    else:
+        if parsed.tzinfo is not None:  # not Gerrit's format, but unambiguous: to naive UTC
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        return parsed
     try:
         return parse_gerrit_timestamp(value)
     except ValueError:
@@ -178,7 +232,10 @@ def rest_account(obj: Any, where: str) -> AccountRef | None:
     tagged = _service_user_tag(obj, where)
     key = (obj.get("_account_id"), obj.get("username"), obj.get("name"), obj.get("email"),
            tagged)
-    ref = _ACCOUNTS.get(key)
+    try:
+        ref = _ACCOUNTS.get(key)
+    except TypeError:  # a list or object where a name should be: the reads below say so
+        ref = None
     if ref is not None:
         return ref
     account_id = key[0]
@@ -186,6 +243,7 @@ def rest_account(obj: Any, where: str) -> AccountRef | None:
         return None
     if not isinstance(account_id, int) or isinstance(account_id, bool):
         raise WireError(f"{where}: _account_id should be int, got {type(account_id).__name__}")
+    check_number(account_id, "_account_id", where, MAX_ACCOUNT_ID)
     username = read_field(obj, "username", str, where, None)
     name = read_field(obj, "name", str, where, None)
     email = read_field(obj, "email", str, where, None)
@@ -267,7 +325,8 @@ def from_rest(info: Any) -> ChangeRecord:
     """A ChangeInfo queried with the sync options -> ChangeRecord."""
     if not isinstance(info, dict):
         raise WireError(f"ChangeInfo should be an object, got {type(info).__name__}")
-    number = read_field(info, "_number", int, "ChangeInfo")
+    number = check_number(read_field(info, "_number", int, "ChangeInfo"), "_number",
+                          "ChangeInfo")
     where = f"change {number}"
     owner = rest_account(read_field(info, "owner", dict, where), f"{where} owner")
     if owner is None:
@@ -291,6 +350,7 @@ def from_rest(info: Any) -> ChangeRecord:
             continue
         if not isinstance(ps_number, int) or isinstance(ps_number, bool):
             raise WireError(f"{rwhere}: field '_number' should be int")
+        check_number(ps_number, "patch set", rwhere)
         patch_sets.append(PatchSetRecord(
             ps_number, sha, _timestamp(rev, "created", rwhere),
             rest_account(rev.get("uploader"), f"{rwhere} uploader"),

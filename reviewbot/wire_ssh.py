@@ -18,6 +18,7 @@ from reviewbot.votes import parse_message
 from reviewbot.wire import (
     ABANDON_TAG,
     MAGIC_PATHS,
+    MAX_ACCOUNT_ID,
     MERGED_TAG,
     MISSING,
     AccountRef,
@@ -25,6 +26,7 @@ from reviewbot.wire import (
     MessageRecord,
     PatchSetRecord,
     WireError,
+    check_number,
     closed_at,
     patch_set_at,
     read_field,
@@ -105,7 +107,8 @@ def _ssh_account(obj: Any, where: str) -> AccountRef | None:
     key = ("ssh", obj.get("accountId"), obj.get("username"), obj.get("name"), obj.get("email"))
     account_id = key[1]  # newer servers only
     ref = AccountRef(
-        account_id if isinstance(account_id, int) and not isinstance(account_id, bool) else None,
+        account_id if isinstance(account_id, int) and not isinstance(account_id, bool)
+        and 0 < account_id <= MAX_ACCOUNT_ID else None,  # else known by name, as on old servers
         read_field(obj, "username", str, where, None) or None,
         read_field(obj, "name", str, where, None) or None,
         read_field(obj, "email", str, where, None) or None,
@@ -142,7 +145,7 @@ def from_ssh(row: Any) -> ChangeRecord:
     """One change line of `gerrit query --format=JSON --all-approvals --comments`."""
     if not isinstance(row, dict):
         raise WireError(f"SSH query row should be an object, got {type(row).__name__}")
-    number = _lenient_int(row, "number", "SSH change")
+    number = check_number(_lenient_int(row, "number", "SSH change"), "number", "SSH change")
     where = f"change {number}"
     owner = _ssh_account(read_field(row, "owner", dict, where), f"{where} owner")
     if owner is None:
@@ -160,7 +163,8 @@ def from_ssh(row: Any) -> ChangeRecord:
     for raw in raw_sets + ([current_raw] if current_raw else []):
         if not isinstance(raw, dict):
             raise WireError(f"{where}: a patch set should be an object")
-        ps_number = _lenient_int(raw, "number", f"{where} patch set")
+        ps_number = check_number(_lenient_int(raw, "number", f"{where} patch set"),
+                                 "patch set", where)
         pwhere = f"{where} patch set {ps_number}"
         if any(p.number == ps_number for p in patch_sets):
             continue

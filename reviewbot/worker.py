@@ -1,10 +1,13 @@
 """Worker: run the cycle on an APScheduler schedule, one at a time, and stop cleanly on SIGTERM.
 
 Several workers may run (on PostgreSQL, on several hosts). The one holding the
-leader lock runs cycles; the others try to take the lock at every tick, so
-when the leader dies one of them takes over within one poll interval. Every
-cycle also holds the cycle lock, which keeps an admin-triggered cycle from a
-web process from overlapping it.
+leadership (leadership.py: the leader lock plus a lease with a deadline) runs
+cycles; a heartbeat renews its lease every third of `[worker] lease_seconds`,
+and every Gerrit write first checks that the lease is still its own. The
+others try to take over at every heartbeat: at once when the leader's lock is
+free (it died, or its database session was dropped), after the lease runs out
+when the leader is frozen. Every cycle also holds the cycle lock, which keeps
+an admin-triggered cycle from a web process from overlapping it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +26,7 @@ from sqlalchemy.engine import Engine
 from reviewbot.config import Config, Secrets
 from reviewbot.coordination import LEADER, CycleBusy, cycle_guard, make_lock
 from reviewbot.cycle import CycleSummary, gerrit_client, run_cycle
+from reviewbot.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +41,8 @@ class Worker:
         self.engine = engine
         self.poll_seconds = float(poll_seconds or config.worker.poll_seconds)
         self.stopping = threading.Event()
-        self.leader = make_lock(config, LEADER)
+        self.leadership = Leadership(engine, make_lock(config, LEADER),
+                                     config.worker.lease_seconds)
         self.cycles: list[CycleSummary] = []
         self._client: Any = None
         self._was_leader = False
@@ -45,24 +52,21 @@ class Worker:
         """One scheduled run: lead if we can, then run a cycle under the cycle lock."""
         if self.stopping.is_set():
             return None
-        try:
-            leading = self.leader.try_acquire()
-        except Exception as exc:  # noqa: BLE001 - database down: try again next tick
-            log.warning("worker: cannot reach the lock (%s); retrying next tick", exc)
+        if not self._lead():
             return None
-        if not leading:
-            if self._was_leader:
-                log.warning("worker: lost the leader lock; standing by")
-            self._was_leader = False
-            log.info("worker standby=1 (another worker holds the leader lock)")
-            return None
-        if not self._was_leader:
-            log.info("worker leader=1: this worker runs the cycles")
-            self._was_leader = True
+        if self.leadership.replaced_live_holder:
+            # The previous leader lost its lock session but may have had a write in
+            # flight; its client gives up within the timeout, so sync after that.
+            self.leadership.replaced_live_holder = False
+            grace = float(self.config.gerrit.timeout)
+            log.info("worker: took over from a live leader; first cycle in %.0f s", grace)
+            if self.stopping.wait(grace):
+                return None
         try:
-            with cycle_guard(self.config):
+            with self._cycle_lock():
                 summary = run_cycle(self.config, self.secrets, self.engine,
-                                    client=self._gerrit(), should_stop=self.stopping.is_set)
+                                    client=self._gerrit(), should_stop=self._should_stop,
+                                    fence=self.leadership.still_leading)
         except CycleBusy:
             log.info("worker: a cycle started elsewhere (admin trigger) is running; skipping")
             return None
@@ -72,6 +76,61 @@ class Worker:
         log.info(summary.log_line())
         self.cycles.append(summary)
         return summary
+
+    def _lead(self, announce_standby: bool = True) -> bool:
+        try:
+            leading = self.leadership.acquire()
+        except Exception as exc:  # noqa: BLE001 - database down: try again next tick
+            log.warning("worker: cannot reach the lock (%s); retrying next tick", exc)
+            return False
+        if not leading:
+            if self._was_leader:
+                log.warning("worker: lost the leader lock; standing by")
+            self._was_leader = False
+            if announce_standby:
+                log.info("worker standby=1 (another worker holds the leader lock)")
+            return False
+        if not self._was_leader:
+            log.info("worker leader=1: this worker runs the cycles (lease token %s)",
+                     self.leadership.token)
+            self._was_leader = True
+        return True
+
+    def _should_stop(self) -> bool:
+        """Between steps: a stop was asked for, or another worker leads now."""
+        if self.stopping.is_set():
+            return True
+        if not self.leadership.still_leading():
+            self._was_leader = False
+            return True
+        return False
+
+    @contextmanager
+    def _cycle_lock(self) -> Iterator[None]:
+        try:
+            with cycle_guard(self.config):
+                yield
+        except CycleBusy:
+            lease = self.leadership.lease
+            if lease is None or lease.locked:
+                raise
+            # We replaced a frozen leader that still holds its locks, the cycle lock
+            # among them; its writes are fenced, so waiting for it would only stall.
+            log.warning("worker: the cycle lock is held by the leader this worker replaced; "
+                        "running the cycle without it")
+            yield
+
+    def _heartbeat(self) -> None:
+        """Every third of the lease: the leader renews it; a standby tries to take over."""
+        if self.stopping.is_set():
+            return
+        if self.leadership.lease is not None:
+            if not self.leadership.still_leading():
+                self._was_leader = False
+            return
+        if self._lead(announce_standby=False):
+            # Taken over between ticks: run a cycle now rather than a poll interval later.
+            self._scheduler.modify_job("cycle", next_run_time=datetime.now(UTC))
 
     def _gerrit(self) -> Any:
         # One client for the worker's life: it reads the server version once and
@@ -90,6 +149,10 @@ class Worker:
             max_instances=1, coalesce=True, misfire_grace_time=None,
             next_run_time=datetime.now(UTC) + timedelta(seconds=first_run_delay),
         )
+        self._scheduler.add_job(
+            self._heartbeat, "interval", seconds=self.leadership.lease_seconds / 3,
+            id="heartbeat", max_instances=1, coalesce=True, misfire_grace_time=None,
+        )
         # APScheduler logs two INFO lines per run; our one cycle line says more.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler.start()
@@ -104,7 +167,7 @@ class Worker:
         self.stopping.wait()
         # wait=True: the running cycle (and its open transaction) finishes first.
         self._scheduler.shutdown(wait=True)
-        self.leader.release()
+        self.leadership.release()
         log.info("worker stopped")
 
     def run_forever(self, *, install_signals: bool = True) -> int:

@@ -30,6 +30,13 @@ only the difference. Rules that keep it careful:
   settled; everything again when `plan_fingerprint` changes). A change whose
   writes failed or were refused is planned again next cycle; a dry run's plan
   counts as settled (it is logged) and its writes stay in `planned`.
+- A write is sent once. When its answer is lost (timeout, reset, 5xx) it may
+  still have happened, so it is read back (the change's hashtags, or its
+  messages for our tag on that patch set): shown, it is logged "applied" with
+  `confirmed` in the detail; not shown (or unreadable) it is logged
+  "uncertain", and the next attempt reads back again before sending anything.
+  The row is written "uncertain" before the write is sent and settled after,
+  so a process killed in between leaves the same read-back-first marker.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -46,7 +53,12 @@ from sqlalchemy.engine import Engine
 
 from reviewbot.clock import utcnow
 from reviewbot.config import Config
-from reviewbot.gerrit import GerritError, GerritForbidden, GerritUnavailable
+from reviewbot.gerrit import (
+    GerritError,
+    GerritForbidden,
+    GerritUnavailable,
+    GerritWriteUnconfirmed,
+)
 from reviewbot.rules.ruleset import bot_hashtags
 from reviewbot.rules.verdict import GATE_STATES
 from reviewbot.snapshot import BOT_MESSAGE_TAG, ChangeSnapshot
@@ -237,6 +249,7 @@ class ApplySummary:
     failed: int = 0
     forbidden: int = 0  # 403s received this cycle (each logged once)
     skipped_forbidden: int = 0  # writes not sent because a 403 is remembered
+    confirmed: int = 0  # writes whose answer was lost and a read-back showed applied
     requests: int = 0  # HTTP requests the client made during this step
     note: str | None = None
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -271,9 +284,13 @@ def plan_fingerprint(config: Config, dry_run: bool) -> str:
 
 
 def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None = None,
-          everything: bool = False) -> ApplySummary:
+          everything: bool = False, fence: Callable[[], bool] | None = None) -> ApplySummary:
     """Pipeline step "actions": plan the bot-owned hashtags of every open change that moved
-    since the last apply (`everything`: of every open change) and write the diff."""
+    since the last apply (`everything`: of every open change) and write the diff.
+
+    `fence()` is asked right before every write (the worker's leadership check): when
+    it answers False the step stops writing at once.
+    """
     wb = config.writeback
     if not wb.enabled:
         return ApplySummary(enabled=False, note="writeback.enabled = false")
@@ -291,7 +308,7 @@ def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None =
         log.info("%s", summary.line())
         return summary
 
-    writer = _Writer(engine, config, client, now, summary)
+    writer = _Writer(engine, config, client, now, summary, fence)
     before = getattr(client, "requests_made", 0)
     try:
         for plan in plans:
@@ -397,8 +414,9 @@ class _Writer:
     """Sends one change's writes, logs each, and remembers 403s and outages."""
 
     def __init__(self, engine: Engine, config: Config, client: Any, now: datetime,
-                 summary: ApplySummary) -> None:
+                 summary: ApplySummary, fence: Callable[[], bool] | None = None) -> None:
         self.engine = engine
+        self.fence = fence
         self.client = client
         self.now = now
         self.summary = summary
@@ -406,17 +424,44 @@ class _Writer:
         self.unavailable_in_a_row = 0
         self.gave_up = False
         self._forbidden: dict[tuple[str, str], log_store.Forbidden | None] = {}
+        self._unconfirmed: set[tuple[int, str]] | None = None  # read at the first write
+
+    @property
+    def unconfirmed(self) -> set[tuple[int, str]]:
+        """(change, action) whose last attempt is "uncertain": read back before sending."""
+        if self._unconfirmed is None:
+            with session_scope(self.engine) as session:
+                self._unconfirmed = log_store.unconfirmed_writes(session)
+        return self._unconfirmed
 
     def write(self, plan: ChangePlan) -> None:
+        client = self.client
         if plan.add or plan.remove:
             self._send(plan, "hashtags", SET_HASHTAGS, _hashtag_detail(plan), plan.hashtag_reason,
-                       lambda: self.client.set_hashtags(plan.number, list(plan.add),
-                                                        list(plan.remove)))
+                       lambda: client.set_hashtags(plan.number, list(plan.add), list(plan.remove)),
+                       lambda: client.hashtags_show(plan.number, plan.add, plan.remove))
         if plan.message is not None and not self.gave_up:
             self._send(plan, "message", GATED_MESSAGE, _message_detail(plan), plan.message_reason,
-                       lambda: self.client.post_review(
+                       lambda: client.post_review(
                            plan.number, str(plan.patch_set), message=plan.message,
-                           tag=MESSAGE_TAG, notify="NONE"))
+                           tag=MESSAGE_TAG, notify="NONE"),
+                       lambda: ({} if client.review_posted(plan.number, plan.patch_set,
+                                                           MESSAGE_TAG) else None))
+
+    def _confirm(self, lost: GerritWriteUnconfirmed, read_back: Any, detail: dict[str, Any]
+                 ) -> tuple[str, str | None, Any, dict[str, Any]]:
+        """After a lost answer: read back instead of sending again. Never re-sends."""
+        try:
+            answer = read_back()
+        except GerritError as exc:
+            return "uncertain", f"{lost}; reading back failed: {exc}", None, detail
+        if answer is not None:
+            self.summary.confirmed += 1
+            log.info("apply: answer lost (%s); read back shows the write applied", lost)
+            return "applied", None, answer, {**detail, "confirmed": f"answer lost "
+                                             f"({lost.problem}); read back: applied"}
+        # Not there yet. Gerrit may still be working on it, so it is not sent again now.
+        return "uncertain", f"{lost}; read back: not applied (yet)", None, detail
 
     def _refused(self, kind: str, project: str) -> bool:
         key = (kind, project)
@@ -428,30 +473,75 @@ class _Writer:
                 and self.now - memory.since < FORBIDDEN_RETRY)
 
     def _send(self, plan: ChangePlan, kind: str, action: str, detail: dict[str, Any],
-              reason: str, call: Any) -> None:
+              reason: str, call: Any, read_back: Any) -> None:
+        """Send one write (once) and log the outcome; `read_back()` is its answer if already
+        applied in Gerrit, else None."""
         if self._refused(kind, plan.project):
             self.summary.skipped_forbidden += 1
             return
         result, error, answer = "applied", None, None
         unavailable = False
+        if (plan.number, action) in self.unconfirmed:
+            # The last attempt's answer was lost: it may have happened. Look first.
+            try:
+                answer = read_back()
+            except GerritError as exc:
+                self._log(plan, action, detail, reason, "uncertain",
+                          f"an earlier answer was lost; reading back failed: {exc}", None, True)
+                return
+            if answer is not None:
+                detail = {**detail, "confirmed": "read back before sending again: applied"}
+        if answer is None and self.fence is not None and not self.fence():
+            # Another worker leads now: it plans and sends this write itself.
+            self.gave_up = True
+            self.summary.note = "leadership lost: stopped writing"
+            return
+        sending = None if answer is not None else self._intend(plan, action, detail, reason)
         try:
-            answer = call()
+            if answer is None:
+                answer = call()
         except GerritForbidden as exc:
             result, error = "forbidden", str(exc)
+        except GerritWriteUnconfirmed as exc:
+            result, error, answer, detail = self._confirm(exc, read_back, detail)
+            unavailable = result != "applied"
         except GerritUnavailable as exc:
             result, error, unavailable = "failed", str(exc), True
         except GerritError as exc:
             result, error = "failed", str(exc)
+        self._log(plan, action, detail, reason, result, error, answer, unavailable, sending)
+
+    def _intend(self, plan: ChangePlan, action: str, detail: dict[str, Any], reason: str) -> int:
+        """Log the write as "uncertain" before sending it, committed: a process killed after
+        sending and before logging the answer leaves a row that makes the next attempt read
+        back first instead of sending again."""
+        with session_scope(self.engine) as session:
+            row = log_store.record_action(
+                session, change=plan.number, patch_set=plan.patch_set, action=action,
+                detail=detail, reason=reason, result="uncertain", when=self.now,
+                error="sent; no answer recorded (the process stopped before it arrived)",
+            )
+            session.flush()
+            return int(row.id)
+
+    def _log(self, plan: ChangePlan, action: str, detail: dict[str, Any], reason: str,
+             result: str, error: str | None, answer: Any, unavailable: bool,
+             sending: int | None = None) -> None:
+        kind = "message" if action == GATED_MESSAGE else "hashtags"
         self.unavailable_in_a_row = self.unavailable_in_a_row + 1 if unavailable else 0
         if self.unavailable_in_a_row >= GIVE_UP_AFTER:
             # Gerrit is down: the remaining writes would fail the same way; next cycle retries.
             self.gave_up = True
             self.summary.note = f"stopped after {GIVE_UP_AFTER} failures in a row: {error}"
         with session_scope(self.engine) as session:
-            log_store.record_action(
-                session, change=plan.number, patch_set=plan.patch_set, action=action,
-                detail=detail, reason=reason, result=result, when=self.now, error=error,
-            )
+            if sending is None:
+                log_store.record_action(
+                    session, change=plan.number, patch_set=plan.patch_set, action=action,
+                    detail=detail, reason=reason, result=result, when=self.now, error=error,
+                )
+            else:
+                log_store.settle_action(session, sending, result=result, error=error,
+                                        detail=detail)
             if result == "applied":
                 if action == SET_HASHTAGS and isinstance(answer, list):
                     log_store.store_hashtags(session, plan.number, answer)
@@ -473,4 +563,4 @@ class _Writer:
                         action, plan.number, error, FORBIDDEN_RETRY, plan.project)
         else:
             self.summary.failed += 1
-            log.warning("apply: %s on change %s failed: %s", action, plan.number, error)
+            log.warning("apply: %s on change %s %s: %s", action, plan.number, result, error)

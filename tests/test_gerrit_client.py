@@ -164,11 +164,27 @@ def test_slow_response_times_out(sandbox):
     ],
 )
 def test_bad_bodies_are_protocol_errors(sandbox, kind, problem):
-    client = client_for(sandbox)
-    sandbox.inject_fault(kind)
+    client = client_for(sandbox, retries=1)
+    sandbox.inject_fault(kind, count=2)
     with pytest.raises(GerritProtocolError, match=problem) as bad:
         list(client.query_changes("status:open", (), page_size=10))
-    assert "/changes/" in str(bad.value)
+    assert "/changes/" in str(bad.value) and "after 1 retries" in str(bad.value)
+    assert len(sandbox.requests) == 2
+
+
+@pytest.mark.parametrize("kind", ["garbage", "no_prefix", "truncate", "disconnect"])
+def test_a_bad_page_is_read_again_alone_and_paging_goes_on(sandbox, kind):
+    client = client_for(sandbox, retries=2)
+    expected = [c["_number"] for page in client.query_changes("status:open", (), page_size=1)
+                for c in page]
+    sandbox.clear_requests()
+    # The second page arrives damaged once: only that page is fetched again.
+    sandbox.inject_fault(kind, path_contains="S=1")
+    got = [c["_number"] for page in client.query_changes("status:open", (), page_size=1)
+           for c in page]
+    assert got == expected and len(expected) >= 3
+    starts = [r.params.get("S", ["0"])[0] for r in sandbox.requests]
+    assert starts == ["0", "1", "1"] + [str(i) for i in range(2, len(expected))]
 
 
 def test_review_posts_are_not_retried_on_server_errors(sandbox):

@@ -120,10 +120,12 @@ FAULTS = [
     pytest.param({"kind": "status", "status": 503, "count": 9}, "HTTP 503", id="5xx"),
     pytest.param({"kind": "rate_limit", "retry_after": 0, "count": 9}, "HTTP 429", id="429"),
     pytest.param({"kind": "slow", "delay": 1.5, "count": 2}, "timed out", id="slow"),
-    pytest.param({"kind": "truncate"}, "not valid JSON", id="truncated"),
-    pytest.param({"kind": "garbage"}, "prefix", id="garbage"),
-    pytest.param({"kind": "no_prefix"}, "prefix", id="no-prefix"),
-    pytest.param({"kind": "disconnect"}, "truncated", id="disconnect"),
+    pytest.param({"kind": "reset", "count": 2}, "connection failed", id="reset"),
+    # A damaged body is read again once (retries=1): damaged twice, the page fails.
+    pytest.param({"kind": "truncate", "count": 2}, "not valid JSON", id="truncated"),
+    pytest.param({"kind": "garbage", "count": 2}, "prefix", id="garbage"),
+    pytest.param({"kind": "no_prefix", "count": 2}, "prefix", id="no-prefix"),
+    pytest.param({"kind": "disconnect", "count": 2}, "truncated", id="disconnect"),
 ]
 
 

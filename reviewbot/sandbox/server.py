@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import random
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -82,6 +83,7 @@ class SandboxGerrit(State):
         self.now = now or utcnow
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        self.fault_random = random.Random(0)
         self.version_string = VERSION
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -175,8 +177,16 @@ class SandboxGerrit(State):
         status: int = 503,
         retry_after: str | int | None = None,
         delay: float = 0.0,
+        method: str | None = None,
+        chance: float | None = None,
     ) -> None:
-        """Answer the next `count` matching requests with a fault (see FAULT_KINDS)."""
+        """Answer the next `count` matching requests with a fault (see FAULT_KINDS).
+
+        A request matches when its path and query contain `path_contains` and, if
+        given, its method is `method`. With `chance`, each matching request is hit
+        with that probability (drawn from `fault_random`, seed it for a repeatable
+        run) until `count` hits are used up.
+        """
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
         with self.lock:
@@ -188,6 +198,8 @@ class SandboxGerrit(State):
                     status,
                     None if retry_after is None else str(retry_after),
                     delay,
+                    method,
+                    chance,
                 )
             )
 
@@ -195,11 +207,13 @@ class SandboxGerrit(State):
         with self.lock:
             self.faults.clear()
 
-    def _take_fault(self, target: str) -> Fault | None:
+    def _take_fault(self, target: str, method: str = "GET") -> Fault | None:
         with self.lock:
             for fault in self.faults:
                 if fault.count > 0 and (
                     fault.path_contains is None or fault.path_contains in target
+                ) and (fault.method is None or fault.method == method) and (
+                    fault.chance is None or self.fault_random.random() < fault.chance
                 ):
                     fault.count -= 1
                     if fault.count == 0:

@@ -8,6 +8,8 @@ injected a fault.
 from __future__ import annotations
 
 import contextlib
+import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -20,7 +22,11 @@ if TYPE_CHECKING:
     from reviewbot.sandbox.server import SandboxGerrit
 
 VERSION = "3.9.1"
-FAULT_KINDS = ("status", "rate_limit", "slow", "truncate", "garbage", "no_prefix", "disconnect")
+# slow: wait `delay`, then handle and answer. slow_after_apply: handle (a write is applied),
+# then wait `delay` before answering (a Gerrit slower than the client's timeout).
+# reset: drop the connection (TCP RST) without handling; reset_after_apply: handle, then drop.
+FAULT_KINDS = ("status", "rate_limit", "slow", "truncate", "garbage", "no_prefix", "disconnect",
+               "reset", "reset_after_apply", "slow_after_apply")
 
 
 @dataclass
@@ -33,6 +39,9 @@ class RecordedRequest:
     status: int = 0
     user: str | None = None  # authenticated username, None for anonymous
     query_string: str = ""
+    # time.monotonic() when it arrived: the log is in order of completion, and a slow
+    # answer completes after requests that arrived later.
+    received: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -43,6 +52,8 @@ class Fault:
     status: int
     retry_after: str | None
     delay: float
+    method: str | None = None  # only requests of this method (None: any)
+    chance: float | None = None  # each matching request hit with this probability
 
 
 @dataclass
@@ -102,7 +113,7 @@ class GerritHandler(BaseHTTPRequestHandler):
         record = RecordedRequest(
             method, split.path, params, headers, body, query_string=split.query
         )
-        fault = sb._take_fault(self.path)
+        fault = sb._take_fault(self.path, method)
         if fault is not None and fault.kind in ("status", "rate_limit"):
             if fault.kind == "status":
                 reply = text_reply(fault.status, _STATUS_TEXT.get(fault.status, "Error"))
@@ -113,6 +124,11 @@ class GerritHandler(BaseHTTPRequestHandler):
                     "(or idle time used up in bursts of max 20 requests)",
                     {"Retry-After": fault.retry_after or "1"},
                 )
+        elif fault is not None and fault.kind == "reset":
+            with sb.lock:
+                sb.requests.append(record)  # status 0: no answer
+            self._reset()
+            return
         else:
             if fault is not None and fault.kind == "slow":
                 time.sleep(fault.delay)
@@ -122,11 +138,24 @@ class GerritHandler(BaseHTTPRequestHandler):
         record.status = reply.status
         with sb.lock:
             sb.requests.append(record)
+        if fault is not None and fault.kind == "reset_after_apply":
+            self._reset()
+            return
+        if fault is not None and fault.kind == "slow_after_apply":
+            time.sleep(fault.delay)
         if fault is not None and fault.kind == "disconnect":
             self._write(reply, declared=len(reply.body) + 1000, cut=len(reply.body) // 2)
             self.close_connection = True
             return
         self._write(reply)
+
+    def _reset(self) -> None:
+        """Close with a TCP reset and no answer (SO_LINGER 0), like a crashed proxy."""
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
+        self.close_connection = True
 
     def _write(self, reply: Reply, declared: int | None = None, cut: int | None = None) -> None:
         body = reply.body if cut is None else reply.body[:cut]

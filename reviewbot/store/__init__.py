@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,16 +53,122 @@ def make_engine(url: str, *, pool_size: int | None = None,
     return create_engine(url, pool_pre_ping=True, **pool)
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (run on every start)."""
-    from alembic import command
+# The PostgreSQL advisory-lock key that serialises schema upgrades across processes
+# (a fixed, arbitrary bigint: "reviewbot schema" is all it has to mean).
+SCHEMA_LOCK_KEY = 0x7265766965775F31
+
+
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*=\s*['"]?(\w+)?['"]?\s*$""",
+                            re.MULTILINE)
+
+
+def schema_head() -> str:
+    """The newest migration, read from the scripts' `revision`/`down_revision` lines.
+
+    Not through Alembic: importing it costs ~85 ms on every command start, while
+    this reads a few small files. A history that is not one straight line (or a
+    script this cannot read) falls back to Alembic's own answer; test_schema_setup
+    checks that the two agree.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (_MIGRATIONS / "versions").glob("*.py"):
+        found = dict((k, v) for k, v in _REVISION_LINE.findall(script.read_text()))
+        if "revision" not in found:
+            return head_revision()
+        revisions.add(found["revision"])
+        if found.get("down_revision"):
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else head_revision()
+
+
+def head_revision() -> str:
+    """The newest Alembic revision, as Alembic reads it from the migration scripts."""
     from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no Alembic revisions under {_MIGRATIONS}")
+    return head
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The store's Alembic revision, None for a store without one (fresh or half-made)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no alembic_version table yet
+        return None
+
+
+def upgrade_schema(engine: Engine) -> bool:
+    """Bring the schema to the newest Alembic revision; True when an upgrade ran.
+
+    Run on every start, so the common case costs one query: the stored revision
+    is read and compared with the head, and only a store behind it is upgraded.
+    The upgrade is one transaction (both databases have transactional DDL), so a
+    process killed half-way leaves the store as it was, and it holds a lock for
+    its whole length (PostgreSQL: an advisory transaction lock; SQLite: BEGIN
+    IMMEDIATE, the database's write lock), so processes starting together take
+    turns: the second finds the schema current and does nothing.
+    """
+    if stored_revision(engine) == schema_head():
+        return False
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import text
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    migrator = _migration_engine(engine)
+    try:
+        with migrator.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                   {"k": SCHEMA_LOCK_KEY})
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+    finally:
+        if migrator is not engine:
+            migrator.dispose()
+    return True
+
+
+def _migration_engine(engine: Engine) -> Engine:
+    """An engine whose transactions really include DDL.
+
+    Python's sqlite3 driver begins a transaction only before INSERT/UPDATE/DELETE,
+    so a CREATE TABLE runs (and stays) on its own: a kill half-way through the
+    first start left some tables and no alembic_version, and every later start
+    failed with "table ... already exists". SQLAlchemy's documented recipe
+    ("Serializable isolation / Savepoints / Transactional DDL" for pysqlite):
+    turn the driver's own transaction handling off and emit BEGIN ourselves,
+    IMMEDIATE so that the write lock is taken before alembic_version is read.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine  # an in-memory database dies with its process: nothing to protect
+    from sqlalchemy.pool import NullPool
+
+    migrator = create_engine(engine.url, poolclass=NullPool,
+                             connect_args={"check_same_thread": False, "timeout": 60})
+
+    @event.listens_for(migrator, "connect")
+    def _driver_autocommit(dbapi_conn, _record):  # noqa: ANN001
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+
+    @event.listens_for(migrator, "begin")
+    def _begin_immediate(conn):  # noqa: ANN001
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrator
 
 
 def open_store(url: str, *, migrate: bool = True, **pool: object) -> Engine:

@@ -9,12 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from reviewbot.store.state import get_state, set_state
 from reviewbot.tables import ActionLog, Change, SyncState
 
-RESULTS = ("planned", "applied", "failed", "forbidden")
+# "uncertain": the write was sent, its answer was lost and no read-back has shown it
+# applied yet; the next attempt reads back before sending anything again.
+RESULTS = ("planned", "applied", "failed", "forbidden", "uncertain")
 _FORBIDDEN_PREFIX = "writeback.forbidden:"  # SyncState key prefix, then "<kind>:<project>"
 _CHUNK = 900
 
@@ -39,6 +42,18 @@ def record_action(
     )
     session.add(row)
     return row
+
+
+def settle_action(session: Session, row_id: int, *, result: str, error: str | None,
+                  detail: dict[str, Any]) -> None:
+    """Turn a write's "uncertain" row (logged before sending) into its outcome."""
+    if result not in RESULTS:
+        raise ValueError(f"unknown action result {result!r}")
+    row = session.get(ActionLog, row_id)
+    row.result = result
+    row.error = error[:1000] if error else None
+    row.detail = detail
+    session.add(row)
 
 
 def latest_actions(session: Session, numbers: Sequence[int]) -> dict[tuple[int, str], ActionLog]:
@@ -69,6 +84,20 @@ def posted_messages(session: Session, action: str, numbers: Sequence[int]) -> se
         )
         posted |= {(c, p) for c, p in session.execute(query) if p is not None}
     return posted
+
+
+def unconfirmed_writes(session: Session) -> set[tuple[int, str]]:
+    """(change, action) whose latest attempt is "uncertain": read back before writing again."""
+    newer = aliased(ActionLog)
+    later_attempt = (
+        select(newer.id)
+        .where(newer.change_number == ActionLog.change_number, newer.action == ActionLog.action,
+               newer.id > ActionLog.id, newer.result != "planned")
+        .exists()
+    )
+    query = select(ActionLog.change_number, ActionLog.action).where(
+        ActionLog.result == "uncertain", ~later_attempt)
+    return {(number, action) for number, action in session.execute(query)}
 
 
 def recent_actions(

@@ -1,14 +1,20 @@
-"""Store: PostgreSQL advisory locks on a dedicated connection (worker coordination)."""
+"""Store: worker coordination: PostgreSQL advisory locks on a dedicated connection, and the
+leader lease (a compare-and-set row in sync_state) that fences writes to Gerrit."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
+from sqlmodel import Session
 
+from reviewbot.clock import utcnow
 from reviewbot.store import normalise_url
+from reviewbot.tables import SyncState
 
 # The server drops a vanished client's session (and so its advisory locks)
 # after about idle + interval * count seconds, instead of the OS default of
@@ -62,3 +68,39 @@ def close_lock_connection(conn: Connection) -> None:
         conn.close()
     finally:
         engine.dispose()
+
+
+# -- the leader lease (fencing) -------------------------------------------------------
+
+
+def database_clock(session: Session) -> float:
+    """Seconds since the epoch by the database's clock (one clock for every host on
+    PostgreSQL; SQLite is one host, so the local clock is the same thing)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return float(session.execute(text("SELECT extract(epoch FROM clock_timestamp())"))
+                     .scalar_one())
+    return time.time()
+
+
+def read_lease(session: Session, key: str) -> str | None:
+    return session.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
+
+
+def swap_lease(session: Session, key: str, expected: str | None, new: str) -> bool:
+    """Compare-and-set: store `new` only if the value is still `expected` (None: no row).
+
+    One UPDATE ... WHERE value = expected (or one INSERT racing on the primary
+    key), so of two processes swapping from the same value exactly one wins.
+    """
+    if expected is None:
+        try:
+            with session.begin_nested():
+                session.execute(insert(SyncState).values(key=key, value=new, updated=utcnow()))
+        except IntegrityError:
+            return False
+        return True
+    done = session.execute(
+        update(SyncState).where(SyncState.key == key, SyncState.value == expected)
+        .values(value=new, updated=utcnow())
+    )
+    return done.rowcount == 1
