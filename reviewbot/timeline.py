@@ -78,6 +78,11 @@ def status_at(status: str, created: datetime, closed: datetime | None,
     return "open"
 
 
+# Gerrit's words for `status_at`'s answers (None: the change did not exist yet).
+GERRIT_STATUS = {"open": "NEW", "merged": "MERGED", "abandoned": "ABANDONED",
+                 None: "NOT YET CREATED"}
+
+
 def live_at(updated: datetime, at: datetime) -> bool:
     """Nothing happened to the change after T: Gerrit's labels are its votes at T."""
     return updated <= at

@@ -243,3 +243,19 @@ def test_evaluate_touches_only_changes_that_moved(store_engine):
     assert everything.full and everything.evaluated == 7
     with session_scope(store_engine) as s:
         assert load_verdict(s, 2).gate_state == "exempt"
+
+
+def test_cli_why_as_of_answers_for_that_date(engine, sqlite_url, tmp_path, capsys):
+    seed(engine)
+    with session_scope(engine) as s:  # as Gerrit keeps it: updated is the newest event
+        s.get(Change, 3).updated = T0 + timedelta(days=1)
+    path = _write_config(tmp_path, sqlite_url)
+    assert main(["--config", str(path), "why", "3", "--json", "--as-of",
+                 "2017-01-10T02:00:00Z"]) == 0
+    then = json.loads(capsys.readouterr().out)
+    assert (then["status"], then["current_patch_set"], then["gate"]) == ("NEW", 1, "open")
+    assert main(["--config", str(path), "why", "3", "--json", "--as-of", "2017-01-09"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert before["status"] == "NOT YET CREATED" and before["gate"] == "closed"
+    assert main(["--config", str(path), "why", "3", "--as-of", "2017-01-10T02:00:00Z"]) == 0
+    assert "As of 2017-01-10 02:00 UTC: open, patch set 1." in capsys.readouterr().out

@@ -35,7 +35,7 @@ from reviewbot.store.change_reads import (
 )
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.timeline import state_at
+from reviewbot.timeline import GERRIT_STATUS, state_at
 
 router = APIRouter()
 
@@ -137,8 +137,7 @@ def change_data(session, config, cache, number: int, reviewer: str | None,  # no
         "number": change.number, "project": change.project, "branch": change.branch,
         "subject": change.subject, "owner": roster.username(change.owner_id),
         "as_of": at.isoformat() if at else None,
-        "status": {"open": "NEW", "merged": "MERGED", "abandoned": "ABANDONED",
-                   None: "NOT YET CREATED"}[state.status],
+        "status": GERRIT_STATUS[state.status],
         "wip": change.wip, "topic": change.topic,
         "hashtags": list(change.hashtags), "current_patch_set": state.patch_set,
         "age": age_text(state.uploaded, now),

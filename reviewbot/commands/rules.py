@@ -118,14 +118,14 @@ def why_command(args: argparse.Namespace) -> int:
         except LookupError as exc:
             print(str(exc), file=sys.stderr)
             return 1
-    from reviewbot.timeline import state_at
+    from reviewbot.timeline import GERRIT_STATUS, state_at
 
     state = state_at(change, now, roster.username)
     if args.json:
         data = verdict.as_json()
         data.update(project=change.project, branch=change.branch, subject=change.subject,
                     owner=roster.username(change.owner_id), as_of=now.isoformat(),
-                    status=state.status or "absent", wip=change.wip,
+                    status=GERRIT_STATUS[state.status], wip=change.wip,
                     current_patch_set=state.patch_set)
         if args.reviewer:
             data["why_not"] = queue
