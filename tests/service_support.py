@@ -60,3 +60,38 @@ def wait_for(predicate, timeout: float, what: str, every: float = 0.05):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(every)
+
+
+@contextmanager
+def generated_sandbox(changes: int, seed: int) -> Iterator:
+    """A sandbox serving a generated cycle for `config/sandbox.toml`: (sandbox, config data)."""
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
+    with running_sandbox(data, changes=changes, seed=seed) as sb:
+        yield sb, data
+
+
+def synced_and_evaluated(sb, data: dict, store_url: str, *, after: float = 3.0):
+    """Sync the sandbox into a store at `store_url` over HTTP and evaluate it at the present,
+    `after` hours past the newest change update: (engine, config, now)."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from reviewbot.evaluate import evaluate_store
+    from reviewbot.gerrit import GerritClient
+    from reviewbot.store import open_store, session_scope
+    from reviewbot.sync import sync_once
+    from reviewbot.tables import Change
+
+    config = service_config(data, sb, store_url)
+    engine = open_store(store_url)
+    sync_once(GerritClient(sb.test_url), engine, config)
+    with session_scope(engine) as session:
+        newest = session.execute(select(func.max(Change.updated))).scalar()
+    now = newest + timedelta(hours=after)
+    evaluate_store(engine, config, now=now)
+    return engine, config, now

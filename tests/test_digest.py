@@ -8,26 +8,23 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from reviewbot.cli import main
 from reviewbot.config import ConfigError, Secrets
 from reviewbot.digest import compose
 from reviewbot.digest_send import matrix_txn_id, run_digests
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient
 from reviewbot.queue_view import queue_for
 from reviewbot.reporting import report_as_of
-from reviewbot.store import open_store, session_scope
+from reviewbot.store import session_scope
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.store.snapshots import load_roster
-from reviewbot.sync import sync_once
-from reviewbot.tables import Account, Change, DigestLog
+from reviewbot.tables import Account, DigestLog
 from reviewbot.trends import queue_size_at
-from tests.conftest import ROOT, make_config
+from tests.conftest import make_config
 from tests.digest_servers import free_port, matrix_server, smtp_server
-from tests.service_support import running_sandbox, service_config
+from tests.service_support import generated_sandbox, service_config, synced_and_evaluated
 
 TOKEN = "syt_test_token"
 ROOM = "!reviews:example.org"
@@ -35,22 +32,14 @@ ROOM = "!reviews:example.org"
 
 @pytest.fixture(scope="module")
 def sandbox():
-    import tomllib
-
-    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
-    with running_sandbox(data, changes=80, seed=41) as sb:
-        yield sb, data
+    with generated_sandbox(changes=80, seed=41) as generated:
+        yield generated
 
 
 @pytest.fixture
 def synced(sandbox, store_url):
     sb, data = sandbox
-    config = service_config(data, sb, store_url)
-    engine = open_store(store_url)
-    sync_once(GerritClient(sb.test_url), engine, config)
-    with session_scope(engine) as session:
-        now = session.execute(select(func.max(Change.updated))).scalar() + timedelta(hours=3)
-    evaluate_store(engine, config, now=now)
+    engine, config, now = synced_and_evaluated(sb, data, store_url)
     with Session(engine) as s:
         roster = load_roster(s, config)
         core = max(roster.core_at(now), key=lambda a: (len(_queue(s, config, roster.username(a),

@@ -9,41 +9,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient
 from reviewbot.queue_view import QueueCache, changes_at, queue_for, queue_sizes, why_not_for
-from reviewbot.store import open_store, session_scope
+from reviewbot.store import session_scope
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.sync import sync_once
-from reviewbot.tables import Account, Change
+from reviewbot.tables import Account
 from reviewbot.timeline import WAITING_ON_REVIEWERS, state_at
-from tests.service_support import running_sandbox, service_config
+from tests.service_support import generated_sandbox, synced_and_evaluated
 
 
 @pytest.fixture(scope="module")
-def sandbox(request):
-    import tomllib
-
-    from tests.conftest import ROOT
-
-    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
-    with running_sandbox(data, changes=120, seed=23) as sb:
-        yield sb, data
+def sandbox():
+    with generated_sandbox(changes=120, seed=23) as generated:
+        yield generated
 
 
 @pytest.fixture
 def cycle(sandbox, store_url):
-    sb, data = sandbox
-    config = service_config(data, sb, store_url)
-    engine = open_store(store_url)
-    sync_once(GerritClient(sb.test_url), engine, config)
-    with session_scope(engine) as session:  # the present: after everything the store holds
-        now = session.execute(select(func.max(Change.updated))).scalar() + timedelta(hours=3)
-    evaluate_store(engine, config, now=now)
+    # The present: after everything the store holds.
+    engine, config, now = synced_and_evaluated(*sandbox, store_url)
     yield engine, config, now
     engine.dispose()
 

@@ -9,7 +9,6 @@ why-not, the PTL report and the standing leaderboard.
 
 from __future__ import annotations
 
-import tomllib
 import uuid
 from datetime import datetime, timedelta
 
@@ -28,16 +27,15 @@ from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.store.snapshots import load_changes, load_roster
 from reviewbot.sync import sync_once
 from reviewbot.tables import Account, Change
-from tests.conftest import POSTGRES_URL, ROOT
-from tests.service_support import running_sandbox, service_config
+from tests.conftest import POSTGRES_URL
+from tests.service_support import generated_sandbox, service_config
 from tests.time_travel import truncate_copy
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
-    with running_sandbox(data, changes=110, seed=17) as sb:
-        yield sb, data
+    with generated_sandbox(changes=110, seed=17) as generated:
+        yield generated
 
 
 @pytest.fixture

@@ -30,9 +30,8 @@ from reviewbot.trends import (
     trend_hour,
     week_starts,
 )
-from tests.conftest import ROOT
 from tests.rules.factory import ALICE, BOT, CORE, OWNER, T0, UPLOADER, make_change, roster
-from tests.service_support import running_sandbox, service_config
+from tests.service_support import generated_sandbox, service_config
 from tests.time_travel import truncate_copy
 
 # make_change: patch set N uploaded at T0 + N days; history event i at T0 + ps days + i hours
@@ -87,11 +86,8 @@ def test_chart_leaves_gaps_for_weeks_without_a_value() -> None:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    import tomllib
-
-    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
-    with running_sandbox(data, changes=70, seed=53) as sb:
-        yield sb, data
+    with generated_sandbox(changes=70, seed=53) as generated:
+        yield generated
 
 
 @pytest.fixture

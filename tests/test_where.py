@@ -9,46 +9,34 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from dashboards.app import create_app
 from reviewbot.cli import main
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient
 from reviewbot.people import Roster
 from reviewbot.queue import QueueChange
 from reviewbot.queue_view import queue_for
 from reviewbot.snapshot import Vote
-from reviewbot.store import open_store, session_scope
+from reviewbot.store import session_scope
 from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.sync import sync_once
 from reviewbot.tables import Change
 from reviewbot.timeline import WAITING_ON_AUTHOR, WAITING_ON_REVIEWERS, ReviewState
 from reviewbot.where import moves, where_is
 from tests.conftest import ROOT
-from tests.service_support import running_sandbox, service_config
+from tests.service_support import generated_sandbox, synced_and_evaluated
 
 PAST = datetime(2016, 12, 20, 12, 0)
 
 
 @pytest.fixture(scope="module")
 def sandbox():
-    import tomllib
-
-    data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
-    with running_sandbox(data, changes=90, seed=31) as sb:
-        yield sb, data
+    with generated_sandbox(changes=90, seed=31) as generated:
+        yield generated
 
 
 @pytest.fixture
 def cycle(sandbox, store_url):
-    sb, data = sandbox
-    config = service_config(data, sb, store_url)
-    engine = open_store(store_url)
-    sync_once(GerritClient(sb.test_url), engine, config)
-    with session_scope(engine) as session:
-        now = session.execute(select(func.max(Change.updated))).scalar() + timedelta(hours=3)
-    evaluate_store(engine, config, now=now)
+    engine, config, now = synced_and_evaluated(*sandbox, store_url)
     yield engine, config, now
     engine.dispose()
 
