@@ -7,6 +7,10 @@ truncated or garbled is fetched again, alone, by one small loop in `get`. A
 write is never re-sent blindly: when its answer is lost (timeout, reset, 5xx)
 it raises GerritWriteUnconfirmed, and the caller reads back (`hashtags_show`,
 `review_posted`) to learn whether it happened. Errors name the URL and problem.
+
+Size: just over 500 lines: the read path (retries, re-reads) and the write path
+(read-back confirmation) share the session and error types; they split into a
+`gerrit/` package with issue 16.
 """
 
 from __future__ import annotations

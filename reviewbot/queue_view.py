@@ -6,6 +6,10 @@ states the evaluate step stored with every verdict, cached per store generation 
 queue request costs one walk of a sorted list. A past date replays every change open at
 T through `reviewbot.timeline` and the gate rule (`evaluate.judge_at`), with the
 priority matches of the stored verdicts. Tests hold the two equal.
+
+Size: ~510 lines: the stored present, the settled-at-T shortcut and the replay all
+answer the same question and are tested equal to each other; the answer types
+(QueueAnswer, QueueRow) can move out with issue 16's views/ package.
 """
 
 from __future__ import annotations

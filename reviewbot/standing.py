@@ -3,6 +3,10 @@
 Pure functions over plain facts (DESIGN "Review-quality metrics"); the store
 (`reviewbot.store.review_reads`) builds the facts set-based, tests build them
 by hand. Only Code-Review vote events are inputs; bots are never reviewers.
+
+Size: ~730 lines: the judging walk (`_judge_reviews`, one pass per patch set) and the
+figures built from it share the hot-loop tuple layout; the walk moves to its own
+module with issue 16 (the session-2 note already names it).
 """
 
 from __future__ import annotations

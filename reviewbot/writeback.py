@@ -37,6 +37,9 @@ only the difference. Rules that keep it careful:
   "uncertain", and the next attempt reads back again before sending anything.
   The row is written "uncertain" before the write is sent and settled after,
   so a process killed in between leaves the same read-back-first marker.
+
+Size: ~570 lines: planning, the incremental selection and the confirmed write path
+of one step; planning (pure) moves to its own module with issue 16's actions/ package.
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ thread (the Zuul fake-Gerrit model), so production code (pygerrit2 +
 requests) runs unchanged against it. Every request is recorded; faults
 injected with `inject_fault` answer the next matching requests
 (transport.py does the recording and the damage).
+
+Size: ~700 lines, one handler per Gerrit endpoint plus the audit log and HTML pages'
+routing; the endpoint groups (changes, accounts/groups, writes) are the split planned
+with issue 16's layout move.
 """
 
 from __future__ import annotations
