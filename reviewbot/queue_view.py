@@ -407,7 +407,8 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
             ordered = [row for row in base.core_order(now) if row[2].number not in excluded]
             total = len(ordered)
             shown = _with_verdict_reasons(session, [c for _k, _t, c in ordered[offset:end]])
-            page = [(_core_item(c, t, now, roster), c)
+            core_ids = roster.core_at(now)  # once per answer, not once per row
+            page = [(_core_item(c, t, now, roster, core_ids), c)
                     for (_k, t, _c), c in zip(ordered[offset:end], shown, strict=True)]
     else:
         now = as_of
@@ -466,9 +467,11 @@ def _first_crack_item(change: QueueChange, now: datetime) -> FirstCrackItem:
                           (first_crack_reason(change.current_patch_set, days),))
 
 
-def _core_item(change: QueueChange, total: int, now: datetime, roster: Roster) -> QueueItem:
-    """A core queue row with its reasons (the stored verdict's lead reasons, the score's)."""
-    facts = facts_of(change, roster.core_at(now).__contains__)
+def _core_item(change: QueueChange, total: int, now: datetime, roster: Roster,
+               core_ids: frozenset[int]) -> QueueItem:
+    """A core queue row with its reasons (the stored verdict's lead reasons, the score's);
+    `core_ids` are the accounts core at `now`."""
+    facts = facts_of(change, core_ids.__contains__)
     _same, reasons = score(facts, now, roster.username)
     return QueueItem(change.number, facts.priority, facts.rank, total,
                      tuple(lead_reasons(change)) + tuple(reasons), change.uploaded)
