@@ -43,11 +43,11 @@ def main() -> int:
     from queue_bench import build_store, write_config
     from sqlalchemy import delete
 
+    from reviewbot.actions.writeback import apply
     from reviewbot.config import load_config
     from reviewbot.store import open_store, session_scope
     from reviewbot.store.changes import bump_revisions
-    from reviewbot.tables import ActionLog, AppliedChange
-    from reviewbot.writeback import apply
+    from reviewbot.store.tables import ActionLog, AppliedChange
 
     folder = BENCH_DIR / f"queue-store-{args.changes}-{args.events}"  # shared with startup
     folder.mkdir(parents=True, exist_ok=True)

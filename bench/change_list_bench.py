@@ -29,8 +29,8 @@ from report_bench import build_store, config  # noqa: E402
 
 from reviewbot.store import open_store  # noqa: E402
 from reviewbot.store.change_reads import list_changes  # noqa: E402
-from reviewbot.store.snapshots import load_roster  # noqa: E402
-from reviewbot.tables import Change  # noqa: E402
+from reviewbot.store.tables import Change  # noqa: E402
+from reviewbot.timeline.roster import load_roster  # noqa: E402
 
 
 def timed(fn, runs: int) -> float:  # noqa: ANN001

@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from report_bench import build_store, config  # noqa: E402
 
+from reviewbot.actions.digest import compose  # noqa: E402
 from reviewbot.config import DigestSubscriber  # noqa: E402
-from reviewbot.digest import compose  # noqa: E402
-from reviewbot.evaluate import evaluate_store  # noqa: E402
+from reviewbot.evaluate.verdicts import evaluate_store  # noqa: E402
 from reviewbot.store import open_store  # noqa: E402
-from reviewbot.tables import Change  # noqa: E402
-from reviewbot.trends import cycle_trends  # noqa: E402
-from reviewbot.where import where_is  # noqa: E402
+from reviewbot.store.tables import Change  # noqa: E402
+from reviewbot.views.trends import cycle_trends  # noqa: E402
+from reviewbot.views.where import where_is  # noqa: E402
 
 AT = datetime(2017, 1, 20, 12, 0)
 

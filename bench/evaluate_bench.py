@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import load_config  # noqa: E402
-from reviewbot.evaluate import evaluate_changes  # noqa: E402
-from reviewbot.people import Roster  # noqa: E402
-from reviewbot.snapshot import ChangeSnapshot, PatchSetInfo, Vote, VoteEvent  # noqa: E402
+from reviewbot.evaluate.verdicts import evaluate_changes  # noqa: E402
+from reviewbot.timeline.people import Roster  # noqa: E402
+from reviewbot.timeline.snapshot import ChangeSnapshot, PatchSetInfo, Vote, VoteEvent  # noqa: E402
 
 T0 = datetime(2016, 10, 6)
 NOW = datetime(2017, 2, 1)
@@ -106,12 +106,13 @@ def bench_pure(config, changes, runs: int) -> tuple[list[float], list[float]]:
 def bench_store(config, changes, runs: int) -> list[float]:
     from sqlalchemy import insert
 
-    from reviewbot.evaluate import run_evaluation
+    from reviewbot.evaluate.verdicts import run_evaluation
     from reviewbot.store import open_store, session_scope
-    from reviewbot.store.snapshots import load_changes, load_roster
+    from reviewbot.store.snapshots import load_changes
+    from reviewbot.store.tables import Account, Change, CurrentVote, GroupMember, Message, PatchSet
+    from reviewbot.store.tables import VoteEvent as VoteEventRow
     from reviewbot.store.verdicts import save_verdicts
-    from reviewbot.tables import Account, Change, CurrentVote, GroupMember, Message, PatchSet
-    from reviewbot.tables import VoteEvent as VoteEventRow
+    from reviewbot.timeline.roster import load_roster
 
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_store(f"sqlite:///{tmp}/bench.db")

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.store import open_store  # noqa: E402
-from reviewbot.tables import (  # noqa: E402
+from reviewbot.store.tables import (  # noqa: E402
     Account,
     Change,
     CurrentVote,

@@ -25,14 +25,12 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.allocation import collector_paused  # noqa: E402
 from reviewbot.config import validate_config  # noqa: E402
-from reviewbot.report import report_from_facts  # noqa: E402
-from reviewbot.reporting import report_as_of  # noqa: E402
+from reviewbot.metrics.report import report_from_facts  # noqa: E402
 from reviewbot.store import open_store  # noqa: E402
 from reviewbot.store.report_reads import load_change_classes, load_report_facts  # noqa: E402
-from reviewbot.store.snapshots import load_changes, load_roster  # noqa: E402
-from reviewbot.tables import (  # noqa: E402
+from reviewbot.store.snapshots import load_changes  # noqa: E402
+from reviewbot.store.tables import (  # noqa: E402
     Account,
     Change,
     CurrentVote,
@@ -43,6 +41,9 @@ from reviewbot.tables import (  # noqa: E402
     Verdict,
     VoteEvent,
 )
+from reviewbot.sync.allocation import collector_paused  # noqa: E402
+from reviewbot.timeline.roster import load_roster  # noqa: E402
+from reviewbot.views.reporting import report_as_of  # noqa: E402
 
 PROJECTS = ["openstack/glance", "openstack/python-glanceclient", "openstack/glance_store"]
 PRIORITIES = [("community-goal", 1), ("community-images", 2), ("image-import-refactor", 3),

@@ -60,10 +60,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import Config, validate_config  # noqa: E402
-from reviewbot.review_judgements import judge_store  # noqa: E402
-from reviewbot.standing_view import leaderboard, reviewer_report  # noqa: E402
+from reviewbot.evaluate.review_judgements import judge_store  # noqa: E402
 from reviewbot.store import open_store, session_scope  # noqa: E402
 from reviewbot.store.judgements import set_judging_state  # noqa: E402
+from reviewbot.views.standing_view import leaderboard, reviewer_report  # noqa: E402
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/reviewbot-bench"))
 AS_OF = datetime(2017, 2, 20)
@@ -267,7 +267,7 @@ def _store(rows: int) -> Path:
 def _store_counts(engine: Engine) -> dict:
     from sqlalchemy import func, select
 
-    from reviewbot.tables import Change, VoteEvent
+    from reviewbot.store.tables import Change, VoteEvent
     with session_scope(engine) as session:
         return {"changes": session.execute(select(func.count()).select_from(Change)).scalar(),
                 "code_review_events": session.execute(
@@ -310,7 +310,7 @@ def run_past(args: argparse.Namespace) -> None:
 
 
 def run_backtest_bench(args: argparse.Namespace) -> None:
-    from reviewbot.backtest import run_backtest
+    from reviewbot.views.backtest import run_backtest
 
     url = f"sqlite:///{_store(args.rows)}"
     data = bench_config(url)
@@ -344,11 +344,11 @@ def run_backtest_bench(args: argparse.Namespace) -> None:
 def run_promotions(args: argparse.Namespace) -> None:
     import tomllib
 
-    from reviewbot.backtest import run_backtest
-    from reviewbot.evaluate import evaluate_store
-    from reviewbot.gerrit import GerritClient
+    from reviewbot.evaluate.verdicts import evaluate_store
+    from reviewbot.gerrit.client import GerritClient
     from reviewbot.sandbox import SandboxGerrit, generate_cycle
-    from reviewbot.sync import sync_once
+    from reviewbot.sync.rest import sync_once
+    from reviewbot.views.backtest import run_backtest
 
     data = tomllib.loads((ROOT / "config" / "sandbox.toml").read_text())
     start = datetime(2015, 10, 1)

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reviewbot.config import validate_config  # noqa: E402
-from reviewbot.gerrit import SYNC_OPTIONS, GerritClient  # noqa: E402
+from reviewbot.gerrit.client import SYNC_OPTIONS, GerritClient  # noqa: E402
 from reviewbot.store import open_store  # noqa: E402
-from reviewbot.sync import sync_once  # noqa: E402
+from reviewbot.sync.rest import sync_once  # noqa: E402
 
 
 def _serve(changes: int, seed: int, queue, stop) -> None:  # noqa: ANN001

@@ -94,7 +94,7 @@ def _toml(data: dict) -> str:
 
 def build_store(store_url: str, changes: int) -> dict:
     """One real cycle from a sandbox Gerrit of `changes` changes into `store_url`."""
-    from reviewbot.cycle import run_cycle
+    from reviewbot.service.cycle import run_cycle
 
     started = time.monotonic()
     with sandbox_process(changes=changes, seed=SEED) as url:

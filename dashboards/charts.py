@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from reviewbot.report import BurnupPoint, PriorityReport, Report, WeekCount
+from reviewbot.metrics.report import BurnupPoint, PriorityReport, Report, WeekCount
 
 # How far back the merge rate of a forecast reads: long enough to smooth one quiet week,
 # short enough to reflect the current pace (the PTL's question is "at this pace...").

@@ -22,10 +22,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reviewbot.bidi import isolate
 from reviewbot.clock import parse_as_of, utcnow
 from reviewbot.config import Config, Secrets
 from reviewbot.numbers import CHANGE_NUMBER_MAX
+from reviewbot.views.bidi import isolate
 
 
 def site_notices(request: Request) -> dict:
@@ -75,7 +75,7 @@ templates = Jinja2Templates(
 
 def _isolated(value: object) -> object:
     # Every {{ value }} of every template: user text with directional controls becomes one
-    # isolated run (reviewbot.bidi). Markup (the app's own SVG) is left as built.
+    # isolated run (reviewbot.views.bidi). Markup (the app's own SVG) is left as built.
     if isinstance(value, str) and not isinstance(value, Markup):
         return isolate(value)
     return value

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.store.queue_reads import StoreGeneration
-from reviewbot.trends import TrendWeek, cycle_trends, stored_trends, trend_hour
+from reviewbot.views.trends import TrendWeek, cycle_trends, stored_trends, trend_hour
 
 # Same frame as the burn-up charts (dashboards/charts.py) so the pages line up.
 _W, _H = 560, 170

@@ -12,8 +12,7 @@ from sqlalchemy.engine import Engine
 from reviewbot.clock import format_gerrit_timestamp
 from reviewbot.store import session_scope
 from reviewbot.store.state import get_state
-from reviewbot.sync import CURSOR_KEY
-from reviewbot.tables import (
+from reviewbot.store.tables import (
     Account,
     Change,
     CurrentVote,
@@ -22,6 +21,7 @@ from reviewbot.tables import (
     PatchSet,
     VoteEvent,
 )
+from reviewbot.sync.rest import CURSOR_KEY
 
 # Bookkeeping that says when or in which order rows were written, not what they say.
 _NOT_CONTENT = {"change": {"revision"}, "vote_event": {"id"}}

@@ -20,8 +20,8 @@ def free_port() -> int:
 @contextmanager
 def running_sandbox(config_data: dict, changes: int = 25, seed: int = 5) -> Iterator:
     """A generated sandbox with the bot account (fresh password), serving on a free port."""
-    from reviewbot.demo import add_demo_bot
     from reviewbot.sandbox import SandboxGerrit, generate_cycle
+    from reviewbot.service.demo import add_demo_bot
 
     sb = SandboxGerrit()
     generate_cycle(sb, changes=changes, seed=seed)
@@ -81,11 +81,11 @@ def synced_and_evaluated(sb, data: dict, store_url: str, *, after: float = 3.0):
 
     from sqlalchemy import func, select
 
-    from reviewbot.evaluate import evaluate_store
-    from reviewbot.gerrit import GerritClient
+    from reviewbot.evaluate.verdicts import evaluate_store
+    from reviewbot.gerrit.client import GerritClient
     from reviewbot.store import open_store, session_scope
-    from reviewbot.sync import sync_once
-    from reviewbot.tables import Change
+    from reviewbot.store.tables import Change
+    from reviewbot.sync.rest import sync_once
 
     config = service_config(data, sb, store_url)
     engine = open_store(store_url)

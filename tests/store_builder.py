@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from reviewbot.tables import (
+from reviewbot.store.tables import (
     Account,
     ActionLog,
     Change,

@@ -18,17 +18,17 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dashboards.app import create_app
-from reviewbot.backtest import run_backtest
 from reviewbot.cli import main
 from reviewbot.config import Secrets
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient
-from reviewbot.review_judgements import judge_store
+from reviewbot.evaluate.review_judgements import judge_store
+from reviewbot.evaluate.verdicts import evaluate_store
+from reviewbot.gerrit.client import GerritClient
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
-from reviewbot.standing_view import leaderboard
 from reviewbot.store import open_store, session_scope
-from reviewbot.store.snapshots import load_roster
-from reviewbot.sync import sync_once
+from reviewbot.sync.rest import sync_once
+from reviewbot.timeline.roster import load_roster
+from reviewbot.views.backtest import run_backtest
+from reviewbot.views.standing_view import leaderboard
 from tests.conftest import ROOT, make_config
 
 HISTORY_START = datetime(2016, 1, 4)
@@ -231,7 +231,7 @@ def _event(kind: str, account: int, date: str) -> dict:
 
 
 def test_audit_log_events_become_spells_of_membership():
-    from reviewbot.promotions import audit_spells, parse_audit_log
+    from reviewbot.timeline.promotions import audit_spells, parse_audit_log
 
     raw = [  # newest first, as Gerrit sends it
         _event("ADD_USER", 7, "2016-09-01 10:00:00.000000000"),
@@ -255,8 +255,8 @@ def test_audit_log_events_become_spells_of_membership():
 
 
 def test_a_malformed_audit_log_is_named_and_ignored():
-    from reviewbot.promotions import parse_audit_log
-    from reviewbot.wire import WireError
+    from reviewbot.gerrit.wire import WireError
+    from reviewbot.timeline.promotions import parse_audit_log
 
     with pytest.raises(WireError, match=r"audit\[0\]: field 'date' is not a Gerrit timestamp"):
         parse_audit_log([_event("ADD_USER", 7, "yesterday")], "audit")
@@ -265,7 +265,7 @@ def test_a_malformed_audit_log_is_named_and_ignored():
 
 
 def test_gerrit_client_reads_the_group_audit_log_or_says_it_may_not(year):
-    from reviewbot.gerrit import GerritForbidden, GerritNotFound
+    from reviewbot.gerrit.client import GerritForbidden, GerritNotFound
 
     sb, promoted = year
     with sb.running() as url:

@@ -21,9 +21,9 @@ import uvicorn
 
 from dashboards.app import create_app
 from reviewbot.clock import utcnow
-from reviewbot.cycle import run_cycle
-from reviewbot.demo import add_demo_bot, cycle_moved_to
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
+from reviewbot.service.cycle import run_cycle
+from reviewbot.service.demo import add_demo_bot, cycle_moved_to
 from reviewbot.store import open_store
 from tests.browser_support import (
     browser_paths,

@@ -10,13 +10,14 @@ from fastapi.testclient import TestClient
 from dashboards.app import create_app
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
-from reviewbot.cycle import run_cycle
 from reviewbot.sandbox.generator import BOT_USERNAME
+from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.change_reads import account_ids
-from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.tables import Change, Message
-from reviewbot.timeline import last_human_activity
+from reviewbot.store.snapshots import load_changes
+from reviewbot.store.tables import Change, Message
+from reviewbot.timeline.roster import load_roster
+from reviewbot.timeline.state import last_human_activity
 from tests.conftest import make_config
 from tests.service_support import bot_secrets, running_sandbox, service_config
 from tests.store_builder import add_account, add_change, add_vote_event, set_verdict

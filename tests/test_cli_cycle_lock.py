@@ -11,7 +11,7 @@ import pytest
 
 from reviewbot.cli import main
 from reviewbot.config import load_config
-from reviewbot.coordination import cycle_guard
+from reviewbot.service.coordination import cycle_guard
 from tests.conftest import ROOT
 
 BUSY = "another process is running a cycle right now; try again later"

@@ -8,12 +8,12 @@ import logging
 import orjson
 from sqlmodel import Session, select
 
-from reviewbot.importer import import_files
+from reviewbot.gerrit.wire import without_nul
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store.state import get_state
-from reviewbot.sync import CURSOR_KEY, sync_once
-from reviewbot.tables import Change, Message
-from reviewbot.wire import without_nul
+from reviewbot.store.tables import Change, Message
+from reviewbot.sync.importer import import_files
+from reviewbot.sync.rest import CURSOR_KEY, sync_once
 from tests.test_import import FIXTURES
 from tests.test_sync import NOW, T0, build, client_for, config_for
 
@@ -30,7 +30,7 @@ def test_a_nul_in_a_subject_and_a_message_syncs_on_both_databases(
     with sb.running() as url:
         sb.url = url
         config = config_for(sb, sandbox_config_data)
-        with caplog.at_level(logging.WARNING, logger="reviewbot.gerrit"):
+        with caplog.at_level(logging.WARNING, logger="reviewbot.gerrit.client"):
             first = sync_once(client_for(sb), store_engine, config, now=NOW)
         again = sync_once(client_for(sb), store_engine, config, now=NOW)
     assert first.changes == 8
@@ -53,7 +53,7 @@ def test_a_nul_in_an_ssh_dump_imports_on_both_databases(store_engine, tmp_path, 
     row["subject"] = "dump\x00 subject\x02"
     dump = tmp_path / "dump.json"
     dump.write_bytes(orjson.dumps(row) + b"\n")
-    with caplog.at_level(logging.WARNING, logger="reviewbot.importer"):
+    with caplog.at_level(logging.WARNING, logger="reviewbot.sync.importer"):
         summary = import_files(store_engine, [dump])
     assert summary.counts.changes == 1
     with Session(store_engine) as session:

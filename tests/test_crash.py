@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
 from reviewbot.store import open_store, session_scope
-from reviewbot.tables import ActionLog, Verdict
+from reviewbot.store.tables import ActionLog, Verdict
 from tests.conftest import ROOT, make_config
 from tests.fault_support import (
     differences,
@@ -111,7 +111,7 @@ def test_sigkill_at_random_points_then_restart_loses_nothing_and_writes_nothing_
     rng = random.Random(SEED)
     sb = SandboxGerrit()
     generate_cycle(sb, changes=400, seed=21)
-    from reviewbot.demo import add_demo_bot
+    from reviewbot.service.demo import add_demo_bot
 
     sb.bot_username, sb.bot_password = add_demo_bot(sb, make_config(sandbox_config_data))
     # Writes take a moment in Gerrit, so kills also land while one is in flight.
@@ -153,8 +153,8 @@ def test_sigkill_at_random_points_then_restart_loses_nothing_and_writes_nothing_
         assert store_truth(engine) == sandbox_truth(sb, config), f"seed {SEED}"
         reference_url = f"sqlite:///{tmp_path / 'reference.db'}"
         reference = open_store(reference_url)
-        from reviewbot.gerrit import GerritClient
-        from reviewbot.sync import sync_once
+        from reviewbot.gerrit.client import GerritClient
+        from reviewbot.sync.rest import sync_once
 
         sync_once(GerritClient(url), reference, config.model_copy(update={
             "database": config.database.model_copy(update={"url": reference_url})}))

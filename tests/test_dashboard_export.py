@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.dashboard_export import dash_text, dashboard_url, sections
 from reviewbot.store import open_store, session_scope
+from reviewbot.views.dashboard_export import dash_text, dashboard_url, sections
 from tests.conftest import ROOT, make_config
 from tests.store_builder import (
     T0,

@@ -113,7 +113,7 @@ def test_demo_serves_the_queue_and_stops_on_ctrl_c(tmp_path):
 
 
 def test_demo_moves_the_cycle_so_today_is_three_weeks_before_feature_freeze(ocata_config):
-    from reviewbot.demo import cycle_moved_to
+    from reviewbot.service.demo import cycle_moved_to
 
     today = date(2026, 11, 27)
     moved, offset = cycle_moved_to(ocata_config, today)
@@ -132,7 +132,7 @@ def test_the_demo_config_file_is_the_config_it_runs_and_check_config_accepts_it(
                                                                                 capsys):
     from reviewbot.cli import main
     from reviewbot.config import load_config
-    from reviewbot.demo import _pointed_at, cycle_moved_to, write_demo_config
+    from reviewbot.service.demo import _pointed_at, cycle_moved_to, write_demo_config
 
     source = _demo_config(tmp_path)
     loaded = load_config(source)

@@ -11,17 +11,17 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from reviewbot.actions.digest import compose
+from reviewbot.actions.digest_send import matrix_txn_id, run_digests
 from reviewbot.cli import main
 from reviewbot.config import ConfigError, Secrets
-from reviewbot.digest import compose
-from reviewbot.digest_send import matrix_txn_id, run_digests
-from reviewbot.queue_view import queue_for
-from reviewbot.reporting import report_as_of
 from reviewbot.store import session_scope
 from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.store.snapshots import load_roster
-from reviewbot.tables import Account, DigestLog
-from reviewbot.trends import queue_size_at
+from reviewbot.store.tables import Account, DigestLog
+from reviewbot.timeline.roster import load_roster
+from reviewbot.views.queue_view import queue_for
+from reviewbot.views.reporting import report_as_of
+from reviewbot.views.trends import queue_size_at
 from tests.conftest import make_config
 from tests.digest_servers import free_port, matrix_server, smtp_server
 from tests.service_support import generated_sandbox, service_config, synced_and_evaluated
@@ -250,7 +250,7 @@ def test_digest_settings_are_validated(sandbox_config_data) -> None:
 
 
 def test_the_worker_cycle_sends_after_judge_and_only_when_enabled(synced, store_url) -> None:
-    from reviewbot.cycle import run_cycle
+    from reviewbot.service.cycle import run_cycle
     from tests.service_support import bot_secrets
 
     sb, data, engine, now, core, noncore = synced

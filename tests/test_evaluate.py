@@ -9,10 +9,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from reviewbot.cli import main
-from reviewbot.evaluate import evaluate_store, run_evaluation
+from reviewbot.evaluate.verdicts import evaluate_store, run_evaluation
 from reviewbot.store import session_scope
-from reviewbot.store.verdicts import load_verdict, load_verdicts
-from reviewbot.tables import (
+from reviewbot.store.tables import (
     Account,
     Change,
     CurrentVote,
@@ -22,6 +21,7 @@ from reviewbot.tables import (
     Verdict,
     VoteEvent,
 )
+from reviewbot.store.verdicts import load_verdict, load_verdicts
 from tests.rules.factory import config
 
 T0 = datetime(2017, 1, 10)

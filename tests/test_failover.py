@@ -12,10 +12,10 @@ from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
 from reviewbot.clock import utcnow
-from reviewbot.leadership import LEASE_KEY, Lease
+from reviewbot.service.leadership import LEASE_KEY, Lease
 from reviewbot.store import normalise_url, open_store, session_scope
 from reviewbot.store.state import get_state
-from reviewbot.tables import ActionLog
+from reviewbot.store.tables import ActionLog
 from tests.service_support import bot_env, running_sandbox, wait_for
 from tests.test_worker import _Proc, _write_config
 

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 
 import pytest
 
+from reviewbot.actions.writeback import apply
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient, GerritError
+from reviewbot.evaluate.verdicts import evaluate_store
+from reviewbot.gerrit.client import GerritClient, GerritError
 from reviewbot.sandbox import Activity, SandboxGerrit, generate_cycle
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.actions import unconfirmed_writes
-from reviewbot.sync import sync_once
-from reviewbot.writeback import apply
+from reviewbot.sync.rest import sync_once
 from tests.conftest import make_config
 from tests.fault_support import (
     differences,
@@ -162,7 +162,7 @@ def test_writes_through_faults_reach_gerrit_once_and_polls_never_skip(
     sb = SandboxGerrit()
     generate_cycle(sb, changes=400, seed=15)
     data = sandbox_config_data_module
-    from reviewbot.demo import add_demo_bot
+    from reviewbot.service.demo import add_demo_bot
 
     with sb.running() as url:
         sb.test_url = url

@@ -15,13 +15,13 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviewbot.importer import ImportFailed, read_dump
+from reviewbot.gerrit.votes import ParsedVote, parse_message, parse_vote_removal
+from reviewbot.gerrit.wire import ChangeRecord, WireError, from_rest
+from reviewbot.gerrit.wire_ssh import from_ssh
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
 from reviewbot.sandbox.render import change_bytes
 from reviewbot.sandbox.server import SYNC_OPTIONS
-from reviewbot.votes import ParsedVote, parse_message, parse_vote_removal
-from reviewbot.wire import ChangeRecord, WireError, from_rest
-from reviewbot.wire_ssh import from_ssh
+from reviewbot.sync.importer import ImportFailed, read_dump
 from tests.conftest import SSH_DUMPS
 
 FUZZ = settings(max_examples=300, deadline=None,

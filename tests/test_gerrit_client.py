@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from reviewbot.gerrit import (
+from reviewbot.gerrit.client import (
     GerritClient,
     GerritForbidden,
     GerritNotFound,

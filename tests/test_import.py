@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.gerrit import GerritClient
-from reviewbot.importer import ImportFailed, import_files
+from reviewbot.gerrit.client import GerritClient
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store.accounts import synthetic_id
-from reviewbot.sync import sync_once
-from reviewbot.tables import Account, Change, CurrentVote, Message, PatchSet, VoteEvent
+from reviewbot.store.tables import Account, Change, CurrentVote, Message, PatchSet, VoteEvent
+from reviewbot.sync.importer import ImportFailed, import_files
+from reviewbot.sync.rest import sync_once
 from tests.conftest import FIXTURES, make_config
 
 SAMPLES = sorted((FIXTURES / "ssh").glob("gerrit_reviews_page_*"))

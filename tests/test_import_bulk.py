@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.importer import ImportFailed, import_files
-from reviewbot.tables import Change, Message, VoteEvent
+from reviewbot.store.tables import Change, Message, VoteEvent
+from reviewbot.sync.importer import ImportFailed, import_files
 from tests.conftest import FIXTURES
 
 SAMPLES = sorted((FIXTURES / "ssh").glob("gerrit_reviews_page_*"))

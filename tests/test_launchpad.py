@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from reviewbot.launchpad import GIVE_UP_AFTER, enrich, references, source_for
-from reviewbot.snapshot import ChangeSnapshot
 from reviewbot.store import session_scope
 from reviewbot.store.launchpad_cache import last_checked, staleness
 from reviewbot.store.snapshots import load_changes
-from reviewbot.tables import Change, LaunchpadRecord
+from reviewbot.store.tables import Change, LaunchpadRecord
+from reviewbot.sync.launchpad import GIVE_UP_AFTER, enrich, references, source_for
+from reviewbot.timeline.snapshot import ChangeSnapshot
 from tests.conftest import make_config
 from tests.launchpad_server import LaunchpadServer, glance_ocata
 

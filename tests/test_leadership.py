@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from reviewbot.coordination import LEADER, make_lock
-from reviewbot.leadership import Leadership, Lease, may_take
+from reviewbot.service.coordination import LEADER, make_lock
+from reviewbot.service.leadership import Leadership, Lease, may_take
 from reviewbot.store import normalise_url
 from tests.conftest import make_config
 

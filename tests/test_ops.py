@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from dashboards.app import create_app
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
-from reviewbot.coordination import CYCLE, make_lock
+from reviewbot.service.coordination import CYCLE, make_lock
 from reviewbot.store import make_engine, session_scope
 from reviewbot.store.ops import last_cycle, record_cycle, set_last_sync_success
-from reviewbot.tables import ActionLog, Change, Verdict
+from reviewbot.store.tables import ActionLog, Change, Verdict
 from tests.conftest import make_config
 
 

@@ -14,8 +14,8 @@ from dashboards.app import create_app
 from dashboards.charts import merge_bars, merge_forecast
 from reviewbot.cli import main
 from reviewbot.config import Secrets
-from reviewbot.evaluate import run_evaluation
-from reviewbot.report import BurnupPoint, WeekCount
+from reviewbot.evaluate.verdicts import run_evaluation
+from reviewbot.metrics.report import BurnupPoint, WeekCount
 from tests.conftest import ROOT, make_config
 from tests.test_report import CONFIG_DATA, T, store_scenario
 

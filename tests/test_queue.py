@@ -7,15 +7,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from reviewbot.queue import (
+from reviewbot.metrics.queue import (
     QueueChange,
     build_first_crack,
     build_queue,
     first_failure,
     why_not,
 )
-from reviewbot.snapshot import Vote
-from reviewbot.timeline import review_state
+from reviewbot.timeline.snapshot import Vote
+from reviewbot.timeline.state import review_state
 
 NOW = datetime(2017, 1, 10, 12, 0, 0)
 ME, OTHER_CORE, THIRD_CORE, NONCORE, OWNER, ZUUL = 100, 101, 102, 200, 300, 900

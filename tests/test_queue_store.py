@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from reviewbot.queue_view import QueueCache, changes_at, queue_for, queue_sizes, why_not_for
 from reviewbot.store import session_scope
 from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.tables import Account
-from reviewbot.timeline import WAITING_ON_REVIEWERS, state_at
+from reviewbot.store.snapshots import load_changes
+from reviewbot.store.tables import Account
+from reviewbot.timeline.roster import load_roster
+from reviewbot.timeline.state import WAITING_ON_REVIEWERS, state_at
+from reviewbot.views.queue_view import QueueCache, changes_at, queue_for, queue_sizes, why_not_for
 from tests.service_support import generated_sandbox, synced_and_evaluated
 
 
@@ -162,7 +163,7 @@ def test_cache_sees_writes_made_elsewhere(cycle) -> None:
         assert before.rows
     top = before.rows[0].item.number
     with session_scope(engine) as s:  # the verdict of the top change moves to "gated"
-        from reviewbot.tables import Verdict
+        from reviewbot.store.tables import Verdict
 
         s.get(Verdict, top).gate_state = "gated"
     with Session(engine) as s:

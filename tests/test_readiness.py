@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from reviewbot.readiness import (
+from reviewbot.metrics.readiness import (
     SORT_KEYS,
     UnknownSortKey,
     quality_factor,
@@ -20,7 +20,7 @@ from reviewbot.readiness import (
     sort_key,
     wilson_lower_bound,
 )
-from reviewbot.standing import compute_standings
+from reviewbot.metrics.standing import compute_standings
 from tests.test_standing import ALICE, BOB, CORE, CORE2, DAY0, ROSTER, History
 
 CAROL = 3

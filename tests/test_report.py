@@ -45,20 +45,9 @@ from sqlmodel import Session
 
 from dashboards.app import create_app
 from reviewbot.config import Secrets
-from reviewbot.evaluate import run_evaluation
-from reviewbot.people import CoreSpell, Roster
-from reviewbot.report import build_report
-from reviewbot.report_render import render_csv, render_markdown, report_json
-from reviewbot.reporting import report_as_of
-from reviewbot.snapshot import (
-    ChangeClass,
-    ChangeSnapshot,
-    MessageInfo,
-    PatchSetInfo,
-    Vote,
-    VoteEvent,
-)
-from reviewbot.tables import (
+from reviewbot.evaluate.verdicts import run_evaluation
+from reviewbot.metrics.report import build_report
+from reviewbot.store.tables import (
     Account,
     Change,
     CurrentVote,
@@ -66,7 +55,18 @@ from reviewbot.tables import (
     Message,
     PatchSet,
 )
-from reviewbot.tables import VoteEvent as VoteEventRow
+from reviewbot.store.tables import VoteEvent as VoteEventRow
+from reviewbot.timeline.people import CoreSpell, Roster
+from reviewbot.timeline.snapshot import (
+    ChangeClass,
+    ChangeSnapshot,
+    MessageInfo,
+    PatchSetInfo,
+    Vote,
+    VoteEvent,
+)
+from reviewbot.views.report_render import render_csv, render_markdown, report_json
+from reviewbot.views.reporting import report_as_of
 from tests.conftest import FIXTURES, make_config
 
 ALICE, BOB, CAROL, ROSMAITA, JOKKE, NIKHIL, ZUUL, PROPOSAL = 1, 2, 3, 10, 11, 12, 99, 50
@@ -503,11 +503,12 @@ def test_report_from_the_store_equals_the_timeline_on_a_synced_cycle(store_url):
     import tomllib
     from datetime import timedelta
 
-    from reviewbot.gerrit import GerritClient
+    from reviewbot.gerrit.client import GerritClient
     from reviewbot.store import open_store, session_scope
     from reviewbot.store.report_reads import load_change_classes
-    from reviewbot.store.snapshots import load_changes, load_roster
-    from reviewbot.sync import sync_once
+    from reviewbot.store.snapshots import load_changes
+    from reviewbot.sync.rest import sync_once
+    from reviewbot.timeline.roster import load_roster
     from tests.conftest import ROOT
     from tests.service_support import running_sandbox, service_config
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dashboards.app import create_app
-from reviewbot.report_render import render_csv, spreadsheet_safe
 from reviewbot.store import session_scope
+from reviewbot.views.report_render import render_csv, spreadsheet_safe
 from tests.conftest import make_config
 from tests.store_builder import add_account, add_change
 from tests.test_report import CHANGES, CLASSES, CONFIG, ROSTER, T, build_report

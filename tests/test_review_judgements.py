@@ -14,20 +14,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, or_, select
 
-from reviewbot import review_judgements
 from reviewbot.cli import main
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient
-from reviewbot.importer import import_files
-from reviewbot.review_judgements import judge_store
+from reviewbot.evaluate import review_judgements
+from reviewbot.evaluate.review_judgements import judge_store
+from reviewbot.evaluate.verdicts import evaluate_store
+from reviewbot.gerrit.client import GerritClient
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.sandbox.generator import Activity
-from reviewbot.standing_view import leaderboard, readiness_order, reviewer_report
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
-from reviewbot.store.snapshots import load_roster
-from reviewbot.sync import sync_once
-from reviewbot.tables import (
+from reviewbot.store.tables import (
     Account,
     Change,
     JudgedChange,
@@ -35,6 +31,10 @@ from reviewbot.tables import (
     StoredReview,
     VoteEvent,
 )
+from reviewbot.sync.importer import import_files
+from reviewbot.sync.rest import sync_once
+from reviewbot.timeline.roster import load_roster
+from reviewbot.views.standing_view import leaderboard, readiness_order, reviewer_report
 from tests.conftest import ROOT, make_config
 from tests.service_support import running_sandbox, service_config
 from tests.store_builder import set_verdict

@@ -20,10 +20,9 @@ from sqlalchemy.engine import Engine
 from dashboards.app import create_app
 from reviewbot.cli import main
 from reviewbot.config import Secrets
-from reviewbot.review_judgements import judge_store
-from reviewbot.standing_view import leaderboard, reviewer_report
+from reviewbot.evaluate.review_judgements import judge_store
 from reviewbot.store import session_scope
-from reviewbot.tables import (
+from reviewbot.store.tables import (
     Account,
     Change,
     GroupMember,
@@ -32,6 +31,7 @@ from reviewbot.tables import (
     Verdict,
     VoteEvent,
 )
+from reviewbot.views.standing_view import leaderboard, reviewer_report
 from tests.conftest import ROOT, make_config
 
 ALICE, BOB, CORE, OWNER, ZUUL = 1, 2, 10, 20, 99

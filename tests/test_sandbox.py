@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 import requests
 
+from reviewbot.gerrit.votes import parse_message
 from reviewbot.sandbox import BOT_PASSWORD, BOT_USERNAME, SandboxGerrit, generate_cycle
-from reviewbot.votes import parse_message
 
 PREFIX = ")]}'\n"
 T0 = datetime(2016, 11, 1, 9, 0, 0)
@@ -624,7 +624,7 @@ def test_cli_serves_a_generated_cycle_in_a_child_process():
 
 
 def test_deleted_vote_message_templates_and_legacy_names(sb):
-    from reviewbot.votes import parse_vote_removal
+    from reviewbot.gerrit.votes import parse_vote_removal
 
     bob = sb.account_id("bob")
     resp = requests.delete(sb.base + "/a/changes/1001/reviewers/bob/votes/Code-Review",

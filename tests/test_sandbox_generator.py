@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import Session
 
-from reviewbot.evaluate import run_evaluation
-from reviewbot.gerrit import GerritClient
-from reviewbot.reporting import report_as_of
+from reviewbot.evaluate.verdicts import run_evaluation
+from reviewbot.gerrit.client import GerritClient
 from reviewbot.sandbox import Activity, SandboxGerrit, generate_cycle
-from reviewbot.sync import sync_once
+from reviewbot.sync.rest import sync_once
+from reviewbot.views.reporting import report_as_of
 from tests.conftest import make_config
 
 

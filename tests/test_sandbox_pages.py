@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dashboards.app import create_app
-from reviewbot.cycle import run_cycle
-from reviewbot.dashboard_export import dashboard_url, sections
-from reviewbot.report_render import render_markdown
-from reviewbot.reporting import report_as_of
 from reviewbot.sandbox import CORES
 from reviewbot.sandbox.generator import NONCORES
+from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store, session_scope
+from reviewbot.views.dashboard_export import dashboard_url, sections
+from reviewbot.views.report_render import render_markdown
+from reviewbot.views.reporting import report_as_of
 from tests.service_support import bot_secrets, running_sandbox, service_config
 
 EVIL = "<script>alert('x')</script> & \"quotes\""

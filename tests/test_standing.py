@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from reviewbot.config import Criteria
-from reviewbot.criteria import criteria_met, evaluate_criteria
-from reviewbot.people import CoreSpell, Roster
-from reviewbot.standing import (
+from reviewbot.metrics.criteria import criteria_met, evaluate_criteria
+from reviewbot.metrics.standing import (
     ChangeFacts,
     CommentFacts,
     CREvent,
@@ -24,6 +23,7 @@ from reviewbot.standing import (
     compute_standings,
     standing_of,
 )
+from reviewbot.timeline.people import CoreSpell, Roster
 
 ALICE, BOB, CORE, CORE2, NEWCORE, OWNER, UPLOADER, BOT = 1, 2, 10, 11, 12, 20, 21, 99
 DAY0 = datetime(2017, 1, 1)

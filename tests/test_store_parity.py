@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from dashboards.app import create_app
 from reviewbot.config import Secrets
-from reviewbot.cycle import run_cycle
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
+from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store
 from tests.conftest import _fresh_postgres, make_config
 

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.gerrit import GerritClient, GerritError, GerritProtocolError
+from reviewbot.gerrit.client import GerritClient, GerritError, GerritProtocolError
 from reviewbot.sandbox import SandboxGerrit
-from reviewbot.store.snapshots import load_changes, load_roster
+from reviewbot.store.snapshots import load_changes
 from reviewbot.store.state import get_state
-from reviewbot.sync import CURSOR_KEY, refresh_change, sync_once
-from reviewbot.tables import Change, GroupMember, Message, VoteEvent
+from reviewbot.store.tables import Change, GroupMember, Message, VoteEvent
+from reviewbot.sync.rest import CURSOR_KEY, refresh_change, sync_once
+from reviewbot.timeline.roster import load_roster
 from tests.conftest import make_config
 
 T0 = datetime(2016, 11, 1, 9, 0, 0)
@@ -253,7 +254,7 @@ def test_account_removed_from_service_users_stops_being_a_bot(sandbox, sandbox_c
 
 
 def test_account_tags_are_type_checked():
-    from reviewbot.wire import WireError, rest_account
+    from reviewbot.gerrit.wire import WireError, rest_account
 
     with pytest.raises(WireError, match="change 5 owner: field 'tags' should be a list"):
         rest_account({"_account_id": 7, "username": "z", "tags": "SERVICE_USER"},

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.gerrit import GerritError
+from reviewbot.gerrit.client import GerritError
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store import open_store
 from reviewbot.store.state import get_state
-from reviewbot.sync import CURSOR_KEY, sync_once
-from reviewbot.tables import Account, Change, Message, PatchSet, VoteEvent
+from reviewbot.store.tables import Account, Change, Message, PatchSet, VoteEvent
+from reviewbot.sync.rest import CURSOR_KEY, sync_once
 from tests.test_sync import NOW, build, client_for, config_for, sandbox_messages
 
 

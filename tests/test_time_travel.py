@@ -16,17 +16,18 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlmodel import Session
 
-from reviewbot.evaluate import evaluate_as_of, evaluate_store, stored_verdicts
-from reviewbot.gerrit import GerritClient
-from reviewbot.queue_view import queue_for, why_not_for
-from reviewbot.report_render import report_json
-from reviewbot.reporting import report_as_of
-from reviewbot.standing_view import leaderboard
+from reviewbot.evaluate.verdicts import evaluate_as_of, evaluate_store, stored_verdicts
+from reviewbot.gerrit.client import GerritClient
 from reviewbot.store import normalise_url, open_store, session_scope
 from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.sync import sync_once
-from reviewbot.tables import Account, Change
+from reviewbot.store.snapshots import load_changes
+from reviewbot.store.tables import Account, Change
+from reviewbot.sync.rest import sync_once
+from reviewbot.timeline.roster import load_roster
+from reviewbot.views.queue_view import queue_for, why_not_for
+from reviewbot.views.report_render import report_json
+from reviewbot.views.reporting import report_as_of
+from reviewbot.views.standing_view import leaderboard
 from tests.conftest import POSTGRES_URL
 from tests.service_support import generated_sandbox, service_config
 from tests.time_travel import truncate_copy

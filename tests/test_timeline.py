@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from reviewbot.snapshot import ChangeSnapshot, MessageInfo, PatchSetInfo, Vote, VoteEvent
-from reviewbot.timeline import (
+from reviewbot.timeline.snapshot import ChangeSnapshot, MessageInfo, PatchSetInfo, Vote, VoteEvent
+from reviewbot.timeline.state import (
     APPROVED,
     BLOCKED,
     WAITING_ON_AUTHOR,

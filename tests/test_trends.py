@@ -13,14 +13,14 @@ from sqlalchemy import func, select
 
 from dashboards.app import create_app
 from dashboards.trend_charts import trend_chart
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient
-from reviewbot.queue import QUEUE_GATE_STATES
-from reviewbot.queue_view import changes_at
+from reviewbot.evaluate.verdicts import evaluate_store
+from reviewbot.gerrit.client import GerritClient
+from reviewbot.metrics.queue import QUEUE_GATE_STATES
 from reviewbot.store import open_store, session_scope
-from reviewbot.sync import sync_once
-from reviewbot.tables import Change
-from reviewbot.trends import (
+from reviewbot.store.tables import Change
+from reviewbot.sync.rest import sync_once
+from reviewbot.views.queue_view import changes_at
+from reviewbot.views.trends import (
     TrendWeek,
     cycle_trends,
     first_core_review,

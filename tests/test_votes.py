@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from reviewbot.votes import ParsedVote, parse_message, parse_vote_removal
+from reviewbot.gerrit.votes import ParsedVote, parse_message, parse_vote_removal
 from tests.conftest import SSH_DUMPS
 
 V = ParsedVote

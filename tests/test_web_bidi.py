@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboards.app import create_app
-from reviewbot.bidi import FSI, PDI, isolate
 from reviewbot.store import session_scope
+from reviewbot.views.bidi import FSI, PDI, isolate
 from tests.conftest import make_config
 from tests.store_builder import add_account, add_action, add_change, add_core, set_verdict
 

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from dashboards.app import create_app
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
-from reviewbot.cycle import run_cycle
+from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store
-from reviewbot.tables import (
+from reviewbot.store.tables import (
     Change,
     CurrentVote,
     JudgedChange,
@@ -24,7 +24,7 @@ from reviewbot.tables import (
     Verdict,
     VoteEvent,
 )
-from reviewbot.webhooks import ChangeHint, IgnoredEvent, MalformedEvent, parse_event
+from reviewbot.sync.webhooks import ChangeHint, IgnoredEvent, MalformedEvent, parse_event
 from tests.conftest import make_config
 from tests.service_support import bot_secrets, running_sandbox, service_config
 

@@ -13,15 +13,15 @@ from sqlalchemy import select
 
 from dashboards.app import create_app
 from reviewbot.cli import main
-from reviewbot.people import Roster
-from reviewbot.queue import QueueChange
-from reviewbot.queue_view import queue_for
-from reviewbot.snapshot import Vote
+from reviewbot.metrics.queue import QueueChange
 from reviewbot.store import session_scope
 from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.tables import Change
-from reviewbot.timeline import WAITING_ON_AUTHOR, WAITING_ON_REVIEWERS, ReviewState
-from reviewbot.where import moves, where_is
+from reviewbot.store.tables import Change
+from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import Vote
+from reviewbot.timeline.state import WAITING_ON_AUTHOR, WAITING_ON_REVIEWERS, ReviewState
+from reviewbot.views.queue_view import queue_for
+from reviewbot.views.where import moves, where_is
 from tests.conftest import ROOT
 from tests.service_support import generated_sandbox, synced_and_evaluated
 

@@ -17,12 +17,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from reviewbot.clock import utcnow
-from reviewbot.coordination import CYCLE, LEADER, CycleBusy, cycle_guard, make_lock
-from reviewbot.cycle import run_cycle
-from reviewbot.standing_view import leaderboard
+from reviewbot.service.coordination import CYCLE, LEADER, CycleBusy, cycle_guard, make_lock
+from reviewbot.service.cycle import run_cycle
+from reviewbot.service.worker import Worker
 from reviewbot.store import open_store
-from reviewbot.tables import ActionLog, Change, Verdict, VoteEvent
-from reviewbot.worker import Worker
+from reviewbot.store.tables import ActionLog, Change, Verdict, VoteEvent
+from reviewbot.views.standing_view import leaderboard
 from tests.conftest import ROOT, make_config
 from tests.service_support import (
     bot_env,
@@ -48,7 +48,7 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 HOLD_LOCK = textwrap.dedent("""
     import sys, time
     from reviewbot.config import validate_config
-    from reviewbot.coordination import make_lock
+    from reviewbot.service.coordination import make_lock
     import json
     config = validate_config(json.loads(sys.argv[1]))
     lock = make_lock(config, sys.argv[2])
@@ -119,7 +119,7 @@ def test_a_dead_holders_lock_is_taken_over(backend, sandbox_config_data, tmp_pat
 
 def test_worker_runs_scheduled_cycles_end_to_end_against_the_sandbox(
         sandbox_config_data, sqlite_url, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="reviewbot.worker")
+    caplog.set_level(logging.INFO, logger="reviewbot.service.worker")
     with running_sandbox(sandbox_config_data) as sb:
         config = service_config(sandbox_config_data, sb, sqlite_url, data_dir=str(tmp_path))
         engine = open_store(sqlite_url)

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient, GerritError, GerritWriteUnconfirmed
-from reviewbot.sync import sync_once
-from reviewbot.writeback import GATED_MESSAGE, MESSAGE_TAG, SET_HASHTAGS, apply
+from reviewbot.actions.writeback import GATED_MESSAGE, MESSAGE_TAG, SET_HASHTAGS, apply
+from reviewbot.evaluate.verdicts import evaluate_store
+from reviewbot.gerrit.client import GerritClient, GerritError, GerritWriteUnconfirmed
+from reviewbot.sync.rest import sync_once
 from tests.test_writeback import BOT, BOT_PASSWORD, Gerrit, cycle, logged, wb_config
 
 TIMEOUT = 0.4

@@ -14,14 +14,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from reviewbot.config import Config
-from reviewbot.evaluate import evaluate_store
-from reviewbot.gerrit import GerritClient
-from reviewbot.sandbox import SandboxGerrit
-from reviewbot.store import session_scope
-from reviewbot.store.actions import all_forbidden, recent_actions
-from reviewbot.sync import sync_once
-from reviewbot.writeback import (
+from reviewbot.actions.writeback import (
     FORBIDDEN_RETRY,
     MESSAGE_TAG,
     ApplySummary,
@@ -29,6 +22,13 @@ from reviewbot.writeback import (
     diff_hashtags,
     plan_hashtags,
 )
+from reviewbot.config import Config
+from reviewbot.evaluate.verdicts import evaluate_store
+from reviewbot.gerrit.client import GerritClient
+from reviewbot.sandbox import SandboxGerrit
+from reviewbot.store import session_scope
+from reviewbot.store.actions import all_forbidden, recent_actions
+from reviewbot.sync.rest import sync_once
 from tests.conftest import ROOT, make_config
 
 T0 = datetime(2017, 1, 9, 9, 0)

@@ -1,6 +1,6 @@
 """Test support: a copy of a store that holds only what existed at T.
 
-Written from DESIGN's words, not from `reviewbot.timeline`, so it can check the timeline:
+Written from DESIGN's words, not from `reviewbot.timeline.state`, so it can check the timeline:
 a change exists from its creation; patch sets, messages and vote events exist from their
 dates; a change merged or abandoned after T was open (status NEW) at T; Gerrit's labels
 at T are each voter's latest vote event per label on the patch set current at T (votes
@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from reviewbot.tables import (
+from reviewbot.store.tables import (
     Account,
     Change,
     CurrentVote,

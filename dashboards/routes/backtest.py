@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from dashboards.deps import ConfigDep, SessionDep, templates
-from reviewbot.backtest import Backtest, PromotionRank, run_backtest
 from reviewbot.clock import parse_as_of
+from reviewbot.views.backtest import Backtest, PromotionRank, run_backtest
 
 router = APIRouter()
 

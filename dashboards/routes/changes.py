@@ -23,9 +23,8 @@ from dashboards.routes.queue import (
     vote_json,
 )
 from reviewbot.clock import utcnow
-from reviewbot.evaluate import evaluate_change, judge_at, stored_classes
+from reviewbot.evaluate.verdicts import evaluate_change, judge_at, stored_classes
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
-from reviewbot.queue_view import ci_state, why_not_for
 from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.store.change_reads import (
     UNEVALUATED,
@@ -34,8 +33,10 @@ from reviewbot.store.change_reads import (
     list_changes,
 )
 from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.store.snapshots import load_changes, load_roster
-from reviewbot.timeline import GERRIT_STATUS, state_at
+from reviewbot.store.snapshots import load_changes
+from reviewbot.timeline.roster import load_roster
+from reviewbot.timeline.state import GERRIT_STATUS, state_at
+from reviewbot.views.queue_view import ci_state, why_not_for
 
 router = APIRouter()
 

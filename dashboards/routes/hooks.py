@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
 from dashboards.deps import StateDep
-from reviewbot.webhooks import (
+from reviewbot.sync.webhooks import (
     IgnoredEvent,
     MalformedEvent,
     parse_event,

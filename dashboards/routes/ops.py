@@ -14,9 +14,9 @@ from sqlmodel import Session
 from dashboards.deps import StateDep
 from reviewbot.clock import utcnow
 from reviewbot.config import Config
-from reviewbot.coordination import CYCLE, make_lock
+from reviewbot.service.coordination import CYCLE, make_lock
 from reviewbot.store.ops import database_reachable, last_sync_success, metrics_facts
-from reviewbot.webhooks import secret_matches
+from reviewbot.sync.webhooks import secret_matches
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -150,7 +150,7 @@ def render_metrics(facts: dict[str, Any]) -> str:
 
 
 def _trend_families(out: Exposition, weeks: list[dict[str, Any]]) -> None:
-    """The cycle's trend series (reviewbot.trends), one sample per cycle week; a week
+    """The cycle's trend series (reviewbot.views.trends), one sample per cycle week; a week
     without a latency (nobody got the vote yet) has no sample rather than a zero."""
     for name, key, help_text in (
         ("reviewbot_trend_queue_size", "queue_size",
@@ -173,7 +173,7 @@ def _epoch(value: datetime) -> float:
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)",
             response_class=PlainTextResponse)
 def metrics(state: StateDep) -> PlainTextResponse:
-    from reviewbot.trends import stored_trends
+    from reviewbot.views.trends import stored_trends
 
     with Session(state.engine) as session:
         facts = metrics_facts(session)
@@ -214,7 +214,7 @@ def trigger_sync(request: Request, state: StateDep) -> JSONResponse:
 
 
 def _cycle_in_background(state: Any, lock: Any) -> None:
-    from reviewbot.cycle import run_cycle
+    from reviewbot.service.cycle import run_cycle
 
     try:
         summary = run_cycle(state.config, state.secrets, state.engine)

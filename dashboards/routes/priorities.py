@@ -14,11 +14,11 @@ from dashboards.charts import (
 )
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from dashboards.trend_charts import trend_context
-from reviewbot.report import STATE_LABELS, STATES
-from reviewbot.report_render import render_csv, render_markdown, report_json
-from reviewbot.reporting import report_as_of
+from reviewbot.metrics.report import STATE_LABELS, STATES
 from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.verdicts import priorities_matching_nothing
+from reviewbot.views.report_render import render_csv, render_markdown, report_json
+from reviewbot.views.reporting import report_as_of
 
 router = APIRouter()
 

@@ -20,11 +20,11 @@ from dashboards.deps import (
 )
 from reviewbot.clock import full_days, utcnow
 from reviewbot.config import Config
-from reviewbot.people import Roster
-from reviewbot.queue_view import QueueCache, queue_for, queue_sizes
 from reviewbot.rules.freeze import notice_at as freeze_notice_at
-from reviewbot.snapshot import Vote
 from reviewbot.store.queue_reads import find_reviewer
+from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import Vote
+from reviewbot.views.queue_view import QueueCache, queue_for, queue_sizes
 
 router = APIRouter()
 

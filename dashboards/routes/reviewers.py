@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from dashboards.trend_charts import trend_context
 from reviewbot.config import Config
-from reviewbot.readiness import (
+from reviewbot.metrics.readiness import (
     DEFAULT_SORT,
     QUALITY_FLOOR,
     QUALITY_SPAN,
@@ -21,14 +21,14 @@ from reviewbot.readiness import (
     readiness,
     wilson_lower_bound,
 )
-from reviewbot.standing import DEFINITIONS, Review
-from reviewbot.standing_view import (
+from reviewbot.metrics.standing import DEFINITIONS, Review
+from reviewbot.store.review_reads import find_account, usernames_of
+from reviewbot.views.standing_view import (
     RATIO_COUNTS,
     ReviewerReport,
     leaderboard,
     reviewer_report,
 )
-from reviewbot.store.review_reads import find_account, usernames_of
 
 router = APIRouter()
 

@@ -17,7 +17,7 @@ from dashboards.deps import (
 )
 from dashboards.routes.queue import AsOfQuery, queue_cache
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
-from reviewbot.where import where_is
+from reviewbot.views.where import where_is
 
 router = APIRouter()
 

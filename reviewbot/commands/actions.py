@@ -30,11 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def apply_command(args: argparse.Namespace) -> int:
+    from reviewbot.actions.writeback import FORBIDDEN_RETRY, apply
     from reviewbot.config import Secrets
-    from reviewbot.gerrit import GerritClient
+    from reviewbot.gerrit.client import GerritClient
     from reviewbot.store import session_scope
     from reviewbot.store.actions import all_forbidden
-    from reviewbot.writeback import FORBIDDEN_RETRY, apply
 
     config = config_from(args)
     engine = engine_from(config)

@@ -75,7 +75,7 @@ def run_under_cycle_lock(config: Config, work: Callable[[], T], show: Callable[[
     same lock as the worker, so two writers never overlap; they fail fast instead of
     waiting, as a cron job or an admin at a terminal would want.
     """
-    from reviewbot.coordination import CycleBusy, cycle_guard
+    from reviewbot.service.coordination import CycleBusy, cycle_guard
 
     try:
         with cycle_guard(config):

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def where_command(args: argparse.Namespace) -> int:
     from reviewbot.store import session_scope
-    from reviewbot.where import where_is
+    from reviewbot.views.where import where_is
 
     config = config_from(args)
     as_of = as_of_from(args) if args.as_of else None
@@ -75,8 +75,8 @@ def where_command(args: argparse.Namespace) -> int:
 
 
 def digest_command(args: argparse.Namespace) -> int:
+    from reviewbot.actions.digest_send import run_digests
     from reviewbot.config import Secrets
-    from reviewbot.digest_send import run_digests
 
     config = config_from(args)
     preview = bool(args.as_of)

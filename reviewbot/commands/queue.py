@@ -38,9 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def queue_command(args: argparse.Namespace) -> int:
-    from reviewbot.queue_view import queue_for
     from reviewbot.store import session_scope
     from reviewbot.store.queue_reads import find_reviewer
+    from reviewbot.views.queue_view import queue_for
 
     config = config_from(args)
     as_of = as_of_from(args) if args.as_of else None
@@ -77,7 +77,7 @@ def queue_command(args: argparse.Namespace) -> int:
 
 
 def export_dashboard_command(args: argparse.Namespace) -> int:
-    from reviewbot.dashboard_export import dash_text, dashboard_url
+    from reviewbot.views.dashboard_export import dash_text, dashboard_url
 
     config = config_from(args)
     if not args.out:

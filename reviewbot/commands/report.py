@@ -28,9 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from reviewbot.report_render import render_csv, render_markdown, render_text, report_json
-    from reviewbot.reporting import report_as_of
     from reviewbot.store import session_scope
+    from reviewbot.views.report_render import render_csv, render_markdown, render_text, report_json
+    from reviewbot.views.reporting import report_as_of
 
     config = config_from(args)
     as_of = as_of_from(args)

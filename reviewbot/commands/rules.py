@@ -46,7 +46,7 @@ def _line(v: ChangeVerdict) -> str:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from reviewbot.evaluate import evaluate_as_of, run_evaluation, stored_verdicts
+    from reviewbot.evaluate.verdicts import evaluate_as_of, run_evaluation, stored_verdicts
 
     config = config_from(args)
     engine = engine_from(config)
@@ -85,9 +85,9 @@ def _unmatched(config, shown) -> list[str]:  # noqa: ANN001
 
 def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None:  # noqa: ANN001
     """The queues' why-not for one reviewer (core queue, or first-crack queue for a non-core)."""
-    from reviewbot.queue_view import why_not_for
     from reviewbot.store import session_scope
     from reviewbot.store.queue_reads import find_reviewer
+    from reviewbot.views.queue_view import why_not_for
 
     with session_scope(engine) as session:
         reviewer = find_reviewer(session, who)
@@ -99,7 +99,7 @@ def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None: 
 
 
 def why_command(args: argparse.Namespace) -> int:
-    from reviewbot.evaluate import evaluate_one
+    from reviewbot.evaluate.verdicts import evaluate_one
 
     config = config_from(args)
     engine = engine_from(config)
@@ -118,7 +118,7 @@ def why_command(args: argparse.Namespace) -> int:
         except LookupError as exc:
             print(str(exc), file=sys.stderr)
             return 1
-    from reviewbot.timeline import GERRIT_STATUS, state_at
+    from reviewbot.timeline.state import GERRIT_STATUS, state_at
 
     state = state_at(change, now, roster.username)
     if args.json:
@@ -160,7 +160,7 @@ def why_command(args: argparse.Namespace) -> int:
 
 
 def priorities_from_rst_command(args: argparse.Namespace) -> int:
-    from reviewbot.priorities_rst import RstError, draft_toml
+    from reviewbot.config.priorities_rst import RstError, draft_toml
 
     path = Path(args.file)
     try:

@@ -62,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cycle_command(args: argparse.Namespace) -> int:
     from reviewbot.config import Secrets
-    from reviewbot.cycle import CycleSummary, run_cycle
+    from reviewbot.service.cycle import CycleSummary, run_cycle
 
     config = config_from(args)
     engine = engine_from(config)
@@ -84,7 +84,7 @@ def cycle_command(args: argparse.Namespace) -> int:
 
 def worker_command(args: argparse.Namespace) -> int:
     from reviewbot.config import Secrets
-    from reviewbot.worker import Worker
+    from reviewbot.service.worker import Worker
 
     config = config_from(args)
     engine = engine_from(config)
@@ -94,6 +94,6 @@ def worker_command(args: argparse.Namespace) -> int:
 
 def demo_command(args: argparse.Namespace) -> int:
     from reviewbot.config import config_path
-    from reviewbot.demo import run_demo
+    from reviewbot.service.demo import run_demo
 
     return run_demo(config_from(args), args, config_path(getattr(args, "config", None)))

@@ -18,10 +18,10 @@ from reviewbot.commands.context import (
     print_json,
     run_under_cycle_lock,
 )
-from reviewbot.readiness import DEFAULT_SORT, SORT_KEYS, ratio_text  # standard library only
+from reviewbot.metrics.readiness import DEFAULT_SORT, SORT_KEYS, ratio_text  # standard library only
 
 if TYPE_CHECKING:
-    from reviewbot.standing_view import ReviewerReport
+    from reviewbot.views.standing_view import ReviewerReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -105,7 +105,7 @@ def _fmt(value: float | int | None) -> str:
 
 
 def run_judge(args: argparse.Namespace) -> int:
-    from reviewbot.review_judgements import JudgingResult, judge_store
+    from reviewbot.evaluate.review_judgements import JudgingResult, judge_store
 
     config = config_from(args)
     engine = engine_from(config)
@@ -124,9 +124,9 @@ def run_judge(args: argparse.Namespace) -> int:
 
 
 def run_standing(args: argparse.Namespace) -> int:
-    from reviewbot.standing_view import reviewer_report
     from reviewbot.store import session_scope
     from reviewbot.store.review_reads import find_account
+    from reviewbot.views.standing_view import reviewer_report
 
     config = config_from(args)
     as_of = as_of_from(args)
@@ -147,8 +147,8 @@ def run_standing(args: argparse.Namespace) -> int:
 
 
 def _print_report(report: ReviewerReport) -> None:
-    from reviewbot.standing import DEFINITIONS
-    from reviewbot.standing_view import RATIO_COUNTS
+    from reviewbot.metrics.standing import DEFINITIONS
+    from reviewbot.views.standing_view import RATIO_COUNTS
 
     s = report.standing
     role = "core" if s.core else "non-core"
@@ -184,8 +184,8 @@ def _print_report(report: ReviewerReport) -> None:
 
 
 def run_reviewers(args: argparse.Namespace) -> int:
-    from reviewbot.standing_view import leaderboard
     from reviewbot.store import session_scope
+    from reviewbot.views.standing_view import leaderboard
 
     config = config_from(args)
     as_of = as_of_from(args)
@@ -225,8 +225,8 @@ def _date_arg(option: str, value: str | None):  # noqa: ANN202
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    from reviewbot.backtest import run_backtest as backtest
     from reviewbot.store import session_scope
+    from reviewbot.views.backtest import run_backtest as backtest
 
     start, end = _date_arg("--from", args.start), _date_arg("--to", args.end)
     config = config_from(args)

@@ -62,8 +62,8 @@ class ProgressBar:
 
 def sync_command(args: argparse.Namespace) -> int:
     from reviewbot.config import Secrets
-    from reviewbot.gerrit import GerritClient, GerritError
-    from reviewbot.sync import sync_once
+    from reviewbot.gerrit.client import GerritClient, GerritError
+    from reviewbot.sync.rest import sync_once
 
     config = config_from(args)
     since = None
@@ -100,7 +100,7 @@ def sync_command(args: argparse.Namespace) -> int:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    from reviewbot.importer import ImportFailed, import_files
+    from reviewbot.sync.importer import ImportFailed, import_files
 
     config = config_from(args)
     engine = engine_from(config)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reviewbot.people import Roster
-from reviewbot.snapshot import ChangeSnapshot
+from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import ChangeSnapshot
 
 # `[Partially-]Implements: blueprint|bp NAME` on its own line, any case.
 _BLUEPRINT_FOOTER = re.compile(

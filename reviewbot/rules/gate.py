@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from reviewbot.people import Roster
 from reviewbot.rules.verdict import GateVerdict, PriorityMatch
-from reviewbot.snapshot import ChangeSnapshot
-from reviewbot.timeline import CODE_REVIEW, ChangeState, counts_toward_gate, final_votes
+from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import ChangeSnapshot
+from reviewbot.timeline.state import CODE_REVIEW, ChangeState, counts_toward_gate, final_votes
 
 NAME = "gate"
 LABEL = "Code-Review"

@@ -705,7 +705,7 @@ _NONCORE_NAMES = frozenset(r.username for r in NONCORES)
 
 def _gate_opened(sb: State, change: Change) -> bool:
     """Whether `change`'s current patch set has a qualifying non-core +1, counted the way
-    the PTL report counts it (reviewbot/core_effort.py): a non-core's +1 cast on this
+    the PTL report counts it (reviewbot/metrics/core_effort.py): a non-core's +1 cast on this
     patch set, by neither the change owner nor the patch set's uploader.
 
     A vote dated before the patch set was created is one Gerrit copied forward (a trivial

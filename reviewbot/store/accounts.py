@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from reviewbot.tables import (
+from reviewbot.gerrit.wire import AccountRef
+from reviewbot.store.tables import (
     Account,
     Change,
     CurrentVote,
@@ -18,7 +19,6 @@ from reviewbot.tables import (
     PatchSet,
     VoteEvent,
 )
-from reviewbot.wire import AccountRef
 
 CHUNK = 900  # stay under SQLite's bound-parameter limit
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from reviewbot.store.state import get_state, set_state
-from reviewbot.tables import ActionLog, Change, SyncState
+from reviewbot.store.tables import ActionLog, Change, SyncState
 
 # "uncertain": the write was sent, its answer was lost and no read-back has shown it
 # applied yet; the next attempt reads back before sending anything again.

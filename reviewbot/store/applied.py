@@ -17,12 +17,12 @@ from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
-from reviewbot.rules.verdict import GATE_STATES
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples
 from reviewbot.store.snapshots import plain_rows
 from reviewbot.store.state import get_state, set_state
-from reviewbot.tables import AppliedChange, Change, Verdict
+from reviewbot.store.tables import AppliedChange, Change, Verdict
+from reviewbot.timeline.snapshot import GATE_STATES
 
 FINGERPRINT_KEY = "apply.fingerprint"
 _APPLIED = AppliedChange.__table__

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
 
-from reviewbot.snapshot import BOT_MESSAGE_TAG
-from reviewbot.tables import Account, ActionLog, Change, Message, PatchSet, Verdict
+from reviewbot.store.tables import Account, ActionLog, Change, Message, PatchSet, Verdict
+from reviewbot.timeline.snapshot import BOT_MESSAGE_TAG
 
 # `state` filter values beyond the rules' gate states.
 UNEVALUATED = "unevaluated"
@@ -49,7 +49,7 @@ def list_changes(
     account not in `not_people` (the bots, the bot's own account): the bot's hashtag
     writes bump Gerrit's `updated` and would otherwise look like the latest news.
     Votes arrive as messages, so messages and patch sets cover all three. The same
-    notion as `reviewbot.timeline.last_human_activity` (creation at the least, the bot's
+    notion as `reviewbot.timeline.state.last_human_activity` (creation at the least, the bot's
     tagged messages never), computed in SQL for one page of a long list.
     """
     people = list(not_people)

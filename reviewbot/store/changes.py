@@ -15,9 +15,9 @@ from datetime import datetime
 from sqlalchemy import DateTime, and_, bindparam, select
 from sqlmodel import Session
 
+from reviewbot.gerrit.wire import ChangeRecord
 from reviewbot.store.accounts import AccountResolver, chunks
-from reviewbot.tables import Change, CurrentVote, Message, PatchSet, VoteEvent
-from reviewbot.wire import ChangeRecord
+from reviewbot.store.tables import Change, CurrentVote, Message, PatchSet, VoteEvent
 
 _CHANGE = Change.__table__
 _PATCH_SET = PatchSet.__table__

@@ -2,7 +2,7 @@
 
 One `review` row per counted review with its judgements, and one `judged_change` row
 per change saying what those were judged on. Standing as of now then reads one row
-per review (`reviewbot.review_judgements` decides when that is allowed).
+per review (`reviewbot.evaluate.review_judgements` decides when that is allowed).
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from reviewbot.config import Config
-from reviewbot.people import Roster
-from reviewbot.readiness import week_back, window_weeks
-from reviewbot.standing import (
+from reviewbot.metrics.readiness import week_back, window_weeks
+from reviewbot.metrics.standing import (
     COUNTED,
     OWNER_SHARE_WARNING,
     CREvent,
@@ -39,6 +38,7 @@ from reviewbot.standing import (
     Weeks,
     new_tallies,
 )
+from reviewbot.metrics.stored_standing import judging_fingerprint
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples, stamp_for
 from reviewbot.store.review_reads import (
@@ -49,8 +49,8 @@ from reviewbot.store.review_reads import (
 )
 from reviewbot.store.snapshots import plain_rows
 from reviewbot.store.state import get_state, set_state
-from reviewbot.stored_standing import judging_fingerprint
-from reviewbot.tables import Change, JudgedChange, StoredReview, Verdict, VoteEvent
+from reviewbot.store.tables import Change, JudgedChange, StoredReview, Verdict, VoteEvent
+from reviewbot.timeline.people import Roster
 
 FINGERPRINT_KEY = "reviews.fingerprint"
 THROUGH_KEY = "reviews.judged_through"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from reviewbot.store.state import get_state, set_state
-from reviewbot.tables import LaunchpadRecord
+from reviewbot.store.tables import LaunchpadRecord
 
 STALE_KEY = "launchpad_stale"  # SyncState: reason text, "" when the last enrichment was clean
 CHECKED_KEY = "launchpad_checked_at"  # SyncState: ISO time of the last enrichment run

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from reviewbot.clock import utcnow
 from reviewbot.store import normalise_url
-from reviewbot.tables import SyncState
+from reviewbot.store.tables import SyncState
 
 # The server drops a vanished client's session (and so its advisory locks)
 # after about idle + interval * count seconds, instead of the OS default of

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from reviewbot.store.state import get_state, set_state
-from reviewbot.tables import ActionLog, LaunchpadRecord, Verdict
+from reviewbot.store.tables import ActionLog, LaunchpadRecord, Verdict
 
 LAST_SUCCESS = "cycle.last_sync_success"  # naive-UTC ISO time of the last successful sync step
 LAST_CYCLE = "cycle.last"  # JSON of the last CycleSummary

@@ -2,7 +2,7 @@
 votes, the rows a queue page shows, and a cheap "has the store changed" generation.
 
 Plain rows only: what they mean (review state, score, order) is decided by
-`reviewbot.timeline` and `reviewbot.queue`, never here.
+`reviewbot.timeline.state` and `reviewbot.metrics.queue`, never here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.store.snapshots import RawValues, plain_rows
-from reviewbot.tables import Account, Change, CurrentVote, PatchSet, Verdict
+from reviewbot.store.tables import Account, Change, CurrentVote, PatchSet, Verdict
 
 _CHUNK = 900  # stay under SQLite's bound-parameter limit
 QUEUE_LABELS = ("Code-Review", "Verified", "Workflow")

@@ -25,8 +25,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from reviewbot.config import Config
-from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
-from reviewbot.standing import (
+from reviewbot.metrics.standing import (
     THOUGHTFUL_FREE_TEXT,
     ChangeFacts,
     CommentFacts,
@@ -34,9 +33,10 @@ from reviewbot.standing import (
     PatchSetFacts,
     ReviewHistory,
 )
+from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
 from reviewbot.store.accounts import chunks
 from reviewbot.store.snapshots import plain_rows
-from reviewbot.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
+from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
 
 CODE_REVIEW = "Code-Review"
 

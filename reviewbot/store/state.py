@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from reviewbot.clock import utcnow
-from reviewbot.tables import SyncState
+from reviewbot.store.tables import SyncState
 
 
 def get_state(session: Session, key: str) -> str | None:

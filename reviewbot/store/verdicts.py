@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from reviewbot.store.snapshots import RawValues, plain_rows
-from reviewbot.tables import Change, Verdict
+from reviewbot.store.tables import Change, Verdict
 
 _CHUNK = 2000  # parameter sets per executemany call
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from reviewbot.config import Config, Matchers, validate_config
-from reviewbot.people import Roster
 from reviewbot.rules import MATCHER_RULES
 from reviewbot.rules.facts import read_facts
 from reviewbot.rules.matchset import compile_matchers
-from reviewbot.snapshot import ChangeSnapshot, PatchSetInfo, Vote, VoteEvent
+from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import ChangeSnapshot, PatchSetInfo, Vote, VoteEvent
 
 T0 = datetime(2017, 1, 10, 12, 0)
 NOW = datetime(2017, 1, 20)

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from reviewbot.config import ConfigError
-from reviewbot.evaluate import evaluate_change
+from reviewbot.evaluate.verdicts import evaluate_change
 from tests.rules.factory import ALICE, BASE_CONFIG, config, make_change, roster
 
 CYCLE = {**BASE_CONFIG["cycle"], "feature_freeze": "2017-01-26", "rc": "2017-02-09",

@@ -4,9 +4,9 @@ from datetime import datetime
 
 import pytest
 
-from reviewbot.evaluate import evaluate_change
-from reviewbot.people import CoreSpell
+from reviewbot.evaluate.verdicts import evaluate_change
 from reviewbot.rules.ruleset import bot_hashtags
+from reviewbot.timeline.people import CoreSpell
 from tests.rules.factory import (
     ALICE,
     BOB,

@@ -1,0 +1,1 @@
+"""Evaluate: apply the rules to stored changes and judge reviews; store the verdicts."""

@@ -1,0 +1,103 @@
+"""Judge step: judge every review once when its change's data changes, and store it.
+
+Standing as of now (the leaderboard every page view and daily run asks for) then
+reads one stored row per review instead of replaying every vote of the window.
+A change is judged again when a write moves its `revision` (sync, import,
+account adoption) or its priority/exempt verdict changes; everything is judged
+again when the roster, the gate's +1 count or the judging rules change
+(`stored_standing.judging_fingerprint`). Reads use the stored judgements only
+when they are current for the asked time (`store.judgements.judgements_current`);
+otherwise they replay the votes (`reviewbot.metrics.standing`), which is also the
+oracle the stored path is tested against.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from reviewbot.config import Config
+from reviewbot.metrics.standing import ReviewHistory, judge_all_reviews
+from reviewbot.metrics.stored_standing import judging_fingerprint
+from reviewbot.store import session_scope
+from reviewbot.store.judgements import (
+    ChangeStamp,
+    clear_judgements,
+    judging_state,
+    replace_judgements,
+    set_judging_state,
+    stale_changes,
+)
+from reviewbot.store.review_reads import load_judging_history
+from reviewbot.timeline.roster import load_roster
+
+log = logging.getLogger(__name__)
+
+# Bounds memory (a pass holds these changes' events only) and how long a sync waits for
+# a pass's transaction (~0.25 s); fewer, larger passes save ~25 ms of commit each.
+CHANGES_PER_PASS = 2000
+
+
+@dataclass
+class JudgingResult:
+    changes: int = 0  # changes judged (again)
+    reviews: int = 0  # review rows written
+    full: bool = False  # everything was judged again (roster or rules changed)
+    seconds: float = 0.0
+
+
+def judge_store(engine: Engine, config: Config,
+                numbers: Collection[int] | None = None) -> JudgingResult:
+    """Pipeline step: judge the reviews of every change that changed since it was last
+    judged (only of `numbers`, for a webhook hint: then never everything from scratch,
+    which is left to the worker's cycle).
+
+    Each pass of up to CHANGES_PER_PASS changes is its own transaction, so a sync
+    waits for one pass at most (a whole store from scratch takes seconds to tens of
+    seconds). What is committed is always consistent: the stored fingerprint is the
+    one every stored judgement was made under, a change without a current stamp is
+    stale (reads replay it), and `judged_through` covers every committed pass. A
+    failure keeps the passes before it; the next run judges what is left."""
+    started = time.perf_counter()
+    result = JudgingResult()
+    with session_scope(engine) as session:
+        roster = load_roster(session, config)
+        fingerprint = judging_fingerprint(roster, config.gate.min_noncore_plus1)
+        stored, through = judging_state(session)
+        if stored != fingerprint and numbers is not None:
+            return result
+        if stored != fingerprint:
+            result.full = True
+            through = None
+            clear_judgements(session)
+            set_judging_state(session, fingerprint, None)
+        stale = stale_changes(session, numbers)  # revisions read before the histories
+    for i in range(0, len(stale), CHANGES_PER_PASS):
+        part = stale[i : i + CHANGES_PER_PASS]
+        with session_scope(engine) as session:
+            history = load_judging_history(session, [n for n, _ in part], bots=roster.bots)
+            reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
+            # Stamped with the priority/exempt facts the judging actually read.
+            stamps = [ChangeStamp(n, revision, facts.priority, facts.exempt)
+                      for n, revision in part
+                      if (facts := history.changes.get(n)) is not None]
+            result.reviews += replace_judgements(session, stamps, reviews)
+            through = _newest(through, history)
+            set_judging_state(session, fingerprint, through)
+        result.changes += len(part)
+    result.seconds = time.perf_counter() - started
+    log.info("judged %d changes (%d reviews)%s in %.2fs", result.changes, result.reviews,
+             " from scratch" if result.full else "", result.seconds)
+    return result
+
+
+def _newest(through: datetime | None, history: ReviewHistory) -> datetime | None:
+    dates = [e[4] for e in history.events] + [p.created for p in history.patch_sets.values()]
+    if through is not None:
+        dates.append(through)
+    return max(dates, default=None)

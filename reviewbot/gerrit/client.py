@@ -1,0 +1,518 @@
+"""Gerrit client: the only code that speaks HTTP to Gerrit (reads with retries, typed errors).
+
+Built on pygerrit2's GerritRestAPI for URL building, auth and headers. HTTP
+retries are urllib3's Retry (5xx/429 with Retry-After, timeouts and resets, for
+reads only; a connection that never opened for anything). A body that arrives
+truncated or garbled is fetched again, alone, by one small loop in `get`. A
+write is never re-sent blindly: when its answer is lost (timeout, reset, 5xx)
+it raises GerritWriteUnconfirmed, and the caller reads back (`hashtags_show`,
+`review_posted`) to learn whether it happened. Errors name the URL and problem.
+
+Size: just over 500 lines: the read path (retries, re-reads) and the write path
+(read-back confirmation) share the session and error types; they split into a
+`gerrit/` package with issue 16.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+import requests
+from pygerrit2 import Anonymous, GerritRestAPI, HTTPBasicAuth
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.util.retry import Retry
+
+from reviewbot.config import Config, Secrets
+from reviewbot.gerrit.wire import NUL_ESCAPE, without_nul
+
+log = logging.getLogger(__name__)
+
+XSSI_PREFIX = ")]}'"
+_XSSI_BYTES = XSSI_PREFIX.encode()
+# The change-query options a sync needs: who voted what on every patch set
+# (messages), current votes with account details, and the current commit/files
+# that the priority matchers read.
+SYNC_OPTIONS = (
+    "DETAILED_LABELS",
+    "DETAILED_ACCOUNTS",
+    "MESSAGES",
+    "ALL_REVISIONS",
+    "CURRENT_COMMIT",
+    "CURRENT_FILES",
+)
+
+
+class GerritError(Exception):
+    """Anything that went wrong talking to Gerrit; the message names the URL."""
+
+    def __init__(self, url: str, problem: str):
+        self.url = url
+        self.problem = problem
+        super().__init__(f"{url}: {problem}")
+
+
+class GerritHTTPError(GerritError):
+    def __init__(self, status: int, url: str, text: str):
+        self.status = status
+        self.text = text
+        body = " ".join(text.split())[:200] or "(empty body)"
+        super().__init__(url, f"HTTP {status}: {body}")
+
+
+class GerritForbidden(GerritHTTPError):
+    """403: not permitted (anonymous write, label range, hashtag rights)."""
+
+
+class GerritNotFound(GerritHTTPError):
+    """404: missing or not visible to us (Gerrit does not tell which)."""
+
+
+class GerritRateLimited(GerritHTTPError):
+    """429 after all retries."""
+
+
+class GerritUnavailable(GerritError):
+    """5xx, timeouts or connection errors after all retries (`status` None if no response)."""
+
+    def __init__(self, url: str, problem: str, status: int | None = None):
+        self.status = status
+        super().__init__(url, problem)
+
+
+class GerritWriteUnconfirmed(GerritUnavailable):
+    """A write was sent but its answer was lost (timeout, reset, 5xx): it may have happened.
+
+    Never answered by sending it again; read back first (`hashtags_show`, `review_posted`).
+    """
+
+
+class GerritProtocolError(GerritError):
+    """A response we cannot trust: no XSSI prefix, truncated, not JSON, wrong shape."""
+
+
+class ChangePage(list):
+    """One page of ChangeInfo dicts, remembering the URL it came from (for error lines)."""
+
+    url: str = ""
+
+
+_HTTP_ERRORS = {403: GerritForbidden, 404: GerritNotFound, 429: GerritRateLimited}
+
+
+# Retried on reads: overload and gateway answers. 429 and 503 carry Retry-After.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Statuses after which a write may still have happened (Gerrit or a proxy failed late).
+UNCONFIRMED_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class _CountedRetry(Retry):
+    """urllib3's Retry, telling the client about every retry it makes (for request counts)."""
+
+    def __init__(self, *args: Any, on_retry: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_retry = on_retry
+
+    def new(self, **kw: Any) -> _CountedRetry:
+        retry = super().new(**kw)
+        retry.on_retry = self.on_retry
+        return retry
+
+    def increment(self, *args: Any, **kwargs: Any) -> _CountedRetry:
+        retry = super().increment(*args, **kwargs)  # raises when retries are used up
+        if self.on_retry is not None:
+            self.on_retry(retry.history[-1])
+        return retry
+
+
+def change_path(change: int | str) -> str:
+    """`{change-id}` for a URL path. Numbers as-is; `project~number` ids are already
+    URL-encoded by Gerrit (ChangeInfo.id), so only a literal `/` is encoded."""
+    text = str(change)
+    return text if text.isdigit() else text.replace("/", "%2F")
+
+
+class GerritClient:
+    """Typed, retrying access to one Gerrit server. Anonymous unless given credentials."""
+
+    # Seconds; doubled per attempt with jitter. Tests set these to ~0.
+    backoff_base = 1.0
+    backoff_max = 60.0
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+    ):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.authenticated = bool(username and password)
+        auth = HTTPBasicAuth(username, password) if self.authenticated else Anonymous()
+        # Anonymous() explicitly: without it pygerrit2 silently reads ~/.netrc.
+        self._adapter = HTTPAdapter(max_retries=self._retry_policy())
+        self._rest = GerritRestAPI(self.url, auth=auth, adapter=self._adapter)
+        self.requests_made = 0  # HTTP attempts, retries included
+        self.responses_by_status: dict[str, int] = {}  # every attempt's status or no-response
+        self.last_url: str | None = None  # of the latest request, for error messages
+        self._retried = 0
+        self._version: str | None = None
+
+    @classmethod
+    def from_config(cls, config: Config, secrets: Secrets | None = None) -> GerritClient:
+        secrets = secrets or Secrets.from_env()
+        return cls(
+            config.gerrit.url,
+            username=secrets.gerrit_username,
+            password=secrets.gerrit_password,
+            timeout=config.gerrit.timeout,
+            retries=config.gerrit.retries,
+        )
+
+    def __repr__(self) -> str:
+        mode = "authenticated" if self.authenticated else "anonymous"
+        return f"GerritClient({self.url!r}, {mode})"
+
+    # -- transport ---------------------------------------------------------
+
+    def _retry_policy(self) -> Retry:
+        """urllib3's Retry for one request, from the current settings.
+
+        Reads are retried on RETRY_STATUSES, timeouts and resets; a write only
+        when the connection never opened (connect errors are retried for every
+        method, as nothing was sent). Retry-After is honoured up to backoff_max.
+        """
+        return _CountedRetry(
+            total=None, connect=self.retries, read=self.retries, status=self.retries,
+            other=0, redirect=5, allowed_methods=frozenset({"GET"}),
+            status_forcelist=RETRY_STATUSES, raise_on_status=False,
+            backoff_factor=self.backoff_base, backoff_max=self.backoff_max,
+            backoff_jitter=self.backoff_base, respect_retry_after_header=True,
+            retry_after_max=int(self.backoff_max), on_retry=self._on_retry,
+        )
+
+    def _on_retry(self, attempt: Any) -> None:
+        self.requests_made += 1
+        self._retried += 1
+        self._count(str(attempt.status) if attempt.status else "no-response")
+        log.debug("%s %s: %s, retry %d/%d", attempt.method, attempt.url,
+                  f"HTTP {attempt.status}" if attempt.status else _describe(attempt.error),
+                  self._retried, self.retries)
+
+    def _count(self, key: str) -> None:
+        self.responses_by_status[key] = self.responses_by_status.get(key, 0) + 1
+
+    def _wait(self, attempt: int) -> float:
+        delay = self.backoff_base * (2**attempt)
+        return min(self.backoff_max, delay * (0.5 + random.random()))
+
+    def _request(
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """Send one request (urllib3 retrying what is safe to retry) and decode the JSON body."""
+        url = self._rest.make_url(endpoint)
+        kwargs: dict[str, Any] = {"timeout": self.timeout}
+        if params is not None:
+            kwargs["params"] = params
+        if body is not None:
+            kwargs["json"] = body
+        args = self._rest.translate_kwargs(**kwargs)
+        full_url = _with_query(url, params) if params else url  # for error lines
+        write = method != "GET"
+        # The tests (and config) may change retries/backoff after construction.
+        self._adapter.max_retries = self._retry_policy()
+        self._retried = 0
+        self.requests_made += 1
+        try:
+            response = self._rest.session.request(method, url, **args)
+        except requests.exceptions.ChunkedEncodingError as exc:
+            self._count("truncated")  # the status line arrived, the whole body did not
+            problem = f"truncated response body ({exc})"
+            if write:
+                raise GerritWriteUnconfirmed(full_url, problem) from None
+            raise GerritProtocolError(full_url, problem) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            self._count("no-response")
+            problem = _describe(exc) + _after(self._retried)
+            if write and not _never_sent(exc):
+                raise GerritWriteUnconfirmed(full_url, problem) from None
+            raise GerritUnavailable(full_url, problem) from None
+        shown = self.last_url = response.url or url
+        status = response.status_code
+        self._count(str(status))
+        if write and status in UNCONFIRMED_STATUSES:
+            body_text = " ".join(response.text.split())[:200] or "(empty body)"
+            raise GerritWriteUnconfirmed(shown, f"HTTP {status}: {body_text}", status)
+        if status >= 400:
+            raise _http_error(status, shown, response.text, self._retried)
+        return _decode(shown, response)
+
+    def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET and decode. A body that arrives truncated or garbled is fetched again, alone.
+
+        urllib3 retries what HTTP can tell (status, timeout, reset); a 200 whose
+        body is cut short or is not Gerrit's JSON only shows when it is decoded,
+        so that retry is this loop: the same URL, bounded, with backoff. (A
+        back-fill page is never restarted from the first page for it.)
+        """
+        attempt = 0
+        while True:
+            try:
+                return self._request("GET", endpoint, params=params)
+            except GerritProtocolError as exc:
+                if attempt >= self.retries:
+                    if attempt:
+                        exc.args = (f"{exc} (after {attempt} retries)",)
+                    raise
+                wait = self._wait(attempt)
+                attempt += 1
+                log.warning("%s; reading it again (%d/%d) in %.2fs", exc, attempt,
+                            self.retries, wait)
+                time.sleep(wait)
+
+    # -- reads -------------------------------------------------------------
+
+    def server_version(self) -> str:
+        """`GET /config/server/version`, read once per client and logged."""
+        if self._version is None:
+            version = self.get("config/server/version")
+            if not isinstance(version, str):
+                raise GerritProtocolError(
+                    self._rest.make_url("config/server/version"),
+                    f"expected the version as a JSON string, got {type(version).__name__}",
+                )
+            self._version = version
+            log.info("Gerrit %s at %s (%s)", version, self.url, repr(self))
+        return self._version
+
+    def query_changes(
+        self,
+        query: str,
+        options: Sequence[str] = SYNC_OPTIONS,
+        page_size: int = 500,
+    ) -> Iterator[ChangePage]:
+        """Pages of ChangeInfo for `query`, newest-updated first, deduplicated by `_number`.
+
+        Offset paging (`S`) over a list that moves while we read can repeat a
+        change; repeats are dropped here. A page is only yielded once it has
+        been fully read and checked.
+        """
+        seen: set[int] = set()
+        start = 0
+        while True:
+            params: dict[str, Any] = {"q": query, "n": page_size}
+            if options:
+                params["o"] = list(options)
+            if start:
+                params["S"] = start
+            url = self._rest.make_url("changes/")
+            page = self.get("changes/", params)
+            if not isinstance(page, list) or not all(isinstance(c, dict) for c in page):
+                raise GerritProtocolError(
+                    _with_query(url, params), "expected a JSON list of ChangeInfo objects"
+                )
+            more = bool(page and page[-1].get("_more_changes"))
+            fresh = ChangePage()
+            fresh.url = self.last_url or _with_query(url, params)
+            for change in page:
+                number = change.get("_number")
+                if not isinstance(number, int):
+                    raise GerritProtocolError(
+                        _with_query(url, params), f"ChangeInfo without an integer _number: "
+                        f"{str(change.get('_number'))[:40]!r}",
+                    )
+                if number not in seen:
+                    seen.add(number)
+                    fresh.append(change)
+            start += len(page)
+            del page
+            if fresh:
+                yield fresh
+            if not more:
+                return
+
+    def get_change(self, number_or_id: int | str, options: Sequence[str] = SYNC_OPTIONS) -> dict:
+        change = self.get(f"changes/{change_path(number_or_id)}", {"o": list(options)})
+        if not isinstance(change, dict):
+            raise GerritProtocolError(
+                self._rest.make_url(f"changes/{change_path(number_or_id)}"),
+                "expected a ChangeInfo object",
+            )
+        return change
+
+    def group_members(self, name: str, recursive: bool = True) -> list[dict[str, Any]]:
+        """Members of a group (detailed AccountInfo). Empty when we may not see them."""
+        endpoint = f"groups/{quote(name, safe='')}/members/"
+        members = self.get(endpoint + ("?recursive" if recursive else ""))
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+            raise GerritProtocolError(
+                self._rest.make_url(endpoint), "expected a JSON list of AccountInfo objects"
+            )
+        return members
+
+    def group_audit_log(self, name: str) -> list[dict[str, Any]]:
+        """`GET /groups/{id}/log.audit`: the group's GroupAuditEventInfo list, newest first.
+        Gerrit serves it to group owners and administrators only (403 otherwise:
+        `GerritForbidden`); an unknown group is `GerritNotFound`."""
+        endpoint = f"groups/{quote(name, safe='')}/log.audit"
+        events = self.get(endpoint)
+        if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+            raise GerritProtocolError(
+                self._rest.make_url(endpoint), "expected a JSON list of GroupAuditEventInfo"
+            )
+        return events
+
+    def get_hashtags(self, change: int | str) -> list[str]:
+        endpoint = f"changes/{change_path(change)}/hashtags"
+        tags = self.get(endpoint)
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise GerritProtocolError(self._rest.make_url(endpoint), "expected a list of strings")
+        return tags
+
+    # -- writes ------------------------------------------------------------
+
+    def set_hashtags(
+        self, change: int | str, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> list[str]:
+        """Add/remove hashtags; returns the change's hashtags afterwards.
+
+        Sent once: a lost answer raises GerritWriteUnconfirmed (see `hashtags_show`).
+        """
+        endpoint = f"changes/{change_path(change)}/hashtags"
+        tags = self._request("POST", endpoint, body={"add": list(add), "remove": list(remove)})
+        if not isinstance(tags, list):
+            raise GerritProtocolError(self._rest.make_url(endpoint), "expected a list of strings")
+        return tags
+
+    def hashtags_show(
+        self, change: int | str, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> list[str] | None:
+        """Read back: the change's hashtags if they already show this write, else None.
+
+        Gerrit compares hashtags case-insensitively, and so does this.
+        """
+        tags = self.get_hashtags(change)
+        have = {t.lower() for t in tags}
+        done = all(a.lower() in have for a in add) and not any(r.lower() in have for r in remove)
+        return tags if done else None
+
+    def post_review(
+        self,
+        change: int | str,
+        revision: str | int = "current",
+        *,
+        message: str,
+        tag: str,
+        notify: str = "NONE",
+        labels: Mapping[str, int] | None = None,
+    ) -> dict:
+        """Post a review message. Sent once: a lost answer raises GerritWriteUnconfirmed."""
+        endpoint = f"changes/{change_path(change)}/revisions/{revision}/review"
+        body: dict[str, Any] = {
+            "message": message,
+            "tag": tag,
+            "notify": notify,
+            "omit_duplicate_comments": True,
+        }
+        if labels:
+            body["labels"] = dict(labels)
+        result = self._request("POST", endpoint, body=body)
+        return result if isinstance(result, dict) else {}
+
+    def review_posted(self, change: int | str, patch_set: int, tag: str) -> bool:
+        """Read back: does the change show a message with `tag` on `patch_set`?"""
+        endpoint = f"changes/{change_path(change)}/messages"
+        messages = self.get(endpoint)
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise GerritProtocolError(self._rest.make_url(endpoint),
+                                      "expected a JSON list of ChangeMessageInfo objects")
+        return any(m.get("tag") == tag and m.get("_revision_number") == patch_set
+                   for m in messages)
+
+
+def _decode(url: str, response: requests.Response) -> Any:
+    """Strip the XSSI prefix and parse JSON; anything else is a protocol error."""
+    raw = response.content
+    if not raw.strip():
+        return None  # 204 and friends
+    if not raw.startswith(_XSSI_BYTES):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise GerritProtocolError(url, "response body is not UTF-8") from None
+        snippet = " ".join(text[:60].split())
+        raise GerritProtocolError(
+            url, f"response lacks Gerrit's )]}}' prefix (starts {snippet!r})"
+        )
+    try:
+        # orjson decodes the bytes directly (it checks UTF-8 itself): a back-fill
+        # page is ~10 MB of ChangeInfo, and the stdlib decoder was a third of the
+        # client's CPU time. The memoryview skips the prefix without a copy.
+        value = orjson.loads(memoryview(raw)[len(_XSSI_BYTES) :])
+    except orjson.JSONDecodeError as exc:
+        if "UTF-8" in exc.msg:
+            raise GerritProtocolError(url, "response body is not UTF-8") from None
+        declared = response.headers.get("Content-Length")
+        size = f"{len(raw)} bytes" + (f" of {declared} declared" if declared else "")
+        raise GerritProtocolError(
+            url, f"response is not valid JSON ({exc.msg} at char {exc.pos}; {size}): "
+            "truncated or garbled"
+        ) from None
+    if NUL_ESCAPE in raw:
+        value, removed = without_nul(value)
+        if removed:
+            log.warning("%s: removed %d NUL characters from Gerrit's text (a database "
+                        "cannot store them); the rest is kept as sent", url, removed)
+    return value
+
+
+def _http_error(status: int, url: str, text: str, retried: int) -> GerritError:
+    if status >= 500 or status == 429:
+        body = " ".join(text.split())[:200] or "(empty body)"
+        if status >= 500:
+            return GerritUnavailable(url, f"HTTP {status}: {body}{_after(retried)}", status)
+        err = GerritRateLimited(status, url, text)
+        err.args = (f"{url}: HTTP 429: {body}{_after(retried)}",)
+        return err
+    return _HTTP_ERRORS.get(status, GerritHTTPError)(status, url, text)
+
+
+def _after(retried: int) -> str:
+    return f" (after {retried} retries)" if retried else ""
+
+
+def _never_sent(exc: Exception) -> bool:
+    """The connection never opened, so nothing of the request reached Gerrit."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # NewConnectionError (refused, unreachable) is a ConnectTimeoutError in urllib3.
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def _describe(exc: Exception | None) -> str:
+    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)) or "timed out" in str(exc):
+        return f"timed out ({type(exc).__name__})"
+    return f"connection failed ({type(exc).__name__})"
+
+
+def _with_query(url: str, params: Mapping[str, Any]) -> str:
+    prepared = requests.Request("GET", url, params=params).prepare()
+    return prepared.url or url

@@ -1,0 +1,121 @@
+"""Standing from stored judgements: the figures of `reviewbot.metrics.standing`, from one row per
+review judged once (`reviewbot.evaluate.review_judgements`) instead of a replay of the votes.
+
+Pure functions; the store counts and reads the rows (`reviewbot.store.judgements`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from reviewbot.metrics.standing import (
+    COUNTED,
+    JUDGING_VERSION,
+    LARGE_PATCH_LINES,
+    QUICK_PLUS1,
+    SPARKLINE_WEEKS,
+    THOUGHTFUL_FREE_TEXT,
+    CommentFacts,
+    Review,
+    Standing,
+    Weeks,
+    empty_weeks,
+    metrics_from_counts,
+    metrics_of,
+    warnings_of,
+    warnings_text,
+    weekly_from_dates,
+    weeks_of,
+    window_start,
+)
+from reviewbot.timeline.people import Roster
+
+_QUICK, _PLUS1 = COUNTED.index("quick_large_plus1"), COUNTED.index("plus1")
+_NO_COUNTS = (0,) * len(COUNTED)
+
+
+def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
+    """Everything stored judgements depend on besides each change's own data: the
+    judging rules' version, who is (and was) core, the bots, the gate's +1 count."""
+    facts = {
+        "version": JUDGING_VERSION,
+        # The thresholds judgements are made with: an edit re-judges without a bump.
+        "thresholds": [THOUGHTFUL_FREE_TEXT, LARGE_PATCH_LINES, QUICK_PLUS1.total_seconds()],
+        # Not `core_known`: judging reads only the members (an unknown group keeps its
+        # last known ones), so a flapping group read costs no re-judging.
+        "core_now": sorted(roster.core_now),
+        "bots": sorted(roster.bots),
+        "history": sorted((a, [(s.joined.isoformat(), s.left and s.left.isoformat())
+                               for s in spells]) for a, spells in roster.history.items()),
+        "min_noncore_plus1": min_noncore_plus1,
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def standings_from_counts(
+    counts: dict[int, tuple[Sequence[int], int, int]],
+    dominant_owners: dict[int, tuple[int, int]],
+    weeks: dict[int, Weeks],
+    comments: Iterable[CommentFacts],
+    roster: Roster,
+    *,
+    as_of: datetime,
+    window_days: int,
+) -> dict[int, Standing]:
+    """The leaderboard's standings from stored judgements counted per reviewer
+    ((counts in `COUNTED` order, changes reviewed, months active)), the owners holding
+    more than half of a reviewer's +1s, their reviews and judgeable reviews per week of
+    the window, and the window's comment-only messages: the
+    same figures as `compute_standings` with `detail=False, weekly=False` over the same
+    data."""
+    start = window_start(as_of, window_days)
+    comments_only = Counter(c.author_id for c in comments
+                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
+    result = {}
+    none = empty_weeks(window_days)
+    for account in counts.keys() | comments_only.keys():
+        c, changes_reviewed, months = counts.get(account, (_NO_COUNTS, 0, 0))
+        in_weeks = weeks.get(account, none)
+        result[account] = Standing(
+            account_id=account, as_of=as_of, window_start=start,
+            core=roster.is_core(account, as_of),
+            metrics=metrics_from_counts(c, changes_reviewed, months, comments_only[account],
+                                        in_weeks),
+            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
+            warnings=warnings_text(c[_QUICK], c[_PLUS1], dominant_owners.get(account),
+                                   roster),
+            window_weekly=list(in_weeks[0]),
+        )
+    return result
+
+
+def standing_from_reviews(
+    account_id: int,
+    reviews: Sequence[Review],
+    comments: Iterable[CommentFacts],
+    roster: Roster,
+    *,
+    as_of: datetime,
+    window_days: int,
+) -> Standing:
+    """One reviewer's standing from their stored, already judged reviews since
+    `history_start` (oldest first) and their comment-only messages: the same as
+    `standing_of` over the same data."""
+    start = window_start(as_of, window_days)
+    in_window = [r for r in reviews if start <= r.date <= as_of]
+    mine = sorted((c for c in comments
+                   if c.author_id == account_id and start <= c.date <= as_of
+                   and not roster.is_bot(c.author_id)), key=lambda c: c.date)
+    in_weeks = weeks_of(in_window, as_of, start)
+    return Standing(
+        account_id=account_id, as_of=as_of, window_start=start,
+        core=roster.is_core(account_id, as_of),
+        metrics=metrics_of(in_window, len(mine), in_weeks), reviews=in_window,
+        comments=mine, weekly=weekly_from_dates((r.date for r in reviews), as_of),
+        warnings=warnings_of(in_window, roster), window_weekly=in_weeks[0],
+    )
+

@@ -1,0 +1,288 @@
+"""Cycle: one sync -> Launchpad -> evaluate -> apply -> judge -> trends -> digest pass.
+
+A failing step (Launchpad down, Gerrit answering 500, one change the rules
+cannot read) is logged and counted, and the steps after it still run on what
+the store holds. The outcome is a CycleSummary, also recorded in the store so
+`/healthz` and `/metrics` in any web process can report it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from reviewbot.clock import utcnow
+from reviewbot.config import Config, Secrets
+
+log = logging.getLogger(__name__)
+
+STEPS = ("sync", "launchpad", "evaluate", "apply", "judge", "trends", "digest")
+
+
+@dataclass
+class StepOutcome:
+    ok: bool = True
+    seconds: float = 0.0
+    skipped: str | None = None
+    error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CycleSummary:
+    started: str = ""
+    duration: float = 0.0
+    requests: int = 0
+    requests_by_status: dict[str, int] = field(default_factory=dict)
+    changes: int = 0  # changes the sync wrote
+    evaluated: int = 0
+    writes: int = 0  # writes applied to Gerrit
+    planned: int = 0  # writes planned (dry run or not)
+    errors: int = 0
+    failed_steps: list[str] = field(default_factory=list)
+    launchpad: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, StepOutcome] = field(default_factory=dict)
+    stopped_early: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def log_line(self) -> str:
+        """One key=value line per cycle, for log search and alerting."""
+        return (
+            f"cycle duration={self.duration:.3f} requests={self.requests} "
+            f"changes={self.changes} evaluated={self.evaluated} writes={self.writes} "
+            f"planned={self.planned} errors={self.errors} "
+            f"failed_steps={','.join(self.failed_steps) or '-'}"
+            f"{' stopped_early=1' if self.stopped_early else ''}"
+        )
+
+
+# --- the other pipeline steps, behind one narrow seam each -------------------------
+
+
+def gerrit_client(config: Config, secrets: Secrets) -> Any:
+    from reviewbot.gerrit.client import GerritClient
+
+    return GerritClient.from_config(config, secrets)
+
+
+def refresh_one(client: Any, engine: Engine, config: Config, number: int) -> Any:
+    from reviewbot.sync.rest import refresh_change
+
+    return refresh_change(client, engine, config, number)
+
+
+def evaluate_changes(engine: Engine, config: Config, numbers: Iterable[int] | None = None,
+                     *, now: Any = None) -> int:
+    """Re-evaluate `numbers` (all changes when None); returns how many verdicts were written."""
+    from reviewbot.evaluate.verdicts import evaluate_store
+
+    result = evaluate_store(engine, config, numbers=None if numbers is None else list(numbers),
+                            now=now)
+    return _count(result, "evaluated", "changes", "verdicts")
+
+
+def _count(result: Any, *names: str) -> int:
+    """Read a count off another step's summary object, whatever it is called there."""
+    if isinstance(result, int):
+        return result
+    for name in names:
+        value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, (list, tuple, set)):
+            return len(value)
+    return 0
+
+
+def _requests_made(client: Any) -> int:
+    return int(getattr(client, "requests_made", 0) or 0)
+
+
+class StatusCounter:
+    """Counts Gerrit responses by HTTP status over a cycle, from the client's own tally.
+
+    The client counts every attempt, retries included (urllib3 retries inside one
+    call), and `no-response` for a timeout or a dropped connection.
+    """
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.requests_before = _requests_made(client)
+        self.before = dict(getattr(client, "responses_by_status", None) or {})
+
+    def close(self) -> tuple[int, dict[str, int]]:
+        made = _requests_made(self.client) - self.requests_before
+        after = getattr(self.client, "responses_by_status", None) or {}
+        counts = {k: v - self.before.get(k, 0) for k, v in after.items()
+                  if v - self.before.get(k, 0) > 0}
+        return made, counts
+
+
+def _soft_failure(result: Any) -> str | None:
+    """Steps that never raise (Launchpad) report trouble in their summary instead."""
+    errors = getattr(result, "errors", None)
+    if isinstance(errors, int) and errors > 0:
+        reason = getattr(result, "reason", None) or f"{errors} errors"
+        return str(reason)
+    failed = getattr(result, "failed", None)  # write-back: writes Gerrit refused or lost
+    if isinstance(failed, int) and failed > 0:
+        return f"{failed} writes failed"
+    return None
+
+
+# --- the cycle ----------------------------------------------------------------------
+
+
+def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any = None,
+              now: Any = None, should_stop: Callable[[], bool] | None = None,
+              fence: Callable[[], bool] | None = None) -> CycleSummary:
+    """One pass. Never raises for a failing step; `should_stop` is checked between steps,
+    `fence` right before every Gerrit write (the worker's leadership)."""
+    from reviewbot.store import session_scope
+    from reviewbot.store.ops import record_cycle
+
+    started_wall = utcnow()
+    started = time.monotonic()
+    summary = CycleSummary(started=started_wall.isoformat(timespec="seconds"))
+    if client is None:
+        try:
+            client = gerrit_client(config, secrets)
+        except Exception as exc:  # noqa: BLE001 - reported, then the store-only steps still run
+            log.exception("cycle: cannot build the Gerrit client")
+            summary.steps["sync"] = StepOutcome(ok=False, error=f"Gerrit client: {exc}")
+    counter = StatusCounter(client)
+
+    def step(name: str, work: Callable[[], Any]) -> Any:
+        if name in summary.steps:  # already failed before it could run
+            return None
+        if should_stop and should_stop():
+            summary.stopped_early = True
+            summary.steps[name] = StepOutcome(skipped="stop requested")
+            return None
+        t0 = time.monotonic()
+        try:
+            result = work()
+        except Exception as exc:  # noqa: BLE001 - isolation is the point of a step
+            log.exception("cycle step %s failed", name)
+            summary.steps[name] = StepOutcome(ok=False, seconds=time.monotonic() - t0,
+                                              error=f"{type(exc).__name__}: {exc}")
+            return None
+        problem = _soft_failure(result)
+        if problem:
+            log.warning("cycle step %s reported trouble: %s", name, problem)
+        summary.steps[name] = StepOutcome(ok=problem is None, seconds=time.monotonic() - t0,
+                                          error=problem, detail=_plain(result))
+        return result
+
+    synced = step("sync", lambda: _sync(client, engine, config))
+    if synced is not None:
+        summary.changes = _count(synced, "changes", "changes_written", "changes_synced")
+    if config.launchpad.enabled:
+        enriched = step("launchpad", lambda: _enrich(engine, config))
+        if enriched is not None:
+            summary.launchpad = {
+                "hits": _count(enriched, "cache_hits", "hits"),
+                "misses": _count(enriched, "fetched", "cache_misses", "misses"),
+            }
+    else:
+        summary.steps["launchpad"] = StepOutcome(skipped="launchpad.enabled = false")
+    evaluated = step("evaluate", lambda: evaluate_changes(engine, config, now=now))
+    if evaluated is not None:
+        summary.evaluated = evaluated
+    if config.writeback.enabled:
+        applied = step("apply", lambda: _apply(engine, config, client, fence))
+        if applied is not None:
+            summary.writes = _count(applied, "applied", "writes_applied")
+            summary.planned = _count(applied, "planned", "writes_planned")
+    else:
+        summary.steps["apply"] = StepOutcome(skipped="writeback.enabled = false")
+    # After evaluate (a change's judgements depend on its priority/exempt verdict) and
+    # after apply, so Gerrit's hashtags never wait for a judging from scratch.
+    step("judge", lambda: _judge(engine, config))
+    # The present's trends for the pages and /metrics, replayed once an hour.
+    step("trends", lambda: _trends(engine, config, now))
+    # Last: digests read the queues this cycle just brought up to date.
+    if config.digest.enabled:
+        step("digest", lambda: _digest(engine, config, secrets, now))
+    else:
+        summary.steps["digest"] = StepOutcome(skipped="digest.enabled = false")
+
+    summary.failed_steps = [n for n in STEPS if n in summary.steps and not summary.steps[n].ok]
+    summary.errors = len(summary.failed_steps)
+    summary.requests, summary.requests_by_status = counter.close()
+    summary.duration = time.monotonic() - started
+    sync_ok = "sync" in summary.steps and summary.steps["sync"].ok \
+        and not summary.steps["sync"].skipped
+    try:
+        with session_scope(engine) as session:
+            record_cycle(session, summary.to_dict(), sync_ok=sync_ok, finished=utcnow())
+    except Exception:  # noqa: BLE001 - the cycle's work is done; losing its record is not fatal
+        log.exception("cycle: could not record the cycle summary")
+        summary.errors += 1
+    return summary
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    """A JSON-friendly view of a step's result, for the recorded summary."""
+    if result is None:
+        return {}
+    if isinstance(result, int):
+        return {"count": result}
+    if isinstance(result, dict):
+        data = result
+    elif hasattr(result, "__dataclass_fields__"):
+        data = asdict(result)
+    elif hasattr(result, "model_dump"):
+        data = result.model_dump()
+    else:
+        data = vars(result) if hasattr(result, "__dict__") else {"value": str(result)}
+    return {k: v for k, v in data.items()
+            if isinstance(v, (int, float, str, bool)) or v is None}
+
+
+def _sync(client: Any, engine: Engine, config: Config) -> Any:
+    if client is None:
+        raise RuntimeError("no Gerrit client")
+    from reviewbot.sync.rest import sync_once
+
+    return sync_once(client, engine, config)
+
+
+def _enrich(engine: Engine, config: Config) -> Any:
+    from reviewbot.sync.launchpad import enrich
+
+    return enrich(engine, config)
+
+
+def _judge(engine: Engine, config: Config) -> Any:
+    from reviewbot.evaluate.review_judgements import judge_store
+
+    return judge_store(engine, config)
+
+
+def _apply(engine: Engine, config: Config, client: Any,
+           fence: Callable[[], bool] | None = None) -> Any:
+    if client is None:
+        raise RuntimeError("no Gerrit client")
+    from reviewbot.actions.writeback import apply
+
+    return apply(engine, config, client, fence=fence)
+
+
+def _digest(engine: Engine, config: Config, secrets: Secrets, now: Any) -> Any:
+    from reviewbot.actions.digest_send import run_digests
+
+    return run_digests(engine, config, secrets, now)
+
+
+def _trends(engine: Engine, config: Config, now: Any) -> Any:
+    from reviewbot.views.trends import store_trends
+
+    return store_trends(engine, config, now or utcnow())

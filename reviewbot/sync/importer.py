@@ -1,0 +1,168 @@
+"""Import: back-fill the store from SSH `gerrit query --format=JSON` dumps, streamed in batches.
+
+`gerrit query --format=JSON --all-approvals --comments [--files]` prints one
+change per line and a final `{"type":"stats",...}` row. Lines are read and
+written batch by batch, so a dump of any size needs the memory of one batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from sqlalchemy.engine import Engine
+
+from reviewbot.gerrit.wire import NUL_ESCAPE, ChangeRecord, WireError, without_nul
+from reviewbot.gerrit.wire_ssh import from_ssh
+from reviewbot.store import session_scope
+from reviewbot.store.changes import (
+    WriteCounts,
+    begin_bulk_load,
+    end_bulk_load,
+    upsert_changes,
+)
+from reviewbot.sync.allocation import collector_paused
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000  # changes per transaction: fewer commits, memory still bounded
+
+
+class ImportFailed(Exception):
+    """A dump line we cannot import; the message names file, line and problem."""
+
+
+@dataclass
+class ImportSummary:
+    files: int = 0
+    lines: int = 0
+    counts: WriteCounts = field(default_factory=WriteCounts)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "changes_read": self.lines,
+            "changes": self.counts.changes,
+            "messages": self.counts.messages,
+            "votes": self.counts.votes,
+            "skipped": self.counts.skipped,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
+    """(bytes read so far, record) for every change line of one dump file."""
+    consumed = 0
+    with path.open("rb") as handle:
+        for lineno, line in enumerate(handle, 1):
+            consumed += len(line)
+            if not line.strip():
+                continue
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise ImportFailed(f"{path}:{lineno}: not a JSON line ({exc})") from None
+            if isinstance(row, dict) and row.get("type") == "stats":
+                continue
+            if NUL_ESCAPE in line:
+                row, removed = without_nul(row)
+                if removed:
+                    log.warning("%s:%d: removed %d NUL characters (a database cannot store "
+                                "them); the rest is kept as sent", path, lineno, removed)
+            try:
+                yield consumed, from_ssh(row)
+            except WireError as exc:
+                raise ImportFailed(f"{path}:{lineno}: {exc}") from None
+
+
+def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int):  # noqa: ANN202
+    """(bytes read, batch of records) of at most `size` records."""
+    batch: list[ChangeRecord] = []
+    consumed = 0
+    for consumed, record in records:  # noqa: B007 - the last offset is used below
+        batch.append(record)
+        if len(batch) >= size:
+            yield consumed, batch
+            batch = []
+    if batch:
+        yield consumed, batch
+
+
+def import_files(
+    engine: Engine,
+    paths: Iterable[str | Path],
+    *,
+    progress: Callable[[int, int], None] | None = None,  # (bytes done, bytes total)
+    batch_size: int = BATCH,
+) -> ImportSummary:
+    """Import SSH JSON dumps; each batch is one transaction (rerunning writes nothing).
+
+    A first import into an empty SQLite store runs as one transaction instead, with
+    the message tables' secondary indexes built once at the end (see
+    `store.changes.begin_bulk_load`). What a bad line leaves behind is the same in
+    both modes: every batch before it is committed, nothing of its own batch is.
+    """
+    started = time.perf_counter()
+    summary = ImportSummary()
+    paths = [Path(p) for p in paths]
+    with collector_paused():
+        _import_all(engine, paths, summary, progress, batch_size)
+    summary.seconds = time.perf_counter() - started
+    log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,
+             summary.files, summary.seconds, summary.as_dict())
+    return summary
+
+
+def _import_all(
+    engine: Engine,
+    paths: list[Path],
+    summary: ImportSummary,
+    progress: Callable[[int, int], None] | None,
+    batch_size: int,
+) -> None:
+    failure: ImportFailed | None = None
+    with session_scope(engine) as session:
+        bulk = begin_bulk_load(session)
+        if bulk is not None:
+            log.info("empty store: bulk import, indexes built at the end")
+            try:
+                _import(paths, summary, progress, batch_size,
+                        lambda batch: upsert_changes(session, batch))
+            except ImportFailed as exc:
+                failure = exc  # keep the batches before it, as the batch mode does
+            end_bulk_load(session, bulk)
+    if failure is not None:
+        raise failure
+    if bulk is None:
+        _import(paths, summary, progress, batch_size, lambda batch: _write_batch(engine, batch))
+
+
+def _write_batch(engine: Engine, batch: list[ChangeRecord]) -> WriteCounts:
+    with session_scope(engine) as session:
+        return upsert_changes(session, batch)
+
+
+def _import(
+    paths: list[Path],
+    summary: ImportSummary,
+    progress: Callable[[int, int], None] | None,
+    batch_size: int,
+    write: Callable[[list[ChangeRecord]], WriteCounts],
+) -> None:
+    total_bytes = sum(p.stat().st_size for p in paths if p.exists())
+    done_bytes = 0
+    for path in paths:
+        if not path.is_file():
+            raise ImportFailed(f"{path}: no such file")
+        summary.files += 1
+        for consumed, batch in _batches(read_dump(path), batch_size):
+            summary.counts.add(write(batch))
+            summary.lines += len(batch)
+            if progress:
+                progress(done_bytes + consumed, total_bytes)
+        done_bytes += path.stat().st_size

@@ -1,0 +1,212 @@
+"""Webhook hint: authenticate a Gerrit event, read which change it names, refresh just that change.
+
+An event is only a hint. Nothing of its payload goes into the store: the
+change is re-fetched from Gerrit by the sync's own refresh function and then
+re-evaluated, so a forged or malformed event can at most cause one extra read.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from reviewbot.config import Config, Secrets
+
+log = logging.getLogger(__name__)
+
+# Gerrit event types (stream-events and the webhooks plugin) after which a change's
+# review state may differ. Anything else is acknowledged and ignored.
+HANDLED_EVENTS = frozenset({
+    "patchset-created",
+    "comment-added",
+    "change-merged",
+    "change-abandoned",
+    "hashtags-changed",
+    "wip-state-changed",
+})
+
+MAX_BODY_BYTES = 1_000_000  # a real event is a few kB; anything huge is not one
+
+
+class MalformedEvent(ValueError):
+    """The body is not a Gerrit event we can read; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class ChangeHint:
+    """The only facts taken from an event: its type and which change it names."""
+
+    type: str
+    number: int
+    project: str
+
+
+@dataclass(frozen=True)
+class IgnoredEvent:
+    type: str
+    reason: str
+
+
+def secret_matches(configured: str, presented: str | None) -> bool:
+    """Constant-time comparison, so response timing reveals nothing about the secret."""
+    if presented is None:
+        return False
+    return hmac.compare_digest(configured.encode("utf-8"), presented.encode("utf-8"))
+
+
+def presented_secret(headers: Any, query: Any) -> str | None:
+    """The secret a caller sent: `Authorization: Bearer S`, `X-Reviewbot-Secret: S` or `?secret=S`.
+
+    The query form exists because Gerrit's webhooks plugin cannot send custom
+    headers; it puts the secret into Gerrit's config and access logs, so prefer
+    the headers (e.g. through a proxy that adds them) where you can.
+    """
+    auth = headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    header = headers.get("x-reviewbot-secret")
+    if header:
+        return header.strip()
+    return query.get("secret")
+
+
+def _project_name(value: Any) -> str | None:
+    # stream-events sends a string; the webhooks plugin serialises Project.NameKey
+    # as an object {"name": ...}.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        return value["name"]
+    return None
+
+
+def _change_number(value: Any) -> int:
+    # Some older servers sent numbers as strings; accept those, nothing else.
+    if isinstance(value, bool):
+        raise MalformedEvent("change.number must be a number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise MalformedEvent("change.number is missing or not a number")
+    if number <= 0:
+        raise MalformedEvent("change.number must be positive")
+    return number
+
+
+def parse_event(body: bytes, config: Config) -> ChangeHint | IgnoredEvent:
+    """Read an event body. MalformedEvent when it is not a readable Gerrit change event."""
+    if len(body) > MAX_BODY_BYTES:
+        raise MalformedEvent(f"body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        event = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedEvent(f"body is not JSON: {exc}") from None
+    if not isinstance(event, dict):
+        raise MalformedEvent("body must be a JSON object")
+    kind = event.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise MalformedEvent("'type' is missing")
+    if kind not in HANDLED_EVENTS:
+        return IgnoredEvent(kind, f"event type {kind!r} is not one reviewbot acts on")
+    change = event.get("change")
+    if not isinstance(change, dict):
+        raise MalformedEvent(f"{kind}: 'change' object is missing")
+    number = _change_number(change.get("number"))
+    project = _project_name(change.get("project")) or _project_name(event.get("project"))
+    if not project:
+        raise MalformedEvent(f"{kind}: change.project is missing")
+    if project not in config.gerrit.projects:
+        return IgnoredEvent(kind, f"project {project!r} is not configured")
+    return ChangeHint(kind, number, project)
+
+
+@dataclass
+class RefreshOutcome:
+    number: int
+    refreshed: bool
+    evaluated: bool
+    seconds: float
+    error: str | None = None
+
+
+_inflight: set[int] = set()
+_again: set[int] = set()
+_inflight_lock = threading.Lock()
+
+
+def refresh_from_hint(config: Config, secrets: Secrets, engine: Engine,
+                      hint: ChangeHint, *, client: Any = None) -> RefreshOutcome:
+    """Re-fetch the hinted change from Gerrit, then re-evaluate it. Never raises.
+
+    A burst of events for one change needs one refresh at a time: an event that
+    arrives while that change is being refreshed asks the running refresh to go
+    once more when it is done, since Gerrit may have changed after its read.
+    """
+    with _inflight_lock:
+        if hint.number in _inflight:
+            _again.add(hint.number)
+            return RefreshOutcome(hint.number, False, False, 0.0, "queued behind a running refresh")
+        _inflight.add(hint.number)
+    try:
+        while True:
+            outcome = _refresh(config, secrets, engine, hint, client)
+            with _inflight_lock:
+                if hint.number not in _again:
+                    return outcome
+                _again.discard(hint.number)
+    finally:
+        with _inflight_lock:
+            _inflight.discard(hint.number)
+
+
+def _refresh(config: Config, secrets: Secrets, engine: Engine, hint: ChangeHint,
+             client: Any) -> RefreshOutcome:
+    from reviewbot.service.cycle import evaluate_changes, gerrit_client, refresh_one
+
+    started = time.monotonic()
+    try:
+        client = client or gerrit_client(config, secrets)
+        refresh_one(client, engine, config, hint.number)
+    except Exception as exc:  # noqa: BLE001 - a hint must never take the web app down
+        log.warning("webhook %s for change %s: refresh failed: %s", hint.type, hint.number, exc)
+        return RefreshOutcome(hint.number, False, False, time.monotonic() - started, str(exc))
+    try:
+        evaluate_changes(engine, config, [hint.number])
+        evaluated = True
+    except Exception as exc:  # noqa: BLE001
+        log.warning("webhook %s for change %s: evaluation failed: %s",
+                    hint.type, hint.number, exc)
+        evaluated = False
+    if evaluated:
+        _judge(config, engine, hint)
+    seconds = time.monotonic() - started
+    log.info("webhook event=%s change=%s refreshed=1 evaluated=%d seconds=%.3f",
+             hint.type, hint.number, int(evaluated), seconds)
+    return RefreshOutcome(hint.number, True, evaluated, seconds)
+
+
+def _judge(config: Config, engine: Engine, hint: ChangeHint) -> None:
+    """Judge the refreshed change's reviews, so standing reads stay on the stored
+    judgements between cycles. Only when no cycle runs (one judge at a time; the cycle
+    judges it otherwise) and never from scratch (`judge_store(numbers=...)`)."""
+    from reviewbot.evaluate.review_judgements import judge_store
+    from reviewbot.service.coordination import CycleBusy, cycle_guard
+
+    try:
+        with cycle_guard(config):
+            judge_store(engine, config, [hint.number])
+    except CycleBusy:
+        pass
+    except Exception as exc:  # noqa: BLE001 - stale judgements only make reads replay
+        log.warning("webhook %s for change %s: judging failed: %s", hint.type, hint.number,
+                    exc)
+

@@ -1,0 +1,1 @@
+"""Timeline: what was true of a change, and who was core, at any time T."""

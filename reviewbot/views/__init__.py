@@ -1,0 +1,1 @@
+"""Views: the answers people read (queues, standing, report, backtest, trends), from the store."""

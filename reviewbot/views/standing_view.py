@@ -1,0 +1,207 @@
+"""Standing view: one reviewer's standing and the leaderboard as of T, from the stored
+judgements when they are current, else by replaying the votes (reads through the store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session
+
+from reviewbot.config import Config
+from reviewbot.metrics.criteria import EVIDENCE, CriterionProgress, criteria_met, evaluate_criteria
+from reviewbot.metrics.readiness import DEFAULT_SORT, sort_key
+from reviewbot.metrics.standing import (
+    Standing,
+    compute_standings,
+    history_start,
+    standing_of,
+    standings_from_tallies,
+    tally_reviews,
+    window_start,
+)
+from reviewbot.metrics.stored_standing import standing_from_reviews, standings_from_counts
+from reviewbot.store.judgements import (
+    count_reviews,
+    dominant_owners,
+    judgements_current,
+    load_reviews,
+    review_weeks,
+    reviewed_by,
+    settled_current,
+    tally_settled,
+    tally_settled_order,
+    updated_since,
+)
+from reviewbot.store.review_reads import (
+    load_comment_messages,
+    load_review_history,
+)
+from reviewbot.timeline.roster import load_roster
+
+
+@dataclass
+class ReviewerReport:
+    """A reviewer's standing with the criteria progress, ready for CLI and pages."""
+
+    username: str
+    standing: Standing
+    criteria: list[CriterionProgress]
+    # "stored": read from the stored judgements; "replayed": judged from the votes now;
+    # "mixed" (a past as-of time): stored for the changes with no activity since, the
+    # few active after it judged again from their votes.
+    judgements: Literal["stored", "replayed", "mixed"] = "replayed"
+
+    @property
+    def met(self) -> int:
+        return criteria_met(self.criteria)
+
+    def as_json(self) -> dict:
+        s = self.standing
+        return {
+            "username": self.username,
+            "account_id": s.account_id,
+            "core": s.core,
+            "as_of": s.as_of.isoformat(),
+            "window_start": s.window_start.isoformat(),
+            "metrics": dict(s.metrics),
+            # Every ratio with the count of reviews behind it ("18% of 22 judged").
+            "ratio_counts": ratio_counts(s.metrics),
+            "window_weekly": list(s.window_weekly),
+            "criteria": [c.as_dict() for c in self.criteria],
+            "criteria_met": self.met,
+            "criteria_total": len(self.criteria),
+            "warnings": list(s.warnings),
+            "judgements": self.judgements,
+        }
+
+
+# Ratio -> (the metric counting the reviews behind it, what they are called).
+RATIO_COUNTS: dict[str, tuple[str, str]] = {
+    **EVIDENCE,
+    "positive_ratio": ("reviews", "reviews"),
+    "priority_share": ("reviews", "reviews"),
+}
+
+
+def ratio_counts(metrics: dict) -> dict[str, dict]:
+    return {ratio: {"value": metrics.get(ratio), "count": metrics.get(count), "of": label}
+            for ratio, (count, label) in RATIO_COUNTS.items()}
+
+
+def _criteria(config: Config, standing: Standing) -> list[CriterionProgress]:
+    return evaluate_criteria(standing.metrics, config.standing.criteria,
+                             config.standing.min_evidence)
+
+
+def reviewer_report(
+    session: Session, config: Config, account_id: int, *, as_of: datetime,
+    window_days: int | None = None, replay: bool = False,
+) -> ReviewerReport:
+    """One reviewer's standing as of `as_of` (queries scoped to that reviewer's changes);
+    `replay` judges from the votes even when stored judgements are current (to check them)."""
+    days = window_days or config.standing.window_days
+    roster = load_roster(session, config)
+    since = history_start(as_of, days)
+    if not replay and judgements_current(session, config, roster, as_of,
+                                         reviewed_by(account_id, since)):
+        reviews = load_reviews(session, config, account_id, since=since, as_of=as_of)
+        comments = load_comment_messages(session, config, start=window_start(as_of, days),
+                                         as_of=as_of, account_id=account_id)
+        standing = standing_from_reviews(account_id, reviews, comments, roster, as_of=as_of,
+                                         window_days=days)
+        return ReviewerReport(roster.username(account_id), standing,
+                              _criteria(config, standing), "stored")
+    history = load_review_history(
+        session, config, as_of=as_of, since=since,
+        window_start=window_start(as_of, days), account_id=account_id, bots=roster.bots,
+    )
+    standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
+                           min_noncore_plus1=config.gate.min_noncore_plus1)
+    return ReviewerReport(roster.username(account_id), standing, _criteria(config, standing))
+
+
+def readiness_order(session: Session, config: Config, *, as_of: datetime,
+                    window_days: int) -> list[tuple[int, str, float, int]]:
+    """The backtest's pool in the leaderboard's default order: every account not core at
+    `as_of`, not a bot, with a review in the window, as (account, username, readiness,
+    reviews). The same order as `leaderboard()` (tests compare them) from only what it
+    reads: one grouped read of the settled changes' stored judgements plus the changes
+    active after `as_of` judged again (or a replay of all, when nothing stored is
+    current), and no comment-only messages."""
+    start = window_start(as_of, window_days)
+    roster = load_roster(session, config)
+    gate = config.gate.min_noncore_plus1
+    if settled_current(session, config, roster, start, as_of):
+        active = load_review_history(session, config, as_of=as_of, since=start,
+                                     window_start=start, bots=roster.bots, active_after=True)
+        tallies = tally_settled_order(session, config, start=start, as_of=as_of,
+                                      window_days=window_days)
+        tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=window_days,
+                                     min_noncore_plus1=gate))
+    else:
+        history = load_review_history(session, config, as_of=as_of, since=start,
+                                      window_start=start, bots=roster.bots, comments=False)
+        tallies = tally_reviews(history, roster, as_of=as_of, window_days=window_days,
+                                min_noncore_plus1=gate)
+    rows = []
+    for account, t in tallies.items():
+        m = t.metrics(0)
+        if m["reviews"] and not roster.is_core(account, as_of):
+            rows.append((account, roster.username(account), m["readiness"], m["reviews"]))
+    rows.sort(key=lambda r: (-r[2], -r[3], r[1]))  # as readiness.sort_key("readiness")
+    return rows
+
+
+def leaderboard(
+    session: Session, config: Config, *, as_of: datetime, window_days: int | None = None,
+    include_core: bool = False, replay: bool = False, sort: str = DEFAULT_SORT,
+) -> list[ReviewerReport]:
+    """Every reviewer active in the window (non-core at `as_of` unless asked), in the
+    readiness order (`reviewbot.metrics.readiness`) or by the column `sort` names (an unknown key
+    raises `readiness.UnknownSortKey`). From the stored judgements (two grouped reads)
+    when current (and not asked to `replay`), else one pass over all events of the
+    window."""
+    order = sort_key(sort, config.standing.min_evidence)
+    days = window_days or config.standing.window_days
+    start = window_start(as_of, days)
+    roster = load_roster(session, config)
+    current = not replay and judgements_current(session, config, roster, as_of,
+                                                updated_since(start))
+    source = "stored" if current else "replayed"
+    if source == "replayed" and not replay and settled_current(session, config, roster,
+                                                               start, as_of):
+        source = "mixed"
+    if source == "mixed":
+        comments = load_comment_messages(session, config, start=start, as_of=as_of,
+                                         updated_since=start)
+        active = load_review_history(session, config, as_of=as_of, since=start,
+                                     window_start=start, bots=roster.bots,
+                                     active_after=True)
+        tallies = tally_settled(session, config, start=start, as_of=as_of, window_days=days)
+        tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=days,
+                                     min_noncore_plus1=config.gate.min_noncore_plus1))
+        standings = standings_from_tallies(tallies, comments, roster, as_of=as_of,
+                                           window_days=days)
+    elif source == "stored":
+        comments = load_comment_messages(session, config, start=start, as_of=as_of,
+                                         updated_since=start)
+        standings = standings_from_counts(
+            count_reviews(session, config, start=start, as_of=as_of),
+            dominant_owners(session, config, start=start, as_of=as_of),
+            review_weeks(session, config, start=start, as_of=as_of),
+            comments, roster, as_of=as_of, window_days=days)
+    else:
+        history = load_review_history(session, config, as_of=as_of, since=start,
+                                      window_start=start, bots=roster.bots)
+        standings = compute_standings(history, roster, as_of=as_of, window_days=days,
+                                      min_noncore_plus1=config.gate.min_noncore_plus1,
+                                      weekly=False, detail=False)
+    rows = [
+        ReviewerReport(roster.username(s.account_id), s, _criteria(config, s), source)
+        for s in standings.values()
+        if include_core or not s.core
+    ]
+    rows.sort(key=order)
+    return rows
