@@ -37,9 +37,10 @@ TIMEOUT = 0.5
 QUERY = "/changes/?"
 
 
-def config_for(data: dict, url: str, database: str, page_size: int, retries: int = 4):
+def config_for(data: dict, url: str, database: str, page_size: int, retries: int = 4,
+               timeout: float = TIMEOUT):
     return make_config(data, gerrit={**data["gerrit"], "url": url, "page_size": page_size,
-                                     "timeout": TIMEOUT, "retries": retries},
+                                     "timeout": timeout, "retries": retries},
                        database={"url": database})
 
 
@@ -71,7 +72,9 @@ def sandbox_config_data_module() -> dict:
 def truth(gerrit, sandbox_config_data_module, tmp_path_factory) -> dict:
     """A fault-free back-fill of the same sandbox: the content every faulted one must equal."""
     url = f"sqlite:///{tmp_path_factory.mktemp('reference') / 'reference.db'}"
-    config = config_for(sandbox_config_data_module, gerrit.test_url, url, page_size=500)
+    # The reference runs without faults, so a slow (loaded) machine must not fail it.
+    config = config_for(sandbox_config_data_module, gerrit.test_url, url, page_size=500,
+                        timeout=30)
     engine = open_store(url)
     sync_once(client_for(config), engine, config)
     content = store_content(engine)
