@@ -282,6 +282,13 @@ def load_roster(session: Session, config: Config) -> Roster:
         logged = audit_spells(events_from_json(audit_row.value),
                               frozenset(core_now) if core_known else None)
         history = {**{a: s for a, s in logged.items() if a not in history}, **history}
+    # The branch policies' core groups (stable-maint): members now, known or not.
+    policy_groups = {p.core_group for p in config.branch_policy if p.core_group}
+    groups = {g: frozenset(members.get(g, set())) for g in policy_groups}
+    groups_known = {}
+    for g in policy_groups:
+        row = session.get(SyncState, f"group_known:{g}")
+        groups_known[g] = row.value == "true" if row is not None else bool(groups[g])
     return Roster(
         core_now=frozenset(core_now),
         core_known=core_known,
@@ -289,6 +296,8 @@ def load_roster(session: Session, config: Config) -> Roster:
         history=history,
         usernames=usernames,
         names=names,
+        groups=groups,
+        groups_known=groups_known,
     )
 
 
