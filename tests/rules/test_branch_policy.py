@@ -42,12 +42,14 @@ ROWS = [
      "directly."),
     # A gated branch whose core group is stable-maint: their +1 is a core's there ...
     ("stable-maint-plus1-is-core-there", OPEN_SEASON,
-     {"branch": "bugfix/x", "votes": [(STABLE_MAINT, 1)]}, PEOPLE, "gated", "Not a cycle priority; waiting for a non-core +1 on patch set 1 (no "
-     "non-core reviewer has +1'd it yet; core reviewer sally's +1 does not count toward the "
+     {"branch": "bugfix/x", "votes": [(STABLE_MAINT, 1)]}, PEOPLE,
+     "gated", "Not a cycle priority; waiting for a non-core +1 on patch set 1 (no non-core"
+     "  reviewer has +1'd it yet; core reviewer sally's +1 does not count toward the "
      "non-core gate)."),
     # ... and the project core's +1 is a non-core's there (Gerrit gives them no +2 on it).
     ("project-core-plus1-opens-there", OPEN_SEASON,
-     {"branch": "bugfix/x", "votes": [(CORE, 1)]}, PEOPLE, "open", "Open for core review: non-core +1 from carol on patch set 1."),
+     {"branch": "bugfix/x", "votes": [(CORE, 1)]}, PEOPLE,
+     "open", "Open for core review: non-core +1 from carol on patch set 1."),
     ("hidden-stable-maint", OPEN_SEASON, {"branch": "bugfix/x", "votes": [(ALICE, 1)]},
      {**PEOPLE, "groups_known": {"glance-stable-maint": False},
       "groups": {"glance-stable-maint": frozenset()}},
