@@ -44,7 +44,7 @@ ROWS = [
     ("stable-maint-plus1-is-core-there", OPEN_SEASON,
      {"branch": "bugfix/x", "votes": [(STABLE_MAINT, 1)]}, PEOPLE,
      "gated", "Not a cycle priority; waiting for a non-core +1 on patch set 1 (no non-core"
-     "  reviewer has +1'd it yet; core reviewer sally's +1 does not count toward the "
+     " reviewer has +1'd it yet; core reviewer sally's +1 does not count toward the "
      "non-core gate)."),
     # ... and the project core's +1 is a non-core's there (Gerrit gives them no +2 on it).
     ("project-core-plus1-opens-there", OPEN_SEASON,
