@@ -58,6 +58,7 @@ class QueueChange:
     priorities: tuple[str, ...] = ()
     rank: int | None = None
     priority_reasons: tuple[str, ...] = ()
+    branch: str = ""  # the branch it targets (whose policy may name its own core group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class WhyNot:
     number: int
     reviewer: str
     in_queue: bool
-    failed: str | None  # open | owner | review_state | voted | gate | reviewer
+    failed: str | None  # open | owner | review_state | voted | gate | reviewer | branch
     message: str
     position: int | None = None
     total: int | None = None
