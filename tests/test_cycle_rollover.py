@@ -216,6 +216,13 @@ def test_rollover_dry_run_then_removes_only_the_bots_old_hashtags_once(
     assert status == 0, err
     assert gerrit.hashtag_writes() == []
     assert "0 of 0 hashtag writes applied" in out
+    status, out, err = run(capsys, "--config", pike_path, "cycle-start", "pike", "--json")
+    assert status == 0, err
+    again = json.loads(out)
+    assert (again["past"], again["plans"], again["planned"]) == (["ocata"], [], 0)
+    status, out, _ = run(capsys, "--config", pike_path, "cycles", "--json")
+    assert [(c["name"], c["present"], c["ended"] is not None) for c in json.loads(out)] == [
+        ("pike", True, False), ("ocata", False, True)]
 
     # 5. The Ocata report stays readable, as of its end, with Ocata's priorities.
     status, out, err = run(capsys, "--config", pike_path, "report", "--cycle", "ocata", "--json")

@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from reviewbot.commands.context import add_json, config_from, engine_from, print_json
+from reviewbot.commands.context import (
+    add_json,
+    config_from,
+    engine_from,
+    print_json,
+    run_under_cycle_lock,
+)
 
 DESCRIPTION = """\
 Begins cycle NAME in two steps, so nothing changes in Gerrit before the config does.
@@ -124,24 +130,35 @@ def _roll_over(args: argparse.Namespace, config) -> int:  # noqa: ANN001
     from reviewbot.writeback import write_plans
 
     now = utcnow()
+    wb = config.writeback
     engine = engine_from(config)
-    try:
+
+    def work():  # noqa: ANN202 - what a worker cycle also writes: under the cycle lock
         with session_scope(engine) as session:
             archive_present(session, config, now)
             ended = end_cycles(session, config.cycle.name, now)
             past = [row for row in all_cycles(session) if row.name != config.cycle.name]
             old = old_priority_hashtags(config, past)
+            past = [row.name for row in past]
             open_changes = open_change_hashtags(session, config.gerrit.projects,
                                                 config.gerrit.branches)
         evaluated = evaluate_store(engine, config, now=now)
         plans = [plan for number, project, _branch, ps, tags in open_changes
                  if (plan := plan_rollover(number, project, ps, tags, old, config.cycle.name))]
-        wb = config.writeback
         dry_run = not (args.apply and wb.enabled and not wb.dry_run)
         client = GerritClient.from_config(config, Secrets.from_env())
         summary = write_plans(engine, config, client, plans, dry_run=dry_run, now=now)
+        return ended, past, evaluated, plans, summary
+
+    try:
+        return run_under_cycle_lock(config, work, lambda done: _show(args, config, *done))
     finally:
         engine.dispose()
+
+
+def _show(args: argparse.Namespace, config, ended, past, evaluated, plans,  # noqa: ANN001
+          summary) -> int:  # noqa: ANN001
+    wb = config.writeback
     why_dry = None
     if summary.dry_run:
         why_dry = summary.note or ("dry run (pass --apply to write)" if not args.apply else
@@ -149,7 +166,7 @@ def _roll_over(args: argparse.Namespace, config) -> int:  # noqa: ANN001
                                    "dry run: writeback.dry_run = true")
     if args.json:
         print_json({"cycle": config.cycle.name, "ended": ended,
-                    "past": [row.name for row in past], "evaluated": evaluated.evaluated,
+                    "past": past, "evaluated": evaluated.evaluated,
                     "dry_run": summary.dry_run, "note": why_dry, "planned": summary.planned,
                     "applied": summary.applied, "failed": summary.failed + summary.forbidden,
                     "plans": [{"change": p.number, "project": p.project,
