@@ -112,6 +112,12 @@ def test_stable_changes_skip_the_gate_and_go_to_the_stable_team(
         "branch", f"Change {gerrit.backport} targets stable/newton, whose core reviewers are "
         "the members of glance-stable-maint; carol is not one of them.")
 
+    # The owner view: the backport is in sally's queue, and says why not in carol's.
+    assert main(["--config", str(path), "where", str(gerrit.backport), "--json"]) == 0
+    places = {p["reviewer"]: p for p in json.loads(capsys.readouterr().out)["queues"]}
+    assert places["sally"]["position"] == 1
+    assert (places["carol"]["position"], places["carol"]["failed"]) == (None, "branch")
+
     # The human queue output and the /queue page name the branch.
     assert main(["--config", str(path), "queue", "sally"]) == 0
     assert f"openstack/glance ({STABLE})" in capsys.readouterr().out
