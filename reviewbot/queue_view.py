@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -163,6 +163,7 @@ class QueueBase:
     roster: Roster
     voted: dict[int, frozenset[int]]  # account -> changes with its Code-Review vote
     owned: dict[int, frozenset[int]]
+    cores: BranchCores | None = None  # per-branch core groups, for the score's core +2s
     _orders: dict[tuple, list[tuple]] = field(default_factory=dict)
     _first_crack_order: list[QueueChange] | None = None
 
@@ -187,8 +188,10 @@ class QueueBase:
             return cached
         out = []
         is_core = core_ids.__contains__
+        cores = self.cores if self.cores is not None and self.cores.groups else None
         for change in self.core:
-            facts = facts_of(change, is_core)
+            facts = facts_of(change, cores.core_test(change.branch, now, is_core)
+                             if cores is not None else is_core)
             total = points(facts.uploaded, now, facts.ci_passed, len(facts.core_plus2),
                            bool(facts.minus1))
             out.append((order_key(facts.priority, facts.rank, total, facts.uploaded,
@@ -245,7 +248,7 @@ def build_base(session: Session, config: Config, *, reviewer_id: int | None = No
 
     core, first = changes(CORE), changes(FIRST_CRACK)
     return QueueBase(core, first, roster, {a: frozenset(n) for a, n in voted.items()},
-                     {a: frozenset(n) for a, n in owned.items()})
+                     {a: frozenset(n) for a, n in owned.items()}, BranchCores(config, roster))
 
 
 class QueueCache:
@@ -380,6 +383,22 @@ class BranchCores:
     config: Config
     roster: Roster
     _allowed: dict[tuple[int, str], bool] = field(default_factory=dict)
+    _tests: dict[str, Callable[[int], bool]] = field(default_factory=dict)
+
+    def core_test(self, branch: str, at: datetime,
+                  default: Callable[[int], bool] | None = None) -> Callable[[int], bool]:
+        """Is an account core on `branch` at T (whose +2 counts as a core's in the score)?
+        `default`: the project core test at T, when the caller already has it."""
+        group = self.group_of(branch) if self.groups else None
+        if group is None:
+            return default or self.roster.core_at(at).__contains__
+        if group not in self._tests:  # a group's membership is its members now, at any T
+            self._tests[group] = self.roster.for_group(group).core_at(at).__contains__
+        return self._tests[group]
+
+    def for_change(self, at: datetime, default: Callable[[int], bool] | None = None
+                   ) -> Callable[[QueueChange], Callable[[int], bool]]:
+        return lambda change: self.core_test(change.branch, at, default)
 
     @property
     def groups(self) -> list[str]:
@@ -473,7 +492,8 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
             total = len(ordered)
             shown = _with_verdict_reasons(session, [c for _k, _t, c in ordered[offset:end]])
             core_ids = roster.core_at(now)  # once per answer, not once per row
-            page = [(_core_item(c, t, now, roster, core_ids), c)
+            page = [(_core_item(c, t, now, roster,
+                                cores.core_test(c.branch, now, core_ids.__contains__)), c)
                     for (_k, t, _c), c in zip(ordered[offset:end], shown, strict=True)]
     else:
         now = as_of
@@ -484,9 +504,10 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
         if core is False:
             found: list = build_first_crack(changes, reviewer.id, now, roster.username)
         else:
+            core_now = roster.core_at(now).__contains__
             found = build_queue([c for c in changes if cores.allows(reviewer.id, c, now)],
-                                reviewer.id, roster.core_at(now).__contains__, now,
-                                roster.username)
+                                reviewer.id, core_now, now, roster.username,
+                                cores.for_change(now, core_now))
         total = len(found)
         page = [(it, by_number[it.number]) for it in found[offset:end]]
     summaries = change_summaries(session, [it.number for it, _c in page])
@@ -511,7 +532,8 @@ def queue_sizes(session: Session, config: Config, as_of: datetime | None,
     core_at = roster.core_at(as_of)
     branch_cores = BranchCores(config, roster)
     return [(a, len(build_queue([c for c in changes if branch_cores.allows(a, c, as_of)], a,
-                                core_at.__contains__, as_of)))
+                                core_at.__contains__, as_of,
+                                core_for=branch_cores.for_change(as_of, core_at.__contains__))))
             for a in sorted(branch_cores.reviewers_at(as_of), key=roster.username)], roster
 
 
@@ -538,10 +560,10 @@ def _first_crack_item(change: QueueChange, now: datetime) -> FirstCrackItem:
 
 
 def _core_item(change: QueueChange, total: int, now: datetime, roster: Roster,
-               core_ids: frozenset[int]) -> QueueItem:
+               is_core: Callable[[int], bool]) -> QueueItem:
     """A core queue row with its reasons (the stored verdict's lead reasons, the score's);
-    `core_ids` are the accounts core at `now`."""
-    facts = facts_of(change, core_ids.__contains__)
+    `is_core` says who is core at `now` on the change's branch."""
+    facts = facts_of(change, is_core)
     _same, reasons = score(facts, now, roster.username)
     return QueueItem(change.number, facts.priority, facts.rank, total,
                      tuple(lead_reasons(change)) + tuple(reasons), change.uploaded)

@@ -198,7 +198,7 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
         for core in cores:
             mine = [it.number for it in build_queue(
                 [c for c in everyone if branch_cores.allows(core, c, at)], core, core_at, at,
-                name)]
+                name, branch_cores.for_change(at, core_at))]
             places.append(_place(change, core, mine, name, branch_cores, at))
         # reviewer -1 owns and voted on nothing: the whole first-crack order
         shared = [it.number for it in build_first_crack(everyone, -1, at, name)]
@@ -208,7 +208,8 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
         fc_position, fc_total = shared.index(number) + 1, len(shared)
     total = reasons = None
     if change.open and change.gate_state in ("priority", "exempt", "open"):
-        total, reasons = score(facts_of(change, roster.core_at(at).__contains__), at, name)
+        total, reasons = score(facts_of(change, branch_cores.core_test(change.branch, at)), at,
+                               name)
     rules = ruleset_for(config)
     return WhereAnswer(
         number=number, subject=summary.subject, project=summary.project,

@@ -34,10 +34,10 @@ class Gerrit:
 
         sb = SandboxGerrit()
         self.sb = sb
-        for user in ("alice", "bob", "carol", "sally"):
+        for user in ("alice", "bob", "carol", "sally", "sam"):
             sb.add_account(user, password="pw")
         sb.add_group("glance-core", ["carol"])
-        sb.add_group("glance-stable-maint", ["sally"])
+        sb.add_group("glance-stable-maint", ["sally", "sam"])
         g = "openstack/glance"
         # master, not a priority, a non-core +1: open for the project cores.
         self.master = sb.add_change(g, "master", "Tidy logs", "alice", message="Tidy\n",
@@ -51,6 +51,9 @@ class Gerrit:
                                             message="Fix doc\n", created=T0)
         sb.review(self.other_backport, "carol", labels={"Code-Review": 1},
                   when=T0 + timedelta(hours=2))
+        # A stable-maint +2 is a core's +2 on its branch: "needs a second core".
+        sb.review(self.other_backport, "sam", labels={"Code-Review": 2},
+                  when=T0 + timedelta(hours=3))
 
 
 @pytest.fixture
@@ -98,7 +101,9 @@ def test_stable_changes_skip_the_gate_and_go_to_the_stable_team(
         sally = queue("sally", *extra)
         assert sally["kind"] == "core" and "glance-stable-maint" in sally["note"]
         assert [(i["number"], i["branch"]) for i in sally["items"]] == [
-            (gerrit.backport, STABLE), (gerrit.other_backport, STABLE)]
+            (gerrit.other_backport, STABLE), (gerrit.backport, STABLE)]
+        assert sally["items"][0]["score"] - sally["items"][1]["score"] == 20
+        assert "has a core +2 (sam), needs a second core: +20" in sally["items"][0]["reasons"]
         # The project core's queue holds master changes only.
         carol = queue("carol", *extra)
         assert [(i["number"], i["branch"]) for i in carol["items"]] == [
@@ -115,7 +120,7 @@ def test_stable_changes_skip_the_gate_and_go_to_the_stable_team(
     # The owner view: the backport is in sally's queue, and says why not in carol's.
     assert main(["--config", str(path), "where", str(gerrit.backport), "--json"]) == 0
     places = {p["reviewer"]: p for p in json.loads(capsys.readouterr().out)["queues"]}
-    assert places["sally"]["position"] == 1
+    assert places["sally"]["position"] == 2
     assert (places["carol"]["position"], places["carol"]["failed"]) == (None, "branch")
 
     # The human queue output and the /queue page name the branch.
@@ -127,3 +132,4 @@ def test_stable_changes_skip_the_gate_and_go_to_the_stable_team(
     with session_scope(store_engine) as session:
         answer = queue_for(session, config, find_reviewer(session, "sally"), None, now=now)
     assert [row.summary.branch for row in answer.rows] == [STABLE, STABLE]
+    assert [row.item.score for row in answer.rows] == [26, 6]
