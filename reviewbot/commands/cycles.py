@@ -110,7 +110,8 @@ def _draft(args: argparse.Namespace, config) -> int:  # noqa: ANN001
                               "comments": draft.comments, "schedule_rows": draft.rows},
                     "toml": cycle_toml(draft, source=path.name) + "\n" + priorities})
     else:
-        sys.stdout.write(cycle_toml(draft, source=path.name) + "\n" + priorities)
+        sys.stdout.write(cycle_toml(draft, source=path.name) + "\n"
+                         + priorities.rstrip("\n") + "\n")
         print(f"archived cycle {config.cycle.name!r} in the store (its report stays readable: "
               f"`reviewbot report --cycle {config.cycle.name}`). Put the draft above in the "
               f"config in place of [cycle] and [[priorities]], then run `reviewbot cycle-start "
