@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "reviewbot.commands.owner",  # where, digest
     "reviewbot.commands.standing",  # standing, reviewers
     "reviewbot.commands.report",  # report
+    "reviewbot.commands.cycles",  # cycle-start, cycles
     "reviewbot.commands.service",  # cycle, worker, demo
     "reviewbot.commands.web",  # web
     "reviewbot.commands.sandbox",  # sandbox

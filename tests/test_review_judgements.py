@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from reviewbot.cli import main
-from reviewbot.evaluate import review_judgements
 from reviewbot.evaluate.review_judgements import judge_store
-from reviewbot.evaluate.verdicts import evaluate_store
+from reviewbot.evaluate.verdicts import evaluate_store, review_judgements
 from reviewbot.gerrit.client import GerritClient
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.sandbox.generator import Activity

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
 from dashboards.charts import (
@@ -14,26 +14,53 @@ from dashboards.charts import (
 )
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from dashboards.trend_charts import trend_context
-from reviewbot.metrics.report import STATE_LABELS, STATES
+from reviewbot.clock import utcnow
+from reviewbot.config import Config
+from reviewbot.metrics.report import STATE_LABELS, STATES, Report
 from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.verdicts import priorities_matching_nothing
+from reviewbot.views.cycles import ReportCycle, UnknownCycle, report_cycle
 from reviewbot.views.report_render import render_csv, render_markdown, report_json
 from reviewbot.views.reporting import report_as_of
 
 router = APIRouter()
 
 AS_OF_HELP = "2017-02-22 (00:00 UTC) or 2017-02-22T12:00:00Z; default now"
+CYCLE_HELP = ("a past cycle archived by `reviewbot cycle-start` (default: the present cycle); "
+              "shown as of its end unless as_of is given")
+
+
+def _report(session, config: Config, as_of: str | None, cycle: str | None  # noqa: ANN001
+            ) -> tuple[Report, ReportCycle]:
+    """The report of the asked cycle (a 404 naming the known cycles when there is none)."""
+    asked = parse_as_of_param(as_of) if as_of else None
+    try:
+        chosen = report_cycle(session, config, cycle or None)
+    except UnknownCycle as exc:
+        raise HTTPException(status_code=404, detail=f"cycle: {exc}") from None
+    return report_as_of(session, chosen.config, chosen.as_of(asked, utcnow()),
+                        past_cycle=chosen.past), chosen
+
+
+def _query(as_of: str | None, cycle: str | None) -> str:
+    from urllib.parse import urlencode
+
+    params = {k: v for k, v in (("cycle", cycle), ("as_of", as_of)) if v}
+    return f"?{urlencode(params)}" if params else ""
 
 
 @router.get("/priorities", response_class=HTMLResponse, include_in_schema=False)
 def priorities_page(
     request: Request, config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
+    cycle: str | None = Query(default=None, description=CYCLE_HELP),
 ) -> HTMLResponse:
-    when = parse_as_of_param(as_of)
-    report = report_as_of(session, config, when)
-    unmatched = set(priorities_matching_nothing(session, [p.id for p in config.priorities]))
-    query = f"?as_of={as_of}" if as_of else ""
+    report, chosen = _report(session, config, as_of, cycle)
+    when = report.as_of
+    # "matches no change" reads the stored verdicts: the present cycle's only.
+    unmatched = (set() if chosen.past else
+                 set(priorities_matching_nothing(session, [p.id for p in config.priorities])))
+    query = _query(as_of, cycle if chosen.past else None)
     forecasts = {p.id: merge_forecast(p.burnup, report.as_of.date(), report.feature_freeze,
                                       p.open) for p in report.priorities}
     return templates.TemplateResponse(
@@ -54,8 +81,12 @@ def priorities_page(
             "state_labels": STATE_LABELS,
             "query": query,
             "as_of_text": report.as_of.strftime("%Y-%m-%d %H:%M UTC"),
-            "freeze_notice": freeze_notice_at(config, when),
-            **trend_context(request, session, when if as_of else None, when),
+            "freeze_notice": None if chosen.past else freeze_notice_at(config, when),
+            "cycles": chosen.names,
+            "past_cycle": chosen.past,
+            "present_cycle": config.cycle.name,
+            **(trend_context(request, session, when if as_of else None, when)
+               if not chosen.past else {"trends": [], "trend_charts": [], "trends_as_of": ""}),
         },
     )
 
@@ -64,8 +95,9 @@ def priorities_page(
 def report_markdown(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
+    cycle: str | None = Query(default=None, description=CYCLE_HELP),
 ) -> Response:
-    report = report_as_of(session, config, parse_as_of_param(as_of))
+    report, _chosen = _report(session, config, as_of, cycle)
     return Response(render_markdown(report, config.gerrit_web_base),
                     media_type="text/markdown; charset=utf-8")
 
@@ -74,9 +106,10 @@ def report_markdown(
 def report_csv(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
+    cycle: str | None = Query(default=None, description=CYCLE_HELP),
 ) -> Response:
-    report = report_as_of(session, config, parse_as_of_param(as_of))
-    filename = f"reviewbot-{config.cycle.name}-{report.as_of:%Y%m%d}.csv"
+    report, _chosen = _report(session, config, as_of, cycle)
+    filename = f"reviewbot-{report.cycle}-{report.as_of:%Y%m%d}.csv"
     return Response(
         render_csv(report), media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
@@ -87,5 +120,6 @@ def report_csv(
 def report_api(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),
+    cycle: str | None = Query(default=None, description=CYCLE_HELP),
 ) -> dict:
-    return report_json(report_as_of(session, config, parse_as_of_param(as_of)))
+    return report_json(_report(session, config, as_of, cycle)[0])

@@ -324,6 +324,36 @@ def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None =
     return summary
 
 
+def write_plans(engine: Engine, config: Config, client: Any, plans: Sequence[ChangePlan], *,
+                dry_run: bool, now: datetime | None = None,
+                fence: Callable[[], bool] | None = None) -> ApplySummary:
+    """Log (dry run) or send plans made elsewhere (the cycle rollover's hashtag removals)
+    with this step's machinery: the same log rows, 403 memory, read-back of lost answers
+    and stored hashtags replaced by Gerrit's answer, so a second run plans nothing."""
+    now = now or utcnow()
+    summary = ApplySummary(dry_run=dry_run, considered=len(plans), changed=len(plans),
+                           planned=sum(p.writes for p in plans))
+    if not dry_run and not getattr(client, "authenticated", True):
+        summary.dry_run = True
+        summary.note = ("no Gerrit credentials (REVIEWBOT_GERRIT_USERNAME/PASSWORD): "
+                        "planned only, nothing written")
+    if summary.dry_run:
+        with session_scope(engine) as session:
+            latest = log_store.latest_actions(session, [p.number for p in plans])
+        _record_dry_run(engine, list(plans), latest, now, summary)
+        return summary
+    writer = _Writer(engine, config, client, now, summary, fence)
+    before = getattr(client, "requests_made", 0)
+    try:
+        for plan in plans:
+            if writer.gave_up:
+                break
+            writer.write(plan)
+    finally:
+        summary.requests = getattr(client, "requests_made", 0) - before
+    return summary
+
+
 # Changes read per query when many moved (a first apply reads every open change).
 CHANGES_PER_READ = 5000
 

@@ -22,22 +22,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=FORMATS, default="text",
                    help="text (default), md (mailing-list Markdown), csv (one row per "
                    "change), json")
+    p.add_argument("--cycle", metavar="NAME",
+                   help="a past cycle archived by `cycle-start` (default: the config's "
+                   "present cycle); shown as of its end unless --as-of")
     p.add_argument("--json", action="store_const", const="json", dest="format",
                    help="same as --format json")
     p.set_defaults(func=run_report)
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from reviewbot.clock import utcnow
     from reviewbot.store import session_scope
+    from reviewbot.views.cycles import UnknownCycle, report_cycle
     from reviewbot.views.report_render import render_csv, render_markdown, render_text, report_json
     from reviewbot.views.reporting import report_as_of
 
     config = config_from(args)
-    as_of = as_of_from(args)
+    asked = as_of_from(args) if args.as_of else None
     engine = engine_from(config)
     try:
         with session_scope(engine) as session:
-            report = report_as_of(session, config, as_of)
+            try:
+                chosen = report_cycle(session, config, args.cycle)
+            except UnknownCycle as exc:
+                print(f"--cycle: {exc}", file=sys.stderr)
+                return 2
+            config = chosen.config
+            report = report_as_of(session, config, chosen.as_of(asked, utcnow()),
+                                  past_cycle=chosen.past)
     finally:
         engine.dispose()
     if args.format == "json":

@@ -219,6 +219,30 @@ class FreezeSection(_Section):
         return value
 
 
+class BranchPolicy(_Section):
+    """How changes on the branches matching `pattern` (fnmatch: `stable/*`) are gated.
+
+    `gate = false`: no non-core gate there (stable backports go straight to the cores);
+    `core_group`: the Gerrit group whose members are core on those branches (Gerrit's
+    stable branch ACLs give +2 to `<project>-stable-maint` only), instead of
+    `gerrit.core_group`. A branch no pattern matches keeps the default: gated, project core.
+    """
+
+    pattern: str
+    gate: bool = True
+    core_group: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        return _check_glob(value)
+
+
+def branch_policy_for(policies: list[BranchPolicy], branch: str) -> BranchPolicy | None:
+    """The first policy whose pattern matches `branch` (config order), or None: the default."""
+    return next((p for p in policies if fnmatch.fnmatchcase(branch, p.pattern)), None)
+
+
 class Priority(Matchers):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     title: str
@@ -409,6 +433,16 @@ class Config(_Section):
     web: WebSection = WebSection()
     freeze: FreezeSection = FreezeSection()
     digest: DigestSection = DigestSection()
+    branch_policy: list[BranchPolicy] = []
+
+    @model_validator(mode="after")
+    def _policies_match_tracked_branches(self) -> Config:
+        for i, policy in enumerate(self.branch_policy):
+            if not any(fnmatch.fnmatchcase(b, policy.pattern) for b in self.gerrit.branches):
+                raise ValueError(f"branch_policy[{i}].pattern: {policy.pattern!r} matches none "
+                                 f"of gerrit.branches {self.gerrit.branches}; list the branches "
+                                 "to track there")
+        return self
 
     @model_validator(mode="after")
     def _freeze_needs_a_date(self) -> Config:

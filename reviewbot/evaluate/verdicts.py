@@ -112,6 +112,7 @@ def judge_state(change: ChangeSnapshot, state: ChangeState, classes: ChangeVerdi
         core_group=rules.core_group,
         in_scope=rules.tracks(change.project, change.branch),
         frozen=frozen,
+        policy=rules.policy_for(change.branch),
     )
     return ChangeVerdict(
         number=change.number,
@@ -204,13 +205,15 @@ def fingerprint(config: Config, roster: Roster, at: datetime, launchpad: str) ->
     facts = {
         "version": RULES_VERSION,
         "rules": config.model_dump(mode="json", include={
-            "priorities", "gate", "writeback", "launchpad", "freeze"}),
+            "priorities", "gate", "writeback", "launchpad", "freeze", "branch_policy"}),
         # the freeze date passing changes every non-priority verdict
         "frozen": (config.freeze.enabled and config.cycle.feature_freeze is not None
                    and at.date() >= config.cycle.feature_freeze),
         "scope": [config.gerrit.projects, config.gerrit.branches, config.gerrit.core_group],
         "core": sorted(a for a in roster.ever_core() if roster.is_core(a, at)),
         "core_known": roster.core_known,
+        "branch_cores": {g: sorted(m) for g, m in roster.groups.items()},
+        "branch_cores_known": roster.groups_known,
         "bots": sorted(roster.bots),
         "launchpad": launchpad,
     }

@@ -58,6 +58,7 @@ class QueueChange:
     priorities: tuple[str, ...] = ()
     rank: int | None = None
     priority_reasons: tuple[str, ...] = ()
+    branch: str = ""  # the branch it targets (whose policy may name its own core group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class WhyNot:
     number: int
     reviewer: str
     in_queue: bool
-    failed: str | None  # open | owner | review_state | voted | gate | reviewer
+    failed: str | None  # open | owner | review_state | voted | gate | reviewer | branch
     message: str
     position: int | None = None
     total: int | None = None
@@ -286,12 +287,15 @@ def build_queue(
     core_at_t: Callable[[int], bool],
     now: datetime,
     name: Name = str,
+    core_for: Callable[[QueueChange], Callable[[int], bool]] | None = None,
 ) -> list[QueueItem]:
-    """C's core queue from plain inputs: candidates filtered by `first_failure`, then `order`."""
+    """C's core queue from plain inputs: candidates filtered by `first_failure`, then `order`.
+    `core_for(change)`, when given, is the core test of the change's branch (a branch
+    policy's core group), else `core_at_t` for every change."""
     facts, lead = [], {}
     for change in changes:
         if first_failure(change, reviewer_id, name) is None:
-            facts.append(facts_of(change, core_at_t))
+            facts.append(facts_of(change, core_for(change) if core_for else core_at_t))
             lead[change.number] = lead_reasons(change)
     return order(facts, now, name, lead)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from reviewbot.clock import day_start
-from reviewbot.config import Config
+from reviewbot.config import Config, branch_policy_for
 from reviewbot.metrics.core_effort import (
     CoreEffort,
     Distribution,
@@ -24,7 +24,7 @@ from reviewbot.metrics.core_effort import (
 )
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import (
-        ChangeClass,
+    ChangeClass,
     ChangeSnapshot,
     PatchSetInfo,
     ReportFacts,
@@ -350,6 +350,14 @@ def report_from_facts(
         )
     if as_of < cycle_start:
         notes.append("The as-of date is before the cycle start: nothing to report yet.")
+    if config.branch_policy:
+        # A branch without the gate (`[[branch_policy]] gate = false`): its changes are
+        # exempt from it, so a core reviewing them there jumps no gate.
+        ungated = {c.number for c in changes
+                   if (p := branch_policy_for(config.branch_policy, c.branch)) is not None
+                   and not p.gate}
+        classes = {**classes, **{n: ChangeClass(classes[n].priorities if n in classes else (),
+                                                True) for n in ungated}}
     effort = core_effort_from_events(in_scope, review_events, roster, classes, config, as_of)
     rows.sort(key=lambda r: r.number)
     return Report(

@@ -1,5 +1,10 @@
 """Rule: the non-core +1 gate — priority, exempt, open or gated, with a sentence to act on.
 
+A branch policy (`[[branch_policy]]`, e.g. `stable/*`) can switch the gate off for its
+branches (stable backports go straight to the cores, as the stable team reviews them) or
+name the group whose members are core there (`glance-stable-maint`): that group's +1 is a
+core's, not a non-core's. Priority and exempt changes are judged first, as everywhere.
+
 Safest behaviour when core membership is unknown (the core group read back
 empty): a +1 that might be a core's cannot open the gate, so the change stays
 `gated` with `certain=False` and the reason says exactly that. A change with
@@ -11,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from reviewbot.config import BranchPolicy
 from reviewbot.rules.verdict import GateVerdict, PriorityMatch
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import ChangeSnapshot
@@ -67,8 +73,10 @@ def judge(
     core_group: str,
     in_scope: bool = True,
     frozen: str | None = None,
+    policy: BranchPolicy | None = None,
 ) -> GateVerdict:
-    """The gate state of the change as it stood at `state.at` (core membership at that time)."""
+    """The gate state of the change as it stood at `state.at` (core membership at that time);
+    `policy` is the change's branch policy (None: the default gate)."""
     if not in_scope:
         return GateVerdict("untracked", f"Not tracked: {change.project} ({change.branch}) is "
                            "outside the configured projects and branches.")
@@ -89,8 +97,14 @@ def judge(
     if exempt_reasons:
         return GateVerdict("exempt", "Exempt from the non-core +1 gate: "
                            f"{'; '.join(exempt_reasons)}.")
+    if policy is not None and not policy.gate:
+        return GateVerdict("open", f"{change.branch}: no non-core gate on {policy.pattern} "
+                           "branches; core reviewers review it directly.")
     if frozen:  # rules/freeze.py: feature work after the freeze date, no exception
         return GateVerdict("frozen", frozen)
+    if policy is not None and policy.core_group:
+        return _judge_votes(change, state, roster.for_group(policy.core_group), min_plus1,
+                            policy.core_group)
     return _judge_votes(change, state, roster, min_plus1, core_group)
 
 

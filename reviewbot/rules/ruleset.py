@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 
-from reviewbot.config import Config, Priority
+from reviewbot.config import BranchPolicy, Config, Priority, branch_policy_for
 from reviewbot.rules import MATCHER_RULES
 from reviewbot.rules.freeze import Freeze, compile_freeze
 from reviewbot.rules.matchset import CompiledMatchers, compile_matchers
@@ -33,9 +33,15 @@ class RuleSet:
     min_plus1: int
     core_group: str
     freeze: Freeze | None = None  # None: no feature freeze configured or switched off
+    branch_policies: tuple[BranchPolicy, ...] = ()  # `[[branch_policy]]`, in config order
 
     def tracks(self, project: str, branch: str) -> bool:
         return project in self.projects and branch in self.branches
+
+    def policy_for(self, branch: str) -> BranchPolicy | None:
+        """The branch's gate policy (None: the default, today's gate and core group)."""
+        return branch_policy_for(list(self.branch_policies), branch) if self.branch_policies \
+            else None
 
 
 def bot_hashtags(config: Config) -> frozenset[str]:
@@ -59,6 +65,7 @@ def compile_ruleset(config: Config) -> RuleSet:
         min_plus1=config.gate.min_noncore_plus1,
         core_group=config.gerrit.core_group,
         freeze=compile_freeze(config),
+        branch_policies=tuple(config.branch_policy),
     )
 
 

@@ -68,7 +68,7 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
     """Open tracked changes whose stored verdict has one of `gate_states` and `review_state`
     (with `settled_at`: only the changes settled at that time, `settled`; with
     `reviewer_id`: only those the reviewer does not own and has no Code-Review vote on):
-    (number, owner id, current patch set, upload time, gate state, priorities, rank)."""
+    (number, owner id, current patch set, upload time, gate state, priorities, rank, branch)."""
     raw = RawValues(session)
     where = (settled(settled_at) if settled_at is not None else
              [Change.status == "NEW", Change.wip == False,  # noqa: E712
@@ -79,15 +79,15 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
             CurrentVote.account_id == reviewer_id, CurrentVote.value != 0)]
     rows = plain_rows(session, select(
         Change.number, Change.owner_id, Change.current_patch_set, PatchSet.created,
-        Verdict.gate_state, Verdict.priorities, Verdict.rank)
+        Verdict.gate_state, Verdict.priorities, Verdict.rank, Change.branch)
         .select_from(Change)
         .join(Verdict, Verdict.change_number == Change.number)
         .outerjoin(PatchSet, and_(PatchSet.change_number == Change.number,
                                   PatchSet.number == Change.current_patch_set))
         .where(*where, _tracked(config), Verdict.gate_state.in_(list(gate_states)),
                Verdict.review_state == review_state))
-    return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank)
-            for n, owner, ps, up, gate, prios, rank in rows]
+    return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank, branch)
+            for n, owner, ps, up, gate, prios, rank, branch in rows]
 
 
 def settled(at: datetime) -> list:

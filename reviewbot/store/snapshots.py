@@ -242,9 +242,11 @@ def _launchpad_facts(session: Session) -> dict[tuple[str, str], dict]:
     return facts
 
 
-def roster_rows(session: Session, core_group: str, bot_group: str) -> RosterRows:
+def roster_rows(session: Session, core_group: str, bot_group: str,
+                policy_groups: Iterable[str] = ()) -> RosterRows:
     """The stored facts a Roster is built from: accounts, group members, whether the core
-    group read back empty, and the core group's audit-log events (JSON, as synced)."""
+    group (and each branch policy's group) read back empty, and the core group's audit-log
+    events (JSON, as synced)."""
     usernames: dict[int, str] = {}
     names: dict[int, str] = {}
     for a in session.exec(select(Account)).scalars():
@@ -256,6 +258,12 @@ def roster_rows(session: Session, core_group: str, bot_group: str) -> RosterRows
     for gm in session.exec(select(GroupMember)).scalars():
         members[gm.group_name].add(gm.account_id)
     known_row = session.get(SyncState, f"group_known:{core_group}") if core_group else None
+    policy_groups = sorted(set(policy_groups))
+    known = {}
+    for g in policy_groups:
+        row = session.get(SyncState, f"group_known:{g}")
+        if row is not None:
+            known[g] = row.value == "true"
     audit_row = session.get(SyncState, f"group_audit:{core_group}") if core_group else None
     return RosterRows(
         usernames=usernames,
@@ -264,6 +272,8 @@ def roster_rows(session: Session, core_group: str, bot_group: str) -> RosterRows
         bot_members=frozenset(members.get(bot_group, set())) if bot_group else frozenset(),
         core_known=None if known_row is None else known_row.value == "true",
         audit_json=audit_row.value if audit_row is not None and audit_row.value else None,
+        groups={g: frozenset(members.get(g, set())) for g in policy_groups},
+        groups_known={g: known[g] for g in policy_groups if g in known},
     )
 
 

@@ -216,6 +216,24 @@ class DigestLog(SQLModel, table=True):
     created: datetime = Field(index=True, sa_type=DateTime)
 
 
+class Cycle(SQLModel, table=True):
+    """A release cycle's definition as it was when the bot ran it (written by `cycle-start`).
+
+    The config's `[cycle]` is the present cycle; a row under another name is a past one,
+    kept so its report still reads as it did at its end and so the bot knows which
+    priority hashtags it wrote then (`priority_hashtag_prefix` + each priority id).
+    """
+
+    name: str = Field(primary_key=True)
+    start: date = Field(sa_type=Date)
+    end: date = Field(sa_type=Date)
+    definition: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the [cycle] keys
+    priorities: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    priority_hashtag_prefix: str = ""
+    recorded: datetime = Field(sa_type=DateTime)  # last written from a config
+    ended: datetime | None = Field(default=None, sa_type=DateTime)  # when the next one began
+
+
 class LaunchpadRecord(SQLModel, table=True):
     """Cached Launchpad facts about one bug or blueprint."""
 

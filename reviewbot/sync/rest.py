@@ -341,7 +341,8 @@ def _sync_groups(
 
     `tag_group` is not read here: the query pages carry its membership.
     """
-    groups = [g for g in dict.fromkeys((config.gerrit.core_group, config.gerrit.bot_group))
+    groups = [g for g in dict.fromkeys((config.gerrit.core_group, config.gerrit.bot_group,
+                                        *(p.core_group for p in config.branch_policy)))
               if g and g != tag_group]
     read: dict[str, list] = {}
     # The core group's audit log (promotions with dates) changes only with its members:

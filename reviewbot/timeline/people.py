@@ -30,6 +30,26 @@ class Roster:
     history: dict[int, tuple[CoreSpell, ...]] = field(default_factory=dict)
     usernames: dict[int, str] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
+    # Members now of the branch policies' core groups (`[[branch_policy]] core_group`), and
+    # whether each read back known (a hidden group is "unknown", as for the core group).
+    groups: dict[str, frozenset[int]] = field(default_factory=dict)
+    groups_known: dict[str, bool] = field(default_factory=dict)
+    _by_group: dict[str, Roster] = field(default_factory=dict, repr=False, compare=False)
+
+    def for_group(self, group: str | None) -> Roster:
+        """The roster of a branch whose core reviewers are `group`'s members (None: this
+        one). Membership is the group's now at any date: `[[core_history]]` and the audit
+        log describe the project core group only. Bots and names are the same."""
+        if not group:
+            return self
+        derived = self._by_group.get(group)
+        if derived is None:
+            derived = Roster(core_now=self.groups.get(group, frozenset()),
+                             core_known=self.groups_known.get(group, False), bots=self.bots,
+                             usernames=self.usernames, names=self.names, groups=self.groups,
+                             groups_known=self.groups_known)
+            self._by_group[group] = derived
+        return derived
 
     def is_bot(self, account_id: int | None) -> bool:
         return account_id is not None and account_id in self.bots

@@ -13,8 +13,9 @@ from reviewbot.timeline.snapshot import RosterRows
 
 def load_roster(session: Session, config: Config) -> Roster:
     """Core and bot membership from the synced groups, config bot accounts and core history."""
+    policy_groups = [p.core_group for p in config.branch_policy if p.core_group]
     return roster_from_rows(roster_rows(session, config.gerrit.core_group,
-                                        config.gerrit.bot_group), config)
+                                        config.gerrit.bot_group, policy_groups), config)
 
 
 def roster_from_rows(rows: RosterRows, config: Config) -> Roster:
@@ -35,6 +36,9 @@ def roster_from_rows(rows: RosterRows, config: Config) -> Roster:
         logged = audit_spells(events_from_json(rows.audit_json),
                               core_now if core_known else None)
         history = {**{a: s for a, s in logged.items() if a not in history}, **history}
+    # The branch policies' core groups (stable-maint): members now, known or not.
+    groups_known = {g: rows.groups_known.get(g, bool(members))
+                    for g, members in rows.groups.items()}
     return Roster(
         core_now=core_now,
         core_known=core_known,
@@ -42,4 +46,6 @@ def roster_from_rows(rows: RosterRows, config: Config) -> Roster:
         history=history,
         usernames=rows.usernames,
         names=rows.names,
+        groups=rows.groups,
+        groups_known=groups_known,
     )

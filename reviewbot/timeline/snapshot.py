@@ -160,7 +160,8 @@ class RosterRows(NamedTuple):
     """What the store knows about people, as `timeline.roster` builds a Roster from it.
 
     `core_known` is None where the sync never recorded whether the core group read back
-    empty (older stores); `audit_json` is the core group's stored audit-log events."""
+    empty (older stores); `audit_json` is the core group's stored audit-log events;
+    `groups_known` lacks a group the sync never recorded."""
 
     usernames: dict[int, str]
     names: dict[int, str]
@@ -168,3 +169,5 @@ class RosterRows(NamedTuple):
     bot_members: frozenset[int]
     core_known: bool | None
     audit_json: str | None
+    groups: dict[str, frozenset[int]]  # the branch policies' core groups (stable-maint)
+    groups_known: dict[str, bool]  # as core_known, for the groups the sync recorded

@@ -17,14 +17,14 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
 from reviewbot.clock import full_days, utcnow
-from reviewbot.config import Config
+from reviewbot.config import Config, branch_policy_for
 from reviewbot.evaluate.verdicts import evaluate_changes, judge_state, stored_classes
 from reviewbot.metrics.queue import (
     FIRST_CRACK_GATE_STATE,
@@ -164,6 +164,7 @@ class QueueBase:
     roster: Roster
     voted: dict[int, frozenset[int]]  # account -> changes with its Code-Review vote
     owned: dict[int, frozenset[int]]
+    cores: BranchCores | None = None  # per-branch core groups, for the score's core +2s
     _orders: dict[tuple, list[tuple]] = field(default_factory=dict)
     _first_crack_order: list[QueueChange] | None = None
 
@@ -188,8 +189,10 @@ class QueueBase:
             return cached
         out = []
         is_core = core_ids.__contains__
+        cores = self.cores if self.cores is not None and self.cores.groups else None
         for change in self.core:
-            facts = facts_of(change, is_core)
+            facts = facts_of(change, cores.core_test(change.branch, now, is_core)
+                             if cores is not None else is_core)
             total = points(facts.uploaded, now, facts.ci_passed, len(facts.core_plus2),
                            bool(facts.minus1))
             out.append((order_key(facts.priority, facts.rank, total, facts.uploaded,
@@ -234,19 +237,19 @@ def build_base(session: Session, config: Config, *, reviewer_id: int | None = No
 
     def changes(kind: str) -> list[QueueChange]:
         out = []
-        for number, owner, ps, uploaded, gate_state, prios, rank in rows[kind]:
+        for number, owner, ps, uploaded, gate_state, prios, rank, branch in rows[kind]:
             mine = tuple(sorted(votes.get(number, ()), key=lambda v: (v.label, v.account_id)))
             for v in votes_of(mine, "Code-Review"):
                 voted[v.account_id].add(number)
             owned[owner].add(number)
             ordered = tuple(sorted(prios or (), key=lambda p: (rank_of.get(p, 10**6), p)))
             out.append(QueueChange(number, True, "open", owner, ps, uploaded, mine,
-                                   _waiting(), gate_state, "", ordered, rank))
+                                   _waiting(), gate_state, "", ordered, rank, (), branch))
         return out
 
     core, first = changes(CORE), changes(FIRST_CRACK)
     return QueueBase(core, first, roster, {a: frozenset(n) for a, n in voted.items()},
-                     {a: frozenset(n) for a, n in owned.items()})
+                     {a: frozenset(n) for a, n in owned.items()}, BranchCores(config, roster))
 
 
 class QueueCache:
@@ -275,7 +278,7 @@ class QueueCache:
 # --- a past date: the timeline replayed ----------------------------------------------------
 
 
-def queue_change(state: ChangeState, verdict: ChangeVerdict) -> QueueChange:
+def queue_change(state: ChangeState, verdict: ChangeVerdict, branch: str = "") -> QueueChange:
     """The queues' view of a change at T from its timeline state and its verdict at T."""
     gate_state = verdict.gate.state
     # every gate state of an open change (a frozen one is open, only held back from the queue)
@@ -290,7 +293,7 @@ def queue_change(state: ChangeState, verdict: ChangeVerdict) -> QueueChange:
         state.number, is_open, status, state.owner_id, state.patch_set, state.uploaded,
         state.votes, state.review, gate_state, verdict.gate.reason,
         tuple(verdict.priority_ids), verdict.rank,
-        tuple(f"{p.title}: {r}" for p in verdict.priorities for r in p.reasons))
+        tuple(f"{p.title}: {r}" for p in verdict.priorities for r in p.reasons), branch)
 
 
 def changes_at(session: Session, config: Config, at: datetime,
@@ -337,7 +340,7 @@ def changes_at(session: Session, config: Config, at: datetime,
             known[verdict.number] = verdict
     rules = ruleset_for(config)
     return settled + [queue_change(state, judge_state(change, state, known[change.number],
-                                                      rules, roster))
+                                                      rules, roster), change.branch)
                       for change, state in states], roster
 
 
@@ -352,15 +355,86 @@ def _settled_changes(session: Session, config: Config, at: datetime) -> list[Que
         votes[number].append(Vote(label, account, value))
     classes = stored_classes(session, [r[0] for r in rows])
     out = []
-    for number, owner, ps, uploaded, gate_state, prios, rank in rows:
+    for number, owner, ps, uploaded, gate_state, prios, rank, branch in rows:
         verdict = classes[number]
         out.append(QueueChange(
             number, True, "open", owner, ps, uploaded,
             tuple(sorted(votes.get(number, ()), key=lambda v: (v.label, v.account_id))),
             _waiting(), gate_state, verdict.gate.reason,
             tuple(sorted(prios or (), key=lambda p: (rank_of.get(p, 10**6), p))), rank,
-            tuple(f"{p.title}: {r}" for p in verdict.priorities for r in p.reasons)))
+            tuple(f"{p.title}: {r}" for p in verdict.priorities for r in p.reasons), branch))
     return out
+
+
+# --- core reviewers per branch ----------------------------------------------------------------
+
+
+@dataclass
+class BranchCores:
+    """Who is core on which branch. A branch whose `[[branch_policy]]` names a core group has
+    that group's members as its cores (Gerrit's stable-branch ACLs give +2 there to
+    `<project>-stable-maint` only); every other branch has the project core group's.
+
+    Kept simple: a reviewer who is core on some branch gets a core queue holding the
+    changes of the branches they are core on (a stable-maint member outside the project
+    core group: the stable changes only); the first-crack queue is for reviewers core
+    nowhere. The score's "core +2" still counts the project core group's +2s.
+    """
+
+    config: Config
+    roster: Roster
+    _allowed: dict[tuple[int, str], bool] = field(default_factory=dict)
+    _tests: dict[str, Callable[[int], bool]] = field(default_factory=dict)
+
+    def core_test(self, branch: str, at: datetime,
+                  default: Callable[[int], bool] | None = None) -> Callable[[int], bool]:
+        """Is an account core on `branch` at T (whose +2 counts as a core's in the score)?
+        `default`: the project core test at T, when the caller already has it."""
+        group = self.group_of(branch) if self.groups else None
+        if group is None:
+            return default or self.roster.core_at(at).__contains__
+        if group not in self._tests:  # a group's membership is its members now, at any T
+            self._tests[group] = self.roster.for_group(group).core_at(at).__contains__
+        return self._tests[group]
+
+    def for_change(self, at: datetime, default: Callable[[int], bool] | None = None
+                   ) -> Callable[[QueueChange], Callable[[int], bool]]:
+        return lambda change: self.core_test(change.branch, at, default)
+
+    @property
+    def groups(self) -> list[str]:
+        return [p.core_group for p in self.config.branch_policy if p.core_group]
+
+    def group_of(self, branch: str) -> str | None:
+        policy = branch_policy_for(self.config.branch_policy, branch)
+        return policy.core_group if policy is not None else None
+
+    def status(self, reviewer_id: int, branch: str, at: datetime) -> bool | None:
+        return self.roster.for_group(self.group_of(branch)).core_status(reviewer_id, at)
+
+    def reviewer_status(self, reviewer_id: int, at: datetime) -> bool | None:
+        """Core somewhere at T (True), nowhere (False), or unknown (None)."""
+        core = self.roster.core_status(reviewer_id, at)
+        if core is False and any(self.roster.for_group(g).core_status(reviewer_id, at)
+                                 for g in self.groups):
+            return True
+        return core
+
+    def allows(self, reviewer_id: int, change: QueueChange, at: datetime) -> bool:
+        """May the change be in the reviewer's core queue, as far as its branch goes?"""
+        if not self.groups:
+            return True
+        key = (reviewer_id, change.branch)
+        if key not in self._allowed:
+            self._allowed[key] = self.status(reviewer_id, change.branch, at) is not False
+        return self._allowed[key]
+
+    def reviewers_at(self, at: datetime) -> frozenset[int]:
+        """Every account core on some branch at T (the project core group's and the groups')."""
+        found = set(self.roster.core_at(at))
+        for g in self.groups:
+            found |= self.roster.for_group(g).core_at(at)
+        return frozenset(found)
 
 
 # --- the answers -----------------------------------------------------------------------------
@@ -370,7 +444,14 @@ def _kind(core: bool | None) -> str:
     return FIRST_CRACK if core is False else CORE
 
 
-def _note(reviewer: Reviewer, core: bool | None) -> str | None:
+def _note(reviewer: Reviewer, core: bool | None, cores: BranchCores | None = None,
+          at: datetime | None = None) -> str | None:
+    if (core and cores is not None and at is not None
+            and cores.roster.core_status(reviewer.id, at) is False):
+        groups = [g for g in cores.groups if cores.roster.for_group(g).core_status(
+            reviewer.id, at)]
+        return (f"{reviewer.label} is core only where {', '.join(groups)} are the core "
+                "reviewers ([[branch_policy]]): this queue holds those branches' changes.")
     if core is False:
         return (f"{reviewer.label} is not a core reviewer at this date: this is the first-crack "
                 "queue, the gated changes waiting for a non-core +1 that opens them to the "
@@ -396,37 +477,44 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
         else:  # a one-off answer: read only this reviewer's candidates
             roster = load_roster(session, config)
             base = build_base(session, config, reviewer_id=reviewer.id, roster=roster,
-                              kinds=(_kind(roster.core_status(reviewer.id, now)),))
+                              kinds=(_kind(BranchCores(config, roster).reviewer_status(
+                                  reviewer.id, now)),))
         roster = base.roster
-        core = roster.core_status(reviewer.id, now)
+        cores = BranchCores(config, roster)
+        core = cores.reviewer_status(reviewer.id, now)
         excluded = base.excluded(reviewer.id)
         if core is False:
             ranked = [c for c in base.first_crack_order() if c.number not in excluded]
             total = len(ranked)
             page = [(_first_crack_item(c, now), c) for c in ranked[offset:end]]
         else:
-            ordered = [row for row in base.core_order(now) if row[2].number not in excluded]
+            ordered = [row for row in base.core_order(now) if row[2].number not in excluded
+                       and cores.allows(reviewer.id, row[2], now)]
             total = len(ordered)
             shown = _with_verdict_reasons(session, [c for _k, _t, c in ordered[offset:end]])
             core_ids = roster.core_at(now)  # once per answer, not once per row
-            page = [(_core_item(c, t, now, roster, core_ids), c)
+            page = [(_core_item(c, t, now, roster,
+                                cores.core_test(c.branch, now, core_ids.__contains__)), c)
                     for (_k, t, _c), c in zip(ordered[offset:end], shown, strict=True)]
     else:
         now = as_of
         changes, roster = changes_at(session, config, now)
         by_number = {c.number: c for c in changes}
-        core = roster.core_status(reviewer.id, now)
+        cores = BranchCores(config, roster)
+        core = cores.reviewer_status(reviewer.id, now)
         if core is False:
             found: list = build_first_crack(changes, reviewer.id, now, roster.username)
         else:
-            found = build_queue(changes, reviewer.id, roster.core_at(now).__contains__, now,
-                                roster.username)
+            core_now = roster.core_at(now).__contains__
+            found = build_queue([c for c in changes if cores.allows(reviewer.id, c, now)],
+                                reviewer.id, core_now, now, roster.username,
+                                cores.for_change(now, core_now))
         total = len(found)
         page = [(it, by_number[it.number]) for it in found[offset:end]]
     summaries = change_summaries(session, [it.number for it, _c in page])
     return QueueAnswer(reviewer, core, _kind(core), now, total,
                        [QueueRow(it, summaries[it.number], c) for it, c in page], roster,
-                       _note(reviewer, core), offset, limit)
+                       _note(reviewer, core, cores, now), offset, limit)
 
 
 def queue_sizes(session: Session, config: Config, as_of: datetime | None,
@@ -436,14 +524,18 @@ def queue_sizes(session: Session, config: Config, as_of: datetime | None,
     if as_of is None:
         now = now or utcnow()
         base = cache.base(session) if cache is not None else build_base(session, config)
-        ordered = [row[2].number for row in base.core_order(now)]
-        cores = sorted(base.roster.core_at(now), key=base.roster.username)
-        return [(a, sum(1 for n in ordered if n not in base.excluded(a))) for a in cores], \
-            base.roster
+        ordered = [row[2] for row in base.core_order(now)]
+        branch_cores = BranchCores(config, base.roster)
+        cores = sorted(branch_cores.reviewers_at(now), key=base.roster.username)
+        return [(a, sum(1 for c in ordered if c.number not in base.excluded(a)
+                        and branch_cores.allows(a, c, now))) for a in cores], base.roster
     changes, roster = changes_at(session, config, as_of)
     core_at = roster.core_at(as_of)
-    return [(a, len(build_queue(changes, a, core_at.__contains__, as_of)))
-            for a in sorted(core_at, key=roster.username)], roster
+    branch_cores = BranchCores(config, roster)
+    return [(a, len(build_queue([c for c in changes if branch_cores.allows(a, c, as_of)], a,
+                                core_at.__contains__, as_of,
+                                core_for=branch_cores.for_change(as_of, core_at.__contains__))))
+            for a in sorted(branch_cores.reviewers_at(as_of), key=roster.username)], roster
 
 
 def _with_verdict_reasons(session: Session, changes: list[QueueChange]) -> list[QueueChange]:
@@ -469,10 +561,10 @@ def _first_crack_item(change: QueueChange, now: datetime) -> FirstCrackItem:
 
 
 def _core_item(change: QueueChange, total: int, now: datetime, roster: Roster,
-               core_ids: frozenset[int]) -> QueueItem:
+               is_core: Callable[[int], bool]) -> QueueItem:
     """A core queue row with its reasons (the stored verdict's lead reasons, the score's);
-    `core_ids` are the accounts core at `now`."""
-    facts = facts_of(change, core_ids.__contains__)
+    `is_core` says who is core at `now` on the change's branch."""
+    facts = facts_of(change, is_core)
     _same, reasons = score(facts, now, roster.username)
     return QueueItem(change.number, facts.priority, facts.rank, total,
                      tuple(lead_reasons(change)) + tuple(reasons), change.uploaded)
@@ -491,11 +583,17 @@ def why_not_for(session: Session, config: Config, number: int, reviewer: Reviewe
     if not is_tracked(session, config, number):
         return WhyNot(number, reviewer.label, False, "open",
                       f"Change {number} is outside the configured projects and branches.")
-    core = roster.core_status(reviewer.id, at)
+    cores = BranchCores(config, roster)
+    core = cores.reviewer_status(reviewer.id, at)
     answer = why_not(change, reviewer.id, reviewer.label, reviewer_is_core=core,
                      name=roster.username)
     if not answer.in_queue:
         return answer
+    if core is not False and not cores.allows(reviewer.id, change, at):
+        group = cores.group_of(change.branch) or config.gerrit.core_group
+        return WhyNot(number, reviewer.label, False, "branch",
+                      f"Change {number} targets {change.branch}, whose core reviewers are "
+                      f"the members of {group}; {reviewer.label} is not one of them.")
     whole = queue_for(session, config, reviewer, as_of, cache=cache, now=at)
     position = next((i for i, row in enumerate(whole.rows, 1) if row.item.number == number),
                     None)

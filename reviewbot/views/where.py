@@ -31,7 +31,7 @@ from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.store.queue_reads import change_summaries, is_tracked
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.state import WAITING_ON_AUTHOR, WAITING_ON_REVIEWERS
-from reviewbot.views.queue_view import QueueCache, build_base, changes_at
+from reviewbot.views.queue_view import BranchCores, QueueCache, build_base, changes_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,23 +178,28 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
         return None
     change = found[0]
     name = roster.username
-    cores = sorted(roster.core_at(at), key=name)
+    # Core on some branch (a branch policy's core group counts on its branches only).
+    branch_cores = BranchCores(config, roster)
+    cores = sorted(branch_cores.reviewers_at(at), key=name)
     places: list[QueuePlace] = []
     fc_position = fc_total = None
     if as_of is None:
         base = cache.base(session) if cache is not None else build_base(session, config)
-        ordered = [row[2].number for row in base.core_order(at)]
+        ordered = [row[2] for row in base.core_order(at)]
         for core in cores:
             excluded = base.excluded(core)
-            mine = [n for n in ordered if n not in excluded]
-            places.append(_place(change, core, mine, name))
+            mine = [c.number for c in ordered if c.number not in excluded
+                    and branch_cores.allows(core, c, at)]
+            places.append(_place(change, core, mine, name, branch_cores, at))
         shared = [c.number for c in base.first_crack_order()]
     else:
         everyone, _ = changes_at(session, config, at)
         core_at = roster.core_at(at).__contains__
         for core in cores:
-            mine = [it.number for it in build_queue(everyone, core, core_at, at, name)]
-            places.append(_place(change, core, mine, name))
+            mine = [it.number for it in build_queue(
+                [c for c in everyone if branch_cores.allows(core, c, at)], core, core_at, at,
+                name, branch_cores.for_change(at, core_at))]
+            places.append(_place(change, core, mine, name, branch_cores, at))
         # reviewer -1 owns and voted on nothing: the whole first-crack order
         shared = [it.number for it in build_first_crack(everyone, -1, at, name)]
     if change.gate_state == "gated" and change.open and number in shared:
@@ -203,7 +208,8 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
         fc_position, fc_total = shared.index(number) + 1, len(shared)
     total = reasons = None
     if change.open and change.gate_state in ("priority", "exempt", "open"):
-        total, reasons = score(facts_of(change, roster.core_at(at).__contains__), at, name)
+        total, reasons = score(facts_of(change, branch_cores.core_test(change.branch, at)), at,
+                               name)
     rules = ruleset_for(config)
     return WhereAnswer(
         number=number, subject=summary.subject, project=summary.project,
@@ -220,10 +226,15 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
     )
 
 
-def _place(change: QueueChange, core: int, queue: list[int], name) -> QueuePlace:  # noqa: ANN001
+def _place(change: QueueChange, core: int, queue: list[int], name,  # noqa: ANN001
+           branch_cores: BranchCores, at: datetime) -> QueuePlace:
     if change.number in queue:
         return QueuePlace(name(core), queue.index(change.number) + 1, len(queue))
     failure = first_failure(change, core, name)
+    if failure is None and not branch_cores.allows(core, change, at):
+        group = branch_cores.group_of(change.branch) or branch_cores.config.gerrit.core_group
+        failure = ("branch", f"targets {change.branch}, whose core reviewers are the members "
+                   f"of {group}")
     key, message = failure if failure is not None else (
         "gate", "qualifies but is not in the queue yet: not evaluated since it last changed "
         "(run `reviewbot evaluate`)")
