@@ -529,6 +529,10 @@ class Config(_Section):
     # The team this config is narrowed to; None: a deployment of several [[team]]s.
     _team: str | None = PrivateAttr(default=None)
     _deployment: Config | None = PrivateAttr(default=None)
+    # Narrowed copies made so far, by (id of the whole config, team): one object per team,
+    # so caches keyed by the config (compiled rules, queue caches) keep working. A copy of
+    # the whole config has another id, so it never reuses the original's narrowings.
+    _narrowings: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_or_more_teams(self) -> Config:
@@ -601,7 +605,10 @@ class Config(_Section):
         team = whole.team(name)
         if whole._team is not None or self._team == team.name:
             return self if self._team == team.name else whole
-        return _narrowed(whole, team)
+        key = (id(whole), team.name)
+        if key not in whole._narrowings:
+            whole._narrowings[key] = _narrowed(whole, team)
+        return whole._narrowings[key]
 
     def team_configs(self) -> list[Config]:
         """The config narrowed to each team in turn (the cycle runs its steps per team)."""

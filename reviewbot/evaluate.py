@@ -271,7 +271,7 @@ def evaluate_store(
     with session_scope(engine) as session:
         roster = load_roster(session, config)
         current = fingerprint(config, roster, now, facts_digest(session))
-        everything = full or get_state(session, FINGERPRINT_KEY) != current
+        everything = full or get_state(session, config.state_key(FINGERPRINT_KEY)) != current
         if numbers is not None and not everything:
             wanted = sorted(set(numbers))
         else:
@@ -292,7 +292,9 @@ def evaluate_store(
                                    branches=branches, history=True, history_labels=labels)
         else:
             changes = []
-        gone = out_of_scope(session, projects, branches)
+        # Out of the deployment's scope, not the team's: other teams' verdicts stay.
+        whole = config.deployment.gerrit
+        gone = out_of_scope(session, whole.projects, whole.branches)
         if numbers is not None:
             found = {c.number for c in changes}
             gone += [n for n in numbers if n not in found]
@@ -302,7 +304,7 @@ def evaluate_store(
         save_verdicts(session, [verdict_row(v, now) for v in verdicts])
         delete_verdicts(session, gone)
         if everything:
-            set_state(session, FINGERPRINT_KEY, current)
+            set_state(session, config.state_key(FINGERPRINT_KEY), current)
     return _split(verdicts, open_total=open_total, full=everything)
 
 

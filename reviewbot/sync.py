@@ -128,7 +128,7 @@ def tagged_bot_group(config: Config, version: str) -> str | None:
     (read every sync anyway) keeps the REST read.
     """
     group = config.gerrit.bot_group
-    if group != SERVICE_USERS or group == config.gerrit.core_group:
+    if group != SERVICE_USERS or group in config.core_groups:
         return None
     found = re.match(r"(\d+)\.(\d+)", version)
     if found is None or (int(found[1]), int(found[2])) < (3, 3):
@@ -341,12 +341,14 @@ def _sync_groups(
 
     `tag_group` is not read here: the query pages carry its membership.
     """
-    groups = [g for g in dict.fromkeys((config.gerrit.core_group, config.gerrit.bot_group))
+    # Every team's core group (one sync serves all the teams of the deployment).
+    core_groups = config.core_groups
+    groups = [g for g in dict.fromkeys((*core_groups, config.gerrit.bot_group))
               if g and g != tag_group]
     read: dict[str, list] = {}
     # The core group's audit log (promotions with dates) changes only with its members:
     # read when they changed (the first sync included), one request then, none otherwise.
-    audit_wanted = False
+    audit_wanted: list[str] = []
     for group in groups:
         try:
             members = client.group_members(group, recursive=True)
@@ -370,10 +372,10 @@ def _sync_groups(
             summary.group_rows += changed
             if get_state(session, group_known_key(group)) != "true":
                 set_state(session, group_known_key(group), "true")
-            if group == config.gerrit.core_group and changed:
-                audit_wanted = True
-    if audit_wanted:
-        sync_core_audit_log(client, engine, group=config.gerrit.core_group)
+            if group in core_groups and changed:
+                audit_wanted.append(group)
+    for group in audit_wanted:
+        sync_core_audit_log(client, engine, group=group)
 
 
 def _reconcile(
