@@ -557,6 +557,13 @@ class Config(_Section):
                 except ValueError as exc:
                     raise ValueError(f"team[{i}].{exc}" if str(exc).startswith("priorities")
                                      else f"team[{i}].priorities: {exc}") from None
+        if len(self.teams) == 1:
+            # A deployment of one team is that team, as a config without [[team]] is.
+            one = _narrowed(self, self.teams[0])
+            self.gerrit, self.priorities = one.gerrit, one.priorities
+            self.launchpad, self.core_history = one.launchpad, one.core_history
+            self._team = self.teams[0].name
+            return self
         # The deployment's scope is every team's: one sync query serves them all.
         self.gerrit = self.gerrit.model_copy(update={
             "projects": list(dict.fromkeys(p for t in self.teams for p in t.projects)),
@@ -582,6 +589,13 @@ class Config(_Section):
         if self._team is not None:
             return [self.gerrit.core_group] if self.gerrit.core_group else []
         return list(dict.fromkeys(t.core_group for t in self.teams if t.core_group))
+
+    @property
+    def launchpad_projects(self) -> list[str]:
+        """This team's Launchpad projects, its own (`launchpad.project`) first."""
+        declared = self.team().launchpad_projects if self._team is not None else None
+        own = [self.launchpad.project] if self.launchpad.project else []
+        return list(dict.fromkeys([*own, *(declared or [])]))
 
     @property
     def deployment(self) -> Config:
