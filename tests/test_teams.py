@@ -1,0 +1,352 @@
+"""Teams: several [[team]] blocks in one config, one sync for all, every page and command per team."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from reviewbot.config import ConfigError, UnknownTeam, load_config, validate_config
+from reviewbot.tables import Change, Verdict
+from tests.conftest import ROOT
+from tests.service_support import bot_secrets, running_sandbox, service_config
+
+CLIENT_PROJECTS = {"openstack/python-glanceclient", "openstack/glance_store"}
+
+
+def _two_teams() -> dict:
+    return {
+        "gerrit": {"core_group": "glance-core"},
+        "cycle": {"name": "ocata", "start": "2016-10-06", "end": "2017-02-20"},
+        "launchpad": {"project": "glance"},
+        "team": [
+            {"name": "glance", "projects": ["openstack/glance"],
+             "priorities": [{"id": "import", "title": "Image Import", "rank": 1,
+                             "blueprints": ["image-import-refactor"]}]},
+            {"name": "clients", "projects": sorted(CLIENT_PROJECTS),
+             "branches": ["master", "stable/ocata"], "core_group": "glanceclient-core",
+             "launchpad_projects": ["python-glanceclient", "glance-store"],
+             "priorities": [{"id": "goal", "title": "Goal", "rank": 1, "bugs": [1639487]}]},
+        ],
+    }
+
+
+# -- config ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["team"][1].update(name="glance"),
+         "team[1].name: 'glance' is already the name of team[0]"),
+        (lambda d: d["team"][1]["projects"].append("openstack/glance"),
+         "team[1].projects: 'openstack/glance' is already listed by team 'glance'"),
+        (lambda d: d["team"][1].update(core_groop="x"), "team[1].core_groop: is not a known key"),
+        (lambda d: d["team"][0]["priorities"][0].update(bugz=[1]),
+         "team[0].priorities[0].bugz: is not a known key"),
+        (lambda d: d["team"][1].update(name="Client Libs"),
+         "team[1].name: 'Client Libs' is not a team name"),
+        (lambda d: d["team"][0].update(projects=[]), "team[0].projects:"),
+        (lambda d: d["team"][1]["priorities"].append({"id": "goal", "title": "G", "rank": 2}),
+         "team[1].priorities: priority id 'goal' is used twice"),
+        (lambda d: d["team"][0]["priorities"][0].update(hashtags=["priority-import"]),
+         "team[0].priorities[0].hashtags: 'priority-import' is a hashtag the bot writes"),
+        (lambda d: d["gerrit"].update(projects=["openstack/glance"]),
+         "gerrit.projects: with [[team]] blocks each team lists its projects"),
+        (lambda d: d.update(priorities=[{"id": "x", "title": "X", "rank": 1}]),
+         "priorities: with [[team]] blocks each team has its own priorities"),
+        (lambda d: d.pop("team"), "gerrit.projects: is required"),
+    ],
+)
+def test_bad_team_config_names_the_key_path(mutate, expected):
+    data = _two_teams()
+    mutate(data)
+    with pytest.raises(ConfigError) as err:
+        validate_config(data)
+    assert any(p.startswith(expected) for p in err.value.problems), err.value.problems
+
+
+def test_each_team_is_a_narrowed_config_and_the_deployment_is_their_union():
+    config = validate_config(_two_teams())
+    assert config.team_names == ["glance", "clients"] and config.team_name is None
+    # One sync serves both: the deployment's scope and core groups are every team's.
+    assert config.gerrit.projects == ["openstack/glance", *sorted(CLIENT_PROJECTS)]
+    assert config.gerrit.branches == ["master", "stable/ocata"]
+    assert config.core_groups == ["glance-core", "glanceclient-core"]
+
+    glance, clients = config.for_team("glance"), config.for_team("clients")
+    assert (glance.gerrit.projects, glance.gerrit.branches) == (["openstack/glance"], ["master"])
+    assert glance.gerrit.core_group == "glance-core"  # the top-level default
+    assert [p.id for p in glance.priorities] == ["import"]
+    assert glance.launchpad_projects == ["glance"]
+    assert set(clients.gerrit.projects) == CLIENT_PROJECTS
+    assert clients.gerrit.core_group == "glanceclient-core"
+    assert [p.id for p in clients.priorities] == ["goal"]
+    assert clients.launchpad.project == "python-glanceclient"
+    assert clients.launchpad_projects == ["python-glanceclient", "glance-store"]
+    # Shared sections stay the deployment's; narrowing twice gives the same object.
+    assert clients.cycle == config.cycle and clients.deployment is config
+    assert config.for_team("clients") is clients and clients.for_team("glance") is glance
+    assert config.for_team() is glance  # no name: the first team
+    assert config.for_project("openstack/glance_store") is clients
+    assert clients.state_key("evaluate.fingerprint") == "evaluate.fingerprint@clients"
+
+    with pytest.raises(UnknownTeam) as err:
+        config.for_team("nova")
+    assert str(err.value) == "unknown team 'nova'; the config's teams are: glance, clients"
+
+
+def test_a_config_without_teams_is_its_one_team_unchanged():
+    config = load_config(ROOT / "config" / "sandbox.toml")
+    assert config.team_names == ["default"] and not config.several_teams
+    assert config.for_team() is config and config.for_team("default") is config
+    assert config.state_key("evaluate.fingerprint") == "evaluate.fingerprint"
+    with pytest.raises(UnknownTeam, match="teams are: default"):
+        config.for_team("glance")
+
+
+def test_glance_config_covers_its_four_repositories_and_launchpad_projects():
+    config = load_config(ROOT / "config" / "glance-teams.toml")
+    assert config.team_names == ["glance"] and config.team_name == "glance"
+    # A deployment of one team is that team: every step reads it as before.
+    assert config.gerrit.projects == ["openstack/glance", "openstack/python-glanceclient",
+                                      "openstack/glance_store", "openstack/glance-specs"]
+    assert config.launchpad.project == "glance"
+    assert config.launchpad_projects == ["glance", "python-glanceclient", "glance-store"]
+    ocata = load_config(ROOT / "config" / "glance-ocata.toml")
+    assert config.priorities == ocata.priorities and config.cycle == ocata.cycle
+
+
+def test_sandbox_teams_config_declares_two_teams():
+    config = load_config(ROOT / "config" / "sandbox-teams.toml")
+    assert config.team_names == ["glance", "clients"]
+    assert set(config.for_team("clients").gerrit.projects) == CLIENT_PROJECTS
+
+
+# -- one deployment of two teams against the sandbox Gerrit, over real HTTP ----------------
+
+def _teams_data() -> dict:
+    return tomllib.loads((ROOT / "config" / "sandbox-teams.toml").read_text())
+
+
+def _change_queries(sb) -> list:
+    with sb.lock:
+        return [r for r in sb.requests if r.method == "GET"
+                and r.path.rstrip("/").endswith("/changes") and "q" in r.params]
+
+
+def _deployment(sb, store_url: str):
+    from reviewbot.store import open_store
+
+    data = _teams_data()
+    config = service_config(data, sb, store_url)
+    return config, open_store(store_url)
+
+
+def _cycle(sb, config, engine):
+    from reviewbot.cycle import run_cycle
+    from reviewbot.gerrit import GerritClient
+
+    client = GerritClient.from_config(config, bot_secrets(sb))
+    return run_cycle(config, bot_secrets(sb), engine, client=client)
+
+
+def _projects_in(data) -> set[str]:
+    """Every `project` value anywhere in a JSON answer."""
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "project" and isinstance(value, str):
+                found.add(value)
+            else:
+                found |= _projects_in(value)
+    elif isinstance(data, list):
+        for value in data:
+            found |= _projects_in(value)
+    return found
+
+
+@pytest.fixture(scope="module")
+def two_teams(tmp_path_factory):
+    """A sandbox cycle synced and cycled once for config/sandbox-teams.toml (SQLite)."""
+    data = _teams_data()
+    url = f"sqlite:///{tmp_path_factory.mktemp('teams') / 'store.db'}"
+    with running_sandbox(data, changes=90, seed=17) as sb:
+        config, engine = _deployment(sb, url)
+        summary = _cycle(sb, config, engine)
+        assert not summary.failed_steps, summary.steps
+        yield sb, config, engine, url
+        engine.dispose()
+
+
+def test_one_sync_serves_both_teams_with_one_query_per_poll(store_url):
+    with running_sandbox(_teams_data(), changes=60, seed=17) as sb:
+        config, engine = _deployment(sb, store_url)
+        sb.clear_requests()
+        summary = _cycle(sb, config, engine)
+        assert not summary.failed_steps, summary.steps
+        queries = _change_queries(sb)
+        with sb.lock:
+            groups = {r.path for r in sb.requests if "/groups/" in r.path}
+        # One query (all its pages share the one `q`) covering every team's projects.
+        assert len({q.params["q"][0] for q in queries}) == 1
+        assert len(queries) == summary.steps["sync"].detail["pages"]
+        q = queries[0].params["q"][0]
+        for project in config.gerrit.projects:
+            assert f"project:{project}" in q
+        # Both teams' core groups were read.
+        assert any("glance-core" in p for p in groups)
+        assert any("glanceclient-core" in p for p in groups)
+
+        # A second poll is one more query, not one per team.
+        sb.clear_requests()
+        _cycle(sb, config, engine)
+        assert len({q.params["q"][0] for q in _change_queries(sb)}) == 1
+
+        # Every change was judged by its own team's rules: the clients team's changes
+        # carry only its priority, the glance team's only glance priorities.
+        glance, clients = config.for_team("glance"), config.for_team("clients")
+        with Session(engine) as session:
+            rows = session.exec(select(Change.project, Verdict.priorities)
+                                .join(Verdict, Verdict.change_number == Change.number)).all()
+        by_team = {"glance": set(), "clients": set()}
+        for project, priorities in rows:
+            team = config.for_project(project).team_name
+            by_team[team] |= set(priorities or [])
+        assert by_team["clients"] and by_team["clients"] <= {p.id for p in clients.priorities}
+        assert by_team["glance"] and by_team["glance"] <= {p.id for p in glance.priorities}
+        engine.dispose()
+
+
+def test_evaluating_one_team_keeps_the_other_teams_verdicts(two_teams):
+    from reviewbot.evaluate import evaluate_store
+
+    _sb, config, engine, _url = two_teams
+
+    def verdicts_by_team() -> dict[str, int]:
+        with Session(engine) as session:
+            rows = session.exec(select(Change.project)
+                                .join(Verdict, Verdict.change_number == Change.number)).all()
+        counts = {"glance": 0, "clients": 0}
+        for project in rows:
+            counts[config.for_project(project).team_name] += 1
+        return counts
+
+    before = verdicts_by_team()
+    assert before["glance"] and before["clients"]
+    evaluate_store(engine, config.for_team("glance"), full=True)
+    evaluate_store(engine, config.for_team("clients"), full=True)
+    assert verdicts_by_team() == before
+
+
+def test_each_team_queue_and_report_show_only_its_projects(two_teams):
+    from dashboards.app import create_app
+
+    _sb, config, engine, _url = two_teams
+    with TestClient(create_app(config, engine=engine)) as web:
+        seen = {}
+        for team in ("glance", "clients"):
+            own = set(config.for_team(team).gerrit.projects)
+            queue = web.get("/api/v1/queue", params={"reviewer": "tlind", "team": team})
+            assert queue.status_code == 200, queue.text
+            report = web.get("/api/v1/report", params={"team": team})
+            assert report.status_code == 200, report.text
+            projects = _projects_in(queue.json()) | _projects_in(report.json())
+            assert projects and projects <= own, (team, projects)
+            assert [p["id"] for p in report.json()["priorities"]] == [
+                p.id for p in config.for_team(team).priorities]
+            seen[team] = projects
+        assert seen["glance"].isdisjoint(seen["clients"])
+
+        # No team (and none remembered): the first. An unknown team: 404 naming the known.
+        web.cookies.clear()
+        default = web.get("/api/v1/report").json()
+        assert [p["id"] for p in default["priorities"]] == [
+            p.id for p in config.for_team("glance").priorities]
+        wrong = web.get("/api/v1/queue", params={"reviewer": "tlind", "team": "nova"})
+        assert wrong.status_code == 404
+        assert wrong.json()["detail"] == ("unknown team 'nova'; the config's teams are: "
+                                          "glance, clients")
+        page = web.get("/priorities", params={"team": "nova"})
+        assert page.status_code == 404 and "glance, clients" in page.text
+
+
+def test_pages_take_the_team_and_the_frame_switches_between_teams(two_teams):
+    from dashboards.app import create_app
+
+    _sb, config, engine, _url = two_teams
+    with TestClient(create_app(config, engine=engine)) as web:
+        page = web.get("/priorities", params={"team": "clients"})
+        assert page.status_code == 200
+        assert '<select name="team">' in page.text
+        assert '<option value="clients" selected>Glance client libraries</option>' in page.text
+        assert "Image Import Refactor" not in page.text  # the glance team's priority
+        # The choice is remembered: the next page without ?team= stays on the team.
+        assert "reviewbot_team=clients" in page.headers["set-cookie"]
+        again = web.get("/queue", params={"reviewer": "tlind"})
+        assert '<option value="clients" selected>' in again.text
+        items = web.get("/api/v1/queue", params={"reviewer": "tlind"}).json()["items"]
+        assert items and {i["project"] for i in items} <= CLIENT_PROJECTS
+        # ?team= wins over the remembered one.
+        glance = web.get("/priorities", params={"team": "glance"})
+        assert "Image Import Refactor" in glance.text
+
+    # One team: no switcher, and ?team= takes its one name.
+    one = load_config(ROOT / "config" / "sandbox.toml")
+    with TestClient(create_app(one, engine=engine)) as web:
+        page = web.get("/priorities")
+        assert page.status_code == 200 and 'name="team"' not in page.text
+        assert web.get("/priorities", params={"team": "default"}).status_code == 200
+        assert web.get("/api/v1/report", params={"team": "clients"}).status_code == 404
+
+
+def test_commands_take_the_team(two_teams, tmp_path, capsys):
+    import json
+
+    import tomli_w
+
+    from reviewbot.cli import main
+
+    sb, config, _engine, url = two_teams
+    data = _teams_data()
+    data["gerrit"]["url"] = sb.test_url
+    data["database"] = {"url": url}
+    path = tmp_path / "teams.toml"
+    path.write_text(tomli_w.dumps(data))
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(["--config", str(path), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    for team in ("glance", "clients"):
+        own = set(config.for_team(team).gerrit.projects)
+        # --team before or after the subcommand.
+        code, out, _ = run("--team", team, "queue", "tlind", "--json")
+        assert code == 0
+        assert _projects_in(json.loads(out)) <= own
+        code, out, _ = run("report", "--format", "json", "--team", team)
+        assert code == 0
+        report = json.loads(out)
+        assert [p["id"] for p in report["priorities"]] == [
+            p.id for p in config.for_team(team).priorities]
+        assert _projects_in(report) <= own
+
+    # No --team with several: the first team, and stderr says so.
+    code, out, err = run("queue", "tlind", "--json")
+    assert code == 0 and "showing team 'glance'" in err
+    # A command that writes a team's verdicts needs --team.
+    code, _, err = run("evaluate")
+    assert code == 2 and "--team: the config has several teams (glance, clients)" in err
+    assert run("--team", "clients", "evaluate")[0] == 0
+    # Unknown team: exit 2 naming the known ones; deployment-wide commands take none.
+    code, _, err = run("queue", "tlind", "--team", "nova")
+    assert code == 2
+    assert "unknown team 'nova'; the config's teams are: glance, clients" in err
+    code, _, err = run("--team", "glance", "sync")
+    assert code == 2 and "`reviewbot sync` serves every team" in err
+    code, out, _ = run("check-config")
+    assert code == 0 and "team clients: 1 priorities" in out
