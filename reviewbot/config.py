@@ -453,10 +453,14 @@ class TeamSection(_Section):
 def _team_problems(config: Config) -> list[str]:
     """Whole-file checks of the [[team]] blocks, each naming its key path."""
     problems: list[str] = []
-    if config.gerrit.projects:
+    # A config dumped and read back holds what validation derived (the teams' projects,
+    # a single team's priorities): accepted as they are, so the round trip is exact.
+    union = list(dict.fromkeys(p for t in config.teams for p in t.projects))
+    if config.gerrit.projects and config.gerrit.projects != union:
         problems.append("gerrit.projects: with [[team]] blocks each team lists its projects; "
                         "move them into the teams")
-    if config.priorities:
+    if config.priorities and not (len(config.teams) == 1
+                                  and config.priorities == config.teams[0].priorities):
         problems.append("priorities: with [[team]] blocks each team has its own priorities "
                         "([[team.priorities]]); move them into the teams")
     names: dict[str, int] = {}
@@ -541,8 +545,7 @@ class Config(_Section):
             if not self.gerrit.projects:
                 raise ValueError("gerrit.projects: is required (the Gerrit projects to "
                                  "follow), or declare [[team]] blocks")
-            self.teams = [TeamSection(name=IMPLICIT_TEAM, projects=list(self.gerrit.projects))]
-            self._team = IMPLICIT_TEAM
+            self._team = IMPLICIT_TEAM  # `teams` stays empty: see all_teams
             return self
         problems = _team_problems(self)
         if problems:
@@ -577,7 +580,14 @@ class Config(_Section):
 
     @property
     def team_names(self) -> list[str]:
-        return [t.name for t in self.teams]
+        return [t.name for t in self.all_teams]
+
+    @property
+    def all_teams(self) -> list[TeamSection]:
+        """The deployment's teams: its [[team]] blocks, or the one implicit team."""
+        whole = self.deployment
+        return whole.teams or [TeamSection(name=IMPLICIT_TEAM,
+                                           projects=list(whole.gerrit.projects))]
 
     @property
     def several_teams(self) -> bool:
@@ -604,7 +614,7 @@ class Config(_Section):
 
     def team(self, name: str | None = None) -> TeamSection:
         """The named team; None: the only one, or the first of several. UnknownTeam else."""
-        teams = self.deployment.teams
+        teams = self.all_teams
         if name is None or name == "":
             return teams[0] if self._team is None else self.team(self._team)
         found = next((t for t in teams if t.name == name), None)
@@ -626,12 +636,12 @@ class Config(_Section):
 
     def team_configs(self) -> list[Config]:
         """The config narrowed to each team in turn (the cycle runs its steps per team)."""
-        return [self.for_team(t.name) for t in self.deployment.teams]
+        return [self.for_team(t.name) for t in self.all_teams]
 
     def for_project(self, project: str) -> Config:
         """Narrowed to the team that lists `project` (the only team when none does)."""
         whole = self.deployment
-        owner = next((t.name for t in whole.teams if project in t.projects), None)
+        owner = next((t.name for t in whole.all_teams if project in t.projects), None)
         return self.for_team(owner)
 
     def state_key(self, key: str) -> str:

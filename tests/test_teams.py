@@ -350,3 +350,18 @@ def test_commands_take_the_team(two_teams, tmp_path, capsys):
     assert code == 2 and "`reviewbot sync` serves every team" in err
     code, out, _ = run("check-config")
     assert code == 0 and "team clients: 1 priorities" in out
+
+
+@pytest.mark.parametrize("name", ["sandbox.toml", "glance-teams.toml", "sandbox-teams.toml"])
+def test_a_config_read_back_from_its_dump_is_the_same(name):
+    # Tools (the demo, tests) copy a config through model_dump: what validation derived
+    # (the teams' projects, a single team's priorities) must read back unchanged.
+    config = load_config(ROOT / "config" / name)
+    again = validate_config(config.model_dump(mode="json"))
+    assert again.model_dump() == config.model_dump()
+    assert again.team_names == config.team_names and again.team_name == config.team_name
+    if config.several_teams:
+        data = copy.deepcopy(config.model_dump(mode="json"))
+        data["gerrit"]["projects"].append("openstack/nova")  # not a team's: refused
+        with pytest.raises(ConfigError, match="gerrit.projects: with"):
+            validate_config(data)
