@@ -115,13 +115,16 @@ TeamQuery = Annotated[str | None, Query(
     max_length=64)]
 
 
-def team_config(request: Request, state: AppState, team: str | None = None) -> Config:
-    """The config narrowed to the request's team: `?team=`, else the team cookie, else the
-    only (first) team. An unknown `?team=` is a 404 naming the known teams; an unknown
-    cookie (a team since removed from the config) falls back to the default."""
+def team_config(request: Request, state: AppState, team: str | None = None,
+                change_team: str | None = None) -> Config:
+    """The config narrowed to the request's team: `?team=`, else the team of the change
+    the URL names (`change_team`), else the team cookie, else the only (first) team. An
+    unknown `?team=` is a 404 naming the known teams; an unknown cookie (a team since
+    removed from the config) falls back to the default."""
     whole = state.config
     try:
-        config = whole.for_team(team or request.cookies.get(TEAM_COOKIE) or None)
+        config = whole.for_team(team or change_team or request.cookies.get(TEAM_COOKIE)
+                                or None)
     except UnknownTeam as exc:
         if team:
             raise HTTPException(status_code=404, detail=str(exc)) from None
@@ -130,6 +133,24 @@ def team_config(request: Request, state: AppState, team: str | None = None) -> C
     if team and whole.several_teams:
         request.state.team_chosen = config.team_name  # TeamCookie remembers it
     return config
+
+
+def _change_team(state: AppState, number: object) -> str | None:
+    """The team whose project holds change `number` (None: not a stored change)."""
+    from sqlalchemy import select
+
+    from reviewbot.tables import Change
+
+    try:
+        wanted = int(str(number))
+    except ValueError:
+        return None
+    if not 1 <= wanted <= CHANGE_NUMBER_MAX:
+        return None
+    with Session(state.engine) as session:
+        project = session.execute(
+            select(Change.project).where(Change.number == wanted)).scalar_one_or_none()
+    return state.config.for_project(project).team_name if project else None
 
 
 def request_config(request: Request) -> Config:
@@ -189,8 +210,13 @@ def team_switcher(request: Request) -> dict:
 
 async def get_config(request: Request, state: Annotated[AppState, Depends(get_state)],
                      team: TeamQuery = None) -> Config:
-    # Only reads the narrowed copy (one per team is cheap to make): no thread hop.
-    return team_config(request, state, team)
+    # A change's pages default to the change's own team (one primary-key read, only in a
+    # deployment of several teams); otherwise only the narrowed copy is read: no thread hop.
+    change_team = None
+    if not team and state.config.several_teams and "number" in request.path_params:
+        change_team = await run_in_threadpool(_change_team, state,
+                                              request.path_params["number"])
+    return team_config(request, state, team, change_team)
 
 
 def get_session(request: Request,

@@ -352,6 +352,7 @@ class DigestSubscriber(_Section):
     matrix_room: str | None = None
     daily: bool = True
     weekly: bool = False
+    team: str | None = None  # whose queues and report (a [[team]] name); default the first
 
     @field_validator("email")
     @classmethod
@@ -480,6 +481,13 @@ def _team_problems(config: Config) -> list[str]:
     return problems
 
 
+def _subscriber_problems(config: Config, names: list[str]) -> list[str]:
+    return [f"digest.subscribers[{i}].team: unknown team {sub.team!r}; the config's teams "
+            f"are: {', '.join(names)}"
+            for i, sub in enumerate(config.digest.subscribers)
+            if sub.team is not None and sub.team not in names]
+
+
 def _resolved_team(config: Config, team: TeamSection) -> TeamSection:
     """The team with its unset keys filled from the top level."""
     lp = config.launchpad.project
@@ -504,6 +512,10 @@ def _narrowed(config: Config, team: TeamSection) -> Config:
         "priorities": list(team.priorities),
         "launchpad": config.launchpad.model_copy(update={"project": lp[0] if lp else ""}),
         "core_history": list(team.core_history or []),
+        # each subscriber's digest comes from their team (the first team's by default)
+        "digest": config.digest.model_copy(update={"subscribers": [
+            s for s in config.digest.subscribers
+            if (s.team or config.teams[0].name) == team.name]}),
     })
     narrowed._team = team.name
     narrowed._deployment = config
@@ -546,8 +558,11 @@ class Config(_Section):
                 raise ValueError("gerrit.projects: is required (the Gerrit projects to "
                                  "follow), or declare [[team]] blocks")
             self._team = IMPLICIT_TEAM  # `teams` stays empty: see all_teams
+            problems = _subscriber_problems(self, [IMPLICIT_TEAM])
+            if problems:
+                raise ValueError("\n".join(problems))
             return self
-        problems = _team_problems(self)
+        problems = _team_problems(self) + _subscriber_problems(self, [t.name for t in self.teams])
         if problems:
             raise ValueError("\n".join(problems))
         self.teams = [_resolved_team(self, t) for t in self.teams]

@@ -1,10 +1,9 @@
-"""Teams: several [[team]] blocks in one config, one sync for all, every page and command per team."""
+"""Teams: several [[team]] blocks in one config, one sync for all, pages and commands per team."""
 
 from __future__ import annotations
 
 import copy
 import tomllib
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -59,6 +58,11 @@ def _two_teams() -> dict:
         (lambda d: d.update(priorities=[{"id": "x", "title": "X", "rank": 1}]),
          "priorities: with [[team]] blocks each team has its own priorities"),
         (lambda d: d.pop("team"), "gerrit.projects: is required"),
+        (lambda d: d.update(digest={"subscribers": [{"username": "a", "email": "a@x.org",
+                                                     "team": "nova"}],
+                                    "smtp": {"sender": "bot@x.org"}}),
+         "digest.subscribers[0].team: unknown team 'nova'; the config's teams are: glance, "
+         "clients"),
     ],
 )
 def test_bad_team_config_names_the_key_path(mutate, expected):
@@ -365,3 +369,55 @@ def test_a_config_read_back_from_its_dump_is_the_same(name):
         data["gerrit"]["projects"].append("openstack/nova")  # not a team's: refused
         with pytest.raises(ConfigError, match="gerrit.projects: with"):
             validate_config(data)
+
+
+def test_a_change_is_shown_with_its_own_teams_rules(two_teams, tmp_path, capsys):
+    import json
+
+    import tomli_w
+
+    from dashboards.app import create_app
+    from reviewbot.cli import main
+
+    sb, config, engine, url = two_teams
+    glance_only = {"mkoval", "pnatarajan", "esokolova"}  # glance-core, not glanceclient-core
+
+    def votes(answer: dict) -> list[dict]:
+        return [v for ps in answer["patch_sets"] for v in ps["votes"]]
+
+    with Session(engine) as session:
+        numbers = session.exec(select(Change.number).where(
+            Change.project.in_(sorted(CLIENT_PROJECTS)))).all()
+    with TestClient(create_app(config, engine=engine)) as web:
+        web.cookies.set("reviewbot_team", "glance")  # even when the glance team was picked
+        answers = {n: web.get(f"/api/v1/changes/{n}").json() for n in numbers}
+        # A change by a glance-only core, reviewed by glance-only cores: not core votes in
+        # the clients team (its own), core votes when asked as the glance team.
+        number = next(n for n, a in answers.items()
+                      if any(v["by"] in glance_only for v in votes(a)))
+        assert not any(v["core"] for v in votes(answers[number]) if v["by"] in glance_only)
+        as_glance = web.get(f"/api/v1/changes/{number}", params={"team": "glance"}).json()
+        assert any(v["core"] for v in votes(as_glance) if v["by"] in glance_only)
+        page = web.get(f"/changes/{number}")
+        assert page.status_code == 200
+        assert '<option value="clients" selected>' in page.text
+
+    data = _teams_data()
+    data["gerrit"]["url"] = sb.test_url
+    data["database"] = {"url": url}
+    path = tmp_path / "teams.toml"
+    path.write_text(tomli_w.dumps(data))
+    assert main(["--config", str(path), "why", str(number), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "showing team" not in err  # no note: the change's own team is no guess
+    assert json.loads(out)["number"] == number
+
+
+def test_each_subscriber_gets_the_digest_of_their_team():
+    data = _two_teams()
+    data["digest"] = {"enabled": True, "smtp": {"sender": "bot@example.org"}, "subscribers": [
+        {"username": "mkoval", "email": "m@example.org"},
+        {"username": "tlind", "email": "t@example.org", "team": "clients"}]}
+    config = validate_config(data)
+    assert [s.username for s in config.for_team("glance").digest.subscribers] == ["mkoval"]
+    assert [s.username for s in config.for_team("clients").digest.subscribers] == ["tlind"]

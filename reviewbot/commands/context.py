@@ -29,9 +29,29 @@ CYCLE_BUSY_EXIT = 3
 # worker and web app): they read the whole config and take no --team.
 DEPLOYMENT_COMMANDS = frozenset({"check-config", "sync", "import", "worker", "web", "demo",
                                  "sandbox"})
-# Commands that write a team's verdicts or Gerrit hashtags: with several teams they need
-# --team (`reviewbot cycle` runs every team), never a silent default.
-TEAM_WRITE_COMMANDS = frozenset({"evaluate", "apply"})
+# Commands that write for a team (its verdicts, Gerrit hashtags, its people's digests):
+# with several teams they need --team (`reviewbot cycle` runs every team), never a silent
+# default.
+TEAM_WRITE_COMMANDS = frozenset({"evaluate", "apply", "digest"})
+
+
+# Commands about one change: without --team they answer for the change's own team.
+CHANGE_COMMANDS = frozenset({"why", "where"})
+
+
+def _change_team(config: Config, number: int | None) -> str | None:
+    """The team whose project holds stored change `number`, or None."""
+    if number is None:
+        return None
+    from sqlalchemy import select
+
+    from reviewbot.store import session_scope
+    from reviewbot.tables import Change
+
+    with session_scope(engine_from(config)) as session:
+        project = session.execute(
+            select(Change.project).where(Change.number == number)).scalar_one_or_none()
+    return config.for_project(project).team_name if project else None
 
 
 def add_team(parser: argparse.ArgumentParser, *, everywhere: bool = False) -> None:
@@ -40,7 +60,8 @@ def add_team(parser: argparse.ArgumentParser, *, everywhere: bool = False) -> No
     parser.add_argument(
         "--team", default=argparse.SUPPRESS if everywhere else None, metavar="NAME",
         help="the team ([[team]] name in the config) to act for; default: the only team "
-             "(with several: the first, said on stderr; evaluate and apply require it)")
+             "(with several: the first, said on stderr; evaluate, apply and digest "
+             "require it)")
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -59,6 +80,10 @@ def config_from(args: argparse.Namespace) -> Config:
         return config
     if command == "cycle" and not team:
         return config  # one sync, then every team's steps
+    if not team and config.several_teams and command in CHANGE_COMMANDS:
+        owner = _change_team(config, getattr(args, "change", None))
+        if owner is not None:
+            return config.for_team(owner)
     if not team and config.several_teams:
         if command in TEAM_WRITE_COMMANDS:
             raise ConfigError([f"--team: the config has several teams "
