@@ -182,10 +182,19 @@ def verdict_from_row(row: Verdict | VerdictRow) -> ChangeVerdict:
                          exempt_reasons, notes, review, row.evaluated_revision)
 
 
-def stored_verdicts(engine: Engine) -> EvaluationResult:
-    """Every stored verdict (the present), as `evaluate --json` prints them."""
+def stored_verdicts(engine: Engine, config: Config | None = None) -> EvaluationResult:
+    """Every stored verdict (the present), as `evaluate --json` prints them; with a team's
+    `config` in a deployment of several teams, that team's only."""
     with session_scope(engine) as session:
-        rows = verdict_rows(session)
+        numbers = None
+        if config is not None and config.deployment.several_teams:
+            from sqlalchemy import select
+
+            from reviewbot.tables import Change
+
+            numbers = list(session.execute(select(Change.number).where(
+                Change.project.in_(config.gerrit.projects))).scalars())
+        rows = verdict_rows(session, numbers)
         verdicts = [verdict_from_row(rows[n]) for n in sorted(rows)]
     return _split(verdicts)
 

@@ -158,6 +158,12 @@ def _cycle(sb, config, engine):
     return run_cycle(config, bot_secrets(sb), engine, client=client)
 
 
+def _numbers_of(team, engine) -> set[int]:
+    with Session(engine) as session:
+        return set(session.exec(select(Change.number).where(
+            Change.project.in_(team.gerrit.projects))).all())
+
+
 def _projects_in(data) -> set[str]:
     """Every `project` value anywhere in a JSON answer."""
     found: set[str] = set()
@@ -345,7 +351,11 @@ def test_commands_take_the_team(two_teams, tmp_path, capsys):
     # A command that writes a team's verdicts needs --team.
     code, _, err = run("evaluate")
     assert code == 2 and "--team: the config has several teams (glance, clients)" in err
-    assert run("--team", "clients", "evaluate")[0] == 0
+    code, out, _ = run("--team", "clients", "evaluate", "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert {v["number"] for v in shown["changes"] + shown["not_gated"]} == _numbers_of(
+        config.for_team("clients"), two_teams[2])
     # Unknown team: exit 2 naming the known ones; deployment-wide commands take none.
     code, _, err = run("queue", "tlind", "--team", "nova")
     assert code == 2

@@ -32,7 +32,7 @@ DEPLOYMENT_COMMANDS = frozenset({"check-config", "sync", "import", "worker", "we
 # Commands that write for a team (its verdicts, Gerrit hashtags, its people's digests):
 # with several teams they need --team (`reviewbot cycle` runs every team), never a silent
 # default.
-TEAM_WRITE_COMMANDS = frozenset({"evaluate", "apply", "digest"})
+TEAM_WRITE_COMMANDS = frozenset({"evaluate", "apply", "judge", "digest"})
 
 
 # Commands about one change: without --team they answer for the change's own team.
@@ -60,7 +60,7 @@ def add_team(parser: argparse.ArgumentParser, *, everywhere: bool = False) -> No
     parser.add_argument(
         "--team", default=argparse.SUPPRESS if everywhere else None, metavar="NAME",
         help="the team ([[team]] name in the config) to act for; default: the only team "
-             "(with several: the first, said on stderr; evaluate, apply and digest "
+             "(with several: the first, said on stderr; evaluate, apply, judge and digest "
              "require it)")
 
 
