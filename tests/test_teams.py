@@ -431,3 +431,41 @@ def test_each_subscriber_gets_the_digest_of_their_team():
     config = validate_config(data)
     assert [s.username for s in config.for_team("glance").digest.subscribers] == ["mkoval"]
     assert [s.username for s in config.for_team("clients").digest.subscribers] == ["tlind"]
+
+
+def test_a_team_looks_up_launchpad_in_its_own_projects_own_first(engine, tmp_path):
+    from datetime import datetime
+
+    from reviewbot.launchpad import enrich
+    from reviewbot.tables import LaunchpadRecord
+    from tests.launchpad_server import glance_ocata
+    from tests.test_launchpad import add_change
+
+    now = datetime(2017, 1, 10, 12, 0, 0)
+    server = glance_ocata()
+    server.add_project("python-glanceclient", "Glance Client")
+    server.add_blueprint("python-glanceclient", "client-import-support", priority="Medium")
+    # Tasks in both of the clients team's projects: its own (listed first) decides.
+    server.add_bug(1700002, title="Client and server", tasks=[
+        ("glance", "High", "Triaged"), ("python-glanceclient", "Low", "New")])
+    add_change(engine, 501, "Client import\n\nImplements: blueprint client-import-support\n"
+               "Partial-Bug: #1700002\n", project="openstack/python-glanceclient")
+    # Only a glance blueprint and only a glance task: found in the team's second project.
+    add_change(engine, 502, "Use the import API\n\nImplements: blueprint image-import-refactor"
+               "\nCloses-Bug: #1654321\n", project="openstack/glance_store")
+    data = _two_teams()
+    data["team"][1]["launchpad_projects"] = ["python-glanceclient", "glance"]
+    with server.running() as root:
+        data["launchpad"] = {"enabled": True, "service_root": root, "project": "glance",
+                             "cache_ttl": 3600, "timeout": 5}
+        data["data_dir"] = str(tmp_path / "data")
+        clients = validate_config(data).for_team("clients")
+        summary = enrich(engine, clients, now=now)
+    assert summary.errors == 0
+    with Session(engine) as session:
+        facts = {(r.kind, r.key): r.data for r in session.exec(select(LaunchpadRecord)).all()}
+    assert facts[("bug", "1700002")]["importance"] == "Low"
+    assert facts[("bug", "1700002")]["target"] == "python-glanceclient"
+    assert facts[("bug", "1654321")]["importance"] == "Critical"
+    assert facts[("blueprint", "client-import-support")]["priority"] == "Medium"
+    assert facts[("blueprint", "image-import-refactor")]["priority"] == "Essential"
