@@ -1,7 +1,8 @@
 """Configuration: load one TOML file, validate it once, name the key path of any error.
 
-Size: ~570 lines of declarative pydantic sections, one class per TOML section; no
-logic to split beyond per-section modules, which issue 16's layout move will make.
+Size: ~830 lines of declarative pydantic sections, one class per TOML section, and the
+[[team]] projection (`Config.for_team`); no logic to split beyond per-section modules,
+which issue 16's layout move will make.
 """
 
 from __future__ import annotations
