@@ -283,6 +283,11 @@ def test_each_team_queue_and_report_show_only_its_projects(two_teams):
         page = web.get("/priorities", params={"team": "nova"})
         assert page.status_code == 404 and "glance, clients" in page.text
 
+        # /metrics: the deployment's, each team's trend series labelled with its team.
+        metrics = web.get("/metrics").text
+        for team in ("glance", "clients"):
+            assert f'reviewbot_trend_changes_created{{team="{team}",week_start="' in metrics
+
 
 def test_pages_take_the_team_and_the_frame_switches_between_teams(two_teams):
     from dashboards.app import create_app
