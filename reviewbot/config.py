@@ -660,6 +660,21 @@ class Config(_Section):
         owner = next((t.name for t in whole.all_teams if project in t.projects), None)
         return self.for_team(owner)
 
+    def scope_groups(self) -> list[tuple[list[str], list[str]]]:
+        """(projects, branches) groups covering the config's scope: one, unless teams of a
+        deployment follow different branches (then one per set of branches)."""
+        if self._team is not None or not self.several_teams:
+            return [(list(self.gerrit.projects), list(self.gerrit.branches))]
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for team in self.teams:
+            groups.setdefault(tuple(team.branches or []), []).extend(team.projects)
+        return [(projects, list(branches)) for branches, projects in groups.items()]
+
+    def tracks(self, project: str, branch: str) -> bool:
+        """Is a change of `project` on `branch` in this config's (or team's) scope?"""
+        return any(project in projects and branch in branches
+                   for projects, branches in self.scope_groups())
+
     def state_key(self, key: str) -> str:
         """A store state key of a per-team step (fingerprints, trends): the key itself in a
         one-team deployment, so existing stores keep theirs; `key@team` among several."""

@@ -99,10 +99,14 @@ class SyncSummary:
 
 
 def scope_query(config: Config) -> str:
-    """`(project:A OR project:B) (branch:X)`: the configured projects and branches."""
-    projects = " OR ".join(f"project:{_quoted(p)}" for p in config.gerrit.projects)
-    branches = " OR ".join(f"branch:{_quoted(b)}" for b in config.gerrit.branches)
-    return f"({projects}) ({branches})"
+    """`(project:A OR project:B) (branch:X)`: the configured projects and branches.
+
+    Teams with different branches make one such group per set of branches, ORed, so the
+    one query never asks for one team's projects on another team's branches."""
+    groups = [f"({' OR '.join(f'project:{_quoted(p)}' for p in projects)}) "
+              f"({' OR '.join(f'branch:{_quoted(b)}' for b in branches)})"
+              for projects, branches in config.scope_groups()]
+    return groups[0] if len(groups) == 1 else "(" + " OR ".join(f"({g})" for g in groups) + ")"
 
 
 def _quoted(value: str) -> str:
@@ -137,7 +141,7 @@ def tagged_bot_group(config: Config, version: str) -> str | None:
 
 
 def _in_scope(config: Config, record: ChangeRecord) -> bool:
-    return record.project in config.gerrit.projects and record.branch in config.gerrit.branches
+    return config.tracks(record.project, record.branch)
 
 
 def _records(page: ChangePage) -> list[ChangeRecord]:

@@ -474,3 +474,35 @@ def test_a_team_looks_up_launchpad_in_its_own_projects_own_first(engine, tmp_pat
     assert facts[("bug", "1654321")]["importance"] == "Critical"
     assert facts[("blueprint", "client-import-support")]["priority"] == "Medium"
     assert facts[("blueprint", "image-import-refactor")]["priority"] == "Essential"
+
+
+def test_teams_on_different_branches_share_one_query_without_crossing_them(sqlite_url):
+    from datetime import datetime
+
+    from reviewbot.gerrit import GerritClient
+    from reviewbot.store import open_store
+    from reviewbot.sync import scope_query, sync_once
+
+    data = _teams_data()
+    data["team"][1]["branches"] = ["master", "stable/ocata"]
+    with running_sandbox(data, changes=20, seed=3) as sb:
+        when = datetime(2016, 12, 1)
+        server_stable = sb.add_change("openstack/glance", "stable/ocata", "Backport", "tlind",
+                                      created=when)
+        client_stable = sb.add_change("openstack/python-glanceclient", "stable/ocata",
+                                      "Client backport", "tlind", created=when)
+        config = service_config(data, sb, sqlite_url)
+        assert scope_query(config) == (
+            "(((project:openstack/glance) (branch:master)) OR "
+            "((project:openstack/python-glanceclient OR project:openstack/glance_store) "
+            "(branch:master OR branch:stable/ocata)))")
+        engine = open_store(sqlite_url)
+        sb.clear_requests()
+        sync_once(GerritClient(sb.test_url), engine, config)
+        assert len({q.params["q"][0] for q in _change_queries(sb)}) == 1
+        with Session(engine) as session:
+            stored = set(session.exec(select(Change.number)).all())
+        engine.dispose()
+    assert client_stable in stored and server_stable not in stored
+    assert config.tracks("openstack/glance_store", "stable/ocata")
+    assert not config.tracks("openstack/glance", "stable/ocata")
