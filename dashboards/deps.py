@@ -135,7 +135,7 @@ def team_config(request: Request, state: AppState, team: str | None = None,
     return config
 
 
-def _change_team(state: AppState, number: object) -> str | None:
+def _change_team(request: Request, state: AppState, number: object) -> str | None:
     """The team whose project holds change `number` (None: not a stored change)."""
     from sqlalchemy import select
 
@@ -147,9 +147,15 @@ def _change_team(state: AppState, number: object) -> str | None:
         return None
     if not 1 <= wanted <= CHANGE_NUMBER_MAX:
         return None
-    with Session(state.engine) as session:
-        project = session.execute(
-            select(Change.project).where(Change.number == wanted)).scalar_one_or_none()
+    query = select(Change.project).where(Change.number == wanted)
+    # The request's own session when it has one: a second connection per request would
+    # break the pool sizing (dashboards.admission).
+    session = getattr(request.state, "db_session", None)
+    if session is not None:
+        project = session.execute(query).scalar_one_or_none()
+    else:
+        with Session(state.engine) as own:
+            project = own.execute(query).scalar_one_or_none()
     return state.config.for_project(project).team_name if project else None
 
 
@@ -164,7 +170,10 @@ def per_team(request: Request, name: str, make: Callable[[Config], T]) -> T:
     first use."""
     config = request_config(request)
     with _per_team_lock:
-        made = request.app.state.__dict__.setdefault(f"per_team:{name}", {})
+        made = getattr(request.app.state, f"per_team_{name}", None)
+        if made is None:
+            made = {}
+            setattr(request.app.state, f"per_team_{name}", made)
         if config.team_name not in made:
             made[config.team_name] = make(config)
         return made[config.team_name]
@@ -214,7 +223,7 @@ async def get_config(request: Request, state: Annotated[AppState, Depends(get_st
     # deployment of several teams); otherwise only the narrowed copy is read: no thread hop.
     change_team = None
     if not team and state.config.several_teams and "number" in request.path_params:
-        change_team = await run_in_threadpool(_change_team, state,
+        change_team = await run_in_threadpool(_change_team, request, state,
                                               request.path_params["number"])
     return team_config(request, state, team, change_team)
 
