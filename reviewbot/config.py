@@ -498,8 +498,9 @@ def _resolved_team(config: Config, team: TeamSection) -> TeamSection:
         else config.gerrit.core_group,
         "launchpad_projects": team.launchpad_projects if team.launchpad_projects is not None
         else ([lp] if lp else []),
-        "core_history": team.core_history if team.core_history is not None
-        else list(config.core_history),
+        # core_history stays unset when the team has none: narrowing reads the top-level
+        # list then, so a copy of the config with a new one (the demo moves its dates)
+        # reaches every team.
     })
 
 
@@ -512,7 +513,8 @@ def _narrowed(config: Config, team: TeamSection) -> Config:
             "core_group": team.core_group or ""}),
         "priorities": list(team.priorities),
         "launchpad": config.launchpad.model_copy(update={"project": lp[0] if lp else ""}),
-        "core_history": list(team.core_history or []),
+        "core_history": list(team.core_history if team.core_history is not None
+                             else config.core_history),
         # each subscriber's digest comes from their team (the first team's by default)
         "digest": config.digest.model_copy(update={"subscribers": [
             s for s in config.digest.subscribers

@@ -506,3 +506,15 @@ def test_teams_on_different_branches_share_one_query_without_crossing_them(sqlit
     assert client_stable in stored and server_stable not in stored
     assert config.tracks("openstack/glance_store", "stable/ocata")
     assert not config.tracks("openstack/glance", "stable/ocata")
+
+
+def test_a_team_without_its_own_core_history_reads_the_top_level_one_even_in_a_copy():
+    data = _two_teams()
+    data["core_history"] = [{"username": "tlind", "joined": "2016-01-01"}]
+    data["team"][1]["core_history"] = [{"username": "kmori", "joined": "2016-02-01"}]
+    config = validate_config(data)
+    assert [e.username for e in config.for_team("glance").core_history] == ["tlind"]
+    assert [e.username for e in config.for_team("clients").core_history] == ["kmori"]
+    moved = config.model_copy(update={"core_history": []})  # as the demo moves its dates
+    assert moved.for_team("glance").core_history == []
+    assert [e.username for e in moved.for_team("clients").core_history] == ["kmori"]
