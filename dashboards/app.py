@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dashboards.admission import Admission
 from dashboards.deps import (
     AppState,
+    TeamCookie,
     page_or_json_error,
     pool_exhausted,
     refuse_control_characters,
@@ -67,6 +68,7 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
     app.add_exception_handler(RequestValidationError, page_or_json_error)
     app.add_exception_handler(SQLAlchemyTimeoutError, pool_exhausted)
     app.add_middleware(Admission, config=config)
+    app.add_middleware(TeamCookie)  # remembers a `?team=` choice (deployments of several)
     # Added last, so outermost: every answer gets the headers, shared ones (Admission) too.
     app.add_middleware(SecurityHeaders)
     for name in ROUTER_MODULES:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -20,12 +21,16 @@ from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviewbot.clock import parse_as_of, utcnow
-from reviewbot.config import Config, Secrets
+from reviewbot.config import Config, Secrets, UnknownTeam
 from reviewbot.numbers import CHANGE_NUMBER_MAX
 from reviewbot.views.bidi import isolate
+
+T = TypeVar("T")
 
 
 def site_notices(request: Request) -> dict:
@@ -69,7 +74,7 @@ def sync_freshness(request: Request) -> dict:
 
 templates = Jinja2Templates(
     directory=Path(__file__).resolve().parent / "templates",
-    context_processors=[site_notices, sync_freshness],
+    context_processors=[site_notices, sync_freshness, lambda r: team_switcher(r)],
 )
 
 
@@ -101,8 +106,126 @@ async def get_state(request: Request) -> AppState:
     return app_state(request)
 
 
-async def get_config(state: Annotated[AppState, Depends(get_state)]) -> Config:
-    return state.config
+# --- teams: every page and API route that reads the config takes `?team=` ---------------
+
+TEAM_COOKIE = "reviewbot_team"  # the team picked last in this browser (the switcher)
+TeamQuery = Annotated[str | None, Query(
+    description="the team (a `[[team]]` name of the config); default: the team picked "
+                "last in this browser, else the only (or first) team",
+    max_length=64)]
+
+
+def team_config(request: Request, state: AppState, team: str | None = None,
+                change_team: str | None = None) -> Config:
+    """The config narrowed to the request's team: `?team=`, else the team of the change
+    the URL names (`change_team`), else the team cookie, else the only (first) team. An
+    unknown `?team=` is a 404 naming the known teams; an unknown cookie (a team since
+    removed from the config) falls back to the default."""
+    whole = state.config
+    try:
+        config = whole.for_team(team or change_team or request.cookies.get(TEAM_COOKIE)
+                                or None)
+    except UnknownTeam as exc:
+        if team:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+        config = whole.for_team()
+    request.state.team_config = config
+    if team and whole.several_teams:
+        request.state.team_chosen = config.team_name  # TeamCookie remembers it
+    return config
+
+
+def _change_team(request: Request, state: AppState, number: object) -> str | None:
+    """The team whose project holds change `number` (None: not a stored change)."""
+    from sqlalchemy import select
+
+    from reviewbot.store.tables import Change
+
+    try:
+        wanted = int(str(number))
+    except ValueError:
+        return None
+    if not 1 <= wanted <= CHANGE_NUMBER_MAX:
+        return None
+    query = select(Change.project).where(Change.number == wanted)
+    # The request's own session when it has one: a second connection per request would
+    # break the pool sizing (dashboards.admission).
+    session = getattr(request.state, "db_session", None)
+    if session is not None:
+        project = session.execute(query).scalar_one_or_none()
+    else:
+        with Session(state.engine) as own:
+            project = own.execute(query).scalar_one_or_none()
+    return state.config.for_project(project).team_name if project else None
+
+
+def request_config(request: Request) -> Config:
+    """The team config this request chose (the app's default team when it chose none)."""
+    chosen = getattr(request.state, "team_config", None)
+    return chosen if chosen is not None else app_state(request).config.for_team()
+
+
+def per_team(request: Request, name: str, make: Callable[[Config], T]) -> T:
+    """One `make(team config)` per app and team (caches built for one config), made on
+    first use."""
+    config = request_config(request)
+    with _per_team_lock:
+        made = getattr(request.app.state, f"per_team_{name}", None)
+        if made is None:
+            made = {}
+            setattr(request.app.state, f"per_team_{name}", made)
+        if config.team_name not in made:
+            made[config.team_name] = make(config)
+        return made[config.team_name]
+
+
+_per_team_lock = threading.Lock()
+
+
+class TeamCookie:
+    """Remembers a `?team=` choice in a cookie, so the pages a link leads to stay on the
+    team (pure ASGI: it works under every response, streamed or not)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def remember(message: Message) -> None:
+            chosen = (scope.get("state") or {}).get("team_chosen")
+            if message["type"] == "http.response.start" and chosen:
+                headers = MutableHeaders(scope=message)
+                headers.append("set-cookie", f"{TEAM_COOKIE}={chosen}; Max-Age=31536000; "
+                               "Path=/; HttpOnly; SameSite=Lax")
+            await send(message)
+
+        await self.app(scope, receive, remember)
+
+
+def team_switcher(request: Request) -> dict:
+    """The page frame's team switcher: shown only in a deployment of several teams."""
+    state = getattr(request.app.state, "reviewbot", None)
+    if state is None or not state.config.several_teams:
+        return {"teams": []}
+    current = request_config(request).team_name
+    kept = [(k, v) for k, v in request.query_params.multi_items()
+            if k not in ("team", "page", "offset")]
+    return {"teams": [(t.name, t.label) for t in state.config.teams], "team": current,
+            "team_kept_params": kept}
+
+
+async def get_config(request: Request, state: Annotated[AppState, Depends(get_state)],
+                     team: TeamQuery = None) -> Config:
+    # A change's pages default to the change's own team (one primary-key read, only in a
+    # deployment of several teams); otherwise only the narrowed copy is read: no thread hop.
+    change_team = None
+    if not team and state.config.several_teams and "number" in request.path_params:
+        change_team = await run_in_threadpool(_change_team, request, state,
+                                              request.path_params["number"])
+    return team_config(request, state, team, change_team)
 
 
 def get_session(request: Request,

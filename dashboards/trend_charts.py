@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.store.queue_reads import StoreGeneration
-from reviewbot.views.trends import TrendWeek, cycle_trends, stored_trends, trend_hour
+from reviewbot.views.trends import TRENDS_KEY, TrendWeek, cycle_trends, stored_trends, trend_hour
 
 # Same frame as the burn-up charts (dashboards/charts.py) so the pages line up.
 _W, _H = 560, 170
@@ -123,12 +123,11 @@ class TrendCache:
 
 
 def trend_cache(request) -> TrendCache:  # noqa: ANN001
-    """The app's TrendCache, made on first use."""
-    state = request.app.state
-    cache = getattr(state, "trend_cache", None)
-    if cache is None:
-        cache = state.trend_cache = TrendCache(state.reviewbot.engine, state.reviewbot.config)
-    return cache
+    """The app's TrendCache of the request's team, made on first use."""
+    from dashboards.deps import per_team
+
+    engine = request.app.state.reviewbot.engine
+    return per_team(request, "trend_cache", lambda config: TrendCache(engine, config))
 
 
 def trend_context(request, session: Session, as_of: datetime | None,  # noqa: ANN001
@@ -136,7 +135,10 @@ def trend_context(request, session: Session, as_of: datetime | None,  # noqa: AN
     """What a page passes to `_trends.html`'s `trends_section`: the weeks and their charts.
     The present is the worker's stored copy when it has one (no replay in a request);
     a past date, or a store no worker has run on, is replayed (cached per generation)."""
-    held = stored_trends(session) if as_of is None else None
+    from dashboards.deps import request_config
+
+    key = request_config(request).state_key(TRENDS_KEY)  # the request's team's copy
+    held = stored_trends(session, key) if as_of is None else None
     if held is not None:
         at, weeks = held
     else:

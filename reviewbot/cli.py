@@ -30,6 +30,8 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from reviewbot.commands.context import add_team
+
     parser = argparse.ArgumentParser(
         prog="reviewbot",
         description="Run Gerrit review the way the PTL declared it for a release cycle.",
@@ -37,9 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="TOML config (default: $REVIEWBOT_CONFIG or "
                         "config/reviewbot.toml)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_team(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for command in subparsers.choices.values():  # `reviewbot queue alice --team x` too
+        add_team(command, everywhere=True)
     return parser
 
 

@@ -161,9 +161,11 @@ def _trend_families(out: Exposition, weeks: list[dict[str, Any]]) -> None:
         ("reviewbot_trend_core_latency_days", "core_latency_days",
          "Median days from upload to the first core review, by week created."),
     ):
+        # Among several teams each week's sample carries its team.
         out.family(name, "gauge", help_text,
-                   [({"week_start": w["week_start"]}, w[key]) for w in weeks
-                    if w.get(key) is not None])
+                   [({"week_start": w["week_start"], **({"team": w["team"]} if "team" in w
+                                                         else {})}, w[key])
+                    for w in weeks if w.get(key) is not None])
 
 
 def _epoch(value: datetime) -> float:
@@ -173,13 +175,17 @@ def _epoch(value: datetime) -> float:
 @router.get("/metrics", summary="Prometheus metrics (text exposition format)",
             response_class=PlainTextResponse)
 def metrics(state: StateDep) -> PlainTextResponse:
-    from reviewbot.views.trends import stored_trends
+    from reviewbot.views.trends import TRENDS_KEY, stored_trends
 
     with Session(state.engine) as session:
         facts = metrics_facts(session)
         # The worker's hourly copy: a scrape never replays the cycle.
-        held = stored_trends(session)
-        facts["trends"] = [w.as_json() for w in held[1]] if held else []
+        facts["trends"] = []
+        several = state.config.several_teams
+        for team in state.config.team_configs():  # one store key per team among several
+            held = stored_trends(session, team.state_key(TRENDS_KEY))
+            facts["trends"] += [{**w.as_json(), **({"team": team.team_name} if several
+                                                   else {})} for w in held[1]] if held else []
     return PlainTextResponse(render_metrics(facts),
                              media_type="text/plain; version=0.0.4; charset=utf-8")
 

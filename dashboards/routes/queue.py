@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from dashboards.deps import (
     StateDep,
     error_page,
     parse_as_of_param,
+    per_team,
     templates,
 )
 from reviewbot.clock import full_days, utcnow
@@ -32,7 +32,6 @@ COOKIE = "reviewbot_reviewer"
 PAGE_SIZE = 50
 AsOfQuery = Annotated[str | None, Query(description="2017-02-22 (00:00 UTC) or "
                                                     "2017-02-22T12:00:00Z; default now")]
-_cache_lock = threading.Lock()
 
 
 # -- shared by the change and actions pages ------------------------------------------------
@@ -58,13 +57,8 @@ def vote_json(vote: Vote, roster: Roster, now: datetime) -> dict[str, Any]:
 
 
 def queue_cache(state: StateDep, request: Request) -> QueueCache:
-    """One QueueCache per app (store + config), made on first use."""
-    with _cache_lock:
-        cache = getattr(request.app.state, "queue_cache", None)
-        if cache is None:
-            cache = QueueCache(state.engine, state.config)
-            request.app.state.queue_cache = cache
-        return cache
+    """One QueueCache per app and team (store + the team's config), made on first use."""
+    return per_team(request, "queue_cache", lambda config: QueueCache(state.engine, config))
 
 
 # -- queue -----------------------------------------------------------------------------------

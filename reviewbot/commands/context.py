@@ -1,5 +1,5 @@
-"""CLI plumbing shared by commands: load config, open the store, parse --as-of, take the
-cycle lock."""
+"""CLI plumbing shared by commands: load config (narrowed to --team), open the store, parse
+--as-of, take the cycle lock."""
 
 from __future__ import annotations
 
@@ -25,10 +25,77 @@ T = TypeVar("T")
 CYCLE_BUSY_EXIT = 3
 
 
-def config_from(args: argparse.Namespace) -> Config:
-    from reviewbot.config import load_config
+# Commands that serve every team of the deployment at once (one sync, one store, one
+# worker and web app): they read the whole config and take no --team.
+DEPLOYMENT_COMMANDS = frozenset({"check-config", "sync", "import", "worker", "web", "demo",
+                                 "sandbox"})
+# Commands that write for a team (its verdicts, Gerrit hashtags, its people's digests):
+# with several teams they need --team (`reviewbot cycle` runs every team), never a silent
+# default.
+TEAM_WRITE_COMMANDS = frozenset({"evaluate", "apply", "judge", "digest"})
 
-    return load_config(getattr(args, "config", None))
+
+# Commands about one change: without --team they answer for the change's own team.
+CHANGE_COMMANDS = frozenset({"why", "where"})
+
+
+def _change_team(config: Config, number: int | None) -> str | None:
+    """The team whose project holds stored change `number`, or None."""
+    if number is None:
+        return None
+    from sqlalchemy import select
+
+    from reviewbot.store import session_scope
+    from reviewbot.store.tables import Change
+
+    with session_scope(engine_from(config)) as session:
+        project = session.execute(
+            select(Change.project).where(Change.number == number)).scalar_one_or_none()
+    return config.for_project(project).team_name if project else None
+
+
+def add_team(parser: argparse.ArgumentParser, *, everywhere: bool = False) -> None:
+    """`--team NAME`: the main parser's, and every subcommand's (`everywhere`), so it may
+    come before or after the subcommand."""
+    parser.add_argument(
+        "--team", default=argparse.SUPPRESS if everywhere else None, metavar="NAME",
+        help="the team ([[team]] name in the config) to act for; default: the only team "
+             "(with several: the first, said on stderr; evaluate, apply, judge and digest "
+             "require it)")
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    """The config a command acts on: the whole deployment for the commands serving every
+    team, else narrowed to `--team` (default: the only team; with several, the first, and
+    a note on stderr says so). An unknown team is a ConfigError naming the known ones."""
+    from reviewbot.config import ConfigError, load_config
+
+    config = load_config(getattr(args, "config", None))
+    command = getattr(args, "command", None)
+    team = getattr(args, "team", None)
+    if command in DEPLOYMENT_COMMANDS:
+        if team:
+            raise ConfigError([f"--team: `reviewbot {command}` serves every team of the "
+                               "config; it takes no --team"])
+        return config
+    if command == "cycle" and not team:
+        return config  # one sync, then every team's steps
+    if not team and config.several_teams and command in CHANGE_COMMANDS:
+        owner = _change_team(config, getattr(args, "change", None))
+        if owner is not None:
+            return config.for_team(owner)
+    if not team and config.several_teams:
+        if command in TEAM_WRITE_COMMANDS:
+            raise ConfigError([f"--team: the config has several teams "
+                               f"({', '.join(config.team_names)}); say which one "
+                               f"`reviewbot {command}` is for, or run `reviewbot cycle` "
+                               "for every team"])
+        chosen = config.for_team()
+        print(f"note: the config has several teams ({', '.join(config.team_names)}); "
+              f"showing team {chosen.team_name!r}, the first (choose with --team NAME)",
+              file=sys.stderr)
+        return chosen
+    return config.for_team(team)
 
 
 def engine_from(config: Config) -> Engine:

@@ -57,7 +57,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         result = shown = evaluate_as_of(engine, config, at)
     else:
         result = run_evaluation(engine, config, at, full=args.full)
-        shown = stored_verdicts(engine)
+        shown = stored_verdicts(engine, config)
     if args.json:
         emit_json({
             "as_of": at.isoformat(),

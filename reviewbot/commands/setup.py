@@ -17,12 +17,23 @@ def check_config(args: argparse.Namespace) -> int:
     config = config_from(args)
     print(
         f"config OK: cycle {config.cycle.name} ({config.cycle.start}..{config.cycle.end}), "
-        f"{len(config.priorities)} priorities, projects {', '.join(config.gerrit.projects)}, "
+        + (f"{len(config.teams)} teams, " if config.several_teams else
+           f"{len(config.priorities)} priorities, ")
+        + f"projects {', '.join(config.gerrit.projects)}, "
         f"write-back {'on' if config.writeback.enabled else 'off'}"
         f"{' (dry run)' if config.writeback.enabled and config.writeback.dry_run else ''}"
     )
-    for warning in matcherless_priorities(config):
-        print(f"warning: {warning}", file=sys.stderr)
+    if config.several_teams:
+        for team in config.team_configs():
+            print(f"  team {team.team_name}: {len(team.priorities)} priorities, projects "
+                  f"{', '.join(team.gerrit.projects)}, branches "
+                  f"{', '.join(team.gerrit.branches)}, core group "
+                  f"{team.gerrit.core_group or '(none)'}, Launchpad "
+                  f"{', '.join(config.team(team.team_name).launchpad_projects or []) or '(none)'}")
+    for team in config.team_configs():
+        prefix = f"team {team.team_name}: " if config.several_teams else ""
+        for warning in matcherless_priorities(team):
+            print(f"warning: {prefix}{warning}", file=sys.stderr)
     return 0  # a warning, not an error: the PTL may list a priority before its work exists
 
 

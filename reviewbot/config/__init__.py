@@ -1,7 +1,8 @@
 """Configuration: load one TOML file, validate it once, name the key path of any error.
 
-Size: ~570 lines of declarative pydantic sections, one class per TOML section; no
-logic to split beyond per-section modules, which issue 16's layout move will make.
+Size: ~830 lines of declarative pydantic sections, one class per TOML section, and the
+[[team]] projection (`Config.for_team`); no logic to split beyond per-section modules,
+which issue 16's layout move will make.
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG_PATH = "config/reviewbot.toml"
 
@@ -97,7 +106,7 @@ class Matchers(_Section):
 
 class GerritSection(_Section):
     url: str = "https://review.opendev.org"
-    projects: list[str] = Field(min_length=1)
+    projects: list[str] = []  # required unless [[team]] blocks list the projects
     branches: list[str] = ["master"]
     core_group: str = ""
     bot_group: str = "Service Users"
@@ -368,6 +377,7 @@ class DigestSubscriber(_Section):
     matrix_room: str | None = None
     daily: bool = True
     weekly: bool = False
+    team: str | None = None  # whose queues and report (a [[team]] name); default the first
 
     @field_validator("email")
     @classmethod
@@ -417,6 +427,128 @@ class DigestSection(_Section):
         return self
 
 
+
+# --- teams: several teams in one deployment ------------------------------------------
+# A team is a projection of the config: its projects and branches, core group, priorities
+# and Launchpad projects; everything else (Gerrit server, store, gate, write-back, cycle,
+# standing, worker, web) is the deployment's and shared. `Config.for_team` narrows a
+# config to one team, so every step downstream keeps reading one plain Config.
+
+IMPLICIT_TEAM = "default"  # the one team of a config without [[team]] blocks
+
+
+class UnknownTeam(ConfigError):
+    """A team name the config does not declare."""
+
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        self.known = known
+        super().__init__([f"unknown team {name!r}; the config's teams are: {', '.join(known)}"])
+
+
+class TeamSection(_Section):
+    """One `[[team]]` block. Unset keys take the top-level value (`gerrit.branches`,
+    `gerrit.core_group`, `launchpad.project`, `[[core_history]]`)."""
+
+    name: str
+    title: str = ""  # shown in the team switcher; the name when empty
+    projects: list[str] = Field(min_length=1)
+    branches: list[str] | None = None
+    core_group: str | None = None
+    priorities: list[Priority] = []
+    # The first is the team's own project: bugs take their importance from its task and
+    # blueprints are looked up there (launchpad.project of the narrowed config); the rest
+    # are the Launchpad projects of the team's other repositories, for the reader.
+    launchpad_projects: list[str] | None = None
+    core_history: list[CoreHistoryEntry] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _url_safe(cls, value: str) -> str:
+        # The name is what `--team` and `?team=` take.
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", value):
+            raise ValueError(f"{value!r} is not a team name: lowercase letters, digits, '-', "
+                             "'_' or '.', starting with a letter or digit (at most 64)")
+        return value
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+
+def _team_problems(config: Config) -> list[str]:
+    """Whole-file checks of the [[team]] blocks, each naming its key path."""
+    problems: list[str] = []
+    # A config dumped and read back holds what validation derived (the teams' projects,
+    # a single team's priorities): accepted as they are, so the round trip is exact.
+    union = list(dict.fromkeys(p for t in config.teams for p in t.projects))
+    if config.gerrit.projects and config.gerrit.projects != union:
+        problems.append("gerrit.projects: with [[team]] blocks each team lists its projects; "
+                        "move them into the teams")
+    if config.priorities and not (len(config.teams) == 1
+                                  and config.priorities == config.teams[0].priorities):
+        problems.append("priorities: with [[team]] blocks each team has its own priorities "
+                        "([[team.priorities]]); move them into the teams")
+    names: dict[str, int] = {}
+    owner: dict[str, str] = {}
+    for i, team in enumerate(config.teams):
+        if team.name in names:
+            problems.append(f"team[{i}].name: {team.name!r} is already the name of "
+                            f"team[{names[team.name]}]")
+        names.setdefault(team.name, i)
+        for project in team.projects:
+            # A change belongs to the team listing its project: two owners would judge
+            # it by two sets of rules and write two sets of hashtags.
+            if project in owner and owner[project] != team.name:
+                problems.append(f"team[{i}].projects: {project!r} is already listed by team "
+                                f"{owner[project]!r}; a project belongs to one team")
+            owner.setdefault(project, team.name)
+    return problems
+
+
+def _subscriber_problems(config: Config, names: list[str]) -> list[str]:
+    return [f"digest.subscribers[{i}].team: unknown team {sub.team!r}; the config's teams "
+            f"are: {', '.join(names)}"
+            for i, sub in enumerate(config.digest.subscribers)
+            if sub.team is not None and sub.team not in names]
+
+
+def _resolved_team(config: Config, team: TeamSection) -> TeamSection:
+    """The team with its unset keys filled from the top level."""
+    lp = config.launchpad.project
+    return team.model_copy(update={
+        "branches": team.branches if team.branches is not None else list(config.gerrit.branches),
+        "core_group": team.core_group if team.core_group is not None
+        else config.gerrit.core_group,
+        "launchpad_projects": team.launchpad_projects if team.launchpad_projects is not None
+        else ([lp] if lp else []),
+        # core_history stays unset when the team has none: narrowing reads the top-level
+        # list then, so a copy of the config with a new one (the demo moves its dates)
+        # reaches every team.
+    })
+
+
+def _narrowed(config: Config, team: TeamSection) -> Config:
+    """`config` seen as `team` (resolved): its scope, core group, priorities, Launchpad."""
+    lp = team.launchpad_projects or []
+    narrowed = config.model_copy(update={
+        "gerrit": config.gerrit.model_copy(update={
+            "projects": list(team.projects), "branches": list(team.branches or []),
+            "core_group": team.core_group or ""}),
+        "priorities": list(team.priorities),
+        "launchpad": config.launchpad.model_copy(update={"project": lp[0] if lp else ""}),
+        "core_history": list(team.core_history if team.core_history is not None
+                             else config.core_history),
+        # each subscriber's digest comes from their team (the first team's by default)
+        "digest": config.digest.model_copy(update={"subscribers": [
+            s for s in config.digest.subscribers
+            if (s.team or config.teams[0].name) == team.name]}),
+    })
+    narrowed._team = team.name
+    narrowed._deployment = config
+    return narrowed
+
+
 class Config(_Section):
     gerrit: GerritSection
     database: DatabaseSection = DatabaseSection()
@@ -443,6 +575,149 @@ class Config(_Section):
                                  f"of gerrit.branches {self.gerrit.branches}; list the branches "
                                  "to track there")
         return self
+
+    # [[team]] blocks (several teams in one deployment); see TeamSection, for_team.
+    teams: list[TeamSection] = Field(default=[], alias="team")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # The team this config is narrowed to; None: a deployment of several [[team]]s.
+    _team: str | None = PrivateAttr(default=None)
+    _deployment: Config | None = PrivateAttr(default=None)
+    # Narrowed copies made so far, by (id of the whole config, team): one object per team,
+    # so caches keyed by the config (compiled rules, queue caches) keep working. A copy of
+    # the whole config has another id, so it never reuses the original's narrowings.
+    _narrowings: dict = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_or_more_teams(self) -> Config:
+        if not self.teams:
+            # No [[team]] blocks: the top-level keys are the one team, as before teams.
+            if not self.gerrit.projects:
+                raise ValueError("gerrit.projects: is required (the Gerrit projects to "
+                                 "follow), or declare [[team]] blocks")
+            self._team = IMPLICIT_TEAM  # `teams` stays empty: see all_teams
+            problems = _subscriber_problems(self, [IMPLICIT_TEAM])
+            if problems:
+                raise ValueError("\n".join(problems))
+            return self
+        problems = _team_problems(self) + _subscriber_problems(self, [t.name for t in self.teams])
+        if problems:
+            raise ValueError("\n".join(problems))
+        self.teams = [_resolved_team(self, t) for t in self.teams]
+        for i, team in enumerate(self.teams):
+            # The per-priority checks below, on each team's own priorities.
+            narrowed = _narrowed(self, team)
+            for check in (Config._unique_priorities, Config._no_bot_hashtags_as_matchers):
+                try:
+                    check(narrowed)
+                except ValueError as exc:
+                    raise ValueError(f"team[{i}].{exc}" if str(exc).startswith("priorities")
+                                     else f"team[{i}].priorities: {exc}") from None
+        if len(self.teams) == 1:
+            # A deployment of one team is that team, as a config without [[team]] is.
+            one = _narrowed(self, self.teams[0])
+            self.gerrit, self.priorities = one.gerrit, one.priorities
+            self.launchpad, self.core_history = one.launchpad, one.core_history
+            self._team = self.teams[0].name
+            return self
+        # The deployment's scope is every team's: one sync query serves them all.
+        self.gerrit = self.gerrit.model_copy(update={
+            "projects": list(dict.fromkeys(p for t in self.teams for p in t.projects)),
+            "branches": list(dict.fromkeys(b for t in self.teams for b in t.branches or []))})
+        return self
+
+    @property
+    def team_name(self) -> str | None:
+        """The team this config is narrowed to (None: the whole deployment of several)."""
+        return self._team
+
+    @property
+    def team_names(self) -> list[str]:
+        return [t.name for t in self.all_teams]
+
+    @property
+    def all_teams(self) -> list[TeamSection]:
+        """The deployment's teams: its [[team]] blocks, or the one implicit team."""
+        whole = self.deployment
+        return whole.teams or [TeamSection(name=IMPLICIT_TEAM,
+                                           projects=list(whole.gerrit.projects))]
+
+    @property
+    def several_teams(self) -> bool:
+        return len(self.teams) > 1
+
+    @property
+    def core_groups(self) -> list[str]:
+        """Every team's core group (sync reads each); the own one once narrowed."""
+        if self._team is not None:
+            return [self.gerrit.core_group] if self.gerrit.core_group else []
+        return list(dict.fromkeys(t.core_group for t in self.teams if t.core_group))
+
+    @property
+    def launchpad_projects(self) -> list[str]:
+        """This team's Launchpad projects, its own (`launchpad.project`) first."""
+        declared = self.team().launchpad_projects if self._team is not None else None
+        own = [self.launchpad.project] if self.launchpad.project else []
+        return list(dict.fromkeys([*own, *(declared or [])]))
+
+    @property
+    def deployment(self) -> Config:
+        """The whole config this one was narrowed from (itself when not narrowed)."""
+        return self._deployment or self
+
+    def team(self, name: str | None = None) -> TeamSection:
+        """The named team; None: the only one, or the first of several. UnknownTeam else."""
+        teams = self.all_teams
+        if name is None or name == "":
+            return teams[0] if self._team is None else self.team(self._team)
+        found = next((t for t in teams if t.name == name), None)
+        if found is None:
+            raise UnknownTeam(name, [t.name for t in teams])
+        return found
+
+    def for_team(self, name: str | None = None) -> Config:
+        """This config narrowed to team `name` (None: the only team, or the first of
+        several). Without [[team]] blocks the config is its one team already."""
+        whole = self.deployment
+        team = whole.team(name)
+        if whole._team is not None or self._team == team.name:
+            return self if self._team == team.name else whole
+        key = (id(whole), team.name)
+        if key not in whole._narrowings:
+            whole._narrowings[key] = _narrowed(whole, team)
+        return whole._narrowings[key]
+
+    def team_configs(self) -> list[Config]:
+        """The config narrowed to each team in turn (the cycle runs its steps per team)."""
+        return [self.for_team(t.name) for t in self.all_teams]
+
+    def for_project(self, project: str) -> Config:
+        """Narrowed to the team that lists `project` (the only team when none does)."""
+        whole = self.deployment
+        owner = next((t.name for t in whole.all_teams if project in t.projects), None)
+        return self.for_team(owner)
+
+    def scope_groups(self) -> list[tuple[list[str], list[str]]]:
+        """(projects, branches) groups covering the config's scope: one, unless teams of a
+        deployment follow different branches (then one per set of branches)."""
+        if self._team is not None or not self.several_teams:
+            return [(list(self.gerrit.projects), list(self.gerrit.branches))]
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for team in self.teams:
+            groups.setdefault(tuple(team.branches or []), []).extend(team.projects)
+        return [(projects, list(branches)) for branches, projects in groups.items()]
+
+    def tracks(self, project: str, branch: str) -> bool:
+        """Is a change of `project` on `branch` in this config's (or team's) scope?"""
+        return any(project in projects and branch in branches
+                   for projects, branches in self.scope_groups())
+
+    def state_key(self, key: str) -> str:
+        """A store state key of a per-team step (fingerprints, trends): the key itself in a
+        one-team deployment, so existing stores keep theirs; `key@team` among several."""
+        if not self.deployment.several_teams or self._team is None:
+            return key
+        return f"{key}@{self._team}"
 
     @model_validator(mode="after")
     def _freeze_needs_a_date(self) -> Config:
@@ -579,8 +854,9 @@ def validate_config(data: dict[str, Any]) -> Config:
         for error in exc.errors():
             loc = tuple(p for p in error["loc"] if p not in ("function-after",))
             phrase = _phrase(error)
-            if not loc and re.match(r"^[a-z_]+(\.|\[)[\w.\[\]]*: ", phrase):
-                problems.append(phrase)  # a whole-file check that already names its key
+            if not loc and re.match(r"^[a-z_]+([.\[][\w.\[\]]*)?: ", phrase):
+                # a whole-file check that already names its key (one line per problem)
+                problems.extend(phrase.split("\n"))
             else:
                 problems.append(f"{_key_path(loc)}: {phrase}")
         raise ConfigError(problems) from None

@@ -32,6 +32,7 @@ from reviewbot.store.judgements import (
     replace_judgements,
     set_judging_state,
     stale_changes,
+    team_scope,
 )
 from reviewbot.store.review_reads import load_judging_history
 from reviewbot.timeline.roster import load_roster
@@ -68,15 +69,17 @@ def judge_store(engine: Engine, config: Config,
     with session_scope(engine) as session:
         roster = load_roster(session, config)
         fingerprint = judging_fingerprint(roster, config.gate.min_noncore_plus1)
-        stored, through = judging_state(session)
+        stored, through = judging_state(session, config)
         if stored != fingerprint and numbers is not None:
             return result
+        scope = team_scope(config)  # among several teams: this team's changes only
         if stored != fingerprint:
             result.full = True
             through = None
-            clear_judgements(session)
-            set_judging_state(session, fingerprint, None)
-        stale = stale_changes(session, numbers)  # revisions read before the histories
+            clear_judgements(session, scope)
+            set_judging_state(session, fingerprint, None, config)
+        # revisions read before the histories
+        stale = stale_changes(session, numbers, scope)
     for i in range(0, len(stale), CHANGES_PER_PASS):
         part = stale[i : i + CHANGES_PER_PASS]
         with session_scope(engine) as session:
@@ -88,7 +91,7 @@ def judge_store(engine: Engine, config: Config,
                       if (facts := history.changes.get(n)) is not None]
             result.reviews += replace_judgements(session, stamps, reviews)
             through = _newest(through, history)
-            set_judging_state(session, fingerprint, through)
+            set_judging_state(session, fingerprint, through, config)
         result.changes += len(part)
     result.seconds = time.perf_counter() - started
     log.info("judged %d changes (%d reviews)%s in %.2fs", result.changes, result.reviews,

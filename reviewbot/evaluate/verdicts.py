@@ -184,10 +184,19 @@ def verdict_from_row(row: Verdict | VerdictRow) -> ChangeVerdict:
                          exempt_reasons, notes, review, row.evaluated_revision)
 
 
-def stored_verdicts(engine: Engine) -> EvaluationResult:
-    """Every stored verdict (the present), as `evaluate --json` prints them."""
+def stored_verdicts(engine: Engine, config: Config | None = None) -> EvaluationResult:
+    """Every stored verdict (the present), as `evaluate --json` prints them; with a team's
+    `config` in a deployment of several teams, that team's only."""
     with session_scope(engine) as session:
-        rows = verdict_rows(session)
+        numbers = None
+        if config is not None and config.deployment.several_teams:
+            from sqlalchemy import select
+
+            from reviewbot.store.tables import Change
+
+            numbers = list(session.execute(select(Change.number).where(
+                Change.project.in_(config.gerrit.projects))).scalars())
+        rows = verdict_rows(session, numbers)
         verdicts = [verdict_from_row(rows[n]) for n in sorted(rows)]
     return _split(verdicts)
 
@@ -275,7 +284,7 @@ def evaluate_store(
     with session_scope(engine) as session:
         roster = load_roster(session, config)
         current = fingerprint(config, roster, now, facts_digest(session))
-        everything = full or get_state(session, FINGERPRINT_KEY) != current
+        everything = full or get_state(session, config.state_key(FINGERPRINT_KEY)) != current
         if numbers is not None and not everything:
             wanted = sorted(set(numbers))
         else:
@@ -296,7 +305,9 @@ def evaluate_store(
                                    branches=branches, history=True, history_labels=labels)
         else:
             changes = []
-        gone = out_of_scope(session, projects, branches)
+        # Out of the deployment's scope, not the team's: other teams' verdicts stay.
+        whole = config.deployment.gerrit
+        gone = out_of_scope(session, whole.projects, whole.branches)
         if numbers is not None:
             found = {c.number for c in changes}
             gone += [n for n in numbers if n not in found]
@@ -306,7 +317,7 @@ def evaluate_store(
         save_verdicts(session, [verdict_row(v, now) for v in verdicts])
         delete_verdicts(session, gone)
         if everything:
-            set_state(session, FINGERPRINT_KEY, current)
+            set_state(session, config.state_key(FINGERPRINT_KEY), current)
     return _split(verdicts, open_total=open_total, full=everything)
 
 

@@ -53,6 +53,11 @@ def bot_hashtags(config: Config) -> frozenset[str]:
 
 
 def compile_ruleset(config: Config) -> RuleSet:
+    if config.team_name is None:
+        # A deployment of several teams has no rules of its own: each team has its own
+        # priorities and core group, so judging by the whole config would be wrong.
+        raise ValueError("the rules belong to one team: narrow the config with "
+                         f"for_team(NAME) first (teams: {', '.join(config.team_names)})")
     return RuleSet(
         priorities=tuple(
             CompiledPriority(p, compile_matchers(p, MATCHER_RULES, skip=PRIORITY_SKIP))

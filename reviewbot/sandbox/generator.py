@@ -42,6 +42,8 @@ CORES = (
     ("esokolova", "Elena Sokolova"),
     ("kmori", "Kenji Mori"),
 )
+CLIENT_CORE_GROUP = "glanceclient-core"
+CLIENT_CORES = ("tlind", "kmori", "jweber")
 # Chance that a core reviews a gated change (non-priority, not the proposal bot's, no
 # non-core +1 on the patch set yet) instead of leaving non-cores the first crack. Mostly
 # the team keeps to the gate; who slips, and how often, varies (the PTL report's gate
@@ -236,6 +238,9 @@ def _setup_people(sb: State) -> None:
     )
     sb.add_account(BOT_USERNAME, "Review Bot", "reviewbot@example.org", password=BOT_PASSWORD)
     sb.add_group("glance-core", [u for u, _ in CORES])
+    # A second team's core group (config/sandbox-teams.toml: the client libraries as a
+    # team of their own), so the sandbox serves a deployment of several teams.
+    sb.add_group(CLIENT_CORE_GROUP, list(CLIENT_CORES))
     sb.add_group("Service Users", ["zuul", "proposal-bot"])
 
 

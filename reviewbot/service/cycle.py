@@ -1,5 +1,8 @@
 """Cycle: one sync -> Launchpad -> evaluate -> apply -> judge -> trends -> digest pass.
 
+One sync serves every team of the deployment (one query per poll); the steps after it
+run once per team, each with the config narrowed to that team (`Config.for_team`).
+
 A failing step (Launchpad down, Gerrit answering 500, one change the rules
 cannot read) is logged and counted, and the steps after it still run on what
 the store holds. The outcome is a CycleSummary, also recorded in the store so
@@ -80,12 +83,68 @@ def refresh_one(client: Any, engine: Engine, config: Config, number: int) -> Any
 
 def evaluate_changes(engine: Engine, config: Config, numbers: Iterable[int] | None = None,
                      *, now: Any = None) -> int:
-    """Re-evaluate `numbers` (all changes when None); returns how many verdicts were written."""
+    """Re-evaluate `numbers` (all changes when None); returns how many verdicts were written.
+
+    Each change is judged by the rules of the team that lists its project: with several
+    teams, each team evaluates its own changes (the numbers go to their project's team)."""
     from reviewbot.evaluate.verdicts import evaluate_store
 
-    result = evaluate_store(engine, config, numbers=None if numbers is None else list(numbers),
-                            now=now)
-    return _count(result, "evaluated", "changes", "verdicts")
+    wanted = None if numbers is None else list(numbers)
+    total = 0
+    for team, team_numbers in _teams_of(engine, config, wanted):
+        result = evaluate_store(engine, team, numbers=team_numbers, now=now)
+        total += _count(result, "evaluated", "changes", "verdicts")
+    return total
+
+
+def _teams_of(engine: Engine, config: Config, numbers: list[int] | None
+              ) -> list[tuple[Config, list[int] | None]]:
+    """(team config, its numbers) for each team to run a step for: every team when
+    `numbers` is None, else the teams owning those changes' projects (a number the store
+    does not hold goes to the config's own team, whose evaluate drops its verdict)."""
+    if config.team_name is not None or not config.several_teams:
+        return [(config.for_team(config.team_name), numbers)]
+    if numbers is None:
+        return [(team, None) for team in config.team_configs()]
+    from sqlalchemy import select
+
+    from reviewbot.store import session_scope
+    from reviewbot.store.tables import Change
+
+    with session_scope(engine) as session:
+        projects = dict(session.execute(
+            select(Change.number, Change.project).where(Change.number.in_(numbers))).all())
+    by_team: dict[str, list[int]] = {}
+    for number in numbers:
+        team = config.for_project(projects.get(number, "")).team_name or ""
+        by_team.setdefault(team, []).append(number)
+    return [(config.for_team(name), part) for name, part in by_team.items()]
+
+
+class TeamResults:
+    """One step's results over the teams of a deployment: the numbers summed (what the
+    cycle summary counts), each team's own under `TEAM.name` for the recorded detail."""
+
+    def __init__(self, results: dict[str, Any]):
+        reasons = []
+        for team, result in results.items():
+            for key, value in _plain(result).items():
+                setattr(self, f"{team}.{key}", value)
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    setattr(self, key, getattr(self, key, 0) + value)
+            problem = _soft_failure(result)
+            if problem:
+                reasons.append(f"team {team}: {problem}")
+        if reasons:
+            self.reason = "; ".join(reasons)
+
+
+def _each_team(config: Config, work: Callable[[Config], Any]) -> Any:
+    """Run a per-team step for each team of the deployment (its result as is for one)."""
+    teams = [config] if config.team_name is not None else config.team_configs()
+    if len(teams) == 1:
+        return work(teams[0])
+    return TeamResults({team.team_name: work(team) for team in teams})
 
 
 def _count(result: Any, *names: str) -> int:
@@ -181,11 +240,12 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
                                           error=problem, detail=_plain(result))
         return result
 
-    synced = step("sync", lambda: _sync(client, engine, config))
+    # The whole deployment's scope, even from a team's config: the cursor is shared.
+    synced = step("sync", lambda: _sync(client, engine, config.deployment))
     if synced is not None:
         summary.changes = _count(synced, "changes", "changes_written", "changes_synced")
     if config.launchpad.enabled:
-        enriched = step("launchpad", lambda: _enrich(engine, config))
+        enriched = step("launchpad", lambda: _each_team(config, lambda t: _enrich(engine, t)))
         if enriched is not None:
             summary.launchpad = {
                 "hits": _count(enriched, "cache_hits", "hits"),
@@ -197,7 +257,8 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     if evaluated is not None:
         summary.evaluated = evaluated
     if config.writeback.enabled:
-        applied = step("apply", lambda: _apply(engine, config, client, fence))
+        applied = step("apply", lambda: _each_team(
+            config, lambda t: _apply(engine, t, client, fence)))
         if applied is not None:
             summary.writes = _count(applied, "applied", "writes_applied")
             summary.planned = _count(applied, "planned", "writes_planned")
@@ -205,12 +266,12 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
         summary.steps["apply"] = StepOutcome(skipped="writeback.enabled = false")
     # After evaluate (a change's judgements depend on its priority/exempt verdict) and
     # after apply, so Gerrit's hashtags never wait for a judging from scratch.
-    step("judge", lambda: _judge(engine, config))
+    step("judge", lambda: _each_team(config, lambda t: _judge(engine, t)))
     # The present's trends for the pages and /metrics, replayed once an hour.
-    step("trends", lambda: _trends(engine, config, now))
+    step("trends", lambda: _each_team(config, lambda t: _trends(engine, t, now)))
     # Last: digests read the queues this cycle just brought up to date.
     if config.digest.enabled:
-        step("digest", lambda: _digest(engine, config, secrets, now))
+        step("digest", lambda: _each_team(config, lambda t: _digest(engine, t, secrets, now)))
     else:
         summary.steps["digest"] = StepOutcome(skipped="digest.enabled = false")
 

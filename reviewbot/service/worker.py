@@ -1,5 +1,8 @@
 """Worker: run the cycle on an APScheduler schedule, one at a time, and stop cleanly on SIGTERM.
 
+One worker serves every team of the config: each cycle is one sync, then each team's
+steps (cycle.py).
+
 Several workers may run (on PostgreSQL, on several hosts). The one holding the
 leadership (leadership.py: the leader lock plus a lease with a deadline) runs
 cycles; a heartbeat renews its lease every third of `[worker] lease_seconds`,
@@ -156,8 +159,9 @@ class Worker:
         # APScheduler logs two INFO lines per run; our one cycle line says more.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._scheduler.start()
-        log.info("worker started: poll every %.0f s, database %s", self.poll_seconds,
-                 self.config.database.url.split("@")[-1])
+        log.info("worker started: poll every %.0f s, database %s, teams %s", self.poll_seconds,
+                 self.config.database.url.split("@")[-1],
+                 ", ".join(self.config.team_names))
 
     def stop(self) -> None:
         """Ask to stop: no new cycle starts and the running one ends after its current step."""

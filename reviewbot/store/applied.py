@@ -77,9 +77,10 @@ def due_changes(session: Session, config: Config, fingerprint: str, *,
     fingerprint changed or `everything`), with their revision and verdict facts read
     before the plan reads their data: a write in between leaves them due, never wrongly
     settled."""
-    if get_state(session, FINGERPRINT_KEY) != fingerprint:
+    key = config.state_key(FINGERPRINT_KEY)  # one per team of the deployment
+    if get_state(session, key) != fingerprint:
         session.execute(delete(AppliedChange))
-        set_state(session, FINGERPRINT_KEY, fingerprint)
+        set_state(session, key, fingerprint)
     scope = _in_scope(config)
     stamp_columns = (Change.number, Change.revision, Verdict.gate_state,
                      cast(Verdict.priorities, Text), Verdict.gate_certain)

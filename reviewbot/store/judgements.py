@@ -82,13 +82,13 @@ def _stale_select(*columns):  # noqa: ANN001, ANN202
             .where(_stale_condition()))
 
 
-def stale_changes(session: Session,
-                  numbers: Collection[int] | None = None) -> list[tuple[int, int]]:
+def stale_changes(session: Session, numbers: Collection[int] | None = None,
+                  among: Sequence = ()) -> list[tuple[int, int]]:
     """(number, revision) of the changes (of `numbers`, else all) never judged, or
     rewritten or re-classified since they were. Read the revision before the history it
     is judged on: a write in between then leaves the change stale, never wrongly
     current."""
-    query = _stale_select(Change.number, Change.revision)
+    query = _stale_select(Change.number, Change.revision).where(*among)
     if numbers is not None:
         query = query.where(Change.number.in_(list(numbers)))
     return plain_rows(session, query)
@@ -119,22 +119,43 @@ def updated_since(start: datetime) -> list:
     return [Change.updated >= start]
 
 
-def judging_state(session: Session) -> tuple[str | None, datetime | None]:
+def _team_key(config: Config | None, key: str) -> str:
+    # Each team of a deployment judges its own changes with its own roster.
+    return config.state_key(key) if config is not None else key
+
+
+def team_scope(config: Config | None) -> list:
+    """Conditions on Change for a team's judging when the deployment has several teams
+    (each judges its own changes, with its own core group); none otherwise."""
+    if config is None or not config.deployment.several_teams:
+        return []
+    return [Change.project.in_(list(config.gerrit.projects)),
+            Change.branch.in_(list(config.gerrit.branches))]
+
+
+def judging_state(session: Session, config: Config | None = None
+                  ) -> tuple[str | None, datetime | None]:
     """The fingerprint the stored judgements were made under, and the newest vote or
     upload time they saw."""
-    through = get_state(session, THROUGH_KEY)
-    return (get_state(session, FINGERPRINT_KEY),
+    through = get_state(session, _team_key(config, THROUGH_KEY))
+    return (get_state(session, _team_key(config, FINGERPRINT_KEY)),
             datetime.fromisoformat(through) if through else None)
 
 
-def set_judging_state(session: Session, fingerprint: str, through: datetime | None) -> None:
-    set_state(session, FINGERPRINT_KEY, fingerprint)
-    set_state(session, THROUGH_KEY, through.isoformat() if through else "")
+def set_judging_state(session: Session, fingerprint: str, through: datetime | None,
+                      config: Config | None = None) -> None:
+    set_state(session, _team_key(config, FINGERPRINT_KEY), fingerprint)
+    set_state(session, _team_key(config, THROUGH_KEY), through.isoformat() if through else "")
 
 
-def clear_judgements(session: Session) -> None:
-    """Forget every stored judgement (the roster or the rules changed): all changes are
-    judged again."""
+def clear_judgements(session: Session, among: Sequence = ()) -> None:
+    """Forget every stored judgement (of the changes meeting `among`; the roster or the
+    rules changed): those changes are judged again."""
+    if among:
+        numbers = select(Change.number).where(*among)
+        session.execute(delete(StoredReview).where(StoredReview.change_number.in_(numbers)))
+        session.execute(delete(JudgedChange).where(JudgedChange.change_number.in_(numbers)))
+        return
     session.execute(delete(StoredReview))
     session.execute(delete(JudgedChange))
 
@@ -181,12 +202,12 @@ def judgements_current(session: Session, config: Config, roster: Roster,
     must not see later votes). The check and the reads after it are separate statements:
     a judge pass committing in between can show newer judgements than were checked,
     which the next read corrects."""
-    stored, through = judging_state(session)
+    stored, through = judging_state(session, config)
     if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
         return False
     if through is not None and through > as_of:
         return False
-    return not any_stale(session, among)
+    return not any_stale(session, [*among, *team_scope(config)])
 
 
 # --- reads -----------------------------------------------------------------------------
@@ -391,10 +412,11 @@ def settled_current(session: Session, config: Config, roster: Roster, start: dat
     them active after `as_of`) equal judging them as of `as_of`: made under today's
     roster and rules, and none of them rewritten or re-classified since. A change's
     judgements depend only on its own events, all at or before `as_of` here."""
-    stored, _through = judging_state(session)
+    stored, _through = judging_state(session, config)
     if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
         return False
-    return not any_stale(session, [Change.updated >= start, Change.updated <= as_of])
+    return not any_stale(session, [Change.updated >= start, Change.updated <= as_of,
+                                   *team_scope(config)])
 
 
 def load_reviews(session: Session, config: Config, account_id: int, *, since: datetime,

@@ -94,10 +94,14 @@ class LaunchpadSource:
     """
 
     def __init__(
-        self, service_root: str, project: str, cache_dir: str | Path, timeout: float
+        self, service_root: str, project: str, cache_dir: str | Path, timeout: float,
+        also: tuple[str, ...] = (),
     ) -> None:
         self.service_root = service_root
         self.project = project
+        # The team's Launchpad projects, its own first (`[[team]] launchpad_projects`):
+        # blueprints are looked up in each in turn, a bug's task is the first one's it has.
+        self.projects = tuple(p for p in dict.fromkeys((project, *also)) if p)
         self.cache_dir = Path(cache_dir)
         self.timeout = timeout
         self._lp: Any = None
@@ -131,7 +135,11 @@ class LaunchpadSource:
             raise ValueError("launchpad.project is not set; blueprints cannot be looked up")
         with self._lock, _translated_errors():
             lp = self._launchpad()
-            spec = lp.projects(self.project).getSpecification(name=name)
+            spec = None
+            for project in self.projects:
+                spec = lp.projects(project).getSpecification(name=name)
+                if spec is not None:
+                    break
             if spec is None:
                 return None
             milestone, series = self._milestone(spec)
@@ -182,13 +190,13 @@ class LaunchpadSource:
         """
         if not self.project:
             return tasks[0] if tasks else None
-        project = self.project.lower()
-        for task in tasks:
-            if str(task.bug_target_name).lower() == project:
-                return task
-        for task in tasks:
-            if str(task.bug_target_name).lower().startswith(project + "/"):
-                return task
+        for project in (p.lower() for p in self.projects):
+            for task in tasks:
+                if str(task.bug_target_name).lower() == project:
+                    return task
+            for task in tasks:
+                if str(task.bug_target_name).lower().startswith(project + "/"):
+                    return task
         return None
 
 
@@ -224,7 +232,7 @@ def describe_unavailable(exc: BaseException) -> str | None:
     return None
 
 
-_SOURCES: dict[tuple[str, str, str, float], LaunchpadSource] = {}
+_SOURCES: dict[tuple[str, str, str, float, tuple[str, ...]], LaunchpadSource] = {}
 _SOURCES_LOCK = threading.Lock()
 
 
@@ -232,10 +240,12 @@ def source_for(config: Config) -> LaunchpadSource:
     """The process-wide LaunchpadSource for this config (one Launchpad object per process)."""
     lp = config.launchpad
     cache_dir = str(Path(config.data_dir) / "launchpadlib")
-    key = (lp.service_root, lp.project, cache_dir, lp.timeout)
+    also = tuple(config.launchpad_projects[1:])
+    key = (lp.service_root, lp.project, cache_dir, lp.timeout, also)
     with _SOURCES_LOCK:
         if key not in _SOURCES:
-            _SOURCES[key] = LaunchpadSource(lp.service_root, lp.project, cache_dir, lp.timeout)
+            _SOURCES[key] = LaunchpadSource(lp.service_root, lp.project, cache_dir, lp.timeout,
+                                            also)
         return _SOURCES[key]
 
 

@@ -99,10 +99,14 @@ class SyncSummary:
 
 
 def scope_query(config: Config) -> str:
-    """`(project:A OR project:B) (branch:X)`: the configured projects and branches."""
-    projects = " OR ".join(f"project:{_quoted(p)}" for p in config.gerrit.projects)
-    branches = " OR ".join(f"branch:{_quoted(b)}" for b in config.gerrit.branches)
-    return f"({projects}) ({branches})"
+    """`(project:A OR project:B) (branch:X)`: the configured projects and branches.
+
+    Teams with different branches make one such group per set of branches, ORed, so the
+    one query never asks for one team's projects on another team's branches."""
+    groups = [f"({' OR '.join(f'project:{_quoted(p)}' for p in projects)}) "
+              f"({' OR '.join(f'branch:{_quoted(b)}' for b in branches)})"
+              for projects, branches in config.scope_groups()]
+    return groups[0] if len(groups) == 1 else "(" + " OR ".join(f"({g})" for g in groups) + ")"
 
 
 def _quoted(value: str) -> str:
@@ -128,7 +132,7 @@ def tagged_bot_group(config: Config, version: str) -> str | None:
     (read every sync anyway) keeps the REST read.
     """
     group = config.gerrit.bot_group
-    if group != SERVICE_USERS or group == config.gerrit.core_group:
+    if group != SERVICE_USERS or group in config.core_groups:
         return None
     found = re.match(r"(\d+)\.(\d+)", version)
     if found is None or (int(found[1]), int(found[2])) < (3, 3):
@@ -137,7 +141,7 @@ def tagged_bot_group(config: Config, version: str) -> str | None:
 
 
 def _in_scope(config: Config, record: ChangeRecord) -> bool:
-    return record.project in config.gerrit.projects and record.branch in config.gerrit.branches
+    return config.tracks(record.project, record.branch)
 
 
 def _records(page: ChangePage) -> list[ChangeRecord]:
@@ -341,13 +345,16 @@ def _sync_groups(
 
     `tag_group` is not read here: the query pages carry its membership.
     """
-    groups = [g for g in dict.fromkeys((config.gerrit.core_group, config.gerrit.bot_group,
+    # Every team's core group (one sync serves all the teams of the deployment), the bot
+    # group, and the branch policies' core groups (stable-maint).
+    core_groups = config.core_groups
+    groups = [g for g in dict.fromkeys((*core_groups, config.gerrit.bot_group,
                                         *(p.core_group for p in config.branch_policy)))
               if g and g != tag_group]
     read: dict[str, list] = {}
     # The core group's audit log (promotions with dates) changes only with its members:
     # read when they changed (the first sync included), one request then, none otherwise.
-    audit_wanted = False
+    audit_wanted: list[str] = []
     for group in groups:
         try:
             members = client.group_members(group, recursive=True)
@@ -371,10 +378,10 @@ def _sync_groups(
             summary.group_rows += changed
             if get_state(session, group_known_key(group)) != "true":
                 set_state(session, group_known_key(group), "true")
-            if group == config.gerrit.core_group and changed:
-                audit_wanted = True
-    if audit_wanted:
-        sync_core_audit_log(client, engine, group=config.gerrit.core_group)
+            if group in core_groups and changed:
+                audit_wanted.append(group)
+    for group in audit_wanted:
+        sync_core_audit_log(client, engine, group=group)
 
 
 def _reconcile(

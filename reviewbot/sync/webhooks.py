@@ -203,7 +203,8 @@ def _judge(config: Config, engine: Engine, hint: ChangeHint) -> None:
 
     try:
         with cycle_guard(config):
-            judge_store(engine, config, [hint.number])
+            # by the rules and roster of the team whose project the change is in
+            judge_store(engine, config.for_project(hint.project), [hint.number])
     except CycleBusy:
         pass
     except Exception as exc:  # noqa: BLE001 - stale judgements only make reads replay

@@ -167,9 +167,11 @@ def _week_from_json(data: dict) -> TrendWeek:
                      data["core_latency_days"], data["core_waiting"])
 
 
-def stored_trends(session: Session) -> tuple[datetime, list[TrendWeek]] | None:
-    """The trends the worker stored last (as of, weeks), or None before the first."""
-    raw = get_state(session, TRENDS_KEY)
+def stored_trends(session: Session, key: str = TRENDS_KEY
+                  ) -> tuple[datetime, list[TrendWeek]] | None:
+    """The trends the worker stored last (as of, weeks), or None before the first.
+    `key`: a team's (`config.state_key(TRENDS_KEY)`) in a deployment of several."""
+    raw = get_state(session, key)
     if not raw:
         return None
     data = json.loads(raw)
@@ -182,10 +184,11 @@ def store_trends(engine: Engine, config: Config, now: datetime) -> dict:
     every week's queue costs seconds on a big store; pages and /metrics read the copy)."""
     at = trend_hour(now)
     with session_scope(engine) as session:
-        held = stored_trends(session)
+        key = config.state_key(TRENDS_KEY)
+        held = stored_trends(session, key)
         if held is not None and held[0] == at:
             return {"weeks": len(held[1]), "computed": 0}
         weeks = cycle_trends(session, config, at)
-        set_state(session, TRENDS_KEY, json.dumps(
+        set_state(session, key, json.dumps(
             {"as_of": at.isoformat(), "weeks": [w.as_json() for w in weeks]}))
     return {"weeks": len(weeks), "computed": 1}
