@@ -26,6 +26,7 @@ from reviewbot.standing_view import leaderboard, readiness_order, reviewer_repor
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
 from reviewbot.store.snapshots import load_roster
+from reviewbot.stored_standing import judging_fingerprint
 from reviewbot.sync import sync_once
 from reviewbot.tables import (
     Account,
@@ -182,7 +183,9 @@ def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(li
     sync_once(GerritClient(sb.test_url), engine, config)
 
     with session_scope(engine) as session:
-        assert not judgements_current(session, config, load_roster(session, config), as_of)
+        fingerprint = judging_fingerprint(load_roster(session, config),
+                                          config.gate.min_noncore_plus1)
+        assert not judgements_current(session, fingerprint, as_of)
         bystander = session.execute(
             select(StoredReview.account_id)
             .where(StoredReview.account_id.not_in(
