@@ -252,13 +252,12 @@ COUNTED = ("reviews", "positive", "judged", "disagrees", "judged_plus1", "plus1_
 
 
 class SettledCounts(NamedTuple):
-    """The stored reviews of a window on changes settled by its end, counted per reviewer
-    in SQL (`reviewbot.store.judgements.settled_counts`): plain rows."""
+    """One reviewer's stored reviews of a window on changes settled by its end, counted
+    in SQL (`reviewbot.store.judgements.settled_counts`)."""
 
-    # (account, changes reviewed, *sums in COUNTED order)
-    counts: list[tuple]
-    # (account, month (year * 12 + month - 1), whole weeks back from as-of, reviews,
-    #  judgeable reviews)
-    weeks: list[tuple[int, int, int, int, int]]
-    # (account, owner, +1 reviews on that owner's changes)
-    plus1_owners: list[tuple[int, int, int]]
+    account_id: int
+    changes: int  # distinct changes reviewed
+    counts: tuple[int, ...]  # sums in COUNTED order
+    weeks: dict[int, tuple[int, int]]  # whole weeks back from as-of -> (reviews, judgeable)
+    months: frozenset[int]  # months with a review, as year * 12 + month - 1
+    plus1_owners: dict[int, int]  # owner -> +1 reviews on that owner's changes

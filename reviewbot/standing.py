@@ -624,18 +624,19 @@ def new_tallies(as_of: datetime, window_days: int) -> _Tallies:
     return _Tallies(as_of, window_start(as_of, window_days))
 
 
-def tallies_from_settled(settled: SettledCounts, *, as_of: datetime,
+def tallies_from_settled(settled: Iterable[SettledCounts], *, as_of: datetime,
                          window_days: int) -> _Tallies:
     """Tallies from the settled changes' stored judgements counted in SQL
     (`store.judgements.settled_counts`): the same tallies `tally_reviews` gives for
     those changes' reviews, to be `merged` with the rest."""
     tallies = new_tallies(as_of, window_days)
-    for account, changes, *sums in settled.counts:
-        tallies.add_counted(account, sums, changes)
-    for account, month, back, reviews, judgeable in settled.weeks:
-        tallies.add_week(account, (month // 12, month % 12 + 1), back, reviews, judgeable)
-    for account, owner, n in settled.plus1_owners:
-        tallies[account].plus1_owners[owner] = n  # every +1's reviewer has counts
+    for s in settled:
+        t = tallies.add_counted(s.account_id, s.counts, s.changes)
+        t.months.update((m // 12, m % 12 + 1) for m in s.months)
+        for back, (reviews, judgeable) in s.weeks.items():
+            t.weeks[0][t.last - back] += reviews
+            t.weeks[1][t.last - back] += judgeable
+        t.plus1_owners.update(s.plus1_owners)
     return tallies
 
 
@@ -654,14 +655,14 @@ def order_tallies(rows: Iterable[tuple[int, int, int, int, int, int]], *, as_of:
     return tallies
 
 
-def standings_from_tallies(tallies: Mapping[int, _Tally], comments: Iterable[CommentFacts],
+def standings_from_tallies(tallies: Mapping[int, _Tally], comment_counts: Mapping[int, int],
                            roster: Roster, *, as_of: datetime,
                            window_days: int) -> dict[int, Standing]:
-    """The leaderboard's standings from tallies and the window's comment-only messages:
-    the same figures as `compute_standings(detail=False, weekly=False)`."""
+    """The leaderboard's standings from tallies and the window's comment-only messages
+    counted per author: the same figures as `compute_standings(detail=False,
+    weekly=False)`."""
     start = window_start(as_of, window_days)
-    comments_only = Counter(c.author_id for c in comments
-                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
+    comments_only = comments_by_person(comment_counts, roster)
     none = _Tally(window_weeks(window_days))
     result = {}
     for account in tallies.keys() | comments_only.keys():
@@ -675,6 +676,13 @@ def standings_from_tallies(tallies: Mapping[int, _Tally], comments: Iterable[Com
             window_weekly=list(t.weeks[0]),
         )
     return result
+
+
+def comments_by_person(comment_counts: Mapping[int, int], roster: Roster) -> Counter[int]:
+    """Comment-only messages per author of the window, bots left out (bots are never
+    reviewers)."""
+    return Counter({author: n for author, n in comment_counts.items()
+                    if n and not roster.is_bot(author)})
 
 
 def metrics_from_counts(

@@ -40,6 +40,7 @@ from reviewbot.store.judgements import (
     updated_since,
 )
 from reviewbot.store.review_reads import (
+    comment_counts,
     load_comment_messages,
     load_review_history,
 )
@@ -203,8 +204,8 @@ def leaderboard(
                                                                start, as_of):
         source = "mixed"
     if source == "mixed":
-        comments = load_comment_messages(session, scope, start=start, as_of=as_of,
-                                         updated_since=start)
+        comments = comment_counts(session, scope, start=start, as_of=as_of,
+                                  updated_since=start)
         active = load_review_history(session, scope, as_of=as_of, since=start,
                                      window_start=start, thoughtful_chars=THOUGHTFUL_FREE_TEXT,
                                      bots=roster.bots, active_after=True)
@@ -216,8 +217,8 @@ def leaderboard(
         standings = standings_from_tallies(tallies, comments, roster, as_of=as_of,
                                            window_days=days)
     elif source == "stored":
-        comments = load_comment_messages(session, scope, start=start, as_of=as_of,
-                                         updated_since=start)
+        comments = comment_counts(session, scope, start=start, as_of=as_of,
+                                  updated_since=start)
         standings = standings_from_counts(
             count_reviews(session, scope, start=start, as_of=as_of),
             dominant_owners(session, scope, start=start, as_of=as_of,

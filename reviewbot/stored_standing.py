@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
@@ -29,6 +28,7 @@ from reviewbot.standing import (
     Review,
     Standing,
     Weeks,
+    comments_by_person,
     empty_weeks,
     metrics_from_counts,
     metrics_of,
@@ -96,7 +96,7 @@ def standings_from_counts(
     counts: dict[int, tuple[Sequence[int], int, int]],
     dominant_owners: dict[int, tuple[int, int]],
     weeks: dict[int, Weeks],
-    comments: Iterable[CommentFacts],
+    comment_counts: dict[int, int],
     roster: Roster,
     *,
     as_of: datetime,
@@ -109,8 +109,7 @@ def standings_from_counts(
     same figures as `compute_standings` with `detail=False, weekly=False` over the same
     data."""
     start = window_start(as_of, window_days)
-    comments_only = Counter(c.author_id for c in comments
-                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
+    comments_only = comments_by_person(comment_counts, roster)
     result = {}
     none = empty_weeks(window_days)
     for account in counts.keys() | comments_only.keys():

@@ -10,6 +10,7 @@ and the figures are made from these rows by `reviewbot.stored_standing` and
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -17,17 +18,17 @@ from typing import NamedTuple
 from sqlalchemy import (
     DateTime,
     Integer,
+    Text,
     and_,
     case,
     cast,
     delete,
     func,
     literal,
+    literal_column,
     not_,
-    null,
     or_,
     select,
-    union_all,
 )
 from sqlmodel import Session
 
@@ -210,11 +211,39 @@ def _in_window(scope: ReviewScope, start: datetime, as_of: datetime,
     if settled:
         # The settled changes are few and listed by the `updated` index: the scope is
         # tested on them, and the reviews are looked up by change number.
-        return [*where, StoredReview.change_number.in_(
-            select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
-                                        *scope_conditions(scope, project_index=False)))]
+        return [*where, StoredReview.change_number.in_(_settled_changes(scope, start, as_of))]
     out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(scope))))
     return [*where, StoredReview.change_number.not_in(out_of_scope)]
+
+
+def _settled_changes(scope: ReviewScope, start: datetime, as_of: datetime):  # noqa: ANN202
+    """The changes in scope updated in [start, as_of] (by the `updated` index): those
+    holding reviews of that window with no activity after `as_of`."""
+    return select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
+                                       *scope_conditions(scope, project_index=False))
+
+
+def _reviewers():  # noqa: ANN202
+    """Every account with a stored review, from the review index by one seek each (a
+    "loose index scan": the next account above the last one found)."""
+    r = StoredReview
+    ids = select(func.min(r.account_id).label("id")).cte("reviewers", recursive=True)
+    following = select(func.min(r.account_id)).where(r.account_id > ids.c.id)
+    ids = ids.union_all(select(following.scalar_subquery()).where(ids.c.id.is_not(None)))
+    return select(ids.c.id)
+
+
+def _concat(conn, column, *, distinct: bool = False):  # noqa: ANN001, ANN202
+    """The group's non-null values of an integer `column` as one comma-separated text
+    (SQLite's group_concat, PostgreSQL's string_agg)."""
+    if conn.dialect.name == "sqlite":
+        return func.group_concat(column.distinct() if distinct else column)
+    text = cast(column, Text)
+    return func.string_agg(text.distinct() if distinct else text, literal_column("','"))
+
+
+def _tally_text(text: str | None) -> dict[int, int]:
+    return {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
 
 
 def count_reviews(session: Session, scope: ReviewScope, *, start: datetime,
@@ -299,42 +328,38 @@ def _weeks_back(conn, as_of: datetime, column):  # noqa: ANN001, ANN202
 
 
 def settled_counts(session: Session, scope: ReviewScope, *, start: datetime,
-                   as_of: datetime) -> SettledCounts:
-    """The stored reviews cast in [start, as_of] on changes with no activity after `as_of`
-    (see `settled_current`), counted per reviewer in one statement (no row per review
-    reaches Python): the window's reviews are read once (looked up by the settled
-    changes' numbers) into a common table, then grouped three ways: the sums per
-    reviewer, the reviews per (month, week back from `as_of`), the +1s per owner."""
-    t = StoredReview.__table__.c
-    where = _in_window(scope, start, as_of, settled=True)
-    w = (select(t.account_id, t.change_number, t.month, t.owner_id, t.value,
-                _weeks_back(session.connection(), as_of, t.date).label("weeks"), t.judged,
-                t.disagrees, t.caught, t.thoughtful, t.gate_open, t.gate_open_confirmed,
-                t.first_crack, t.priority, t.quick_large_plus1)
-         .where(*where).cte("window_reviews"))
-    c = w.c
-    counted = _counted(c)
-    nothing = [cast(null(), Integer)] * len(counted)
-    judgeable = _flag(or_(_true(c.judged), _true(c.first_crack)))
-    query = union_all(
-        select(literal(0), c.account_id, cast(null(), Integer), cast(null(), Integer),
-               func.count(c.change_number.distinct()), *counted)
-        .group_by(c.account_id),
-        select(literal(1), c.account_id, c.month, c.weeks, func.count(), judgeable,
-               *nothing[1:])
-        .group_by(c.account_id, c.month, c.weeks),
-        select(literal(2), c.account_id, c.owner_id, cast(null(), Integer), func.count(),
-               *nothing)
-        .where(c.value == 1).group_by(c.account_id, c.owner_id),
-    )
-    out = SettledCounts([], [], [])
-    for kind, account, a, b, n, *rest in plain_rows(session, query):
-        if kind == 0:
-            out.counts.append((account, n, *(int(x or 0) for x in rest)))
-        elif kind == 1:
-            out.weeks.append((account, a, int(b), n, int(rest[0] or 0)))
-        else:
-            out.plus1_owners.append((account, a, n))
+                   as_of: datetime) -> list[SettledCounts]:
+    """Per reviewer, the stored reviews cast in [start, as_of] on changes with no activity
+    after `as_of` (see `settled_current`), counted in one statement with no row per
+    review reaching Python: the sums in `COUNTED` order and the distinct changes, and,
+    as comma-separated texts counted here, the reviews per (whole week back from
+    `as_of`, judgeable), the months, the +1s per owner.
+
+    The reviews are read reviewer by reviewer from the (account, date) covering index,
+    one date range each, so the grouping needs no sort: the rows already come grouped.
+    `change_number + 0` keeps SQLite's planner from looking each settled change up by
+    the primary key instead (a table row per review) on a store never ANALYZEd."""
+    conn = session.connection()
+    r = StoredReview
+    judgeable = case((or_(_true(r.judged), _true(r.first_crack)), 1), else_=0)
+    week_key = _weeks_back(conn, as_of, r.date) * 2 + judgeable
+    query = (select(r.account_id, func.count(r.change_number.distinct()), *_counted(r),
+                    _concat(conn, week_key), _concat(conn, r.month, distinct=True),
+                    _concat(conn, case((r.value == 1, r.owner_id))))
+             .where(r.account_id.in_(_reviewers()), r.date >= start, r.date <= as_of,
+                    (r.change_number + 0).in_(_settled_changes(scope, start, as_of)))
+             .group_by(r.account_id))
+    out = []
+    for account, changes, *sums, weeks, months, owners in plain_rows(session, query):
+        by_week: dict[int, list[int]] = {}
+        for key, n in _tally_text(weeks).items():
+            counted = by_week.setdefault(key >> 1, [0, 0])
+            counted[0] += n
+            if key & 1:
+                counted[1] += n
+        out.append(SettledCounts(account, changes, tuple(int(x or 0) for x in sums),
+                                 {back: (n, j) for back, (n, j) in by_week.items()},
+                                 frozenset(_tally_text(months)), _tally_text(owners)))
     return out
 
 

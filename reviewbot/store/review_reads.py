@@ -312,6 +312,21 @@ def load_comment_messages(
     return [CommentFacts(i, a, c, ps, parse(d)) for i, a, c, ps, d in rows]
 
 
+def comment_counts(session: Session, in_scope: ReviewScope, *, start: datetime,
+                   as_of: datetime, updated_since: datetime) -> dict[int, int]:
+    """Per author, the messages `load_comment_messages(..., updated_since=...)` returns,
+    counted in SQL: a leaderboard needs only how many, not one object per message."""
+    which = Message.change_number.in_(
+        select(Change.number).where(Change.updated >= updated_since, Change.created <= as_of))
+    query = (select(Message.author_id, func.count())
+             .join(Change, Change.number == Message.change_number)
+             .where(which, *_comment_conditions(start, as_of, None),
+                    Message.author_id != Change.owner_id,
+                    *scope_conditions(in_scope, project_index=False))
+             .group_by(Message.author_id))
+    return dict(plain_rows(session, query))
+
+
 def find_account(session: Session, who: str) -> int | None:
     """Account id for a username, or for `#123` / `123` (a numeric account id)."""
     text = who.strip()
