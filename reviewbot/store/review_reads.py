@@ -154,6 +154,9 @@ def load_review_history(
             select(Change.number).where(*scope, Change.updated >= window_start))]
     # Bots are never reviewers nor verdicts: their events are left out of the read.
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
+    if active_after:
+        return _load_active_history(session, scope, as_of=as_of, window_start=window_start,
+                                    not_bot=not_bot, thoughtful_chars=thoughtful_chars)
     # Plain tuples in CREvent's field order (the judging reads them by position; a
     # verdict shown on a page is turned into a CREvent there): 100k+ rows on a leaderboard.
     events = [
@@ -199,6 +202,30 @@ def load_review_history(
     patch_sets = _load_patch_sets(session, patch_sets_where, scope)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
                          comments=comment_facts, sparkline_events=sparkline)
+
+
+def _load_active_history(session: Session, scope: list, *, as_of: datetime,
+                         window_start: datetime, not_bot: list,
+                         thoughtful_chars: int) -> ReviewHistory:
+    """`load_review_history(active_after=True)`: the changes active after `as_of` are
+    few, but finding them walks every change updated since then (their `created` is not
+    indexed); they are walked once, and their events up to `as_of` and their patch sets
+    are then looked up by change number."""
+    parse = date_parser(session.connection())
+    changes = _load_changes(session, [Change.updated >= window_start], scope)
+    history = ReviewHistory(changes=changes, patch_sets={}, events=[])
+    for part in chunks(sorted(changes)):  # bound parameters per statement stay few
+        history.events.extend(
+            (c, ps, a, v, parse(d), m, i, bool(t))
+            for c, ps, a, v, d, m, i, t in plain_rows(session, (
+                select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
+                .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of,
+                       VoteEvent.change_number.in_(part), *not_bot)
+            ))
+        )
+        history.patch_sets.update(
+            _load_patch_sets(session, [PatchSet.change_number.in_(part)], []))
+    return history
 
 
 def load_judging_history(
