@@ -34,8 +34,6 @@ KNOWN_CROSSINGS = {
     # The roster (people) is built inside the store read.
     ("snapshots.py", "reviewbot.people"): "load_roster builds a Roster",
     ("snapshots.py", "reviewbot.promotions"): "load_roster reads audit-log spells",
-    # The gate states the applied-change read filters on.
-    ("applied.py", "reviewbot.rules.verdict"): "GATE_STATES",
 }
 
 

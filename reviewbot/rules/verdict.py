@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reviewbot.snapshot import GATE_STATES  # noqa: F401  (the gate states, plain data)
 from reviewbot.timeline import ReviewState
 
-# The gate states of an open change, as DESIGN names them.
-# `frozen`: after feature freeze, feature work that waits for the next cycle (rules/freeze.py).
-GATE_STATES = ("priority", "exempt", "open", "gated", "frozen")
 # States of changes the gate does not apply to (kept apart so `--json` stays exact).
 NOT_GATED_STATES = ("wip", "closed", "untracked")
 

@@ -17,7 +17,7 @@ from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlmodel import Session
 
 from reviewbot.config import Config
-from reviewbot.rules.verdict import GATE_STATES
+from reviewbot.snapshot import GATE_STATES
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples
 from reviewbot.store.snapshots import plain_rows
