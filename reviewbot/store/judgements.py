@@ -243,6 +243,7 @@ def _concat(conn, column, *, distinct: bool = False):  # noqa: ANN001, ANN202
 
 
 def _tally_text(text: str | None) -> dict[int, int]:
+    """How often each integer occurs in a `_concat` text (None: the group had none)."""
     return {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
 
 
