@@ -15,9 +15,11 @@ import pytest
 from sqlalchemy import func, or_, select
 
 from reviewbot.cli import main
+from reviewbot.evaluate import review_judgements
 from reviewbot.evaluate.review_judgements import judge_store
-from reviewbot.evaluate.verdicts import evaluate_store, review_judgements
+from reviewbot.evaluate.verdicts import evaluate_store
 from reviewbot.gerrit.client import GerritClient
+from reviewbot.metrics.stored_standing import judging_fingerprint
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.sandbox.generator import Activity
 from reviewbot.store import open_store, session_scope
@@ -181,7 +183,9 @@ def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(li
     sync_once(GerritClient(sb.test_url), engine, config)
 
     with session_scope(engine) as session:
-        assert not judgements_current(session, config, load_roster(session, config), as_of)
+        fingerprint = judging_fingerprint(load_roster(session, config),
+                                          config.gate.min_noncore_plus1)
+        assert not judgements_current(session, fingerprint, as_of)
         bystander = session.execute(
             select(StoredReview.account_id)
             .where(StoredReview.account_id.not_in(

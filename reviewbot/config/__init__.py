@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from reviewbot.timeline.snapshot import TeamScope
+
 DEFAULT_CONFIG_PATH = "config/reviewbot.toml"
 
 
@@ -715,9 +717,16 @@ class Config(_Section):
     def state_key(self, key: str) -> str:
         """A store state key of a per-team step (fingerprints, trends): the key itself in a
         one-team deployment, so existing stores keep theirs; `key@team` among several."""
+        team = self.team_scope
+        return key if team is None else f"{key}@{team.name}"
+
+    @property
+    def team_scope(self) -> TeamScope | None:
+        """This team's name and changes, as the store's per-team reads take them; None in
+        a one-team deployment (or for the whole deployment), where reads cover everything."""
         if not self.deployment.several_teams or self._team is None:
-            return key
-        return f"{key}@{self._team}"
+            return None
+        return TeamScope(self._team, tuple(self.gerrit.projects), tuple(self.gerrit.branches))
 
     @model_validator(mode="after")
     def _freeze_needs_a_date(self) -> Config:

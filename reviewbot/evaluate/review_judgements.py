@@ -6,7 +6,8 @@ A change is judged again when a write moves its `revision` (sync, import,
 account adoption) or its priority/exempt verdict changes; everything is judged
 again when the roster, the gate's +1 count or the judging rules change
 (`stored_standing.judging_fingerprint`). Reads use the stored judgements only
-when they are current for the asked time (`store.judgements.judgements_current`);
+when they are current for the asked time (`store.judgements.judgements_current`, under
+the fingerprint);
 otherwise they replay the votes (`reviewbot.metrics.standing`), which is also the
 oracle the stored path is tested against.
 """
@@ -22,8 +23,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from reviewbot.config import Config
-from reviewbot.metrics.standing import ReviewHistory, judge_all_reviews
-from reviewbot.metrics.stored_standing import judging_fingerprint
+from reviewbot.metrics.standing import THOUGHTFUL_FREE_TEXT, judge_all_reviews
+from reviewbot.metrics.stored_standing import judging_fingerprint, stored_row
 from reviewbot.store import session_scope
 from reviewbot.store.judgements import (
     ChangeStamp,
@@ -36,6 +37,7 @@ from reviewbot.store.judgements import (
 )
 from reviewbot.store.review_reads import load_judging_history
 from reviewbot.timeline.roster import load_roster
+from reviewbot.timeline.snapshot import ReviewHistory
 
 log = logging.getLogger(__name__)
 
@@ -69,29 +71,30 @@ def judge_store(engine: Engine, config: Config,
     with session_scope(engine) as session:
         roster = load_roster(session, config)
         fingerprint = judging_fingerprint(roster, config.gate.min_noncore_plus1)
-        stored, through = judging_state(session, config)
+        stored, through = judging_state(session, config.team_scope)
         if stored != fingerprint and numbers is not None:
             return result
-        scope = team_scope(config)  # among several teams: this team's changes only
+        scope = team_scope(config.team_scope)  # among several teams: this team's changes only
         if stored != fingerprint:
             result.full = True
             through = None
             clear_judgements(session, scope)
-            set_judging_state(session, fingerprint, None, config)
+            set_judging_state(session, fingerprint, None, config.team_scope)
         # revisions read before the histories
         stale = stale_changes(session, numbers, scope)
     for i in range(0, len(stale), CHANGES_PER_PASS):
         part = stale[i : i + CHANGES_PER_PASS]
         with session_scope(engine) as session:
-            history = load_judging_history(session, [n for n, _ in part], bots=roster.bots)
+            history = load_judging_history(session, [n for n, _ in part], bots=roster.bots,
+                                           thoughtful_chars=THOUGHTFUL_FREE_TEXT)
             reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
             # Stamped with the priority/exempt facts the judging actually read.
             stamps = [ChangeStamp(n, revision, facts.priority, facts.exempt)
                       for n, revision in part
                       if (facts := history.changes.get(n)) is not None]
-            result.reviews += replace_judgements(session, stamps, reviews)
+            result.reviews += replace_judgements(session, stamps, map(stored_row, reviews))
             through = _newest(through, history)
-            set_judging_state(session, fingerprint, through, config)
+            set_judging_state(session, fingerprint, through, config.team_scope)
         result.changes += len(part)
     result.seconds = time.perf_counter() - started
     log.info("judged %d changes (%d reviews)%s in %.2fs", result.changes, result.reviews,

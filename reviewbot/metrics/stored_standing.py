@@ -1,17 +1,20 @@
 """Standing from stored judgements: the figures of `reviewbot.metrics.standing`, from one row per
 review judged once (`reviewbot.evaluate.review_judgements`) instead of a replay of the votes.
 
-Pure functions; the store counts and reads the rows (`reviewbot.store.judgements`).
+Pure functions; the store counts and reads the rows (`reviewbot.store.judgements`),
+which are plain (`reviewbot.timeline.snapshot.JudgedReview`): the judging's types and rules stay
+here and in `reviewbot.metrics.standing`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 
+from reviewbot.metrics.readiness import week_back, window_weeks
 from reviewbot.metrics.standing import (
     COUNTED,
     JUDGING_VERSION,
@@ -23,6 +26,7 @@ from reviewbot.metrics.standing import (
     Review,
     Standing,
     Weeks,
+    comments_by_person,
     empty_weeks,
     metrics_from_counts,
     metrics_of,
@@ -33,9 +37,41 @@ from reviewbot.metrics.standing import (
     window_start,
 )
 from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import JudgedReview
 
 _QUICK, _PLUS1 = COUNTED.index("quick_large_plus1"), COUNTED.index("plus1")
 _NO_COUNTS = (0,) * len(COUNTED)
+_STORED_FIELDS = attrgetter(*JudgedReview._fields)
+
+
+def stored_row(review: Review) -> JudgedReview:
+    """A judged review as the store keeps it (`Review` and `JudgedReview` share their
+    fields and order)."""
+    return JudgedReview._make(_STORED_FIELDS(review))
+
+
+def review_of(row: JudgedReview) -> Review:
+    """A stored review back as the judging's `Review` (what pages and figures read)."""
+    return Review(*row)
+
+
+def weeks_by_account(rows: Iterable[tuple[int, datetime, bool]], *, as_of: datetime,
+                     start: datetime) -> dict[int, Weeks]:
+    """Per reviewer, reviews and judgeable reviews per 7-day week of [start, as_of]
+    (counted back from `as_of`, oldest first), from (reviewer, date, judgeable) rows of
+    reviews in that window (`store.judgements.review_dates`)."""
+    n_weeks = window_weeks((as_of - start).days)
+    last = n_weeks - 1
+    out: dict[int, Weeks] = {}
+    for account, date, judgeable in rows:
+        weeks = out.get(account)
+        if weeks is None:
+            weeks = out[account] = ([0] * n_weeks, [0] * n_weeks)
+        back = last - week_back(as_of, date)
+        weeks[0][back] += 1
+        if judgeable:
+            weeks[1][back] += 1
+    return out
 
 
 def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
@@ -60,7 +96,7 @@ def standings_from_counts(
     counts: dict[int, tuple[Sequence[int], int, int]],
     dominant_owners: dict[int, tuple[int, int]],
     weeks: dict[int, Weeks],
-    comments: Iterable[CommentFacts],
+    comment_counts: dict[int, int],
     roster: Roster,
     *,
     as_of: datetime,
@@ -73,8 +109,7 @@ def standings_from_counts(
     same figures as `compute_standings` with `detail=False, weekly=False` over the same
     data."""
     start = window_start(as_of, window_days)
-    comments_only = Counter(c.author_id for c in comments
-                            if start <= c.date <= as_of and not roster.is_bot(c.author_id))
+    comments_only = comments_by_person(comment_counts, roster)
     result = {}
     none = empty_weeks(window_days)
     for account in counts.keys() | comments_only.keys():

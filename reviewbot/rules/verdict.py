@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from reviewbot.timeline.snapshot import GATE_STATES
+from reviewbot.timeline.snapshot import GATE_STATES  # noqa: F401  (the gate states, plain data)
 from reviewbot.timeline.state import ReviewState
 
 __all__ = ["GATE_STATES"]  # defined with the plain types the store also reads

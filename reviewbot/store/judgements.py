@@ -2,11 +2,15 @@
 
 One `review` row per counted review with its judgements, and one `judged_change` row
 per change saying what those were judged on. Standing as of now then reads one row
-per review (`reviewbot.evaluate.review_judgements` decides when that is allowed).
+per review (`reviewbot.evaluate.review_judgements` decides when that is allowed). Plain SQL and
+plain rows: the judging fingerprint, the scope and the thresholds come in as values,
+and the figures are made from these rows by `reviewbot.metrics.stored_standing` and
+`reviewbot.metrics.standing`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -14,31 +18,20 @@ from typing import NamedTuple
 from sqlalchemy import (
     DateTime,
     Integer,
+    Text,
     and_,
     case,
     cast,
     delete,
     func,
     literal,
+    literal_column,
     not_,
-    null,
     or_,
     select,
-    union_all,
 )
 from sqlmodel import Session
 
-from reviewbot.config import Config
-from reviewbot.metrics.readiness import week_back, window_weeks
-from reviewbot.metrics.standing import (
-    COUNTED,
-    OWNER_SHARE_WARNING,
-    CREvent,
-    Review,
-    Weeks,
-    new_tallies,
-)
-from reviewbot.metrics.stored_standing import judging_fingerprint
 from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples, stamp_for
 from reviewbot.store.review_reads import (
@@ -50,7 +43,14 @@ from reviewbot.store.review_reads import (
 from reviewbot.store.snapshots import plain_rows
 from reviewbot.store.state import get_state, set_state
 from reviewbot.store.tables import Change, JudgedChange, StoredReview, Verdict, VoteEvent
-from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import (
+    COUNTED,
+    CREvent,
+    JudgedReview,
+    ReviewScope,
+    SettledCounts,
+    TeamScope,
+)
 
 FINGERPRINT_KEY = "reviews.fingerprint"
 THROUGH_KEY = "reviews.judged_through"
@@ -119,33 +119,33 @@ def updated_since(start: datetime) -> list:
     return [Change.updated >= start]
 
 
-def _team_key(config: Config | None, key: str) -> str:
-    # Each team of a deployment judges its own changes with its own roster.
-    return config.state_key(key) if config is not None else key
+def _team_key(team: TeamScope | None, key: str) -> str:
+    # Each team of a deployment judges its own changes with its own roster
+    # (`Config.state_key` names the same keys).
+    return f"{key}@{team.name}" if team is not None else key
 
 
-def team_scope(config: Config | None) -> list:
+def team_scope(team: TeamScope | None) -> list:
     """Conditions on Change for a team's judging when the deployment has several teams
     (each judges its own changes, with its own core group); none otherwise."""
-    if config is None or not config.deployment.several_teams:
+    if team is None:
         return []
-    return [Change.project.in_(list(config.gerrit.projects)),
-            Change.branch.in_(list(config.gerrit.branches))]
+    return [Change.project.in_(list(team.projects)), Change.branch.in_(list(team.branches))]
 
 
-def judging_state(session: Session, config: Config | None = None
+def judging_state(session: Session, team: TeamScope | None = None
                   ) -> tuple[str | None, datetime | None]:
     """The fingerprint the stored judgements were made under, and the newest vote or
     upload time they saw."""
-    through = get_state(session, _team_key(config, THROUGH_KEY))
-    return (get_state(session, _team_key(config, FINGERPRINT_KEY)),
+    through = get_state(session, _team_key(team, THROUGH_KEY))
+    return (get_state(session, _team_key(team, FINGERPRINT_KEY)),
             datetime.fromisoformat(through) if through else None)
 
 
 def set_judging_state(session: Session, fingerprint: str, through: datetime | None,
-                      config: Config | None = None) -> None:
-    set_state(session, _team_key(config, FINGERPRINT_KEY), fingerprint)
-    set_state(session, _team_key(config, THROUGH_KEY), through.isoformat() if through else "")
+                      team: TeamScope | None = None) -> None:
+    set_state(session, _team_key(team, FINGERPRINT_KEY), fingerprint)
+    set_state(session, _team_key(team, THROUGH_KEY), through.isoformat() if through else "")
 
 
 def clear_judgements(session: Session, among: Sequence = ()) -> None:
@@ -167,7 +167,7 @@ _REVIEW_COLUMNS = ("change_number", "patch_set", "account_id", "owner_id", "valu
                    "verdict_date", "verdict_message_id")
 
 
-def _review_tuple(r: Review, stamp: Callable[[datetime], object]) -> tuple:
+def _review_tuple(r: JudgedReview, stamp: Callable[[datetime], object]) -> tuple:
     v = r.verdict
     return (r.change_number, r.patch_set, r.account_id, r.owner_id, r.value, stamp(r.date),
             r.date.year * 12 + r.date.month - 1, r.message_id, r.core_at_time, r.priority,
@@ -178,7 +178,7 @@ def _review_tuple(r: Review, stamp: Callable[[datetime], object]) -> tuple:
 
 
 def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
-                       reviews: Iterable[Review]) -> int:
+                       reviews: Iterable[JudgedReview]) -> int:
     """The stored reviews of `stamps`' changes become `reviews`; returns rows written."""
     conn = session.connection()
     numbers = [s.number for s in stamps]
@@ -193,21 +193,22 @@ def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
     return len(rows)
 
 
-def judgements_current(session: Session, config: Config, roster: Roster,
-                       as_of: datetime, among: Sequence = ()) -> bool:
+def judgements_current(session: Session, fingerprint: str, as_of: datetime,
+                       among: Sequence = (), team: TeamScope | None = None) -> bool:
     """True when the stored judgements of the changes a read needs (`among`: conditions
     on Change, e.g. `reviewed_by(...)`; all changes when empty) equal what replaying the
-    votes as of `as_of` gives: made under today's roster and rules, none of those changes
+    votes as of `as_of` gives: made under `fingerprint` (today's roster and rules, see
+    `stored_standing.judging_fingerprint`), none of those changes
     rewritten or re-classified since, and nothing stored newer than `as_of` (a past date
     must not see later votes). The check and the reads after it are separate statements:
     a judge pass committing in between can show newer judgements than were checked,
     which the next read corrects."""
-    stored, through = judging_state(session, config)
-    if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
+    stored, through = judging_state(session, team)
+    if stored != fingerprint:
         return False
     if through is not None and through > as_of:
         return False
-    return not any_stale(session, [*among, *team_scope(config)])
+    return not any_stale(session, [*among, *team_scope(team)])
 
 
 # --- reads -----------------------------------------------------------------------------
@@ -222,12 +223,12 @@ def _true(column):  # noqa: ANN001, ANN202
 
 
 class ReviewCounts(NamedTuple):
-    counts: list[int]  # positions as `standing.metrics_from_counts` reads them
+    counts: list[int]  # in `COUNTED` order
     changes_reviewed: int
     months_active: int
 
 
-def _in_window(config: Config, start: datetime, as_of: datetime,
+def _in_window(scope: ReviewScope, start: datetime, as_of: datetime,
                settled: bool = False) -> list:
     """Stored reviews cast in [start, as_of] on changes in scope. Scope is tested as
     "not one of the (few) changes out of it", so the counting reads never join the
@@ -238,18 +239,47 @@ def _in_window(config: Config, start: datetime, as_of: datetime,
     if settled:
         # The settled changes are few and listed by the `updated` index: the scope is
         # tested on them, and the reviews are looked up by change number.
-        return [*where, StoredReview.change_number.in_(
-            select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
-                                        *scope_conditions(config, project_index=False)))]
-    out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(config))))
+        return [*where, StoredReview.change_number.in_(_settled_changes(scope, start, as_of))]
+    out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(scope))))
     return [*where, StoredReview.change_number.not_in(out_of_scope)]
 
 
-def count_reviews(session: Session, config: Config, *, start: datetime,
+def _settled_changes(scope: ReviewScope, start: datetime, as_of: datetime):  # noqa: ANN202
+    """The changes in scope updated in [start, as_of] (by the `updated` index): those
+    holding reviews of that window with no activity after `as_of`."""
+    return select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
+                                       *scope_conditions(scope, project_index=False))
+
+
+def _reviewers():  # noqa: ANN202
+    """Every account with a stored review, from the review index by one seek each (a
+    "loose index scan": the next account above the last one found)."""
+    r = StoredReview
+    ids = select(func.min(r.account_id).label("id")).cte("reviewers", recursive=True)
+    following = select(func.min(r.account_id)).where(r.account_id > ids.c.id)
+    ids = ids.union_all(select(following.scalar_subquery()).where(ids.c.id.is_not(None)))
+    return select(ids.c.id)
+
+
+def _concat(conn, column, *, distinct: bool = False):  # noqa: ANN001, ANN202
+    """The group's non-null values of an integer `column` as one comma-separated text
+    (SQLite's group_concat, PostgreSQL's string_agg)."""
+    if conn.dialect.name == "sqlite":
+        return func.group_concat(column.distinct() if distinct else column)
+    text = cast(column, Text)
+    return func.string_agg(text.distinct() if distinct else text, literal_column("','"))
+
+
+def _tally_text(text: str | None) -> dict[int, int]:
+    """How often each integer occurs in a `_concat` text (None: the group had none)."""
+    return {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
+
+
+def count_reviews(session: Session, scope: ReviewScope, *, start: datetime,
                   as_of: datetime) -> dict[int, ReviewCounts]:
     """Per reviewer, the counts behind every metric over the stored reviews cast in
     [start, as_of] on changes in scope: one GROUP BY."""
-    return _count_rows(session, _in_window(config, start, as_of))
+    return _count_rows(session, _in_window(scope, start, as_of))
 
 
 def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
@@ -266,7 +296,7 @@ def _counted(r) -> list:  # noqa: ANN001
     """The sums behind every metric, in `COUNTED` order, over review columns `r` (the
     table's, or a subquery's with the same names)."""
     judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
-    counted = {  # as `standing._count_review` counts a review
+    counted = {  # as the judging counts a review (`standing._count_review`)
         "reviews": func.count(),
         "positive": _flag(r.value > 0),
         "judged": _flag(judged),
@@ -287,43 +317,33 @@ def _counted(r) -> list:  # noqa: ANN001
     return [counted[name] for name in COUNTED]
 
 
-def dominant_owners(session: Session, config: Config, *, start: datetime,
-                    as_of: datetime) -> dict[int, tuple[int, int]]:
-    """Reviewers with more than `OWNER_SHARE_WARNING` of their +1 reviews in [start, as_of]
-    on one owner's changes: reviewer -> (that owner, how many)."""
+def dominant_owners(session: Session, scope: ReviewScope, *, start: datetime,
+                    as_of: datetime, share: float) -> dict[int, tuple[int, int]]:
+    """Reviewers with more than `share` of their +1 reviews in [start, as_of] on one
+    owner's changes: reviewer -> (that owner, how many)."""
     r = StoredReview
-    where = [r.value == 1, *_in_window(config, start, as_of)]
+    where = [r.value == 1, *_in_window(scope, start, as_of)]
     per_owner = (select(r.account_id, r.owner_id, func.count().label("n"))
                  .where(*where).group_by(r.account_id, r.owner_id).subquery())
     totals = (select(r.account_id, func.count().label("total"))
               .where(*where).group_by(r.account_id).subquery())
     query = (select(per_owner.c.account_id, per_owner.c.owner_id, per_owner.c.n)
              .join(totals, totals.c.account_id == per_owner.c.account_id)
-             .where(per_owner.c.n > totals.c.total * OWNER_SHARE_WARNING))
+             .where(per_owner.c.n > totals.c.total * share))
     return {account: (owner, n) for account, owner, n in plain_rows(session, query)}
 
 
-def review_weeks(session: Session, config: Config, *, start: datetime,
-                 as_of: datetime) -> dict[int, Weeks]:
-    """Per reviewer, the stored reviews cast in [start, as_of] (on changes in scope) and
-    the judgeable ones among them, per 7-day week counted back from `as_of`."""
+def review_dates(session: Session, scope: ReviewScope, *, start: datetime,
+                 as_of: datetime) -> list[tuple[int, datetime, bool]]:
+    """(reviewer, date, judgeable) of every stored review cast in [start, as_of] on
+    changes in scope: what the window's weeks are counted from."""
     r = StoredReview
     parse = date_parser(session.connection())
     query = (select(r.account_id, stored_text(r.date), or_(_true(r.judged),
                                                            _true(r.first_crack)))
-             .where(*_in_window(config, start, as_of)))
-    n_weeks = window_weeks((as_of - start).days)
-    last = n_weeks - 1
-    out: dict[int, Weeks] = {}
-    for account, date, judgeable in plain_rows(session, query):
-        weeks = out.get(account)
-        if weeks is None:
-            weeks = out[account] = ([0] * n_weeks, [0] * n_weeks)
-        back = last - week_back(as_of, parse(date))
-        weeks[0][back] += 1
-        if judgeable:
-            weeks[1][back] += 1
-    return out
+             .where(*_in_window(scope, start, as_of)))
+    return [(account, parse(date), bool(judgeable))
+            for account, date, judgeable in plain_rows(session, query)]
 
 
 def _weeks_back(conn, as_of: datetime, column):  # noqa: ANN001, ANN202
@@ -336,120 +356,98 @@ def _weeks_back(conn, as_of: datetime, column):  # noqa: ANN001, ANN202
     return cast(func.floor(seconds / 604800), Integer)
 
 
-def tally_settled(session: Session, config: Config, *, start: datetime, as_of: datetime,
-                  window_days: int) -> dict:
+def settled_counts(session: Session, scope: ReviewScope, *, start: datetime,
+                   as_of: datetime) -> list[SettledCounts]:
     """Per reviewer, the stored reviews cast in [start, as_of] on changes with no activity
-    after `as_of` (see `settled_current`), counted as the judging pass counts them, in
-    one statement (no row per review reaches Python): the window's reviews are read once
-    (looked up by the settled changes' numbers) into a common table, then grouped three
-    ways: the counts per reviewer, the reviews per (month, week), the +1s per owner."""
-    t = StoredReview.__table__.c
-    where = _in_window(config, start, as_of, settled=True)
-    w = (select(t.account_id, t.change_number, t.month, t.owner_id, t.value,
-                _weeks_back(session.connection(), as_of, t.date).label("weeks"), t.judged,
-                t.disagrees, t.caught, t.thoughtful, t.gate_open, t.gate_open_confirmed,
-                t.first_crack, t.priority, t.quick_large_plus1)
-         .where(*where).cte("window_reviews"))
-    c = w.c
-    counted = _counted(c)
-    nothing = [cast(null(), Integer)] * len(counted)
-    judgeable = _flag(or_(_true(c.judged), _true(c.first_crack)))
-    query = union_all(
-        select(literal(0), c.account_id, cast(null(), Integer), cast(null(), Integer),
-               func.count(c.change_number.distinct()), *counted)
-        .group_by(c.account_id),
-        select(literal(1), c.account_id, c.month, c.weeks, func.count(), judgeable,
-               *nothing[1:])
-        .group_by(c.account_id, c.month, c.weeks),
-        select(literal(2), c.account_id, c.owner_id, cast(null(), Integer), func.count(),
-               *nothing)
-        .where(c.value == 1).group_by(c.account_id, c.owner_id),
-    )
-    tallies = new_tallies(as_of, window_days)
-    rows = sorted(plain_rows(session, query), key=lambda row: row[0])  # counts first
-    for kind, account, a, b, n, *rest in rows:
-        if kind == 0:
-            tallies.add_counted(account, [int(x or 0) for x in rest], n)
-        elif kind == 1:
-            tallies.add_week(account, (a // 12, a % 12 + 1), int(b), n, int(rest[0] or 0))
-        else:
-            tallies[account].plus1_owners[a] = n
-    return tallies
+    after `as_of` (see `settled_current`), counted in one statement with no row per
+    review reaching Python: the sums in `COUNTED` order and the distinct changes, and,
+    as comma-separated texts counted here, the reviews per (whole week back from
+    `as_of`, judgeable), the months, the +1s per owner.
 
-
-def tally_settled_order(session: Session, config: Config, *, start: datetime,
-                        as_of: datetime, window_days: int) -> dict:
-    """`tally_settled` reduced to what the readiness order reads (reviews, judged,
-    disagreeing, judgeable per week), in one grouped read: for the backtest, which ranks
-    people on many past leaderboards. Every other count stays 0."""
+    The reviews are read reviewer by reviewer from the (account, date) covering index,
+    one date range each, so the grouping needs no sort: the rows already come grouped.
+    `change_number + 0` keeps SQLite's planner from looking each settled change up by
+    the primary key instead (a table row per review) on a store never ANALYZEd."""
+    conn = session.connection()
     r = StoredReview
-    tallies = new_tallies(as_of, window_days)
-    where = _in_window(config, start, as_of, settled=True)
+    judgeable = case((or_(_true(r.judged), _true(r.first_crack)), 1), else_=0)
+    week_key = _weeks_back(conn, as_of, r.date) * 2 + judgeable
+    query = (select(r.account_id, func.count(r.change_number.distinct()), *_counted(r),
+                    _concat(conn, week_key), _concat(conn, r.month, distinct=True),
+                    _concat(conn, case((r.value == 1, r.owner_id))))
+             .where(r.account_id.in_(_reviewers()), r.date >= start, r.date <= as_of,
+                    (r.change_number + 0).in_(_settled_changes(scope, start, as_of)))
+             .group_by(r.account_id))
+    out = []
+    for account, changes, *sums, weeks, months, owners in plain_rows(session, query):
+        by_week: dict[int, list[int]] = {}
+        for key, n in _tally_text(weeks).items():
+            counted = by_week.setdefault(key >> 1, [0, 0])
+            counted[0] += n
+            if key & 1:
+                counted[1] += n
+        out.append(SettledCounts(account, changes, tuple(int(x or 0) for x in sums),
+                                 {back: (n, j) for back, (n, j) in by_week.items()},
+                                 frozenset(_tally_text(months)), _tally_text(owners)))
+    return out
+
+
+def settled_order_counts(session: Session, scope: ReviewScope, *, start: datetime,
+                         as_of: datetime) -> list[tuple[int, int, int, int, int, int]]:
+    """`settled_counts` reduced to what the readiness order reads, in one grouped read
+    (for the backtest, which ranks people on many past leaderboards): per reviewer and
+    whole week back from `as_of`, (reviewer, weeks back, reviews, judgeable, judged,
+    disagreeing)."""
+    r = StoredReview
+    where = _in_window(scope, start, as_of, settled=True)
     weeks = _weeks_back(session.connection(), as_of, r.date).label("weeks")
     judged = _true(r.judged)
     query = (select(r.account_id, weeks, func.count(),
                     _flag(or_(judged, _true(r.first_crack))), _flag(judged),
                     _flag(and_(judged, _true(r.disagrees))))
              .where(*where).group_by(r.account_id, weeks))
-    for account, back, n, judgeable, n_judged, disagrees in plain_rows(session, query):
-        t = tallies.add_counted(account, _order_counts(n, n_judged, disagrees), 0)
-        t.weeks[0][t.last - int(back)] += n
-        t.weeks[1][t.last - int(back)] += int(judgeable or 0)
-    return tallies
+    return [(account, int(back), n, int(judgeable or 0), int(n_judged or 0),
+             int(disagrees or 0))
+            for account, back, n, judgeable, n_judged, disagrees in plain_rows(session, query)]
 
 
-def _order_counts(reviews: int, judged: int | None, disagrees: int | None) -> list[int]:
-    counts = [0] * len(COUNTED)
-    counts[COUNTED.index("reviews")] = reviews
-    counts[COUNTED.index("judged")] = int(judged or 0)
-    counts[COUNTED.index("disagrees")] = int(disagrees or 0)
-    return counts
-
-
-def settled_current(session: Session, config: Config, roster: Roster, start: datetime,
-                    as_of: datetime) -> bool:
+def settled_current(session: Session, fingerprint: str, start: datetime,
+                    as_of: datetime, team: TeamScope | None = None) -> bool:
     """True when the stored judgements of the changes updated in [start, as_of] (none of
-    them active after `as_of`) equal judging them as of `as_of`: made under today's
-    roster and rules, and none of them rewritten or re-classified since. A change's
-    judgements depend only on its own events, all at or before `as_of` here."""
-    stored, _through = judging_state(session, config)
-    if stored != judging_fingerprint(roster, config.gate.min_noncore_plus1):
+    them active after `as_of`) equal judging them as of `as_of`: made under `fingerprint`
+    (today's roster and rules), and none of them rewritten or re-classified since. A
+    change's judgements depend only on its own events, all at or before `as_of` here."""
+    stored, _through = judging_state(session, team)
+    if stored != fingerprint:
         return False
     return not any_stale(session, [Change.updated >= start, Change.updated <= as_of,
-                                   *team_scope(config)])
+                                   *team_scope(team)])
 
 
-def load_reviews(session: Session, config: Config, account_id: int, *, since: datetime,
-                 as_of: datetime) -> list[Review]:
+def load_reviews(session: Session, scope: ReviewScope, account_id: int, *, since: datetime,
+                 as_of: datetime) -> list[JudgedReview]:
     """One reviewer's stored reviews cast in [since, as_of] on changes in scope, oldest
     first (as `standing.compute_standings` orders them)."""
     conn = session.connection()
     parse = date_parser(conn)
     r = StoredReview
-    query = (select(Change.project, r.change_number, r.patch_set, r.account_id, r.owner_id,
+    query = (select(r.change_number, r.patch_set, Change.project, r.owner_id, r.account_id,
                     r.value, stored_text(r.date), r.message_id, r.core_at_time, r.priority,
-                    r.thoughtful, r.judged, r.disagrees, r.caught, r.gate_open,
-                    r.gate_open_confirmed, r.first_crack, r.quick_large_plus1,
-                    r.verdict_account_id, r.verdict_value, stored_text(r.verdict_date),
-                    r.verdict_message_id)
+                    r.thoughtful, r.verdict_account_id, r.verdict_value,
+                    stored_text(r.verdict_date), r.verdict_message_id, r.judged,
+                    r.disagrees, r.caught, r.gate_open, r.gate_open_confirmed,
+                    r.first_crack, r.quick_large_plus1)
              .join(Change, Change.number == r.change_number)
              .where(r.account_id == account_id, r.date >= since, r.date <= as_of,
-                    *scope_conditions(config))
+                    *scope_conditions(scope))
              .order_by(r.date, r.change_number, r.patch_set))
     out = []
-    for (project, number, ps, account, owner, value, date, message_id, core, priority,
-         thoughtful, judged, disagrees, caught, gate_open, confirmed, first_crack, quick,
-         v_account, v_value, v_date, v_message) in plain_rows(session, query):
-        review = Review(number, ps, project, owner, account, value, parse(date), message_id,
-                        bool(core), bool(priority), bool(thoughtful))
-        if v_account is not None:
-            review.verdict = CREvent(number, ps, v_account, v_value, parse(v_date), v_message)
-        review.judged = bool(judged)
-        review.disagrees = bool(disagrees)
-        review.caught = bool(caught)
-        review.gate_open = bool(gate_open)
-        review.gate_open_confirmed = bool(confirmed)
-        review.first_crack = bool(first_crack)
-        review.quick_large_plus1 = bool(quick)
-        out.append(review)
+    for (number, ps, project, owner, account, value, date, message_id, core, priority,
+         thoughtful, v_account, v_value, v_date, v_message,
+         *judgements) in plain_rows(session, query):
+        verdict = None if v_account is None else CREvent(number, ps, v_account, v_value,
+                                                         parse(v_date), v_message)
+        out.append(JudgedReview(number, ps, project, owner, account, value, parse(date),
+                                message_id, bool(core), bool(priority), bool(thoughtful),
+                                verdict, *map(bool, judgements)))
     return out

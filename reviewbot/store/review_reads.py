@@ -24,19 +24,18 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from reviewbot.config import Config
-from reviewbot.metrics.standing import (
-    THOUGHTFUL_FREE_TEXT,
+from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
+from reviewbot.store.accounts import chunks
+from reviewbot.store.snapshots import plain_rows
+from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
+from reviewbot.timeline.snapshot import (
     ChangeFacts,
     CommentFacts,
     CREvent,
     PatchSetFacts,
     ReviewHistory,
+    ReviewScope,
 )
-from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
-from reviewbot.store.accounts import chunks
-from reviewbot.store.snapshots import plain_rows
-from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
 
 CODE_REVIEW = "Code-Review"
 
@@ -57,20 +56,21 @@ def date_parser(conn):  # noqa: ANN001, ANN202
     return datetime.fromisoformat if conn.dialect.name == "sqlite" else _dt
 
 
-def scope_conditions(config: Config, *, project_index: bool = True) -> list:
-    """Changes in the configured projects and branches that are still visible."""
+def scope_conditions(scope: ReviewScope, *, project_index: bool = True) -> list:
+    """Changes in the scope's projects and branches that are still visible."""
     # `project || ''` keeps the planner off the project index (see load_review_history).
     project = Change.project if project_index else Change.project.concat("")
-    conditions = [project.in_(list(config.gerrit.projects)),
-                  Change.missing_since.is_(None)]
-    if config.gerrit.branches:
-        conditions.append(Change.branch.in_(list(config.gerrit.branches)))
+    conditions = [project.in_(list(scope.projects)), Change.missing_since.is_(None)]
+    if scope.branches:
+        conditions.append(Change.branch.in_(list(scope.branches)))
     return conditions
 
 
-def _thoughtful(account_id: int | None):  # noqa: ANN202
-    """The vote message decides "thoughtful" -1s; it is looked up only for -1 events (of
-    the one reviewer asked about, if any): a random read into the message table each."""
+def _thoughtful(account_id: int | None, thoughtful_chars: int):  # noqa: ANN202
+    """The vote message decides "thoughtful" -1s (an inline comment, or at least
+    `thoughtful_chars` characters of free text: the judging rules' threshold, passed in);
+    it is looked up only for -1 events (of the one reviewer asked about, if any): a
+    random read into the message table each."""
     wanted = VoteEvent.value == -1
     if account_id is not None:
         wanted = (VoteEvent.value == -1) & (VoteEvent.account_id == account_id)
@@ -80,7 +80,7 @@ def _thoughtful(account_id: int | None):  # noqa: ANN202
             select(
                 or_(
                     Message.inline_comments > 0,
-                    func.length(func.trim(Message.free_text)) >= THOUGHTFUL_FREE_TEXT,
+                    func.length(func.trim(Message.free_text)) >= thoughtful_chars,
                 )
             )
             .where(Message.id == VoteEvent.message_id)
@@ -99,11 +99,12 @@ _SPARK_COLUMNS = (*_EVENT_COLUMNS[:5], literal(""), VoteEvent.id)
 
 def load_review_history(
     session: Session,
-    config: Config,
+    scope: ReviewScope,
     *,
     as_of: datetime,
     since: datetime,
     window_start: datetime,
+    thoughtful_chars: int,
     account_id: int | None = None,
     bots: Collection[int] = (),
     active_after: bool = False,
@@ -120,7 +121,8 @@ def load_review_history(
     - those changes (owner, project, stored priority/exempt verdict) and patch sets;
     - the comment-only messages of the window.
     """
-    scope = scope_conditions(config)
+    in_scope = scope
+    scope = scope_conditions(in_scope)
     parse = date_parser(session.connection())
     if account_id is not None:
         # The patch sets this reviewer voted on in the window (index on account, date).
@@ -144,7 +146,7 @@ def load_review_history(
         # are looked up by change number from that list.
         # As of a past date, a change created after it holds nothing yet: most of the
         # changes updated since the window started, for a backtest's as-of a year back.
-        scope = [*scope_conditions(config, project_index=False), Change.created <= as_of]
+        scope = [*scope_conditions(in_scope, project_index=False), Change.created <= as_of]
         if active_after:
             scope.append(Change.updated > as_of)
         patch_sets_where = [Change.updated >= window_start]
@@ -152,12 +154,15 @@ def load_review_history(
             select(Change.number).where(*scope, Change.updated >= window_start))]
     # Bots are never reviewers nor verdicts: their events are left out of the read.
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
+    if active_after:
+        return _load_active_history(session, scope, as_of=as_of, window_start=window_start,
+                                    not_bot=not_bot, thoughtful_chars=thoughtful_chars)
     # Plain tuples in CREvent's field order (the judging reads them by position; a
     # verdict shown on a page is turned into a CREvent there): 100k+ rows on a leaderboard.
     events = [
         (c, ps, a, v, parse(d), m, i, bool(t))
         for c, ps, a, v, d, m, i, t in plain_rows(session, (
-            select(*_EVENT_COLUMNS, _thoughtful(account_id))
+            select(*_EVENT_COLUMNS, _thoughtful(account_id, thoughtful_chars))
             .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which,
                    *not_bot)
         ))
@@ -183,7 +188,7 @@ def load_review_history(
     # With `active_after` the caller reads the comments of every change itself; the
     # backtest's order needs none (`comments=False`).
     comment_facts = [] if active_after or not comments else load_comment_messages(
-        session, config, start=window_start, as_of=as_of, account_id=account_id,
+        session, in_scope, start=window_start, as_of=as_of, account_id=account_id,
         # Everyone: only changes updated in the window are judged (see above), and
         # walking their messages beats the date index's row lookups across the table.
         updated_since=None if account_id is not None else window_start,
@@ -199,8 +204,33 @@ def load_review_history(
                          comments=comment_facts, sparkline_events=sparkline)
 
 
+def _load_active_history(session: Session, scope: list, *, as_of: datetime,
+                         window_start: datetime, not_bot: list,
+                         thoughtful_chars: int) -> ReviewHistory:
+    """`load_review_history(active_after=True)`: the changes active after `as_of` are
+    few, but finding them walks every change updated since then (their `created` is not
+    indexed); they are walked once, and their events up to `as_of` and their patch sets
+    are then looked up by change number."""
+    parse = date_parser(session.connection())
+    changes = _load_changes(session, [Change.updated >= window_start], scope)
+    history = ReviewHistory(changes=changes, patch_sets={}, events=[])
+    for part in chunks(sorted(changes)):  # bound parameters per statement stay few
+        history.events.extend(
+            (c, ps, a, v, parse(d), m, i, bool(t))
+            for c, ps, a, v, d, m, i, t in plain_rows(session, (
+                select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
+                .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of,
+                       VoteEvent.change_number.in_(part), *not_bot)
+            ))
+        )
+        history.patch_sets.update(
+            _load_patch_sets(session, [PatchSet.change_number.in_(part)], []))
+    return history
+
+
 def load_judging_history(
-    session: Session, numbers: Collection[int], *, bots: Collection[int] = ()
+    session: Session, numbers: Collection[int], *, thoughtful_chars: int,
+    bots: Collection[int] = (),
 ) -> ReviewHistory:
     """Everything stored about changes `numbers` that judging their reviews needs: every
     Code-Review event but bots', the changes' facts, their patch sets. No scope, window
@@ -212,7 +242,7 @@ def load_judging_history(
         history.events.extend(
             (c, ps, a, v, parse(d), m, i, bool(t))
             for c, ps, a, v, d, m, i, t in plain_rows(session, (
-                select(*_EVENT_COLUMNS, _thoughtful(None))
+                select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
                 .where(VoteEvent.label == CODE_REVIEW, VoteEvent.change_number.in_(part),
                        *not_bot)
             ))
@@ -267,8 +297,7 @@ def _load_patch_sets(session: Session, where: list,
             for number, ps, created, uploader, size in plain_rows(session, query)}
 
 
-def _comment_conditions(config: Config, start: datetime, as_of: datetime,
-                        account_id: int | None) -> list:
+def _comment_conditions(start: datetime, as_of: datetime, account_id: int | None) -> list:
     votes_in_message = select(VoteEvent.id).where(VoteEvent.message_id == Message.id).exists()
     conditions = [
         Message.date >= start,
@@ -286,17 +315,17 @@ def _comment_conditions(config: Config, start: datetime, as_of: datetime,
 
 
 def load_comment_messages(
-    session: Session, config: Config, *, start: datetime, as_of: datetime,
+    session: Session, in_scope: ReviewScope, *, start: datetime, as_of: datetime,
     account_id: int | None = None, updated_since: datetime | None = None,
 ) -> list[CommentFacts]:
     """Messages in [start, as_of] that change no vote and are not autogenerated, on
     others' changes (the owner's own messages are dropped here already); with
     `updated_since`, only on changes updated since then."""
     parse = date_parser(session.connection())
-    scope = scope_conditions(config)
+    scope = scope_conditions(in_scope)
     which = []
     if updated_since is not None:
-        scope = scope_conditions(config, project_index=False)
+        scope = scope_conditions(in_scope, project_index=False)
         which = [Message.change_number.in_(
             select(Change.number).where(Change.updated >= updated_since,
                                         Change.created <= as_of))]
@@ -304,10 +333,25 @@ def load_comment_messages(
         select(Message.id, Message.author_id, Message.change_number, Message.patch_set,
                stored_text(Message.date))
         .join(Change, Change.number == Message.change_number)
-        .where(*which, *_comment_conditions(config, start, as_of, account_id),
+        .where(*which, *_comment_conditions(start, as_of, account_id),
                Message.author_id != Change.owner_id, *scope)
     )
     return [CommentFacts(i, a, c, ps, parse(d)) for i, a, c, ps, d in rows]
+
+
+def comment_counts(session: Session, in_scope: ReviewScope, *, start: datetime,
+                   as_of: datetime, updated_since: datetime) -> dict[int, int]:
+    """Per author, the messages `load_comment_messages(..., updated_since=...)` returns,
+    counted in SQL: a leaderboard needs only how many, not one object per message."""
+    which = Message.change_number.in_(
+        select(Change.number).where(Change.updated >= updated_since, Change.created <= as_of))
+    query = (select(Message.author_id, func.count())
+             .join(Change, Change.number == Message.change_number)
+             .where(which, *_comment_conditions(start, as_of, None),
+                    Message.author_id != Change.owner_id,
+                    *scope_conditions(in_scope, project_index=False))
+             .group_by(Message.author_id))
+    return dict(plain_rows(session, query))
 
 
 def find_account(session: Session, who: str) -> int | None:
@@ -334,13 +378,13 @@ def usernames_of(session: Session, account_ids: set[int]) -> dict[int, str]:
     return out
 
 
-def history_span(session: Session, config: Config) -> tuple[datetime, datetime] | None:
+def history_span(session: Session, scope: ReviewScope) -> tuple[datetime, datetime] | None:
     """The store's review history: the first and last Code-Review vote event on a change
     in scope (None when there is none)."""
     first, last = session.execute(
         select(func.min(VoteEvent.date), func.max(VoteEvent.date))
         .join(Change, Change.number == VoteEvent.change_number)
-        .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(config))).one()
+        .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(scope))).one()
     if first is None:
         return None
     return _as_datetime(first), _as_datetime(last)

@@ -28,6 +28,7 @@ from reviewbot.views.standing_view import (
     ReviewerReport,
     leaderboard,
     readiness_order,
+    review_scope,
     reviewer_report,
 )
 
@@ -118,7 +119,7 @@ def run_backtest(session: Session, config: Config, *, lead_days: int = 90,
     lets a benchmark compare another column's order on the same promotions)."""
     roster = load_roster(session, config)
     in_config = {roster.account_by_username(e.username) for e in config.core_history}
-    span = history_span(session, config)
+    span = history_span(session, review_scope(config))
     chosen: list[Promotion] = []
     if span is not None:
         first, last = span

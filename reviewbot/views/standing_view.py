@@ -13,32 +13,45 @@ from reviewbot.config import Config
 from reviewbot.metrics.criteria import EVIDENCE, CriterionProgress, criteria_met, evaluate_criteria
 from reviewbot.metrics.readiness import DEFAULT_SORT, sort_key
 from reviewbot.metrics.standing import (
+    OWNER_SHARE_WARNING,
+    THOUGHTFUL_FREE_TEXT,
     Standing,
     compute_standings,
     history_start,
+    order_tallies,
     standing_of,
     standings_from_tallies,
+    tallies_from_settled,
     tally_reviews,
     window_start,
 )
-from reviewbot.metrics.stored_standing import standing_from_reviews, standings_from_counts
+from reviewbot.metrics.stored_standing import (
+    judging_fingerprint,
+    review_of,
+    standing_from_reviews,
+    standings_from_counts,
+    weeks_by_account,
+)
 from reviewbot.store.judgements import (
     count_reviews,
     dominant_owners,
     judgements_current,
     load_reviews,
-    review_weeks,
+    review_dates,
     reviewed_by,
+    settled_counts,
     settled_current,
-    tally_settled,
-    tally_settled_order,
+    settled_order_counts,
     updated_since,
 )
 from reviewbot.store.review_reads import (
+    comment_counts,
     load_comment_messages,
     load_review_history,
 )
+from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
+from reviewbot.timeline.snapshot import ReviewScope
 
 
 @dataclass
@@ -90,6 +103,16 @@ def ratio_counts(metrics: dict) -> dict[str, dict]:
             for ratio, (count, label) in RATIO_COUNTS.items()}
 
 
+def review_scope(config: Config) -> ReviewScope:
+    """The changes standing counts, as the store reads them: the configured projects
+    and branches."""
+    return ReviewScope(tuple(config.gerrit.projects), tuple(config.gerrit.branches))
+
+
+def _fingerprint(config: Config, roster: Roster) -> str:
+    return judging_fingerprint(roster, config.gate.min_noncore_plus1)
+
+
 def _criteria(config: Config, standing: Standing) -> list[CriterionProgress]:
     return evaluate_criteria(standing.metrics, config.standing.criteria,
                              config.standing.min_evidence)
@@ -104,18 +127,20 @@ def reviewer_report(
     days = window_days or config.standing.window_days
     roster = load_roster(session, config)
     since = history_start(as_of, days)
-    if not replay and judgements_current(session, config, roster, as_of,
-                                         reviewed_by(account_id, since)):
-        reviews = load_reviews(session, config, account_id, since=since, as_of=as_of)
-        comments = load_comment_messages(session, config, start=window_start(as_of, days),
+    scope = review_scope(config)
+    if not replay and judgements_current(session, _fingerprint(config, roster), as_of,
+                                         reviewed_by(account_id, since), config.team_scope):
+        reviews = [review_of(row) for row in
+                   load_reviews(session, scope, account_id, since=since, as_of=as_of)]
+        comments = load_comment_messages(session, scope, start=window_start(as_of, days),
                                          as_of=as_of, account_id=account_id)
         standing = standing_from_reviews(account_id, reviews, comments, roster, as_of=as_of,
                                          window_days=days)
         return ReviewerReport(roster.username(account_id), standing,
                               _criteria(config, standing), "stored")
     history = load_review_history(
-        session, config, as_of=as_of, since=since,
-        window_start=window_start(as_of, days), account_id=account_id, bots=roster.bots,
+        session, scope, as_of=as_of, since=since, window_start=window_start(as_of, days),
+        thoughtful_chars=THOUGHTFUL_FREE_TEXT, account_id=account_id, bots=roster.bots,
     )
     standing = standing_of(history, roster, account_id, as_of=as_of, window_days=days,
                            min_noncore_plus1=config.gate.min_noncore_plus1)
@@ -132,17 +157,21 @@ def readiness_order(session: Session, config: Config, *, as_of: datetime,
     current), and no comment-only messages."""
     start = window_start(as_of, window_days)
     roster = load_roster(session, config)
+    scope = review_scope(config)
     gate = config.gate.min_noncore_plus1
-    if settled_current(session, config, roster, start, as_of):
-        active = load_review_history(session, config, as_of=as_of, since=start,
-                                     window_start=start, bots=roster.bots, active_after=True)
-        tallies = tally_settled_order(session, config, start=start, as_of=as_of,
-                                      window_days=window_days)
+    if settled_current(session, _fingerprint(config, roster), start, as_of,
+                       config.team_scope):
+        active = load_review_history(session, scope, as_of=as_of, since=start,
+                                     window_start=start, thoughtful_chars=THOUGHTFUL_FREE_TEXT,
+                                     bots=roster.bots, active_after=True)
+        tallies = order_tallies(settled_order_counts(session, scope, start=start, as_of=as_of),
+                                as_of=as_of, window_days=window_days)
         tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=window_days,
                                      min_noncore_plus1=gate))
     else:
-        history = load_review_history(session, config, as_of=as_of, since=start,
-                                      window_start=start, bots=roster.bots, comments=False)
+        history = load_review_history(session, scope, as_of=as_of, since=start,
+                                      window_start=start, thoughtful_chars=THOUGHTFUL_FREE_TEXT,
+                                      bots=roster.bots, comments=False)
         tallies = tally_reviews(history, roster, as_of=as_of, window_days=window_days,
                                 min_noncore_plus1=gate)
     rows = []
@@ -167,34 +196,42 @@ def leaderboard(
     days = window_days or config.standing.window_days
     start = window_start(as_of, days)
     roster = load_roster(session, config)
-    current = not replay and judgements_current(session, config, roster, as_of,
-                                                updated_since(start))
+    scope = review_scope(config)
+    fingerprint = _fingerprint(config, roster)
+    current = not replay and judgements_current(session, fingerprint, as_of,
+                                                updated_since(start), config.team_scope)
     source = "stored" if current else "replayed"
-    if source == "replayed" and not replay and settled_current(session, config, roster,
-                                                               start, as_of):
+    if source == "replayed" and not replay and settled_current(session, fingerprint,
+                                                               start, as_of,
+                                                               config.team_scope):
         source = "mixed"
     if source == "mixed":
-        comments = load_comment_messages(session, config, start=start, as_of=as_of,
-                                         updated_since=start)
-        active = load_review_history(session, config, as_of=as_of, since=start,
-                                     window_start=start, bots=roster.bots,
-                                     active_after=True)
-        tallies = tally_settled(session, config, start=start, as_of=as_of, window_days=days)
+        comments = comment_counts(session, scope, start=start, as_of=as_of,
+                                  updated_since=start)
+        active = load_review_history(session, scope, as_of=as_of, since=start,
+                                     window_start=start, thoughtful_chars=THOUGHTFUL_FREE_TEXT,
+                                     bots=roster.bots, active_after=True)
+        tallies = tallies_from_settled(
+            settled_counts(session, scope, start=start, as_of=as_of),
+            as_of=as_of, window_days=days)
         tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=days,
                                      min_noncore_plus1=config.gate.min_noncore_plus1))
         standings = standings_from_tallies(tallies, comments, roster, as_of=as_of,
                                            window_days=days)
     elif source == "stored":
-        comments = load_comment_messages(session, config, start=start, as_of=as_of,
-                                         updated_since=start)
+        comments = comment_counts(session, scope, start=start, as_of=as_of,
+                                  updated_since=start)
         standings = standings_from_counts(
-            count_reviews(session, config, start=start, as_of=as_of),
-            dominant_owners(session, config, start=start, as_of=as_of),
-            review_weeks(session, config, start=start, as_of=as_of),
+            count_reviews(session, scope, start=start, as_of=as_of),
+            dominant_owners(session, scope, start=start, as_of=as_of,
+                            share=OWNER_SHARE_WARNING),
+            weeks_by_account(review_dates(session, scope, start=start, as_of=as_of),
+                             as_of=as_of, start=start),
             comments, roster, as_of=as_of, window_days=days)
     else:
-        history = load_review_history(session, config, as_of=as_of, since=start,
-                                      window_start=start, bots=roster.bots)
+        history = load_review_history(session, scope, as_of=as_of, since=start,
+                                      window_start=start, thoughtful_chars=THOUGHTFUL_FREE_TEXT,
+                                      bots=roster.bots)
         standings = compute_standings(history, roster, as_of=as_of, window_days=days,
                                       min_noncore_plus1=config.gate.min_noncore_plus1,
                                       weekly=False, detail=False)
