@@ -18,6 +18,7 @@ from dashboards.deps import (
     pool_exhausted,
     refuse_control_characters,
 )
+from dashboards.metrics import metrics_registry
 from dashboards.routes import docs
 from dashboards.security import SecurityHeaders
 from reviewbot import __version__
@@ -35,8 +36,8 @@ ROUTER_MODULES = [
     "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
     "dashboards.routes.reviewers",
     "dashboards.routes.backtest",  # /backtest, /api/v1/backtest
-    "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync
-    "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit
+    "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync (records a hint)
+    "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit (records a hint)
     "dashboards.routes.docs",  # /docs (assets under /static/api-docs, no CDN)
 ]
 
@@ -60,6 +61,8 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
             config.database.url, pool_size=config.web_pool_size,
             pool_timeout=config.database.pool_timeout),
     )
+    # /metrics: a registry of this app's own, read from the store at scrape time.
+    app.state.metrics_registry = metrics_registry(app.state.reviewbot.engine)
     # Mounted before /static, which would otherwise answer for it.
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="api-docs")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -196,6 +196,10 @@ class Worker:
         return self._client
 
     def start(self, *, first_run_delay: float = 0.0) -> None:
+        if first_run_delay > 0:
+            # Lead (or stand by) from the start, not from the first cycle: the leader
+            # drains sync hints meanwhile.
+            self._lead()
         self._scheduler.add_job(
             self.tick, "interval", seconds=self.poll_seconds, id="cycle",
             max_instances=1, coalesce=True, misfire_grace_time=None,

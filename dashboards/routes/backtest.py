@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from dashboards.deps import ConfigDep, SessionDep, templates
+from reviewbot.answers import BacktestOut
 from reviewbot.backtest import Backtest, PromotionRank, run_backtest
 from reviewbot.clock import parse_as_of
 
@@ -63,10 +64,11 @@ def rank_chart(rows: list[PromotionRank], top: int, pool_max: int, width: int = 
 def api_backtest(session: SessionDep, config: ConfigDep, lead_days: Days = 90,
                  window_days: Days = 180, top: Annotated[int, Query(ge=1, le=1000)] = 5,
                  start: Annotated[str | None, Query(alias="from")] = None,
-                 end: Annotated[str | None, Query(alias="to")] = None) -> dict[str, Any]:
+                 end: Annotated[str | None, Query(alias="to")] = None) -> BacktestOut:
     """For each promotion to core: the promoted person's rank on the leaderboard's default
     order `lead_days` before it, and the share found within the top `top`."""
-    return _run(session, config, lead_days, window_days, top, start, end).as_json()
+    return BacktestOut.model_validate(
+        _run(session, config, lead_days, window_days, top, start, end).as_json())
 
 
 @router.get("/backtest", response_class=HTMLResponse, include_in_schema=False)

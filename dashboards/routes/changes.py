@@ -16,12 +16,8 @@ from dashboards.deps import (
     parse_as_of_param,
     templates,
 )
-from dashboards.routes.queue import (
-    age_text,
-    gerrit_change_url,
-    queue_cache,
-    vote_json,
-)
+from dashboards.routes.queue import gerrit_change_url, queue_cache, vote_json
+from reviewbot.answers import ChangeListOut, ChangeOut, age_text
 from reviewbot.clock import utcnow
 from reviewbot.evaluate import evaluate_change, judge_at, stored_classes
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
@@ -65,7 +61,7 @@ def _list_data(session, state: str | None, page: int, app, roster) -> dict[str, 
 @router.get("/api/v1/changes", tags=["changes"])
 def api_changes(
     session: SessionDep, app: StateDep, state: str | None = None, page: PageQuery = 1,
-) -> dict[str, Any]:
+) -> ChangeListOut:
     """Open changes, latest human activity first (uploads, votes and messages by people,
     never the bots'), optionally only one gate state."""
     roster = load_roster(session, app.config)
@@ -77,7 +73,7 @@ def api_changes(
          "last_human_activity": r.last_human.isoformat()}
         for r in data.pop("rows")
     ]
-    return data
+    return ChangeListOut.model_validate(data)
 
 
 @router.get("/changes", response_class=HTMLResponse, include_in_schema=False)
@@ -93,8 +89,8 @@ def changes_page(request: Request, session: SessionDep, config: ConfigDep, state
 
 def change_data(session, config, cache, number: int, reviewer: str | None,  # noqa: ANN001
                 as_of: str | None) -> dict[str, Any]:
-    """Everything the change page shows, as of T when given (else the stored present);
-    HTTPException 404/422 for unknown input."""
+    """Everything the change page shows, as of T when given (else the stored present), in
+    the ChangeOut shape; HTTPException 404/422 for unknown input."""
     at = parse_as_of_param(as_of) if as_of else None
     now = at or utcnow()
     found = load_changes(session, numbers=[number], include_missing=True)
@@ -164,10 +160,10 @@ def change_data(session, config, cache, number: int, reviewer: str | None,  # no
                                 "account with that username, email or id has been synced")
         answer = why_not_for(session, config, number, who, at, cache=cache)
         data["why_not"] = answer.as_json() if answer else None
-    return data
+    return ChangeOut.model_validate(data).json_data()
 
 
-@router.get("/api/v1/changes/{number}", tags=["changes"])
+@router.get("/api/v1/changes/{number}", tags=["changes"], response_model=ChangeOut)
 def api_change(
     number: ChangeNumberPath, session: SessionDep, config: ConfigDep, state: StateDep,
     request: Request,

@@ -14,6 +14,7 @@ from dashboards.charts import (
 )
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from dashboards.trend_charts import trend_context
+from reviewbot.answers import ReportOut
 from reviewbot.report import STATE_LABELS, STATES
 from reviewbot.report_render import render_csv, render_markdown, report_json
 from reviewbot.reporting import report_as_of
@@ -83,7 +84,8 @@ def report_csv(
     )
 
 
-@router.get("/api/v1/report", summary="PTL priorities report as of a date")
+@router.get("/api/v1/report", summary="PTL priorities report as of a date",
+            response_model=ReportOut)
 def report_api(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),

@@ -18,7 +18,8 @@ from dashboards.deps import (
     parse_as_of_param,
     templates,
 )
-from reviewbot.clock import full_days, utcnow
+from reviewbot.answers import QueueOut, queue_answer
+from reviewbot.clock import utcnow
 from reviewbot.config import Config
 from reviewbot.people import Roster
 from reviewbot.queue_view import QueueCache, queue_for, queue_sizes
@@ -41,16 +42,6 @@ def gerrit_change_url(config: Config, project: str, number: int) -> str:
     return f"{config.gerrit_web_base}/c/{project}/+/{number}"
 
 
-def age_text(uploaded: datetime | None, now: datetime) -> str:
-    if uploaded is None:
-        return "unknown"
-    days = full_days(uploaded, now)
-    if days:
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = int(max(0, (now - uploaded).total_seconds()) // 3600)
-    return f"{hours} hour{'s' if hours != 1 else ''}"
-
-
 def vote_json(vote: Vote, roster: Roster, now: datetime) -> dict[str, Any]:
     return {"label": vote.label, "value": vote.value, "account_id": vote.account_id,
             "by": roster.username(vote.account_id), "core": roster.is_core(vote.account_id, now),
@@ -70,20 +61,15 @@ def queue_cache(state: StateDep, request: Request) -> QueueCache:
 # -- queue -----------------------------------------------------------------------------------
 
 def queue_data(session, config: Config, cache: QueueCache, who: str, as_of: datetime | None,  # noqa: ANN001
-               offset: int, limit: int) -> dict[str, Any] | None:
-    """The queue answer for `who` (the CLI's --json shape plus page links), or None when
-    no such account exists."""
+               offset: int, limit: int) -> QueueOut | None:
+    """The queue answer for `who` (the CLI's --json shape), or None when no such account
+    exists."""
     reviewer = find_reviewer(session, who)
     if reviewer is None:
         return None
     answer = queue_for(session, config, reviewer, as_of, offset=offset, limit=limit,
                        cache=cache)
-    data = answer.as_json(config)
-    now = answer.as_of
-    for row, item in zip(answer.rows, data["items"], strict=True):
-        item["age"] = age_text(row.item.uploaded, now)
-        item["url"] = f"/changes/{item['number']}?reviewer={reviewer.label}"
-    return data
+    return queue_answer(answer, config)
 
 
 @router.get("/api/v1/queue", tags=["queue"])
@@ -93,7 +79,7 @@ def api_queue(
     as_of: AsOfQuery = None,
     offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
-) -> dict[str, Any]:
+) -> QueueOut:
     """A reviewer's queue: for a core reviewer at T what to review, in order, each row with
     its reasons (`kind: "core"`); for anyone else the first-crack queue, the gated changes
     waiting for a non-core +1, longest wait first (`kind: "first-crack"`).
@@ -148,8 +134,8 @@ def queue_page(
         if clear:
             response.delete_cookie(COOKIE)
         return response
-    data = queue_data(session, config, cache, who, at, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-    if data is None:
+    answer = queue_data(session, config, cache, who, at, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    if answer is None:
         # Not raised to the shared handler: this answer must also delete the stale cookie.
         response = error_page(request, config, 404, "Unknown user",
                               f"There is no Gerrit account {who!r} in the store. Check the "
@@ -157,6 +143,7 @@ def queue_page(
         if not reviewer:  # a stale cookie: forget it so the picker shows next time
             response.delete_cookie(COOKIE)
         return response
+    data = answer.json_data()
     context["data"] = data
     context["sections"] = _sections(data["items"])
     context["pages"] = max(1, -(-data["total"] // PAGE_SIZE))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -16,6 +14,7 @@ from dashboards.deps import (
     templates,
 )
 from dashboards.routes.queue import AsOfQuery, queue_cache
+from reviewbot.answers import WhereOut
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
 from reviewbot.where import where_is
 
@@ -23,20 +22,18 @@ router = APIRouter()
 
 
 def where_data(session, config, cache, number: int, as_of: str | None  # noqa: ANN001
-               ) -> dict[str, Any]:
+               ) -> WhereOut:
     at = parse_as_of_param(as_of) if as_of else None
     answer = where_is(session, config, number, at, cache=cache)
     if answer is None:
         raise HTTPException(status_code=404, detail=f"change {number} is not in the store "
                             "(run `reviewbot sync`, or check the number)")
-    data = answer.as_json(config.gerrit_web_base)
-    data["as_of_param"] = as_of or ""
-    return data
+    return WhereOut.model_validate(answer.as_json(config.gerrit_web_base))
 
 
 @router.get("/api/v1/changes/{number}/where", tags=["changes"])
 def api_where(number: ChangeNumberPath, session: SessionDep, config: ConfigDep, state: StateDep,
-              request: Request, as_of: AsOfQuery = None) -> dict[str, Any]:
+              request: Request, as_of: AsOfQuery = None) -> WhereOut:
     """Where is my change: its position in every core reviewer's queue at T (or the first
     condition that keeps it out), its review and gate state, and what would move it up."""
     return where_data(session, config, queue_cache(state, request), number, as_of)
@@ -49,5 +46,6 @@ def where_page(number: str, request: Request, session: SessionDep, config: Confi
     if not parsed:
         raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number "
                             f"(1 to {CHANGE_NUMBER_MAX})")
-    data = where_data(session, config, queue_cache(state, request), parsed, as_of)
+    data = where_data(session, config, queue_cache(state, request), parsed, as_of).json_data()
+    data["as_of_param"] = as_of or ""  # the page's links keep the date asked for
     return templates.TemplateResponse(request, "where.html", {"config": config, "w": data})
