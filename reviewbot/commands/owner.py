@@ -49,7 +49,9 @@ def where_command(args: argparse.Namespace) -> int:
               "number)", file=sys.stderr)
         return 1
     if args.json:
-        print_json(answer.as_json(config.gerrit_web_base))
+        from reviewbot.answers import WhereOut  # /api/v1/changes/N/where's shape
+
+        print_json(WhereOut.model_validate(answer.as_json(config.gerrit_web_base)).json_data())
         return 0
     print(f"{answer.number}: {answer.subject}")
     print(f"  {answer.project} ({answer.branch}), by {answer.owner}")

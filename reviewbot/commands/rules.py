@@ -59,7 +59,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
         result = run_evaluation(engine, config, at, full=args.full)
         shown = stored_verdicts(engine)
     if args.json:
-        emit_json({
+        from reviewbot.answers import EvaluationOut
+
+        emit_json(EvaluationOut.model_validate({
             "as_of": at.isoformat(),
             "stored": not args.as_of,
             "evaluated": result.evaluated,
@@ -67,7 +69,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
             # WIP and closed changes: not gated, kept apart so "changes" holds gate states only.
             "not_gated": [v.as_json() for v in shown.other],
             "priorities_matching_no_change": _unmatched(config, shown),
-        })
+        }).json_data())
         return 0
     for v in shown.open:
         print(_line(v))
@@ -129,7 +131,9 @@ def why_command(args: argparse.Namespace) -> int:
                     current_patch_set=state.patch_set)
         if args.reviewer:
             data["why_not"] = queue
-        emit_json(data)
+        from reviewbot.answers import WhyOut
+
+        emit_json(WhyOut.model_validate(data).json_data())
         return 0
     print(f"Change {change.number} ({change.project}, {change.branch}) by "
           f"{roster.username(change.owner_id)}: {change.subject}")
