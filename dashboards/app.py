@@ -22,6 +22,7 @@ from dashboards.metrics import metrics_registry
 from dashboards.routes import docs
 from dashboards.security import SecurityHeaders
 from reviewbot import __version__
+from reviewbot.answers import BadRequestOut
 from reviewbot.config import Config, Secrets
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +54,8 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
         docs_url=None,  # dashboards.routes.docs serves /docs without a CDN
         redoc_url=None,  # ReDoc's bundle always fetches a logo from its CDN
         dependencies=[Depends(refuse_control_characters)],
+        # The routes' own 422s carry one sentence, FastAPI's a list: both documented.
+        responses={422: {"model": BadRequestOut, "description": "a bad parameter, named"}},
     )
     app.state.reviewbot = AppState(
         config=config,

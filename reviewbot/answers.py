@@ -552,6 +552,23 @@ class ErrorOut(Answer):
     error: str
 
 
+class ValidationErrorOut(BaseModel):
+    """One of FastAPI's request validation errors (its own fields, kept as they come)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class BadRequestOut(Answer):
+    """422: a parameter the route could not take, named — FastAPI's validation errors, or
+    one sentence from the route (a bad `as_of`, an unknown sort key)."""
+
+    detail: str | list[ValidationErrorOut]
+
+
 # --- builders: one place turns a view's answer into its shape ------------------------------
 
 
