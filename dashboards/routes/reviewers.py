@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from dashboards.charts import mini_sparkline, sparkline
 from dashboards.deps import ConfigDep, SessionDep, parse_as_of_param, templates
 from dashboards.trend_charts import trend_context
 from reviewbot.answers import (
@@ -63,25 +64,6 @@ def _detail(session, config: Config, username: str, window_days: int | None,  # 
     report = reviewer_report(session, config, account, as_of=parse_as_of_param(as_of),
                              window_days=window_days)
     return report, reviewer_detail(session, config, report)
-
-
-def sparkline(weekly: list[int], width: int = 312, height: int = 40) -> dict[str, Any]:
-    """Bars for an inline SVG: one per week, scaled to the busiest week."""
-    peak = max(weekly) if weekly else 0
-    bar = width / max(1, len(weekly))
-    bars = []
-    for i, n in enumerate(weekly):
-        tall = 0 if not peak else max(1.0, height * n / peak) if n else 0
-        bars.append({"x": round(i * bar, 2), "y": round(height - tall, 2),
-                     "w": round(bar * 0.8, 2), "h": round(tall, 2), "n": n,
-                     "weeks_ago": len(weekly) - 1 - i})
-    return {"width": width, "height": height, "bars": bars, "peak": peak,
-            "total": sum(weekly)}
-
-
-def mini_sparkline(weekly: list[int], width: int = 52, height: int = 16) -> dict[str, Any]:
-    """A row's per-week bars, scaled to that row's busiest week."""
-    return sparkline(weekly, width=width, height=height)
 
 
 @router.get("/api/v1/reviewers", tags=["reviewers"])
