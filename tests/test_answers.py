@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from dashboards.app import create_app
+from reviewbot.answers import EvaluationOut, WhyOut
 from reviewbot.cli import main
 from reviewbot.clock import parse_as_of
 from reviewbot.cycle import run_cycle
@@ -98,6 +99,22 @@ def test_every_question_has_one_shape_on_cli_and_api(served, capsys, monkeypatch
          f"/api/v1/changes/{number}/where?as_of={AS_OF}")
     actions = same(["actions"], "/api/v1/actions")
     assert actions["items"], "precondition: the dry-run write-back logged its plans"
+
+
+def test_answers_only_the_cli_gives_have_their_documented_shape(served, capsys, monkeypatch):
+    """`why` and `evaluate` print their builders' dicts as they are: they must be exactly
+    the models (no field missing, none undeclared)."""
+    client, path, engine, config, env = served
+    core, _ = _people(engine, config)
+    with Session(engine) as session:
+        number = session.exec(select(Change.number).order_by(Change.number)).first()
+    for args in (["why", str(number)], ["why", str(number), "--reviewer", core],
+                 ["why", str(number), "--as-of", AS_OF]):
+        data = cli_json(path, *args, env=env, capsys=capsys, monkeypatch=monkeypatch)
+        assert WhyOut.model_validate(data).json_data() == data, args
+    evaluation = cli_json(path, "evaluate", env=env, capsys=capsys, monkeypatch=monkeypatch)
+    assert evaluation["changes"]
+    assert EvaluationOut.model_validate(evaluation).json_data() == evaluation
 
 
 def test_openapi_documents_every_api_answer(served):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -14,15 +16,15 @@ router = APIRouter()
 PAGE_SIZE = 50
 
 
-def _data(session, page: int, change: int | None) -> ActionLogOut:  # noqa: ANN001
+def _data(session, page: int, change: int | None) -> dict[str, Any]:  # noqa: ANN001
     total, rows = list_actions(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
                                change=change)
     return action_log(total, rows, page=page, page_size=PAGE_SIZE, change=change)
 
 
-@router.get("/api/v1/actions", tags=["actions"])
+@router.get("/api/v1/actions", tags=["actions"], response_model=ActionLogOut)
 def api_actions(session: SessionDep, page: PageQuery = 1,
-                change: ChangeFilter = None) -> ActionLogOut:
+                change: ChangeFilter = None) -> dict[str, Any]:
     """The write-back log, newest first, 50 per page (optionally one change's entries)."""
     return _data(session, page, change)
 
@@ -30,7 +32,7 @@ def api_actions(session: SessionDep, page: PageQuery = 1,
 @router.get("/actions", response_class=HTMLResponse, include_in_schema=False)
 def actions_page(request: Request, session: SessionDep, config: ConfigDep,
                  page: PageQuery = 1, change: ChangeFilter = None) -> HTMLResponse:
-    data = _data(session, page, change).json_data()
+    data = _data(session, page, change)
     return templates.TemplateResponse(request, "actions.html", {
         "config": config, "data": data, "pages": max(1, -(-data["total"] // PAGE_SIZE)),
     })

@@ -61,7 +61,7 @@ def queue_cache(state: StateDep, request: Request) -> QueueCache:
 # -- queue -----------------------------------------------------------------------------------
 
 def queue_data(session, config: Config, cache: QueueCache, who: str, as_of: datetime | None,  # noqa: ANN001
-               offset: int, limit: int) -> QueueOut | None:
+               offset: int, limit: int) -> dict[str, Any] | None:
     """The queue answer for `who` (the CLI's --json shape), or None when no such account
     exists."""
     reviewer = find_reviewer(session, who)
@@ -72,14 +72,14 @@ def queue_data(session, config: Config, cache: QueueCache, who: str, as_of: date
     return queue_answer(answer, config)
 
 
-@router.get("/api/v1/queue", tags=["queue"])
+@router.get("/api/v1/queue", tags=["queue"], response_model=QueueOut)
 def api_queue(
     session: SessionDep, config: ConfigDep, state: StateDep, request: Request,
     reviewer: Annotated[str, Query(min_length=1, description="username, email or account id")],
     as_of: AsOfQuery = None,
     offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
-) -> QueueOut:
+) -> dict[str, Any]:
     """A reviewer's queue: for a core reviewer at T what to review, in order, each row with
     its reasons (`kind: "core"`); for anyone else the first-crack queue, the gated changes
     waiting for a non-core +1, longest wait first (`kind: "first-crack"`).
@@ -134,8 +134,8 @@ def queue_page(
         if clear:
             response.delete_cookie(COOKIE)
         return response
-    answer = queue_data(session, config, cache, who, at, (page - 1) * PAGE_SIZE, PAGE_SIZE)
-    if answer is None:
+    data = queue_data(session, config, cache, who, at, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    if data is None:
         # Not raised to the shared handler: this answer must also delete the stale cookie.
         response = error_page(request, config, 404, "Unknown user",
                               f"There is no Gerrit account {who!r} in the store. Check the "
@@ -143,7 +143,6 @@ def queue_page(
         if not reviewer:  # a stale cookie: forget it so the picker shows next time
             response.delete_cookie(COOKIE)
         return response
-    data = answer.json_data()
     context["data"] = data
     context["sections"] = _sections(data["items"])
     context["pages"] = max(1, -(-data["total"] // PAGE_SIZE))

@@ -57,7 +57,7 @@ def _board(session, config: Config, when, days: int | None,  # noqa: ANN001
 
 
 def _detail(session, config: Config, username: str, window_days: int | None,  # noqa: ANN001
-            as_of: str | None) -> tuple[ReviewerReport, ReviewerDetailOut]:
+            as_of: str | None) -> tuple[ReviewerReport, dict[str, Any]]:
     account = find_account(session, username)
     if account is None:
         raise HTTPException(status_code=404, detail=f"no account named {username!r}")
@@ -66,19 +66,20 @@ def _detail(session, config: Config, username: str, window_days: int | None,  # 
     return report, reviewer_detail(session, config, report)
 
 
-@router.get("/api/v1/reviewers", tags=["reviewers"])
+@router.get("/api/v1/reviewers", tags=["reviewers"], response_model=LeaderboardOut)
 def api_reviewers(session: SessionDep, config: ConfigDep, window_days: WindowQuery = None,
                   as_of: AsOfQuery = None, include_core: bool = False,
-                  sort: SortQuery = DEFAULT_SORT) -> LeaderboardOut:
+                  sort: SortQuery = DEFAULT_SORT) -> dict[str, Any]:
     """Non-core reviewers active in the window, most ready for core first (or by `sort`)."""
     when = parse_as_of_param(as_of)
     rows = _board(session, config, when, window_days, include_core, sort)
     return leaderboard_answer(rows, config, when, window_days, sort)
 
 
-@router.get("/api/v1/reviewers/{username}", tags=["reviewers"])
+@router.get("/api/v1/reviewers/{username}", tags=["reviewers"],
+            response_model=ReviewerDetailOut)
 def api_reviewer(username: str, session: SessionDep, config: ConfigDep,
-                 window_days: WindowQuery = None, as_of: AsOfQuery = None) -> ReviewerDetailOut:
+                 window_days: WindowQuery = None, as_of: AsOfQuery = None) -> dict[str, Any]:
     """One reviewer's metrics, criteria progress, learning feed and the counted reviews."""
     return _detail(session, config, username, window_days, as_of)[1]
 
@@ -137,8 +138,7 @@ def how_standing_works(request: Request, config: ConfigDep) -> HTMLResponse:
 @router.get("/reviewers/{username}", response_class=HTMLResponse, include_in_schema=False)
 def reviewer_page(request: Request, username: str, session: SessionDep, config: ConfigDep,
                   window_days: WindowQuery = None, as_of: AsOfQuery = None) -> HTMLResponse:
-    report, answer = _detail(session, config, username, window_days, as_of)
-    data = answer.json_data()
+    report, data = _detail(session, config, username, window_days, as_of)
     days = window_days or config.standing.window_days
     return templates.TemplateResponse(request, "reviewers_detail.html", {
         "config": config, "report": report, "data": data, "definitions": DEFINITIONS,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -22,18 +24,18 @@ router = APIRouter()
 
 
 def where_data(session, config, cache, number: int, as_of: str | None  # noqa: ANN001
-               ) -> WhereOut:
+               ) -> dict[str, Any]:
     at = parse_as_of_param(as_of) if as_of else None
     answer = where_is(session, config, number, at, cache=cache)
     if answer is None:
         raise HTTPException(status_code=404, detail=f"change {number} is not in the store "
                             "(run `reviewbot sync`, or check the number)")
-    return WhereOut.model_validate(answer.as_json(config.gerrit_web_base))
+    return answer.as_json(config.gerrit_web_base)
 
 
-@router.get("/api/v1/changes/{number}/where", tags=["changes"])
+@router.get("/api/v1/changes/{number}/where", tags=["changes"], response_model=WhereOut)
 def api_where(number: ChangeNumberPath, session: SessionDep, config: ConfigDep, state: StateDep,
-              request: Request, as_of: AsOfQuery = None) -> WhereOut:
+              request: Request, as_of: AsOfQuery = None) -> dict[str, Any]:
     """Where is my change: its position in every core reviewer's queue at T (or the first
     condition that keeps it out), its review and gate state, and what would move it up."""
     return where_data(session, config, queue_cache(state, request), number, as_of)
@@ -46,6 +48,6 @@ def where_page(number: str, request: Request, session: SessionDep, config: Confi
     if not parsed:
         raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number "
                             f"(1 to {CHANGE_NUMBER_MAX})")
-    data = where_data(session, config, queue_cache(state, request), parsed, as_of).json_data()
+    data = where_data(session, config, queue_cache(state, request), parsed, as_of)
     data["as_of_param"] = as_of or ""  # the page's links keep the date asked for
     return templates.TemplateResponse(request, "where.html", {"config": config, "w": data})

@@ -94,7 +94,7 @@ def actions_command(args: argparse.Namespace) -> int:
 
             total, rows = list_actions(session, limit=args.limit, change=args.change)
             print_json(action_log(total, rows, page=1, page_size=args.limit,
-                                  change=args.change).json_data())
+                                  change=args.change))
             return 0
         rows = recent_actions(session, limit=args.limit, change=args.change)
     if not rows:

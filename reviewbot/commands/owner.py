@@ -49,9 +49,8 @@ def where_command(args: argparse.Namespace) -> int:
               "number)", file=sys.stderr)
         return 1
     if args.json:
-        from reviewbot.answers import WhereOut  # /api/v1/changes/N/where's shape
-
-        print_json(WhereOut.model_validate(answer.as_json(config.gerrit_web_base)).json_data())
+        # /api/v1/changes/N/where's shape (reviewbot.answers.WhereOut)
+        print_json(answer.as_json(config.gerrit_web_base))
         return 0
     print(f"{answer.number}: {answer.subject}")
     print(f"  {answer.project} ({answer.branch}), by {answer.owner}")

@@ -57,7 +57,7 @@ def queue_command(args: argparse.Namespace) -> int:
     if args.json:
         from reviewbot.answers import queue_answer  # the shape /api/v1/queue answers
 
-        print_json(queue_answer(answer, config).json_data())
+        print_json(queue_answer(answer, config))
         return 0
     if answer.note:
         print(f"note: {answer.note}", file=sys.stderr)

@@ -59,9 +59,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         result = run_evaluation(engine, config, at, full=args.full)
         shown = stored_verdicts(engine)
     if args.json:
-        from reviewbot.answers import EvaluationOut
-
-        emit_json(EvaluationOut.model_validate({
+        emit_json({  # reviewbot.answers.EvaluationOut
             "as_of": at.isoformat(),
             "stored": not args.as_of,
             "evaluated": result.evaluated,
@@ -69,7 +67,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
             # WIP and closed changes: not gated, kept apart so "changes" holds gate states only.
             "not_gated": [v.as_json() for v in shown.other],
             "priorities_matching_no_change": _unmatched(config, shown),
-        }).json_data())
+        })
         return 0
     for v in shown.open:
         print(_line(v))
@@ -129,11 +127,8 @@ def why_command(args: argparse.Namespace) -> int:
                     owner=roster.username(change.owner_id), as_of=now.isoformat(),
                     status=GERRIT_STATUS[state.status], wip=change.wip,
                     current_patch_set=state.patch_set)
-        if args.reviewer:
-            data["why_not"] = queue
-        from reviewbot.answers import WhyOut
-
-        emit_json(WhyOut.model_validate(data).json_data())
+        data["why_not"] = queue
+        emit_json(data)  # reviewbot.answers.WhyOut
         return 0
     print(f"Change {change.number} ({change.project}, {change.branch}) by "
           f"{roster.username(change.owner_id)}: {change.subject}")

@@ -142,7 +142,7 @@ def run_standing(args: argparse.Namespace) -> int:
         if args.json:
             from reviewbot.answers import reviewer_detail  # /api/v1/reviewers/USER's shape
 
-            print_json(reviewer_detail(session, config, report).json_data())
+            print_json(reviewer_detail(session, config, report))
             return 0
     _print_report(report)
     return 0
@@ -199,8 +199,7 @@ def run_reviewers(args: argparse.Namespace) -> int:
     if args.json:
         from reviewbot.answers import leaderboard_answer  # /api/v1/reviewers' shape
 
-        print_json(leaderboard_answer(rows, config, as_of, args.window_days,
-                                      args.sort).json_data())
+        print_json(leaderboard_answer(rows, config, as_of, args.window_days, args.sort))
         return 0
     total = len(config.standing.criteria.model_dump(exclude_none=True))
     print(f"sorted by {SORT_KEYS[args.sort][0].lower()}"
@@ -240,9 +239,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         result = backtest(session, config, lead_days=args.lead_days,
                           window_days=args.window_days, top=args.top, start=start, end=end)
     if args.json:
-        from reviewbot.answers import BacktestOut  # /api/v1/backtest's shape
-
-        print_json(BacktestOut.model_validate(result.as_json()).json_data())
+        print_json(result.as_json())  # /api/v1/backtest's shape (answers.BacktestOut)
         return 0
     s = result.summary
     print(f"backtest: the leaderboard's default order {args.lead_days} days before each "
