@@ -135,7 +135,13 @@ class VerdictOut(Answer):
 
 
 class WhyOut(VerdictOut):
-    """`reviewbot why CHANGE`: the verdict as of T with the change's facts then."""
+    """`reviewbot why CHANGE`: the verdict as of T with the change's facts then.
+
+    Its `why_not` is the API's (/api/v1/changes/N?reviewer=U): one shape, one answer. The
+    rest is not ChangeOut yet: `why` evaluates the change afresh and names the verdict's
+    parts (gate, matches, exempt reasons, notes), the change page reads the stored verdict
+    and adds the vote timeline; making them one answer is left to the views/ move.
+    """
 
     project: str
     branch: str

@@ -99,6 +99,12 @@ def test_every_question_has_one_shape_on_cli_and_api(served, capsys, monkeypatch
          f"/api/v1/changes/{number}/where?as_of={AS_OF}")
     actions = same(["actions"], "/api/v1/actions")
     assert actions["items"], "precondition: the dry-run write-back logged its plans"
+    # Why-not: `why CHANGE --reviewer` and the change's API answer the same sub-question
+    # with one shape (the surrounding answers differ: see reviewbot/answers.py WhyOut).
+    why = cli_json(path, "why", str(number), "--reviewer", core, "--as-of", AS_OF, env=env,
+                   capsys=capsys, monkeypatch=monkeypatch)
+    change = client.get(f"/api/v1/changes/{number}?reviewer={core}&as_of={AS_OF}").json()
+    assert why["why_not"] is not None and why["why_not"] == change["why_not"]
 
 
 def test_answers_only_the_cli_gives_have_their_documented_shape(served, capsys, monkeypatch):
