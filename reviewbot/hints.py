@@ -71,7 +71,7 @@ def plan(hints: list[Hint]) -> tuple[bool, list[int]]:
     return False, list(dict.fromkeys(h.change_number for h in hints))
 
 
-def drain(engine: Engine, config: Config, *, refresh: Callable[[int], str | None],
+def drain(engine: Engine, *, refresh: Callable[[int], str | None],
           full_cycle: Callable[[], Any]) -> Drained:
     """Act on every hint waiting now: `full_cycle()` once, or `refresh(n)` once per change
     (returning an error text or None); then drop the hints acted on."""

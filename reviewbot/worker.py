@@ -112,7 +112,7 @@ class Worker:
         try:
             with self._cycle_lock():
                 outcome = drain(
-                    self.engine, self.config,
+                    self.engine,
                     refresh=lambda n: refresh_change(self.config, self.engine,
                                                      self._gerrit(), n),
                     full_cycle=self._cycle)

@@ -311,7 +311,7 @@ def test_a_hint_arriving_during_its_refresh_causes_one_more(synced):
         assert _hook(client, number, project).status_code == 202  # arrives mid-drain
         return error
 
-    first = hints.drain(engine, config, refresh=refresh_then_hook, full_cycle=lambda: None)
+    first = hints.drain(engine, refresh=refresh_then_hook, full_cycle=lambda: None)
     assert first.refreshed == [number]
     assert [h.change_number for h in _pending(engine)] == [number]
     assert worker.drain_hints().refreshed == [number]
