@@ -19,10 +19,12 @@ from dashboards.deps import (
     pool_exhausted,
     refuse_control_characters,
 )
+from dashboards.metrics import metrics_registry
 from dashboards.routes import docs
 from dashboards.security import SecurityHeaders
 from reviewbot import __version__
 from reviewbot.config import Config, Secrets
+from reviewbot.views.answers import BadRequestOut
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,8 +38,8 @@ ROUTER_MODULES = [
     "dashboards.routes.priorities",  # /priorities, /report.md, /report.csv, /api/v1/report
     "dashboards.routes.reviewers",
     "dashboards.routes.backtest",  # /backtest, /api/v1/backtest
-    "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync
-    "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit
+    "dashboards.routes.ops",  # /healthz, /metrics, POST /api/v1/sync (records a hint)
+    "dashboards.routes.hooks",  # POST /api/v1/hooks/gerrit (records a hint)
     "dashboards.routes.docs",  # /docs (assets under /static/api-docs, no CDN)
 ]
 
@@ -53,6 +55,8 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
         docs_url=None,  # dashboards.routes.docs serves /docs without a CDN
         redoc_url=None,  # ReDoc's bundle always fetches a logo from its CDN
         dependencies=[Depends(refuse_control_characters)],
+        # The routes' own 422s carry one sentence, FastAPI's a list: both documented.
+        responses={422: {"model": BadRequestOut, "description": "a bad parameter, named"}},
     )
     app.state.reviewbot = AppState(
         config=config,
@@ -61,6 +65,8 @@ def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -
             config.database.url, pool_size=config.web_pool_size,
             pool_timeout=config.database.pool_timeout),
     )
+    # /metrics: a registry of this app's own, read from the store at scrape time.
+    app.state.metrics_registry = metrics_registry(app.state.reviewbot.engine, config)
     # Mounted before /static, which would otherwise answer for it.
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="api-docs")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

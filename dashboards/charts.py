@@ -1,6 +1,8 @@
-"""Web: chart geometry for the priorities page — burn-up with a forecast to feature freeze,
-merges per week as bars, the summary's progress figures. Pure functions over the report's
-fields; the SVG markup itself is in templates/_charts.html (no JavaScript).
+"""Web: chart geometry — the priorities page's burn-up with a forecast to feature freeze,
+merges per week as bars and the summary's progress figures; the reviewer sparklines; the
+backtest's rank chart. Pure functions over the views' fields; the SVG markup of every
+chart is in a template partial (templates/_charts.html, _standing.html,
+_backtest_chart.html; the trend lines: trend_charts.py and _trends.html). No JavaScript.
 """
 
 from __future__ import annotations
@@ -8,8 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from math import log10
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.metrics.report import BurnupPoint, PriorityReport, Report, WeekCount
+
+if TYPE_CHECKING:
+    from reviewbot.views.backtest import PromotionRank
 
 # How far back the merge rate of a forecast reads: long enough to smooth one quiet week,
 # short enough to reflect the current pace (the PTL's question is "at this pace...").
@@ -223,3 +230,47 @@ def summary_row(p: PriorityReport, forecast: Forecast | None,
         p, p.merged, to_do, round(100 * p.merged / to_do) if to_do else None,
         oldest.wait_days if oldest else None, oldest.number if oldest else None,
         forecast, matches_nothing)
+
+
+def sparkline(weekly: list[int], width: int = 312, height: int = 40) -> dict[str, Any]:
+    """Bars for an inline SVG: one per week, scaled to the busiest week."""
+    peak = max(weekly) if weekly else 0
+    bar = width / max(1, len(weekly))
+    bars = []
+    for i, n in enumerate(weekly):
+        tall = 0 if not peak else max(1.0, height * n / peak) if n else 0
+        bars.append({"x": round(i * bar, 2), "y": round(height - tall, 2),
+                     "w": round(bar * 0.8, 2), "h": round(tall, 2), "n": n,
+                     "weeks_ago": len(weekly) - 1 - i})
+    return {"width": width, "height": height, "bars": bars, "peak": peak,
+            "total": sum(weekly)}
+
+
+def mini_sparkline(weekly: list[int], width: int = 52, height: int = 16) -> dict[str, Any]:
+    """A row's per-week bars, scaled to that row's busiest week."""
+    return sparkline(weekly, width=width, height=height)
+
+
+def rank_chart(rows: list[PromotionRank], top: int, pool_max: int, width: int = 560,
+               height: int = 180) -> dict[str, Any]:
+    """Points for a server-side SVG: one per promotion, oldest left; rank downwards on a
+    log scale (1 at the top), the top-K band shaded, no rank drawn below the axis."""
+    left, right, upper, lower = 34, 10, 10, 24
+    inner_w, inner_h = width - left - right, height - upper - lower
+    deepest = max(pool_max, top, 2)
+
+    def y(rank: int) -> float:
+        return round(upper + inner_h * log10(rank) / log10(deepest), 1)
+
+    step = inner_w / max(1, len(rows))
+    points = []
+    for i, r in enumerate(rows):
+        x = round(left + step * (i + 0.5), 1)
+        hit = r.rank is not None and r.rank <= top
+        points.append({"x": x, "y": y(r.rank) if r.rank else height - lower + 12,
+                       "rank": r.rank, "hit": hit, "username": r.username,
+                       "joined": r.joined.date().isoformat(), "pool": r.pool})
+    ticks = sorted({1, top, deepest} | {t for t in (10, 100, 1000) if t < deepest})
+    return {"width": width, "height": height, "left": left, "right": width - right,
+            "top_y": upper, "band_y": y(top), "axis_y": height - lower, "points": points,
+            "ticks": [{"rank": t, "y": y(t)} for t in ticks]}

@@ -49,3 +49,23 @@ def test_stepping_back_from_review_judgements_and_up_again(store_url):
         assert _schema_diff(engine) == []
     finally:
         engine.dispose()
+
+
+def test_alembic_from_the_command_line_finds_the_schema_current(tmp_path):
+    """The contributor's commands (README, "Changing the store schema") work: upgrade a
+    fresh store, then autogenerate's comparison reports nothing to do."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    alembic = [sys.executable, "-m", "alembic", "-c", "reviewbot/alembic.ini",
+               "-x", f"url=sqlite:///{tmp_path / 'dev.db'}"]
+    up = subprocess.run([*alembic, "upgrade", "head"], cwd=ROOT, capture_output=True,
+                        text=True, timeout=120)
+    assert up.returncode == 0, up.stderr
+    assert "-> 0007_sync_hints" in up.stderr  # the migrations ran, logged
+    check = subprocess.run([*alembic, "check"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+    assert check.returncode == 0, check.stderr
+    assert "No new upgrade operations detected" in check.stdout + check.stderr

@@ -1,4 +1,5 @@
-"""Operations endpoints: health 503 when sync is stale, metrics parse, admin sync guarded."""
+"""Operations endpoints: health 503 when sync is stale, metrics parse, admin sync guarded and
+only a hint for the worker."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dashboards.app import create_app
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
 from reviewbot.service.coordination import CYCLE, make_lock
+from reviewbot.service.worker import Worker
 from reviewbot.store import make_engine, session_scope
 from reviewbot.store.ops import last_cycle, record_cycle, set_last_sync_success
 from reviewbot.store.tables import ActionLog, Change, Verdict
@@ -167,37 +169,40 @@ def test_admin_sync_needs_the_bearer_token(config, engine):
     assert "s3cret" not in wrong.text
 
 
-def test_admin_sync_runs_a_cycle_in_the_background(config, engine):
+def test_admin_sync_records_a_hint_the_leading_worker_turns_into_a_cycle(config, engine):
     client = client_for(config, engine, admin_token="s3cret-admin")
     response = client.post("/api/v1/sync", headers={"Authorization": "Bearer s3cret-admin"})
     assert response.status_code == 202
-    deadline = time.monotonic() + 20
-    recorded = None
-    while time.monotonic() < deadline and recorded is None:
-        time.sleep(0.05)
-        with session_scope(engine) as session:
-            recorded = last_cycle(session)
-    assert recorded is not None, "the triggered cycle never recorded its summary"
+    body = response.json()
+    assert body["status"] == "queued" and body["full_cycle"] is True and body["pending"] == 1
+    with session_scope(engine) as session:
+        assert last_cycle(session) is None  # the web process runs no cycle
+    worker = Worker(config, Secrets(), engine, poll_seconds=3600)
+    assert worker._lead()
+    drained = worker.drain_hints()
+    assert drained.full_cycle and drained.hints == 1
+    with session_scope(engine) as session:
+        recorded = last_cycle(session)
     # Gerrit is unreachable here, so the sync step failed and was reported as such.
-    assert "sync" in recorded["failed_steps"]
-    # The cycle released the lock when it finished.
-    deadline = time.monotonic() + 5
-    lock = make_lock(config, CYCLE)
-    while not lock.try_acquire():
-        assert time.monotonic() < deadline, "cycle lock never released"
-        time.sleep(0.05)
-    lock.release()
+    assert recorded is not None and "sync" in recorded["failed_steps"]
+    assert worker.drain_hints() is None  # nothing waits any more
+    worker.leadership.release()
 
 
-def test_admin_sync_answers_409_while_a_cycle_runs(config, engine):
+def test_a_hint_waits_while_another_process_runs_a_cycle(config, engine):
     client = client_for(config, engine, admin_token="s3cret-admin")
-    lock = make_lock(config, CYCLE)
+    assert client.post("/api/v1/sync",
+                       headers={"Authorization": "Bearer s3cret-admin"}).status_code == 202
+    worker = Worker(config, Secrets(), engine, poll_seconds=3600)
+    assert worker._lead()
+    lock = make_lock(config, CYCLE)  # `reviewbot cycle` from a terminal
     assert lock.try_acquire()
     try:
-        response = client.post("/api/v1/sync", headers={"Authorization": "Bearer s3cret-admin"})
-        assert response.status_code == 409
+        assert worker.drain_hints() is None
     finally:
         lock.release()
+    assert worker.drain_hints().full_cycle
+    worker.leadership.release()
 
 
 # --- /healthz after `reviewbot sync` (not the worker) ----------------------------------
@@ -236,3 +241,33 @@ def test_health_counts_a_successful_reviewbot_sync_run(sandbox_config_data, tmp_
     assert body["status"] == "ok"
     assert body["last_sync_success"] >= started.isoformat()[:19]
     engine.dispose()
+
+
+def test_each_app_reports_its_own_store_and_nothing_is_global(config, sandbox_config_data,
+                                                              engine, tmp_path):
+    from prometheus_client import REGISTRY
+
+    from reviewbot.store import open_store
+
+    other_url = f"sqlite:///{tmp_path / 'other.db'}"
+    other = open_store(other_url)
+    now = utcnow()
+    with session_scope(other) as session:
+        session.add(Change(number=7, project="openstack/glance", branch="master",
+                           status="NEW", owner_id=1, created=now, updated=now))
+        session.add(Verdict(change_number=7, gate_state="gated", evaluated_at=now))
+    mine = parse_exposition(client_for(config, engine).get("/metrics").text)
+    theirs = parse_exposition(client_for(make_config(sandbox_config_data,
+                                                     database={"url": other_url}),
+                                         other).get("/metrics").text)
+    assert mine["reviewbot_changes"]['{gate_state="gated"}'] == 0
+    assert theirs["reviewbot_changes"]['{gate_state="gated"}'] == 1
+    # Read at scrape time: a change evaluated after the app started shows on the next scrape.
+    with session_scope(engine) as session:
+        session.add(Change(number=8, project="openstack/glance", branch="master",
+                           status="NEW", owner_id=1, created=now, updated=now))
+        session.add(Verdict(change_number=8, gate_state="gated", evaluated_at=now))
+    again = parse_exposition(client_for(config, engine).get("/metrics").text)
+    assert again["reviewbot_changes"]['{gate_state="gated"}'] == 1
+    assert not [m for m in REGISTRY.collect() if m.name.startswith("reviewbot_")]
+    other.dispose()

@@ -1,4 +1,5 @@
-"""Webhook: shared-secret auth, event parsing, and refresh of just the named change."""
+"""Webhook: shared-secret auth, event parsing, hints the web records and the leading worker
+drains (one refresh per change, however many events), never a Gerrit call from the web."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from dashboards.app import create_app
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
 from reviewbot.service.cycle import run_cycle
+from reviewbot.service.worker import Worker
 from reviewbot.store import open_store
 from reviewbot.store.tables import (
     Change,
@@ -21,12 +23,13 @@ from reviewbot.store.tables import (
     JudgedChange,
     Message,
     StoredReview,
+    SyncHint,
     Verdict,
     VoteEvent,
 )
 from reviewbot.sync.webhooks import ChangeHint, IgnoredEvent, MalformedEvent, parse_event
 from tests.conftest import make_config
-from tests.service_support import bot_secrets, running_sandbox, service_config
+from tests.service_support import bot_secrets, running_sandbox, service_config, wait_for
 
 SECRET = "hook-s3cret-value"
 
@@ -186,37 +189,154 @@ def synced(sandbox_config_data, sqlite_url, tmp_path):
         yield sb, engine, TestClient(app), number
 
 
-def test_a_hook_refreshes_that_change_within_a_second(synced):
+def _hook(client, number: int, project: str, kind: str = "comment-added"):
+    return client.post("/api/v1/hooks/gerrit", json=event(kind, number=number, project=project),
+                       headers={"Authorization": f"Bearer {SECRET}"})
+
+
+def _pending(engine) -> list:
+    with Session(engine) as session:
+        return list(session.exec(select(SyncHint).order_by(SyncHint.id)))
+
+
+def _leader(config, sb, engine, **kwargs) -> Worker:
+    worker = Worker(config, bot_secrets(sb), engine, poll_seconds=3600, **kwargs)
+    assert worker._lead(), "precondition: this worker takes the lead"
+    return worker
+
+
+def _vote_from_a_noncore(sb, number: int) -> str:
     from reviewbot.sandbox.generator import NONCORES
 
-    sb, engine, client, number = synced
     owner = sb.change(number).owner
     voter = next(r.username for r in NONCORES if sb.account_id(r.username) != owner)
     sb.review(number, voter, labels={"Code-Review": 1}, message="Looks good", when=utcnow())
-    project = sb.change(number).project
-    requests_before = len(sb.requests)
+    return voter
 
-    started = time.monotonic()
-    response = client.post("/api/v1/hooks/gerrit", json=event(number=number, project=project),
-                           headers={"Authorization": f"Bearer {SECRET}"})
-    assert response.status_code == 202 and response.json()["status"] == "accepted"
+
+def test_the_web_app_records_hints_and_never_calls_gerrit(synced):
+    sb, engine, client, number = synced
+    project = sb.change(number).project
+    before = len(sb.requests)
+    answers = [_hook(client, number, project, kind) for kind in
+               ("patchset-created", "comment-added", "comment-added")]
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    body = answers[-1].json()
+    # The 202 says what was queued: a refresh of that change, the third hint waiting.
+    assert body["status"] == "queued" and body["type"] == "comment-added"
+    assert body["change"] == number and body["full_cycle"] is False
+    assert body["pending"] == 3 and body["received"].endswith("Z")
+    time.sleep(0.5)  # nothing runs after the response either (no background task)
+    assert len(sb.requests) == before, [r.path for r in sb.requests[before:]]
+    assert [(h.change_number, h.source) for h in _pending(engine)] == [
+        (number, "webhook patchset-created"), (number, "webhook comment-added"),
+        (number, "webhook comment-added")]
+
+
+def test_a_burst_of_hooks_for_one_change_is_one_refresh_by_the_leader(synced, sandbox_config_data):
+    sb, engine, client, number = synced
+    voter = _vote_from_a_noncore(sb, number)
+    project = sb.change(number).project
+    for _ in range(5):
+        assert _hook(client, number, project).status_code == 202
+    config = client.app.state.reviewbot.config
+    requests_before = len(sb.requests)
+    drained = _leader(config, sb, engine).drain_hints()
+    assert drained.hints == 5 and drained.refreshed == [number] and not drained.full_cycle
+    # Five hints, one refresh: one request, for that change.
+    new = sb.requests[requests_before:]
+    assert len(new) == 1 and str(number) in new[0].path
+    assert _pending(engine) == []
     with Session(engine) as session:
         vote = session.get(CurrentVote, (number, "Code-Review", sb.account_id(voter)))
         verdict = session.get(Verdict, number)
-    elapsed = time.monotonic() - started
-    assert vote is not None and vote.value == 1
-    assert verdict.gate_state == "open", verdict.gate_reason
-    assert elapsed < 1.0
-    # Just that change was read from Gerrit: one request, for that change.
-    new = sb.requests[requests_before:]
-    assert len(new) == 1 and str(number) in new[0].path
-    # And its new review was judged right away: standing reads stay on the stored
-    # judgements between cycles.
-    with Session(engine) as session:
         judged = session.get(JudgedChange, number)
         change = session.get(Change, number)
+        assert vote is not None and vote.value == 1
+        assert verdict.gate_state == "open", verdict.gate_reason
+        # Its new review was judged right away: standing reads stay on the stored
+        # judgements between cycles.
         assert judged is not None and judged.revision == change.revision
         assert session.get(StoredReview, (number, 1, sb.account_id(voter))).value == 1
+
+
+def test_only_the_leading_worker_drains_hints(synced):
+    sb, engine, client, number = synced
+    config = client.app.state.reviewbot.config
+    assert _hook(client, number, sb.change(number).project).status_code == 202
+    leader = _leader(config, sb, engine)
+    standby = Worker(config, bot_secrets(sb), engine, poll_seconds=3600)
+    assert not standby._lead()
+    before = len(sb.requests)
+    assert standby.drain_hints() is None
+    assert len(_pending(engine)) == 1 and len(sb.requests) == before
+    assert leader.drain_hints().refreshed == [number]
+    assert _pending(engine) == []
+
+
+def test_hints_survive_a_restart_and_a_running_worker_drains_them(synced):
+    sb, engine, client, number = synced
+    config = client.app.state.reviewbot.config
+    voter = _vote_from_a_noncore(sb, number)
+    assert _hook(client, number, sb.change(number).project).status_code == 202
+    engine.dispose()  # the web process goes away; the hint is in the store
+    fresh = open_store(config.database.url)
+    # poll_seconds=3600 and first_run_delay: only the hint drain can read the change now.
+    worker = Worker(config, bot_secrets(sb), fresh, poll_seconds=3600)
+    worker.start(first_run_delay=3600)
+    try:
+        wait_for(lambda: worker.drains, 10, "the running worker to drain the hint")
+    finally:
+        worker.stop()
+        worker.wait_and_shutdown()
+    assert worker.drains[0].refreshed == [number] and worker.cycles == []
+    with Session(fresh) as session:
+        assert session.get(CurrentVote, (number, "Code-Review", sb.account_id(voter)))
+    assert _pending(fresh) == []
+    fresh.dispose()
+
+
+def test_a_hint_arriving_during_its_refresh_causes_one_more(synced):
+    """A hint recorded after the drain read the table stays: Gerrit may have moved after
+    the refresh read it."""
+    sb, engine, client, number = synced
+    config = client.app.state.reviewbot.config
+    project = sb.change(number).project
+    assert _hook(client, number, project).status_code == 202
+    worker = _leader(config, sb, engine)
+    from reviewbot.service import hints
+
+    def refresh_then_hook(n: int):
+        error = hints.refresh_change(config, engine, worker._gerrit(), n)
+        assert _hook(client, number, project).status_code == 202  # arrives mid-drain
+        return error
+
+    first = hints.drain(engine, refresh=refresh_then_hook, full_cycle=lambda: None)
+    assert first.refreshed == [number]
+    assert [h.change_number for h in _pending(engine)] == [number]
+    assert worker.drain_hints().refreshed == [number]
+    assert _pending(engine) == []
+
+
+def test_admin_sync_asks_the_leader_for_one_whole_cycle(synced):
+    sb, engine, client, number = synced
+    config = client.app.state.reviewbot.config
+    app = create_app(config, secrets=bot_secrets(sb, admin_token="adm1n-token"), engine=engine)
+    admin = TestClient(app)
+    before = len(sb.requests)
+    answer = admin.post("/api/v1/sync", headers={"Authorization": "Bearer adm1n-token"})
+    assert answer.status_code == 202
+    body = answer.json()
+    assert (body["status"], body["type"], body["change"], body["full_cycle"]) == (
+        "queued", "sync", None, True)
+    assert _hook(client, number, sb.change(number).project).status_code == 202
+    assert len(sb.requests) == before  # the web asked nobody
+    worker = _leader(config, sb, engine)
+    drained = worker.drain_hints()
+    # The whole cycle covers the change hint waiting with it.
+    assert drained.full_cycle and drained.hints == 2 and drained.refreshed == []
+    assert len(worker.cycles) == 1 and worker.cycles[0].errors == 0
+    assert _pending(engine) == []
 
 
 def test_a_forged_event_with_fake_data_changes_nothing(synced):
@@ -237,4 +357,6 @@ def test_a_forged_event_with_fake_data_changes_nothing(synced):
                        headers=headers).status_code == 202
     assert client.post("/api/v1/hooks/gerrit", json=event(number=number, project="evil/x"),
                        headers=headers).json()["status"] == "ignored"
+    drained = _leader(client.app.state.reviewbot.config, sb, engine).drain_hints()
+    assert drained.hints == 2 and number in drained.refreshed  # both read from Gerrit
     assert _stored(engine) == before

@@ -233,7 +233,7 @@ def test_sigterm_mid_cycle_finishes_the_current_step_and_exits_0(
     # The sync step in flight was finished and committed, not cut off.
     engine = open_store(sqlite_url)
     with Session(engine) as session:
-        assert session.exec(select(func.count()).select_from(Change)).one() > 0
+        assert session.exec(select(func.count()).select_from(Change)).one() > 0, output
     assert worker.saw("worker stopped"), output
 
 

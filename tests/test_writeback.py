@@ -390,7 +390,7 @@ def test_apply_command_shows_plan_results_and_refusals(
     assert data["skipped_forbidden"] == 3 and data["forbidden_memory"][0]["kind"] == "hashtags"
 
     assert main(["--config", str(config_file), "actions", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)["actions"]
+    rows = json.loads(capsys.readouterr().out)["items"]
     assert [r["result"] for r in rows] == ["forbidden"]
     engine.dispose()
 

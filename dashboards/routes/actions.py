@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from dashboards.deps import ChangeFilter, ConfigDep, PageQuery, SessionDep, templates
 from reviewbot.store.change_reads import list_actions
+from reviewbot.views.answers import ActionLogOut, action_log
 
 router = APIRouter()
 
@@ -18,17 +19,10 @@ PAGE_SIZE = 50
 def _data(session, page: int, change: int | None) -> dict[str, Any]:  # noqa: ANN001
     total, rows = list_actions(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
                                change=change)
-    return {
-        "total": total, "page": page, "page_size": PAGE_SIZE, "change": change,
-        "items": [{
-            "id": r.id, "change": r.change_number, "patch_set": r.patch_set, "action": r.action,
-            "detail": r.detail, "reason": r.reason, "result": r.result, "error": r.error,
-            "created": r.created.isoformat(),
-        } for r in rows],
-    }
+    return action_log(total, rows, page=page, page_size=PAGE_SIZE, change=change)
 
 
-@router.get("/api/v1/actions", tags=["actions"])
+@router.get("/api/v1/actions", tags=["actions"], response_model=ActionLogOut)
 def api_actions(session: SessionDep, page: PageQuery = 1,
                 change: ChangeFilter = None) -> dict[str, Any]:
     """The write-back log, newest first, 50 per page (optionally one change's entries)."""

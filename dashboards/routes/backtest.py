@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from math import log10
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
+from dashboards.charts import rank_chart
 from dashboards.deps import ConfigDep, SessionDep, templates
 from reviewbot.clock import parse_as_of
-from reviewbot.views.backtest import Backtest, PromotionRank, run_backtest
+from reviewbot.views.answers import BacktestOut
+from reviewbot.views.backtest import Backtest, run_backtest
 
 router = APIRouter()
 
@@ -34,32 +35,7 @@ def _run(session, config, lead_days: int, window_days: int, top: int,  # noqa: A
                         top=top, start=_date("from", start), end=_date("to", end))
 
 
-def rank_chart(rows: list[PromotionRank], top: int, pool_max: int, width: int = 560,
-               height: int = 180) -> dict[str, Any]:
-    """Points for a server-side SVG: one per promotion, oldest left; rank downwards on a
-    log scale (1 at the top), the top-K band shaded, no rank drawn below the axis."""
-    left, right, upper, lower = 34, 10, 10, 24
-    inner_w, inner_h = width - left - right, height - upper - lower
-    deepest = max(pool_max, top, 2)
-
-    def y(rank: int) -> float:
-        return round(upper + inner_h * log10(rank) / log10(deepest), 1)
-
-    step = inner_w / max(1, len(rows))
-    points = []
-    for i, r in enumerate(rows):
-        x = round(left + step * (i + 0.5), 1)
-        hit = r.rank is not None and r.rank <= top
-        points.append({"x": x, "y": y(r.rank) if r.rank else height - lower + 12,
-                       "rank": r.rank, "hit": hit, "username": r.username,
-                       "joined": r.joined.date().isoformat(), "pool": r.pool})
-    ticks = sorted({1, top, deepest} | {t for t in (10, 100, 1000) if t < deepest})
-    return {"width": width, "height": height, "left": left, "right": width - right,
-            "top_y": upper, "band_y": y(top), "axis_y": height - lower, "points": points,
-            "ticks": [{"rank": t, "y": y(t)} for t in ticks]}
-
-
-@router.get("/api/v1/backtest", tags=["reviewers"])
+@router.get("/api/v1/backtest", tags=["reviewers"], response_model=BacktestOut)
 def api_backtest(session: SessionDep, config: ConfigDep, lead_days: Days = 90,
                  window_days: Days = 180, top: Annotated[int, Query(ge=1, le=1000)] = 5,
                  start: Annotated[str | None, Query(alias="from")] = None,

@@ -16,12 +16,7 @@ from dashboards.deps import (
     parse_as_of_param,
     templates,
 )
-from dashboards.routes.queue import (
-    age_text,
-    gerrit_change_url,
-    queue_cache,
-    vote_json,
-)
+from dashboards.routes.queue import gerrit_change_url, queue_cache, vote_json
 from reviewbot.clock import utcnow
 from reviewbot.evaluate.verdicts import evaluate_change, judge_at, stored_classes
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
@@ -36,6 +31,7 @@ from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.store.snapshots import load_changes
 from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.state import GERRIT_STATUS, state_at
+from reviewbot.views.answers import ChangeListOut, ChangeOut, age_text
 from reviewbot.views.queue_view import ci_state, why_not_for
 
 router = APIRouter()
@@ -63,7 +59,7 @@ def _list_data(session, state: str | None, page: int, app, roster) -> dict[str, 
     return {"state": state or "all", "total": total, "page": page, "rows": rows}
 
 
-@router.get("/api/v1/changes", tags=["changes"])
+@router.get("/api/v1/changes", tags=["changes"], response_model=ChangeListOut)
 def api_changes(
     session: SessionDep, app: StateDep, state: str | None = None, page: PageQuery = 1,
 ) -> dict[str, Any]:
@@ -94,8 +90,8 @@ def changes_page(request: Request, session: SessionDep, config: ConfigDep, state
 
 def change_data(session, config, cache, number: int, reviewer: str | None,  # noqa: ANN001
                 as_of: str | None) -> dict[str, Any]:
-    """Everything the change page shows, as of T when given (else the stored present);
-    HTTPException 404/422 for unknown input."""
+    """Everything the change page shows, as of T when given (else the stored present), in
+    the ChangeOut shape; HTTPException 404/422 for unknown input."""
     at = parse_as_of_param(as_of) if as_of else None
     now = at or utcnow()
     found = load_changes(session, numbers=[number], include_missing=True)
@@ -168,7 +164,7 @@ def change_data(session, config, cache, number: int, reviewer: str | None,  # no
     return data
 
 
-@router.get("/api/v1/changes/{number}", tags=["changes"])
+@router.get("/api/v1/changes/{number}", tags=["changes"], response_model=ChangeOut)
 def api_change(
     number: ChangeNumberPath, session: SessionDep, config: ConfigDep, state: StateDep,
     request: Request,

@@ -1,19 +1,23 @@
-"""Web: the Gerrit webhook endpoint; an event is a hint to refresh one change."""
+"""Web: the Gerrit webhook endpoint; an event is a hint to refresh one change (the worker
+does it: the web process never talks to Gerrit)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from dashboards.deps import StateDep
+from dashboards.routes.ops import hint_answer
+from reviewbot.store.hints import queue_hint
 from reviewbot.sync.webhooks import (
     IgnoredEvent,
     MalformedEvent,
     parse_event,
     presented_secret,
-    refresh_from_hint,
     secret_matches,
 )
+from reviewbot.views.answers import ErrorOut, HintQueuedOut, HookIgnoredOut
 
 router = APIRouter()
 
@@ -22,14 +26,17 @@ router = APIRouter()
     "/api/v1/hooks/gerrit",
     status_code=202,
     summary="Gerrit event (webhooks plugin or stream-events JSON): refresh that change",
-    responses={400: {"description": "not a readable Gerrit event"},
-               401: {"description": "missing or wrong shared secret"},
-               503: {"description": "REVIEWBOT_WEBHOOK_SECRET is not set"}},
+    response_model=HintQueuedOut | HookIgnoredOut,
+    responses={400: {"model": ErrorOut, "description": "not a readable Gerrit event"},
+               401: {"model": ErrorOut, "description": "missing or wrong shared secret"},
+               503: {"model": ErrorOut,
+                     "description": "REVIEWBOT_WEBHOOK_SECRET is not set"}},
 )
-async def gerrit_hook(request: Request, background: BackgroundTasks,
-                      state: StateDep) -> JSONResponse:
+async def gerrit_hook(request: Request,
+                      state: StateDep) -> Response | HintQueuedOut | HookIgnoredOut:
     """Authenticate with the shared secret (`Authorization: Bearer S`, `X-Reviewbot-Secret: S`
-    or `?secret=S`), then re-fetch the named change from Gerrit and re-evaluate it.
+    or `?secret=S`), then record a hint for the named change: the leading worker re-fetches
+    it from Gerrit and re-evaluates it within a second, once however many events name it.
     The payload's own data is never stored."""
     configured = state.secrets.webhook_secret
     if not configured:
@@ -43,10 +50,8 @@ async def gerrit_hook(request: Request, background: BackgroundTasks,
     except MalformedEvent as exc:
         return JSONResponse({"error": f"malformed event: {exc}"}, status_code=400)
     if isinstance(parsed, IgnoredEvent):
-        return JSONResponse({"status": "ignored", "type": parsed.type, "reason": parsed.reason},
-                            status_code=202)
-    # After the response: Gerrit's webhooks plugin gives up after 5 s, and a slow
-    # Gerrit read must not make it retry (and so refresh again).
-    background.add_task(refresh_from_hint, state.config, state.secrets, state.engine, parsed)
-    return JSONResponse({"status": "accepted", "type": parsed.type, "change": parsed.number},
-                        status_code=202)
+        return HookIgnoredOut(status="ignored", type=parsed.type, reason=parsed.reason)
+    # The store write off the event loop, like every other database access of the app.
+    queued = await run_in_threadpool(queue_hint, state.engine, parsed.number,
+                                     f"webhook {parsed.type}")
+    return hint_answer(queued, parsed.type)

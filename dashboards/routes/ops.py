@@ -1,25 +1,25 @@
-"""Web: operations endpoints: /healthz, /metrics (Prometheus text) and the admin sync trigger."""
+"""Web: operations endpoints: /healthz, /metrics (Prometheus text) and the admin sync hint."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlmodel import Session
 
 from dashboards.deps import StateDep
 from reviewbot.clock import utcnow
 from reviewbot.config import Config
-from reviewbot.service.coordination import CYCLE, make_lock
-from reviewbot.store.ops import database_reachable, last_sync_success, metrics_facts
+from reviewbot.store.hints import ADMIN_SOURCE, Queued, queue_hint
+from reviewbot.store.ops import database_reachable, last_sync_success
 from reviewbot.sync.webhooks import secret_matches
+from reviewbot.views.answers import ErrorOut, HealthOut, HintQueuedOut
 
-log = logging.getLogger(__name__)
 router = APIRouter()
+
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 STALE_INTERVALS = 3  # healthy while the last successful sync is younger than 3 poll intervals
 
@@ -49,7 +49,10 @@ def health(config: Config, reachable: bool, last_success: datetime | None,
     return 200, body
 
 
-@router.get("/healthz", summary="Database reachable and the last successful sync recent enough")
+@router.get("/healthz", summary="Database reachable and the last successful sync recent enough",
+            response_model=HealthOut,
+            responses={503: {"model": HealthOut,
+                             "description": "database unreachable or the sync is stale"}})
 def healthz(state: StateDep) -> JSONResponse:
     reachable = database_reachable(state.engine)
     last = None
@@ -60,134 +63,19 @@ def healthz(state: StateDep) -> JSONResponse:
         except Exception:  # noqa: BLE001 - e.g. the schema is missing: not healthy
             reachable = False
     status, body = health(state.config, reachable, last, utcnow())
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(HealthOut.model_validate(body).json_data(), status_code=status)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-class Exposition:
-    """Prometheus text format 0.0.4 writer: HELP and TYPE once per family, then samples."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def family(self, name: str, kind: str, help_text: str,
-               samples: list[tuple[dict[str, str], float]]) -> None:
-        self.lines.append(f"# HELP {name} {help_text}")
-        self.lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            label_text = ",".join(f'{k}="{_escape(str(v))}"' for k, v in sorted(labels.items()))
-            self.lines.append(f"{name}{{{label_text}}} {_number(value)}" if label_text
-                              else f"{name} {_number(value)}")
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-def _number(value: float) -> str:
-    if isinstance(value, bool):
-        value = int(value)
-    if isinstance(value, int) or float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
-
-
-GATE_STATES = ("priority", "exempt", "open", "gated", "closed")
-WRITE_RESULTS = ("planned", "applied", "failed", "forbidden")
-
-
-def render_metrics(facts: dict[str, Any]) -> str:
-    """The /metrics body from the store's facts (a pure function)."""
-    out = Exposition()
-    last = facts.get("last_cycle") or {}
-    counters = facts.get("counters") or {}
-    steps = last.get("steps") or {}
-    sync_step = steps.get("sync") or {}
-    out.family("reviewbot_cycle_duration_seconds", "gauge",
-               "Wall time of the last cycle.", [({}, float(last.get("duration") or 0))])
-    out.family("reviewbot_sync_duration_seconds", "gauge",
-               "Wall time of the last cycle's sync step.",
-               [({}, float(sync_step.get("seconds") or 0))])
-    success = facts.get("last_sync_success")
-    out.family("reviewbot_last_sync_success_timestamp_seconds", "gauge",
-               "Unix time of the last successful sync (0: never).",
-               [({}, _epoch(success) if success else 0)])
-    cycles = counters.get("cycles") or {}
-    out.family("reviewbot_cycles_total", "counter", "Cycles run, by outcome.",
-               [({"outcome": k}, cycles.get(k, 0)) for k in ("ok", "error")])
-    step_errors = counters.get("step_errors") or {}
-    out.family("reviewbot_cycle_step_errors_total", "counter", "Failed cycle steps, by step.",
-               [({"step": k}, step_errors.get(k, 0))
-                for k in ("sync", "launchpad", "evaluate", "apply")])
-    by_status = counters.get("gerrit_requests") or {}
-    out.family("reviewbot_gerrit_requests_total", "counter",
-               "HTTP requests the cycles made to Gerrit, by response status.",
-               [({"status": k}, v) for k, v in sorted(by_status.items())])
-    errors = {k: v for k, v in by_status.items() if not (k.isdigit() and int(k) < 400)}
-    out.family("reviewbot_gerrit_errors_total", "counter",
-               "Gerrit requests that failed (HTTP status >= 400 or no response), by status.",
-               [({"status": k}, v) for k, v in sorted(errors.items())])
-    gates = facts.get("gate_states") or {}
-    out.family("reviewbot_changes", "gauge", "Evaluated changes, by gate state.",
-               [({"gate_state": k}, gates.get(k, 0))
-                for k in sorted(set(GATE_STATES) | set(gates))])
-    writes = facts.get("writes") or {}
-    out.family("reviewbot_writes_total", "counter",
-               "Write-back actions logged, by result (planned includes dry runs).",
-               [({"result": k}, writes.get(k, 0))
-                for k in sorted(set(WRITE_RESULTS) | set(writes))])
-    lp = counters.get("launchpad_cache") or {}
-    out.family("reviewbot_launchpad_cache_hits_total", "counter",
-               "Launchpad lookups answered from the cache.", [({}, lp.get("hits", 0))])
-    out.family("reviewbot_launchpad_cache_misses_total", "counter",
-               "Launchpad lookups that went to Launchpad.", [({}, lp.get("misses", 0))])
-    out.family("reviewbot_launchpad_records", "gauge", "Launchpad records cached.",
-               [({}, facts.get("launchpad_records", 0))])
-    _trend_families(out, facts.get("trends") or [])
-    return out.text()
-
-
-def _trend_families(out: Exposition, weeks: list[dict[str, Any]]) -> None:
-    """The cycle's trend series (reviewbot.views.trends), one sample per cycle week; a week
-    without a latency (nobody got the vote yet) has no sample rather than a zero."""
-    for name, key, help_text in (
-        ("reviewbot_trend_queue_size", "queue_size",
-         "Core queue size (open changes waiting on reviewers) at each cycle week's end."),
-        ("reviewbot_trend_changes_created", "created", "Changes created in each cycle week."),
-        ("reviewbot_trend_gate_latency_days", "gate_latency_days",
-         "Median days from upload to the first non-core +1, by week created."),
-        ("reviewbot_trend_core_latency_days", "core_latency_days",
-         "Median days from upload to the first core review, by week created."),
-    ):
-        # Among several teams each week's sample carries its team.
-        out.family(name, "gauge", help_text,
-                   [({"week_start": w["week_start"], **({"team": w["team"]} if "team" in w
-                                                         else {})}, w[key])
-                    for w in weeks if w.get(key) is not None])
-
-
-def _epoch(value: datetime) -> float:
-    return (value - datetime(1970, 1, 1)).total_seconds()
-
-
-@router.get("/metrics", summary="Prometheus metrics (text exposition format)",
+@router.get("/metrics", summary="Prometheus metrics (text exposition format 0.0.4)",
             response_class=PlainTextResponse)
-def metrics(state: StateDep) -> PlainTextResponse:
-    from reviewbot.views.trends import TRENDS_KEY, stored_trends
+def metrics(request: Request) -> Response:
+    """Read from the store at scrape time (dashboards.metrics), so any web process serves it."""
+    from prometheus_client import generate_latest
 
-    with Session(state.engine) as session:
-        facts = metrics_facts(session)
-        # The worker's hourly copy: a scrape never replays the cycle.
-        facts["trends"] = []
-        several = state.config.several_teams
-        for team in state.config.team_configs():  # one store key per team among several
-            held = stored_trends(session, team.state_key(TRENDS_KEY))
-            facts["trends"] += [{**w.as_json(), **({"team": team.team_name} if several
-                                                   else {})} for w in held[1]] if held else []
-    return PlainTextResponse(render_metrics(facts),
-                             media_type="text/plain; version=0.0.4; charset=utf-8")
+    registry = request.app.state.metrics_registry
+    # generate_latest writes format 0.0.4, whatever CONTENT_TYPE_LATEST says in newer
+    # prometheus_client releases.
+    return Response(generate_latest(registry), media_type=METRICS_CONTENT_TYPE)
 
 
 def _admin_denied(request: Request, token: str | None) -> JSONResponse | None:
@@ -203,29 +91,25 @@ def _admin_denied(request: Request, token: str | None) -> JSONResponse | None:
     return None
 
 
-@router.post("/api/v1/sync", status_code=202,
-             summary="Admin: run one cycle now (Authorization: Bearer REVIEWBOT_ADMIN_TOKEN)")
-def trigger_sync(request: Request, state: StateDep) -> JSONResponse:
+@router.post("/api/v1/sync", status_code=202, response_model=HintQueuedOut,
+             summary="Admin: ask the worker for a cycle now (Authorization: Bearer "
+                     "REVIEWBOT_ADMIN_TOKEN)",
+             responses={401: {"model": ErrorOut, "description": "no bearer token"},
+                        403: {"model": ErrorOut, "description": "wrong admin token"},
+                        503: {"model": ErrorOut,
+                              "description": "REVIEWBOT_ADMIN_TOKEN is not set"}})
+def trigger_sync(request: Request, state: StateDep) -> Response | HintQueuedOut:
+    """Records a hint for a whole cycle; the leading worker runs it within a second (or
+    right after the cycle it is running). The web process itself never talks to Gerrit."""
     denied = _admin_denied(request, state.secrets.admin_token)
     if denied is not None:
         return denied
-    lock = make_lock(state.config, CYCLE)
-    if not lock.try_acquire():
-        return JSONResponse({"status": "busy", "detail": "a cycle is already running"},
-                            status_code=409)
-    thread = threading.Thread(target=_cycle_in_background, args=(state, lock),
-                              name="reviewbot-admin-cycle", daemon=True)
-    thread.start()
-    return JSONResponse({"status": "started"}, status_code=202)
+    return hint_answer(queue_hint(state.engine, None, ADMIN_SOURCE), "sync")
 
 
-def _cycle_in_background(state: Any, lock: Any) -> None:
-    from reviewbot.service.cycle import run_cycle
-
-    try:
-        summary = run_cycle(state.config, state.secrets, state.engine)
-        log.info("admin-triggered %s", summary.log_line())
-    except Exception:  # noqa: BLE001
-        log.exception("admin-triggered cycle crashed")
-    finally:
-        lock.release()
+def hint_answer(queued: Queued, kind: str) -> HintQueuedOut:
+    """The 202 body: what was queued, and how many hints wait now."""
+    hint = queued.hint
+    return HintQueuedOut(status="queued", type=kind, change=hint.change_number,
+                         full_cycle=hint.change_number is None, hint=hint.id,
+                         received=hint.received.isoformat() + "Z", pending=queued.pending)

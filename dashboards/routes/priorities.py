@@ -19,6 +19,7 @@ from reviewbot.config import Config
 from reviewbot.metrics.report import STATE_LABELS, STATES, Report
 from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.verdicts import priorities_matching_nothing
+from reviewbot.views.answers import ReportOut
 from reviewbot.views.cycles import ReportCycle, UnknownCycle, report_cycle
 from reviewbot.views.report_render import render_csv, render_markdown, report_json
 from reviewbot.views.reporting import report_as_of
@@ -116,7 +117,8 @@ def report_csv(
     )
 
 
-@router.get("/api/v1/report", summary="PTL priorities report as of a date")
+@router.get("/api/v1/report", summary="PTL priorities report as of a date",
+            response_model=ReportOut)
 def report_api(
     config: ConfigDep, session: SessionDep,
     as_of: str | None = Query(default=None, description=AS_OF_HELP),

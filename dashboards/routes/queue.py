@@ -18,12 +18,13 @@ from dashboards.deps import (
     per_team,
     templates,
 )
-from reviewbot.clock import full_days, utcnow
+from reviewbot.clock import utcnow
 from reviewbot.config import Config
 from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import Vote
+from reviewbot.views.answers import QueueOut, queue_answer
 from reviewbot.views.queue_view import QueueCache, queue_for, queue_sizes
 
 router = APIRouter()
@@ -38,16 +39,6 @@ AsOfQuery = Annotated[str | None, Query(description="2017-02-22 (00:00 UTC) or "
 
 def gerrit_change_url(config: Config, project: str, number: int) -> str:
     return f"{config.gerrit_web_base}/c/{project}/+/{number}"
-
-
-def age_text(uploaded: datetime | None, now: datetime) -> str:
-    if uploaded is None:
-        return "unknown"
-    days = full_days(uploaded, now)
-    if days:
-        return f"{days} day{'s' if days != 1 else ''}"
-    hours = int(max(0, (now - uploaded).total_seconds()) // 3600)
-    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 def vote_json(vote: Vote, roster: Roster, now: datetime) -> dict[str, Any]:
@@ -65,22 +56,17 @@ def queue_cache(state: StateDep, request: Request) -> QueueCache:
 
 def queue_data(session, config: Config, cache: QueueCache, who: str, as_of: datetime | None,  # noqa: ANN001
                offset: int, limit: int) -> dict[str, Any] | None:
-    """The queue answer for `who` (the CLI's --json shape plus page links), or None when
-    no such account exists."""
+    """The queue answer for `who` (the CLI's --json shape), or None when no such account
+    exists."""
     reviewer = find_reviewer(session, who)
     if reviewer is None:
         return None
     answer = queue_for(session, config, reviewer, as_of, offset=offset, limit=limit,
                        cache=cache)
-    data = answer.as_json(config)
-    now = answer.as_of
-    for row, item in zip(answer.rows, data["items"], strict=True):
-        item["age"] = age_text(row.item.uploaded, now)
-        item["url"] = f"/changes/{item['number']}?reviewer={reviewer.label}"
-    return data
+    return queue_answer(answer, config)
 
 
-@router.get("/api/v1/queue", tags=["queue"])
+@router.get("/api/v1/queue", tags=["queue"], response_model=QueueOut)
 def api_queue(
     session: SessionDep, config: ConfigDep, state: StateDep, request: Request,
     reviewer: Annotated[str, Query(min_length=1, description="username, email or account id")],

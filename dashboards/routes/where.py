@@ -17,6 +17,7 @@ from dashboards.deps import (
 )
 from dashboards.routes.queue import AsOfQuery, queue_cache
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
+from reviewbot.views.answers import WhereOut
 from reviewbot.views.where import where_is
 
 router = APIRouter()
@@ -29,12 +30,10 @@ def where_data(session, config, cache, number: int, as_of: str | None  # noqa: A
     if answer is None:
         raise HTTPException(status_code=404, detail=f"change {number} is not in the store "
                             "(run `reviewbot sync`, or check the number)")
-    data = answer.as_json(config.gerrit_web_base)
-    data["as_of_param"] = as_of or ""
-    return data
+    return answer.as_json(config.gerrit_web_base)
 
 
-@router.get("/api/v1/changes/{number}/where", tags=["changes"])
+@router.get("/api/v1/changes/{number}/where", tags=["changes"], response_model=WhereOut)
 def api_where(number: ChangeNumberPath, session: SessionDep, config: ConfigDep, state: StateDep,
               request: Request, as_of: AsOfQuery = None) -> dict[str, Any]:
     """Where is my change: its position in every core reviewer's queue at T (or the first
@@ -50,4 +49,5 @@ def where_page(number: str, request: Request, session: SessionDep, config: Confi
         raise HTTPException(status_code=422, detail=f"number: {number!r} is not a change number "
                             f"(1 to {CHANGE_NUMBER_MAX})")
     data = where_data(session, config, queue_cache(state, request), parsed, as_of)
+    data["as_of_param"] = as_of or ""  # the page's links keep the date asked for
     return templates.TemplateResponse(request, "where.html", {"config": config, "w": data})

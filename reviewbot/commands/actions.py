@@ -88,15 +88,15 @@ def actions_command(args: argparse.Namespace) -> int:
 
     config = config_from(args)
     with session_scope(engine_from(config)) as session:
+        if args.json:
+            from reviewbot.store.change_reads import list_actions
+            from reviewbot.views.answers import action_log  # /api/v1/actions' shape (page 1)
+
+            total, rows = list_actions(session, limit=args.limit, change=args.change)
+            print_json(action_log(total, rows, page=1, page_size=args.limit,
+                                  change=args.change))
+            return 0
         rows = recent_actions(session, limit=args.limit, change=args.change)
-    if args.json:
-        print_json({"actions": [
-            {"id": r.id, "change": r.change_number, "patch_set": r.patch_set,
-             "action": r.action, "detail": r.detail, "reason": r.reason, "result": r.result,
-             "error": r.error, "created": r.created.isoformat()}
-            for r in rows
-        ]})
-        return 0
     if not rows:
         print("no write-back actions logged")
     for r in rows:

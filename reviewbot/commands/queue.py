@@ -55,7 +55,9 @@ def queue_command(args: argparse.Namespace) -> int:
             return 1
         answer = queue_for(session, config, reviewer, as_of, limit=args.limit)
     if args.json:
-        print_json(answer.as_json(config))
+        from reviewbot.views.answers import queue_answer  # the shape /api/v1/queue answers
+
+        print_json(queue_answer(answer, config))
         return 0
     if answer.note:
         print(f"note: {answer.note}", file=sys.stderr)

@@ -53,7 +53,7 @@ def run_report(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if args.format == "json":
-        print_json(report_json(report))
+        print_json(report_json(report))  # /api/v1/report's shape (answers.ReportOut)
     elif args.format == "md":
         sys.stdout.write(render_markdown(report, config.gerrit_web_base))
     elif args.format == "csv":

@@ -59,7 +59,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         result = run_evaluation(engine, config, at, full=args.full)
         shown = stored_verdicts(engine, config)
     if args.json:
-        emit_json({
+        emit_json({  # reviewbot.views.answers.EvaluationOut
             "as_of": at.isoformat(),
             "stored": not args.as_of,
             "evaluated": result.evaluated,
@@ -127,9 +127,8 @@ def why_command(args: argparse.Namespace) -> int:
                     owner=roster.username(change.owner_id), as_of=now.isoformat(),
                     status=GERRIT_STATUS[state.status], wip=change.wip,
                     current_patch_set=state.patch_set)
-        if args.reviewer:
-            data["why_not"] = queue
-        emit_json(data)
+        data["why_not"] = queue
+        emit_json(data)  # reviewbot.views.answers.WhyOut
         return 0
     print(f"Change {change.number} ({change.project}, {change.branch}) by "
           f"{roster.username(change.owner_id)}: {change.subject}")

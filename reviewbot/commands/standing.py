@@ -139,9 +139,11 @@ def run_standing(args: argparse.Namespace) -> int:
             return 1
         report = reviewer_report(session, config, account, as_of=as_of,
                                  window_days=args.window_days, replay=args.replay)
-    if args.json:
-        print_json(report.as_json())
-        return 0
+        if args.json:
+            from reviewbot.views.answers import reviewer_detail  # /api/v1/reviewers/USER's shape
+
+            print_json(reviewer_detail(session, config, report))
+            return 0
     _print_report(report)
     return 0
 
@@ -195,7 +197,9 @@ def run_reviewers(args: argparse.Namespace) -> int:
                            include_core=args.include_core, replay=args.replay,
                            sort=args.sort)
     if args.json:
-        print_json([r.as_json() for r in rows])
+        from reviewbot.views.answers import leaderboard_answer  # /api/v1/reviewers' shape
+
+        print_json(leaderboard_answer(rows, config, as_of, args.window_days, args.sort))
         return 0
     total = len(config.standing.criteria.model_dump(exclude_none=True))
     print(f"sorted by {SORT_KEYS[args.sort][0].lower()}"
@@ -235,7 +239,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         result = backtest(session, config, lead_days=args.lead_days,
                           window_days=args.window_days, top=args.top, start=start, end=end)
     if args.json:
-        print_json(result.as_json())
+        print_json(result.as_json())  # /api/v1/backtest's shape (answers.BacktestOut)
         return 0
     s = result.summary
     print(f"backtest: the leaderboard's default order {args.lead_days} days before each "

@@ -10,7 +10,11 @@ and every Gerrit write first checks that the lease is still its own. The
 others try to take over at every heartbeat: at once when the leader's lock is
 free (it died, or its database session was dropped), after the lease runs out
 when the leader is frozen. Every cycle also holds the cycle lock, which keeps
-an admin-triggered cycle from a web process from overlapping it.
+a `reviewbot cycle` run from a terminal from overlapping it.
+
+The leader also drains the sync hints (reviewbot.service.hints) every HINT_SECONDS:
+webhooks and `POST /api/v1/sync` only record them, since the web process never
+talks to Gerrit. Draining and the scheduled cycle never overlap.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from sqlalchemy.engine import Engine
 from reviewbot.config import Config, Secrets
 from reviewbot.service.coordination import LEADER, CycleBusy, cycle_guard, make_lock
 from reviewbot.service.cycle import CycleSummary, gerrit_client, run_cycle
+from reviewbot.service.hints import HINT_SECONDS, Drained, drain, refresh_change
 from reviewbot.service.leadership import Leadership
+from reviewbot.store import session_scope
+from reviewbot.store.hints import pending_count
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +45,19 @@ class Worker:
     """The scheduled loop. `stop()` (or SIGTERM/SIGINT) ends it after the running cycle."""
 
     def __init__(self, config: Config, secrets: Secrets, engine: Engine, *,
-                 poll_seconds: float | None = None):
+                 poll_seconds: float | None = None, hint_seconds: float = HINT_SECONDS):
         self.config = config
         self.secrets = secrets
         self.engine = engine
         self.poll_seconds = float(poll_seconds or config.worker.poll_seconds)
+        self.hint_seconds = float(hint_seconds)
         self.stopping = threading.Event()
         self.leadership = Leadership(engine, make_lock(config, LEADER),
                                      config.worker.lease_seconds)
         self.cycles: list[CycleSummary] = []
+        self.drains: list[Drained] = []
+        # The scheduled cycle and a hint drain run in APScheduler's threads; one at a time.
+        self._busy = threading.Lock()
         self._client: Any = None
         self._was_leader = False
         self._scheduler = BackgroundScheduler(timezone=UTC)
@@ -66,19 +77,60 @@ class Worker:
             if self.stopping.wait(grace):
                 return None
         try:
-            with self._cycle_lock():
-                summary = run_cycle(self.config, self.secrets, self.engine,
-                                    client=self._gerrit(), should_stop=self._should_stop,
-                                    fence=self.leadership.still_leading)
+            with self._busy, self._cycle_lock():
+                return self._cycle()
         except CycleBusy:
-            log.info("worker: a cycle started elsewhere (admin trigger) is running; skipping")
+            log.info("worker: a cycle started elsewhere (`reviewbot cycle`) is running; "
+                     "skipping")
             return None
         except Exception:  # noqa: BLE001 - never let one bad tick end the schedule
             log.exception("worker: cycle crashed")
             return None
+
+    def _cycle(self) -> CycleSummary:
+        """One cycle; the caller holds `_busy` and the cycle lock."""
+        summary = run_cycle(self.config, self.secrets, self.engine, client=self._gerrit(),
+                            should_stop=self._should_stop, fence=self.leadership.still_leading)
         log.info(summary.log_line())
         self.cycles.append(summary)
         return summary
+
+    def drain_hints(self) -> Drained | None:
+        """Act on the sync hints waiting (reviewbot.service.hints), if this worker leads. None: not
+        now (not the leader, nothing waiting, or a cycle runs: the hints wait for it)."""
+        if self.stopping.is_set() or self.leadership.lease is None:
+            return None
+        try:
+            with session_scope(self.engine) as session:
+                if not pending_count(session):
+                    return None  # the common case: one cheap read, no lease renewal
+        except Exception as exc:  # noqa: BLE001 - database down: the next look retries
+            log.warning("worker: cannot read the sync hints (%s)", exc)
+            return None
+        if not self.leadership.still_leading():
+            self._was_leader = False
+            return None
+        if not self._busy.acquire(blocking=False):
+            return None  # this worker's cycle runs; drained right after it
+        try:
+            with self._cycle_lock():
+                outcome = drain(
+                    self.engine,
+                    refresh=lambda n: refresh_change(self.config, self.engine,
+                                                     self._gerrit(), n),
+                    full_cycle=self._cycle)
+        except CycleBusy:
+            return None  # a `reviewbot cycle` elsewhere: after it
+        except Exception:  # noqa: BLE001 - never let one bad drain end the schedule
+            log.exception("worker: draining the sync hints crashed")
+            return None
+        finally:
+            self._busy.release()
+        if outcome.hints:
+            log.info("worker hints=%d full_cycle=%d refreshed=%d failed=%d", outcome.hints,
+                     int(outcome.full_cycle), len(outcome.refreshed), len(outcome.failed))
+            self.drains.append(outcome)
+        return outcome
 
     def _lead(self, announce_standby: bool = True) -> bool:
         try:
@@ -147,10 +199,18 @@ class Worker:
         return self._client
 
     def start(self, *, first_run_delay: float = 0.0) -> None:
+        if first_run_delay > 0:
+            # Lead (or stand by) from the start, not from the first cycle: the leader
+            # drains sync hints meanwhile.
+            self._lead()
         self._scheduler.add_job(
             self.tick, "interval", seconds=self.poll_seconds, id="cycle",
             max_instances=1, coalesce=True, misfire_grace_time=None,
             next_run_time=datetime.now(UTC) + timedelta(seconds=first_run_delay),
+        )
+        self._scheduler.add_job(
+            self.drain_hints, "interval", seconds=self.hint_seconds, id="hints",
+            max_instances=1, coalesce=True, misfire_grace_time=None,
         )
         self._scheduler.add_job(
             self._heartbeat, "interval", seconds=self.leadership.lease_seconds / 3,

@@ -1,4 +1,48 @@
-"""Store: the only code that speaks SQL. Opens the database and upgrades its schema."""
+"""Store: the only code that speaks SQL. Opens the database and upgrades its schema.
+
+Why SQLAlchemy Core, with SQLModel only declaring the tables
+--------------------------------------------------------------
+reviewbot/store/tables.py declares every table once as a SQLModel class: one place for
+columns, types and indexes, which Alembic's autogenerate compares against
+(reviewbot/migrations, README "Changing the store schema"), and typed rows where a
+caller wants one object (`session.get(Verdict, n)`). The reads and writes in this
+package are SQLAlchemy Core statements on those tables (`Table.__table__`,
+`select(...)`, `insert(...)`, executed with `session.execute`) because of what they do:
+
+- bulk writes of tens of thousands of rows per sync page (messages, vote events,
+  stored reviews), where building one ORM object per row and the unit of work's
+  flush cost several times the INSERT itself (bench/RESULTS.md, import and sync);
+- reads that return columns, counts, groupings and window-like aggregates for the
+  queue, standing and report views, not whole objects, and that the views turn into
+  their own plain snapshots (reviewbot/timeline/snapshot.py): rules stay pure functions over
+  plain data, never over live ORM objects bound to a session;
+- one statement for SQLite and PostgreSQL (Core compiles both; upserts pick the
+  dialect's `insert`).
+
+Session, not Connection, is still the unit of work everywhere (session_scope): one
+transaction per step, committed or rolled back whole.
+
+The one seam for driver-level fast paths
+----------------------------------------
+Everything goes through Core except, on SQLite only, these, all in
+reviewbot/store/changes.py:
+
+- `insert_tuples`: bulk INSERT handed straight to the sqlite3 driver's executemany,
+  datetimes pre-rendered in exactly SQLAlchemy's SQLite storage format, so rows
+  written this way compare and read back as Core-written ones do (PostgreSQL takes
+  Core's batched executemany in the same function). Every bulk writer (sync, import,
+  judgements, applied changes) calls it; none writes to the driver itself.
+- `begin_bulk_load` / `end_bulk_load`: the first load into an empty SQLite store drops
+  the message tables' secondary indexes inside the load's transaction and rebuilds
+  them at its end.
+
+Two reads use the driver for what Core cannot say: `StoreGeneration` (queue_reads.py,
+SQLite's `PRAGMA data_version` on a watch connection) and the schema upgrade's
+`BEGIN IMMEDIATE` below. Tests hold the fast paths equal to the plain ones:
+tests/test_store_seam.py (the same rows through `insert_tuples` and through Core read
+back equal), tests/test_import_bulk.py (bulk load = batch import, indexes intact) and
+tests/test_store_parity.py (SQLite's answers = PostgreSQL's, word for word).
+"""
 
 from __future__ import annotations
 

@@ -314,3 +314,19 @@ class AppliedChange(SQLModel, table=True):
     gate_certain: bool
     # Writes a dry run planned and did not send (0 once everything was written).
     pending_writes: int = 0
+
+
+class SyncHint(SQLModel, table=True):
+    """A request to refresh one change (a webhook) or run a whole cycle (the admin API).
+
+    The web process only records it; the leading worker drains the table within a
+    second (reviewbot.service.hints), so the web never talks to Gerrit and a hint outlives
+    a restart of either process.
+    """
+
+    __tablename__ = "sync_hint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    change_number: int | None = Field(default=None, index=True)  # None: a full cycle
+    received: datetime = Field(sa_type=DateTime)
+    source: str = ""  # e.g. "webhook comment-added", "admin"

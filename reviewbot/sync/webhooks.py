@@ -1,25 +1,20 @@
-"""Webhook hint: authenticate a Gerrit event, read which change it names, refresh just that change.
+"""Webhook hint: authenticate a Gerrit event and read which change it names.
 
-An event is only a hint. Nothing of its payload goes into the store: the
-change is re-fetched from Gerrit by the sync's own refresh function and then
-re-evaluated, so a forged or malformed event can at most cause one extra read.
+An event is only a hint. Nothing of its payload goes into the store but the
+change number: the web records a sync hint (reviewbot.service.hints) and the leading
+worker re-fetches that change from Gerrit with the sync's own refresh function
+and re-evaluates it, so a forged or malformed event can at most cause one
+extra read.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import logging
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
-from reviewbot.config import Config, Secrets
-
-log = logging.getLogger(__name__)
+from reviewbot.config import Config
 
 # Gerrit event types (stream-events and the webhooks plugin) after which a change's
 # review state may differ. Anything else is acknowledged and ignored.
@@ -127,87 +122,3 @@ def parse_event(body: bytes, config: Config) -> ChangeHint | IgnoredEvent:
     if project not in config.gerrit.projects:
         return IgnoredEvent(kind, f"project {project!r} is not configured")
     return ChangeHint(kind, number, project)
-
-
-@dataclass
-class RefreshOutcome:
-    number: int
-    refreshed: bool
-    evaluated: bool
-    seconds: float
-    error: str | None = None
-
-
-_inflight: set[int] = set()
-_again: set[int] = set()
-_inflight_lock = threading.Lock()
-
-
-def refresh_from_hint(config: Config, secrets: Secrets, engine: Engine,
-                      hint: ChangeHint, *, client: Any = None) -> RefreshOutcome:
-    """Re-fetch the hinted change from Gerrit, then re-evaluate it. Never raises.
-
-    A burst of events for one change needs one refresh at a time: an event that
-    arrives while that change is being refreshed asks the running refresh to go
-    once more when it is done, since Gerrit may have changed after its read.
-    """
-    with _inflight_lock:
-        if hint.number in _inflight:
-            _again.add(hint.number)
-            return RefreshOutcome(hint.number, False, False, 0.0, "queued behind a running refresh")
-        _inflight.add(hint.number)
-    try:
-        while True:
-            outcome = _refresh(config, secrets, engine, hint, client)
-            with _inflight_lock:
-                if hint.number not in _again:
-                    return outcome
-                _again.discard(hint.number)
-    finally:
-        with _inflight_lock:
-            _inflight.discard(hint.number)
-
-
-def _refresh(config: Config, secrets: Secrets, engine: Engine, hint: ChangeHint,
-             client: Any) -> RefreshOutcome:
-    from reviewbot.service.cycle import evaluate_changes, gerrit_client, refresh_one
-
-    started = time.monotonic()
-    try:
-        client = client or gerrit_client(config, secrets)
-        refresh_one(client, engine, config, hint.number)
-    except Exception as exc:  # noqa: BLE001 - a hint must never take the web app down
-        log.warning("webhook %s for change %s: refresh failed: %s", hint.type, hint.number, exc)
-        return RefreshOutcome(hint.number, False, False, time.monotonic() - started, str(exc))
-    try:
-        evaluate_changes(engine, config, [hint.number])
-        evaluated = True
-    except Exception as exc:  # noqa: BLE001
-        log.warning("webhook %s for change %s: evaluation failed: %s",
-                    hint.type, hint.number, exc)
-        evaluated = False
-    if evaluated:
-        _judge(config, engine, hint)
-    seconds = time.monotonic() - started
-    log.info("webhook event=%s change=%s refreshed=1 evaluated=%d seconds=%.3f",
-             hint.type, hint.number, int(evaluated), seconds)
-    return RefreshOutcome(hint.number, True, evaluated, seconds)
-
-
-def _judge(config: Config, engine: Engine, hint: ChangeHint) -> None:
-    """Judge the refreshed change's reviews, so standing reads stay on the stored
-    judgements between cycles. Only when no cycle runs (one judge at a time; the cycle
-    judges it otherwise) and never from scratch (`judge_store(numbers=...)`)."""
-    from reviewbot.evaluate.review_judgements import judge_store
-    from reviewbot.service.coordination import CycleBusy, cycle_guard
-
-    try:
-        with cycle_guard(config):
-            # by the rules and roster of the team whose project the change is in
-            judge_store(engine, config.for_project(hint.project), [hint.number])
-    except CycleBusy:
-        pass
-    except Exception as exc:  # noqa: BLE001 - stale judgements only make reads replay
-        log.warning("webhook %s for change %s: judging failed: %s", hint.type, hint.number,
-                    exc)
-
