@@ -1,19 +1,16 @@
 """Import: SSH dump lines -> change records -> the plain rows a first import inserts.
 
-Kept free of SQLAlchemy and pydantic so the first import can run it in worker processes
-(`python -m reviewbot.dump_rows`, started by `reviewbot.importer`): they read and check
-the dump while the main process writes, and what travels back is plain tuples (pickled
-in C, ~10x cheaper than the record objects) rather than records.
-Accounts stay `AccountRef`s in the rows; the main process turns them into stored ids.
+A first import into an empty store writes these rows as they are
+(`store.changes.insert_new_changes`): no comparison with stored rows, no per-row
+SQLAlchemy parameter processing. Free of SQLAlchemy and pydantic, so it can also run
+where the store is not imported. Accounts stay `AccountRef`s in the rows (always the
+last value); the writer turns them into stored ids.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import pickle
-import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -34,7 +31,7 @@ class ImportFailed(Exception):
 def record_of_line(path: Path | str, lineno: int, line: bytes,
                    notes: list[str] | None = None) -> ChangeRecord | None:
     """One dump line -> its change record; None for blank lines and the stats row.
-    Warnings are logged, or added to `notes` (a worker sends them to the importer)."""
+    Warnings are logged, or added to `notes` when given."""
     if not line.strip():
         return None
     try:
@@ -143,32 +140,3 @@ def rows_of_lines(path: str, first_lineno: int, offset: int, lines: Sequence[byt
         offset += len(line)
     return out
 
-
-def serve(jobs: io.BufferedReader, results: io.BufferedWriter) -> None:
-    """A worker process's loop: for each job read from `jobs` (pickled `(path, first line
-    number, byte offset, byte length)`), write its rows to `results` (pickled `("rows",
-    [ChangeRows...], [warning...])`, or `("failed", message, [warning...])` for a line it
-    cannot import), in order, until `jobs` ends. The lines are read from the dump file
-    here: only the job's four numbers, its rows and its warnings cross the pipes."""
-    while True:
-        try:
-            path, first, offset, length = pickle.load(jobs)
-        except EOFError:
-            return
-        with open(path, "rb") as handle:
-            handle.seek(offset)
-            lines = list(io.BytesIO(handle.read(length)))  # split at b"\n" only, as a file is
-        notes: list[str] = []
-        try:
-            result: tuple = ("rows", rows_of_lines(path, first, offset, lines, notes), notes)
-        except ImportFailed as exc:
-            result = ("failed", str(exc), notes)
-        pickle.dump(result, results, protocol=pickle.HIGHEST_PROTOCOL)
-        results.flush()
-
-
-if __name__ == "__main__":  # started by `reviewbot.importer` as `python -m reviewbot.dump_rows`
-    # Through the module's own name: rows pickle as reviewbot.dump_rows.ChangeRows.
-    from reviewbot import dump_rows
-
-    dump_rows.serve(sys.stdin.buffer, sys.stdout.buffer)

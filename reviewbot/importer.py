@@ -7,14 +7,8 @@ written batch by batch, so a dump of any size needs the memory of one batch.
 
 from __future__ import annotations
 
-import io
 import logging
-import os
-import pickle
-import subprocess
-import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +33,6 @@ __all__ = ["ImportFailed", "ImportSummary", "import_files", "read_dump"]
 log = logging.getLogger(__name__)
 
 BATCH = 2000  # changes per transaction: fewer commits, memory still bounded
-# The first import's reading runs in worker processes while the main process writes:
-# lines per worker job, and jobs handed out ahead of the writer (bounds memory).
-LINES_PER_JOB = 250
-JOBS_AHEAD = 4
 
 
 @dataclass
@@ -162,95 +152,22 @@ def _import(
         done_bytes += path.stat().st_size
 
 
-# -- the first import: reading in worker processes, writing here ---------------------------
+# -- the first import: straight to rows, nothing read back --------------------------------
 
 
-def _workers() -> int:
-    """Reading a dump costs more CPU than writing it: with a second core, two workers read
-    while this process writes. One core: no workers (reading runs here)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return 0 if (cores or 1) < 2 else 2
-
-
-def _jobs(path: Path, size: int) -> Iterator[tuple[int, int, int]]:
-    """(first line number, byte offset, byte length) of runs of at most `size` lines."""
+def _jobs(path: Path, size: int) -> Iterator[tuple[int, int, list[bytes]]]:
+    """(first line number, byte offset, lines) of runs of at most `size` lines."""
     with path.open("rb") as handle:
-        count = lineno = offset = start = 0
+        lines: list[bytes] = []
+        lineno = offset = start = 0
         for lineno, line in enumerate(handle, 1):  # noqa: B007 - the count is used below
-            count += 1
+            lines.append(line)
             offset += len(line)
-            if count >= size:
-                yield lineno - count + 1, start, offset - start
-                count, start = 0, offset
-        if count:
-            yield lineno - count + 1, start, offset - start
-
-
-class _Readers:
-    """Worker processes (`python -m reviewbot.dump_rows`) reading jobs round-robin. A
-    subprocess rather than multiprocessing: nothing of the caller's main module is
-    imported again in the workers, so any program may call `import_files`."""
-
-    def __init__(self, count: int):
-        self.procs = [subprocess.Popen([sys.executable, "-m", "reviewbot.dump_rows"],
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-                      for _ in range(count)]
-        self.sent = self.received = 0
-
-    def send(self, job: tuple) -> None:
-        proc = self.procs[self.sent % len(self.procs)]
-        pickle.dump(job, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        proc.stdin.flush()
-        self.sent += 1
-
-    def receive(self) -> list[ChangeRows]:
-        """The rows of the oldest job not yet received (jobs come back in order)."""
-        proc = self.procs[self.received % len(self.procs)]
-        self.received += 1
-        try:
-            kind, value, notes = pickle.load(proc.stdout)
-        except EOFError:
-            raise ImportFailed(f"an import worker stopped (exit status {proc.wait()})") from None
-        for note in notes:
-            log.warning("%s", note)
-        if kind == "failed":
-            raise ImportFailed(value)
-        return value
-
-    def close(self) -> None:
-        """Stop the workers: at the end of the jobs they exit; after a failure, jobs still
-        under way are not waited for."""
-        for proc in self.procs:
-            proc.stdin.close()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=10 if self.received == self.sent else 0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-
-
-def _read_ahead(path: Path, readers: _Readers | None, size: int
-                ) -> Iterator[tuple[int, list[ChangeRows]]]:
-    """(bytes read so far, rows of the changes) job by job of at most `size` lines, in dump
-    order; with readers, up to JOBS_AHEAD jobs are read in workers while the caller
-    writes (the pipes never hold more: bounded memory, and no deadlock since the oldest
-    job is always the one read back)."""
-    pending: deque[int] = deque()
-    for first, offset, length in _jobs(path, size):
-        if readers is None:
-            with path.open("rb") as handle:
-                handle.seek(offset)
-                lines = list(io.BytesIO(handle.read(length)))
-            yield offset + length, rows_of_lines(str(path), first, offset, lines)
-            continue
-        readers.send((str(path), first, offset, length))
-        pending.append(offset + length)
-        if len(pending) >= JOBS_AHEAD:
-            yield pending.popleft(), readers.receive()
-    while pending:
-        yield pending.popleft(), readers.receive()
+            if len(lines) >= size:
+                yield lineno - len(lines) + 1, start, lines
+                lines, start = [], offset
+        if lines:
+            yield lineno - len(lines) + 1, start, lines
 
 
 def _bulk_import(
@@ -267,35 +184,24 @@ def _bulk_import(
         if not path.is_file():
             raise ImportFailed(f"{path}: no such file")
     total_bytes = sum(p.stat().st_size for p in paths)
-    workers = _workers()
-    readers = _Readers(workers) if workers else None
     loaded: set[int] = set()
     done_bytes = 0
-    try:
-        for path in paths:
-            summary.files += 1
-            batch: list[ChangeRows] = []
-            repeated: list[int] = []
-            # Jobs never span two batches: a bad line fails its own batch only.
-            for consumed, rows in _read_ahead(path, readers, min(LINES_PER_JOB, batch_size)):
-                for change in rows:
-                    if change.number in loaded:
-                        repeated.append(change.line)
-                    else:
-                        loaded.add(change.number)
-                        batch.append(change)
-                if len(batch) + len(repeated) >= batch_size:
-                    _write_new(session, path, batch, repeated, summary)
-                    batch, repeated = [], []
-                    if progress:
-                        progress(done_bytes + consumed, total_bytes)
+    for path in paths:
+        summary.files += 1
+        batch: list[ChangeRows] = []
+        repeated: list[int] = []
+        for first, offset, lines in _jobs(path, batch_size):
+            for change in rows_of_lines(str(path), first, offset, lines):
+                if change.number in loaded:
+                    repeated.append(change.line)
+                else:
+                    loaded.add(change.number)
+                    batch.append(change)
             _write_new(session, path, batch, repeated, summary)
-            done_bytes += path.stat().st_size
+            batch, repeated = [], []
             if progress:
-                progress(done_bytes, total_bytes)
-    finally:
-        if readers is not None:
-            readers.close()
+                progress(done_bytes + offset + sum(map(len, lines)), total_bytes)
+        done_bytes += path.stat().st_size
 
 
 def _write_new(session: Session, path: Path, batch: list[ChangeRows], repeated: list[int],
