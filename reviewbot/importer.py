@@ -13,26 +13,27 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from reviewbot.allocation import collector_paused
-from reviewbot.dump_rows import ChangeRows, ImportFailed, record_of_line, rows_of_lines
 from reviewbot.store import session_scope
 from reviewbot.store.changes import (
     WriteCounts,
     begin_bulk_load,
     end_bulk_load,
-    insert_new_changes,
     upsert_changes,
 )
-from reviewbot.wire import ChangeRecord
-
-__all__ = ["ImportFailed", "ImportSummary", "import_files", "read_dump"]
+from reviewbot.wire import NUL_ESCAPE, ChangeRecord, WireError, without_nul
+from reviewbot.wire_ssh import from_ssh
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000  # changes per transaction: fewer commits, memory still bounded
+
+
+class ImportFailed(Exception):
+    """A dump line we cannot import; the message names file, line and problem."""
 
 
 @dataclass
@@ -60,9 +61,23 @@ def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
     with path.open("rb") as handle:
         for lineno, line in enumerate(handle, 1):
             consumed += len(line)
-            record = record_of_line(path, lineno, line)
-            if record is not None:
-                yield consumed, record
+            if not line.strip():
+                continue
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise ImportFailed(f"{path}:{lineno}: not a JSON line ({exc})") from None
+            if isinstance(row, dict) and row.get("type") == "stats":
+                continue
+            if NUL_ESCAPE in line:
+                row, removed = without_nul(row)
+                if removed:
+                    log.warning("%s:%d: removed %d NUL characters (a database cannot store "
+                                "them); the rest is kept as sent", path, lineno, removed)
+            try:
+                yield consumed, from_ssh(row)
+            except WireError as exc:
+                raise ImportFailed(f"{path}:{lineno}: {exc}") from None
 
 
 def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int):  # noqa: ANN202
@@ -116,7 +131,8 @@ def _import_all(
         if bulk is not None:
             log.info("empty store: bulk import, indexes built at the end")
             try:
-                _bulk_import(session, paths, summary, progress, batch_size)
+                _import(paths, summary, progress, batch_size,
+                        lambda batch: upsert_changes(session, batch))
             except ImportFailed as exc:
                 failure = exc  # keep the batches before it, as the batch mode does
             end_bulk_load(session, bulk)
@@ -150,68 +166,3 @@ def _import(
             if progress:
                 progress(done_bytes + consumed, total_bytes)
         done_bytes += path.stat().st_size
-
-
-# -- the first import: straight to rows, nothing read back --------------------------------
-
-
-def _jobs(path: Path, size: int) -> Iterator[tuple[int, int, list[bytes]]]:
-    """(first line number, byte offset, lines) of runs of at most `size` lines."""
-    with path.open("rb") as handle:
-        lines: list[bytes] = []
-        lineno = offset = start = 0
-        for lineno, line in enumerate(handle, 1):  # noqa: B007 - the count is used below
-            lines.append(line)
-            offset += len(line)
-            if len(lines) >= size:
-                yield lineno - len(lines) + 1, start, lines
-                lines, start = [], offset
-        if lines:
-            yield lineno - len(lines) + 1, start, lines
-
-
-def _bulk_import(
-    session: Session,
-    paths: list[Path],
-    summary: ImportSummary,
-    progress: Callable[[int, int], None] | None,
-    batch_size: int,
-) -> None:
-    """Every change of `paths` into an empty store, in the session's transaction; batch by
-    batch as `_import` does (a bad line keeps the batches before its own). A change met
-    twice is read again here and upserted, as a later import would."""
-    for path in paths:
-        if not path.is_file():
-            raise ImportFailed(f"{path}: no such file")
-    total_bytes = sum(p.stat().st_size for p in paths)
-    loaded: set[int] = set()
-    done_bytes = 0
-    for path in paths:
-        summary.files += 1
-        batch: list[ChangeRows] = []
-        repeated: list[int] = []
-        for first, offset, lines in _jobs(path, batch_size):
-            for change in rows_of_lines(str(path), first, offset, lines):
-                if change.number in loaded:
-                    repeated.append(change.line)
-                else:
-                    loaded.add(change.number)
-                    batch.append(change)
-            _write_new(session, path, batch, repeated, summary)
-            batch, repeated = [], []
-            if progress:
-                progress(done_bytes + offset + sum(map(len, lines)), total_bytes)
-        done_bytes += path.stat().st_size
-
-
-def _write_new(session: Session, path: Path, batch: list[ChangeRows], repeated: list[int],
-               summary: ImportSummary) -> None:
-    summary.counts.add(insert_new_changes(session, batch))
-    summary.lines += len(batch) + len(repeated)
-    if repeated:
-        with path.open("rb") as handle:
-            for offset in repeated:
-                handle.seek(offset)
-                record = record_of_line(path, 0, handle.readline())
-                if record is not None:
-                    summary.counts.add(upsert_changes(session, [record]))

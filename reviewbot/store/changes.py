@@ -15,14 +15,6 @@ from datetime import datetime
 from sqlalchemy import DateTime, and_, bindparam, select
 from sqlmodel import Session
 
-from reviewbot.dump_rows import (
-    CHANGE_ROW,
-    MESSAGE_ROW,
-    PATCH_SET_ROW,
-    VOTE_ROW,
-    ChangeRows,
-    sqlite_stamp,
-)
 from reviewbot.store.accounts import AccountResolver, chunks
 from reviewbot.tables import Change, CurrentVote, Message, PatchSet, VoteEvent
 from reviewbot.wire import ChangeRecord
@@ -285,7 +277,10 @@ def stamp_for(conn) -> Callable[[datetime], datetime | str]:  # noqa: ANN001
     return _sqlite_stamp if conn.dialect.name == "sqlite" else _same
 
 
-_sqlite_stamp = sqlite_stamp
+def _sqlite_stamp(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it on SQLite (always with microseconds)."""
+    text = str(value)  # C-fast; no `.000000` when microseconds are 0
+    return text if len(text) > 19 else text + ".000000"
 
 
 def _same(value: datetime) -> datetime:
@@ -363,47 +358,6 @@ def mark_gone(session: Session, number: int, now: datetime) -> bool:
 
 
 # -- first import into an empty store ------------------------------------------------
-
-
-def insert_new_changes(session: Session, batch: Sequence[ChangeRows]) -> WriteCounts:
-    """Insert changes not stored before, as `reviewbot.dump_rows.change_rows` laid them out
-    (SQLite only: the first import's bulk load). The same rows `upsert_changes` writes for
-    a new change, without reading anything back: the caller knows none is stored (an
-    empty store, each number once)."""
-    counts = WriteCounts()
-    if not batch:
-        return counts
-    conn = session.connection()
-    resolver = AccountResolver(session)
-    resolver.prepare(
-        [c.change[-1] for c in batch] + [p[-1] for c in batch for p in c.patch_sets]
-        + [m[-1] for c in batch for m in c.messages] + [v[-1] for c in batch for v in c.votes]
-        + [a for c in batch for _, a, _ in c.current_votes])
-    counts.accounts = resolver.written
-    resolve = resolver.resolve
-    changes, patch_sets, messages, votes, current = [], [], [], [], {}
-    for c in batch:
-        changes.append(c.change[:-1] + (resolve(c.change[-1]),))
-        patch_sets += [p[:-1] + (resolve(p[-1]),) for p in c.patch_sets]
-        messages += [m[:-1] + (resolve(m[-1]),) for m in c.messages]
-        for v in c.votes:
-            account_id = resolve(v[-1])
-            if account_id is not None:
-                votes.append(v[:-1] + (account_id,))
-        for label, account, value in c.current_votes:
-            account_id = resolve(account)
-            if account_id is not None and value:
-                current[(c.number, label, account_id)] = value
-    insert_tuples(conn, _CHANGE, CHANGE_ROW, changes, stamped=True)
-    insert_tuples(conn, _PATCH_SET, PATCH_SET_ROW, patch_sets, stamped=True)
-    insert_tuples(conn, _MESSAGE, MESSAGE_ROW, messages, stamped=True)
-    insert_tuples(conn, _VOTE, VOTE_ROW, votes, stamped=True)
-    insert_tuples(conn, _CURRENT, ("change_number", "label", "account_id", "value"),
-                  [(*k, v) for k, v in current.items()])
-    counts.changes, counts.patch_sets = len(changes), len(patch_sets)
-    counts.messages, counts.votes, counts.current_votes = len(messages), len(votes), len(current)
-    return counts
-
 
 # Tables whose secondary indexes a first bulk load builds once at the end: for an
 # empty store that is ~2x cheaper than maintaining them row by row. Primary keys and
