@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from reviewbot.config import Config
 from reviewbot.metrics.standing import THOUGHTFUL_FREE_TEXT, judge_all_reviews
@@ -84,7 +86,7 @@ def judge_store(engine: Engine, config: Config,
         stale = stale_changes(session, numbers, scope)
     for i in range(0, len(stale), CHANGES_PER_PASS):
         part = stale[i : i + CHANGES_PER_PASS]
-        with session_scope(engine) as session:
+        with session_scope(engine) as session, _roomy_cache(session):
             history = load_judging_history(session, [n for n, _ in part], bots=roster.bots,
                                            thoughtful_chars=THOUGHTFUL_FREE_TEXT)
             reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
@@ -100,6 +102,29 @@ def judge_store(engine: Engine, config: Config,
     log.info("judged %d changes (%d reviews)%s in %.2fs", result.changes, result.reviews,
              " from scratch" if result.full else "", result.seconds)
     return result
+
+
+# SQLite's default page cache (2 MiB) is smaller than the review table's covering index
+# at OpenStack scale: a pass's ~13,000 inserts land all over it (the index is ordered by
+# reviewer) and each miss rereads a page from the OS. 64 MiB holds it (the cache only
+# grows as pages are used); judge CPU -11 % at 20k changes (bench/RESULTS.md).
+_JUDGING_CACHE_KIB = 65536
+
+
+@contextmanager
+def _roomy_cache(session: Session) -> Iterator[None]:
+    """A large page cache for one pass, then the connection's own again (it goes back to
+    a pool that web requests share)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_JUDGING_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 def _newest(through: datetime | None, history: ReviewHistory) -> datetime | None:
