@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
+from reviewbot.rules.facts import ChangeFacts
 from reviewbot.timeline.snapshot import GATE_STATES
 from reviewbot.timeline.state import ReviewState
 
@@ -66,7 +68,7 @@ class ChangeVerdict:
         out += list(self.notes)
         return out
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "gate": self.gate.state,
@@ -88,11 +90,13 @@ class ChangeVerdict:
 
 
 # A compiled matcher: facts about one change -> reasons it matched (empty: no match).
-Check = Callable[["ChangeFacts"], list[str]]  # noqa: F821
+Check = Callable[[ChangeFacts], list[str]]
+# What a matcher kind is configured with: list[str], list[int] or a regex (str | None).
+Configured = TypeVar("Configured")
 
 
 @dataclass(frozen=True, slots=True)
-class MatcherRule:
+class MatcherRule(Generic[Configured]):
     """One priority matcher kind, keyed by its name in `Matchers`.
 
     `compile` turns the configured values into a Check once per config, so
@@ -102,6 +106,6 @@ class MatcherRule:
     """
 
     name: str
-    compile: Callable[[list], Check | None]
+    compile: Callable[[Configured], Check | None]
     needs: str | None = None  # "commit message" | "files" | "launchpad"
     doc: str = field(default="")

@@ -39,7 +39,7 @@ class Promotion:
     source: str  # "core_history" | "audit log"
 
 
-def parse_audit_log(raw: list, where: str) -> tuple[list[MembershipEvent], list[AccountRef]]:
+def parse_audit_log(raw: list[object], where: str) -> tuple[list[MembershipEvent], list[AccountRef]]:
     """GroupAuditEventInfo entries -> user membership events (oldest first) and the
     accounts they name. ADD_GROUP/REMOVE_GROUP entries are skipped."""
     events: list[MembershipEvent] = []
