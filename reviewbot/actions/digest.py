@@ -169,10 +169,10 @@ def daily_digest(session: Session, config: Config, username: str, at: datetime,
     for row in rows[:config.digest.top]:
         item, summary = row.item, row.summary
         dash, gerrit = _links(config, summary.project, item.number)
-        is_core_item = isinstance(item, QueueItem)
+        core_item = item if isinstance(item, QueueItem) else None
         items.append(DigestItem(
             item.number, summary.subject, summary.project,
-            item.priority if is_core_item else None, item.score if is_core_item else None,
+            core_item.priority if core_item else None, core_item.score if core_item else None,
             full_days(item.uploaded, at) if item.uploaded else 0, dash, gerrit))
     base = config.digest.dashboard_url.rstrip("/") if config.digest.dashboard_url else None
     return DailyDigest(

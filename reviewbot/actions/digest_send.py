@@ -21,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 from urllib3.util.retry import Retry
 
 from reviewbot.actions.digest import Digest, compose, is_weekly_day, weekly_summary
@@ -137,9 +138,9 @@ def send_matrix(config: Config, secrets: Secrets, room: str, digest: Digest) -> 
 
 def already_sent(engine: Engine, username: str, day: date, channel: str) -> bool:
     with session_scope(engine) as session:
-        return session.execute(select(DigestLog.id).where(
-            DigestLog.username == username, DigestLog.day == day,
-            DigestLog.channel == channel, DigestLog.result == "sent").limit(1)).first() \
+        return session.execute(select(col(DigestLog.id)).where(
+            col(DigestLog.username) == username, col(DigestLog.day) == day,
+            col(DigestLog.channel) == channel, col(DigestLog.result) == "sent").limit(1)).first() \
             is not None
 
 

@@ -524,7 +524,9 @@ class _Writer:
                 error="sent; no answer recorded (the process stopped before it arrived)",
             )
             session.flush()
-            return int(row.id)
+            if row.id is None:  # the flush INSERTs the row, which assigns the id
+                raise RuntimeError(f"action_log row for change {plan.number} got no id")
+            return row.id
 
     def _log(self, plan: ChangePlan, action: str, detail: dict[str, Any], reason: str,
              result: str, error: str | None, answer: Any, unavailable: bool,

@@ -247,9 +247,11 @@ class EvaluationResult:
         return (f"evaluated {self.evaluated} changed of {self.open_total:,} open: {states}")
 
 
-def _split(verdicts: list[ChangeVerdict], **kw: object) -> EvaluationResult:
+def _split(verdicts: list[ChangeVerdict], *, open_total: int = 0, full: bool = True,
+           as_of: datetime | None = None) -> EvaluationResult:
     return EvaluationResult([v for v in verdicts if v.gate.state in GATE_STATES],
-                            [v for v in verdicts if v.gate.state not in GATE_STATES], **kw)
+                            [v for v in verdicts if v.gate.state not in GATE_STATES],
+                            open_total, full, as_of)
 
 
 def evaluate_store(
@@ -273,6 +275,7 @@ def evaluate_store(
         roster = load_roster(session, config)
         current = fingerprint(config, roster, now, facts_digest(session))
         everything = full or get_state(session, FINGERPRINT_KEY) != current
+        wanted: list[int] | None
         if numbers is not None and not everything:
             wanted = sorted(set(numbers))
         else:

@@ -389,6 +389,7 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
     `now`, the clock by default): the core queue when they are core at T, else the
     first-crack queue."""
     end = None if limit is None else offset + limit
+    page: list[tuple[QueueItem | FirstCrackItem, QueueChange]]
     if as_of is None:
         now = now or utcnow()
         if cache is not None:
@@ -417,7 +418,8 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
         by_number = {c.number: c for c in changes}
         core = roster.core_status(reviewer.id, now)
         if core is False:
-            found: list = build_first_crack(changes, reviewer.id, now, roster.username)
+            found: Sequence[QueueItem | FirstCrackItem] = build_first_crack(
+                changes, reviewer.id, now, roster.username)
         else:
             found = build_queue(changes, reviewer.id, roster.core_at(now).__contains__, now,
                                 roster.username)
