@@ -459,8 +459,8 @@ class SandboxGerrit(State):
                     return json_reply(self._reviewer_infos(change))
                 if sub == "comments":
                     return json_reply({})
-            if user is None:  # _route already refuses anonymous writes with this answer
-                raise HttpError(403, "Authentication required")
+            if user is None:  # anonymous: only the reads above (_route refused the writes)
+                raise HttpError(404, "Not Found" if method == "GET" else "Method Not Allowed")
             if method in ("PUT", "DELETE") and sub == "topic":
                 return self._put_topic(change, method, body, headers, user)
             if method == "POST" and sub in ("wip", "ready"):
