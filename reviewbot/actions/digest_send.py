@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -53,7 +54,7 @@ class DigestRun:
                 f"{self.planned} planned, {self.skipped} already sent today, "
                 f"{self.failed} failed")
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "dry_run": self.dry_run, "sent": self.sent,
                 "planned": self.planned, "skipped": self.skipped, "failed": self.failed,
                 "digests": [d.as_json() for d in self.digests]}
@@ -145,7 +146,7 @@ def already_sent(engine: Engine, username: str, day: date, channel: str) -> bool
 
 
 def _log(engine: Engine, digest: Digest, channel: str, destination: str, result: str,
-         reason: str, error: str | None = None, detail: dict | None = None) -> None:
+         reason: str, error: str | None = None, detail: dict[str, Any] | None = None) -> None:
     with session_scope(engine) as session:
         session.add(DigestLog(
             digest_id=digest.digest_id, username=digest.username, day=digest.day,

@@ -384,7 +384,8 @@ def _message_detail(plan: ChangePlan) -> dict[str, Any]:
             "revision": plan.patch_set, "reasons": list(plan.reasons)}
 
 
-def _record_dry_run(engine: Engine, plans: list[ChangePlan], latest: dict, now: datetime,
+def _record_dry_run(engine: Engine, plans: list[ChangePlan],
+                    latest: dict[tuple[int, str], Any], now: datetime,
                     summary: ApplySummary) -> None:
     """Log each plan as "planned", unless the newest log row already says exactly that."""
     with session_scope(engine) as session:

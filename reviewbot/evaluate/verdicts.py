@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -142,7 +143,7 @@ def evaluate_changes(
     return verdicts
 
 
-def verdict_row(v: ChangeVerdict, evaluated_at: datetime) -> dict:
+def verdict_row(v: ChangeVerdict, evaluated_at: datetime) -> dict[str, Any]:
     """The stored form: `reasons` holds every sentence (matches, exemption, gate, notes);
     `matches` only the priority matches, so readers can rely on each naming a priority."""
     return {

@@ -46,11 +46,11 @@ class PromotionRank:
     pool: int
     rank: int | None
     source: str  # "core_history" | "audit log"
-    figures: dict = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict[str, Any])
     criteria_met: int | None = None
     note: str = ""  # why there is no rank
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"username": self.username, "joined": self.joined.date().isoformat(),
                 "as_of": self.as_of.isoformat(), "pool": self.pool, "rank": self.rank,
                 "source": self.source, **self.figures, "criteria_met": self.criteria_met,
@@ -65,7 +65,7 @@ class Summary:
     share: float | None
     mrr: float | None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"top": self.top, "hits": self.hits, "promotions": self.promotions,
                 "share": self.share, "mrr": self.mrr}
 
@@ -78,7 +78,7 @@ class Backtest:
     window_days: int
     history: tuple[datetime, datetime] | None  # the store's first and last review event
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"promotions": [r.as_json() for r in self.rows],
                 "summary": self.summary.as_json()}
 

@@ -19,8 +19,10 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from reviewbot.clock import full_days, utcnow
@@ -94,7 +96,7 @@ class QueueAnswer:
     offset: int = 0
     limit: int | None = None
 
-    def as_json(self, config: Config) -> dict:
+    def as_json(self, config: Config) -> dict[str, Any]:
         """One shape for the CLI's --json and the API."""
         return {
             "reviewer": self.reviewer.label,
@@ -110,7 +112,7 @@ class QueueAnswer:
             "items": [self._row_json(row, config) for row in self.rows],
         }
 
-    def _row_json(self, row: QueueRow, config: Config) -> dict:
+    def _row_json(self, row: QueueRow, config: Config) -> dict[str, Any]:
         item, s, change = row.item, row.summary, row.change
         roster = self.roster
         data = {
@@ -151,6 +153,10 @@ def ci_state(votes: Sequence[Vote]) -> str:
 # --- the present: stored states ---------------------------------------------------------------
 
 
+# One core candidate in queue order: (sort key, score, change).
+CoreOrderRow = tuple[tuple[tuple[int, int], int, datetime, int], int, QueueChange]
+
+
 @dataclass
 class QueueBase:
     """Every candidate of either queue now, from the stored verdicts and current votes.
@@ -164,14 +170,15 @@ class QueueBase:
     roster: Roster
     voted: dict[int, frozenset[int]]  # account -> changes with its Code-Review vote
     owned: dict[int, frozenset[int]]
-    _orders: dict[tuple, list[tuple]] = field(default_factory=dict)
+    _orders: dict[tuple[date, int, frozenset[int]], list[CoreOrderRow]] = field(
+        default_factory=dict)
     _first_crack_order: list[QueueChange] | None = None
 
     def excluded(self, reviewer_id: int) -> frozenset[int]:
         return self.owned.get(reviewer_id, frozenset()) | self.voted.get(reviewer_id,
                                                                            frozenset())
 
-    def core_order(self, now: datetime) -> list[tuple]:
+    def core_order(self, now: datetime) -> list[CoreOrderRow]:
         """All core candidates in queue order at `now`, as (key, score, change).
 
         Scores move only with the full-day counts and who is core, so the order is cached
@@ -252,7 +259,7 @@ def build_base(session: Session, config: Config, *, reviewer_id: int | None = No
 class QueueCache:
     """The QueueBase of one store and config, rebuilt when the store has changed."""
 
-    def __init__(self, engine, config: Config):  # noqa: ANN001
+    def __init__(self, engine: Engine, config: Config):
         self.config = config
         self._lock = threading.Lock()
         self._generation = StoreGeneration(engine)
