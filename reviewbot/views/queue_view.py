@@ -19,10 +19,8 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from reviewbot.clock import full_days, utcnow
@@ -96,7 +94,7 @@ class QueueAnswer:
     offset: int = 0
     limit: int | None = None
 
-    def as_json(self, config: Config) -> dict[str, Any]:
+    def as_json(self, config: Config) -> dict:
         """One shape for the CLI's --json and the API."""
         return {
             "reviewer": self.reviewer.label,
@@ -112,7 +110,7 @@ class QueueAnswer:
             "items": [self._row_json(row, config) for row in self.rows],
         }
 
-    def _row_json(self, row: QueueRow, config: Config) -> dict[str, Any]:
+    def _row_json(self, row: QueueRow, config: Config) -> dict:
         item, s, change = row.item, row.summary, row.change
         roster = self.roster
         data = {
@@ -153,10 +151,6 @@ def ci_state(votes: Sequence[Vote]) -> str:
 # --- the present: stored states ---------------------------------------------------------------
 
 
-# One core candidate in queue order: (sort key, score, change).
-CoreOrderRow = tuple[tuple[tuple[int, int], int, datetime, int], int, QueueChange]
-
-
 @dataclass
 class QueueBase:
     """Every candidate of either queue now, from the stored verdicts and current votes.
@@ -170,15 +164,14 @@ class QueueBase:
     roster: Roster
     voted: dict[int, frozenset[int]]  # account -> changes with its Code-Review vote
     owned: dict[int, frozenset[int]]
-    _orders: dict[tuple[date, int, frozenset[int]], list[CoreOrderRow]] = field(
-        default_factory=dict)
+    _orders: dict[tuple, list[tuple]] = field(default_factory=dict)
     _first_crack_order: list[QueueChange] | None = None
 
     def excluded(self, reviewer_id: int) -> frozenset[int]:
         return self.owned.get(reviewer_id, frozenset()) | self.voted.get(reviewer_id,
                                                                            frozenset())
 
-    def core_order(self, now: datetime) -> list[CoreOrderRow]:
+    def core_order(self, now: datetime) -> list[tuple]:
         """All core candidates in queue order at `now`, as (key, score, change).
 
         Scores move only with the full-day counts and who is core, so the order is cached
@@ -259,7 +252,7 @@ def build_base(session: Session, config: Config, *, reviewer_id: int | None = No
 class QueueCache:
     """The QueueBase of one store and config, rebuilt when the store has changed."""
 
-    def __init__(self, engine: Engine, config: Config):
+    def __init__(self, engine, config: Config):  # noqa: ANN001
         self.config = config
         self._lock = threading.Lock()
         self._generation = StoreGeneration(engine)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -31,7 +30,7 @@ from reviewbot.metrics.queue import (
 from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.store.queue_reads import change_summaries, is_tracked
 from reviewbot.timeline.people import Roster
-from reviewbot.timeline.state import WAITING_ON_AUTHOR, WAITING_ON_REVIEWERS, Name
+from reviewbot.timeline.state import WAITING_ON_AUTHOR, WAITING_ON_REVIEWERS
 from reviewbot.views.queue_view import QueueCache, build_base, changes_at
 
 
@@ -45,7 +44,7 @@ class QueuePlace:
     failed: str | None = None
     message: str = ""
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict:
         return {"reviewer": self.reviewer, "in_queue": self.position is not None,
                 "position": self.position, "total": self.total, "failed": self.failed,
                 "message": self.message}
@@ -91,7 +90,7 @@ class WhereAnswer:
                 f"of {self.as_of:%Y-%m-%d %H:%M} UTC; best position {best.position} of "
                 f"{best.total} ({best.reviewer}).")
 
-    def as_json(self, gerrit_base: str = "") -> dict[str, Any]:
+    def as_json(self, gerrit_base: str = "") -> dict:
         return {
             "number": self.number, "subject": self.subject, "project": self.project,
             "branch": self.branch, "owner": self.owner,
@@ -221,7 +220,7 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
     )
 
 
-def _place(change: QueueChange, core: int, queue: list[int], name: Name) -> QueuePlace:
+def _place(change: QueueChange, core: int, queue: list[int], name) -> QueuePlace:  # noqa: ANN001
     if change.number in queue:
         return QueuePlace(name(core), queue.index(change.number) + 1, len(queue))
     failure = first_failure(change, core, name)
