@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlmodel import Session
@@ -18,7 +19,7 @@ from sqlmodel import Session
 from reviewbot.clock import full_days
 from reviewbot.config import Config, DigestSubscriber
 from reviewbot.metrics.queue import QueueItem
-from reviewbot.metrics.report import STATES
+from reviewbot.metrics.report import STATES, ChangeRow
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.views.queue_view import queue_for
 from reviewbot.views.reporting import report_as_of
@@ -118,14 +119,14 @@ class Digest:
     markdown: str = ""
     text: str = ""
     subject: str = ""
-    results: list[dict] = field(default_factory=list)
+    results: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def kinds(self) -> str:
         return "+".join(k for k, part in (("daily", self.daily), ("weekly", self.weekly))
                         if part is not None)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"digest_id": self.digest_id, "username": self.username,
                 "day": self.day.isoformat(), "as_of": self.as_of.isoformat(),
                 "kinds": self.kinds, "subject": self.subject, "problem": self.problem,
@@ -134,7 +135,7 @@ class Digest:
                 "markdown": self.markdown, "text": self.text, "results": self.results}
 
 
-def _weekly_json(w: WeeklySummary) -> dict:
+def _weekly_json(w: WeeklySummary) -> dict[str, Any]:
     data = asdict(w)
     data["since"] = w.since.isoformat()
     return data
@@ -169,10 +170,10 @@ def daily_digest(session: Session, config: Config, username: str, at: datetime,
     for row in rows[:config.digest.top]:
         item, summary = row.item, row.summary
         dash, gerrit = _links(config, summary.project, item.number)
-        is_core_item = isinstance(item, QueueItem)
+        core_item = item if isinstance(item, QueueItem) else None
         items.append(DigestItem(
             item.number, summary.subject, summary.project,
-            item.priority if is_core_item else None, item.score if is_core_item else None,
+            core_item.priority if core_item else None, core_item.score if core_item else None,
             full_days(item.uploaded, at) if item.uploaded else 0, dash, gerrit))
     base = config.digest.dashboard_url.rstrip("/") if config.digest.dashboard_url else None
     return DailyDigest(
@@ -191,7 +192,7 @@ def weekly_summary(session: Session, config: Config, at: datetime) -> WeeklySumm
     rows = tuple(SummaryRow(p.title, p.open, p.merged, p.abandoned, dict(p.states),
                             len(p.stale)) for p in [*now_report.priorities, now_report.other])
 
-    def item(r) -> DigestItem:  # noqa: ANN001
+    def item(r: ChangeRow) -> DigestItem:
         dash, gerrit = _links(config, r.project, r.number)
         return DigestItem(r.number, r.subject, r.project,
                           r.priorities[0] if r.priorities else None, None,

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Any
 from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 from urllib3.util.retry import Retry
 
 from reviewbot.actions.digest import Digest, compose, is_weekly_day, weekly_summary
@@ -52,7 +54,7 @@ class DigestRun:
                 f"{self.planned} planned, {self.skipped} already sent today, "
                 f"{self.failed} failed")
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "dry_run": self.dry_run, "sent": self.sent,
                 "planned": self.planned, "skipped": self.skipped, "failed": self.failed,
                 "digests": [d.as_json() for d in self.digests]}
@@ -137,14 +139,14 @@ def send_matrix(config: Config, secrets: Secrets, room: str, digest: Digest) -> 
 
 def already_sent(engine: Engine, username: str, day: date, channel: str) -> bool:
     with session_scope(engine) as session:
-        return session.execute(select(DigestLog.id).where(
-            DigestLog.username == username, DigestLog.day == day,
-            DigestLog.channel == channel, DigestLog.result == "sent").limit(1)).first() \
+        return session.execute(select(col(DigestLog.id)).where(
+            col(DigestLog.username) == username, col(DigestLog.day) == day,
+            col(DigestLog.channel) == channel, col(DigestLog.result) == "sent").limit(1)).first() \
             is not None
 
 
 def _log(engine: Engine, digest: Digest, channel: str, destination: str, result: str,
-         reason: str, error: str | None = None, detail: dict | None = None) -> None:
+         reason: str, error: str | None = None, detail: dict[str, Any] | None = None) -> None:
     with session_scope(engine) as session:
         session.add(DigestLog(
             digest_id=digest.digest_id, username=digest.username, day=digest.day,

@@ -414,7 +414,8 @@ def _message_detail(plan: ChangePlan) -> dict[str, Any]:
             "revision": plan.patch_set, "reasons": list(plan.reasons)}
 
 
-def _record_dry_run(engine: Engine, plans: list[ChangePlan], latest: dict, now: datetime,
+def _record_dry_run(engine: Engine, plans: list[ChangePlan],
+                    latest: dict[tuple[int, str], Any], now: datetime,
                     summary: ApplySummary) -> None:
     """Log each plan as "planned", unless the newest log row already says exactly that."""
     with session_scope(engine) as session:
@@ -554,7 +555,9 @@ class _Writer:
                 error="sent; no answer recorded (the process stopped before it arrived)",
             )
             session.flush()
-            return int(row.id)
+            if row.id is None:  # the flush INSERTs the row, which assigns the id
+                raise RuntimeError(f"action_log row for change {plan.number} got no id")
+            return row.id
 
     def _log(self, plan: ChangePlan, action: str, detail: dict[str, Any], reason: str,
              result: str, error: str | None, answer: Any, unavailable: bool,

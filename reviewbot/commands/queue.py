@@ -38,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def queue_command(args: argparse.Namespace) -> int:
+    from reviewbot.metrics.queue import FirstCrackItem
     from reviewbot.store import session_scope
     from reviewbot.store.queue_reads import find_reviewer
     from reviewbot.views.queue_view import queue_for
@@ -67,7 +68,7 @@ def queue_command(args: argparse.Namespace) -> int:
           f"change{'' if answer.total == 1 else 's'}")
     for position, row in enumerate(answer.rows, 1):
         item, summary = row.item, row.summary
-        if answer.kind == "first-crack":
+        if isinstance(item, FirstCrackItem):  # answer.kind == "first-crack"
             head = f"waiting {item.wait_days:>3} d"
         else:
             head = f"score {item.score:>4}  " + (f"[{item.priority}] " if item.priority else "")

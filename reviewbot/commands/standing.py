@@ -104,6 +104,11 @@ def _fmt(value: float | int | None) -> str:
     return str(value)
 
 
+def _count(value: float | int | None) -> int | None:
+    """A count metric (stored with the ratios as float | int | None) as the int it is."""
+    return None if value is None else int(value)
+
+
 def run_judge(args: argparse.Namespace) -> int:
     from reviewbot.evaluate.review_judgements import JudgingResult, judge_store
 
@@ -161,18 +166,18 @@ def _print_report(report: ReviewerReport) -> None:
         shown = _fmt(value)
         if name in RATIO_COUNTS:
             count, of = RATIO_COUNTS[name]
-            shown = ratio_text(value, s.metrics.get(count), of)
+            shown = ratio_text(value, _count(s.metrics.get(count)), of)
         print(f"  {name:<22} {shown:>20}  {definition}")
     if report.criteria:
         print(f"criteria met: {report.met} of {len(report.criteria)}")
         for c in report.criteria:
             mark = "met" if c.met else "   "
             bar = "#" * round(c.progress * 20)
-            value = _fmt(c.value)
+            figure = _fmt(c.value)
             if c.evidence is not None:
-                value = ratio_text(c.value, c.evidence, c.evidence_label)
+                figure = ratio_text(c.value, c.evidence, c.evidence_label)
             note = "" if c.enough else f"  {c.status}"
-            print(f"  [{mark}] {c.label:<20} {value:>20} / {_fmt(c.target):<6} "
+            print(f"  [{mark}] {c.label:<20} {figure:>20} / {_fmt(c.target):<6} "
                   f"|{bar:<20}|{note}")
     for warning in s.warnings:
         print(f"warning (context, not score): {warning}")
@@ -181,6 +186,8 @@ def _print_report(report: ReviewerReport) -> None:
         print("learning feed (a core's later verdict disagreed):")
         for r in feed[:20]:
             v = r.verdict
+            if v is None:  # the feed holds reviews a verdict disagreed with
+                raise ValueError(f"learning feed: change {r.change_number} has no verdict")
             print(f"  {r.date:%Y-%m-%d} change {r.change_number} ps {r.patch_set}: "
                   f"you {r.value:+d}, verdict {v.value:+d} at {v.date:%Y-%m-%d %H:%M}")
 
@@ -211,8 +218,8 @@ def run_reviewers(args: argparse.Namespace) -> int:
         m = r.standing.metrics
         print(f"{r.username:<22} {m['readiness']:>6.1f} {r.met:>2}/{total:<2} "
               f"{m['reviews']:>7} {m['judged_reviews']:>6} {m['weeks_active']:>5} "
-              f"{ratio_text(m['disagreement_ratio'], m['judged_reviews'], 'judged'):>20} "
-              f"{ratio_text(m['minus1_catch_rate'], m['minus1_reviews'], '-1s'):>20} "
+              f"{ratio_text(m['disagreement_ratio'], _count(m['judged_reviews']), 'judged'):>20} "
+              f"{ratio_text(m['minus1_catch_rate'], _count(m['minus1_reviews']), '-1s'):>20} "
               f"{m['thoughtful_minus1']:>7}")
     return 0
 

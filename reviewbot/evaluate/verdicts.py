@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -143,7 +144,7 @@ def evaluate_changes(
     return verdicts
 
 
-def verdict_row(v: ChangeVerdict, evaluated_at: datetime) -> dict:
+def verdict_row(v: ChangeVerdict, evaluated_at: datetime) -> dict[str, Any]:
     """The stored form: `reasons` holds every sentence (matches, exemption, gate, notes);
     `matches` only the priority matches, so readers can rely on each naming a priority."""
     return {
@@ -259,9 +260,11 @@ class EvaluationResult:
         return (f"evaluated {self.evaluated} changed of {self.open_total:,} open: {states}")
 
 
-def _split(verdicts: list[ChangeVerdict], **kw: object) -> EvaluationResult:
+def _split(verdicts: list[ChangeVerdict], *, open_total: int = 0, full: bool = True,
+           as_of: datetime | None = None) -> EvaluationResult:
     return EvaluationResult([v for v in verdicts if v.gate.state in GATE_STATES],
-                            [v for v in verdicts if v.gate.state not in GATE_STATES], **kw)
+                            [v for v in verdicts if v.gate.state not in GATE_STATES],
+                            open_total, full, as_of)
 
 
 def evaluate_store(
@@ -285,6 +288,7 @@ def evaluate_store(
         roster = load_roster(session, config)
         current = fingerprint(config, roster, now, facts_digest(session))
         everything = full or get_state(session, config.state_key(FINGERPRINT_KEY)) != current
+        wanted: list[int] | None
         if numbers is not None and not everything:
             wanted = sorted(set(numbers))
         else:

@@ -203,7 +203,7 @@ def core_effort_from_events(
             reviews.append(
                 CoreReview(number, ps_number, e[2], e[3], e[4], on_priority, False, True, jumped)
             )
-        if latency and opened is not None:
+        if latency and ps is not None and opened is not None:
             gate_waits.append((opened - ps[1]) / _DAY)
             after = [e[4] for e in ps_reviews if e[4] >= opened]
             if after:

@@ -14,6 +14,7 @@ below that it reads "not enough reviews yet" with how many are missing.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from reviewbot.config import Criteria
 
@@ -68,7 +69,7 @@ class CriterionProgress:
                     f"{self.evidence_label} ({self.missing} more needed)")
         return "met" if self.met else "not met"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "enough_evidence": self.enough, "missing": self.missing,
                 "status": self.status}
 

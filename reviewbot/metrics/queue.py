@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from reviewbot.clock import full_days
 from reviewbot.timeline.snapshot import Vote
@@ -110,7 +111,7 @@ class WhyNot:
     reasons: tuple[str, ...] = field(default_factory=tuple)
     kind: str = "core"  # which queue the answer is about: "core" | "first-crack"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "reviewer": self.reviewer,
@@ -162,7 +163,7 @@ def points(uploaded: datetime | None, now: datetime, ci: bool, core_plus2: int,
 
 
 def order_key(priority: str | None, rank: int | None, total: int, uploaded: datetime | None,
-              number: int) -> tuple:
+              number: int) -> tuple[tuple[int, int], int, datetime, int]:
     """Sort key: priority changes by rank, then everyone by score desc, older upload, number."""
     group = (0, rank) if priority is not None and rank is not None else (1, 0)
     return (group, -total, uploaded or datetime.max, number)
@@ -305,7 +306,7 @@ def first_crack_reason(patch_set: int, wait_days: int) -> str:
             "since the upload")
 
 
-def first_crack_order(uploaded: datetime | None, number: int) -> tuple:
+def first_crack_order(uploaded: datetime | None, number: int) -> tuple[datetime, int]:
     """Longest wait since the current patch set first, then lower change number."""
     return (uploaded or datetime.max, number)
 
@@ -349,16 +350,16 @@ def why_not(
             return WhyNot(change.number, reviewer, False, key,
                           f"{reviewer} is not a core reviewer, so this is about the "
                           f"first-crack queue: {message}", kind="first-crack")
-        items = first_crack or []
-        position = next((i for i, it in enumerate(items, 1) if it.number == change.number),
+        crack = first_crack or []
+        position = next((i for i, it in enumerate(crack, 1) if it.number == change.number),
                         None)
         message = f"Change {change.number} is in {reviewer}'s first-crack queue"
         if position:
-            message += f" at position {position} of {len(items)}"
-        item = items[position - 1] if position else None
+            message += f" at position {position} of {len(crack)}"
+        crack_item = crack[position - 1] if position else None
         return WhyNot(change.number, reviewer, True, None, message + ".", position,
-                      len(items) if position else None, None,
-                      item.reasons if item else (), kind="first-crack")
+                      len(crack) if position else None, None,
+                      crack_item.reasons if crack_item else (), kind="first-crack")
     failure = first_failure(change, reviewer_id, name)
     if failure is not None:
         key, message = failure
@@ -367,7 +368,7 @@ def why_not(
     position = next((i for i, it in enumerate(items, 1) if it.number == change.number), None)
     item = items[position - 1] if position else None
     message = f"Change {change.number} is in {reviewer}'s queue"
-    if position:
+    if item is not None:
         message += f" at position {position} of {len(items)} (score {item.score})"
     return WhyNot(change.number, reviewer, True, None, message + ".", position,
                   len(items) if position else None, item.score if item else None,

@@ -247,6 +247,8 @@ def _fill(p: PriorityReport, rows: list[ChangeRow], config: Config, as_of: datet
         elif r.status == "abandoned":
             p.abandoned += 1
         else:
+            if r.state is None or r.wait_days is None or r.age_days is None:
+                raise ValueError(f"change {r.number} is open at T but has no review state")
             p.open += 1
             p.states[r.state] += 1
             waits.append(r.wait_days)
@@ -313,7 +315,7 @@ def report_from_facts(
     known = {p.id for p in config.priorities}
     username = roster.username
 
-    in_scope: list[tuple[int, int, tuple]] = []
+    in_scope: list[tuple[int, int, tuple[tuple[int, datetime, int | None], ...]]] = []
     rows: list[ChangeRow] = []
     by_priority: dict[str, list[ChangeRow]] = {p.id: [] for p in config.priorities}
     other_rows: list[ChangeRow] = []

@@ -8,6 +8,7 @@ test under tests/rules/.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from reviewbot.rules import (
     blueprints,
@@ -30,9 +31,14 @@ class DuplicateRuleError(ValueError):
     pass
 
 
-def register(rules: Iterable[MatcherRule]) -> dict[str, MatcherRule]:
+# The registry mixes matcher kinds configured with different value types (lists of names,
+# of numbers, a regex): each rule's `compile` gets its own field of `config.Matchers`.
+AnyMatcherRule = MatcherRule[Any]
+
+
+def register(rules: Iterable[AnyMatcherRule]) -> dict[str, AnyMatcherRule]:
     """Name -> rule, in order; a name used twice is a programming error, raised at import."""
-    registry: dict[str, MatcherRule] = {}
+    registry: dict[str, AnyMatcherRule] = {}
     for rule in rules:
         if rule.name in registry:
             raise DuplicateRuleError(f"rule name {rule.name!r} is registered twice")
@@ -53,7 +59,7 @@ _MATCHERS = (
 )
 
 # Every priority/exemption matcher kind, keyed by its name in `config.Matchers`.
-MATCHER_RULES: dict[str, MatcherRule] = register(_MATCHERS)
+MATCHER_RULES: dict[str, AnyMatcherRule] = register(_MATCHERS)
 
 # The decisions built on the matchers, by name (also unique, and distinct from matchers).
 DECISION_RULES = {exempt.NAME: exempt, freeze.NAME: freeze, gate.NAME: gate}

@@ -64,10 +64,10 @@ def read_facts(
         for number in re.findall(r"\d+", m.group(2)):
             bugs.setdefault(int(number), f"{kind} footer")
     topic = change.topic or ""
-    if m := _TOPIC_BP.match(topic):
-        blueprints.setdefault(m.group(1).lower(), f"topic {topic}")
-    if m := _TOPIC_BUG.match(topic):
-        bugs.setdefault(int(m.group(1)), f"topic {topic}")
+    if bp := _TOPIC_BP.match(topic):
+        blueprints.setdefault(bp.group(1).lower(), f"topic {topic}")
+    if bug := _TOPIC_BUG.match(topic):
+        bugs.setdefault(int(bug.group(1)), f"topic {topic}")
     hashtags = {
         h.lower(): h for h in change.hashtags if h.lower() not in bot_hashtags
     }

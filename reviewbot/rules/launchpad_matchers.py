@@ -8,11 +8,14 @@ and "tags"; a blueprint has "priority", "definition_status",
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from reviewbot.rules.facts import ChangeFacts
 from reviewbot.rules.verdict import Check, MatcherRule
 
 
-def _bug_facts(facts: ChangeFacts):  # noqa: ANN202
+def _bug_facts(facts: ChangeFacts) -> Iterator[tuple[int, dict[str, Any]]]:
     cache = facts.change.launchpad
     for number in facts.bugs:
         data = cache.get(("bug", str(number)))

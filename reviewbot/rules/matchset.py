@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from reviewbot.config import Matchers
 from reviewbot.rules.facts import ChangeFacts
@@ -61,7 +62,7 @@ _NOTHING: set[str] = set()  # shared empty result; callers only read it
 
 
 def compile_matchers(
-    matchers: Matchers, rules: Mapping[str, MatcherRule], *, skip: frozenset[str] = frozenset()
+    matchers: Matchers, rules: Mapping[str, MatcherRule[Any]], *, skip: frozenset[str] = frozenset()
 ) -> CompiledMatchers:
     """Compile every configured matcher once (regexes, globs, lookup sets)."""
     checks = []

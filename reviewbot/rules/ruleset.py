@@ -76,7 +76,7 @@ def compile_ruleset(config: Config) -> RuleSet:
 
 # One compiled RuleSet per live Config object, so callers that pass a Config
 # per change still compile regexes and globs only once.
-_CACHE: dict[int, tuple[weakref.ref, RuleSet]] = {}
+_CACHE: dict[int, tuple[weakref.ref[Config], RuleSet]] = {}
 
 
 def ruleset_for(config: Config) -> RuleSet:
@@ -85,5 +85,9 @@ def ruleset_for(config: Config) -> RuleSet:
     if hit is not None and hit[0]() is config:
         return hit[1]
     rules = compile_ruleset(config)
-    _CACHE[key] = (weakref.ref(config, lambda _ref, k=key: _CACHE.pop(k, None)), rules)
+
+    def forget(_ref: weakref.ref[Config]) -> None:  # the Config is gone: its id may be reused
+        _CACHE.pop(key, None)
+
+    _CACHE[key] = (weakref.ref(config, forget), rules)
     return rules

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from reviewbot.timeline.snapshot import GATE_STATES  # noqa: F401  (the gate states, plain data)
+from reviewbot.rules.facts import ChangeFacts
 from reviewbot.timeline.state import ReviewState
 
-__all__ = ["GATE_STATES"]  # defined with the plain types the store also reads
 # States of changes the gate does not apply to (kept apart so `--json` stays exact).
 NOT_GATED_STATES = ("wip", "closed", "untracked")
 
@@ -66,7 +66,7 @@ class ChangeVerdict:
         out += list(self.notes)
         return out
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "gate": self.gate.state,
@@ -88,11 +88,13 @@ class ChangeVerdict:
 
 
 # A compiled matcher: facts about one change -> reasons it matched (empty: no match).
-Check = Callable[["ChangeFacts"], list[str]]  # noqa: F821
+Check = Callable[[ChangeFacts], list[str]]
+# What a matcher kind is configured with: list[str], list[int] or a regex (str | None).
+Configured = TypeVar("Configured")
 
 
 @dataclass(frozen=True, slots=True)
-class MatcherRule:
+class MatcherRule(Generic[Configured]):
     """One priority matcher kind, keyed by its name in `Matchers`.
 
     `compile` turns the configured values into a Check once per config, so
@@ -102,6 +104,6 @@ class MatcherRule:
     """
 
     name: str
-    compile: Callable[[list], Check | None]
+    compile: Callable[[Configured], Check | None]
     needs: str | None = None  # "commit message" | "files" | "launchpad"
     doc: str = field(default="")

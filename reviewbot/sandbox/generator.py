@@ -27,6 +27,7 @@ import random
 import threading
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from reviewbot.clock import utcnow
 from reviewbot.sandbox.model import Change, State
@@ -341,7 +342,7 @@ class _Cycle:
             raise _NotYet
         return t
 
-    def spec(self, index: int) -> dict:
+    def spec(self, index: int) -> dict[str, Any]:
         rng = self.rng
         roll = rng.random()
         project = rng.choices(PROJECTS, weights=(65, 20, 15))[0]
@@ -351,7 +352,8 @@ class _Cycle:
             if rng.random() < 0.3
             else rng.choices([r.username for r in self.noncores], weights=self.weights)[0]
         )
-        spec = {
+        files: tuple[str, ...]
+        spec: dict[str, Any] = {
             "project": project,
             "branch": branch,
             "owner": owner,

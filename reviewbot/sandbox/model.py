@@ -498,8 +498,9 @@ class State:
             account = self.account(voter)
             ps = change.patch_sets[(patch_set or len(change.patch_sets)) - 1]
             tokens = []
-            for label in sorted(labels or {}):
-                value = int(labels[label])
+            given = labels or {}
+            for label in sorted(given):
+                value = int(given[label])
                 if label not in LABELS:
                     continue  # Gerrit drops unknown labels silently (non-strict mode)
                 votes = ps.approvals.setdefault(label, {})

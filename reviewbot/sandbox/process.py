@@ -38,14 +38,17 @@ def sandbox_process(
         cmd += ["--activity", str(activity)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    stdout, stderr = proc.stdout, proc.stderr
+    if stdout is None or stderr is None:  # both are PIPEs: Popen always opens them
+        raise RuntimeError("sandbox child process started without its output pipes")
     errors: list[str] = []
-    threading.Thread(target=lambda: errors.extend(proc.stderr), name="sandbox-process-stderr",
+    threading.Thread(target=lambda: errors.extend(stderr), name="sandbox-process-stderr",
                      daemon=True).start()
     found: dict[str, str] = {}
     ready = threading.Event()
 
     def read() -> None:
-        for line in proc.stdout:  # type: ignore[union-attr]
+        for line in stdout:
             key, sep, value = line.strip().partition("=")
             if sep and key.startswith("SANDBOX_"):
                 found[key] = value

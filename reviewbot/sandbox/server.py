@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from http.server import ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from reviewbot.clock import utcnow
@@ -48,6 +49,9 @@ from reviewbot.sandbox.transport import (
     json_reply,
     text_reply,
 )
+
+if TYPE_CHECKING:
+    from reviewbot.sandbox.generator import Activity
 
 __all__ = ["FAULT_KINDS", "SYNC_OPTIONS", "VERSION", "RecordedRequest", "SandboxGerrit"]
 
@@ -92,13 +96,13 @@ class SandboxGerrit(State):
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._query_cache: dict[tuple[str, str | None], tuple[int, list[Change], int | None]] = {}
-        self._activity = None
+        self._activity: Activity | None = None
         self.url: str | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
-        if self._server is not None:
+        if self._server is not None and self.url is not None:
             return self.url
         sandbox = self
 
@@ -116,8 +120,10 @@ class SandboxGerrit(State):
             daemon=True,
         )
         self._thread.start()
-        bound_host, bound_port = server.server_address[:2]
-        self.url = f"http://{bound_host}:{bound_port}"
+        bound_host = server.server_address[0]  # an IPv4 socket's address: (str, port)
+        if isinstance(bound_host, bytes):
+            bound_host = bound_host.decode()
+        self.url = f"http://{bound_host}:{server.server_port}"
         return self.url
 
     def stop(self) -> None:
@@ -158,8 +164,9 @@ class SandboxGerrit(State):
         from reviewbot.sandbox.generator import Activity
 
         self.stop_activity()
-        self._activity = Activity(self, every_seconds=every_seconds, seed=seed)
-        self._activity.start()
+        activity = Activity(self, every_seconds=every_seconds, seed=seed)
+        self._activity = activity
+        activity.start()
 
     def stop_activity(self) -> None:
         if self._activity is not None:
@@ -452,6 +459,8 @@ class SandboxGerrit(State):
                     return json_reply(self._reviewer_infos(change))
                 if sub == "comments":
                     return json_reply({})
+            if user is None:  # anonymous: only the reads above (_route refused the writes)
+                raise HttpError(404, "Not Found" if method == "GET" else "Method Not Allowed")
             if method in ("PUT", "DELETE") and sub == "topic":
                 return self._put_topic(change, method, body, headers, user)
             if method == "POST" and sub in ("wip", "ready"):

@@ -22,10 +22,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reviewbot.config import Config
 from reviewbot.store import normalise_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +92,7 @@ class AdvisoryLock:
         self.url = url
         self.name = name
         self.key = lock_key(f"reviewbot:{name}")
-        self._conn = None
+        self._conn: Connection | None = None
 
     def try_acquire(self) -> bool:
         from reviewbot.store import locks

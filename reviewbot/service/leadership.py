@@ -106,8 +106,9 @@ class Leadership:
                 now = store_locks.database_clock(session)
                 raw = store_locks.read_lease(session, LEASE_KEY)
                 current = Lease.parse(raw)
-                ours = current is not None and current.holder == self.holder
-                if ours and current.locked and not have_lock:
+                mine = current if current is not None and current.holder == self.holder else None
+                ours = mine is not None
+                if mine is not None and mine.locked and not have_lock:
                     # Our lock session died and someone else has the lock: step down.
                     return self._lost("the leader lock was lost")
                 if not ours and not may_take(current, now, have_lock):
@@ -117,7 +118,7 @@ class Leadership:
                         self.lock.release()
                     self.lease = None
                     return False
-                token = current.token if ours else (current.token if current else 0) + 1
+                token = mine.token if mine is not None else (current.token if current else 0) + 1
                 new = Lease(self.holder, token, now + self.lease_seconds, have_lock)
                 if not store_locks.swap_lease(session, LEASE_KEY, raw, new.text()):
                     return self._lost("another worker changed the lease first")

@@ -74,7 +74,7 @@ def make_engine(url: str, *, pool_size: int | None = None,
                 pool_timeout: float | None = None) -> Engine:
     """`pool_size`: connections held at most (no overflow), for the web process's lanes."""
     url = normalise_url(url)
-    pool: dict = {}
+    pool: dict[str, int | float] = {}
     in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one shared connection: no sizing
     if pool_size is not None and not in_memory:
         pool = {"pool_size": pool_size, "max_overflow": 0}
@@ -215,8 +215,9 @@ def _migration_engine(engine: Engine) -> Engine:
     return migrator
 
 
-def open_store(url: str, *, migrate: bool = True, **pool: object) -> Engine:
-    """Engine for `url` (`pool`: make_engine's sizing), schema upgraded. Creates the SQLite
+def open_store(url: str, *, migrate: bool = True, pool_size: int | None = None,
+               pool_timeout: float | None = None) -> Engine:
+    """Engine for `url` (pool sizing as in make_engine), schema upgraded. Creates the SQLite
     file's folder under data/ only; a missing folder elsewhere is a ValueError."""
     from reviewbot.config import sqlite_file, sqlite_folder_problem
 
@@ -225,7 +226,7 @@ def open_store(url: str, *, migrate: bool = True, **pool: object) -> Engine:
         raise ValueError(f"database.url: {problem}")
     if (path := sqlite_file(url)) is not None:
         path.parent.mkdir(parents=True, exist_ok=True)  # under data/ only, see above
-    engine = make_engine(url, **pool)
+    engine = make_engine(url, pool_size=pool_size, pool_timeout=pool_timeout)
     if migrate:
         upgrade_schema(engine)
     return engine

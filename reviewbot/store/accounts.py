@@ -202,7 +202,7 @@ def replace_group_members(session: Session, group: str, members: Sequence[Accoun
     """Make `group`'s stored members exactly `members`; returns rows inserted or deleted."""
     resolver = AccountResolver(session)
     resolver.prepare(members)
-    wanted = {resolver.resolve(m) for m in members} - {None}
+    wanted = {account for m in members if (account := resolver.resolve(m)) is not None}
     conn = resolver.conn
     current = {
         r.account_id for r in conn.execute(

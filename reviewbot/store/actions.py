@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from reviewbot.store.state import get_state, set_state
 from reviewbot.store.tables import ActionLog, Change, SyncState
@@ -50,6 +50,8 @@ def settle_action(session: Session, row_id: int, *, result: str, error: str | No
     if result not in RESULTS:
         raise ValueError(f"unknown action result {result!r}")
     row = session.get(ActionLog, row_id)
+    if row is None:
+        raise LookupError(f"action_log row {row_id} to settle is not in the store")
     row.result = result
     row.error = error[:1000] if error else None
     row.detail = detail
@@ -92,7 +94,7 @@ def unconfirmed_writes(session: Session) -> set[tuple[int, str]]:
     later_attempt = (
         select(newer.id)
         .where(newer.change_number == ActionLog.change_number, newer.action == ActionLog.action,
-               newer.id > ActionLog.id, newer.result != "planned")
+               col(newer.id) > col(ActionLog.id), newer.result != "planned")
         .exists()
     )
     query = select(ActionLog.change_number, ActionLog.action).where(

@@ -99,7 +99,12 @@ def list_changes(
     rows = session.execute(
         query.order_by(last_human.desc(), Change.number.desc())
         .offset(offset).limit(limit)).all()
-    return total, [ChangeRow(*r[:9], list(r[9] or []), _stamp(r[10])) for r in rows]
+    return total, [
+        ChangeRow(number, project, branch, subject, owner_id, status, wip, updated, gate_state,
+                  list(priorities or []), _stamp(last))
+        for (number, project, branch, subject, owner_id, status, wip, updated, gate_state,
+             priorities, last) in rows
+    ]
 
 
 def _stamp(value: datetime | str) -> datetime:

@@ -42,7 +42,7 @@ def _chunks(numbers: Sequence[int]) -> Iterable[Sequence[int]]:
         yield numbers[i : i + _CHUNK]
 
 
-def plain_rows(session: Session, stmt: Any) -> list[tuple]:
+def plain_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     """Rows of a Core select exactly as the driver returns them.
 
     SQLAlchemy's per-value result processing (and ORM entities even more so) costs
@@ -54,7 +54,8 @@ def plain_rows(session: Session, stmt: Any) -> list[tuple]:
         session.flush()
     result = session.connection().execute(stmt)
     try:
-        return result.cursor.fetchall()
+        rows = result.cursor.fetchall()  # a list from sqlite3 and psycopg; PEP 249 says sequence
+        return rows if isinstance(rows, list) else list(rows)
     finally:
         result.close()
 

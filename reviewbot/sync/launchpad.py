@@ -22,7 +22,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -200,19 +201,19 @@ class LaunchpadSource:
         return None
 
 
-class _translated_errors:  # noqa: N801 - used as a `with` statement
-    """Turn transport and 5xx failures into LaunchpadUnavailable; let the rest through."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is None or isinstance(exc, LaunchpadUnavailable):
-            return False
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Turn transport and 5xx failures into LaunchpadUnavailable; let the rest through
+    (never swallowed, so a lookup inside the `with` always returns or raises)."""
+    try:
+        yield
+    except LaunchpadUnavailable:
+        raise
+    except Exception as exc:
         unavailable = describe_unavailable(exc)
         if unavailable is not None:
             raise LaunchpadUnavailable(unavailable) from exc
-        return False
+        raise
 
 
 def describe_unavailable(exc: BaseException) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,7 +39,8 @@ class Promotion:
     source: str  # "core_history" | "audit log"
 
 
-def parse_audit_log(raw: list, where: str) -> tuple[list[MembershipEvent], list[AccountRef]]:
+def parse_audit_log(raw: Sequence[object], where: str
+                    ) -> tuple[list[MembershipEvent], list[AccountRef]]:
     """GroupAuditEventInfo entries -> user membership events (oldest first) and the
     accounts they name. ADD_GROUP/REMOVE_GROUP entries are skipped."""
     events: list[MembershipEvent] = []

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 from reviewbot.timeline.snapshot import (
     BOT_MESSAGE_TAG,
@@ -49,6 +49,23 @@ WORKFLOW = "Workflow"
 
 Name = Callable[[int], str]
 T_Event = TypeVar("T_Event")
+
+
+class VoteLike(Protocol):
+    """What the vote replay reads off an event: a VoteEvent, or the report's VoteRow."""
+
+    @property
+    def patch_set(self) -> int: ...
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+    @property
+    def date(self) -> datetime: ...
+    @property
+    def removed(self) -> bool: ...
 
 
 # --- existence and status ---------------------------------------------------------------
@@ -103,7 +120,7 @@ def current_patch_set_at(patch_sets: Sequence[PatchSetInfo], current: int,
     return next((ps for ps in patch_sets if ps.number == current), None)
 
 
-def latest_votes(events: Iterable[VoteEvent], patch_set: int, at: datetime,
+def latest_votes(events: Iterable[VoteLike], patch_set: int, at: datetime,
                  labels: Sequence[str] | None = None) -> tuple[Vote, ...]:
     """Each voter's latest event per label on one patch set up to T, non-zero ones only.
 
@@ -285,7 +302,7 @@ def counts_toward_gate(account: int, *, owner: int, uploader: int | None, bots: 
     return not core and account not in bots and account != owner and account != uploader
 
 
-def plus1_replay(ps_events: Sequence[tuple], core_flags: Sequence[bool], *, owner: int,
+def plus1_replay(ps_events: Sequence[tuple[Any, ...]], core_flags: Sequence[bool], *, owner: int,
                  uploader: int | None, bots: frozenset[int], need: int
                  ) -> tuple[list[int], dict[int, datetime], datetime | None]:
     """Replay one patch set's Code-Review events in vote order, counting qualifying +1s.

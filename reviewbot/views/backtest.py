@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -46,11 +47,11 @@ class PromotionRank:
     pool: int
     rank: int | None
     source: str  # "core_history" | "audit log"
-    figures: dict = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict[str, Any])
     criteria_met: int | None = None
     note: str = ""  # why there is no rank
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"username": self.username, "joined": self.joined.date().isoformat(),
                 "as_of": self.as_of.isoformat(), "pool": self.pool, "rank": self.rank,
                 "source": self.source, **self.figures, "criteria_met": self.criteria_met,
@@ -65,7 +66,7 @@ class Summary:
     share: float | None
     mrr: float | None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"top": self.top, "hits": self.hits, "promotions": self.promotions,
                 "share": self.share, "mrr": self.mrr}
 
@@ -78,12 +79,12 @@ class Backtest:
     window_days: int
     history: tuple[datetime, datetime] | None  # the store's first and last review event
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"promotions": [r.as_json() for r in self.rows],
                 "summary": self.summary.as_json()}
 
 
-def rank_in_pool(pool: Sequence[tuple], account_id: int) -> tuple[int, int | None]:
+def rank_in_pool(pool: Sequence[tuple[Any, ...]], account_id: int) -> tuple[int, int | None]:
     """(pool size, P's rank or None) in a pool already in the default order (rows
     starting with the account id)."""
     for i, row in enumerate(pool):
@@ -118,17 +119,19 @@ def run_backtest(session: Session, config: Config, *, lead_days: int = 90,
     given), ranked on the leaderboard as of J - lead days (in the default order; `sort`
     lets a benchmark compare another column's order on the same promotions)."""
     roster = load_roster(session, config)
-    in_config = {roster.account_by_username(e.username) for e in config.core_history}
+    in_config = {account for e in config.core_history
+                 if (account := roster.account_by_username(e.username)) is not None}
     span = history_span(session, review_scope(config))
     chosen: list[Promotion] = []
     if span is not None:
         first, last = span
-        chosen = [p for p in promotions_of(roster, in_config - {None})
+        chosen = [p for p in promotions_of(roster, in_config)
                   if first <= p.joined <= last
                   and (start is None or p.joined >= start) and (end is None or p.joined <= end)]
     rows = []
     for p in chosen:
         as_of = p.joined - timedelta(days=lead_days)
+        pool_rows: Sequence[tuple[Any, ...]]  # rows starting with the account id
         if sort == DEFAULT_SORT:
             pool_rows = readiness_order(session, config, as_of=as_of,
                                         window_days=window_days)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from reviewbot.config import Config, Matchers
+from reviewbot.config import Config, Matchers, Priority
 
 # Left out of every core-facing section, as in Glance's own dashboard.
 _REVIEWABLE = "NOT label:Workflow<=-1 NOT label:Code-Review<=-2 NOT owner:self NOT reviewedby:self"
@@ -87,7 +87,7 @@ def _restrict(m: Matchers, query: str) -> str:
     return query
 
 
-def priority_query(config: Config, priority) -> str | None:  # noqa: ANN001
+def priority_query(config: Config, priority: Priority) -> str | None:
     """One priority's pane: the bot's hashtag when it writes them, else the matchers."""
     if config.writeback.enabled:
         return _term("hashtag", config.writeback.priority_hashtag_prefix + priority.id)

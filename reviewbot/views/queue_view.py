@@ -470,6 +470,7 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
     `now`, the clock by default): the core queue when they are core at T, else the
     first-crack queue."""
     end = None if limit is None else offset + limit
+    page: list[tuple[QueueItem | FirstCrackItem, QueueChange]]
     if as_of is None:
         now = now or utcnow()
         if cache is not None:
@@ -503,7 +504,8 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
         cores = BranchCores(config, roster)
         core = cores.reviewer_status(reviewer.id, now)
         if core is False:
-            found: list = build_first_crack(changes, reviewer.id, now, roster.username)
+            found: Sequence[QueueItem | FirstCrackItem] = build_first_crack(
+                changes, reviewer.id, now, roster.username)
         else:
             core_now = roster.core_at(now).__contains__
             found = build_queue([c for c in changes if cores.allows(reviewer.id, c, now)],

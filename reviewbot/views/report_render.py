@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -186,7 +187,7 @@ def render_markdown(report: Report, link_base: str) -> str:
             for r in p.stale:
                 lines.append(
                     f"- [{r.number}]({base}/{r.number}) {_md(r.subject)} "
-                    f"({STATE_LABELS[r.state]}, last human activity {r.last_activity.date()})"
+                    f"({_stale_state(r)}, last human activity {r.last_activity.date()})"
                 )
     lines += ["", *_effort_lines(report, markdown=True)]
     return "\n".join(lines) + "\n"
@@ -239,7 +240,14 @@ def _effort_lines(report: Report, *, markdown: bool) -> list[str]:
     return lines
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _stale_state(r: ChangeRow) -> str:
+    """Stale rows are open changes, and an open change always has a review state."""
+    if r.state is None:
+        raise ValueError(f"change {r.number} is listed as stale but has no review state")
+    return STATE_LABELS[r.state]
+
+
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(x) for x in col) for col in zip(header, *rows, strict=True)]
     fmt = "  ".join(f"{{:<{w}}}" if i == 0 else f"{{:>{w}}}" for i, w in enumerate(widths))
     return [fmt.format(*header), *(fmt.format(*r) for r in rows)]
@@ -264,7 +272,7 @@ def render_text(report: Report) -> str:
         # Non-priority changes: the count is in the state line; listing them is the queue's job.
         for r in p.stale if p is not report.other else ():
             lines.append(
-                f"  stale: {r.number} {isolate(r.subject)} ({STATE_LABELS[r.state]}, "
+                f"  stale: {r.number} {isolate(r.subject)} ({_stale_state(r)}, "
                 f"last human activity {r.last_activity.date()})"
             )
         lines.append("")

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from statistics import median
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -48,7 +49,7 @@ class TrendWeek:
     core_latency_days: float | None
     core_waiting: int
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"week_start": self.week_start.isoformat(), "queue_size": self.queue_size,
                 "created": self.created, "gate_latency_days": self.gate_latency_days,
                 "gate_waiting": self.gate_waiting, "core_latency_days": self.core_latency_days,
@@ -161,7 +162,7 @@ def trend_hour(at: datetime) -> datetime:
     return at.replace(minute=0, second=0, microsecond=0)
 
 
-def _week_from_json(data: dict) -> TrendWeek:
+def _week_from_json(data: dict[str, Any]) -> TrendWeek:
     return TrendWeek(date.fromisoformat(data["week_start"]), data["queue_size"],
                      data["created"], data["gate_latency_days"], data["gate_waiting"],
                      data["core_latency_days"], data["core_waiting"])
@@ -179,7 +180,7 @@ def stored_trends(session: Session, key: str = TRENDS_KEY
             [_week_from_json(w) for w in data["weeks"]])
 
 
-def store_trends(engine: Engine, config: Config, now: datetime) -> dict:
+def store_trends(engine: Engine, config: Config, now: datetime) -> dict[str, Any]:
     """Pipeline step: replay the cycle's trends as of this hour, once an hour (replaying
     every week's queue costs seconds on a big store; pages and /metrics read the copy)."""
     at = trend_hour(now)
