@@ -54,7 +54,7 @@ OTHERS = list(range(13, 413))
 ZUUL = 999
 
 
-def config(url: str):  # noqa: ANN201
+def config(url: str):
     return validate_config({
         "gerrit": {"projects": PROJECTS, "core_group": "glance-core", "bot_accounts": ["zuul"]},
         "database": {"url": url},
@@ -147,7 +147,7 @@ def build_store(url: str, n_changes: int, per_change: int, seed: int = 11) -> in
     return len(events)
 
 
-def timed(fn, runs: int) -> tuple[str, object]:  # noqa: ANN001
+def timed(fn, runs: int) -> tuple[str, object]:
     """Median wall and CPU milliseconds. CPU time is printed too because the shared
     machine is often oversubscribed, which inflates wall time but not CPU time."""
     wall, cpu, result = [], [], None
@@ -180,15 +180,15 @@ def main() -> int:
     cfg = config(url)
     engine = open_store(url)
     with Session(engine) as session:
-        def whole():  # noqa: ANN202
+        def whole():
             return report_as_of(session, cfg, AS_OF)
 
-        def reads():  # noqa: ANN202
+        def reads():
             with collector_paused():  # as in report_as_of
                 return (load_report_facts(session, cfg, AS_OF), load_roster(session, cfg),
                         load_change_classes(session))
 
-        def pure():  # noqa: ANN202
+        def pure():
             with collector_paused():
                 return report_from_facts(changes, events, roster, classes, cfg, AS_OF)
 

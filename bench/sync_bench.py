@@ -34,7 +34,7 @@ from reviewbot.store import open_store  # noqa: E402
 from reviewbot.sync import sync_once  # noqa: E402
 
 
-def _serve(changes: int, seed: int, queue, stop) -> None:  # noqa: ANN001
+def _serve(changes: int, seed: int, queue, stop) -> None:
     from reviewbot.sandbox import SandboxGerrit, generate_cycle
 
     sb = SandboxGerrit()

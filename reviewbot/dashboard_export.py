@@ -87,7 +87,7 @@ def _restrict(m: Matchers, query: str) -> str:
     return query
 
 
-def priority_query(config: Config, priority) -> str | None:  # noqa: ANN001
+def priority_query(config: Config, priority) -> str | None:
     """One priority's pane: the bot's hashtag when it writes them, else the matchers."""
     if config.writeback.enabled:
         return _term("hashtag", config.writeback.priority_hashtag_prefix + priority.id)

@@ -191,7 +191,7 @@ def weekly_summary(session: Session, config: Config, at: datetime) -> WeeklySumm
     rows = tuple(SummaryRow(p.title, p.open, p.merged, p.abandoned, dict(p.states),
                             len(p.stale)) for p in [*now_report.priorities, now_report.other])
 
-    def item(r) -> DigestItem:  # noqa: ANN001
+    def item(r) -> DigestItem:
         dash, gerrit = _links(config, r.project, r.number)
         return DigestItem(r.number, r.subject, r.project,
                           r.priorities[0] if r.priorities else None, None,

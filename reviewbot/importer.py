@@ -80,11 +80,11 @@ def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
                 raise ImportFailed(f"{path}:{lineno}: {exc}") from None
 
 
-def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int):  # noqa: ANN202
+def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int):
     """(bytes read, batch of records) of at most `size` records."""
     batch: list[ChangeRecord] = []
     consumed = 0
-    for consumed, record in records:  # noqa: B007 - the last offset is used below
+    for consumed, record in records:  # the last offset is used below
         batch.append(record)
         if len(batch) >= size:
             yield consumed, batch

@@ -192,7 +192,7 @@ class LaunchpadSource:
         return None
 
 
-class _translated_errors:  # noqa: N801 - used as a `with` statement
+class _translated_errors:  # used as a `with` statement
     """Turn transport and 5xx failures into LaunchpadUnavailable; let the rest through."""
 
     def __enter__(self) -> None:
@@ -314,7 +314,7 @@ def enrich(
             outcomes.append((ref, None, str(exc)))
             log.warning("Launchpad lookup of %s %s failed: %s", ref[0], ref[1], exc)
             continue
-        except Exception as exc:  # noqa: BLE001 - one odd record must not stop the cycle
+        except Exception as exc:  # one odd record must not stop the cycle
             failures_in_a_row = 0
             summary.errors += 1
             message = f"{type(exc).__name__}: {exc}"

@@ -262,7 +262,7 @@ def _write_pages(
     return newest
 
 
-def _write_page(session, page: _ReadPage, summary: SyncSummary,  # noqa: ANN001
+def _write_page(session, page: _ReadPage, summary: SyncSummary,
                 newest: datetime | None, tag_group: str | None) -> datetime | None:
     records = page.records
     summary.add(upsert_changes(session, records))
@@ -278,7 +278,7 @@ def _write_page(session, page: _ReadPage, summary: SyncSummary,  # noqa: ANN001
     return newest
 
 
-class _read_ahead(Iterator[_ReadPage]):  # noqa: N801 (used like a generator function)
+class _read_ahead(Iterator[_ReadPage]):  # used like a generator function
     """The query's pages, the next one fetched, decoded and normalised (`convert`) in a
     thread while the current one is written: Gerrit's answer and the Python work of
     reading it overlap the store's writes (SQLite releases the GIL while it works). The
@@ -309,7 +309,7 @@ class _read_ahead(Iterator[_ReadPage]):  # noqa: N801 (used like a generator fun
                 page = None  # the raw JSON is not kept while the next turn is awaited
                 self._ready.put((converted, None))
                 converted = None
-        except BaseException as exc:  # noqa: BLE001 (handed to the consumer)
+        except BaseException as exc:  # handed to the consumer
             self._ready.put((None, exc))
 
     def _wait_turn(self) -> bool:

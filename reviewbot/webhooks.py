@@ -176,13 +176,13 @@ def _refresh(config: Config, secrets: Secrets, engine: Engine, hint: ChangeHint,
     try:
         client = client or gerrit_client(config, secrets)
         refresh_one(client, engine, config, hint.number)
-    except Exception as exc:  # noqa: BLE001 - a hint must never take the web app down
+    except Exception as exc:  # a hint must never take the web app down
         log.warning("webhook %s for change %s: refresh failed: %s", hint.type, hint.number, exc)
         return RefreshOutcome(hint.number, False, False, time.monotonic() - started, str(exc))
     try:
         evaluate_changes(engine, config, [hint.number])
         evaluated = True
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("webhook %s for change %s: evaluation failed: %s",
                     hint.type, hint.number, exc)
         evaluated = False
@@ -206,7 +206,7 @@ def _judge(config: Config, engine: Engine, hint: ChangeHint) -> None:
             judge_store(engine, config, [hint.number])
     except CycleBusy:
         pass
-    except Exception as exc:  # noqa: BLE001 - stale judgements only make reads replay
+    except Exception as exc:  # stale judgements only make reads replay
         log.warning("webhook %s for change %s: judging failed: %s", hint.type, hint.number,
                     exc)
 

@@ -220,7 +220,7 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
     )
 
 
-def _place(change: QueueChange, core: int, queue: list[int], name) -> QueuePlace:  # noqa: ANN001
+def _place(change: QueueChange, core: int, queue: list[int], name) -> QueuePlace:
     if change.number in queue:
         return QueuePlace(name(core), queue.index(change.number) + 1, len(queue))
     failure = first_failure(change, core, name)

@@ -70,7 +70,7 @@ class Worker:
         except CycleBusy:
             log.info("worker: a cycle started elsewhere (admin trigger) is running; skipping")
             return None
-        except Exception:  # noqa: BLE001 - never let one bad tick end the schedule
+        except Exception:  # never let one bad tick end the schedule
             log.exception("worker: cycle crashed")
             return None
         log.info(summary.log_line())
@@ -80,7 +80,7 @@ class Worker:
     def _lead(self, announce_standby: bool = True) -> bool:
         try:
             leading = self.leadership.acquire()
-        except Exception as exc:  # noqa: BLE001 - database down: try again next tick
+        except Exception as exc:  # database down: try again next tick
             log.warning("worker: cannot reach the lock (%s); retrying next tick", exc)
             return False
         if not leading:
@@ -139,7 +139,7 @@ class Worker:
         if self._client is None:
             try:
                 self._client = gerrit_client(self.config, self.secrets)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("worker: cannot build the Gerrit client: %s", exc)
         return self._client
 

@@ -108,7 +108,7 @@ def test_secrets_only_from_environment_and_never_printed():
 
 # --- database.url: a store reviewbot can open, where the operator meant it ---------------
 
-def _check_config(tmp_path, url: str, cwd=None) -> subprocess.CompletedProcess:  # noqa: ANN001
+def _check_config(tmp_path, url: str, cwd=None) -> subprocess.CompletedProcess:
     text = (ROOT / "config" / "sandbox.toml").read_text().replace(
         'url = "sqlite:///data/sandbox/reviewbot.db"', f'url = "{url}"')
     path = tmp_path / "c.toml"

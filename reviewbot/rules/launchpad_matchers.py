@@ -12,7 +12,7 @@ from reviewbot.rules.facts import ChangeFacts
 from reviewbot.rules.verdict import Check, MatcherRule
 
 
-def _bug_facts(facts: ChangeFacts):  # noqa: ANN202
+def _bug_facts(facts: ChangeFacts):
     cache = facts.change.launchpad
     for number in facts.bugs:
         data = cache.get(("bug", str(number)))

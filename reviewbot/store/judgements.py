@@ -65,7 +65,7 @@ class ChangeStamp(NamedTuple):
     exempt: bool
 
 
-def _stale_condition():  # noqa: ANN202
+def _stale_condition():
     priority, exempt = verdict_fact_columns()
     return or_(
         JudgedChange.change_number.is_(None),
@@ -75,7 +75,7 @@ def _stale_condition():  # noqa: ANN202
     )
 
 
-def _stale_select(*columns):  # noqa: ANN001, ANN202
+def _stale_select(*columns):
     return (select(*columns)
             .outerjoin(Verdict, Verdict.change_number == Change.number)
             .outerjoin(JudgedChange, JudgedChange.change_number == Change.number)
@@ -191,11 +191,11 @@ def judgements_current(session: Session, config: Config, roster: Roster,
 
 # --- reads -----------------------------------------------------------------------------
 
-def _flag(condition):  # noqa: ANN001, ANN202
+def _flag(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
-def _true(column):  # noqa: ANN001, ANN202
+def _true(column):
     # Booleans are 0/1 on SQLite and real booleans on PostgreSQL.
     return column.is_(True)
 
@@ -241,7 +241,7 @@ def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
             for account, changes, months, *rest in plain_rows(session, query)}
 
 
-def _counted(r) -> list:  # noqa: ANN001
+def _counted(r) -> list:
     """The sums behind every metric, in `COUNTED` order, over review columns `r` (the
     table's, or a subquery's with the same names)."""
     judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
@@ -305,7 +305,7 @@ def review_weeks(session: Session, config: Config, *, start: datetime,
     return out
 
 
-def _weeks_back(conn, as_of: datetime, column):  # noqa: ANN001, ANN202
+def _weeks_back(conn, as_of: datetime, column):
     """Whole 7-day weeks from `column` back to `as_of` (0: the week ending at as_of), in
     SQL: SQLite's julianday (millisecond precision), PostgreSQL's epoch seconds."""
     if conn.dialect.name == "sqlite":
