@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.util.retry import Retry
 
-from reviewbot.config import Config, Secrets
+from reviewbot.config import Config, Secrets, secret_value
 from reviewbot.wire import NUL_ESCAPE, without_nul
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class GerritClient:
         return cls(
             config.gerrit.url,
             username=secrets.gerrit_username,
-            password=secrets.gerrit_password,
+            password=secret_value(secrets.gerrit_password),
             timeout=config.gerrit.timeout,
             retries=config.gerrit.retries,
         )

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from reviewbot.config import Config, Secrets
@@ -54,11 +55,12 @@ class IgnoredEvent:
     reason: str
 
 
-def secret_matches(configured: str, presented: str | None) -> bool:
+def secret_matches(configured: SecretStr, presented: str | None) -> bool:
     """Constant-time comparison, so response timing reveals nothing about the secret."""
     if presented is None:
         return False
-    return hmac.compare_digest(configured.encode("utf-8"), presented.encode("utf-8"))
+    return hmac.compare_digest(configured.get_secret_value().encode("utf-8"),
+                               presented.encode("utf-8"))
 
 
 def presented_secret(headers: Any, query: Any) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import SecretStr
 from sqlmodel import Session
 
 from dashboards.deps import StateDep
@@ -184,7 +185,7 @@ def metrics(state: StateDep) -> PlainTextResponse:
                              media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def _admin_denied(request: Request, token: str | None) -> JSONResponse | None:
+def _admin_denied(request: Request, token: SecretStr | None) -> JSONResponse | None:
     if not token:
         return JSONResponse({"error": "admin API is off: REVIEWBOT_ADMIN_TOKEN is not set"},
                             status_code=503)
