@@ -26,7 +26,12 @@ import orjson
 import requests
 from pygerrit2 import Anonymous, GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 from reviewbot.config import Config, Secrets, secret_value
@@ -189,8 +194,9 @@ class GerritClient:
         """urllib3's Retry for one request, from the current settings.
 
         Reads are retried on RETRY_STATUSES, timeouts and resets; a write only
-        when the connection never opened (connect errors are retried for every
-        method, as nothing was sent). Retry-After is honoured up to backoff_max.
+        when the connection never opened: urllib3 retries read errors and statuses
+        for `allowed_methods` only (GET), connect errors (nothing sent) for every
+        method. Retry-After is honoured up to backoff_max.
         """
         return _CountedRetry(
             total=None, connect=self.retries, read=self.retries, status=self.retries,
@@ -496,21 +502,38 @@ def _after(retried: int) -> str:
     return f" (after {retried} retries)" if retried else ""
 
 
+def _cause(exc: BaseException | None) -> BaseException | None:
+    """The urllib3 exception behind a requests one: requests wraps it (in args[0]), and
+    urllib3 wraps the last attempt's error in MaxRetryError when retries ran out."""
+    if isinstance(exc, requests.exceptions.RequestException) and exc.args:
+        inner = exc.args[0]
+        exc = inner if isinstance(inner, BaseException) else exc
+    if isinstance(exc, MaxRetryError):
+        exc = exc.reason
+    return exc
+
+
 def _never_sent(exc: Exception) -> bool:
-    """The connection never opened, so nothing of the request reached Gerrit."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    # NewConnectionError (refused, unreachable) is a ConnectTimeoutError in urllib3.
-    return isinstance(reason, ConnectTimeoutError)
+    """The connection never opened, so no byte of the request reached Gerrit.
+
+    urllib3 says so by type: NewConnectionError (refused, unreachable, name not
+    resolved) and ConnectTimeoutError (no answer to the TCP handshake). A read
+    timeout or a reset (ProtocolError) comes after the request went out.
+    """
+    return isinstance(_cause(exc), (NewConnectionError, ConnectTimeoutError))
 
 
-def _describe(exc: Exception | None) -> str:
-    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)) or "timed out" in str(exc):
-        return f"timed out ({type(exc).__name__})"
-    return f"connection failed ({type(exc).__name__})"
+def _describe(exc: BaseException | None) -> str:
+    """`timed out (ReadTimeoutError)` / `connection failed (NewConnectionError)`, by type."""
+    cause = _cause(exc)
+    name = type(cause).__name__
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 (for history): test it first.
+    if isinstance(cause, NewConnectionError):
+        return f"connection failed ({name})"
+    if isinstance(cause, (ConnectTimeoutError, ReadTimeoutError, TimeoutError)) or isinstance(
+            exc, requests.exceptions.Timeout):
+        return f"timed out ({name})"
+    return f"connection failed ({name})"
 
 
 def _with_query(url: str, params: Mapping[str, Any]) -> str:
