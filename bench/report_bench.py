@@ -25,7 +25,7 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reviewbot.allocation import collector_paused  # noqa: E402
+from reviewbot.allocation import allow_collector_pause, collector_paused  # noqa: E402
 from reviewbot.config import validate_config  # noqa: E402
 from reviewbot.report import report_from_facts  # noqa: E402
 from reviewbot.reporting import report_as_of  # noqa: E402
@@ -167,6 +167,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", help="folder to keep the store in (reused if present)")
     args = parser.parse_args()
+    allow_collector_pause()  # as `reviewbot report` does (never the web process)
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="report-bench-"))
     folder.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from reviewbot.allocation import allow_collector_pause  # noqa: E402
 from reviewbot.config import validate_config  # noqa: E402
 from reviewbot.gerrit import SYNC_OPTIONS, GerritClient  # noqa: E402
 from reviewbot.store import open_store  # noqa: E402
@@ -57,6 +58,7 @@ def _config(url: str, page_size: int):
 
 
 def run(changes: int, seed: int, page_size: int, runs: int) -> dict:
+    allow_collector_pause()  # as `reviewbot sync` and the worker do
     ctx = multiprocessing.get_context("spawn")
     queue, stop = ctx.Queue(), ctx.Event()
     server = ctx.Process(target=_serve, args=(changes, seed, queue, stop), daemon=True)
