@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/wire_bench.py [--changes 2000] [--runs 5]
 
-The decoding step of the sync and the import without HTTP or the store: REST
-pages are the sandbox's ChangeInfo (sync options) for a generated cycle, parsed
-with orjson as the client does; SSH rows are `bench/standing_bench.py`'s dump
-lines. Reports CPU seconds (user+sys of this process, median of --runs) per
-1,000 changes for `records_from_page` and for `from_ssh` over the same rows.
+The decoding step of the sync and the import without HTTP or the store, from the
+bytes: REST pages (500 ChangeInfo with the sync options, for a generated cycle)
+as the client receives them, parsed and validated, then made records; SSH rows
+are `bench/standing_bench.py`'s dump lines, parsed with orjson and read by
+`from_ssh` as the importer does. Reports CPU milliseconds (user+sys of this
+process, median of --runs) per 1,000 changes.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def rest_pages(changes: int, page_size: int = 500) -> list[list[dict]]:
+def rest_pages(changes: int, page_size: int = 500) -> list[bytes]:
     from reviewbot.sandbox import SandboxGerrit, generate_cycle
     from reviewbot.sandbox.render import change_bytes
     from reviewbot.sandbox.server import SYNC_OPTIONS
@@ -42,16 +43,16 @@ def rest_pages(changes: int, page_size: int = 500) -> list[list[dict]]:
         raw = [change_bytes(sb, c, frozenset(SYNC_OPTIONS)) for c in sb.changes.values()]
     pages = [b"[" + b",".join(raw[i:i + page_size]) + b"]"
              for i in range(0, len(raw), page_size)]
-    return [orjson.loads(p) for p in pages]
+    return pages
 
 
-def ssh_rows(changes: int) -> list[dict]:
+def ssh_rows(changes: int) -> list[bytes]:
     from standing_bench import build_dump
 
     path = Path(tempfile.gettempdir()) / f"reviewbot-wire-bench-{changes}.json"
     if not path.exists():
         build_dump(path, changes)
-    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    return [line for line in path.read_bytes().splitlines() if line.strip()]
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -69,23 +70,28 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     import reviewbot.wire as wire
-    from reviewbot.wire_ssh import from_ssh
+    import reviewbot.wire_ssh as wire_ssh
 
     pages = rest_pages(args.changes)
-    rows = [r for r in ssh_rows(args.changes) if r.get("type") != "stats"]
-    n_rest = sum(len(p) for p in pages)
-    if hasattr(wire, "records_from_page"):
+    rows = [r for r in ssh_rows(args.changes) if orjson.loads(r).get("type") != "stats"]
+    n_rest = sum(len(orjson.loads(p)) for p in pages)
+    if hasattr(wire, "change_page_from_json"):  # issue 16: pydantic from the bytes
         def rest():
             for page in pages:
-                wire.records_from_page(page)
-    else:
+                [wire.record_from_change_info(info) for info in wire.change_page_from_json(page)]
+    else:  # before: orjson, then the hand-written checks
         def rest():
             for page in pages:
-                [wire.from_rest(info) for info in page]
+                [wire.from_rest(info) for info in orjson.loads(page)]
 
-    def ssh():
-        for row in rows:
-            from_ssh(row)
+    if hasattr(wire_ssh, "from_ssh_json"):  # issue 16: pydantic from the bytes
+        def ssh():
+            for row in rows:
+                wire_ssh.from_ssh_json(row)
+    else:
+        def ssh():
+            for row in rows:
+                wire_ssh.from_ssh(orjson.loads(row))
 
     rest_cpu = timed(rest, args.runs)
     ssh_cpu = timed(ssh, args.runs)

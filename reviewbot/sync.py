@@ -45,7 +45,13 @@ from reviewbot.store.changes import (
 )
 from reviewbot.store.promotions import sync_core_audit_log
 from reviewbot.store.state import get_state, set_state
-from reviewbot.wire import ChangeRecord, WireError, from_rest, rest_account
+from reviewbot.wire import (
+    ChangeRecord,
+    WireError,
+    from_rest,
+    record_from_change_info,
+    rest_account,
+)
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +147,8 @@ def _in_scope(config: Config, record: ChangeRecord) -> bool:
 
 
 def _records(page: ChangePage) -> list[ChangeRecord]:
-    try:
-        return [from_rest(info) for info in page]
+    try:  # the client validated the page (reviewbot.wire.ChangeInfo)
+        return [record_from_change_info(info) for info in page]
     except WireError as exc:
         raise GerritProtocolError(page.url, str(exc)) from None
 
