@@ -288,7 +288,7 @@ def wire_error(exc: ValidationError, where: str = "", page: Any = None) -> WireE
     shown = first.get("input")
     got = "" if first["type"] == "missing" else f", got {str(shown)[:40]!r}"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    text = f"{loc}: {first['msg']}{got}{more}"
+    text = f"{loc}: {first['msg']}{got}{more}" if loc else f"{first['msg']}{got}{more}"
     return WireError(f"{where}: {text}" if where else text)
 
 

@@ -165,7 +165,7 @@ def test_cursor_stays_on_a_failed_page_and_next_poll_recovers(
 
 def test_unexpected_field_type_rejects_the_page(sandbox, sandbox_config_data, engine, caplog):
     config = config_for(sandbox, sandbox_config_data)
-    client = client_for(sandbox)
+    client = client_for(sandbox, retries=2)
     sandbox.change(1002).topic = 12345  # Gerrit would send a string
     sandbox.change(1002).cache.clear()
     with caplog.at_level(logging.ERROR), pytest.raises(GerritProtocolError) as bad:
@@ -175,6 +175,9 @@ def test_unexpected_field_type_rejects_the_page(sandbox, sandbox_config_data, en
                      r"string, got '12345'", str(bad.value)), str(bad.value)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "(change 1002).topic" in errors[0].getMessage()
+    # The same URL would bring the same JSON: a wrong shape is not read again.
+    pages = [r.params.get("S") for r in sandbox.requests if r.path.endswith("/changes/")]
+    assert len(pages) == len(set(map(str, pages)))
     with Session(engine) as s:
         assert get_state(s, CURSOR_KEY) is None
         assert s.get(Change, 1002) is None
