@@ -13,6 +13,10 @@ On a back-fill page BaseModel took 3x the CPU of the old hand-written reader;
 TypedDicts, validated straight from the response bytes (`validate_json`), cost
 less than orjson's parse alone (bench/wire_bench.py). Fields we do not read are
 ignored, never built.
+
+Size: over 500 lines: the records, the REST shapes and the REST conversion; they
+split into `gerrit/records.py`, `gerrit/rest_shapes.py` and `gerrit/rest.py` with
+issue 16's layout move.
 """
 
 from __future__ import annotations
