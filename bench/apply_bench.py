@@ -71,7 +71,7 @@ def main() -> int:
             session.execute(delete(AppliedChange))
             session.execute(delete(ActionLog))
 
-    def timed(**kwargs) -> tuple[float, object]:  # noqa: ANN003
+    def timed(**kwargs) -> tuple[float, object]:
         started = time.perf_counter()
         summary = apply(engine, config, client=None, **kwargs)
         return time.perf_counter() - started, summary

@@ -33,7 +33,7 @@ from reviewbot.store.tables import Change  # noqa: E402
 from reviewbot.timeline.roster import load_roster  # noqa: E402
 
 
-def timed(fn, runs: int) -> float:  # noqa: ANN001
+def timed(fn, runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()

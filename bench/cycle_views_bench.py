@@ -39,7 +39,7 @@ from reviewbot.views.where import where_is  # noqa: E402
 AT = datetime(2017, 1, 20, 12, 0)
 
 
-def timed(fn, runs: int) -> tuple[float, object]:  # noqa: ANN001
+def timed(fn, runs: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(runs):
         started = time.perf_counter()

@@ -37,7 +37,7 @@ def _child(db: str, dump: str) -> None:
     from reviewbot.cli import main
 
     config = Path(db).with_suffix(".toml")
-    devnull = open(os.devnull, "w")  # noqa: SIM115
+    devnull = open(os.devnull, "w")
     real, sys.stdout = sys.stdout, devnull
     try:
         code = main(["--config", str(config), "import", dump])

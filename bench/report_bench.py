@@ -41,7 +41,7 @@ from reviewbot.store.tables import (  # noqa: E402
     Verdict,
     VoteEvent,
 )
-from reviewbot.sync.allocation import collector_paused  # noqa: E402
+from reviewbot.sync.allocation import allow_collector_pause, collector_paused  # noqa: E402
 from reviewbot.timeline.roster import load_roster  # noqa: E402
 from reviewbot.views.reporting import report_as_of  # noqa: E402
 
@@ -55,7 +55,7 @@ OTHERS = list(range(13, 413))
 ZUUL = 999
 
 
-def config(url: str):  # noqa: ANN201
+def config(url: str):
     return validate_config({
         "gerrit": {"projects": PROJECTS, "core_group": "glance-core", "bot_accounts": ["zuul"]},
         "database": {"url": url},
@@ -148,7 +148,7 @@ def build_store(url: str, n_changes: int, per_change: int, seed: int = 11) -> in
     return len(events)
 
 
-def timed(fn, runs: int) -> tuple[str, object]:  # noqa: ANN001
+def timed(fn, runs: int) -> tuple[str, object]:
     """Median wall and CPU milliseconds. CPU time is printed too because the shared
     machine is often oversubscribed, which inflates wall time but not CPU time."""
     wall, cpu, result = [], [], None
@@ -168,6 +168,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", help="folder to keep the store in (reused if present)")
     args = parser.parse_args()
+    allow_collector_pause()  # as `reviewbot report` does (never the web process)
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="report-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -181,15 +182,15 @@ def main() -> int:
     cfg = config(url)
     engine = open_store(url)
     with Session(engine) as session:
-        def whole():  # noqa: ANN202
+        def whole():
             return report_as_of(session, cfg, AS_OF)
 
-        def reads():  # noqa: ANN202
+        def reads():
             with collector_paused():  # as in report_as_of
                 return (load_report_facts(session, cfg, AS_OF), load_roster(session, cfg),
                         load_change_classes(session))
 
-        def pure():  # noqa: ANN202
+        def pure():
             with collector_paused():
                 return report_from_facts(changes, events, roster, classes, cfg, AS_OF)
 

@@ -88,16 +88,16 @@ if len(sys.argv) > 1 and sys.argv[1] == "_reviewstats":
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     raise SystemExit(0)
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/reviewbot-bench"))
@@ -109,7 +109,7 @@ def _cli_child(args: list[str]) -> None:
     sys.path.insert(0, str(ROOT))
     from reviewbot.cli import main
 
-    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115
+    real_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
     try:
         code = main(args)
     finally:

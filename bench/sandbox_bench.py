@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _measure(changes: int, queue) -> None:  # noqa: ANN001
+def _measure(changes: int, queue) -> None:
     import requests
 
     from reviewbot.sandbox import SYNC_OPTIONS, SandboxGerrit, generate_cycle

@@ -183,11 +183,11 @@ def build_store(path: Path, rows: int) -> None:
           f"{len(messages)} messages, {len(events)} Code-Review events", file=sys.stderr)
 
 
-def _timed(fn, runs: int) -> tuple[float, object]:  # noqa: ANN001
+def _timed(fn, runs: int) -> tuple[float, object]:
     return _timed_cpu(fn, runs)[0::2]
 
 
-def _timed_cpu(fn, runs: int) -> tuple[float, float, object]:  # noqa: ANN001
+def _timed_cpu(fn, runs: int) -> tuple[float, float, object]:
     """Median wall and median CPU seconds of `runs` calls, and the last result."""
     walls, cpus, result = [], [], None
     for _ in range(runs):
@@ -203,7 +203,7 @@ def standing_read(engine: Engine, config: Config, replay: bool,
     """A cold read of standing as a page makes it, for `_timed_cpu`: the whole leaderboard,
     or with `account_id` that one reviewer's report; from the stored judgements, or by
     replaying the votes."""
-    def run():  # noqa: ANN202
+    def run():
         with session_scope(engine) as session:
             if account_id is None:
                 return leaderboard(session, config, as_of=AS_OF, replay=replay)
@@ -289,13 +289,13 @@ def run_past(args: argparse.Namespace) -> None:
     judge_s = _judged(engine, config)
     past = AS_OF - timedelta(days=365)
 
-    def board():  # noqa: ANN202
+    def board():
         with session_scope(engine) as session:
             return leaderboard(session, config, as_of=past, window_days=180)
     wall, cpu, rows = _timed_cpu(board, args.runs)
     assert rows[0].judgements == "mixed"
 
-    def replayed():  # noqa: ANN202
+    def replayed():
         with session_scope(engine) as session:
             return leaderboard(session, config, as_of=past, window_days=180, replay=True)
     replay_wall, _, again = _timed_cpu(replayed, max(1, args.runs // 2))
@@ -332,7 +332,7 @@ def run_backtest_bench(args: argparse.Namespace) -> None:
     engine = open_store(url)
     judge_s = _judged(engine, config)
 
-    def run():  # noqa: ANN202
+    def run():
         with session_scope(engine) as session:
             return run_backtest(session, config, lead_days=90, window_days=180, top=5)
     wall, cpu, result = _timed_cpu(run, args.runs)
@@ -504,7 +504,7 @@ def run_daily(args: argparse.Namespace) -> None:
 def _toml(data: dict) -> str:
     lines = []
 
-    def val(v):  # noqa: ANN001, ANN202
+    def val(v):
         return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
 
     def section(name: str, d: dict) -> None:
@@ -533,7 +533,7 @@ def daily_child(cfg: str, dump: str) -> None:
     from reviewbot.config import load_config
 
     t0 = time.perf_counter()
-    devnull = open(os.devnull, "w")  # noqa: SIM115
+    devnull = open(os.devnull, "w")
     real_stdout, sys.stdout = sys.stdout, devnull
     try:
         code = main(["--config", cfg, "import", dump])

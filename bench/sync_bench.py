@@ -31,10 +31,11 @@ sys.path.insert(0, str(ROOT))
 from reviewbot.config import validate_config  # noqa: E402
 from reviewbot.gerrit.client import SYNC_OPTIONS, GerritClient  # noqa: E402
 from reviewbot.store import open_store  # noqa: E402
+from reviewbot.sync.allocation import allow_collector_pause  # noqa: E402
 from reviewbot.sync.rest import sync_once  # noqa: E402
 
 
-def _serve(changes: int, seed: int, queue, stop) -> None:  # noqa: ANN001
+def _serve(changes: int, seed: int, queue, stop) -> None:
     from reviewbot.sandbox import SandboxGerrit, generate_cycle
 
     sb = SandboxGerrit()
@@ -57,6 +58,7 @@ def _config(url: str, page_size: int):
 
 
 def run(changes: int, seed: int, page_size: int, runs: int) -> dict:
+    allow_collector_pause()  # as `reviewbot sync` and the worker do
     ctx = multiprocessing.get_context("spawn")
     queue, stop = ctx.Queue(), ctx.Event()
     server = ctx.Process(target=_serve, args=(changes, seed, queue, stop), daemon=True)

@@ -33,7 +33,7 @@ from reviewbot.store import open_store  # noqa: E402
 CONFIGS = ("sandbox.toml", "sandbox-teams.toml")
 
 
-def _serve(changes: int, queue, stop) -> None:  # noqa: ANN001
+def _serve(changes: int, queue, stop) -> None:
     from reviewbot.sandbox import SandboxGerrit, generate_cycle
     from reviewbot.service.demo import add_demo_bot
 

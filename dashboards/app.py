@@ -44,7 +44,7 @@ ROUTER_MODULES = [
 ]
 
 
-def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -> FastAPI:  # noqa: ANN001
+def create_app(config: Config, *, secrets: Secrets | None = None, engine=None) -> FastAPI:
     """Build the app for one validated config. Tests pass their own engine."""
     from reviewbot.store import open_store
 

@@ -67,7 +67,7 @@ def sync_freshness(request: Request) -> dict:
     try:
         with Session(state.engine) as session:
             synced = last_sync_success(session)
-    except Exception:  # noqa: BLE001 - the footer must never break a page (e.g. no schema)
+    except Exception:  # the footer must never break a page (e.g. no schema)
         return {"sync": None}
     return {"sync": freshness(synced, utcnow(), state.config.worker.poll_seconds)}
 

@@ -102,7 +102,7 @@ def trend_time(as_of: datetime | None, now: datetime) -> datetime:
 class TrendCache:
     """The cycle's trend weeks of one store and config, per (store generation, time)."""
 
-    def __init__(self, engine, config: Config):  # noqa: ANN001
+    def __init__(self, engine, config: Config):
         self.config = config
         self._lock = threading.Lock()
         self._generation = StoreGeneration(engine)
@@ -122,7 +122,7 @@ class TrendCache:
             return weeks
 
 
-def trend_cache(request) -> TrendCache:  # noqa: ANN001
+def trend_cache(request) -> TrendCache:
     """The app's TrendCache of the request's team, made on first use."""
     from dashboards.deps import per_team
 
@@ -130,7 +130,7 @@ def trend_cache(request) -> TrendCache:  # noqa: ANN001
     return per_team(request, "trend_cache", lambda config: TrendCache(engine, config))
 
 
-def trend_context(request, session: Session, as_of: datetime | None,  # noqa: ANN001
+def trend_context(request, session: Session, as_of: datetime | None,
                   now: datetime) -> dict:
     """What a page passes to `_trends.html`'s `trends_section`: the weeks and their charts.
     The present is the worker's stored copy when it has one (no replay in a request);

@@ -62,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     from reviewbot.config import ConfigError
+    from reviewbot.sync.allocation import allow_collector_pause
 
+    # The bulk steps may pause the garbage collector (process-wide), except in the
+    # processes that serve web requests on threads.
+    allow_collector_pause(args.command not in ("web", "demo"))
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

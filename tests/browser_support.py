@@ -58,12 +58,12 @@ def chromium_driver(width: int = 1300, height: int = 1000) -> Iterator:
         driver.quit()
 
 
-def console_errors(driver) -> list[str]:  # noqa: ANN001
+def console_errors(driver) -> list[str]:
     """Console messages at SEVERE level since the last call (the log is drained)."""
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def requested_urls(driver) -> list[str]:  # noqa: ANN001
+def requested_urls(driver) -> list[str]:
     """Every URL the page asked the network for since the last call (the log is drained)."""
     urls = []
     for entry in driver.get_log("performance"):

@@ -31,7 +31,7 @@ def free_port() -> int:
 class Mailbox:
     messages: list[Message] = field(default_factory=list)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, N802, ANN201
+    async def handle_DATA(self, server, session, envelope):
         message = message_from_bytes(envelope.original_content or envelope.content,
                                      policy=policy.default)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
@@ -69,7 +69,7 @@ def matrix_server(token: str) -> Iterator[tuple[str, MatrixRoom]]:
     prefix = "/_matrix/client/v3/rooms/"
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_args) -> None:  # noqa: ANN002
+        def log_message(self, *_args) -> None:
             pass
 
         def _answer(self, status: int, body: dict) -> None:
@@ -80,7 +80,7 @@ def matrix_server(token: str) -> Iterator[tuple[str, MatrixRoom]]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_PUT(self) -> None:  # noqa: N802
+        def do_PUT(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
             if self.headers.get("Authorization") != f"Bearer {state.token}":

@@ -46,7 +46,7 @@ def _promoted(sb: SandboxGerrit) -> list[tuple[str, datetime]]:
             if e.type == "ADD_USER" and e.date > HISTORY_START]
 
 
-def _synced(sb: SandboxGerrit, store_url: str, data: dict, **overrides):  # noqa: ANN202
+def _synced(sb: SandboxGerrit, store_url: str, data: dict, **overrides):
     with sb.running() as url:
         config = make_config(data, gerrit={**data["gerrit"], "url": url},
                              database={"url": store_url}, **overrides)

@@ -33,7 +33,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.browser
-def test_queue_page_renders_rows_in_chromium(engine, sandbox_config_data) -> None:  # noqa: ANN001
+def test_queue_page_renders_rows_in_chromium(engine, sandbox_config_data) -> None:
     browser_paths()  # skips (fails under CI) before building anything without a browser
     with session_scope(engine) as s:
         add_account(s, 1, "alice")
@@ -69,7 +69,7 @@ def test_queue_page_renders_rows_in_chromium(engine, sandbox_config_data) -> Non
         thread.join(10)
 
 
-def _walk_queue(driver, port: int) -> None:  # noqa: ANN001
+def _walk_queue(driver, port: int) -> None:
     from selenium.webdriver.common.by import By
 
     driver.get(f"http://127.0.0.1:{port}/queue?reviewer=alice&as_of=2017-01-20T12:00:00Z")

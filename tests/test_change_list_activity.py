@@ -26,7 +26,7 @@ T0 = datetime(2017, 1, 10, 9, 0)
 ALICE, CAROL, ZUUL, BOT = 1, 7, 9, 42
 
 
-def _message(s, number: int, author: int | None, when: datetime, text: str, tag=None) -> None:  # noqa: ANN001
+def _message(s, number: int, author: int | None, when: datetime, text: str, tag=None) -> None:
     s.add(Message(id=f"x-{number}-{author}-{when.isoformat()}", change_number=number,
                   patch_set=1, author_id=author, date=when, text=text, tag=tag))
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from reviewbot.config import ConfigError, Secrets, load_config, validate_config
+from reviewbot.config import ConfigError, Secrets, load_config, secret_value, validate_config
 from reviewbot.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,20 +96,52 @@ def test_missing_and_malformed_files(tmp_path):
         load_config(broken)
 
 
-def test_secrets_only_from_environment_and_never_printed():
-    secrets = Secrets.from_env({"REVIEWBOT_GERRIT_USERNAME": "bot",
-                                "REVIEWBOT_GERRIT_PASSWORD": "hunter2"})
-    assert secrets.gerrit_password == "hunter2"
-    assert "hunter2" not in repr(secrets) and "hunter2" not in str(secrets)
+SECRET_VALUES = {
+    "REVIEWBOT_GERRIT_PASSWORD": "hunter2-gerrit",
+    "REVIEWBOT_WEBHOOK_SECRET": "hunter2-hook",
+    "REVIEWBOT_ADMIN_TOKEN": "hunter2-admin",
+    "REVIEWBOT_SMTP_PASSWORD": "hunter2-smtp",
+    "REVIEWBOT_MATRIX_TOKEN": "hunter2-matrix",
+}
+
+
+def test_secrets_only_from_environment_and_never_printed(monkeypatch, caplog):
+    monkeypatch.setenv("REVIEWBOT_GERRIT_USERNAME", "bot")
+    for name, value in SECRET_VALUES.items():
+        monkeypatch.setenv(name, value)
+    secrets = Secrets.from_env()
+    assert secrets.gerrit_username == "bot"  # a name, shown as is
+    assert secret_value(secrets.gerrit_password) == "hunter2-gerrit"
+    assert [secret_value(getattr(secrets, name[len("REVIEWBOT_"):].lower()))
+            for name in SECRET_VALUES] == list(SECRET_VALUES.values())
+    logger = logging.getLogger("reviewbot.test_secrets")
+    with caplog.at_level(logging.INFO):
+        logger.info("secrets %s %r", secrets, secrets)
+        logger.info("one %s %r", secrets.admin_token, secrets.matrix_token)
+    shown = [repr(secrets), str(secrets), f"{secrets}", secrets.model_dump_json(),
+             str(secrets.model_dump()), caplog.text]
+    assert caplog.text.count("**********") >= 4
+    assert "gerrit_username='bot'" in repr(secrets)
+    for text in shown:
+        assert "hunter2" not in text, text
     with pytest.raises(ConfigError, match="gerrit.password: is not a known key"):
         data = _base()
         data["gerrit"]["password"] = "x"
         validate_config(data)
 
 
+def test_an_empty_or_unset_secret_is_none(monkeypatch):
+    for name in SECRET_VALUES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REVIEWBOT_ADMIN_TOKEN", "")
+    secrets = Secrets.from_env()
+    assert secrets.admin_token is None and secret_value(secrets.admin_token) is None
+    assert secrets.gerrit_password is None
+
+
 # --- database.url: a store reviewbot can open, where the operator meant it ---------------
 
-def _check_config(tmp_path, url: str, cwd=None) -> subprocess.CompletedProcess:  # noqa: ANN001
+def _check_config(tmp_path, url: str, cwd=None) -> subprocess.CompletedProcess:
     text = (ROOT / "config" / "sandbox.toml").read_text().replace(
         'url = "sqlite:///data/sandbox/reviewbot.db"', f'url = "{url}"')
     path = tmp_path / "c.toml"

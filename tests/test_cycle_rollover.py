@@ -137,7 +137,7 @@ def write(path: Path, data: dict) -> str:
     return str(path)
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
+def run(capsys, *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
     out = capsys.readouterr()
     return status, out.out, out.err
@@ -145,7 +145,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:  # noqa: ANN001
 
 def test_rollover_dry_run_then_removes_only_the_bots_old_hashtags_once(
     gerrit: Gerrit, store_engine: Engine, store_url: str, sandbox_config_data: dict,
-    tmp_path: Path, capsys, monkeypatch,  # noqa: ANN001
+    tmp_path: Path, capsys, monkeypatch,
 ) -> None:
     monkeypatch.setenv("REVIEWBOT_GERRIT_USERNAME", BOT)
     monkeypatch.setenv("REVIEWBOT_GERRIT_PASSWORD", BOT_PASSWORD)
@@ -249,7 +249,7 @@ def test_rollover_dry_run_then_removes_only_the_bots_old_hashtags_once(
 
 
 def test_cycle_start_errors_name_the_problem(
-    sandbox_config_data: dict, sqlite_url: str, tmp_path: Path, capsys,  # noqa: ANN001
+    sandbox_config_data: dict, sqlite_url: str, tmp_path: Path, capsys,
 ) -> None:
     config = write(tmp_path / "c.toml", {**sandbox_config_data,
                                          "database": {"url": sqlite_url}})

@@ -76,7 +76,7 @@ def test_dashboard_url_carries_title_foreach_and_sections(sandbox_config_data: d
     assert len(pairs) == 2 + len(config.priorities) + 1
 
 
-def test_export_dashboard_command_writes_the_file(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_export_dashboard_command_writes_the_file(tmp_path: Path, capsys) -> None:
     config_file = tmp_path / "c.toml"
     sandbox = (Path(__file__).resolve().parent.parent / "config" / "sandbox.toml").read_text()
     config_file.write_text(sandbox.replace("data/sandbox/reviewbot.db", str(tmp_path / "r.db")))
@@ -87,7 +87,7 @@ def test_export_dashboard_command_writes_the_file(tmp_path: Path, capsys) -> Non
 
 
 def test_export_dashboard_prints_the_file_and_writes_nothing_by_default(
-        tmp_path: Path, capsys, monkeypatch, ocata_config) -> None:  # noqa: ANN001
+        tmp_path: Path, capsys, monkeypatch, ocata_config) -> None:
     config_file = ROOT / "config" / "glance-ocata.toml"
     monkeypatch.chdir(tmp_path)
     before = {p: p.stat().st_mtime_ns for p in (ROOT / "dashboards").rglob("*")}
@@ -100,7 +100,7 @@ def test_export_dashboard_prints_the_file_and_writes_nothing_by_default(
     assert after == before, "nothing written into the web app's dashboards/ folder"
 
 
-def test_priority_owners_are_never_owner_terms(ocata_config) -> None:  # noqa: ANN001
+def test_priority_owners_are_never_owner_terms(ocata_config) -> None:
     # The shipped Glance config: write-back off, so panes are built from the matchers.
     assert not ocata_config.writeback.enabled
     assert any(p.owners for p in ocata_config.priorities)
@@ -144,7 +144,7 @@ def test_gerrit_dash_creator_accepts_the_file_and_builds_our_url(tmp_path, confi
     assert parse_qsl(urlsplit(theirs).query) == parse_qsl(urlsplit(ours).query)
 
 
-def test_queue_command_text_and_json(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_queue_command_text_and_json(tmp_path: Path, capsys) -> None:
     db = tmp_path / "r.db"
     config_file = tmp_path / "c.toml"
     sandbox = (Path(__file__).resolve().parent.parent / "config" / "sandbox.toml").read_text()

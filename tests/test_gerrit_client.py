@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from reviewbot.gerrit.client import (
     GerritProtocolError,
     GerritRateLimited,
     GerritUnavailable,
+    GerritWriteUnconfirmed,
 )
 from reviewbot.sandbox import SandboxGerrit
 
@@ -206,3 +208,33 @@ def test_hashtags_round_trip(sandbox):
     assert client.set_hashtags(1001, add=["review-priority"]) == ["review-priority"]
     assert client.get_hashtags(1001) == ["review-priority"]
     assert client.set_hashtags(1001, remove=["review-priority"]) == []
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_refused_connection_is_retried_even_for_a_write_and_is_not_unconfirmed():
+    # Nothing listens: urllib3's NewConnectionError says no byte was sent, so the
+    # write is retried like a read, and its failure is a plain GerritUnavailable
+    # (never GerritWriteUnconfirmed: there is nothing to read back).
+    client = GerritClient(f"http://127.0.0.1:{closed_port()}", username="bot",
+                          password="s3cret", retries=2)
+    client.backoff_base = 0.001
+    with pytest.raises(GerritUnavailable, match=r"connection failed \(NewConnectionError\)") \
+            as refused:
+        client.set_hashtags(1001, add=["x"])
+    assert not isinstance(refused.value, GerritWriteUnconfirmed)
+    assert client.requests_made == 3
+    with pytest.raises(GerritUnavailable, match="connection failed"):
+        client.get_change(1001)
+
+
+def test_a_write_whose_answer_times_out_is_unconfirmed_and_sent_once(sandbox):
+    client = client_for(sandbox, username="bot", password="s3cret", timeout=0.3, retries=3)
+    sandbox.inject_fault("slow", delay=1.0, method="POST")
+    with pytest.raises(GerritWriteUnconfirmed, match=r"timed out \(ReadTimeoutError\)"):
+        client.set_hashtags(1001, add=["x"])
+    assert client.requests_made == 1  # not re-sent by urllib3 (allowed_methods: GET only)

@@ -29,7 +29,7 @@ WINDOW = 180
 
 
 class Row:
-    def __init__(self, username: str, standing) -> None:  # noqa: ANN001
+    def __init__(self, username: str, standing) -> None:
         self.username = username
         self.standing = standing
         self.met = 0

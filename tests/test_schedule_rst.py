@@ -176,7 +176,7 @@ def _line(text: str, needle: str) -> int:
     (lambda t: t.replace("Feb 05-09", "Jan 05-09"),
      lambda t: f"line {_line(t, 'Jan 05-09')}: 2018-01-05 comes before the row above it"),
 ])
-def test_a_malformed_table_names_its_line(broken, problem) -> None:  # noqa: ANN001
+def test_a_malformed_table_names_its_line(broken, problem) -> None:
     text = broken(RELEASES_GRID)
     with pytest.raises(RstError) as err:
         read_schedule(text)

@@ -92,7 +92,7 @@ def test_a_current_schema_costs_one_query_at_start(store_url):
     open_store(store_url).dispose()
     statements: list[str] = []
 
-    def record(conn, cursor, statement, *args):  # noqa: ANN001
+    def record(conn, cursor, statement, *args):
         statements.append(statement)
 
     event.listen(Engine, "before_cursor_execute", record)

@@ -76,7 +76,7 @@ def stable_config(sandbox_config_data: dict, gerrit: Gerrit, db_url: str) -> Con
 
 def test_stable_changes_skip_the_gate_and_go_to_the_stable_team(
     gerrit: Gerrit, store_engine: Engine, store_url: str, sandbox_config_data: dict,
-    tmp_path: Path, capsys,  # noqa: ANN001
+    tmp_path: Path, capsys,
 ) -> None:
     config = stable_config(sandbox_config_data, gerrit, store_url)
     client = GerritClient(gerrit.url, timeout=5, retries=0)

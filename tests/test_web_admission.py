@@ -23,7 +23,7 @@ from tests.store_builder import add_account, add_change, add_core, set_verdict
 T = datetime(2017, 1, 20, 12, 0)
 
 
-def _fill(engine) -> None:  # noqa: ANN001
+def _fill(engine) -> None:
     with session_scope(engine) as s:
         add_account(s, 1, "alice")
         add_account(s, 7, "carol")
@@ -38,7 +38,7 @@ def serve() -> Iterator:
     """Run an app under real uvicorn on a loopback port, as `reviewbot web` does."""
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(app) -> str:  # noqa: ANN001
+    def start(app) -> str:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -102,7 +102,7 @@ def test_the_web_pool_is_sized_from_the_lanes(sandbox_config_data, sqlite_url):
     app = create_app(config)
     pool = app.state.reviewbot.engine.pool
     assert pool.size() == config.web_pool_size == 9 + 3
-    assert pool._max_overflow == 0  # noqa: SLF001 - the bound is the point of the test
+    assert pool._max_overflow == 0  # the bound is the point of the test
     assert thread_tokens(config) == config.web_pool_size
 
 

@@ -39,8 +39,8 @@ HOSTILE = [
 ]
 
 
-def get_routes(app) -> Iterator[APIRoute]:  # noqa: ANN001
-    def walk(routes):  # noqa: ANN001, ANN202
+def get_routes(app) -> Iterator[APIRoute]:
+    def walk(routes):
         for r in routes:
             if isinstance(r, APIRoute):
                 yield r
@@ -49,7 +49,7 @@ def get_routes(app) -> Iterator[APIRoute]:  # noqa: ANN001
     return (r for r in walk(app.routes) if "GET" in r.methods)
 
 
-def query_names(dependant) -> list[str]:  # noqa: ANN001
+def query_names(dependant) -> list[str]:
     names = [p.name for p in dependant.query_params]
     for sub in dependant.dependencies:
         names += query_names(sub)
@@ -59,7 +59,7 @@ def query_names(dependant) -> list[str]:  # noqa: ANN001
 VALID_PATH = {"number": "101", "username": "alice"}
 
 
-def fill(engine) -> None:  # noqa: ANN001
+def fill(engine) -> None:
     with session_scope(engine) as s:
         add_account(s, 1, "alice")
         add_account(s, 7, "carol")
@@ -71,12 +71,12 @@ def fill(engine) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def app(store_engine, sandbox_config_data):  # noqa: ANN001
+def app(store_engine, sandbox_config_data):
     fill(store_engine)
     return create_app(make_config(sandbox_config_data), secrets=Secrets(), engine=store_engine)
 
 
-def cases(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def cases(app) -> list[tuple[str, str, str]]:
     """(route path, parameter, 'path'|'query') for every parameter of every GET route."""
     out = []
     for route in get_routes(app):
@@ -96,7 +96,7 @@ def url_for(path: str, name: str, where: str, value: str) -> str:
     return filled
 
 
-def assert_clear_4xx(response, url: str) -> None:  # noqa: ANN001
+def assert_clear_4xx(response, url: str) -> None:
     assert response.status_code < 500, f"{url}: {response.status_code} {response.text[:300]}"
     if response.status_code >= 400:
         assert response.text.strip(), f"{url}: an error with no message"

@@ -29,7 +29,7 @@ EXAMPLES = 20  # per operation and mode
 
 
 @pytest.fixture
-def api_schema(store_engine, sandbox_config_data):  # noqa: ANN001
+def api_schema(store_engine, sandbox_config_data):
     fill(store_engine)
     with session_scope(store_engine) as session:  # /healthz: 200, not "no sync yet" (503)
         set_last_sync_success(session, utcnow())
@@ -55,7 +55,7 @@ def test_no_operation_answers_5xx(api_schema, mode):
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=mode))
-        def no_server_error(case) -> None:  # noqa: ANN001
+        def no_server_error(case) -> None:
             response = case.call()
             called.append(case.operation.path)
             assert response.status_code < 500, (

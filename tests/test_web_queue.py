@@ -25,7 +25,7 @@ AS_OF = "2017-01-20T12:00:00Z"
 EVIL = "<script>alert('x')</script>"
 
 
-def build(engine, *, core_known: bool = True) -> None:  # noqa: ANN001
+def build(engine, *, core_known: bool = True) -> None:
     with session_scope(engine) as s:
         add_account(s, 1, "alice", "Alice Core")
         add_account(s, 2, "bob", "Bob Core")
@@ -68,7 +68,7 @@ def config(sandbox_config_data: dict):
 
 
 @pytest.fixture
-def client(engine, config):  # noqa: ANN001
+def client(engine, config):
     build(engine)
     with TestClient(create_app(config, engine=engine)) as c:
         yield c
@@ -120,7 +120,7 @@ def test_queue_page_rows_cookie_and_escaping(client: TestClient) -> None:
     assert "Core reviewers' queue" in client.get("/queue").text  # the choice was forgotten
 
 
-def test_queue_page_picker_and_errors(engine, config) -> None:  # noqa: ANN001
+def test_queue_page_picker_and_errors(engine, config) -> None:
     build(engine)
     with TestClient(create_app(config, engine=engine)) as c:
         picker = c.get("/queue")
@@ -132,7 +132,7 @@ def test_queue_page_picker_and_errors(engine, config) -> None:  # noqa: ANN001
         assert noncore.status_code == 200 and "not a core reviewer" in noncore.text
 
 
-def test_unknown_core_membership_is_said(engine, config) -> None:  # noqa: ANN001
+def test_unknown_core_membership_is_said(engine, config) -> None:
     build(engine, core_known=False)
     with TestClient(create_app(config, engine=engine)) as c:
         data = c.get("/api/v1/queue?reviewer=alice").json()

@@ -22,7 +22,7 @@ INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle\s*=|\son[a-z
 
 
 @pytest.fixture
-def client(engine, sandbox_config_data):  # noqa: ANN001
+def client(engine, sandbox_config_data):
     fill(engine)
     app = create_app(make_config(sandbox_config_data), engine=engine,
                      secrets=Secrets(webhook_secret="s", admin_token="t"))

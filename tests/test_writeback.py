@@ -411,7 +411,7 @@ class Statements:
     def __exit__(self, *exc: object) -> None:
         event.remove(self.engine, "before_cursor_execute", self._record)
 
-    def _record(self, conn, cursor, statement, *args) -> None:  # noqa: ANN001
+    def _record(self, conn, cursor, statement, *args) -> None:
         self.seen.append(statement)
 
 

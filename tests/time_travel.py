@@ -28,7 +28,7 @@ from reviewbot.store.tables import (
 )
 
 
-def _closed(row) -> datetime | None:  # noqa: ANN001
+def _closed(row) -> datetime | None:
     if row.status == "MERGED":
         return row.submitted or row.closed_at or row.updated
     if row.status == "ABANDONED":
@@ -36,7 +36,7 @@ def _closed(row) -> datetime | None:  # noqa: ANN001
     return None
 
 
-def _rows(conn, table, *where) -> list[dict]:  # noqa: ANN001
+def _rows(conn, table, *where) -> list[dict]:
     return [dict(r._mapping) for r in conn.execute(select(table).where(*where))]
 
 

@@ -16,7 +16,7 @@ router = APIRouter()
 PAGE_SIZE = 50
 
 
-def _data(session, page: int, change: int | None) -> dict[str, Any]:  # noqa: ANN001
+def _data(session, page: int, change: int | None) -> dict[str, Any]:
     total, rows = list_actions(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
                                change=change)
     return action_log(total, rows, page=page, page_size=PAGE_SIZE, change=change)

@@ -29,7 +29,7 @@ def _date(name: str, value: str | None) -> datetime | None:
         raise HTTPException(status_code=422, detail=f"{name}: {exc}") from None
 
 
-def _run(session, config, lead_days: int, window_days: int, top: int,  # noqa: ANN001
+def _run(session, config, lead_days: int, window_days: int, top: int,
          start: str | None, end: str | None) -> Backtest:
     return run_backtest(session, config, lead_days=lead_days, window_days=window_days,
                         top=top, start=_date("from", start), end=_date("to", end))

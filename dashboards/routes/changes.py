@@ -50,7 +50,7 @@ def _state_param(state: str | None, name: str = "state") -> str | None:
     return state
 
 
-def _list_data(session, state: str | None, page: int, app, roster) -> dict[str, Any]:  # noqa: ANN001
+def _list_data(session, state: str | None, page: int, app, roster) -> dict[str, Any]:
     # Not people: the bots, and the bot's own account even when no bot group lists it.
     own = account_ids(session, [app.secrets.gerrit_username] if app.secrets.gerrit_username
                       else [])
@@ -88,7 +88,7 @@ def changes_page(request: Request, session: SessionDep, config: ConfigDep, state
     })
 
 
-def change_data(session, config, cache, number: int, reviewer: str | None,  # noqa: ANN001
+def change_data(session, config, cache, number: int, reviewer: str | None,
                 as_of: str | None) -> dict[str, Any]:
     """Everything the change page shows, as of T when given (else the stored present), in
     the ChangeOut shape; HTTPException 404/422 for unknown input."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import SecretStr
 from sqlmodel import Session
 
 from dashboards.deps import StateDep
@@ -60,7 +61,7 @@ def healthz(state: StateDep) -> JSONResponse:
         try:
             with Session(state.engine) as session:
                 last = last_sync_success(session)
-        except Exception:  # noqa: BLE001 - e.g. the schema is missing: not healthy
+        except Exception:  # e.g. the schema is missing: not healthy
             reachable = False
     status, body = health(state.config, reachable, last, utcnow())
     return JSONResponse(HealthOut.model_validate(body).json_data(), status_code=status)
@@ -78,7 +79,7 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(registry), media_type=METRICS_CONTENT_TYPE)
 
 
-def _admin_denied(request: Request, token: str | None) -> JSONResponse | None:
+def _admin_denied(request: Request, token: SecretStr | None) -> JSONResponse | None:
     if not token:
         return JSONResponse({"error": "admin API is off: REVIEWBOT_ADMIN_TOKEN is not set"},
                             status_code=503)

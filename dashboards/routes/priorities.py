@@ -31,7 +31,7 @@ CYCLE_HELP = ("a past cycle archived by `reviewbot cycle-start` (default: the pr
               "shown as of its end unless as_of is given")
 
 
-def _report(session, config: Config, as_of: str | None, cycle: str | None  # noqa: ANN001
+def _report(session, config: Config, as_of: str | None, cycle: str | None
             ) -> tuple[Report, ReportCycle]:
     """The report of the asked cycle (a 404 naming the known cycles when there is none)."""
     asked = parse_as_of_param(as_of) if as_of else None

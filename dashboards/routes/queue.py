@@ -54,7 +54,7 @@ def queue_cache(state: StateDep, request: Request) -> QueueCache:
 
 # -- queue -----------------------------------------------------------------------------------
 
-def queue_data(session, config: Config, cache: QueueCache, who: str, as_of: datetime | None,  # noqa: ANN001
+def queue_data(session, config: Config, cache: QueueCache, who: str, as_of: datetime | None,
                offset: int, limit: int) -> dict[str, Any] | None:
     """The queue answer for `who` (the CLI's --json shape), or None when no such account
     exists."""
@@ -88,7 +88,7 @@ def api_queue(
     return data
 
 
-def _core_list(session, config: Config, cache: QueueCache, as_of: datetime | None  # noqa: ANN001
+def _core_list(session, config: Config, cache: QueueCache, as_of: datetime | None
                ) -> tuple[list[dict], Roster]:
     """Core reviewers with the size of their queue, for the picker."""
     sizes, roster = queue_sizes(session, config, as_of, cache)

@@ -46,7 +46,7 @@ SortQuery = Annotated[str, Query(description="column to sort by, best first: "
                                  + ", ".join(SORT_KEYS))]
 
 
-def _board(session, config: Config, when, days: int | None,  # noqa: ANN001
+def _board(session, config: Config, when, days: int | None,
            include_core: bool, sort: str) -> list[ReviewerReport]:
     """The leaderboard, or a 422 naming the valid sort keys."""
     try:
@@ -56,7 +56,7 @@ def _board(session, config: Config, when, days: int | None,  # noqa: ANN001
         raise HTTPException(status_code=422, detail=f"sort: {exc}") from None
 
 
-def _detail(session, config: Config, username: str, window_days: int | None,  # noqa: ANN001
+def _detail(session, config: Config, username: str, window_days: int | None,
             as_of: str | None) -> tuple[ReviewerReport, dict[str, Any]]:
     account = find_account(session, username)
     if account is None:

@@ -23,7 +23,7 @@ from reviewbot.views.where import where_is
 router = APIRouter()
 
 
-def where_data(session, config, cache, number: int, as_of: str | None  # noqa: ANN001
+def where_data(session, config, cache, number: int, as_of: str | None
                ) -> dict[str, Any]:
     at = parse_as_of_param(as_of) if as_of else None
     answer = where_is(session, config, number, at, cache=cache)

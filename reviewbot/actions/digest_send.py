@@ -27,7 +27,7 @@ from urllib3.util.retry import Retry
 
 from reviewbot.actions.digest import Digest, compose, is_weekly_day, weekly_summary
 from reviewbot.clock import utcnow
-from reviewbot.config import Config, DigestSubscriber, Secrets
+from reviewbot.config import Config, DigestSubscriber, Secrets, secret_value
 from reviewbot.store import session_scope
 from reviewbot.store.tables import DigestLog
 
@@ -91,7 +91,7 @@ def send_email(config: Config, secrets: Secrets, to: str, digest: Digest) -> str
             if smtp.starttls:
                 client.starttls()
             if smtp.username:
-                client.login(smtp.username, secrets.smtp_password or "")
+                client.login(smtp.username, secret_value(secrets.smtp_password) or "")
             refused = client.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryError(f"SMTP {smtp.host}:{smtp.port}: {exc}") from None
@@ -121,8 +121,9 @@ def send_matrix(config: Config, secrets: Secrets, room: str, digest: Digest) -> 
     body = {"msgtype": "m.notice", "body": digest.markdown}
     try:
         with _matrix_session() as session:
+            token = secret_value(secrets.matrix_token)
             response = session.put(url, json=body, timeout=matrix.timeout,
-                                   headers={"Authorization": f"Bearer {secrets.matrix_token}"})
+                                   headers={"Authorization": f"Bearer {token}"})
     except requests.RequestException as exc:
         raise DeliveryError(f"Matrix {matrix.homeserver}: {type(exc).__name__}") from None
     if response.status_code != 200:

@@ -44,13 +44,15 @@ def _change_team(config: Config, number: int | None) -> str | None:
     if number is None:
         return None
     from sqlalchemy import select
+    from sqlmodel import col
 
     from reviewbot.store import session_scope
     from reviewbot.store.tables import Change
 
     with session_scope(engine_from(config)) as session:
         project = session.execute(
-            select(Change.project).where(Change.number == number)).scalar_one_or_none()
+            select(col(Change.project)).where(col(Change.number) == number)
+        ).scalar_one_or_none()
     return config.for_project(project).team_name if project else None
 
 

@@ -66,7 +66,7 @@ def cycle_start_command(args: argparse.Namespace) -> int:
     return _roll_over(args, config)
 
 
-def _draft(args: argparse.Namespace, config) -> int:  # noqa: ANN001
+def _draft(args: argparse.Namespace, config) -> int:
     from reviewbot.clock import utcnow
     from reviewbot.config.priorities_rst import RstError, draft_toml
     from reviewbot.config.schedule_rst import cycle_toml, draft_cycle
@@ -120,7 +120,7 @@ def _draft(args: argparse.Namespace, config) -> int:  # noqa: ANN001
     return 0
 
 
-def _roll_over(args: argparse.Namespace, config) -> int:  # noqa: ANN001
+def _roll_over(args: argparse.Namespace, config) -> int:
     from reviewbot.actions.rollover import old_priority_hashtags, plan_rollover
     from reviewbot.actions.writeback import write_plans
     from reviewbot.clock import utcnow
@@ -135,13 +135,13 @@ def _roll_over(args: argparse.Namespace, config) -> int:  # noqa: ANN001
     wb = config.writeback
     engine = engine_from(config)
 
-    def work():  # noqa: ANN202 - what a worker cycle also writes: under the cycle lock
+    def work():
         with session_scope(engine) as session:
             archive_present(session, config, now)
             ended = end_cycles(session, config.cycle.name, now)
             past = [row for row in all_cycles(session) if row.name != config.cycle.name]
             old = old_priority_hashtags(config, past)
-            past = [row.name for row in past]
+            past_names = [row.name for row in past]
             open_changes = open_change_hashtags(session, config.gerrit.projects,
                                                 config.gerrit.branches)
         evaluated = evaluate_store(engine, config, now=now)
@@ -150,7 +150,7 @@ def _roll_over(args: argparse.Namespace, config) -> int:  # noqa: ANN001
         dry_run = not (args.apply and wb.enabled and not wb.dry_run)
         client = GerritClient.from_config(config, Secrets.from_env())
         summary = write_plans(engine, config, client, plans, dry_run=dry_run, now=now)
-        return ended, past, evaluated, plans, summary
+        return ended, past_names, evaluated, plans, summary
 
     try:
         return run_under_cycle_lock(config, work, lambda done: _show(args, config, *done))
@@ -158,8 +158,8 @@ def _roll_over(args: argparse.Namespace, config) -> int:  # noqa: ANN001
         engine.dispose()
 
 
-def _show(args: argparse.Namespace, config, ended, past, evaluated, plans,  # noqa: ANN001
-          summary) -> int:  # noqa: ANN001
+def _show(args: argparse.Namespace, config, ended, past, evaluated, plans,
+          summary) -> int:
     wb = config.writeback
     why_dry = None
     if summary.dry_run:

@@ -77,13 +77,13 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unmatched(config, shown) -> list[str]:  # noqa: ANN001
+def _unmatched(config, shown) -> list[str]:
     """Configured priorities no verdict shown names (the stored ones without --as-of)."""
     named = {pid for v in shown.all for pid in v.priority_ids}
     return [p.id for p in config.priorities if p.id not in named]
 
 
-def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None:  # noqa: ANN001
+def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None:
     """The queues' why-not for one reviewer (core queue, or first-crack queue for a non-core)."""
     from reviewbot.store import session_scope
     from reviewbot.store.queue_reads import find_reviewer

@@ -37,7 +37,7 @@ def check_config(args: argparse.Namespace) -> int:
     return 0  # a warning, not an error: the PTL may list a priority before its work exists
 
 
-def matcherless_priorities(config) -> list[str]:  # noqa: ANN001
+def matcherless_priorities(config) -> list[str]:
     """Priorities with no matcher at all (owners lead a priority and match nothing)."""
     from reviewbot.rules.ruleset import compile_ruleset
 

@@ -224,7 +224,7 @@ def run_reviewers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _date_arg(option: str, value: str | None):  # noqa: ANN202
+def _date_arg(option: str, value: str | None):
     from reviewbot.clock import parse_as_of
 
     if not value:

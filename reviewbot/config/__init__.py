@@ -24,6 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.types import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reviewbot.timeline.snapshot import TeamScope
 
@@ -798,32 +800,34 @@ def _own_hashtags(config: Config) -> set[str]:
     return own | {(wb.priority_hashtag_prefix + p.id).lower() for p in config.priorities}
 
 
-class Secrets(BaseModel):
-    """Credentials, read from the environment only, never from the config file."""
+class Secrets(BaseSettings):
+    """Credentials, read from the environment only (REVIEWBOT_*), never from the config file.
 
-    gerrit_username: str | None = None
-    gerrit_password: str | None = None
-    webhook_secret: str | None = None
-    admin_token: str | None = None
-    smtp_password: str | None = None
-    matrix_token: str | None = None
+    pydantic-settings reads them (no .env file, no secrets directory: nothing but the
+    process environment); every credential is a SecretStr, so repr, str, logs, JSON
+    dumps and error messages show `**********`. Only the code that sends one to its
+    server calls `.get_secret_value()`. An empty variable counts as unset.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="REVIEWBOT_", env_ignore_empty=True,
+                                      extra="ignore", frozen=True)
+
+    gerrit_username: str | None = None  # a name, not a secret
+    gerrit_password: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    admin_token: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+    matrix_token: SecretStr | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Secrets:
-        env = os.environ if env is None else env
-        return cls(
-            gerrit_username=env.get("REVIEWBOT_GERRIT_USERNAME") or None,
-            gerrit_password=env.get("REVIEWBOT_GERRIT_PASSWORD") or None,
-            webhook_secret=env.get("REVIEWBOT_WEBHOOK_SECRET") or None,
-            admin_token=env.get("REVIEWBOT_ADMIN_TOKEN") or None,
-            smtp_password=env.get("REVIEWBOT_SMTP_PASSWORD") or None,
-            matrix_token=env.get("REVIEWBOT_MATRIX_TOKEN") or None,
-        )
+    def from_env(cls) -> Secrets:
+        """The credentials set in this process's environment (REVIEWBOT_GERRIT_PASSWORD, ...)."""
+        return cls()
 
-    def __repr__(self) -> str:  # never print a secret by accident
-        return "Secrets(<hidden>)"
 
-    __str__ = __repr__
+def secret_value(secret: SecretStr | None) -> str | None:
+    """The plain text of a credential, for the one call that sends it (None when unset)."""
+    return secret.get_secret_value() if secret is not None else None
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

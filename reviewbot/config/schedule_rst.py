@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -322,7 +323,7 @@ def _team_words(projects: list[str]) -> set[str]:
 
 
 def draft_cycle(text: str, name: str, *, year: int | None = None,
-                not_before: date | None = None, projects: list[str] = ()) -> DraftCycle:
+                not_before: date | None = None, projects: Sequence[str] = ()) -> DraftCycle:
     """The `[cycle]` of `name` as the file's schedule gives it (`rows` 0: no schedule)."""
     lines = text.splitlines()
     draft = DraftCycle(name)

@@ -192,11 +192,12 @@ def stored_verdicts(engine: Engine, config: Config | None = None) -> EvaluationR
         numbers = None
         if config is not None and config.deployment.several_teams:
             from sqlalchemy import select
+            from sqlmodel import col
 
             from reviewbot.store.tables import Change
 
-            numbers = list(session.execute(select(Change.number).where(
-                Change.project.in_(config.gerrit.projects))).scalars())
+            numbers = list(session.execute(select(col(Change.number)).where(
+                col(Change.project).in_(config.gerrit.projects))).scalars())
         rows = verdict_rows(session, numbers)
         verdicts = [verdict_from_row(rows[n]) for n in sorted(rows)]
     return _split(verdicts)

@@ -26,11 +26,22 @@ import orjson
 import requests
 from pygerrit2 import Anonymous, GerritRestAPI, HTTPBasicAuth
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    MaxRetryError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
-from reviewbot.config import Config, Secrets
-from reviewbot.gerrit.wire import NUL_ESCAPE, without_nul
+from reviewbot.config import Config, Secrets, secret_value
+from reviewbot.gerrit.wire import (
+    NUL_ESCAPE,
+    WireError,
+    WireJSONError,
+    change_page_from_json,
+    without_nul,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +108,14 @@ class GerritProtocolError(GerritError):
     """A response we cannot trust: no XSSI prefix, truncated, not JSON, wrong shape."""
 
 
+class GerritWireError(GerritProtocolError):
+    """Well-formed JSON of the wrong shape (the message names where): reading the same
+    URL again would only bring the same answer, so it is not retried."""
+
+
 class ChangePage(list):
-    """One page of ChangeInfo dicts, remembering the URL it came from (for error lines)."""
+    """One page of validated ChangeInfo (`reviewbot.gerrit.wire`), remembering the URL it came from
+    (for error lines)."""
 
     url: str = ""
 
@@ -174,7 +191,7 @@ class GerritClient:
         return cls(
             config.gerrit.url,
             username=secrets.gerrit_username,
-            password=secrets.gerrit_password,
+            password=secret_value(secrets.gerrit_password),
             timeout=config.gerrit.timeout,
             retries=config.gerrit.retries,
         )
@@ -189,8 +206,9 @@ class GerritClient:
         """urllib3's Retry for one request, from the current settings.
 
         Reads are retried on RETRY_STATUSES, timeouts and resets; a write only
-        when the connection never opened (connect errors are retried for every
-        method, as nothing was sent). Retry-After is honoured up to backoff_max.
+        when the connection never opened: urllib3 retries read errors and statuses
+        for `allowed_methods` only (GET), connect errors (nothing sent) for every
+        method. Retry-After is honoured up to backoff_max.
         """
         return _CountedRetry(
             total=None, connect=self.retries, read=self.retries, status=self.retries,
@@ -223,8 +241,10 @@ class GerritClient:
         *,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
+        parse: Any = None,
     ) -> Any:
-        """Send one request (urllib3 retrying what is safe to retry) and decode the JSON body."""
+        """Send one request (urllib3 retrying what is safe to retry) and decode the JSON body
+        (with `parse`, e.g. a pydantic validator, when given)."""
         url = self._rest.make_url(endpoint)
         kwargs: dict[str, Any] = {"timeout": self.timeout}
         if params is not None:
@@ -260,20 +280,24 @@ class GerritClient:
             raise GerritWriteUnconfirmed(shown, f"HTTP {status}: {body_text}", status)
         if status >= 400:
             raise _http_error(status, shown, response.text, self._retried)
-        return _decode(shown, response)
+        return _decode(shown, response, parse)
 
-    def get(self, endpoint: str, params: Mapping[str, Any] | None = None) -> Any:
+    def get(self, endpoint: str, params: Mapping[str, Any] | None = None,
+            parse: Any = None) -> Any:
         """GET and decode. A body that arrives truncated or garbled is fetched again, alone.
 
         urllib3 retries what HTTP can tell (status, timeout, reset); a 200 whose
         body is cut short or is not Gerrit's JSON only shows when it is decoded,
         so that retry is this loop: the same URL, bounded, with backoff. (A
-        back-fill page is never restarted from the first page for it.)
+        back-fill page is never restarted from the first page for it.) JSON of the
+        wrong shape (GerritWireError) is not read again: it would come back the same.
         """
         attempt = 0
         while True:
             try:
-                return self._request("GET", endpoint, params=params)
+                return self._request("GET", endpoint, params=params, parse=parse)
+            except GerritWireError:
+                raise
             except GerritProtocolError as exc:
                 if attempt >= self.retries:
                     if attempt:
@@ -321,21 +345,14 @@ class GerritClient:
             if start:
                 params["S"] = start
             url = self._rest.make_url("changes/")
-            page = self.get("changes/", params)
-            if not isinstance(page, list) or not all(isinstance(c, dict) for c in page):
-                raise GerritProtocolError(
-                    _with_query(url, params), "expected a JSON list of ChangeInfo objects"
-                )
+            # Parsed and validated in one pass from the bytes (pydantic-core): a bad
+            # ChangeInfo fails the page here, naming the change and where in it.
+            page = self.get("changes/", params, parse=change_page_from_json)
             more = bool(page and page[-1].get("_more_changes"))
             fresh = ChangePage()
             fresh.url = self.last_url or _with_query(url, params)
             for change in page:
-                number = change.get("_number")
-                if not isinstance(number, int):
-                    raise GerritProtocolError(
-                        _with_query(url, params), f"ChangeInfo without an integer _number: "
-                        f"{str(change.get('_number'))[:40]!r}",
-                    )
+                number = change["_number"]
                 if number not in seen:
                     seen.add(number)
                     fresh.append(change)
@@ -445,8 +462,9 @@ class GerritClient:
                    for m in messages)
 
 
-def _decode(url: str, response: requests.Response) -> Any:
-    """Strip the XSSI prefix and parse JSON; anything else is a protocol error."""
+def _decode(url: str, response: requests.Response, parse: Any = None) -> Any:
+    """Strip the XSSI prefix and parse JSON (with `parse` when given); anything else is a
+    protocol error, and JSON of the wrong shape a GerritWireError naming where."""
     raw = response.content
     if not raw.strip():
         return None  # 204 and friends
@@ -459,11 +477,23 @@ def _decode(url: str, response: requests.Response) -> Any:
         raise GerritProtocolError(
             url, f"response lacks Gerrit's )]}}' prefix (starts {snippet!r})"
         )
+    body = memoryview(raw)[len(_XSSI_BYTES) :]  # skips the prefix without a copy
+    value = _MISSING
+    if parse is not None:
+        try:
+            value = parse(body)
+        except WireJSONError:
+            pass  # not JSON: orjson below says how, in the same words as for any body
+        except WireError as exc:
+            raise GerritWireError(url, str(exc)) from None
     try:
         # orjson decodes the bytes directly (it checks UTF-8 itself): a back-fill
         # page is ~10 MB of ChangeInfo, and the stdlib decoder was a third of the
-        # client's CPU time. The memoryview skips the prefix without a copy.
-        value = orjson.loads(memoryview(raw)[len(_XSSI_BYTES) :])
+        # client's CPU time.
+        if value is _MISSING:
+            value = orjson.loads(body)
+            if parse is not None:  # JSON to orjson, yet not to pydantic: never unchecked
+                raise GerritProtocolError(url, "response is not valid JSON to the validator")
     except orjson.JSONDecodeError as exc:
         if "UTF-8" in exc.msg:
             raise GerritProtocolError(url, "response body is not UTF-8") from None
@@ -481,6 +511,9 @@ def _decode(url: str, response: requests.Response) -> Any:
     return value
 
 
+_MISSING = object()
+
+
 def _http_error(status: int, url: str, text: str, retried: int) -> GerritError:
     if status >= 500 or status == 429:
         body = " ".join(text.split())[:200] or "(empty body)"
@@ -496,21 +529,38 @@ def _after(retried: int) -> str:
     return f" (after {retried} retries)" if retried else ""
 
 
+def _cause(exc: BaseException | None) -> BaseException | None:
+    """The urllib3 exception behind a requests one: requests wraps it (in args[0]), and
+    urllib3 wraps the last attempt's error in MaxRetryError when retries ran out."""
+    if isinstance(exc, requests.exceptions.RequestException) and exc.args:
+        inner = exc.args[0]
+        exc = inner if isinstance(inner, BaseException) else exc
+    if isinstance(exc, MaxRetryError):
+        exc = exc.reason
+    return exc
+
+
 def _never_sent(exc: Exception) -> bool:
-    """The connection never opened, so nothing of the request reached Gerrit."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    # NewConnectionError (refused, unreachable) is a ConnectTimeoutError in urllib3.
-    return isinstance(reason, ConnectTimeoutError)
+    """The connection never opened, so no byte of the request reached Gerrit.
+
+    urllib3 says so by type: NewConnectionError (refused, unreachable, name not
+    resolved) and ConnectTimeoutError (no answer to the TCP handshake). A read
+    timeout or a reset (ProtocolError) comes after the request went out.
+    """
+    return isinstance(_cause(exc), (NewConnectionError, ConnectTimeoutError))
 
 
-def _describe(exc: Exception | None) -> str:
-    if isinstance(exc, (requests.exceptions.Timeout, TimeoutError)) or "timed out" in str(exc):
-        return f"timed out ({type(exc).__name__})"
-    return f"connection failed ({type(exc).__name__})"
+def _describe(exc: BaseException | None) -> str:
+    """`timed out (ReadTimeoutError)` / `connection failed (NewConnectionError)`, by type."""
+    cause = _cause(exc)
+    name = type(cause).__name__
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 (for history): test it first.
+    if isinstance(cause, NewConnectionError):
+        return f"connection failed ({name})"
+    if isinstance(cause, (ConnectTimeoutError, ReadTimeoutError, TimeoutError)) or isinstance(
+            exc, requests.exceptions.Timeout):
+        return f"timed out ({name})"
+    return f"connection failed ({name})"
 
 
 def _with_query(url: str, params: Mapping[str, Any]) -> str:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Required
 from urllib.parse import quote
+
+import orjson
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from reviewbot.clock import from_epoch
 from reviewbot.gerrit.votes import parse_message
@@ -19,19 +23,89 @@ from reviewbot.gerrit.wire import (
     ABANDON_TAG,
     MAGIC_PATHS,
     MAX_ACCOUNT_ID,
+    MAX_NUMBER,
     MERGED_TAG,
-    MISSING,
     AccountRef,
     ChangeRecord,
     MessageRecord,
     PatchSetRecord,
     WireError,
-    check_number,
     closed_at,
+    naive_utc,
     patch_set_at,
-    read_field,
     votes_of,
+    wire_error,
 )
+
+# -- the wire shapes (`gerrit query --format=JSON`, Documentation/json.txt) -----------
+
+# Strict strings, as over REST; numbers and epoch times lax, because some old servers
+# sent them as strings ("value": "1", "number": "416224").
+SSH = ConfigDict(extra="ignore", strict=True)
+LaxInt = Annotated[int, Field(strict=False)]
+Number = Annotated[int, Field(strict=False, gt=0, le=MAX_NUMBER)]
+Epoch = Annotated[datetime, Field(strict=False)]  # epoch seconds -> aware UTC
+
+
+@with_config(SSH)
+class AccountAttribute(TypedDict, total=False):
+    accountId: Any  # newer servers only; kept when a valid id, else known by name
+    username: str | None
+    name: str | None
+    email: str | None
+
+
+@with_config(SSH)
+class ApprovalAttribute(TypedDict, total=False):
+    type: Required[str]
+    value: LaxInt | None
+    grantedOn: Epoch | None
+    by: AccountAttribute | None
+
+
+@with_config(SSH)
+class PatchSetAttribute(TypedDict, total=False):
+    number: Required[Number]
+    revision: str | None
+    createdOn: Required[Epoch]
+    uploader: AccountAttribute | None
+    kind: str | None
+    sizeInsertions: LaxInt | None
+    sizeDeletions: LaxInt | None
+    approvals: list[ApprovalAttribute] | None
+    files: list[Any] | None  # FileAttribute objects; only their `file` is read
+
+
+@with_config(SSH)
+class MessageAttribute(TypedDict, total=False):
+    # Kept as sent: the stored message id is derived from the text of `timestamp`.
+    timestamp: Required[int | float | str]
+    reviewer: AccountAttribute | None
+    message: str | None
+
+
+@with_config(SSH)
+class ChangeAttribute(TypedDict, total=False):
+    number: Required[Number]
+    id: str | None
+    project: Required[str]
+    branch: Required[str]
+    topic: str | None
+    hashtags: list[Any] | None  # non-strings are dropped, as before
+    subject: str | None
+    commitMessage: str | None
+    owner: Required[AccountAttribute]
+    status: Required[str]
+    wip: bool | None
+    createdOn: Required[Epoch]
+    lastUpdated: Required[Epoch]
+    patchSets: list[PatchSetAttribute] | None
+    currentPatchSet: PatchSetAttribute | None
+    comments: list[MessageAttribute] | None
+
+
+CHANGE_ATTRIBUTE: TypeAdapter[ChangeAttribute] = TypeAdapter(ChangeAttribute)
+
 
 # SSH query JSON has no message tags; these are the tags Gerrit gives its own
 # messages over REST, recognised by their text, so both paths store the same.
@@ -57,19 +131,8 @@ _SYSTEM_TEXTS = (
 )
 
 
-# The same few people recur on every change; keyed by the account object's items.
+# The same few people recur on every change.
 _SSH_ACCOUNTS: dict[tuple, AccountRef] = {}
-
-
-def _epoch(obj: dict, key: str, where: str, default: Any = MISSING) -> datetime:
-    value = read_field(obj, key, (int, float, str), where, default)
-    if value is default and default is not MISSING:
-        return value
-    try:
-        return from_epoch(float(value))
-    except (ValueError, OverflowError, OSError):
-        problem = f"field {key!r} is not epoch seconds: {str(value)[:40]!r}"
-        raise WireError(f"{where}: {problem}") from None
 
 
 _EPOCH = datetime(1970, 1, 1)
@@ -79,48 +142,28 @@ def _from_epoch(seconds: int) -> datetime:
     return _EPOCH + timedelta(seconds=seconds)
 
 
-def _lenient_int(obj: dict, key: str, where: str, default: Any = MISSING) -> int:
-    # Some old servers sent SSH numbers as strings.
-    value = read_field(obj, key, (int, str), where, default)
-    if isinstance(value, int):
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise WireError(f"{where}: field {key!r} is not a number: {value[:40]!r}") from None
-
-
-def _ssh_account(obj: Any, where: str) -> AccountRef | None:
+def _ssh_account(obj: AccountAttribute | None) -> AccountRef | None:
+    """A validated account attribute -> AccountRef (None when it names nobody)."""
     if obj is None:
         return None
-    if type(obj) is dict:
-        # The whole object as the cache key, built in C (one call instead of four
-        # lookups); objects with unhashable values take the checked path below.
-        try:
-            ref = _SSH_ACCOUNTS.get(tuple(obj.items()))
-        except TypeError:
-            ref = None
-        if ref is not None:
-            return ref
-    elif not isinstance(obj, dict):
-        raise WireError(f"{where}: account should be an object, got {type(obj).__name__}")
-    key = ("ssh", obj.get("accountId"), obj.get("username"), obj.get("name"), obj.get("email"))
-    account_id = key[1]  # newer servers only
-    ref = AccountRef(
-        account_id if isinstance(account_id, int) and not isinstance(account_id, bool)
-        and 0 < account_id <= MAX_ACCOUNT_ID else None,  # else known by name, as on old servers
-        read_field(obj, "username", str, where, None) or None,
-        read_field(obj, "name", str, where, None) or None,
-        read_field(obj, "email", str, where, None) or None,
-    )
+    try:  # the whole object as the cache key, built in C
+        items = tuple(obj.items())
+        ref = _SSH_ACCOUNTS.get(items)
+    except TypeError:  # an unhashable accountId (ignored below)
+        items = ref = None
+    if ref is not None:
+        return ref
+    account_id = obj.get("accountId")
+    key = (account_id if type(account_id) is int and 0 < account_id <= MAX_ACCOUNT_ID
+           else None,  # else known by name, as on old servers
+           obj.get("username") or None, obj.get("name") or None, obj.get("email") or None)
+    ref = AccountRef(*key)
     if ref.id is None and not ref.key:
         return None
     if len(_SSH_ACCOUNTS) > 50_000:
         _SSH_ACCOUNTS.clear()
-    try:
-        _SSH_ACCOUNTS[tuple(obj.items())] = ref
-    except TypeError:
-        pass
+    if items is not None:
+        _SSH_ACCOUNTS[items] = ref
     return ref
 
 
@@ -142,49 +185,71 @@ def _uploaded_patch_set(text: str) -> int | None:
 
 
 def from_ssh(row: Any) -> ChangeRecord:
-    """One change line of `gerrit query --format=JSON --all-approvals --comments`."""
-    if not isinstance(row, dict):
-        raise WireError(f"SSH query row should be an object, got {type(row).__name__}")
-    number = check_number(_lenient_int(row, "number", "SSH change"), "number", "SSH change")
+    """One change line of `gerrit query --format=JSON --all-approvals --comments` (parsed)."""
+    try:
+        valid = CHANGE_ATTRIBUTE.validate_python(row)
+    except ValidationError as exc:
+        number = row.get("number") if isinstance(row, dict) else None
+        raise wire_error(exc, f"change {number}" if number is not None else "SSH change") \
+            from None
+    return record_from_change_attribute(valid)
+
+
+def from_ssh_json(line: bytes) -> ChangeRecord | None:
+    """One line of a dump, parsed and validated in one pass from the bytes (pydantic-core);
+    None for the final `{"type":"stats",...}` row. WireJSONError when it is not JSON."""
+    try:
+        valid = CHANGE_ATTRIBUTE.validate_json(line)
+    except ValidationError as exc:
+        row = _parsed(line)
+        if isinstance(row, dict) and row.get("type") == "stats":
+            return None
+        number = row.get("number") if isinstance(row, dict) else None
+        raise wire_error(exc, f"change {number}" if number is not None else "SSH change") \
+            from None
+    return record_from_change_attribute(valid)
+
+
+def _parsed(line: bytes) -> Any:
+    try:
+        return orjson.loads(line)  # the error path only: is it the stats row?
+    except orjson.JSONDecodeError:
+        return None
+
+
+def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
+    """A validated change line -> ChangeRecord."""
+    number = row["number"]
     where = f"change {number}"
-    owner = _ssh_account(read_field(row, "owner", dict, where), f"{where} owner")
+    owner = _ssh_account(row["owner"])
     if owner is None:
-        raise WireError(f"{where}: owner has no username, email or name")
-    project = read_field(row, "project", str, where)
-    status = read_field(row, "status", str, where)
-    created = _epoch(row, "createdOn", where)
-    updated = _epoch(row, "lastUpdated", where)
+        raise WireError(f"{where}: owner: has no username, email or name")
+    project = row["project"]
+    status = row["status"]
+    created = naive_utc(row["createdOn"])
+    updated = naive_utc(row["lastUpdated"])
 
     patch_sets: list[PatchSetRecord] = []
     last_approvals: list = []
     files = None
-    raw_sets = read_field(row, "patchSets", list, where, [])
-    current_raw = read_field(row, "currentPatchSet", dict, where, None)
-    for raw in raw_sets + ([current_raw] if current_raw else []):
-        if not isinstance(raw, dict):
-            raise WireError(f"{where}: a patch set should be an object")
-        ps_number = check_number(_lenient_int(raw, "number", f"{where} patch set"),
-                                 "patch set", where)
-        pwhere = f"{where} patch set {ps_number}"
+    current_raw = row.get("currentPatchSet")
+    raw_sets = (row.get("patchSets") or []) + ([current_raw] if current_raw else [])
+    for raw in raw_sets:
+        ps_number = raw["number"]
         if any(p.number == ps_number for p in patch_sets):
             continue
         patch_sets.append(PatchSetRecord(
-            ps_number, read_field(raw, "revision", str, pwhere, ""),
-            _epoch(raw, "createdOn", pwhere),
-            _ssh_account(raw.get("uploader"), f"{pwhere} uploader"),
-            read_field(raw, "kind", str, pwhere, None),
-            abs(_lenient_int(raw, "sizeInsertions", pwhere, 0)),
-            abs(_lenient_int(raw, "sizeDeletions", pwhere, 0)),
+            ps_number, raw.get("revision") or "", naive_utc(raw["createdOn"]),
+            _ssh_account(raw.get("uploader")), raw.get("kind"),
+            abs(raw.get("sizeInsertions") or 0), abs(raw.get("sizeDeletions") or 0),
         ))
     patch_sets.sort(key=lambda p: p.number)
     current_number = patch_sets[-1].number if patch_sets else 1
-    for raw in raw_sets + ([current_raw] if current_raw else []):
-        if _lenient_int(raw, "number", where) == current_number:
-            last_approvals = read_field(raw, "approvals", list, where, []) or last_approvals
-            if raw.get("files") is not None:
-                paths = raw["files"]
-                if not isinstance(paths, list):
-                    raise WireError(f"{where}: field 'files' should be a list")
+    for raw in raw_sets:
+        if raw["number"] == current_number:
+            last_approvals = raw.get("approvals") or last_approvals
+            paths = raw.get("files")
+            if paths is not None:
                 files = sorted({f.get("file") for f in paths if isinstance(f, dict)
                                 and isinstance(f.get("file"), str)} - MAGIC_PATHS)
 
@@ -192,42 +257,38 @@ def from_ssh(row: Any) -> ChangeRecord:
     current_votes: list[tuple[str, AccountRef, int]] = []
     submitted = None
     for approval in last_approvals:
-        if not isinstance(approval, dict):
-            raise WireError(f"{where}: an approval should be an object")
-        label = read_field(approval, "type", str, f"{where} approval")
-        account = _ssh_account(approval.get("by"), f"{where} approval")
+        label = approval["type"]
+        account = _ssh_account(approval.get("by"))
         if label == "SUBM":  # the submit record, not a vote
-            submitted = _epoch(approval, "grantedOn", where, None)
+            granted = approval.get("grantedOn")
+            submitted = naive_utc(granted) if granted is not None else None
             continue
-        value = _lenient_int(approval, "value", f"{where} approval {label}", 0)
+        value = approval.get("value") or 0
         if value and account is not None:
             current_votes.append((label, account, value))
             people.append(account)
 
     messages: list[MessageRecord] = []
     occurrences: dict[str, int] = {}
-    for raw in read_field(row, "comments", list, where, []):
-        if not isinstance(raw, dict):
-            raise WireError(f"{where}: a comment should be an object")
-        text = raw.get("message")
-        if type(text) is not str:
-            text = read_field(raw, "message", str, f"{where} comment", "")
-        stamp = raw.get("timestamp")
-        if type(stamp) is int:
-            date = _from_epoch(stamp)
-        else:
-            date = _epoch(raw, "timestamp", f"{where} comment")
-        author = _ssh_account(raw.get("reviewer"), f"{where} comment")
+    for index, raw in enumerate(row.get("comments") or ()):
+        text = raw.get("message") or ""
+        stamp = raw["timestamp"]
+        try:
+            date = _from_epoch(stamp) if type(stamp) is int else from_epoch(float(stamp))
+        except (ValueError, OverflowError, OSError):
+            raise WireError(f"{where}: comments[{index}].timestamp: not epoch seconds, "
+                            f"got {str(stamp)[:40]!r}") from None
+        author = _ssh_account(raw.get("reviewer"))
         if author:
             people.append(author)
         # SSH comments carry no id: derive a stable one from what they say.
-        basis = f"{number}|{raw.get('timestamp')}|{author.key if author else ''}|{text}"
+        basis = f"{number}|{stamp}|{author.key if author else ''}|{text}"
         seq = occurrences.get(basis, 0)
         occurrences[basis] = seq + 1
         # Change number and time first: ids of one change sort together and in
         # order, so the inserts append to the indexes instead of scattering.
         digest = hashlib.sha1(f"{basis}|{seq}".encode()).hexdigest()[:16]
-        mid = f"ssh-{number:09d}-{int(stamp) if type(stamp) is int else 0:011d}-{digest}"
+        mid = f"ssh-{number:09d}-{stamp if type(stamp) is int else 0:011d}-{digest}"
         parsed = parse_message(text)
         ps = parsed.patch_set or _uploaded_patch_set(text) or patch_set_at(patch_sets, date)
         messages.append(MessageRecord(mid, author, date, _ssh_tag(text), ps, text, parsed))
@@ -240,21 +301,21 @@ def from_ssh(row: Any) -> ChangeRecord:
     return ChangeRecord(
         number=number,
         gerrit_id=f"{quote(project, safe='')}~{number}",
-        change_id=read_field(row, "id", str, where, ""),
+        change_id=row.get("id") or "",
         project=project,
-        branch=read_field(row, "branch", str, where),
-        subject=read_field(row, "subject", str, where, ""),
+        branch=row["branch"],
+        subject=row.get("subject") or "",
         status=status,
-        wip=bool(read_field(row, "wip", bool, where, False)),
+        wip=bool(row.get("wip")),
         owner=owner,
-        topic=read_field(row, "topic", str, where, None) or None,
-        hashtags=[h for h in read_field(row, "hashtags", list, where, []) if isinstance(h, str)],
+        topic=row.get("topic") or None,
+        hashtags=[h for h in row.get("hashtags") or () if isinstance(h, str)],
         created=created,
         updated=updated,
         submitted=submitted if status == "MERGED" else None,
         closed_at=closed_at(status, submitted, updated, messages),
         current_patch_set=current_number,
-        commit_message=read_field(row, "commitMessage", str, where, None),
+        commit_message=row.get("commitMessage"),
         files=files,
         insertions=current.insertions if current else 0,
         deletions=current.deletions if current else 0,

@@ -107,7 +107,7 @@ def sort_key(key: str, min_evidence: int) -> Callable[[object], tuple]:
         raise UnknownSortKey(key)
     _label, metric, best, evidence = SORT_KEYS[key]
 
-    def order(row) -> tuple:  # noqa: ANN001
+    def order(row) -> tuple:
         m = row.standing.metrics
         if key == "reviewer":
             primary: tuple = (row.username.casefold(),)

@@ -356,8 +356,8 @@ def report_from_facts(
         # A branch without the gate (`[[branch_policy]] gate = false`): its changes are
         # exempt from it, so a core reviewing them there jumps no gate.
         ungated = {c.number for c in changes
-                   if (p := branch_policy_for(config.branch_policy, c.branch)) is not None
-                   and not p.gate}
+                   if (policy := branch_policy_for(config.branch_policy, c.branch)) is not None
+                   and not policy.gate}
         classes = {**classes, **{n: ChangeClass(classes[n].priorities if n in classes else (),
                                                 True) for n in ungated}}
     effort = core_effort_from_events(in_scope, review_events, roster, classes, config, as_of)

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 import reviewbot.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 
-def _configure(connection) -> None:  # noqa: ANN001
+def _configure(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=SQLModel.metadata,

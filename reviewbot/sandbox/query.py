@@ -170,7 +170,7 @@ class Parser:
 
     # ---- operators -------------------------------------------------------------------
 
-    def operator(self, op: str, value: str) -> Predicate:  # noqa: C901 - one table of operators
+    def operator(self, op: str, value: str) -> Predicate:  # one table of operators
         s = self.state
         if op in ("status", "is"):
             return self._status(op, value.lower())

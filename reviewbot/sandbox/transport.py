@@ -88,7 +88,7 @@ class GerritHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "SandboxGerrit/" + VERSION
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: object) -> None:  # stdlib name
         pass  # the request log is `SandboxGerrit.requests`
 
     def do_GET(self) -> None:

@@ -120,7 +120,7 @@ class AdvisoryLock:
             return
         try:
             locks.advisory_unlock(self._conn, self.key)
-        except Exception:  # noqa: BLE001 - a dead session has already released it
+        except Exception:  # a dead session has already released it
             log.debug("advisory unlock of %s failed; session already gone", self.name)
         self._drop()
 
@@ -142,7 +142,7 @@ class AdvisoryLock:
         if conn is not None:
             try:
                 locks.close_lock_connection(conn)
-            except Exception:  # noqa: BLE001 - closing a broken connection may fail; ignore
+            except Exception:  # closing a broken connection may fail; ignore
                 pass
 
 

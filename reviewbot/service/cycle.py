@@ -213,7 +213,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     if client is None:
         try:
             client = gerrit_client(config, secrets)
-        except Exception as exc:  # noqa: BLE001 - reported, then the store-only steps still run
+        except Exception as exc:  # reported, then the store-only steps still run
             log.exception("cycle: cannot build the Gerrit client")
             summary.steps["sync"] = StepOutcome(ok=False, error=f"Gerrit client: {exc}")
     counter = StatusCounter(client)
@@ -228,7 +228,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
         t0 = time.monotonic()
         try:
             result = work()
-        except Exception as exc:  # noqa: BLE001 - isolation is the point of a step
+        except Exception as exc:  # isolation is the point of a step
             log.exception("cycle step %s failed", name)
             summary.steps[name] = StepOutcome(ok=False, seconds=time.monotonic() - t0,
                                               error=f"{type(exc).__name__}: {exc}")
@@ -284,7 +284,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     try:
         with session_scope(engine) as session:
             record_cycle(session, summary.to_dict(), sync_ok=sync_ok, finished=utcnow())
-    except Exception:  # noqa: BLE001 - the cycle's work is done; losing its record is not fatal
+    except Exception:  # the cycle's work is done; losing its record is not fatal
         log.exception("cycle: could not record the cycle summary")
         summary.errors += 1
     return summary

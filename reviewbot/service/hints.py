@@ -51,7 +51,8 @@ def plan(hints: list[Hint]) -> tuple[bool, list[int]]:
     """(run a whole cycle?, the changes to refresh once each, in order of first hint)."""
     if any(h.change_number is None for h in hints):
         return True, []
-    return False, list(dict.fromkeys(h.change_number for h in hints))
+    return False, list(dict.fromkeys(h.change_number for h in hints
+                                     if h.change_number is not None))
 
 
 def drain(engine: Engine, *, refresh: Callable[[int], str | None],
@@ -109,18 +110,18 @@ def refresh_change(config: Config, engine: Engine, client: Any, number: int) -> 
         return "no Gerrit client (see the worker's log)"
     try:
         refresh_one(client, engine, config, number)
-    except Exception as exc:  # noqa: BLE001 - one bad change must not stop the others
+    except Exception as exc:
         log.warning("hint for change %s: refresh failed: %s", number, exc)
         return f"refresh failed: {exc}"
     try:
         evaluate_changes(engine, config, [number])
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("hint for change %s: evaluation failed: %s", number, exc)
         return f"evaluation failed: {exc}"
     try:
         # by the rules and roster of the team whose project the change is in
         judge_store(engine, _team_of(config, engine, number), [number])
-    except Exception as exc:  # noqa: BLE001 - stale judgements only make reads replay
+    except Exception as exc:
         log.warning("hint for change %s: judging failed: %s", number, exc)
     log.info("hint change=%s refreshed=1 evaluated=1 seconds=%.3f", number,
              time.monotonic() - started)

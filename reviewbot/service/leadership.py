@@ -145,7 +145,7 @@ class Leadership:
                     new = replace(lease, expires=now + self.lease_seconds)
                     if not store_locks.swap_lease(session, LEASE_KEY, lease.text(), new.text()):
                         return self._lost("the lease was taken over")
-            except Exception as exc:  # noqa: BLE001 - cannot renew = cannot prove we lead
+            except Exception as exc:  # cannot renew = cannot prove we lead
                 return self._lost(f"the lease could not be renewed ({exc})")
             self.lease = new
             return True
@@ -159,7 +159,7 @@ class Leadership:
                     with session_scope(self.engine) as session:
                         store_locks.swap_lease(session, LEASE_KEY, lease.text(),
                                                replace(lease, expires=0.0).text())
-                except Exception:  # noqa: BLE001 - it expires by itself anyway
+                except Exception:  # it expires by itself anyway
                     log.debug("leadership: could not expire the lease on release")
             self.lock.release()
 

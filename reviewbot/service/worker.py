@@ -83,7 +83,7 @@ class Worker:
             log.info("worker: a cycle started elsewhere (`reviewbot cycle`) is running; "
                      "skipping")
             return None
-        except Exception:  # noqa: BLE001 - never let one bad tick end the schedule
+        except Exception:  # never let one bad tick end the schedule
             log.exception("worker: cycle crashed")
             return None
 
@@ -104,7 +104,7 @@ class Worker:
             with session_scope(self.engine) as session:
                 if not pending_count(session):
                     return None  # the common case: one cheap read, no lease renewal
-        except Exception as exc:  # noqa: BLE001 - database down: the next look retries
+        except Exception as exc:
             log.warning("worker: cannot read the sync hints (%s)", exc)
             return None
         if not self.leadership.still_leading():
@@ -121,7 +121,7 @@ class Worker:
                     full_cycle=self._cycle)
         except CycleBusy:
             return None  # a `reviewbot cycle` elsewhere: after it
-        except Exception:  # noqa: BLE001 - never let one bad drain end the schedule
+        except Exception:
             log.exception("worker: draining the sync hints crashed")
             return None
         finally:
@@ -135,7 +135,7 @@ class Worker:
     def _lead(self, announce_standby: bool = True) -> bool:
         try:
             leading = self.leadership.acquire()
-        except Exception as exc:  # noqa: BLE001 - database down: try again next tick
+        except Exception as exc:  # database down: try again next tick
             log.warning("worker: cannot reach the lock (%s); retrying next tick", exc)
             return False
         if not leading:
@@ -194,7 +194,7 @@ class Worker:
         if self._client is None:
             try:
                 self._client = gerrit_client(self.config, self.secrets)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("worker: cannot build the Gerrit client: %s", exc)
         return self._client
 

@@ -85,7 +85,7 @@ def make_engine(url: str, *, pool_size: int | None = None,
                                **pool)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             # WAL lets the web app read while the worker writes.
             cur.execute("PRAGMA journal_mode=WAL")
@@ -204,12 +204,12 @@ def _migration_engine(engine: Engine) -> Engine:
                              connect_args={"check_same_thread": False, "timeout": 60})
 
     @event.listens_for(migrator, "connect")
-    def _driver_autocommit(dbapi_conn, _record):  # noqa: ANN001
+    def _driver_autocommit(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
 
     @event.listens_for(migrator, "begin")
-    def _begin_immediate(conn):  # noqa: ANN001
+    def _begin_immediate(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return migrator

@@ -155,7 +155,7 @@ class AccountResolver:
             self.conn.execute(_ACCOUNT.delete().where(_ACCOUNT.c.id == fake))
             self.written += 1
 
-    def _drop_collisions(self, table, column: str, fake: int, real: int) -> None:  # noqa: ANN001
+    def _drop_collisions(self, table, column: str, fake: int, real: int) -> None:
         keys = [c.name for c in table.primary_key.columns if c.name != column]
         real_rows = {
             tuple(r) for r in self.conn.execute(

@@ -49,7 +49,7 @@ def _in_scope(config: Config) -> list:
             Verdict.gate_state.in_(GATE_STATES)]
 
 
-def _moved():  # noqa: ANN202
+def _moved():
     return or_(
         AppliedChange.change_number.is_(None),
         AppliedChange.revision != Change.revision,
@@ -59,7 +59,7 @@ def _moved():  # noqa: ANN202
     )
 
 
-def _joined(*columns):  # noqa: ANN001, ANN202
+def _joined(*columns):
     return (select(*columns).select_from(Change)
             .join(Verdict, Verdict.change_number == Change.number)
             .outerjoin(AppliedChange, AppliedChange.change_number == Change.number))

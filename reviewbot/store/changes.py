@@ -55,13 +55,13 @@ class WriteCounts:
                 + self.current_votes + self.accounts)
 
 
-def _insert(conn, table, rows: list[dict]) -> None:  # noqa: ANN001
+def _insert(conn, table, rows: list[dict]) -> None:
     if rows:
         columns = tuple(rows[0])
         insert_tuples(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
 
 
-def insert_tuples(  # noqa: ANN001
+def insert_tuples(
     conn, table, columns: tuple[str, ...], rows: list[tuple], *, stamped: bool = False
 ) -> None:
     """Bulk insert. On SQLite straight to the driver: SQLAlchemy's per-row parameter
@@ -97,7 +97,7 @@ _VOTE_COLUMNS = ("message_id", "change_number", "patch_set", "account_id", "labe
                  "removed", "date")
 
 
-def _select_in(conn, columns, key_column, keys):  # noqa: ANN001, ANN202
+def _select_in(conn, columns, key_column, keys):
     for part in chunks(list(keys)):
         yield from conn.execute(select(*columns).where(key_column.in_(part)))
 
@@ -151,7 +151,7 @@ def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCo
     return counts
 
 
-def bump_revisions(conn, numbers: Iterable[int]) -> None:  # noqa: ANN001
+def bump_revisions(conn, numbers: Iterable[int]) -> None:
     """Mark these stored changes as rewritten (their stored judgements are then stale)."""
     for part in chunks(sorted(numbers)):
         conn.execute(_CHANGE.update().where(_CHANGE.c.number.in_(part))
@@ -170,7 +170,7 @@ def _change_row(r: ChangeRecord, resolver: AccountResolver) -> dict:
     }
 
 
-def _write_changes(conn, records, existing, resolver, touched) -> int:  # noqa: ANN001
+def _write_changes(conn, records, existing, resolver, touched) -> int:
     inserts, updates = [], []
     for r in records:
         row = _change_row(r, resolver)
@@ -191,7 +191,7 @@ def _write_changes(conn, records, existing, resolver, touched) -> int:  # noqa: 
     return len(inserts) + len(updates)
 
 
-def _write_patch_sets(conn, records, resolver, known, touched) -> int:  # noqa: ANN001
+def _write_patch_sets(conn, records, resolver, known, touched) -> int:
     existing = {
         (row.change_number, row.number): tuple(row[2:])
         for row in _select_in(
@@ -227,7 +227,7 @@ def _write_patch_sets(conn, records, resolver, known, touched) -> int:  # noqa: 
     return len(inserts) + len(updates)
 
 
-def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:  # noqa: ANN001
+def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
     """New messages and their vote events. Gerrit never edits a message, so a stored
     message (and the votes read from it) stays as it is."""
     stored = {
@@ -272,7 +272,7 @@ def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
     return len(messages), len(votes)
 
 
-def stamp_for(conn) -> Callable[[datetime], datetime | str]:  # noqa: ANN001
+def stamp_for(conn) -> Callable[[datetime], datetime | str]:
     """How `insert_tuples(..., stamped=True)` wants datetimes on this connection."""
     return _sqlite_stamp if conn.dialect.name == "sqlite" else _same
 
@@ -287,7 +287,7 @@ def _same(value: datetime) -> datetime:
     return value
 
 
-def _write_current_votes(conn, records, resolver, known) -> int:  # noqa: ANN001
+def _write_current_votes(conn, records, resolver, known) -> int:
     existing = {
         (row.change_number, row.label, row.account_id): row.value
         for row in _select_in(

@@ -65,7 +65,7 @@ class ChangeStamp(NamedTuple):
     exempt: bool
 
 
-def _stale_condition():  # noqa: ANN202
+def _stale_condition():
     priority, exempt = verdict_fact_columns()
     return or_(
         JudgedChange.change_number.is_(None),
@@ -75,7 +75,7 @@ def _stale_condition():  # noqa: ANN202
     )
 
 
-def _stale_select(*columns):  # noqa: ANN001, ANN202
+def _stale_select(*columns):
     return (select(*columns)
             .outerjoin(Verdict, Verdict.change_number == Change.number)
             .outerjoin(JudgedChange, JudgedChange.change_number == Change.number)
@@ -213,11 +213,11 @@ def judgements_current(session: Session, fingerprint: str, as_of: datetime,
 
 # --- reads -----------------------------------------------------------------------------
 
-def _flag(condition):  # noqa: ANN001, ANN202
+def _flag(condition):
     return func.sum(case((condition, 1), else_=0))
 
 
-def _true(column):  # noqa: ANN001, ANN202
+def _true(column):
     # Booleans are 0/1 on SQLite and real booleans on PostgreSQL.
     return column.is_(True)
 
@@ -244,14 +244,14 @@ def _in_window(scope: ReviewScope, start: datetime, as_of: datetime,
     return [*where, StoredReview.change_number.not_in(out_of_scope)]
 
 
-def _settled_changes(scope: ReviewScope, start: datetime, as_of: datetime):  # noqa: ANN202
+def _settled_changes(scope: ReviewScope, start: datetime, as_of: datetime):
     """The changes in scope updated in [start, as_of] (by the `updated` index): those
     holding reviews of that window with no activity after `as_of`."""
     return select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
                                        *scope_conditions(scope, project_index=False))
 
 
-def _reviewers():  # noqa: ANN202
+def _reviewers():
     """Every account with a stored review, from the review index by one seek each (a
     "loose index scan": the next account above the last one found)."""
     r = StoredReview
@@ -261,7 +261,7 @@ def _reviewers():  # noqa: ANN202
     return select(ids.c.id)
 
 
-def _concat(conn, column, *, distinct: bool = False):  # noqa: ANN001, ANN202
+def _concat(conn, column, *, distinct: bool = False):
     """The group's non-null values of an integer `column` as one comma-separated text
     (SQLite's group_concat, PostgreSQL's string_agg)."""
     if conn.dialect.name == "sqlite":
@@ -292,7 +292,7 @@ def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
             for account, changes, months, *rest in plain_rows(session, query)}
 
 
-def _counted(r) -> list:  # noqa: ANN001
+def _counted(r) -> list:
     """The sums behind every metric, in `COUNTED` order, over review columns `r` (the
     table's, or a subquery's with the same names)."""
     judged, plus1, minus1 = _true(r.judged), r.value == 1, r.value == -1
@@ -346,7 +346,7 @@ def review_dates(session: Session, scope: ReviewScope, *, start: datetime,
             for account, date, judgeable in plain_rows(session, query)]
 
 
-def _weeks_back(conn, as_of: datetime, column):  # noqa: ANN001, ANN202
+def _weeks_back(conn, as_of: datetime, column):
     """Whole 7-day weeks from `column` back to `as_of` (0: the week ending at as_of), in
     SQL: SQLite's julianday (millisecond precision), PostgreSQL's epoch seconds."""
     if conn.dialect.name == "sqlite":

@@ -58,7 +58,7 @@ def connection_alive(conn: Connection) -> bool:
     try:
         conn.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 - any failure means the session, and the lock, are gone
+    except Exception:  # any failure means the session, and the lock, are gone
         return False
 
 

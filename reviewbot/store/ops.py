@@ -26,7 +26,7 @@ def database_reachable(engine: Engine) -> bool:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return True
-    except Exception:  # noqa: BLE001 - any failure means "not reachable" to a health check
+    except Exception:  # any failure means "not reachable" to a health check
         return False
 
 

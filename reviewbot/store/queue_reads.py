@@ -57,7 +57,7 @@ def find_reviewer(session: Session, who: str) -> Reviewer | None:
     return Reviewer(*row) if row is not None else None
 
 
-def _tracked(config: Config):  # noqa: ANN202
+def _tracked(config: Config):
     return and_(Change.project.in_(config.gerrit.projects),
                 Change.branch.in_(config.gerrit.branches))
 

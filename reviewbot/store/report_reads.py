@@ -29,7 +29,7 @@ from reviewbot.timeline.snapshot import (
 REPORT_LABELS = ("Code-Review", "Workflow", "Verified")
 
 
-def _change_filter(config: Config, as_of: datetime):  # noqa: ANN202
+def _change_filter(config: Config, as_of: datetime):
     """Changes the report can see: configured projects/branches, created by T, and touched
     on or after the cycle start (a change last updated before it is out of every figure)."""
     c = Change.__table__.c
@@ -42,7 +42,7 @@ def _change_filter(config: Config, as_of: datetime):  # noqa: ANN202
     )
 
 
-def _open_after(as_of: datetime):  # noqa: ANN202
+def _open_after(as_of: datetime):
     """Not merged or abandoned by T (`report.closed_time`): only these read their labels."""
     c = Change.__table__.c
     closed = case(

@@ -40,7 +40,7 @@ from reviewbot.timeline.snapshot import (
 CODE_REVIEW = "Code-Review"
 
 
-def stored_text(column):  # noqa: ANN001, ANN202
+def stored_text(column):
     # SQLAlchemy parses SQLite's datetime text with a Python regex per value; reading the
     # text and using the C `fromisoformat` is several times faster on 100k+ rows.
     # PostgreSQL's driver returns datetimes either way.
@@ -51,7 +51,7 @@ def _dt(value: datetime | str) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def date_parser(conn):  # noqa: ANN001, ANN202
+def date_parser(conn):
     # SQLite hands back the stored text; PostgreSQL's driver hands back datetimes.
     return datetime.fromisoformat if conn.dialect.name == "sqlite" else _dt
 
@@ -66,7 +66,7 @@ def scope_conditions(scope: ReviewScope, *, project_index: bool = True) -> list:
     return conditions
 
 
-def _thoughtful(account_id: int | None, thoughtful_chars: int):  # noqa: ANN202
+def _thoughtful(account_id: int | None, thoughtful_chars: int):
     """The vote message decides "thoughtful" -1s (an inline comment, or at least
     `thoughtful_chars` characters of free text: the judging rules' threshold, passed in);
     it is looked up only for -1 events (of the one reviewer asked about, if any): a

@@ -16,8 +16,8 @@ from pathlib import Path
 import orjson
 from sqlalchemy.engine import Engine
 
-from reviewbot.gerrit.wire import NUL_ESCAPE, ChangeRecord, WireError, without_nul
-from reviewbot.gerrit.wire_ssh import from_ssh
+from reviewbot.gerrit.wire import NUL_ESCAPE, ChangeRecord, WireError, WireJSONError, without_nul
+from reviewbot.gerrit.wire_ssh import from_ssh, from_ssh_json
 from reviewbot.store import session_scope
 from reviewbot.store.changes import (
     WriteCounts,
@@ -64,27 +64,34 @@ def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
             if not line.strip():
                 continue
             try:
-                row = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
+                if NUL_ESCAPE in line:  # rare: cleaned as parsed JSON, then read
+                    record = _without_nul_record(line, path, lineno)
+                else:  # parsed and validated in one pass (pydantic-core); None: stats row
+                    record = from_ssh_json(line)
+            except (WireJSONError, orjson.JSONDecodeError) as exc:
                 raise ImportFailed(f"{path}:{lineno}: not a JSON line ({exc})") from None
-            if isinstance(row, dict) and row.get("type") == "stats":
-                continue
-            if NUL_ESCAPE in line:
-                row, removed = without_nul(row)
-                if removed:
-                    log.warning("%s:%d: removed %d NUL characters (a database cannot store "
-                                "them); the rest is kept as sent", path, lineno, removed)
-            try:
-                yield consumed, from_ssh(row)
             except WireError as exc:
                 raise ImportFailed(f"{path}:{lineno}: {exc}") from None
+            if record is not None:
+                yield consumed, record
 
 
-def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int):  # noqa: ANN202
+def _without_nul_record(line: bytes, path: Path, lineno: int) -> ChangeRecord | None:
+    row = orjson.loads(line)
+    if isinstance(row, dict) and row.get("type") == "stats":
+        return None
+    row, removed = without_nul(row)
+    if removed:
+        log.warning("%s:%d: removed %d NUL characters (a database cannot store "
+                    "them); the rest is kept as sent", path, lineno, removed)
+    return from_ssh(row)
+
+
+def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int):
     """(bytes read, batch of records) of at most `size` records."""
     batch: list[ChangeRecord] = []
     consumed = 0
-    for consumed, record in records:  # noqa: B007 - the last offset is used below
+    for consumed, record in records:  # the last offset is used below
         batch.append(record)
         if len(batch) >= size:
             yield consumed, batch

@@ -325,7 +325,7 @@ def enrich(
             outcomes.append((ref, None, str(exc)))
             log.warning("Launchpad lookup of %s %s failed: %s", ref[0], ref[1], exc)
             continue
-        except Exception as exc:  # noqa: BLE001 - one odd record must not stop the cycle
+        except Exception as exc:  # one odd record must not stop the cycle
             failures_in_a_row = 0
             summary.errors += 1
             message = f"{type(exc).__name__}: {exc}"

@@ -32,7 +32,13 @@ from reviewbot.gerrit.client import (
     GerritNotFound,
     GerritProtocolError,
 )
-from reviewbot.gerrit.wire import ChangeRecord, WireError, from_rest, rest_account
+from reviewbot.gerrit.wire import (
+    ChangeRecord,
+    WireError,
+    from_rest,
+    record_from_change_info,
+    rest_account,
+)
 from reviewbot.store import session_scope
 from reviewbot.store.accounts import apply_service_user_tags, replace_group_members
 from reviewbot.store.changes import (
@@ -145,8 +151,8 @@ def _in_scope(config: Config, record: ChangeRecord) -> bool:
 
 
 def _records(page: ChangePage) -> list[ChangeRecord]:
-    try:
-        return [from_rest(info) for info in page]
+    try:  # the client validated the page (reviewbot.gerrit.wire.ChangeInfo)
+        return [record_from_change_info(info) for info in page]
     except WireError as exc:
         raise GerritProtocolError(page.url, str(exc)) from None
 
@@ -266,7 +272,7 @@ def _write_pages(
     return newest
 
 
-def _write_page(session, page: _ReadPage, summary: SyncSummary,  # noqa: ANN001
+def _write_page(session, page: _ReadPage, summary: SyncSummary,
                 newest: datetime | None, tag_group: str | None) -> datetime | None:
     records = page.records
     summary.add(upsert_changes(session, records))
@@ -282,7 +288,7 @@ def _write_page(session, page: _ReadPage, summary: SyncSummary,  # noqa: ANN001
     return newest
 
 
-class _read_ahead(Iterator[_ReadPage]):  # noqa: N801 (used like a generator function)
+class _read_ahead(Iterator[_ReadPage]):  # used like a generator function
     """The query's pages, the next one fetched, decoded and normalised (`convert`) in a
     thread while the current one is written: Gerrit's answer and the Python work of
     reading it overlap the store's writes (SQLite releases the GIL while it works). The
@@ -313,7 +319,7 @@ class _read_ahead(Iterator[_ReadPage]):  # noqa: N801 (used like a generator fun
                 page = None  # the raw JSON is not kept while the next turn is awaited
                 self._ready.put((converted, None))
                 converted = None
-        except BaseException as exc:  # noqa: BLE001 (handed to the consumer)
+        except BaseException as exc:  # handed to the consumer
             self._ready.put((None, exc))
 
     def _wait_turn(self) -> bool:

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
+
 from reviewbot.config import Config
 
 # Gerrit event types (stream-events and the webhooks plugin) after which a change's
@@ -49,11 +51,12 @@ class IgnoredEvent:
     reason: str
 
 
-def secret_matches(configured: str, presented: str | None) -> bool:
+def secret_matches(configured: SecretStr, presented: str | None) -> bool:
     """Constant-time comparison, so response timing reveals nothing about the secret."""
     if presented is None:
         return False
-    return hmac.compare_digest(configured.encode("utf-8"), presented.encode("utf-8"))
+    return hmac.compare_digest(configured.get_secret_value().encode("utf-8"),
+                               presented.encode("utf-8"))
 
 
 def presented_secret(headers: Any, query: Any) -> str | None:

@@ -601,7 +601,7 @@ _ROW_ONLY = dict.fromkeys(("priority", "priority_title", "rank", "score", "wait_
 
 def queue_answer(answer: Any, config: Config) -> dict[str, Any]:
     """A QueueAnswer (reviewbot.views.queue_view) in the QueueOut shape."""
-    data = answer.as_json(config)
+    data: dict[str, Any] = answer.as_json(config)
     reviewer = answer.reviewer.label
     for row, item in zip(answer.rows, data["items"], strict=True):
         for key in _ROW_ONLY.keys() - item.keys():
@@ -651,7 +651,7 @@ def reviewer_detail(session: Any, config: Config, report: Any) -> dict[str, Any]
     ids = {r.owner_id for r in s.reviews} | {r.verdict.account_id for r in s.reviews
                                              if r.verdict is not None}
     names = usernames_of(session, ids)
-    data = report.as_json()
+    data: dict[str, Any] = report.as_json()
     data["definitions"] = DEFINITIONS
     data["weekly_reviews"] = s.weekly
     data["reviews"] = [_review(config, r, names) for r in s.reviews]

@@ -255,7 +255,7 @@ def build_base(session: Session, config: Config, *, reviewer_id: int | None = No
 class QueueCache:
     """The QueueBase of one store and config, rebuilt when the store has changed."""
 
-    def __init__(self, engine, config: Config):  # noqa: ANN001
+    def __init__(self, engine, config: Config):
         self.config = config
         self._lock = threading.Lock()
         self._generation = StoreGeneration(engine)

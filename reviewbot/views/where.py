@@ -226,7 +226,7 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
     )
 
 
-def _place(change: QueueChange, core: int, queue: list[int], name,  # noqa: ANN001
+def _place(change: QueueChange, core: int, queue: list[int], name,
            branch_cores: BranchCores, at: datetime) -> QueuePlace:
     if change.number in queue:
         return QueuePlace(name(core), queue.index(change.number) + 1, len(queue))

@@ -61,7 +61,7 @@ ROWS = [
 
 @pytest.mark.parametrize(("cfg", "change", "people", "state", "reason"),
                          [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
-def test_branch_policy_gate(cfg, change, people, state, reason):  # noqa: ANN001
+def test_branch_policy_gate(cfg, change, people, state, reason):
     assert compile_freeze(CFG) is not None
     verdict = evaluate_change(make_change(**change), cfg, roster(**people), NOW)
     assert (verdict.gate.state, verdict.gate.reason) == (state, reason)
