@@ -289,6 +289,23 @@ def test_each_team_queue_and_report_show_only_its_projects(two_teams):
             assert f'reviewbot_trend_changes_created{{team="{team}",week_start="' in metrics
 
 
+def test_the_change_list_shows_only_the_teams_changes(two_teams):
+    from dashboards.app import create_app
+
+    _sb, config, engine, _url = two_teams
+    with TestClient(create_app(config, engine=engine)) as web:
+        listed = {}
+        for team in ("glance", "clients"):
+            answer = web.get("/api/v1/changes", params={"team": team, "state": "all"})
+            assert answer.status_code == 200, answer.text
+            listed[team] = {item["project"] for item in answer.json()["items"]}
+            assert listed[team] and listed[team] <= set(config.for_team(team).gerrit.projects)
+            page = web.get("/changes", params={"team": team})
+            assert page.status_code == 200
+        assert listed["clients"] == listed["clients"] & CLIENT_PROJECTS
+        assert listed["glance"].isdisjoint(CLIENT_PROJECTS)
+
+
 def test_pages_take_the_team_and_the_frame_switches_between_teams(two_teams):
     from dashboards.app import create_app
 

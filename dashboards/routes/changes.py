@@ -18,6 +18,7 @@ from dashboards.deps import (
 )
 from dashboards.routes.queue import gerrit_change_url, queue_cache, vote_json
 from reviewbot.clock import utcnow
+from reviewbot.config import Config
 from reviewbot.evaluate.verdicts import evaluate_change, judge_at, stored_classes
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
 from reviewbot.rules.ruleset import ruleset_for
@@ -50,23 +51,27 @@ def _state_param(state: str | None, name: str = "state") -> str | None:
     return state
 
 
-def _list_data(session, state: str | None, page: int, app, roster) -> dict[str, Any]:
+def _list_data(session, state: str | None, page: int, app, roster,
+               config: Config) -> dict[str, Any]:
     # Not people: the bots, and the bot's own account even when no bot group lists it.
     own = account_ids(session, [app.secrets.gerrit_username] if app.secrets.gerrit_username
                       else [])
     total, rows = list_changes(session, state=state, offset=(page - 1) * PAGE_SIZE,
-                               limit=PAGE_SIZE, not_people=frozenset(roster.bots | own))
+                               limit=PAGE_SIZE, not_people=frozenset(roster.bots | own),
+                               projects=(config.gerrit.projects
+                                         if config.deployment.several_teams else None))
     return {"state": state or "all", "total": total, "page": page, "rows": rows}
 
 
 @router.get("/api/v1/changes", tags=["changes"], response_model=ChangeListOut)
 def api_changes(
-    session: SessionDep, app: StateDep, state: str | None = None, page: PageQuery = 1,
+    session: SessionDep, app: StateDep, config: ConfigDep, state: str | None = None,
+    page: PageQuery = 1,
 ) -> dict[str, Any]:
     """Open changes, latest human activity first (uploads, votes and messages by people,
-    never the bots'), optionally only one gate state."""
-    roster = load_roster(session, app.config)
-    data = _list_data(session, _state_param(state), page, app, roster)
+    never the bots'), optionally only one gate state; among several teams, the team's."""
+    roster = load_roster(session, config)
+    data = _list_data(session, _state_param(state), page, app, roster, config)
     data["items"] = [
         {"number": r.number, "project": r.project, "branch": r.branch, "subject": r.subject,
          "owner_id": r.owner_id, "gate_state": r.gate_state, "priorities": r.priorities,
@@ -81,7 +86,7 @@ def api_changes(
 def changes_page(request: Request, session: SessionDep, config: ConfigDep, state: StateDep,
                  gate: str | None = None, page: PageQuery = 1) -> Response:
     roster = load_roster(session, config)
-    data = _list_data(session, _state_param(gate, "gate"), page, state, roster)
+    data = _list_data(session, _state_param(gate, "gate"), page, state, roster, config)
     return templates.TemplateResponse(request, "changes.html", {
         "config": config, "data": data, "states": STATES, "roster": roster,
         "pages": max(1, -(-data["total"] // PAGE_SIZE)),

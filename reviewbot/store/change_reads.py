@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,7 @@ def account_ids(session: Session, usernames: list[str]) -> set[int]:
 def list_changes(
     session: Session, *, state: str | None = None, status: str | None = "NEW",
     offset: int = 0, limit: int = 50, not_people: frozenset[int] = frozenset(),
+    projects: Sequence[str] | None = None,
 ) -> tuple[int, list[ChangeRow]]:
     """Changes by last human activity, newest first, optionally one gate state; (total, page).
 
@@ -54,6 +56,8 @@ def list_changes(
     """
     people = list(not_people)
     filters = [Change.missing_since.is_(None)]
+    if projects is not None:  # one team of several: its projects only
+        filters.append(Change.project.in_(list(projects)))
     if status:
         filters.append(Change.status == status)
     if state == UNEVALUATED:
