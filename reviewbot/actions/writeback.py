@@ -38,8 +38,9 @@ only the difference. Rules that keep it careful:
   The row is written "uncertain" before the write is sent and settled after,
   so a process killed in between leaves the same read-back-first marker.
 
-Size: ~570 lines: planning, the incremental selection and the confirmed write path
-of one step; planning (pure) moves to its own module with issue 16's actions/ package.
+Size: ~600 lines: planning, the incremental selection and the confirmed write path of
+one step (the rollover's writes reuse the same path); the pure planning is the natural
+split, not yet made (see the README's notes).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Configuration: load one TOML file, validate it once, name the key path of any error.
 
-Size: ~830 lines of declarative pydantic sections, one class per TOML section, and the
-[[team]] projection (`Config.for_team`); no logic to split beyond per-section modules,
-which issue 16's layout move will make.
+Size: ~890 lines: declarative pydantic sections (one class per TOML section), the
+[[team]] projection (`Config.for_team`) and branch policies. Per-section modules are the
+natural split; not yet made (see the README's notes).
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ write is never re-sent blindly: when its answer is lost (timeout, reset, 5xx)
 it raises GerritWriteUnconfirmed, and the caller reads back (`hashtags_show`,
 `review_posted`) to learn whether it happened. Errors name the URL and problem.
 
-Size: just over 500 lines: the read path (retries, re-reads) and the write path
-(read-back confirmation) share the session and error types; they split into a
-`gerrit/` package with issue 16.
+Size: ~570 lines: the read path (retries, re-reads) and the write path (read-back
+confirmation) share the session and error types; read/write modules are the natural
+split, not yet made.
 """
 
 from __future__ import annotations

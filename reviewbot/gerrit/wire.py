@@ -14,9 +14,8 @@ TypedDicts, validated straight from the response bytes (`validate_json`), cost
 less than orjson's parse alone (bench/wire_bench.py). Fields we do not read are
 ignored, never built.
 
-Size: over 500 lines: the records, the REST shapes and the REST conversion; they
-split into `gerrit/records.py`, `gerrit/rest_shapes.py` and `gerrit/rest.py` with
-issue 16's layout move.
+Size: ~570 lines: the records, the REST shapes and the REST conversion; records,
+shapes and conversion are the natural split, not yet made.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ Pure functions over plain facts (DESIGN "Review-quality metrics"); the store
 (`reviewbot.store.review_reads`) builds the facts set-based, tests build them
 by hand. Only Code-Review vote events are inputs; bots are never reviewers.
 
-Size: ~730 lines: the judging walk (`_judge_reviews`, one pass per patch set) and the
-figures built from it share the hot-loop tuple layout; the walk moves to its own
-module with issue 16 (the session-2 note already names it).
+Size: ~720 lines: the judging walk (`_judge_reviews`, one pass per patch set, ~140
+lines because it is the hot loop: one function keeps every per-event value in locals)
+and the figures built from it share the hot-loop tuple layout; the walk is the natural
+split, not yet made.
 """
 
 from __future__ import annotations

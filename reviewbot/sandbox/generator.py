@@ -16,9 +16,9 @@ person to `glance-core` (the group's audit log records the date, which sync read
 as their promotion); now and then it promotes a quiet, careful reviewer instead of
 the busiest one. From then on that person reviews as a core.
 
-Size: ~800 lines of scenario (cast, cycle, promotions, live activity) in one seeded
+Size: ~830 lines of scenario (cast, cycle, promotions, live activity) in one seeded
 random stream; splitting it would have to hand the stream across modules without
-changing any generated cycle, which every seeded test pins. Planned with issue 16.
+changing any generated cycle, which every seeded test pins.
 """
 
 from __future__ import annotations

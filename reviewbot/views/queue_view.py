@@ -7,9 +7,9 @@ queue request costs one walk of a sorted list. A past date replays every change 
 T through `reviewbot.timeline.state` and the gate rule (`evaluate.judge_at`), with the
 priority matches of the stored verdicts. Tests hold the two equal.
 
-Size: ~510 lines: the stored present, the settled-at-T shortcut and the replay all
-answer the same question and are tested equal to each other; the answer types
-(QueueAnswer, QueueRow) can move out with issue 16's views/ package.
+Size: ~620 lines: the stored present, the settled-at-T shortcut and the replay all
+answer the same question and are tested equal to each other, so they live side by side;
+the answer types (QueueAnswer, QueueRow) are the natural split, not yet made.
 """
 
 from __future__ import annotations
