@@ -16,13 +16,11 @@ from operator import attrgetter
 
 from reviewbot.metrics.readiness import week_back, window_weeks
 from reviewbot.metrics.standing import (
-    COUNTED,
     JUDGING_VERSION,
     LARGE_PATCH_LINES,
     QUICK_PLUS1,
     SPARKLINE_WEEKS,
     THOUGHTFUL_FREE_TEXT,
-    CommentFacts,
     Review,
     Standing,
     Weeks,
@@ -37,7 +35,7 @@ from reviewbot.metrics.standing import (
     window_start,
 )
 from reviewbot.timeline.people import Roster
-from reviewbot.timeline.snapshot import JudgedReview
+from reviewbot.timeline.snapshot import COUNTED, CommentFacts, JudgedReview
 
 _QUICK, _PLUS1 = COUNTED.index("quick_large_plus1"), COUNTED.index("plus1")
 _NO_COUNTS = (0,) * len(COUNTED)
