@@ -211,7 +211,7 @@ def compute_standings(
 
 
 def tally_reviews(history: ReviewHistory, roster: Roster, *, as_of: datetime,
-                  window_days: int, min_noncore_plus1: int = 1) -> dict[int, _Tally]:
+                  window_days: int, min_noncore_plus1: int = 1) -> _Tallies:
     """Every reviewer's counts over the window's reviews in `history` (no Review objects):
     what `compute_standings(detail=False)` computes its figures from, for a caller that
     adds them to counts read elsewhere (`_Tallies.merged`, `tallies_from_settled`)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 
@@ -91,7 +91,7 @@ def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
 
 
 def standings_from_counts(
-    counts: dict[int, tuple[Sequence[int], int, int]],
+    counts: Mapping[int, tuple[Sequence[int], int, int]],
     dominant_owners: dict[int, tuple[int, int]],
     weeks: dict[int, Weeks],
     comment_counts: dict[int, int],
