@@ -3,9 +3,9 @@ judgements when they are current, else by replaying the votes (reads through the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlmodel import Session

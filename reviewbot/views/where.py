@@ -7,8 +7,8 @@ core's own queue page. `moves` is pure: the change's state in, sentences out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
