@@ -138,6 +138,7 @@ def team_config(request: Request, state: AppState, team: str | None = None,
 def _change_team(request: Request, state: AppState, number: object) -> str | None:
     """The team whose project holds change `number` (None: not a stored change)."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from reviewbot.store.tables import Change
 
@@ -147,7 +148,7 @@ def _change_team(request: Request, state: AppState, number: object) -> str | Non
         return None
     if not 1 <= wanted <= CHANGE_NUMBER_MAX:
         return None
-    query = select(Change.project).where(Change.number == wanted)
+    query = select(col(Change.project)).where(col(Change.number) == wanted)
     # The request's own session when it has one: a second connection per request would
     # break the pool sizing (dashboards.admission).
     session = getattr(request.state, "db_session", None)
@@ -324,13 +325,16 @@ async def pool_exhausted(request: Request, exc: Exception) -> Response:
         status_code=503, headers={"Retry-After": "5"})
 
 
-async def page_or_json_error(request: Request,
-                             exc: StarletteHTTPException | RequestValidationError) -> Response:
+async def page_or_json_error(request: Request, exc: Exception) -> Response:
     """The one error answer of the app: the HTML error page on a page, JSON elsewhere.
 
     Routes just raise (parse_as_of_param, an unknown name, a Query bound); which body the
     caller gets depends only on whether it asked a page or the API.
     """
+    # Registered for these two only (create_app); Starlette types a handler's exception
+    # as any Exception, so narrow it here.
+    if not isinstance(exc, StarletteHTTPException | RequestValidationError):
+        raise exc
     if not _is_page(request):
         if isinstance(exc, RequestValidationError):
             return await request_validation_exception_handler(request, exc)

@@ -164,8 +164,8 @@ def change_data(session, config, cache, number: int, reviewer: str | None,
         if who is None:
             raise HTTPException(status_code=404, detail=f"unknown user {reviewer!r}: no Gerrit "
                                 "account with that username, email or id has been synced")
-        answer = why_not_for(session, config, number, who, at, cache=cache)
-        data["why_not"] = answer.as_json() if answer else None
+        why = why_not_for(session, config, number, who, at, cache=cache)
+        data["why_not"] = why.as_json() if why else None
     return data
 
 

@@ -124,7 +124,7 @@ def queue_page(
     if not who:
         context["cores"], roster = _core_list(session, config, cache, at)
         context["core_known"] = roster.core_known
-        response = templates.TemplateResponse(request, "queue.html", context)
+        response: Response = templates.TemplateResponse(request, "queue.html", context)
         if clear:
             response.delete_cookie(COOKIE)
         return response

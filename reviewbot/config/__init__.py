@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.types import SecretStr
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reviewbot.timeline.snapshot import TeamScope
@@ -611,7 +612,8 @@ class Config(_Section):
         for i, team in enumerate(self.teams):
             # The per-priority checks below, on each team's own priorities.
             narrowed = _narrowed(self, team)
-            for check in (Config._unique_priorities, Config._no_bot_hashtags_as_matchers):
+            for check in (Config._check_unique_priorities,
+                          Config._check_no_bot_hashtags_as_matchers):
                 try:
                     check(narrowed)
                 except ValueError as exc:
@@ -740,8 +742,13 @@ class Config(_Section):
                              "a hashtag the bot writes itself (writeback)")
         return self
 
+    # The two priority checks are plain methods too: the team check above runs them on
+    # each team's narrowed config (a validator, as decorated, is not callable for mypy).
     @model_validator(mode="after")
     def _unique_priorities(self) -> Config:
+        return self._check_unique_priorities()
+
+    def _check_unique_priorities(self) -> Config:
         seen: set[str] = set()
         for p in self.priorities:
             if p.id in seen:
@@ -751,6 +758,9 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _no_bot_hashtags_as_matchers(self) -> Config:
+        return self._check_no_bot_hashtags_as_matchers()
+
+    def _check_no_bot_hashtags_as_matchers(self) -> Config:
         # The bot's own hashtags are never matching inputs (DESIGN), so a matcher
         # on one would silently never match.
         own = _own_hashtags(self)
@@ -840,7 +850,7 @@ def _key_path(loc: tuple[Any, ...]) -> str:
     return path or "(top level)"
 
 
-def _phrase(error: dict[str, Any]) -> str:
+def _phrase(error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
     kind = error["type"]
     if kind == "greater_than_equal":

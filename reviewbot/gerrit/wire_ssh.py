@@ -132,7 +132,7 @@ _SYSTEM_TEXTS = (
 
 
 # The same few people recur on every change.
-_SSH_ACCOUNTS: dict[tuple, AccountRef] = {}
+_SSH_ACCOUNTS: dict[tuple[tuple[str, object], ...], AccountRef] = {}
 
 
 _EPOCH = datetime(1970, 1, 1)
@@ -146,6 +146,7 @@ def _ssh_account(obj: AccountAttribute | None) -> AccountRef | None:
     """A validated account attribute -> AccountRef (None when it names nobody)."""
     if obj is None:
         return None
+    items: tuple[tuple[str, object], ...] | None
     try:  # the whole object as the cache key, built in C
         items = tuple(obj.items())
         ref = _SSH_ACCOUNTS.get(items)
@@ -230,8 +231,8 @@ def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
     updated = naive_utc(row["lastUpdated"])
 
     patch_sets: list[PatchSetRecord] = []
-    last_approvals: list = []
-    files = None
+    last_approvals: list[ApprovalAttribute] = []
+    files: list[str] | None = None
     current_raw = row.get("currentPatchSet")
     raw_sets = (row.get("patchSets") or []) + ([current_raw] if current_raw else [])
     for raw in raw_sets:
@@ -250,8 +251,8 @@ def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
             last_approvals = raw.get("approvals") or last_approvals
             paths = raw.get("files")
             if paths is not None:
-                files = sorted({f.get("file") for f in paths if isinstance(f, dict)
-                                and isinstance(f.get("file"), str)} - MAGIC_PATHS)
+                files = sorted({name for f in paths if isinstance(f, dict)
+                                and isinstance(name := f.get("file"), str)} - MAGIC_PATHS)
 
     people = [owner] + [p.uploader for p in patch_sets if p.uploader]
     current_votes: list[tuple[str, AccountRef, int]] = []
@@ -270,15 +271,15 @@ def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
 
     messages: list[MessageRecord] = []
     occurrences: dict[str, int] = {}
-    for index, raw in enumerate(row.get("comments") or ()):
-        text = raw.get("message") or ""
-        stamp = raw["timestamp"]
+    for index, comment in enumerate(row.get("comments") or ()):
+        text = comment.get("message") or ""
+        stamp = comment["timestamp"]
         try:
             date = _from_epoch(stamp) if type(stamp) is int else from_epoch(float(stamp))
         except (ValueError, OverflowError, OSError):
             raise WireError(f"{where}: comments[{index}].timestamp: not epoch seconds, "
                             f"got {str(stamp)[:40]!r}") from None
-        author = _ssh_account(raw.get("reviewer"))
+        author = _ssh_account(comment.get("reviewer"))
         if author:
             people.append(author)
         # SSH comments carry no id: derive a stable one from what they say.

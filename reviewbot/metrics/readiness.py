@@ -20,9 +20,10 @@ there is evidence for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from math import sqrt
+from typing import Protocol
 
 WEEK = timedelta(days=7)
 Z95 = 1.959964  # two-sided 95% normal quantile, for the Wilson interval
@@ -96,7 +97,27 @@ class UnknownSortKey(ValueError):
         super().__init__(f"unknown sort key {key!r}; valid keys: {', '.join(SORT_KEYS)}")
 
 
-def sort_key(key: str, min_evidence: int) -> Callable[[object], tuple]:
+class _HasMetrics(Protocol):
+    @property
+    def metrics(self) -> Mapping[str, float | int | None]: ...
+
+
+class LeaderboardRow(Protocol):
+    """What `sort_key` reads of a leaderboard row (`views.standing_view.ReviewerReport`)."""
+
+    @property
+    def username(self) -> str: ...
+    @property
+    def met(self) -> int: ...
+    @property
+    def standing(self) -> _HasMetrics: ...
+
+
+# A row's place: numbers and the name, compared element by element.
+SortKey = tuple[float | str, ...]
+
+
+def sort_key(key: str, min_evidence: int) -> Callable[[LeaderboardRow], SortKey]:
     """A sort key for leaderboard rows (objects with `.username`, `.met` and
     `.standing.metrics`): best first by `key`, then readiness, reviews and name.
 
@@ -107,10 +128,10 @@ def sort_key(key: str, min_evidence: int) -> Callable[[object], tuple]:
         raise UnknownSortKey(key)
     _label, metric, best, evidence = SORT_KEYS[key]
 
-    def order(row) -> tuple:
+    def order(row: LeaderboardRow) -> SortKey:
         m = row.standing.metrics
         if key == "reviewer":
-            primary: tuple = (row.username.casefold(),)
+            primary: SortKey = (row.username.casefold(),)
         elif key == "criteria_met":
             primary = (-row.met,)
         else:

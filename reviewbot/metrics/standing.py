@@ -156,7 +156,7 @@ def compute_standings(
     (`Standing.reviews` stays empty, the figures are the same): a leaderboard shows neither.
     """
     start = window_start(as_of, window_days)
-    tally: dict[int, _Tally] | None = None if detail else _Tallies(as_of, start)
+    tally: _Tallies | None = None if detail else _Tallies(as_of, start)
     reviews = _judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts,
                              tally)
     weeks: dict[int, list[int]] = {}
@@ -212,7 +212,7 @@ def compute_standings(
 
 
 def tally_reviews(history: ReviewHistory, roster: Roster, *, as_of: datetime,
-                  window_days: int, min_noncore_plus1: int = 1) -> dict[int, _Tally]:
+                  window_days: int, min_noncore_plus1: int = 1) -> _Tallies:
     """Every reviewer's counts over the window's reviews in `history` (no Review objects):
     what `compute_standings(detail=False)` computes its figures from, for a caller that
     adds them to counts read elsewhere (`_Tallies.merged`, `tallies_from_settled`)."""
@@ -417,7 +417,7 @@ def _judge_reviews(
     start: datetime,
     min_noncore_plus1: int,
     accounts: Collection[int] | None,
-    tally: dict[int, _Tally] | None = None,
+    tally: _Tallies | None = None,
 ) -> list[Review]:
     """Every review in the window with its judgements; with `tally`, the reviews are
     counted into it per reviewer instead (a leaderboard needs only the figures)."""
@@ -572,7 +572,7 @@ class _Tally:
                                    len(self.months), comments_only, self.weeks)
 
 
-class _Tallies(dict):
+class _Tallies(dict[int, _Tally]):
     """Tallies per reviewer for one window (each knows the window's weeks)."""
 
     def __init__(self, as_of: datetime, start: datetime) -> None:

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 
 from reviewbot.metrics.readiness import week_back, window_weeks
 from reviewbot.metrics.standing import (
-    COUNTED,
     JUDGING_VERSION,
     LARGE_PATCH_LINES,
     QUICK_PLUS1,
     SPARKLINE_WEEKS,
     THOUGHTFUL_FREE_TEXT,
-    CommentFacts,
     Review,
     Standing,
     Weeks,
@@ -37,7 +35,7 @@ from reviewbot.metrics.standing import (
     window_start,
 )
 from reviewbot.timeline.people import Roster
-from reviewbot.timeline.snapshot import JudgedReview
+from reviewbot.timeline.snapshot import COUNTED, CommentFacts, JudgedReview
 
 _QUICK, _PLUS1 = COUNTED.index("quick_large_plus1"), COUNTED.index("plus1")
 _NO_COUNTS = (0,) * len(COUNTED)
@@ -93,7 +91,7 @@ def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
 
 
 def standings_from_counts(
-    counts: dict[int, tuple[Sequence[int], int, int]],
+    counts: Mapping[int, tuple[Sequence[int], int, int]],
     dominant_owners: dict[int, tuple[int, int]],
     weeks: dict[int, Weeks],
     comment_counts: dict[int, int],

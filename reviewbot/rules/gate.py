@@ -19,7 +19,7 @@ from datetime import datetime
 from reviewbot.config import BranchPolicy
 from reviewbot.rules.verdict import GateVerdict, PriorityMatch
 from reviewbot.timeline.people import Roster
-from reviewbot.timeline.snapshot import ChangeSnapshot
+from reviewbot.timeline.snapshot import ChangeSnapshot, VoteEvent
 from reviewbot.timeline.state import CODE_REVIEW, ChangeState, counts_toward_gate, final_votes
 
 NAME = "gate"
@@ -43,7 +43,7 @@ def last_noncore_plus1(change: ChangeSnapshot, roster: Roster, at: datetime
     "The vote of X on patch set N" is X's latest event on N, so a +1 later
     changed or removed does not count.
     """
-    by_patch_set: dict[int, list] = {}
+    by_patch_set: dict[int, list[VoteEvent]] = {}
     for e in change.vote_events:
         if e.date <= at and e.label == CODE_REVIEW:
             by_patch_set.setdefault(e.patch_set, []).append(e)

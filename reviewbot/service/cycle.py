@@ -107,13 +107,15 @@ def _teams_of(engine: Engine, config: Config, numbers: list[int] | None
     if numbers is None:
         return [(team, None) for team in config.team_configs()]
     from sqlalchemy import select
+    from sqlmodel import col
 
     from reviewbot.store import session_scope
     from reviewbot.store.tables import Change
 
     with session_scope(engine) as session:
-        projects = dict(session.execute(
-            select(Change.number, Change.project).where(Change.number.in_(numbers))).all())
+        projects: dict[int, str] = dict(session.execute(
+            select(col(Change.number), col(Change.project))
+            .where(col(Change.number).in_(numbers))).tuples().all())
     by_team: dict[str, list[int]] = {}
     for number in numbers:
         team = config.for_project(projects.get(number, "")).team_name or ""
@@ -141,10 +143,14 @@ class TeamResults:
 
 def _each_team(config: Config, work: Callable[[Config], Any]) -> Any:
     """Run a per-team step for each team of the deployment (its result as is for one)."""
-    teams = [config] if config.team_name is not None else config.team_configs()
+    if config.team_name is not None:
+        return work(config)
+    teams = config.team_configs()
     if len(teams) == 1:
         return work(teams[0])
-    return TeamResults({team.team_name: work(team) for team in teams})
+    # team_configs() is the deployment's teams narrowed in turn, in team_names' order.
+    return TeamResults({name: work(team)
+                        for name, team in zip(config.team_names, teams, strict=True)})
 
 
 def _count(result: Any, *names: str) -> int:

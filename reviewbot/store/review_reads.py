@@ -121,8 +121,7 @@ def load_review_history(
     - those changes (owner, project, stored priority/exempt verdict) and patch sets;
     - the comment-only messages of the window.
     """
-    in_scope = scope
-    scope = scope_conditions(in_scope)
+    conditions = scope_conditions(scope)
     parse = date_parser(session.connection())
     if account_id is not None:
         # The patch sets this reviewer voted on in the window (index on account, date).
@@ -132,7 +131,7 @@ def load_review_history(
             *mine, VoteEvent.date >= window_start).distinct()
         which = [tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched),
                  select(Change.number).where(
-                     Change.number == VoteEvent.change_number, *scope).exists()]
+                     Change.number == VoteEvent.change_number, *conditions).exists()]
         # Patch sets are read by subquery, not by thousands of bound numbers.
         patch_sets_where = [PatchSet.change_number.in_(
             select(VoteEvent.change_number).where(*mine, VoteEvent.date >= window_start))]
@@ -146,16 +145,16 @@ def load_review_history(
         # are looked up by change number from that list.
         # As of a past date, a change created after it holds nothing yet: most of the
         # changes updated since the window started, for a backtest's as-of a year back.
-        scope = [*scope_conditions(in_scope, project_index=False), Change.created <= as_of]
+        conditions = [*scope_conditions(scope, project_index=False), Change.created <= as_of]
         if active_after:
-            scope.append(Change.updated > as_of)
+            conditions.append(Change.updated > as_of)
         patch_sets_where = [Change.updated >= window_start]
         which = [VoteEvent.change_number.in_(
-            select(Change.number).where(*scope, Change.updated >= window_start))]
+            select(Change.number).where(*conditions, Change.updated >= window_start))]
     # Bots are never reviewers nor verdicts: their events are left out of the read.
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
     if active_after:
-        return _load_active_history(session, scope, as_of=as_of, window_start=window_start,
+        return _load_active_history(session, conditions, as_of=as_of, window_start=window_start,
                                     not_bot=not_bot, thoughtful_chars=thoughtful_chars)
     # Plain tuples in CREvent's field order (the judging reads them by position; a
     # verdict shown on a page is turned into a CREvent there): 100k+ rows on a leaderboard.
@@ -179,7 +178,7 @@ def load_review_history(
             .join(Change, Change.number == VoteEvent.change_number)
             .outerjoin(Verdict, Verdict.change_number == Change.number)
             .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
-                   VoteEvent.date >= since, VoteEvent.date <= as_of, *scope)
+                   VoteEvent.date >= since, VoteEvent.date <= as_of, *conditions)
         )):
             sparkline.append(CREvent(c, ps, a, v, parse(d), m, i))
             if c not in changes:
@@ -188,7 +187,7 @@ def load_review_history(
     # With `active_after` the caller reads the comments of every change itself; the
     # backtest's order needs none (`comments=False`).
     comment_facts = [] if active_after or not comments else load_comment_messages(
-        session, in_scope, start=window_start, as_of=as_of, account_id=account_id,
+        session, scope, start=window_start, as_of=as_of, account_id=account_id,
         # Everyone: only changes updated in the window are judged (see above), and
         # walking their messages beats the date index's row lookups across the table.
         updated_since=None if account_id is not None else window_start,
@@ -196,10 +195,10 @@ def load_review_history(
     if account_id is not None:
         missing = sorted({c.change_number for c in comment_facts} - changes.keys())
         if missing:
-            changes.update(_load_changes(session, [Change.number.in_(missing)], scope))
+            changes.update(_load_changes(session, [Change.number.in_(missing)], conditions))
     else:
-        changes = _load_changes(session, [Change.updated >= window_start], scope)
-    patch_sets = _load_patch_sets(session, patch_sets_where, scope)
+        changes = _load_changes(session, [Change.updated >= window_start], conditions)
+    patch_sets = _load_patch_sets(session, patch_sets_where, conditions)
     return ReviewHistory(changes=changes, patch_sets=patch_sets, events=events,
                          comments=comment_facts, sparkline_events=sparkline)
 

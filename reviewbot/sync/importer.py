@@ -116,9 +116,9 @@ def import_files(
     """
     started = time.perf_counter()
     summary = ImportSummary()
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     with collector_paused():
-        _import_all(engine, paths, summary, progress, batch_size)
+        _import_all(engine, files, summary, progress, batch_size)
     summary.seconds = time.perf_counter() - started
     log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,
              summary.files, summary.seconds, summary.as_dict())

@@ -33,6 +33,7 @@ from reviewbot.gerrit.client import (
     GerritProtocolError,
 )
 from reviewbot.gerrit.wire import (
+    AccountRef,
     ChangeRecord,
     WireError,
     from_rest,
@@ -296,12 +297,12 @@ class _read_ahead(Iterator[_ReadPage]):  # used like a generator function
     are held (the one being written and the next); an error reading a page is raised
     where the page would have been; `close()` stops the reader."""
 
-    _END = object()
-
     def __init__(self, pages: Iterable[ChangePage],
                  convert: Callable[[ChangePage], _ReadPage]) -> None:
         self._convert = convert
-        self._ready: queue.Queue = queue.Queue(maxsize=1)
+        # (page, None), (None, error), or (None, None) after the last page.
+        self._ready: queue.Queue[tuple[_ReadPage | None, BaseException | None]] = \
+            queue.Queue(maxsize=1)
         self._taken = threading.Semaphore(1)  # may the reader fetch the next page?
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._read, args=(iter(pages),),
@@ -311,11 +312,11 @@ class _read_ahead(Iterator[_ReadPage]):  # used like a generator function
     def _read(self, pages: Iterator[ChangePage]) -> None:
         try:
             while self._wait_turn():
-                page = next(pages, self._END)
-                if page is self._END:
-                    self._ready.put((page, None))
+                page: ChangePage | None = next(pages, None)
+                if page is None:
+                    self._ready.put((None, None))
                     return
-                converted = self._convert(page)
+                converted: _ReadPage | None = self._convert(page)
                 page = None  # the raw JSON is not kept while the next turn is awaited
                 self._ready.put((converted, None))
                 converted = None
@@ -333,7 +334,7 @@ class _read_ahead(Iterator[_ReadPage]):  # used like a generator function
         self._taken.release()
         if error is not None:
             raise error
-        if page is self._END:
+        if page is None:
             raise StopIteration
         return page
 
@@ -357,7 +358,7 @@ def _sync_groups(
     groups = [g for g in dict.fromkeys((*core_groups, config.gerrit.bot_group,
                                         *(p.core_group for p in config.branch_policy)))
               if g and g != tag_group]
-    read: dict[str, list] = {}
+    read: dict[str, list[AccountRef]] = {}
     # The core group's audit log (promotions with dates) changes only with its members:
     # read when they changed (the first sync included), one request then, none otherwise.
     audit_wanted: list[str] = []
@@ -370,8 +371,8 @@ def _sync_groups(
     with session_scope(engine) as session:
         if get_state(session, VERSION_KEY) != version:
             set_state(session, VERSION_KEY, version)
-        for group, members in read.items():
-            if not members:
+        for group, accounts in read.items():
+            if not accounts:
                 log.warning(
                     "group %r read back empty (not visible to this account?): membership "
                     "unknown, keeping the previously stored members", group,
@@ -380,7 +381,7 @@ def _sync_groups(
                 if get_state(session, group_known_key(group)) != "false":
                     set_state(session, group_known_key(group), "false")
                 continue
-            changed = replace_group_members(session, group, members)
+            changed = replace_group_members(session, group, accounts)
             summary.group_rows += changed
             if get_state(session, group_known_key(group)) != "true":
                 set_state(session, group_known_key(group), "true")

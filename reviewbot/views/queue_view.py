@@ -19,8 +19,10 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from reviewbot.clock import full_days, utcnow
@@ -72,6 +74,10 @@ from reviewbot.timeline.state import (
 CORE, FIRST_CRACK = "core", "first-crack"
 
 
+# One core candidate in queue order: (sort key, score, change).
+CoreOrderEntry = tuple[tuple[tuple[int, int], int, datetime, int], int, QueueChange]
+
+
 @dataclass(frozen=True, slots=True)
 class QueueRow:
     item: QueueItem | FirstCrackItem
@@ -94,7 +100,7 @@ class QueueAnswer:
     offset: int = 0
     limit: int | None = None
 
-    def as_json(self, config: Config) -> dict:
+    def as_json(self, config: Config) -> dict[str, Any]:
         """One shape for the CLI's --json and the API."""
         return {
             "reviewer": self.reviewer.label,
@@ -110,7 +116,7 @@ class QueueAnswer:
             "items": [self._row_json(row, config) for row in self.rows],
         }
 
-    def _row_json(self, row: QueueRow, config: Config) -> dict:
+    def _row_json(self, row: QueueRow, config: Config) -> dict[str, Any]:
         item, s, change = row.item, row.summary, row.change
         roster = self.roster
         data = {
@@ -165,14 +171,15 @@ class QueueBase:
     voted: dict[int, frozenset[int]]  # account -> changes with its Code-Review vote
     owned: dict[int, frozenset[int]]
     cores: BranchCores | None = None  # per-branch core groups, for the score's core +2s
-    _orders: dict[tuple, list[tuple]] = field(default_factory=dict)
+    _orders: dict[tuple[date, int, frozenset[int]], list[CoreOrderEntry]] = field(
+        default_factory=dict)
     _first_crack_order: list[QueueChange] | None = None
 
     def excluded(self, reviewer_id: int) -> frozenset[int]:
         return self.owned.get(reviewer_id, frozenset()) | self.voted.get(reviewer_id,
                                                                            frozenset())
 
-    def core_order(self, now: datetime) -> list[tuple]:
+    def core_order(self, now: datetime) -> list[CoreOrderEntry]:
         """All core candidates in queue order at `now`, as (key, score, change).
 
         Scores move only with the full-day counts and who is core, so the order is cached
@@ -187,7 +194,7 @@ class QueueBase:
         cached = self._orders.get(key)
         if cached is not None:
             return cached
-        out = []
+        out: list[CoreOrderEntry] = []
         is_core = core_ids.__contains__
         cores = self.cores if self.cores is not None and self.cores.groups else None
         for change in self.core:
@@ -255,7 +262,7 @@ def build_base(session: Session, config: Config, *, reviewer_id: int | None = No
 class QueueCache:
     """The QueueBase of one store and config, rebuilt when the store has changed."""
 
-    def __init__(self, engine, config: Config):
+    def __init__(self, engine: Engine, config: Config) -> None:
         self.config = config
         self._lock = threading.Lock()
         self._generation = StoreGeneration(engine)

@@ -3,9 +3,10 @@ judgements when they are current, else by replaying the votes (reads through the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlmodel import Session
 
@@ -70,7 +71,7 @@ class ReviewerReport:
     def met(self) -> int:
         return criteria_met(self.criteria)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         s = self.standing
         return {
             "username": self.username,
@@ -98,7 +99,8 @@ RATIO_COUNTS: dict[str, tuple[str, str]] = {
 }
 
 
-def ratio_counts(metrics: dict) -> dict[str, dict]:
+def ratio_counts(metrics: Mapping[str, float | int | None],
+                 ) -> dict[str, dict[str, float | int | str | None]]:
     return {ratio: {"value": metrics.get(ratio), "count": metrics.get(count), "of": label}
             for ratio, (count, label) in RATIO_COUNTS.items()}
 
@@ -174,11 +176,13 @@ def readiness_order(session: Session, config: Config, *, as_of: datetime,
                                       bots=roster.bots, comments=False)
         tallies = tally_reviews(history, roster, as_of=as_of, window_days=window_days,
                                 min_noncore_plus1=gate)
-    rows = []
+    rows: list[tuple[int, str, float, int]] = []
     for account, t in tallies.items():
         m = t.metrics(0)
-        if m["reviews"] and not roster.is_core(account, as_of):
-            rows.append((account, roster.username(account), m["readiness"], m["reviews"]))
+        # Both are always numbers (`metrics_from_counts`); None is only a ratio's.
+        ready, reviews = m["readiness"], m["reviews"]
+        if reviews and ready is not None and not roster.is_core(account, as_of):
+            rows.append((account, roster.username(account), ready, int(reviews)))
     rows.sort(key=lambda r: (-r[2], -r[3], r[1]))  # as readiness.sort_key("readiness")
     return rows
 
@@ -200,7 +204,7 @@ def leaderboard(
     fingerprint = _fingerprint(config, roster)
     current = not replay and judgements_current(session, fingerprint, as_of,
                                                 updated_since(start), config.team_scope)
-    source = "stored" if current else "replayed"
+    source: Literal["stored", "replayed", "mixed"] = "stored" if current else "replayed"
     if source == "replayed" and not replay and settled_current(session, fingerprint,
                                                                start, as_of,
                                                                config.team_scope):

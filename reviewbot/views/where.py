@@ -7,8 +7,10 @@ core's own queue page. `moves` is pure: the change's state in, sentences out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -44,7 +46,7 @@ class QueuePlace:
     failed: str | None = None
     message: str = ""
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"reviewer": self.reviewer, "in_queue": self.position is not None,
                 "position": self.position, "total": self.total, "failed": self.failed,
                 "message": self.message}
@@ -90,7 +92,7 @@ class WhereAnswer:
                 f"of {self.as_of:%Y-%m-%d %H:%M} UTC; best position {best.position} of "
                 f"{best.total} ({best.reviewer}).")
 
-    def as_json(self, gerrit_base: str = "") -> dict:
+    def as_json(self, gerrit_base: str = "") -> dict[str, Any]:
         return {
             "number": self.number, "subject": self.subject, "project": self.project,
             "branch": self.branch, "owner": self.owner,
@@ -226,7 +228,7 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
     )
 
 
-def _place(change: QueueChange, core: int, queue: list[int], name,
+def _place(change: QueueChange, core: int, queue: list[int], name: Callable[[int | None], str],
            branch_cores: BranchCores, at: datetime) -> QueuePlace:
     if change.number in queue:
         return QueuePlace(name(core), queue.index(change.number) + 1, len(queue))
