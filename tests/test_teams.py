@@ -306,6 +306,22 @@ def test_the_change_list_shows_only_the_teams_changes(two_teams):
         assert listed["glance"].isdisjoint(CLIENT_PROJECTS)
 
 
+def test_the_action_log_shows_only_the_teams_writes(two_teams):
+    from dashboards.app import create_app
+
+    _sb, config, engine, _url = two_teams
+    with Session(engine) as session:
+        projects = dict(session.exec(select(Change.number, Change.project)).all())
+    with TestClient(create_app(config, engine=engine)) as web:
+        logged = {}
+        for team in ("glance", "clients"):
+            answer = web.get("/api/v1/actions", params={"team": team, "page_size": 50})
+            assert answer.status_code == 200, answer.text
+            logged[team] = {projects[item["change"]] for item in answer.json()["items"]}
+            assert logged[team] <= set(config.for_team(team).gerrit.projects), team
+        assert logged["glance"] and logged["clients"]  # both teams' cycles logged writes
+
+
 def test_pages_take_the_team_and_the_frame_switches_between_teams(two_teams):
     from dashboards.app import create_app
 

@@ -87,16 +87,20 @@ def actions_command(args: argparse.Namespace) -> int:
     from reviewbot.store.actions import recent_actions
 
     config = config_from(args)
+    projects = config.gerrit.projects if config.deployment.several_teams else None
     with session_scope(engine_from(config)) as session:
         if args.json:
             from reviewbot.store.change_reads import list_actions
             from reviewbot.views.answers import action_log  # /api/v1/actions' shape (page 1)
 
-            total, rows = list_actions(session, limit=args.limit, change=args.change)
+            total, rows = list_actions(
+                session, limit=args.limit, change=args.change,
+                projects=projects)
             print_json(action_log(total, rows, page=1, page_size=args.limit,
                                   change=args.change))
             return 0
-        rows = recent_actions(session, limit=args.limit, change=args.change)
+        rows = recent_actions(session, limit=args.limit, change=args.change,
+                              projects=projects)
     if not rows:
         print("no write-back actions logged")
     for r in rows:

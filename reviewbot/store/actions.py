@@ -103,11 +103,15 @@ def unconfirmed_writes(session: Session) -> set[tuple[int, str]]:
 
 
 def recent_actions(
-    session: Session, *, limit: int = 100, change: int | None = None
+    session: Session, *, limit: int = 100, change: int | None = None,
+    projects: Sequence[str] | None = None,
 ) -> list[ActionLog]:
     query = select(ActionLog)
     if change is not None:
         query = query.where(ActionLog.change_number == change)
+    if projects is not None:  # one team of several: its changes only
+        query = query.where(ActionLog.change_number.in_(
+            select(Change.number).where(Change.project.in_(list(projects)))))
     query = query.order_by(ActionLog.id.desc()).limit(limit)
     return list(session.execute(query).scalars())
 

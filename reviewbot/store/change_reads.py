@@ -130,13 +130,20 @@ def change_verdict(session: Session, number: int) -> dict[str, Any] | None:
 
 
 def list_actions(session: Session, *, offset: int = 0, limit: int = 50,
-                 change: int | None = None) -> tuple[int, list[ActionLog]]:
-    """Write-back log, newest first; (total, page)."""
+                 change: int | None = None, projects: Sequence[str] | None = None,
+                 ) -> tuple[int, list[ActionLog]]:
+    """Write-back log, newest first; (total, page). `projects`: only those projects'
+    changes (one team of several)."""
     query = select(ActionLog)
     count = select(func.count()).select_from(ActionLog)
     if change is not None:
         query = query.where(ActionLog.change_number == change)
         count = count.where(ActionLog.change_number == change)
+    if projects is not None:
+        mine = ActionLog.change_number.in_(
+            select(Change.number).where(Change.project.in_(list(projects))))
+        query = query.where(mine)
+        count = count.where(mine)
     total = session.execute(count).scalar_one()
     rows = session.execute(
         query.order_by(ActionLog.created.desc(), ActionLog.id.desc()).offset(offset).limit(limit)
