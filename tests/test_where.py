@@ -165,6 +165,17 @@ def test_moves_table(change, starts) -> None:
     assert moves(change, ROSTER, AT)[:len(starts)] == starts
 
 
+def test_on_a_stable_branch_the_branch_cores_plus2_is_the_one_that_counts() -> None:
+    # A stable-maint member (ALICE here) is the core of a stable branch: her +2 is the
+    # first core +2 there, while the project core's +2 is not counted on that branch.
+    stable_cores = {ALICE}.__contains__
+    mine = _change(votes=[("Code-Review", ALICE, 2), ("Verified", 99, 1)])
+    assert moves(mine, ROSTER, AT, core_test=stable_cores)[0] == (
+        "a second core +2 adds 20 points (it has alice's)")
+    theirs = _change(votes=[("Code-Review", CORE, 2), ("Verified", 99, 1)])
+    assert moves(theirs, ROSTER, AT, core_test=stable_cores)[0] == "a core +2 adds 20 points"
+
+
 def test_frozen_change_names_the_exception_hashtag() -> None:
     out = moves(_change(gate="frozen"), ROSTER, AT, exception_hashtag="ffe")
     assert out == ["after feature freeze only bug fixes are reviewed: a Closes-Bug or "

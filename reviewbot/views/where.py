@@ -112,8 +112,11 @@ class WhereAnswer:
 
 
 def moves(change: QueueChange, roster: Roster, at: datetime, *, min_plus1: int = 1,
-          exception_hashtag: str | None = None) -> list[str]:
-    """What would move the change up (or into the queues at all), most effective first."""
+          exception_hashtag: str | None = None,
+          core_test: Callable[[int], bool] | None = None) -> list[str]:
+    """What would move the change up (or into the queues at all), most effective first.
+    `core_test`: who is core on the change's branch at T (a branch policy's group on a
+    stable branch); the project core group when None."""
     name = roster.username
     if change.status == "absent":
         return []
@@ -145,7 +148,7 @@ def moves(change: QueueChange, roster: Roster, at: datetime, *, min_plus1: int =
         return out
     if change.gate_state not in ("priority", "exempt", "open"):
         return out
-    facts = facts_of(change, roster.core_at(at).__contains__)
+    facts = facts_of(change, core_test or roster.core_at(at).__contains__)
     if not facts.ci_passed:
         out.append(f"a passing CI run (Verified +1) adds {CI_PASSED_POINTS} points")
     plus2 = len(facts.core_plus2)
@@ -224,7 +227,8 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
         places=tuple(places), first_crack_position=fc_position, first_crack_total=fc_total,
         moves=tuple(moves(change, roster, at, min_plus1=rules.min_plus1,
                           exception_hashtag=rules.freeze.exception_hashtag
-                          if rules.freeze else None)),
+                          if rules.freeze else None,
+                          core_test=branch_cores.core_test(change.branch, at))),
     )
 
 
