@@ -311,15 +311,7 @@ def apply(engine: Engine, config: Config, client: Any, *, now: datetime | None =
         log.info("%s", summary.line())
         return summary
 
-    writer = _Writer(engine, config, client, now, summary, fence)
-    before = getattr(client, "requests_made", 0)
-    try:
-        for plan in plans:
-            if writer.gave_up:
-                break
-            writer.write(plan)
-    finally:
-        summary.requests = getattr(client, "requests_made", 0) - before
+    _write_all(engine, config, client, plans, now, summary, fence)
     _settle(engine, due, plans, summary)
     log.info("%s; %d requests", summary.line(), summary.requests)
     return summary
@@ -343,6 +335,13 @@ def write_plans(engine: Engine, config: Config, client: Any, plans: Sequence[Cha
             latest = log_store.latest_actions(session, [p.number for p in plans])
         _record_dry_run(engine, list(plans), latest, now, summary)
         return summary
+    _write_all(engine, config, client, plans, now, summary, fence)
+    return summary
+
+
+def _write_all(engine: Engine, config: Config, client: Any, plans: Sequence[ChangePlan],
+               now: datetime, summary: ApplySummary, fence: Callable[[], bool] | None) -> None:
+    """Write the plans in order until the writer gives up; count the requests made."""
     writer = _Writer(engine, config, client, now, summary, fence)
     before = getattr(client, "requests_made", 0)
     try:
@@ -352,7 +351,6 @@ def write_plans(engine: Engine, config: Config, client: Any, plans: Sequence[Cha
             writer.write(plan)
     finally:
         summary.requests = getattr(client, "requests_made", 0) - before
-    return summary
 
 
 # Changes read per query when many moved (a first apply reads every open change).

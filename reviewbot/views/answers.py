@@ -10,6 +10,10 @@ it as it is — validating a 20,000-row queue would cost the CLI a quarter of it
 the tests already hold the CLI's output equal to the API's and to the models (the ones
 only the CLI answers, why and evaluate, too).
 
+Size: ~690 lines, one module on purpose: declarative models, one per question, plus their
+builders; the API and the CLI import one place for every shape, so a question cannot grow
+two shapes in two modules.
+
 Times are the strings the views already print (ISO 8601, UTC), so the shapes stay what
 they were. Every model forbids fields it does not declare: an answer that grows a field
 without its model is a test failure, not a silent drift from the documentation.
