@@ -73,7 +73,7 @@ class Config(Section):
     # Narrowed copies made so far, by (id of the whole config, team): one object per team,
     # so caches keyed by the config (compiled rules, queue caches) keep working. A copy of
     # the whole config has another id, so it never reuses the original's narrowings.
-    _narrowings: dict = PrivateAttr(default_factory=dict)
+    _narrowings: dict[tuple[int, str], Config] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_or_more_teams(self) -> Config:
