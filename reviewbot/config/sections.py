@@ -1,5 +1,7 @@
-"""Configuration: the declarative TOML sections, one pydantic model per table (but the
-matchers, in matching.py, and [[team]], in teams.py)."""
+"""Configuration: the declarative TOML sections, one pydantic model per table.
+
+The matchers and branch policies are in matching.py, the [[team]] blocks in teams.py.
+"""
 
 from __future__ import annotations
 

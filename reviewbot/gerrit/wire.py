@@ -225,61 +225,16 @@ def record_from_change_info(info: ChangeInfo) -> ChangeRecord:
     owner = account_ref(info["owner"])
     if owner is None:
         raise WireError(f"{where}: owner._account_id: Field required")
-
-    patch_sets: list[PatchSetRecord] = []
-    commit_message = None
-    files = None
-    current_sha = info.get("current_revision")
-    current_number = info.get("current_revision_number")
-    for sha, rev in (info.get("revisions") or {}).items():
-        ps_number = rev["_number"]
-        if ps_number == "edit":
-            continue
-        created = rev.get("created")
-        if created is None:
-            raise WireError(f"{where}: revisions.{sha}.created: Field required")
-        patch_sets.append(PatchSetRecord(
-            ps_number, sha, naive_utc(created), account_ref(rev.get("uploader")), rev.get("kind"),
-        ))
-        if sha == current_sha or current_sha is None and ps_number == current_number:
-            current_number = ps_number
-            commit = rev.get("commit")
-            if commit is not None:
-                commit_message = commit.get("message")
-            paths = rev.get("files")
-            if paths is not None:
-                files = sorted(p for p in paths if p not in MAGIC_PATHS)
-    patch_sets.sort(key=lambda p: p.number)
-    if current_number is None:
-        current_number = patch_sets[-1].number if patch_sets else 1
+    patch_sets, current_number, commit_message, files = _patch_sets(info, where)
     insertions = info.get("insertions") or 0
     deletions = info.get("deletions") or 0
     for ps in patch_sets:
         if ps.number == current_number:
             ps.insertions, ps.deletions = insertions, deletions
 
-    messages: list[MessageRecord] = []
     people = [owner] + [p.uploader for p in patch_sets if p.uploader]
-    for raw in info.get("messages") or ():
-        text = raw.get("message") or ""
-        parsed = parse_message(text)
-        named = raw.get("accounts_in_message")
-        if named:
-            people += [ref for ref in map(account_ref, named) if ref]
-        author = raw.get("author")
-        messages.append(MessageRecord(
-            raw["id"], account_ref(author) if author is not None else None,
-            naive_utc(raw["date"]), raw.get("tag"),
-            raw.get("_revision_number") or parsed.patch_set, text, parsed,
-        ))
-    current_votes: list[tuple[str, AccountRef, int]] = []
-    for label, label_info in (info.get("labels") or {}).items():
-        for approval in label_info.get("all") or ():
-            value = approval.get("value")
-            account = account_ref(approval)
-            if value and account is not None:
-                current_votes.append((label, account, value))
-                people.append(account)
+    messages = _messages(info, people)
+    current_votes = _current_votes(info, people)
     for m in messages:
         m.votes = votes_of(m.author, m.parsed, m.text, people)
         if m.patch_set is None and m.votes:
@@ -315,3 +270,70 @@ def record_from_change_info(info: ChangeInfo) -> ChangeRecord:
         current_votes=current_votes,
         source="rest",
     )
+
+
+def _patch_sets(
+    info: ChangeInfo, where: str
+) -> tuple[list[PatchSetRecord], int, str | None, list[str] | None]:
+    """The patch sets, oldest first; the current one's number (Gerrit's, else the newest);
+    its commit message and files (None when the query did not ask for them)."""
+    patch_sets: list[PatchSetRecord] = []
+    commit_message = None
+    files = None
+    current_sha = info.get("current_revision")
+    current_number = info.get("current_revision_number")
+    for sha, rev in (info.get("revisions") or {}).items():
+        ps_number = rev["_number"]
+        if ps_number == "edit":
+            continue
+        created = rev.get("created")
+        if created is None:
+            raise WireError(f"{where}: revisions.{sha}.created: Field required")
+        patch_sets.append(PatchSetRecord(
+            ps_number, sha, naive_utc(created), account_ref(rev.get("uploader")), rev.get("kind"),
+        ))
+        if sha == current_sha or current_sha is None and ps_number == current_number:
+            current_number = ps_number
+            commit = rev.get("commit")
+            if commit is not None:
+                commit_message = commit.get("message")
+            paths = rev.get("files")
+            if paths is not None:
+                files = sorted(p for p in paths if p not in MAGIC_PATHS)
+    patch_sets.sort(key=lambda p: p.number)
+    if current_number is None:
+        current_number = patch_sets[-1].number if patch_sets else 1
+    return patch_sets, current_number, commit_message, files
+
+
+def _messages(info: ChangeInfo, people: list[AccountRef]) -> list[MessageRecord]:
+    """The messages, their votes not yet read; adds the accounts they name to `people` (whom
+    a `Removed Label±V by WHO` may mean)."""
+    messages: list[MessageRecord] = []
+    for raw in info.get("messages") or ():
+        text = raw.get("message") or ""
+        parsed = parse_message(text)
+        named = raw.get("accounts_in_message")
+        if named:
+            people += [ref for ref in map(account_ref, named) if ref]
+        author = raw.get("author")
+        messages.append(MessageRecord(
+            raw["id"], account_ref(author) if author is not None else None,
+            naive_utc(raw["date"]), raw.get("tag"),
+            raw.get("_revision_number") or parsed.patch_set, text, parsed,
+        ))
+    return messages
+
+
+def _current_votes(info: ChangeInfo, people: list[AccountRef]) -> list[tuple[str, AccountRef, int]]:
+    """Gerrit's labels: (label, voter, value) of every non-zero vote; adds the voters to
+    `people`."""
+    current_votes: list[tuple[str, AccountRef, int]] = []
+    for label, label_info in (info.get("labels") or {}).items():
+        for approval in label_info.get("all") or ():
+            value = approval.get("value")
+            account = account_ref(approval)
+            if value and account is not None:
+                current_votes.append((label, account, value))
+                people.append(account)
+    return current_votes
