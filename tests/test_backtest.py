@@ -265,7 +265,7 @@ def test_a_malformed_audit_log_is_named_and_ignored():
 
 
 def test_gerrit_client_reads_the_group_audit_log_or_says_it_may_not(year):
-    from reviewbot.gerrit.client import GerritForbidden, GerritNotFound
+    from reviewbot.gerrit.errors import GerritForbidden, GerritNotFound
 
     sb, promoted = year
     with sb.running() as url:

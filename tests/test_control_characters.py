@@ -30,7 +30,7 @@ def test_a_nul_in_a_subject_and_a_message_syncs_on_both_databases(
     with sb.running() as url:
         sb.url = url
         config = config_for(sb, sandbox_config_data)
-        with caplog.at_level(logging.WARNING, logger="reviewbot.gerrit.client"):
+        with caplog.at_level(logging.WARNING, logger="reviewbot.gerrit.transport"):
             first = sync_once(client_for(sb), store_engine, config, now=NOW)
         again = sync_once(client_for(sb), store_engine, config, now=NOW)
     assert first.changes == 8

@@ -13,7 +13,8 @@ from reviewbot.actions.writeback import apply
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
 from reviewbot.evaluate.verdicts import evaluate_store
-from reviewbot.gerrit.client import GerritClient, GerritError
+from reviewbot.gerrit.client import GerritClient
+from reviewbot.gerrit.errors import GerritError
 from reviewbot.sandbox import Activity, SandboxGerrit, generate_cycle
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.actions import unconfirmed_writes

@@ -16,8 +16,9 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reviewbot.gerrit.records import ChangeRecord
 from reviewbot.gerrit.votes import ParsedVote, parse_message, parse_vote_removal
-from reviewbot.gerrit.wire import ChangeRecord, WireError, from_rest
+from reviewbot.gerrit.wire import WireError, from_rest
 from reviewbot.gerrit.wire_ssh import from_ssh
 from reviewbot.sandbox import SandboxGerrit, generate_cycle
 from reviewbot.sandbox.render import change_bytes

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from reviewbot.gerrit.client import (
-    GerritClient,
+from reviewbot.gerrit.client import GerritClient
+from reviewbot.gerrit.errors import (
     GerritForbidden,
     GerritNotFound,
     GerritProtocolError,

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.gerrit.client import GerritClient, GerritError, GerritProtocolError
+from reviewbot.gerrit.client import GerritClient
+from reviewbot.gerrit.errors import GerritError, GerritProtocolError
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store.snapshots import load_changes
 from reviewbot.store.state import get_state

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.gerrit.client import GerritError
+from reviewbot.gerrit.errors import GerritError
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store import open_store
 from reviewbot.store.state import get_state

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 from reviewbot.actions.writeback import GATED_MESSAGE, MESSAGE_TAG, SET_HASHTAGS, apply
 from reviewbot.evaluate.verdicts import evaluate_store
-from reviewbot.gerrit.client import GerritClient, GerritError, GerritWriteUnconfirmed
+from reviewbot.gerrit.client import GerritClient
+from reviewbot.gerrit.errors import GerritError, GerritWriteUnconfirmed
 from reviewbot.sync.rest import sync_once
 from tests.test_writeback import BOT, BOT_PASSWORD, Gerrit, cycle, logged, wb_config
 

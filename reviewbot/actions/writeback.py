@@ -57,7 +57,7 @@ from sqlalchemy.engine import Engine
 
 from reviewbot.clock import utcnow
 from reviewbot.config import Config
-from reviewbot.gerrit.client import (
+from reviewbot.gerrit.errors import (
     GerritError,
     GerritForbidden,
     GerritUnavailable,

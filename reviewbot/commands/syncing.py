@@ -62,7 +62,8 @@ class ProgressBar:
 
 def sync_command(args: argparse.Namespace) -> int:
     from reviewbot.config import Secrets
-    from reviewbot.gerrit.client import GerritClient, GerritError
+    from reviewbot.gerrit.client import GerritClient
+    from reviewbot.gerrit.errors import GerritError
     from reviewbot.sync.rest import sync_once
 
     config = config_from(args)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -231,7 +232,7 @@ def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _toml_list(values: list) -> str:
+def _toml_list(values: Sequence[str] | Sequence[int]) -> str:
     return "[" + ", ".join(_toml_str(v) if isinstance(v, str) else str(v) for v in values) + "]"
 
 

@@ -18,8 +18,7 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_confi
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from reviewbot.clock import from_epoch
-from reviewbot.gerrit.votes import parse_message
-from reviewbot.gerrit.wire import (
+from reviewbot.gerrit.records import (
     ABANDON_TAG,
     MAGIC_PATHS,
     MAX_ACCOUNT_ID,
@@ -29,13 +28,12 @@ from reviewbot.gerrit.wire import (
     ChangeRecord,
     MessageRecord,
     PatchSetRecord,
-    WireError,
     closed_at,
-    naive_utc,
     patch_set_at,
     votes_of,
-    wire_error,
 )
+from reviewbot.gerrit.votes import parse_message
+from reviewbot.gerrit.wire import WireError, naive_utc, wire_error
 
 # -- the wire shapes (`gerrit query --format=JSON`, Documentation/json.txt) -----------
 

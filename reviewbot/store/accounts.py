@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from reviewbot.gerrit.wire import AccountRef
+from reviewbot.gerrit.records import AccountRef
 from reviewbot.store.tables import (
     Account,
     Change,

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, and_, bindparam, select
 from sqlmodel import Session
 
-from reviewbot.gerrit.wire import ChangeRecord
+from reviewbot.gerrit.records import ChangeRecord
 from reviewbot.store.accounts import AccountResolver, chunks
 from reviewbot.store.tables import Change, CurrentVote, Message, PatchSet, VoteEvent
 

@@ -11,7 +11,8 @@ import logging
 
 from sqlalchemy.engine import Engine
 
-from reviewbot.gerrit.client import GerritClient, GerritForbidden, GerritNotFound
+from reviewbot.gerrit.client import GerritClient
+from reviewbot.gerrit.errors import GerritForbidden, GerritNotFound
 from reviewbot.gerrit.wire import WireError
 from reviewbot.store import session_scope
 from reviewbot.store.accounts import AccountResolver

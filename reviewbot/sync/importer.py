@@ -16,7 +16,8 @@ from pathlib import Path
 import orjson
 from sqlalchemy.engine import Engine
 
-from reviewbot.gerrit.wire import NUL_ESCAPE, ChangeRecord, WireError, WireJSONError, without_nul
+from reviewbot.gerrit.records import ChangeRecord
+from reviewbot.gerrit.wire import NUL_ESCAPE, WireError, WireJSONError, without_nul
 from reviewbot.gerrit.wire_ssh import from_ssh, from_ssh_json
 from reviewbot.store import session_scope
 from reviewbot.store.changes import (

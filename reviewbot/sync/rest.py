@@ -24,22 +24,10 @@ from sqlalchemy.engine import Engine
 
 from reviewbot.clock import day_start, format_gerrit_timestamp, parse_gerrit_timestamp, utcnow
 from reviewbot.config import Config
-from reviewbot.gerrit.client import (
-    SYNC_OPTIONS,
-    ChangePage,
-    GerritClient,
-    GerritError,
-    GerritNotFound,
-    GerritProtocolError,
-)
-from reviewbot.gerrit.wire import (
-    AccountRef,
-    ChangeRecord,
-    WireError,
-    from_rest,
-    record_from_change_info,
-    rest_account,
-)
+from reviewbot.gerrit.client import SYNC_OPTIONS, ChangePage, GerritClient
+from reviewbot.gerrit.errors import GerritError, GerritNotFound, GerritProtocolError
+from reviewbot.gerrit.records import AccountRef, ChangeRecord
+from reviewbot.gerrit.wire import WireError, from_rest, record_from_change_info, rest_account
 from reviewbot.store import session_scope
 from reviewbot.store.accounts import apply_service_user_tags, replace_group_members
 from reviewbot.store.changes import (
@@ -152,7 +140,7 @@ def _in_scope(config: Config, record: ChangeRecord) -> bool:
 
 
 def _records(page: ChangePage) -> list[ChangeRecord]:
-    try:  # the client validated the page (reviewbot.gerrit.wire.ChangeInfo)
+    try:  # the client validated the page (reviewbot.gerrit.rest_shapes.ChangeInfo)
         return [record_from_change_info(info) for info in page]
     except WireError as exc:
         raise GerritProtocolError(page.url, str(exc)) from None

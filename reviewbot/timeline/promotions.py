@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reviewbot.clock import parse_gerrit_timestamp
-from reviewbot.gerrit.wire import AccountRef, WireError, read_field, rest_account
+from reviewbot.gerrit.records import AccountRef
+from reviewbot.gerrit.wire import WireError, read_field, rest_account
 from reviewbot.timeline.people import CoreSpell, Roster
 
 ADD, REMOVE = "ADD_USER", "REMOVE_USER"
