@@ -9,7 +9,8 @@ file) and errors.py (ConfigError).
 
 from __future__ import annotations
 
-from reviewbot.config.credentials import Secrets, secret_value
+from typing import TYPE_CHECKING, Any
+
 from reviewbot.config.errors import ConfigError
 from reviewbot.config.load import DEFAULT_CONFIG_PATH, config_path, load_config, validate_config
 from reviewbot.config.matching import (
@@ -86,3 +87,17 @@ __all__ = [
     "sqlite_folder_problem",
     "validate_config",
 ]
+
+
+if TYPE_CHECKING:
+    from reviewbot.config.credentials import Secrets, secret_value
+
+
+def __getattr__(name: str) -> Any:
+    # Secrets load on first use: pydantic-settings costs ~0.1 s of start-up, and the
+    # everyday read commands (queue, reviewers, why) never touch a credential.
+    if name in ("Secrets", "secret_value"):
+        from reviewbot.config import credentials
+
+        return getattr(credentials, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
