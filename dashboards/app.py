@@ -24,7 +24,7 @@ from dashboards.routes import docs
 from dashboards.security import SecurityHeaders
 from reviewbot import __version__
 from reviewbot.config import Config, Secrets
-from reviewbot.views.answers import BadRequestOut
+from reviewbot.views.answers.operations import BadRequestOut
 
 HERE = Path(__file__).resolve().parent
 

@@ -16,9 +16,9 @@ from reviewbot.sandbox.generator import CORES, NONCORES
 from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store
 from reviewbot.store.review_reads import find_account
-from reviewbot.store.tables import Change
+from reviewbot.store.tables import Change, Verdict
 from reviewbot.timeline.roster import load_roster
-from reviewbot.views.answers import EvaluationOut, WhyOut
+from reviewbot.views.answers.change import EvaluationOut
 from tests.conftest import ROOT
 from tests.service_support import bot_env, bot_secrets, generated_sandbox, service_config
 
@@ -99,25 +99,52 @@ def test_every_question_has_one_shape_on_cli_and_api(served, capsys, monkeypatch
          f"/api/v1/changes/{number}/where?as_of={AS_OF}")
     actions = same(["actions"], "/api/v1/actions")
     assert actions["items"], "precondition: the dry-run write-back logged its plans"
-    # Why-not: `why CHANGE --reviewer` and the change's API answer the same sub-question
-    # with one shape (the surrounding answers differ: see reviewbot/views/answers.py WhyOut).
-    why = cli_json(path, "why", str(number), "--reviewer", core, "--as-of", AS_OF, env=env,
-                   capsys=capsys, monkeypatch=monkeypatch)
-    change = client.get(f"/api/v1/changes/{number}?reviewer={core}&as_of={AS_OF}").json()
-    assert why["why_not"] is not None and why["why_not"] == change["why_not"]
 
 
-def test_answers_only_the_cli_gives_have_their_documented_shape(served, capsys, monkeypatch):
-    """`why` and `evaluate` print their builders' dicts as they are: they must be exactly
-    the models (no field missing, none undeclared)."""
+def test_why_and_the_change_api_give_one_answer(served, capsys, monkeypatch):
+    """`reviewbot why CHANGE --json` and /api/v1/changes/N: the same JSON on the same store,
+    in the present (the stored verdicts) and as of a past date, with and without a reviewer
+    (a core, a non-core), for a change of every gate state the store holds."""
     client, path, engine, config, env = served
-    core, _ = _people(engine, config)
+    core, noncore = _people(engine, config)
     with Session(engine) as session:
-        number = session.exec(select(Change.number).order_by(Change.number)).first()
-    for args in (["why", str(number)], ["why", str(number), "--reviewer", core],
-                 ["why", str(number), "--as-of", AS_OF]):
-        data = cli_json(path, *args, env=env, capsys=capsys, monkeypatch=monkeypatch)
-        assert WhyOut.model_validate(data).json_data() == data, args
+        first_of: dict[str, int] = {}
+        for number, state in session.exec(select(Verdict.change_number, Verdict.gate_state)
+                                          .order_by(Verdict.change_number)):
+            first_of.setdefault(state, number)
+    assert {"priority", "gated", "closed"} <= set(first_of), first_of
+    asks = [([], {}), (["--as-of", AS_OF], {"as_of": AS_OF}),
+            (["--reviewer", core], {"reviewer": core}),
+            (["--reviewer", core, "--as-of", AS_OF], {"reviewer": core, "as_of": AS_OF}),
+            (["--reviewer", noncore, "--as-of", AS_OF], {"reviewer": noncore, "as_of": AS_OF})]
+    answers = []
+    for state, number in sorted(first_of.items()):
+        for args, params in asks:
+            api = client.get(f"/api/v1/changes/{number}", params=params)
+            assert api.status_code == 200, (number, params, api.text[:300])
+            cli = cli_json(path, "why", str(number), *args, env=env, capsys=capsys,
+                           monkeypatch=monkeypatch)
+            assert cli == api.json(), (number, args)
+            answers.append((state, params, cli))
+    for state, params, answer in answers:
+        assert answer["as_of"] == (params["as_of"].replace("Z", "") if "as_of" in params
+                                   else None)
+        assert (answer["why_not"] is not None) == ("reviewer" in params)
+        if "as_of" not in params:  # the present: the stored verdict, its state and time
+            assert answer["gate_state"] == state and answer["evaluated_at"] is not None
+    # The answers are about something: queues said yes and no, and T is not the present.
+    assert {a["why_not"]["in_queue"] for _s, p, a in answers if "reviewer" in p} == {
+        True, False}
+    kinds = {a["why_not"]["kind"] for _s, p, a in answers if "reviewer" in p}
+    assert kinds == {"core", "first-crack"}
+    plain = {(a["number"], "as_of" in p): a for _s, p, a in answers if "reviewer" not in p}
+    assert any(now != plain[(n, True)] for (n, past), now in plain.items() if not past)
+
+
+def test_the_answer_only_the_cli_gives_has_its_documented_shape(served, capsys, monkeypatch):
+    """`evaluate` prints its builder's dict as it is: it must be exactly the model (no field
+    missing, none undeclared)."""
+    client, path, engine, config, env = served
     evaluation = cli_json(path, "evaluate", env=env, capsys=capsys, monkeypatch=monkeypatch)
     assert evaluation["changes"]
     assert EvaluationOut.model_validate(evaluation).json_data() == evaluation

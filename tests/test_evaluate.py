@@ -174,7 +174,7 @@ def test_cli_why_explains_in_words(engine, sqlite_url, tmp_path, capsys):
             "(the last non-core +1 was on patch set 1, before the new upload).") in out
     assert main(["--config", str(path), "why", "1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["gate"] == "priority" and data["matches"][0]["reasons"] == [
+    assert data["gate_state"] == "priority" and data["priorities"][0]["reasons"] == [
         "blueprint image-import-refactor (commit footer)"]
     assert main(["--config", str(path), "why", "999"]) == 1
     assert "change 999 is not in the store" in capsys.readouterr().err
@@ -253,9 +253,9 @@ def test_cli_why_as_of_answers_for_that_date(engine, sqlite_url, tmp_path, capsy
     assert main(["--config", str(path), "why", "3", "--json", "--as-of",
                  "2017-01-10T02:00:00Z"]) == 0
     then = json.loads(capsys.readouterr().out)
-    assert (then["status"], then["current_patch_set"], then["gate"]) == ("NEW", 1, "open")
+    assert (then["status"], then["current_patch_set"], then["gate_state"]) == ("NEW", 1, "open")
     assert main(["--config", str(path), "why", "3", "--json", "--as-of", "2017-01-09"]) == 0
     before = json.loads(capsys.readouterr().out)
-    assert before["status"] == "NOT YET CREATED" and before["gate"] == "closed"
+    assert before["status"] == "NOT YET CREATED" and before["gate_state"] == "closed"
     assert main(["--config", str(path), "why", "3", "--as-of", "2017-01-10T02:00:00Z"]) == 0
     assert "As of 2017-01-10 02:00 UTC: open, patch set 1." in capsys.readouterr().out

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from dashboards.deps import ChangeFilter, ConfigDep, PageQuery, SessionDep, templates
 from reviewbot.config import Config
 from reviewbot.store.change_reads import list_actions
-from reviewbot.views.answers import ActionLogOut, action_log
+from reviewbot.views.answers.operations import ActionLogOut, action_log
 
 router = APIRouter()
 

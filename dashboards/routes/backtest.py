@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from dashboards.charts import rank_chart
 from dashboards.deps import ConfigDep, SessionDep, templates
 from reviewbot.clock import parse_as_of
-from reviewbot.views.answers import BacktestOut
+from reviewbot.views.answers.standing import BacktestOut
 from reviewbot.views.backtest import Backtest, run_backtest
 
 router = APIRouter()

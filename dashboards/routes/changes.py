@@ -16,24 +16,13 @@ from dashboards.deps import (
     parse_as_of_param,
     templates,
 )
-from dashboards.routes.queue import gerrit_change_url, queue_cache, vote_json
-from reviewbot.clock import utcnow
+from dashboards.routes.queue import queue_cache
 from reviewbot.config import Config
-from reviewbot.evaluate.verdicts import evaluate_change, judge_at, stored_classes
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
-from reviewbot.rules.ruleset import ruleset_for
-from reviewbot.store.change_reads import (
-    UNEVALUATED,
-    account_ids,
-    change_verdict,
-    list_changes,
-)
-from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.store.snapshots import load_changes
+from reviewbot.store.change_reads import UNEVALUATED, account_ids, list_changes
 from reviewbot.timeline.roster import load_roster
-from reviewbot.timeline.state import GERRIT_STATUS, state_at
-from reviewbot.views.answers import ChangeListOut, ChangeOut, age_text
-from reviewbot.views.queue_view import ci_state, why_not_for
+from reviewbot.views.answers.change import ChangeListOut, ChangeOut
+from reviewbot.views.change_view import ChangeNotStored, UnknownReviewer, change_answer
 
 router = APIRouter()
 
@@ -94,79 +83,14 @@ def changes_page(request: Request, session: SessionDep, config: ConfigDep, state
 
 
 def change_data(session, config, cache, number: int, reviewer: str | None,
-                as_of: str | None) -> dict[str, Any]:
-    """Everything the change page shows, as of T when given (else the stored present), in
-    the ChangeOut shape; HTTPException 404/422 for unknown input."""
+                as_of: str | None) -> ChangeOut:
+    """The change as `reviewbot.views.change_view` answers it (the stored present, or as of
+    T); HTTPException 404/422 for unknown input."""
     at = parse_as_of_param(as_of) if as_of else None
-    now = at or utcnow()
-    found = load_changes(session, numbers=[number], include_missing=True)
-    if not found:
-        raise HTTPException(status_code=404, detail=f"change {number} is not in the store "
-                            "(not synced, or outside the configured projects)")
-    change = found[0]
-    roster = load_roster(session, config)
-    state = state_at(change, now, roster.username)
-    if at is None:
-        verdict = change_verdict(session, number)
-        gate_state = verdict["gate_state"] if verdict else None
-        gate_reason = (verdict["gate_reason"] if verdict
-                       else "Not evaluated yet: run `reviewbot evaluate`.")
-        matches = verdict["matches"] if verdict else []
-        evaluated_at = verdict["evaluated_at"].isoformat() if verdict else None
-    else:
-        judged = stored_classes(session, [number]).get(number)
-        answer = (judge_at(change, judged, ruleset_for(config), roster, at) if judged
-                  else evaluate_change(change, config, roster, at))
-        gate_state, gate_reason = answer.gate.state, answer.gate.reason
-        matches = [{"priority": p.priority_id, "title": p.title, "rank": p.rank,
-                    "reasons": list(p.reasons)} for p in answer.priorities]
-        evaluated_at = at.isoformat()
-    by_ps: dict[int, list[dict[str, Any]]] = {}
-    for e in change.vote_events:
-        if e.date > now:
-            continue
-        by_ps.setdefault(e.patch_set, []).append({
-            "by": roster.username(e.account_id), "account_id": e.account_id, "label": e.label,
-            "value": e.value, "removed": e.removed, "date": e.date.isoformat(),
-            "core": roster.is_core(e.account_id, e.date), "bot": roster.is_bot(e.account_id),
-        })
-    patch_sets = [{
-        "number": ps.number, "created": ps.created.isoformat(),
-        "uploader": roster.username(ps.uploader_id), "votes": by_ps.get(ps.number, []),
-    } for ps in sorted(change.patch_sets, key=lambda p: p.number, reverse=True)
-        if ps.created <= now]
-    data: dict[str, Any] = {
-        "number": change.number, "project": change.project, "branch": change.branch,
-        "subject": change.subject, "owner": roster.username(change.owner_id),
-        "as_of": at.isoformat() if at else None,
-        "status": GERRIT_STATUS[state.status],
-        "wip": change.wip, "topic": change.topic,
-        "hashtags": list(change.hashtags), "current_patch_set": state.patch_set,
-        "age": age_text(state.uploaded, now),
-        "ci": ci_state(state.votes),
-        "review_state": state.review.state if state.review else None,
-        "review_state_label": state.review.label if state.review else None,
-        "review_reason": state.review.reason if state.review else None,
-        "current_votes": [vote_json(v, roster, now) for v in state.votes],
-        "gerrit_url": gerrit_change_url(config, change.project, change.number),
-        "gate_state": gate_state,
-        "gate_reason": gate_reason,
-        "priorities": [
-            {"id": m.get("priority"), "title": m.get("title") or m.get("priority"),
-             "rank": m.get("rank"), "reasons": list(m.get("reasons") or [])}
-            for m in matches
-        ],
-        "evaluated_at": evaluated_at,
-        "patch_sets": patch_sets, "why_not": None, "core_known": roster.core_known,
-    }
-    if reviewer:
-        who = find_reviewer(session, reviewer)
-        if who is None:
-            raise HTTPException(status_code=404, detail=f"unknown user {reviewer!r}: no Gerrit "
-                                "account with that username, email or id has been synced")
-        why = why_not_for(session, config, number, who, at, cache=cache)
-        data["why_not"] = why.as_json() if why else None
-    return data
+    try:
+        return change_answer(session, config, number, reviewer=reviewer, as_of=at, cache=cache)
+    except (ChangeNotStored, UnknownReviewer) as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
 
 
 @router.get("/api/v1/changes/{number}", tags=["changes"], response_model=ChangeOut)
@@ -176,9 +100,12 @@ def api_change(
     reviewer: Annotated[str | None, Query(description="answer 'why not in this core "
                                                       "reviewer's queue'")] = None,
     as_of: str | None = None,
-) -> dict[str, Any]:
-    """One change: priority matches with reasons, gate state with reason, vote timeline per
-    patch set, and (with `reviewer`) whether it is in that reviewer's queue and if not, why."""
+) -> ChangeOut:
+    """One change: priority matches with reasons, gate state with reason, review state, vote
+    timeline per patch set, and (with `reviewer`) whether it is in that reviewer's queue and
+    if not, why. Without `as_of`: the stored verdict (what the worker keeps up to date);
+    with it, the change judged as it stood then. `reviewbot why CHANGE --json` answers the
+    same."""
     return change_data(session, config, queue_cache(state, request), number, reviewer, as_of)
 
 
@@ -193,4 +120,5 @@ def change_page(number: str, request: Request, session: SessionDep, config: Conf
                             f"(1 to {CHANGE_NUMBER_MAX})")
     reviewer = (reviewer or "").strip() or request.cookies.get("reviewbot_reviewer") or None
     data = change_data(session, config, queue_cache(state, request), parsed, reviewer, as_of)
-    return templates.TemplateResponse(request, "change.html", {"config": config, "c": data})
+    return templates.TemplateResponse(request, "change.html",
+                                      {"config": config, "c": data.json_data()})

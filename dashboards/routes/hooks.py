@@ -17,7 +17,7 @@ from reviewbot.sync.webhooks import (
     presented_secret,
     secret_matches,
 )
-from reviewbot.views.answers import ErrorOut, HintQueuedOut, HookIgnoredOut
+from reviewbot.views.answers.operations import ErrorOut, HintQueuedOut, HookIgnoredOut
 
 router = APIRouter()
 

@@ -16,7 +16,7 @@ from reviewbot.config import Config
 from reviewbot.store.hints import ADMIN_SOURCE, Queued, queue_hint
 from reviewbot.store.ops import database_reachable, last_sync_success
 from reviewbot.sync.webhooks import secret_matches
-from reviewbot.views.answers import ErrorOut, HealthOut, HintQueuedOut
+from reviewbot.views.answers.operations import ErrorOut, HealthOut, HintQueuedOut
 
 router = APIRouter()
 

@@ -19,7 +19,7 @@ from reviewbot.config import Config
 from reviewbot.metrics.report import STATE_LABELS, STATES, Report
 from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.verdicts import priorities_matching_nothing
-from reviewbot.views.answers import ReportOut
+from reviewbot.views.answers.report import ReportOut
 from reviewbot.views.cycles import ReportCycle, UnknownCycle, report_cycle
 from reviewbot.views.report_render import render_csv, render_markdown, report_json
 from reviewbot.views.reporting import report_as_of

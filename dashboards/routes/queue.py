@@ -23,8 +23,7 @@ from reviewbot.config import Config
 from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.timeline.people import Roster
-from reviewbot.timeline.snapshot import Vote
-from reviewbot.views.answers import QueueOut, queue_answer
+from reviewbot.views.answers.queue import QueueOut, queue_answer
 from reviewbot.views.queue_view import QueueCache, queue_for, queue_sizes
 
 router = APIRouter()
@@ -36,16 +35,6 @@ AsOfQuery = Annotated[str | None, Query(description="2017-02-22 (00:00 UTC) or "
 
 
 # -- shared by the change and actions pages ------------------------------------------------
-
-def gerrit_change_url(config: Config, project: str, number: int) -> str:
-    return f"{config.gerrit_web_base}/c/{project}/+/{number}"
-
-
-def vote_json(vote: Vote, roster: Roster, now: datetime) -> dict[str, Any]:
-    return {"label": vote.label, "value": vote.value, "account_id": vote.account_id,
-            "by": roster.username(vote.account_id), "core": roster.is_core(vote.account_id, now),
-            "bot": roster.is_bot(vote.account_id)}
-
 
 def queue_cache(state: StateDep, request: Request) -> QueueCache:
     """One QueueCache per app and team (store + the team's config), made on first use."""

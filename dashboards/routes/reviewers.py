@@ -24,7 +24,7 @@ from reviewbot.metrics.readiness import (
 )
 from reviewbot.metrics.standing import DEFINITIONS
 from reviewbot.store.review_reads import find_account
-from reviewbot.views.answers import (
+from reviewbot.views.answers.standing import (
     LeaderboardOut,
     ReviewerDetailOut,
     leaderboard_answer,

@@ -17,7 +17,7 @@ from dashboards.deps import (
 )
 from dashboards.routes.queue import AsOfQuery, queue_cache
 from reviewbot.numbers import CHANGE_NUMBER_MAX, ascii_int
-from reviewbot.views.answers import WhereOut
+from reviewbot.views.answers.change import WhereOut
 from reviewbot.views.where import where_is
 
 router = APIRouter()

@@ -91,11 +91,12 @@ def actions_command(args: argparse.Namespace) -> int:
     with session_scope(engine_from(config)) as session:
         if args.json:
             from reviewbot.store.change_reads import list_actions
-            from reviewbot.views.answers import action_log  # /api/v1/actions' shape (page 1)
+            from reviewbot.views.answers.operations import action_log
 
             total, rows = list_actions(
                 session, limit=args.limit, change=args.change,
                 projects=projects)
+            # /api/v1/actions' shape (page 1)
             print_json(action_log(total, rows, page=1, page_size=args.limit,
                                   change=args.change))
             return 0

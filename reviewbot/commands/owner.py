@@ -49,7 +49,7 @@ def where_command(args: argparse.Namespace) -> int:
               "number)", file=sys.stderr)
         return 1
     if args.json:
-        # /api/v1/changes/N/where's shape (reviewbot.views.answers.WhereOut)
+        # /api/v1/changes/N/where's shape (reviewbot.views.answers.change.WhereOut)
         print_json(answer.as_json(config.gerrit_web_base))
         return 0
     print(f"{answer.number}: {answer.subject}")

@@ -56,7 +56,7 @@ def queue_command(args: argparse.Namespace) -> int:
             return 1
         answer = queue_for(session, config, reviewer, as_of, limit=args.limit)
     if args.json:
-        from reviewbot.views.answers import queue_answer  # the shape /api/v1/queue answers
+        from reviewbot.views.answers.queue import queue_answer  # the shape /api/v1/queue answers
 
         print_json(queue_answer(answer, config))
         return 0

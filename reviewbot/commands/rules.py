@@ -59,7 +59,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         result = run_evaluation(engine, config, at, full=args.full)
         shown = stored_verdicts(engine, config)
     if args.json:
-        emit_json({  # reviewbot.views.answers.EvaluationOut
+        emit_json({  # reviewbot.views.answers.change.EvaluationOut
             "as_of": at.isoformat(),
             "stored": not args.as_of,
             "evaluated": result.evaluated,
@@ -83,77 +83,54 @@ def _unmatched(config, shown) -> list[str]:
     return [p.id for p in config.priorities if p.id not in named]
 
 
-def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None:
-    """The queues' why-not for one reviewer (core queue, or first-crack queue for a non-core)."""
-    from reviewbot.store import session_scope
-    from reviewbot.store.queue_reads import find_reviewer
-    from reviewbot.views.queue_view import why_not_for
-
-    with session_scope(engine) as session:
-        reviewer = find_reviewer(session, who)
-        if reviewer is None:
-            raise LookupError(f"unknown user {who!r}: no synced Gerrit account has that "
-                              "username, email or id")
-        answer = why_not_for(session, config, number, reviewer, as_of)
-    return answer.as_json() if answer is not None else None
+# The plain text says Gerrit's statuses in words, as before they were Gerrit's.
+_STATUS_WORDS = {"NEW": "open", "MERGED": "merged", "ABANDONED": "abandoned",
+                 "NOT YET CREATED": "not created yet"}
 
 
 def why_command(args: argparse.Namespace) -> int:
-    from reviewbot.evaluate.verdicts import evaluate_one
+    """`reviewbot why CHANGE`: /api/v1/changes/N's answer (`views.change_view`), in words or
+    with --json in its shape; the stored verdict without --as-of, as the web shows it."""
+    from reviewbot.store import session_scope
+    from reviewbot.views.change_view import ChangeNotStored, UnknownReviewer, change_answer
 
     config = config_from(args)
-    engine = engine_from(config)
-    now = as_of_from(args)
-    found = evaluate_one(engine, config, args.change, now)
-    if found is None:
-        print(f"change {args.change} is not in the store; run `reviewbot sync` first",
-              file=sys.stderr)
+    at = as_of_from(args) if args.as_of else None
+    try:
+        with session_scope(engine_from(config)) as session:
+            answer = change_answer(session, config, args.change, reviewer=args.reviewer,
+                                   as_of=at)
+    except (ChangeNotStored, UnknownReviewer) as exc:
+        print(str(exc), file=sys.stderr)
         return 1
-    change, verdict, roster = found
-    queue = None
-    if args.reviewer:
-        try:
-            queue = _queue_answer(engine, config, args.change, args.reviewer,
-                                  now if args.as_of else None)
-        except LookupError as exc:
-            print(str(exc), file=sys.stderr)
-            return 1
-    from reviewbot.timeline.state import GERRIT_STATUS, state_at
-
-    state = state_at(change, now, roster.username)
     if args.json:
-        data = verdict.as_json()
-        data.update(project=change.project, branch=change.branch, subject=change.subject,
-                    owner=roster.username(change.owner_id), as_of=now.isoformat(),
-                    status=GERRIT_STATUS[state.status], wip=change.wip,
-                    current_patch_set=state.patch_set)
-        data["why_not"] = queue
-        emit_json(data)  # reviewbot.views.answers.WhyOut
+        emit_json(answer.json_data())  # reviewbot.views.answers.change.ChangeOut
         return 0
-    print(f"Change {change.number} ({change.project}, {change.branch}) by "
-          f"{roster.username(change.owner_id)}: {change.subject}")
-    if args.as_of:
-        print(f"As of {now:%Y-%m-%d %H:%M} UTC: {state.status or 'not created yet'}, "
-              f"patch set {state.patch_set}.")
-    if verdict.priorities:
+    print(f"Change {answer.number} ({answer.project}, {answer.branch}) by "
+          f"{answer.owner}: {answer.subject}")
+    if at is not None:
+        print(f"As of {at:%Y-%m-%d %H:%M} UTC: {_STATUS_WORDS[answer.status]}, "
+              f"patch set {answer.current_patch_set}.")
+    if answer.priorities:
         print("Cycle priorities:")
-        for p in verdict.priorities:
+        for p in answer.priorities:
             print(f"  - {p.title} (rank {p.rank}), because:")
             for reason in p.reasons:
                 print(f"      {reason}")
     else:
         print("Cycle priorities: none of the configured priorities matches.")
-    if verdict.exempt_reasons:
-        print("Exempt from the gate, because: " + "; ".join(verdict.exempt_reasons))
-    print(f"Gate: {verdict.gate.state}. {verdict.gate.reason}")
-    if verdict.review is not None:
-        print(f"Review state: {verdict.review.label} ({verdict.review.reason}).")
-    for note in verdict.notes:
+    if answer.exempt_reasons:
+        print("Exempt from the gate, because: " + "; ".join(answer.exempt_reasons))
+    print(f"Gate: {answer.gate_state}. {answer.gate_reason}")
+    if answer.review_state is not None:
+        print(f"Review state: {answer.review_state_label} ({answer.review_reason}).")
+    for note in answer.notes:
         print(f"Note: {note}")
-    if queue is not None:
-        which = "First-crack queue" if queue["kind"] == "first-crack" else "Core queue"
-        print(f"{which} ({args.reviewer}): {queue['message']}")
-        for reason in queue["reasons"]:
+    why = answer.why_not
+    if why is not None:
+        which = "First-crack queue" if why.kind == "first-crack" else "Core queue"
+        print(f"{which} ({args.reviewer}): {why.message}")
+        for reason in why.reasons:
             print(f"  - {reason}")
     return 0
 

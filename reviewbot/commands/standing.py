@@ -145,7 +145,8 @@ def run_standing(args: argparse.Namespace) -> int:
         report = reviewer_report(session, config, account, as_of=as_of,
                                  window_days=args.window_days, replay=args.replay)
         if args.json:
-            from reviewbot.views.answers import reviewer_detail  # /api/v1/reviewers/USER's shape
+            # /api/v1/reviewers/USER's shape
+            from reviewbot.views.answers.standing import reviewer_detail
 
             print_json(reviewer_detail(session, config, report))
             return 0
@@ -204,7 +205,7 @@ def run_reviewers(args: argparse.Namespace) -> int:
                            include_core=args.include_core, replay=args.replay,
                            sort=args.sort)
     if args.json:
-        from reviewbot.views.answers import leaderboard_answer  # /api/v1/reviewers' shape
+        from reviewbot.views.answers.standing import leaderboard_answer  # /api/v1/reviewers' shape
 
         print_json(leaderboard_answer(rows, config, as_of, args.window_days, args.sort))
         return 0

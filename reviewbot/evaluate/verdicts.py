@@ -342,13 +342,3 @@ def evaluate_as_of(engine: Engine, config: Config, at: datetime) -> EvaluationRe
                    if c.created <= at]
     return _split(evaluate_changes(changes, config, roster, at), as_of=at)
 
-
-def evaluate_one(engine: Engine, config: Config, number: int, at: datetime
-                 ) -> tuple[ChangeSnapshot, ChangeVerdict, Roster] | None:
-    """Fresh verdict for one stored change as of T (for `why`), or None if it is not stored."""
-    with session_scope(engine) as session:
-        found = load_changes(session, numbers=[number], include_missing=True, history=True)
-        if not found:
-            return None
-        roster = load_roster(session, config)
-    return found[0], evaluate_change(found[0], config, roster, at), roster

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import case, func, or_, select
 from sqlmodel import Session
@@ -114,19 +113,6 @@ def list_changes(
 def _stamp(value: datetime | str) -> datetime:
     # SQLite hands back the CASE of two DateTime columns as text.
     return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def change_verdict(session: Session, number: int) -> dict[str, Any] | None:
-    """The stored verdict of one change as plain data (None: never evaluated)."""
-    v = session.get(Verdict, number)
-    if v is None:
-        return None
-    return {
-        "gate_state": v.gate_state, "gate_reason": v.gate_reason,
-        "priorities": list(v.priorities or []), "rank": v.rank,
-        "reasons": list(v.reasons or []), "matches": list(v.matches or []),
-        "evaluated_at": v.evaluated_at,
-    }
 
 
 def list_actions(session: Session, *, offset: int = 0, limit: int = 50,
