@@ -231,6 +231,17 @@ def fingerprint(config: Config, roster: Roster, at: datetime, launchpad: str) ->
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def verdict_current(session: Session, config: Config, roster: Roster, revision: int,
+                    evaluated_revision: int | None, now: datetime) -> bool:
+    """Is a stored verdict what evaluating its change now would give? Its change has not
+    moved since (same revision) and nothing else a verdict depends on changed (the
+    fingerprint `evaluate_store` last stored equals today's)."""
+    if evaluated_revision != revision:
+        return False
+    stored = get_state(session, config.state_key(FINGERPRINT_KEY))
+    return stored == fingerprint(config, roster, now, facts_digest(session))
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluationResult:
     open: list[ChangeVerdict]

@@ -4,13 +4,15 @@ as `reviewbot why CHANGE --json` and /api/v1/changes/N answer it (one shape, Cha
 Which verdict answers (priorities, exemption, gate, notes):
 - the present (no `as_of`): the stored verdict, the one the worker keeps up to date and
   the queues, the change list and the Gerrit hashtags read, so the change page never
-  contradicts them; `evaluated_at` says when it was judged. A change with no stored
-  verdict yet (synced since the last evaluate) is judged now, as `reviewbot evaluate`
-  would judge it, stored nowhere (`evaluated_at` null).
+  contradicts them; `evaluated_at` says when it was judged. A change with no current
+  stored verdict (none yet, its change moved since, or the rules, the core team, the
+  bots or the Launchpad facts changed since the last evaluate) is judged now, as
+  `reviewbot evaluate` would judge it, stored nowhere (`evaluated_at` null): the answer
+  is never an outdated one.
 - a past date T: the gate as the change stood at T with core membership at T, its
   priority matches and exemption from the stored verdict (DESIGN: judged on the latest
-  synced state, for past dates too; a change never evaluated is matched now), as the
-  queues as of T judge it (`evaluate.judge_at`).
+  synced state, for past dates too; a change never evaluated is matched at T), exactly
+  as the queues as of T judge it (`evaluate.judge_at`).
 The change's facts (status, patch sets, votes, review state) are its rows as of T either
 way; the review state is given where the gate applies (an open change in scope).
 """
@@ -28,6 +30,7 @@ from reviewbot.evaluate.verdicts import (
     evaluate_change,
     judge_at,
     stored_classes,
+    verdict_current,
     verdict_from_row,
 )
 from reviewbot.rules.ruleset import ruleset_for
@@ -93,7 +96,8 @@ def _verdict(session: Session, config: Config, change: ChangeSnapshot, roster: R
     """The verdict that answers (the module's rule), and when it was judged."""
     if as_of is None:
         row = load_verdict(session, change.number)
-        if row is not None:
+        if row is not None and verdict_current(session, config, roster, change.revision,
+                                               row.evaluated_revision, now):
             return verdict_from_row(row), row.evaluated_at
         return evaluate_change(change, config, roster, now), None
     classes = stored_classes(session, [change.number]).get(change.number)
