@@ -1,4 +1,4 @@
-"""Sandbox Gerrit REST: the endpoints a polling bot uses, over a real threaded HTTP server.
+"""Sandbox Gerrit server: a real threaded HTTP server in front of the endpoints a bot uses.
 
 A real `http.server.ThreadingHTTPServer` on a port of its own in a daemon
 thread (the Zuul fake-Gerrit model), so production code (pygerrit2 +
