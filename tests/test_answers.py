@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from dashboards.app import create_app
 from reviewbot.cli import main
 from reviewbot.clock import parse_as_of
-from reviewbot.sandbox.generator import CORES, NONCORES
+from reviewbot.sandbox.cast import CORES, NONCORES
 from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store
 from reviewbot.store.review_reads import find_account

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from dashboards.app import create_app
 from reviewbot.clock import utcnow
 from reviewbot.config import Secrets
-from reviewbot.sandbox.generator import BOT_USERNAME
+from reviewbot.sandbox.cast import BOT_USERNAME
 from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.change_reads import account_ids

@@ -20,8 +20,7 @@ from reviewbot.evaluate.review_judgements import judge_store
 from reviewbot.evaluate.verdicts import evaluate_store
 from reviewbot.gerrit.client import GerritClient
 from reviewbot.metrics.stored_standing import judging_fingerprint
-from reviewbot.sandbox import SandboxGerrit
-from reviewbot.sandbox.generator import Activity
+from reviewbot.sandbox import Activity, SandboxGerrit
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.judgements import judgements_current
 from reviewbot.store.tables import (

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from dashboards.app import create_app
 from reviewbot.sandbox import CORES
-from reviewbot.sandbox.generator import NONCORES
+from reviewbot.sandbox.cast import NONCORES
 from reviewbot.service.cycle import run_cycle
 from reviewbot.store import open_store, session_scope
 from reviewbot.views.dashboard_export import dashboard_url, sections

@@ -206,7 +206,7 @@ def _leader(config, sb, engine, **kwargs) -> Worker:
 
 
 def _vote_from_a_noncore(sb, number: int) -> str:
-    from reviewbot.sandbox.generator import NONCORES
+    from reviewbot.sandbox.cast import NONCORES
 
     owner = sb.change(number).owner
     voter = next(r.username for r in NONCORES if sb.account_id(r.username) != owner)

@@ -1,248 +1,51 @@
-"""Sandbox data: a deterministic Glance Ocata-like review cycle, and live "activity" for the demo.
+"""Sandbox scenario: a deterministic Glance Ocata-like review cycle (`generate_cycle`).
 
-Same seed -> same accounts, changes, votes and messages. People are invented;
-blueprint names and the cycle dates are Glance Ocata's. The cast: ~6 cores in
-`glance-core`, Zuul and the proposal bot in `Service Users`, and non-cores of
-varied review quality (careful reviewers whose votes match the cores',
-contrarians, thoughtful -1s with inline comments, drive-by +1s). Cores review
-priority work and the proposal bot's changes at once; on other changes they
-mostly wait for a non-core +1 on the patch set, and now and then jump the gate
-(CORE_GATE_JUMPS), as a team that mostly keeps to its review policy does.
+Same seed -> same accounts, changes, votes and messages. People are invented
+(the cast: cast.py); blueprint names and the cycle dates are Glance Ocata's
+(material.py). Each change lives its story here: patch sets, Zuul, non-core and
+core reviews (keeping to the review gate, mostly), replies, and a merge, abandon
+or open end. Team meetings promote non-cores to core (meetings.py).
 
-The team also promotes non-cores to core the way real teams do (`_Cycle.meeting`):
-at a team meeting every few weeks it looks at who has reviewed steadily over the
-last months and agreed with the cores more often than not, and adds at most one
-person to `glance-core` (the group's audit log records the date, which sync reads
-as their promotion); now and then it promotes a quiet, careful reviewer instead of
-the busiest one. From then on that person reviews as a core.
-
-Size: ~830 lines of scenario (cast, cycle, promotions, live activity) in one seeded
-random stream; splitting it would have to hand the stream across modules without
-changing any generated cycle, which every seeded test pins.
+All randomness flows from one seeded Random, drawn in a fixed order; the other
+scenario modules draw only from the Random they are handed, so the same seed
+keeps giving the same cycle (every seeded test and benchmark pins it).
 """
 
 from __future__ import annotations
 
 import random
-import threading
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 
-from reviewbot.clock import utcnow
-from reviewbot.sandbox.model import Change, State
-
-BOT_USERNAME = "reviewbot"
-BOT_PASSWORD = "sandbox-secret"
-PROJECTS = ("openstack/glance", "openstack/python-glanceclient", "openstack/glance_store")
-CORES = (
-    ("mkoval", "Mira Koval"),
-    ("tlind", "Tomas Lind"),
-    ("pnatarajan", "Priya Natarajan"),
-    ("jweber", "Jonas Weber"),
-    ("esokolova", "Elena Sokolova"),
-    ("kmori", "Kenji Mori"),
+from reviewbot.sandbox.cast import (
+    CORE_GATE_JUMPS,
+    CORES,
+    NEW_CORE_GATE_JUMP,
+    NONCORES,
+    PTL,
+    Reviewer,
+    gate_opened,
+    setup_people,
 )
-CLIENT_CORE_GROUP = "glanceclient-core"
-CLIENT_CORES = ("tlind", "kmori", "jweber")
-# Chance that a core reviews a gated change (non-priority, not the proposal bot's, no
-# non-core +1 on the patch set yet) instead of leaving non-cores the first crack. Mostly
-# the team keeps to the gate; who slips, and how often, varies (the PTL report's gate
-# compliance table shows it).
-CORE_GATE_JUMPS = {
-    "mkoval": 0.06,
-    "tlind": 0.12,
-    "pnatarajan": 0.35,
-    "jweber": 0.15,
-    "esokolova": 0.04,
-    "kmori": 0.18,
-}
-NEW_CORE_GATE_JUMP = 0.10  # a promoted core's slips, until they find their own pace
-
-# Promotions: the first team meeting this long after the history starts, then one every
-# MEETING_EVERY; each looks back over RECORD_WEEKS of reviews.
-FIRST_MEETING = timedelta(days=84)
-MEETING_EVERY = timedelta(days=91)  # quarterly
-RECORD_WEEKS = 12
-STEADY_WEEKS = 8  # weeks of the record with a review, to count as sustained reviewing
-QUIET_WEEKS = 4  # ... for a quiet promotion, with high agreement instead
-QUIET_AGREEMENT = 0.8
-MIN_JUDGED = 15  # votes the cores also voted on, before agreement means anything
-MIN_CAUGHT = 3  # -1s a core confirmed: the team wants someone who finds problems
-QUIET_CHANCE = 0.35  # chance a meeting promotes the quiet, careful candidate
-MAX_PROMOTIONS = 4
-PTL = "mkoval"
-
-
-@dataclass(frozen=True)
-class Reviewer:
-    """A non-core's habits: how often they review, and how well their votes predict the cores'."""
-
-    username: str
-    name: str
-    activity: float  # relative chance of being picked as a reviewer
-    accuracy: float  # chance their vote sign matches the patch set's real quality
-    thoughtful: float  # chance a -1 carries inline comments and a real explanation
-    drive_by: float  # chance of a content-free +1 regardless of quality
-
-
-NONCORES = (
-    Reviewer("asha.raman", "Asha Raman", 3.0, 0.92, 0.8, 0.02),
-    Reviewer("dvolkov", "Dmitri Volkov", 2.5, 0.88, 0.6, 0.05),
-    Reviewer("lnguyen", "Linh Nguyen", 2.0, 0.85, 0.7, 0.05),
-    Reviewer("obrien", "Sean O'Brien", 1.5, 0.80, 0.4, 0.10),
-    Reviewer("zangstrom", "Zoë Ångström", 1.5, 0.90, 0.9, 0.0),
-    Reviewer("rkapoor", "Rahul Kapoor", 2.0, 0.60, 0.2, 0.35),
-    Reviewer("mgarcia", "Maria Garcia", 1.0, 0.75, 0.5, 0.10),
-    Reviewer("tbaker", "Tom Baker", 1.2, 0.45, 0.1, 0.50),
-    Reviewer("yli", "Yan Li", 1.0, 0.86, 0.6, 0.05),
-    Reviewer("kowalski", "Anna Kowalski", 0.8, 0.70, 0.3, 0.15),
-    Reviewer("fsilva", "Felipe Silva", 0.7, 0.35, 0.2, 0.20),
-    Reviewer("hmueller", "Hanna Müller", 0.6, 0.95, 0.9, 0.0),
-    Reviewer("jsmith", "John Smith", 1.0, 0.55, 0.1, 0.60),
-    Reviewer("pdubois", "Pierre Dubois", 0.5, 0.80, 0.5, 0.05),
-    Reviewer("skim", "Soo-ah Kim", 0.4, 0.90, 0.8, 0.0),
+from reviewbot.sandbox.material import (
+    CORE_MINUS,
+    CORE_PLUS2,
+    HOSTILE_TEXT,
+    MINUS_TEXT,
+    OWNER_REPLY,
+    PLUS_TEXT,
+    SHORT_MINUS,
+    ZUUL_FAIL,
+    ZUUL_GATE,
+    ZUUL_OK,
+    draw_spec,
 )
-
-# (blueprint, topic style, files, subjects)
-PRIORITY_WORK = (
-    (
-        "community-level-v2-image-sharing",
-        (
-            "glance/api/v2/images.py",
-            "glance/db/sqlalchemy/api.py",
-            "glance/api/v2/image_members.py",
-        ),
-        (
-            "Add community visibility to images v2",
-            "Allow sharing of community images",
-            "Fix visibility filter for community images",
-            "Add tests for community image listing",
-        ),
-    ),
-    (
-        "image-import-refactor",
-        (
-            "glance/api/v2/image_data.py",
-            "glance/async/flows/base_import.py",
-            "glance/api/v2/discovery.py",
-        ),
-        (
-            "Add image import discovery call",
-            "Refactor image import flow",
-            "Introduce staging area for image import",
-            "Add import method validation",
-        ),
-    ),
-    (
-        "rolling-upgrades",
-        ("glance/db/migration.py", "glance/cmd/manage.py"),
-        ("Add expand/migrate/contract commands to glance-manage", "Document rolling upgrades"),
-    ),
-    (
-        "database-strategy-for-rolling-upgrades",
-        (
-            "glance/db/sqlalchemy/alembic_migrations/data_migrations/ocata_migrate01_community_images.py",
-            "glance/db/sqlalchemy/alembic_migrations/versions/ocata_expand01_add_visibility.py",
-        ),
-        ("Add data migration for community images", "Add expand script for visibility column"),
-    ),
-    (
-        "alembic-migrations",
-        (
-            "glance/db/sqlalchemy/alembic_migrations/env.py",
-            "glance/db/sqlalchemy/alembic_migrations/versions/mitaka02_update_metadef_os_nova_server.py",
-        ),
-        ("Port Glance migrations to Alembic", "Remove sqlalchemy-migrate scripts"),
-    ),
+from reviewbot.sandbox.meetings import (
+    FIRST_MEETING,
+    MAX_PROMOTIONS,
+    MEETING_EVERY,
+    choose_promotion,
 )
-# config/sandbox.toml's priorities: every PRIORITY_WORK blueprint, and this bug (the
-# community goal). The generator needs to know so cores can skip the gate on them.
-GOAL_BUG = 1639487
-GOAL_TOPIC = "goal-remove-incubated-oslo-code"
-BUGS = (
-    GOAL_BUG,
-    1631532,
-    1633813,
-    1640563,
-    1646008,
-    1651424,
-    1653410,
-    1655727,
-    1658133,
-    1659813,
-    1643119,
-    1647491,
-)
-BUG_WORK = (
-    (("glance/api/v2/images.py",), "Fix 500 on image-list with invalid marker"),
-    (("glance/common/wsgi.py",), "Return 400 on malformed JSON patch"),
-    (
-        ("glance/openstack/common/__init__.py", "glance/openstack/common/_i18n.py"),
-        "Remove incubated oslo code",
-    ),
-    (("glance_store/_drivers/swift/store.py",), "Handle swift 404 on delete gracefully"),
-    (("glanceclient/v2/images.py",), "Fix image-create --file with stdin"),
-    (("glance/location.py",), "Check location metadata before update"),
-    (("glance/registry/api/v1/images.py",), "Deprecate the registry v1 API cleanly"),
-)
-MISC_WORK = (
-    (("doc/source/admin/troubleshooting.rst",), "Update troubleshooting docs"),
-    (("glance/tests/unit/v2/test_images_resource.py",), "Use fixtures in image resource tests"),
-    (("tox.ini",), "Switch tox to use constraints"),
-    (("releasenotes/notes/ocata-prelude-0a1b2c3d.yaml",), "Add Ocata prelude release note"),
-    (("glance/common/config.py",), "Improve help text of image cache options"),
-    (("README.rst",), "Show team and repo badges on README"),
-)
-HOSTILE_SUBJECT = "Fix <script>alert(1)</script> in image name rendering"
-HOSTILE_TEXT = "Try this name: <img src=x onerror=alert(1)> & <script>alert('xss')</script>"
-
-PLUS_TEXT = ("LGTM", "Looks good to me, thanks.", "Nice cleanup.", "Tested locally, works.", "")
-MINUS_TEXT = (
-    "This breaks the v1 API; see inline comments for the failing case and a suggested fix.",
-    "The migration is not idempotent when run twice; please add a test for the re-run case.",
-    "Please split the refactor from the behaviour change so each can be reviewed alone.",
-    "Missing a release note, and the new option needs help text explaining its default.",
-)
-SHORT_MINUS = ("-1", "needs work", "nit")
-CORE_PLUS2 = ("Looks good.", "Thanks, this is what we discussed at the meeting.", "")
-CORE_MINUS = (
-    "See inline.",
-    "We agreed at the summit to do this differently; see the spec.",
-    "This needs a spec first.",
-)
-OWNER_REPLY = ("Done", "Thanks, addressed in the next patch set.", "Fixed, thanks!")
-ZUUL_OK = (
-    "Build succeeded (check pipeline).\n\n"
-    "- gate-glance-pep8-ubuntu-xenial http://logs.openstack.org/ : SUCCESS in 4m 02s\n"
-    "- gate-glance-python27-ubuntu-xenial http://logs.openstack.org/ : SUCCESS in 9m 41s"
-)
-ZUUL_FAIL = (
-    "Build failed (check pipeline).  For information on how to proceed, see "
-    "http://docs.openstack.org/infra/manual/developers.html#automated-testing\n\n"
-    "- gate-glance-python27-ubuntu-xenial http://logs.openstack.org/ : FAILURE in 8m 13s"
-)
-ZUUL_GATE = "Build succeeded (gate pipeline)."
-
-
-def _setup_people(sb: State) -> None:
-    for username, name in CORES:
-        sb.add_account(username, name)
-    for r in NONCORES:
-        sb.add_account(r.username, r.name)
-    sb.add_account("zuul", "Zuul", "zuul@openstack.org", may_edit_hashtags=False)
-    sb.add_account(
-        "proposal-bot",
-        "OpenStack Proposal Bot",
-        "openstack-infra@lists.openstack.org",
-        may_edit_hashtags=False,
-    )
-    sb.add_account(BOT_USERNAME, "Review Bot", "reviewbot@example.org", password=BOT_PASSWORD)
-    sb.add_group("glance-core", [u for u, _ in CORES])
-    # A second team's core group (config/sandbox-teams.toml: the client libraries as a
-    # team of their own), so the sandbox serves a deployment of several teams.
-    sb.add_group(CLIENT_CORE_GROUP, list(CLIENT_CORES))
-    sb.add_group("Service Users", ["zuul", "proposal-bot"])
+from reviewbot.sandbox.state import State
 
 
 class _NotYet(Exception):
@@ -276,58 +79,14 @@ class _Cycle:
         self.pace = 1.0  # < 1 squeezes a late change's timeline so it ends near the cycle end
 
     def meeting(self, day: datetime) -> str | None:
-        """A team meeting on `day`: maybe promote one non-core (returns who).
+        """A team meeting on `day`: maybe promote one non-core (returns who; meetings.py).
 
-        The team reads the record the sandbox holds up to `day`: per non-core, the weeks
-        of the last RECORD_WEEKS with a Code-Review vote on someone else's change, how
-        often their vote's sign matched the last core vote cast after it on the same
-        patch set, and how many of their -1s a core confirmed that way. A steady
-        reviewer (STEADY_WEEKS) who agrees more often than not is a candidate; the
-        busiest one is promoted, or now and then (QUIET_CHANCE) a quiet reviewer with
-        fewer weeks but QUIET_AGREEMENT or better. Promotions use their own Random, so the
-        rest of the cycle is the one the seed always gave until someone is promoted."""
-        sb = self.sb
-        since = day - timedelta(weeks=RECORD_WEEKS)
-        names = {sb.account_id(r.username): r.username for r in self.noncores}
-        weeks: dict[str, set[int]] = {n: set() for n in names.values()}
-        votes: dict[str, int] = dict.fromkeys(names.values(), 0)
-        agree: dict[str, int] = dict.fromkeys(names.values(), 0)
-        judged: dict[str, int] = dict.fromkeys(names.values(), 0)
-        caught: dict[str, int] = dict.fromkeys(names.values(), 0)  # -1s a core confirmed
-        for change in sb.changes.values():
-            for ps in change.patch_sets:
-                # The votes standing on the patch set (as a person glancing at it sees
-                # them), those already cast by the meeting.
-                cr = [(a, v.date, v.value) for a, v in ps.approvals.get("Code-Review", {}).items()
-                      if v.date <= day and v.date >= ps.created]
-                # What the cores said last on the patch set, and when.
-                core_votes = sorted((date, v) for a, date, v in cr
-                                    if v and sb.accounts[a].username in self.cores)
-                for a, date, v in cr:
-                    who = names.get(a)
-                    if who is None or not v or a == change.owner or date < since:
-                        continue
-                    votes[who] += 1
-                    weeks[who].add((day - date).days // 7)
-                    if core_votes and core_votes[-1][0] > date:  # a core decided after them
-                        judged[who] += 1
-                        agree[who] += (v > 0) == (core_votes[-1][1] > 0)
-                        caught[who] += v < 0 and core_votes[-1][1] < 0
-        def share(n: str) -> float:
-            return agree[n] / judged[n] if judged[n] else 0.0
-        # Agrees more often than not, and finds problems too (not only approves).
-        fair = [n for n in names.values() if judged[n] >= MIN_JUDGED
-                and 2 * agree[n] > judged[n] and caught[n] >= MIN_CAUGHT]
-        steady = [n for n in fair if len(weeks[n]) >= STEADY_WEEKS]
-        quiet = [n for n in fair if len(weeks[n]) >= QUIET_WEEKS and share(n) >= QUIET_AGREEMENT
-                 and n not in steady]
-        if quiet and self.promo_rng.random() < QUIET_CHANCE:
-            chosen = max(quiet, key=lambda n: (share(n), n))
-        elif steady:
-            chosen = max(steady, key=lambda n: (len(weeks[n]), votes[n], n))
-        else:
+        Promotions use their own Random, so the rest of the cycle is the one the seed
+        always gave until someone is promoted."""
+        chosen = choose_promotion(self.sb, day, self.noncores, self.cores, self.promo_rng)
+        if chosen is None:
             return None
-        sb.add_group_member("glance-core", chosen, when=day, by=PTL)
+        self.sb.add_group_member("glance-core", chosen, when=day, by=PTL)
         self.promoted.append((chosen, day))
         self.cores.append(chosen)
         keep = [i for i, r in enumerate(self.noncores) if r.username != chosen]
@@ -341,74 +100,6 @@ class _Cycle:
         if self.not_after is not None and t > self.not_after:
             raise _NotYet
         return t
-
-    def spec(self, index: int) -> dict[str, Any]:
-        rng = self.rng
-        roll = rng.random()
-        project = rng.choices(PROJECTS, weights=(65, 20, 15))[0]
-        branch = "stable/newton" if rng.random() < 0.05 else "master"
-        owner = (
-            rng.choice(self.cores)
-            if rng.random() < 0.3
-            else rng.choices([r.username for r in self.noncores], weights=self.weights)[0]
-        )
-        files: tuple[str, ...]
-        spec: dict[str, Any] = {
-            "project": project,
-            "branch": branch,
-            "owner": owner,
-            "topic": None,
-            "hashtags": (),
-            "body": None,
-            "wip": rng.random() < 0.08,
-            "priority": False,
-        }
-        if index % 97 == 6:
-            spec.update(
-                subject=HOSTILE_SUBJECT,
-                files=("glance/api/v2/images.py",),
-                body=f"The name field was not escaped.\n\n{HOSTILE_TEXT}\n\nCloses-Bug: #1646008",
-                topic="bug/1646008",
-            )
-        elif roll < 0.30:
-            bp, files, subjects = rng.choice(PRIORITY_WORK)
-            footer = rng.choice(("Implements", "Partially-Implements"))
-            spec.update(
-                subject=rng.choice(subjects),
-                files=files,
-                body=f"Work towards the Ocata priority.\n\n{footer}: blueprint {bp}",
-                topic=f"bp/{bp}" if rng.random() < 0.7 else None,
-                priority=True,
-            )
-        elif roll < 0.65:
-            files, subject = rng.choice(BUG_WORK)
-            bug = rng.choice(BUGS)
-            kind = rng.choice(("Closes-Bug", "Closes-Bug", "Partial-Bug", "Related-Bug"))
-            spec.update(
-                subject=subject,
-                files=files,
-                body=f"{subject}.\n\n{kind}: #{bug}",
-                topic=f"bug/{bug}" if rng.random() < 0.5 else None,
-            )
-            spec["priority"] = bug == GOAL_BUG
-            if bug == GOAL_BUG and rng.random() < 0.5:
-                spec["topic"] = GOAL_TOPIC
-        elif roll < 0.73:
-            spec.update(
-                subject="Updated from global requirements",
-                owner="proposal-bot",
-                files=("requirements.txt", "test-requirements.txt"),
-                topic="openstack/requirements",
-                wip=False,
-                project=project,
-                body="Change-Id is managed by the proposal bot.",
-            )
-        else:
-            files, subject = rng.choice(MISC_WORK)
-            spec.update(subject=subject, files=files)
-        if rng.random() < 0.04:
-            spec["hashtags"] = (rng.choice(("ocata-rc-potential", "Community-Goal", "docs")),)
-        return spec
 
     def zuul(self, number: int, t: datetime, ok: bool, ps: int | None = None) -> datetime:
         t = self.when(t, 0.3, 2.0)
@@ -551,7 +242,7 @@ class _Cycle:
     def keeps_gate(self, number: int, core: str) -> bool:
         """True when the patch set is still gated and `core` waits for a non-core +1 rather
         than jumping the gate."""
-        if not self.gated or _gate_opened(self.sb, self.sb.changes[number]):
+        if not self.gated or gate_opened(self.sb, self.sb.changes[number]):
             return False
         return self.rng.random() >= CORE_GATE_JUMPS.get(core, NEW_CORE_GATE_JUMP)
 
@@ -596,7 +287,7 @@ class _Cycle:
                 r = self.regular_reviewer()
                 if r.username != owner:
                     t = self.noncore_review(number, r, t, good)
-                    if _gate_opened(sb, sb.changes[number]):
+                    if gate_opened(sb, sb.changes[number]):
                         t = self.core_review(number, core, t, good)
         if not good and rng.random() < 0.5:
             t = self.when(t, 1, 24)
@@ -686,7 +377,7 @@ def generate_cycle(
     rng = random.Random(seed)
     with sb.lock:
         if "glance-core" not in sb.groups:
-            _setup_people(sb)
+            setup_people(sb)
         cycle = _Cycle(sb, rng, start, end, not_after)
         span = (end - start).total_seconds()
         offsets = sorted(rng.uniform(0, span * 0.97) for _ in range(changes))
@@ -701,127 +392,9 @@ def generate_cycle(
                     cycle.meeting(meeting)
                 meeting += MEETING_EVERY
             try:
-                cycle.build(first_number + i, created, cycle.spec(i))
+                spec = draw_spec(rng, i, cycle.cores, cycle.noncores, cycle.weights)
+                cycle.build(first_number + i, created, spec)
             except _NotYet:
                 pass
     return sb
 
-
-_NONCORE_NAMES = frozenset(r.username for r in NONCORES)
-
-
-def _gate_opened(sb: State, change: Change) -> bool:
-    """Whether `change`'s current patch set has a qualifying non-core +1, counted the way
-    the PTL report counts it (reviewbot/metrics/core_effort.py): a non-core's +1 cast on this
-    patch set, by neither the change owner nor the patch set's uploader.
-
-    A vote dated before the patch set was created is one Gerrit copied forward (a trivial
-    rebase keeps every vote with its old date); the report reads vote events per patch
-    set, so such a copy does not open the gate, and neither does it here.
-    """
-    ps = change.current
-    votes = ps.approvals.get("Code-Review", {})
-    return any(
-        v.value == 1 and v.date >= ps.created and a not in (change.owner, ps.uploader)
-        and sb.accounts[a].username in _NONCORE_NAMES and not sb.is_core(a)
-        for a, v in votes.items()
-    )
-
-
-def _waits_for_gate(sb: State, change: Change) -> bool:
-    """Whether a core keeping to the gate leaves `change` alone for now: not priority work
-    (as config/sandbox.toml declares it), not the proposal bot's, and the gate not yet
-    opened on its current patch set."""
-    if sb.accounts[change.owner].username == "proposal-bot" or change.topic == GOAL_TOPIC:
-        return False
-    body = change.current.body or ""
-    if f"#{GOAL_BUG}" in body or any(f"blueprint {bp}" in body for bp, _, _ in PRIORITY_WORK):
-        return False
-    return not _gate_opened(sb, change)
-
-
-class Activity:
-    """Keeps adding votes and uploads 'now' so the demo's queues move while someone watches."""
-
-    def __init__(self, sb: State, every_seconds: float = 3.0, seed: int = 0) -> None:
-        self.sb = sb
-        self.every = every_seconds
-        self.rng = random.Random(seed)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.steps = 0
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="sandbox-activity", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every):
-            self.step(utcnow())
-
-    def step(self, now: datetime) -> str:
-        """One random event on a random open change; returns what happened (for logs/tests)."""
-        rng, sb = self.rng, self.sb
-        with sb.lock:
-            open_changes = [c for c in sb.changes.values() if c.status == "NEW" and not c.wip]
-            if not open_changes:
-                return "nothing open"
-            change = rng.choice(open_changes)
-            owner = sb.accounts[change.owner].username
-            roll = rng.random()
-            reviewers = [r for r in NONCORES if r.username != owner]
-            cores = [u for u, _ in CORES if u != owner]
-            if roll < 0.45:
-                r = rng.choice(reviewers)
-                value = 1 if rng.random() < 0.7 else -1
-                message = rng.choice(PLUS_TEXT if value > 0 else MINUS_TEXT)
-                if sb.is_core(sb.account_id(r.username)) and _waits_for_gate(sb, change):
-                    # Promoted to core since: keeps to the gate as the other cores do.
-                    self.steps += 1
-                    return f"{r.username} (core now) waits for the gate on {change.number}"
-                sb.review(change.number, r.username, labels={"Code-Review": value},
-                          message=message, when=now)
-                what = f"{r.username} Code-Review{value:+d} on {change.number}"
-            elif roll < 0.70:
-                core = rng.choice(cores)
-                jumps = CORE_GATE_JUMPS.get(core, NEW_CORE_GATE_JUMP)
-                if _waits_for_gate(sb, change) and rng.random() >= jumps:
-                    # Keeping to the gate: the core turns to a change that is ready instead,
-                    # and with none ready reviews nothing this step (voting on the gated
-                    # change anyway would be a gate jump the roll above said not to make).
-                    ready = [
-                        c for c in open_changes
-                        if sb.accounts[c.owner].username != core and not _waits_for_gate(sb, c)
-                    ]
-                    if not ready:
-                        self.steps += 1
-                        return f"{core} waits for the gate on {change.number}; nothing ready"
-                    change = rng.choice(ready)
-                value = 2 if rng.random() < 0.6 else -1
-                sb.review(
-                    change.number,
-                    core,
-                    labels={"Code-Review": value},
-                    message=rng.choice(CORE_PLUS2 if value > 0 else CORE_MINUS),
-                    when=now,
-                )
-                what = f"{core} Code-Review{value:+d} on {change.number}"
-            else:
-                uploader = owner if owner != "proposal-bot" else "proposal-bot"
-                ps = sb.upload_patch_set(change.number, uploader, when=now)
-                sb.review(
-                    change.number,
-                    "zuul",
-                    labels={"Verified": 1},
-                    message=ZUUL_OK,
-                    when=now + timedelta(seconds=1),
-                    tag="autogenerated:zuul:check",
-                )
-                what = f"{uploader} uploaded patch set {ps} of {change.number}"
-            self.steps += 1
-            return what

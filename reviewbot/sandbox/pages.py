@@ -14,8 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
 
-from reviewbot.sandbox.model import Account, Change, State
+from reviewbot.sandbox.model import Account, Change
 from reviewbot.sandbox.query import QueryError, compile_query
+from reviewbot.sandbox.state import State
 
 _STYLE = (
     "body{font:15px/1.45 system-ui,sans-serif;margin:1.5rem auto;max-width:60rem;"

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
-from reviewbot.sandbox.model import LABELS, Change, State
+from reviewbot.sandbox.model import LABELS, Change
+from reviewbot.sandbox.state import State
 
 Predicate = Callable[[Change], bool]
 

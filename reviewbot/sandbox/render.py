@@ -13,7 +13,8 @@ import json
 from datetime import datetime
 from urllib.parse import quote
 
-from reviewbot.sandbox.model import LABEL_VALUES, LABELS, Account, Change, PatchSet, State, sha1_hex
+from reviewbot.sandbox.model import LABEL_VALUES, LABELS, Account, Change, PatchSet, sha1_hex
+from reviewbot.sandbox.state import State
 
 PREFIX = b")]}'\n"
 

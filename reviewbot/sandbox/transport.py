@@ -1,8 +1,9 @@
 """Sandbox Gerrit transport: the HTTP handler, request-log records, replies and injected faults.
 
-Kept apart from the REST endpoints (server.py): this layer reads and writes
-bytes, records every request and damages answers on purpose when a test has
-injected a fault.
+Kept apart from the REST endpoints (server.py, rest_changes.py, rest_accounts.py):
+this layer reads and writes bytes, records every request and damages answers on
+purpose when a test has injected a fault. The endpoints share its replies, errors
+and paging parameters.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from reviewbot.sandbox.server import SandboxGerrit
 
 VERSION = "3.9.1"
+DEFAULT_LIMIT = 500  # a query's page size when it asks for none (changes and accounts)
 # slow: wait `delay`, then handle and answer. slow_after_apply: handle (a write is applied),
 # then wait `delay` before answering (a Gerrit slower than the client's timeout).
 # reset: drop the connection (TCP RST) without handling; reset_after_apply: handle, then drop.
@@ -70,6 +72,21 @@ class HttpError(Exception):
         self.status = status
         self.text = text
         self.headers = headers or {}
+
+
+def int_param(params: dict[str, list[str]], *names: str) -> int | None:
+    """A paging parameter (`n`/`limit`, `S`/`start`): absent, or a non-negative integer."""
+    for name in names:
+        if name in params and params[name]:
+            raw = params[name][-1]
+            try:
+                value = int(raw)
+            except ValueError:
+                raise HttpError(400, f'"{raw}" is not a valid value for "-{name}"') from None
+            if value < 0:
+                raise HttpError(400, f'"{raw}" is not a valid value for "-{name}"')
+            return value
+    return None
 
 
 def json_reply(obj: object, status: int = 200) -> Reply:
