@@ -86,3 +86,34 @@ def test_a_leader_whose_lock_session_is_dropped_is_fenced_and_replaced_at_once(
     assert not a.acquire()
     b.release()
     engine.dispose()
+
+
+def test_a_fence_whose_renewal_stalls_past_a_third_of_the_lease_does_not_let_a_write_out(
+        config, store_engine):
+    # A leader can stall inside its renewal (here: another transaction holds the lease
+    # row) for as long as it could have been frozen after the commit; a standby may lead
+    # by then, so the fence must not pass. Taking the lease back later is allowed.
+    import threading
+
+    a, _b = pair(config, store_engine, lease_seconds=1.5)
+    assert a.acquire()
+    assert a.still_leading(), "a prompt renewal passes the fence"
+    release = threading.Event()
+
+    def hold_the_lease_row() -> None:
+        with store_engine.begin() as conn:
+            conn.execute(text("UPDATE sync_state SET value = value WHERE key = 'leader.lease'"))
+            release.wait(5)
+
+    holder = threading.Thread(target=hold_the_lease_row)
+    holder.start()
+    time.sleep(0.1)  # the other transaction has the row
+    threading.Timer(0.8, release.set).start()
+    try:
+        assert not a.still_leading(), "a renewal that took 0.7 s of a 1.5 s lease must fail"
+    finally:
+        release.set()
+        holder.join()
+    assert a.token is None
+    assert a.acquire() and a.token == 1, "the lease is still ours: the next tick leads again"
+    a.release()

@@ -22,8 +22,10 @@ the lease when
   dropped), so it is fenced already and need not be waited for.
 
 A frozen leader that wakes finds the token moved, stops before its next write,
-and releases its lock. The remaining window is one write already past its
-fence (a process frozen between the check and the send); Gerrit offers nothing
+and releases its lock; a fence whose renewal took over a third of the lease (it
+may have been frozen after its commit) fails too. The remaining window is one
+write already past its fence (a process frozen between the fence's return and
+the send); Gerrit offers nothing
 to fence against, and the read-back of writes (writeback.py) bounds the rest.
 """
 
@@ -34,6 +36,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, replace
 
@@ -137,6 +140,7 @@ class Leadership:
             lease = self.lease
             if lease is None:
                 return False
+            started = time.monotonic()
             try:
                 if lease.locked and not self.lock.still_held():
                     return self._lost("the leader lock's session is gone")
@@ -148,6 +152,12 @@ class Leadership:
             except Exception as exc:  # cannot renew = cannot prove we lead
                 return self._lost(f"the lease could not be renewed ({exc})")
             self.lease = new
+            if time.monotonic() - started > self.lease_seconds / 3:
+                # A renewal this slow may have been frozen after its commit for longer than
+                # the lease it renewed (SIGSTOP, a stalled VM): a standby may lead by now,
+                # and the write this fence guards would go out twice. Safety first: step
+                # down; the next heartbeat takes the lease back if it is still ours.
+                return self._lost("the renewal took longer than a third of the lease")
             return True
 
     def release(self) -> None:
