@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.commands.context import add_as_of, add_json, as_of_from, config_from, engine_from
 from reviewbot.commands.context import print_json as emit_json
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from reviewbot.config import Config
+    from reviewbot.evaluate.verdicts import EvaluationResult
     from reviewbot.rules.verdict import ChangeVerdict
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "evaluate", help="tag every stored change with its priorities and gate state, with reasons"
     )
@@ -77,13 +82,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unmatched(config, shown) -> list[str]:
+def _unmatched(config: Config, shown: EvaluationResult) -> list[str]:
     """Configured priorities no verdict shown names (the stored ones without --as-of)."""
     named = {pid for v in shown.all for pid in v.priority_ids}
     return [p.id for p in config.priorities if p.id not in named]
 
 
-def _queue_answer(engine, config, number: int, who: str, as_of) -> dict | None:
+def _queue_answer(engine: Engine, config: Config, number: int, who: str,
+                  as_of: datetime | None) -> dict[str, Any] | None:
     """The queues' why-not for one reviewer (core queue, or first-crack queue for a non-core)."""
     from reviewbot.store import session_scope
     from reviewbot.store.queue_reads import find_reviewer
