@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
+from typing import Any
 
 from reviewbot.commands.context import add_json, config_from, engine_from, print_json
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "apply",
         help="write the stored verdicts to Gerrit as bot-owned hashtags (dry run by default)",
@@ -75,7 +76,7 @@ def apply_command(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-def _what(a: dict) -> str:
+def _what(a: dict[str, Any]) -> str:
     if a["action"] == "gated-message":
         return "post gated message"
     parts = [f"+{t}" for t in a.get("add", [])] + [f"-{t}" for t in a.get("remove", [])]

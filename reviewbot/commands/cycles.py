@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from reviewbot.commands.context import (
     add_json,
@@ -13,6 +14,11 @@ from reviewbot.commands.context import (
     print_json,
     run_under_cycle_lock,
 )
+
+if TYPE_CHECKING:
+    from reviewbot.actions.writeback import ApplySummary, ChangePlan
+    from reviewbot.config import Config
+    from reviewbot.evaluate.verdicts import EvaluationResult
 
 DESCRIPTION = """\
 Begins cycle NAME in two steps, so nothing changes in Gerrit before the config does.
@@ -29,7 +35,7 @@ Begins cycle NAME in two steps, so nothing changes in Gerrit before the config d
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "cycle-start", help="begin the next release cycle (archive the old one, draft the "
         "new [cycle] from a schedule, remove the bot's old priority hashtags)",
@@ -66,7 +72,7 @@ def cycle_start_command(args: argparse.Namespace) -> int:
     return _roll_over(args, config)
 
 
-def _draft(args: argparse.Namespace, config) -> int:
+def _draft(args: argparse.Namespace, config: Config) -> int:
     from reviewbot.clock import utcnow
     from reviewbot.config.priorities_rst import RstError, draft_toml
     from reviewbot.config.schedule_rst import cycle_toml, draft_cycle
@@ -120,7 +126,7 @@ def _draft(args: argparse.Namespace, config) -> int:
     return 0
 
 
-def _roll_over(args: argparse.Namespace, config) -> int:
+def _roll_over(args: argparse.Namespace, config: Config) -> int:
     from reviewbot.actions.rollover import old_priority_hashtags, plan_rollover
     from reviewbot.actions.writeback import write_plans
     from reviewbot.clock import utcnow
@@ -135,7 +141,7 @@ def _roll_over(args: argparse.Namespace, config) -> int:
     wb = config.writeback
     engine = engine_from(config)
 
-    def work():
+    def work() -> _RollOver:
         with session_scope(engine) as session:
             archive_present(session, config, now)
             ended = end_cycles(session, config.cycle.name, now)
@@ -150,16 +156,26 @@ def _roll_over(args: argparse.Namespace, config) -> int:
         dry_run = not (args.apply and wb.enabled and not wb.dry_run)
         client = GerritClient.from_config(config, Secrets.from_env())
         summary = write_plans(engine, config, client, plans, dry_run=dry_run, now=now)
-        return ended, past_names, evaluated, plans, summary
+        return _RollOver(ended, past_names, evaluated, plans, summary)
 
     try:
-        return run_under_cycle_lock(config, work, lambda done: _show(args, config, *done))
+        return run_under_cycle_lock(config, work, lambda done: _show(args, config, done))
     finally:
         engine.dispose()
 
 
-def _show(args: argparse.Namespace, config, ended, past, evaluated, plans,
-          summary) -> int:
+class _RollOver(NamedTuple):
+    """What the rollover did under the cycle lock, shown after it is released."""
+
+    ended: list[str]  # cycles marked ended now
+    past: list[str]  # names of the stored past cycles
+    evaluated: EvaluationResult
+    plans: list[ChangePlan]
+    summary: ApplySummary
+
+
+def _show(args: argparse.Namespace, config: Config, done: _RollOver) -> int:
+    ended, past, evaluated, plans, summary = done
     wb = config.writeback
     why_dry = None
     if summary.dry_run:

@@ -15,7 +15,7 @@ from reviewbot.commands.context import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "where", help="where is my change: its position in every core reviewer's queue, its "
         "review and gate state, and what would move it up")

@@ -16,7 +16,7 @@ from reviewbot.commands.context import (
 )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "queue", help="a reviewer's queue: for a core reviewer what to review today, for "
         "anyone else the first-crack queue (gated changes waiting for a non-core +1)")

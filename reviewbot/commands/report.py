@@ -10,7 +10,7 @@ from reviewbot.commands.context import add_as_of, as_of_from, config_from, engin
 FORMATS = ("text", "md", "csv", "json")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "report",
         help="PTL report: priority progress, core review effort, gate compliance",

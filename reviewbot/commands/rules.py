@@ -11,10 +11,13 @@ from reviewbot.commands.context import add_as_of, add_json, as_of_from, config_f
 from reviewbot.commands.context import print_json as emit_json
 
 if TYPE_CHECKING:
+
+    from reviewbot.config import Config
+    from reviewbot.evaluate.verdicts import EvaluationResult
     from reviewbot.rules.verdict import ChangeVerdict
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "evaluate", help="tag every stored change with its priorities and gate state, with reasons"
     )
@@ -77,7 +80,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _unmatched(config, shown) -> list[str]:
+def _unmatched(config: Config, shown: EvaluationResult) -> list[str]:
     """Configured priorities no verdict shown names (the stored ones without --as-of)."""
     named = {pid for v in shown.all for pid in v.priority_ids}
     return [p.id for p in config.priorities if p.id not in named]

@@ -11,7 +11,7 @@ import time
 log = logging.getLogger("reviewbot.sandbox")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "sandbox",
         help="serve a fake Gerrit (REST over HTTP) with a generated Glance Ocata-like cycle",

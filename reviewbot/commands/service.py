@@ -17,7 +17,7 @@ from reviewbot.commands.context import (
 log = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "cycle", help="run one sync -> Launchpad -> evaluate -> apply pass and exit",
         description="One pass of the worker's loop. Exits 1 if any step failed, "

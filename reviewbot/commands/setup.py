@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from reviewbot.commands.context import config_from
 
+if TYPE_CHECKING:
+    from reviewbot.config import Config
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("check-config", help="validate the config file and exit")
     p.set_defaults(func=check_config)
 
@@ -37,7 +41,7 @@ def check_config(args: argparse.Namespace) -> int:
     return 0  # a warning, not an error: the PTL may list a priority before its work exists
 
 
-def matcherless_priorities(config) -> list[str]:
+def matcherless_priorities(config: Config) -> list[str]:
     """Priorities with no matcher at all (owners lead a priority and match nothing)."""
     from reviewbot.rules.ruleset import compile_ruleset
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reviewbot.commands.context import (
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from reviewbot.views.standing_view import ReviewerReport
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "judge", help="judge and store every review whose change changed since the last run "
         "(the worker does this each cycle; standing pages then read one row per review)",
@@ -225,7 +226,7 @@ def run_reviewers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _date_arg(option: str, value: str | None):
+def _date_arg(option: str, value: str | None) -> datetime | None:
     from reviewbot.clock import parse_as_of
 
     if not value:

@@ -11,7 +11,7 @@ from reviewbot.clock import parse_as_of
 from reviewbot.commands.context import add_json, config_from, engine_from, print_json
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("sync", help="poll Gerrit once and store what changed")
     p.add_argument("--since", help="read changes updated since this date (2016-10-06 or "
                    "2016-10-06T12:00:00Z) instead of the stored cursor")

@@ -14,7 +14,7 @@ def _default_port() -> int:
     return int(value) if value.isdigit() else 8000
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("web", help="serve the dashboard and /api/v1 (uvicorn)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     p.add_argument("--port", type=int, default=None,

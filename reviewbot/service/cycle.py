@@ -13,18 +13,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 from reviewbot.clock import utcnow
 from reviewbot.config import Config, Secrets
 
+if TYPE_CHECKING:
+    from reviewbot.actions.digest_send import DigestRun
+    from reviewbot.actions.writeback import ApplySummary
+    from reviewbot.evaluate.review_judgements import JudgingResult
+    from reviewbot.gerrit.client import GerritClient
+    from reviewbot.store.changes import WriteCounts
+    from reviewbot.sync.launchpad import EnrichSummary
+    from reviewbot.sync.rest import SyncSummary
+
 log = logging.getLogger(__name__)
 
 STEPS = ("sync", "launchpad", "evaluate", "apply", "judge", "trends", "digest")
+
+R = TypeVar("R")
+# A step's recorded detail keeps its plain values only (see _plain).
+Scalar = int | float | str | bool | None
 
 
 @dataclass
@@ -33,7 +48,7 @@ class StepOutcome:
     seconds: float = 0.0
     skipped: str | None = None
     error: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Scalar] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,7 +67,7 @@ class CycleSummary:
     steps: dict[str, StepOutcome] = field(default_factory=dict)
     stopped_early: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:  # dataclasses.asdict's own type
         return asdict(self)
 
     def log_line(self) -> str:
@@ -69,20 +84,21 @@ class CycleSummary:
 # --- the other pipeline steps, behind one narrow seam each -------------------------
 
 
-def gerrit_client(config: Config, secrets: Secrets) -> Any:
+def gerrit_client(config: Config, secrets: Secrets) -> GerritClient:
     from reviewbot.gerrit.client import GerritClient
 
     return GerritClient.from_config(config, secrets)
 
 
-def refresh_one(client: Any, engine: Engine, config: Config, number: int) -> Any:
+def refresh_one(client: GerritClient, engine: Engine, config: Config, number: int
+                ) -> WriteCounts:
     from reviewbot.sync.rest import refresh_change
 
     return refresh_change(client, engine, config, number)
 
 
 def evaluate_changes(engine: Engine, config: Config, numbers: Iterable[int] | None = None,
-                     *, now: Any = None) -> int:
+                     *, now: datetime | None = None) -> int:
     """Re-evaluate `numbers` (all changes when None); returns how many verdicts were written.
 
     Each change is judged by the rules of the team that lists its project: with several
@@ -127,7 +143,7 @@ class TeamResults:
     """One step's results over the teams of a deployment: the numbers summed (what the
     cycle summary counts), each team's own under `TEAM.name` for the recorded detail."""
 
-    def __init__(self, results: dict[str, Any]):
+    def __init__(self, results: Mapping[str, object]) -> None:
         reasons = []
         for team, result in results.items():
             for key, value in _plain(result).items():
@@ -141,7 +157,7 @@ class TeamResults:
             self.reason = "; ".join(reasons)
 
 
-def _each_team(config: Config, work: Callable[[Config], Any]) -> Any:
+def _each_team(config: Config, work: Callable[[Config], R]) -> R | TeamResults:
     """Run a per-team step for each team of the deployment (its result as is for one)."""
     if config.team_name is not None:
         return work(config)
@@ -153,8 +169,9 @@ def _each_team(config: Config, work: Callable[[Config], Any]) -> Any:
                         for name, team in zip(config.team_names, teams, strict=True)})
 
 
-def _count(result: Any, *names: str) -> int:
-    """Read a count off another step's summary object, whatever it is called there."""
+def _count(result: object, *names: str) -> int:
+    """Read a count off another step's summary object, whatever it is called there (a
+    step's own summary, or TeamResults' sums, whose names are only known at run time)."""
     if isinstance(result, int):
         return result
     for name in names:
@@ -166,8 +183,8 @@ def _count(result: Any, *names: str) -> int:
     return 0
 
 
-def _requests_made(client: Any) -> int:
-    return int(getattr(client, "requests_made", 0) or 0)
+def _requests_made(client: GerritClient | None) -> int:
+    return client.requests_made if client is not None else 0
 
 
 class StatusCounter:
@@ -177,20 +194,20 @@ class StatusCounter:
     call), and `no-response` for a timeout or a dropped connection.
     """
 
-    def __init__(self, client: Any):
+    def __init__(self, client: GerritClient | None) -> None:
         self.client = client
         self.requests_before = _requests_made(client)
-        self.before = dict(getattr(client, "responses_by_status", None) or {})
+        self.before = dict(client.responses_by_status) if client is not None else {}
 
     def close(self) -> tuple[int, dict[str, int]]:
         made = _requests_made(self.client) - self.requests_before
-        after = getattr(self.client, "responses_by_status", None) or {}
+        after = self.client.responses_by_status if self.client is not None else {}
         counts = {k: v - self.before.get(k, 0) for k, v in after.items()
                   if v - self.before.get(k, 0) > 0}
         return made, counts
 
 
-def _soft_failure(result: Any) -> str | None:
+def _soft_failure(result: object) -> str | None:
     """Steps that never raise (Launchpad) report trouble in their summary instead."""
     errors = getattr(result, "errors", None)
     if isinstance(errors, int) and errors > 0:
@@ -205,8 +222,9 @@ def _soft_failure(result: Any) -> str | None:
 # --- the cycle ----------------------------------------------------------------------
 
 
-def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any = None,
-              now: Any = None, should_stop: Callable[[], bool] | None = None,
+def run_cycle(config: Config, secrets: Secrets, engine: Engine, *,
+              client: GerritClient | None = None,
+              now: datetime | None = None, should_stop: Callable[[], bool] | None = None,
               fence: Callable[[], bool] | None = None) -> CycleSummary:
     """One pass. Never raises for a failing step; `should_stop` is checked between steps,
     `fence` right before every Gerrit write (the worker's leadership)."""
@@ -224,7 +242,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
             summary.steps["sync"] = StepOutcome(ok=False, error=f"Gerrit client: {exc}")
     counter = StatusCounter(client)
 
-    def step(name: str, work: Callable[[], Any]) -> Any:
+    def step(name: str, work: Callable[[], R]) -> R | None:
         if name in summary.steps:  # already failed before it could run
             return None
         if should_stop and should_stop():
@@ -296,17 +314,18 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *, client: Any =
     return summary
 
 
-def _plain(result: Any) -> dict[str, Any]:
+def _plain(result: object) -> dict[str, Scalar]:
     """A JSON-friendly view of a step's result, for the recorded summary."""
     if result is None:
         return {}
     if isinstance(result, int):
         return {"count": result}
+    data: Mapping[str, object]
     if isinstance(result, dict):
         data = result
-    elif hasattr(result, "__dataclass_fields__"):
+    elif is_dataclass(result) and not isinstance(result, type):
         data = asdict(result)
-    elif hasattr(result, "model_dump"):
+    elif isinstance(result, BaseModel):
         data = result.model_dump()
     else:
         data = vars(result) if hasattr(result, "__dict__") else {"value": str(result)}
@@ -314,7 +333,7 @@ def _plain(result: Any) -> dict[str, Any]:
             if isinstance(v, (int, float, str, bool)) or v is None}
 
 
-def _sync(client: Any, engine: Engine, config: Config) -> Any:
+def _sync(client: GerritClient | None, engine: Engine, config: Config) -> SyncSummary:
     if client is None:
         raise RuntimeError("no Gerrit client")
     from reviewbot.sync.rest import sync_once
@@ -322,20 +341,20 @@ def _sync(client: Any, engine: Engine, config: Config) -> Any:
     return sync_once(client, engine, config)
 
 
-def _enrich(engine: Engine, config: Config) -> Any:
+def _enrich(engine: Engine, config: Config) -> EnrichSummary:
     from reviewbot.sync.launchpad import enrich
 
     return enrich(engine, config)
 
 
-def _judge(engine: Engine, config: Config) -> Any:
+def _judge(engine: Engine, config: Config) -> JudgingResult:
     from reviewbot.evaluate.review_judgements import judge_store
 
     return judge_store(engine, config)
 
 
-def _apply(engine: Engine, config: Config, client: Any,
-           fence: Callable[[], bool] | None = None) -> Any:
+def _apply(engine: Engine, config: Config, client: GerritClient | None,
+           fence: Callable[[], bool] | None = None) -> ApplySummary:
     if client is None:
         raise RuntimeError("no Gerrit client")
     from reviewbot.actions.writeback import apply
@@ -343,13 +362,14 @@ def _apply(engine: Engine, config: Config, client: Any,
     return apply(engine, config, client, fence=fence)
 
 
-def _digest(engine: Engine, config: Config, secrets: Secrets, now: Any) -> Any:
+def _digest(engine: Engine, config: Config, secrets: Secrets, now: datetime | None
+            ) -> DigestRun:
     from reviewbot.actions.digest_send import run_digests
 
     return run_digests(engine, config, secrets, now)
 
 
-def _trends(engine: Engine, config: Config, now: Any) -> Any:
+def _trends(engine: Engine, config: Config, now: datetime | None) -> dict[str, Any]:
     from reviewbot.views.trends import store_trends
 
     return store_trends(engine, config, now or utcnow())

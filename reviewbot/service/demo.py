@@ -19,12 +19,15 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from reviewbot.clock import utcnow
 from reviewbot.config import Config, Secrets
 from reviewbot.store import normalise_url
+
+if TYPE_CHECKING:
+    from reviewbot.sandbox import SandboxGerrit
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ def _say(text: str) -> None:
     print(f"reviewbot demo: {text}", file=sys.stderr, flush=True)
 
 
-def add_demo_bot(sandbox: Any, config: Config) -> tuple[str, str]:
+def add_demo_bot(sandbox: SandboxGerrit, config: Config) -> tuple[str, str]:
     """The sandbox's bot account with a password made up now: demo-only, never stored or shown.
 
     The generator's bot account comes with a fixed test password; the demo

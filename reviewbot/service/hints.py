@@ -24,13 +24,16 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from reviewbot.config import Config
 from reviewbot.store import session_scope
 from reviewbot.store.hints import Hint, drop_hints, pending_hints
+
+if TYPE_CHECKING:
+    from reviewbot.gerrit.client import GerritClient
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ def plan(hints: list[Hint]) -> tuple[bool, list[int]]:
 
 
 def drain(engine: Engine, *, refresh: Callable[[int], str | None],
-          full_cycle: Callable[[], Any]) -> Drained:
+          full_cycle: Callable[[], object]) -> Drained:
     """Act on every hint waiting now: `full_cycle()` once, or `refresh(n)` once per change
     (returning an error text or None); then drop the hints acted on."""
     with session_scope(engine) as session:
@@ -98,7 +101,8 @@ def _team_of(config: Config, engine: Engine, number: int) -> Config:
     return config.for_project(project) if project else config
 
 
-def refresh_change(config: Config, engine: Engine, client: Any, number: int) -> str | None:
+def refresh_change(config: Config, engine: Engine, client: GerritClient | None,
+                   number: int) -> str | None:
     """Re-fetch one change from Gerrit, re-evaluate it and judge its reviews (so standing
     reads stay on the stored judgements between cycles). The caller holds the cycle
     lock. Returns None, or what failed."""

@@ -25,7 +25,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
@@ -37,6 +38,9 @@ from reviewbot.service.hints import HINT_SECONDS, Drained, drain, refresh_change
 from reviewbot.service.leadership import Leadership
 from reviewbot.store import session_scope
 from reviewbot.store.hints import pending_count
+
+if TYPE_CHECKING:
+    from reviewbot.gerrit.client import GerritClient
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ class Worker:
         self.drains: list[Drained] = []
         # The scheduled cycle and a hint drain run in APScheduler's threads; one at a time.
         self._busy = threading.Lock()
-        self._client: Any = None
+        self._client: GerritClient | None = None
         self._was_leader = False
         self._scheduler = BackgroundScheduler(timezone=UTC)
 
@@ -187,7 +191,7 @@ class Worker:
             # Taken over between ticks: run a cycle now rather than a poll interval later.
             self._scheduler.modify_job("cycle", next_run_time=datetime.now(UTC))
 
-    def _gerrit(self) -> Any:
+    def _gerrit(self) -> GerritClient | None:
         # One client for the worker's life: it reads the server version once and
         # keeps its HTTP connections. Built lazily so a Gerrit outage at start-up
         # is just a failed sync step, retried next tick.
@@ -242,7 +246,7 @@ class Worker:
         self.wait_and_shutdown()
         return 0
 
-    def _on_signal(self, signum: int, _frame: Any) -> None:
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("worker: %s received; finishing the current cycle",
                  signal.Signals(signum).name)
         self.stop()

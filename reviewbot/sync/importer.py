@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import orjson
 from sqlalchemy.engine import Engine
@@ -37,6 +38,18 @@ class ImportFailed(Exception):
     """A dump line we cannot import; the message names file, line and problem."""
 
 
+class ImportTotals(TypedDict):
+    """`reviewbot import --json`: an import's totals."""
+
+    files: int
+    changes_read: int  # change lines read from the dumps
+    changes: int  # rows written (WriteCounts)
+    messages: int
+    votes: int
+    skipped: int  # changes not applied: REST data or newer data is stored
+    seconds: float
+
+
 @dataclass
 class ImportSummary:
     files: int = 0
@@ -44,7 +57,7 @@ class ImportSummary:
     counts: WriteCounts = field(default_factory=WriteCounts)
     seconds: float = 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> ImportTotals:
         return {
             "files": self.files,
             "changes_read": self.lines,
@@ -88,7 +101,8 @@ def _without_nul_record(line: bytes, path: Path, lineno: int) -> ChangeRecord | 
     return from_ssh(row)
 
 
-def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int):
+def _batches(records: Iterable[tuple[int, ChangeRecord]], size: int
+             ) -> Iterator[tuple[int, list[ChangeRecord]]]:
     """(bytes read, batch of records) of at most `size` records."""
     batch: list[ChangeRecord] = []
     consumed = 0

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.engine import Engine
 
@@ -52,6 +52,28 @@ MAX_RETRIES = 1
 GIVE_UP_AFTER = 3
 
 Ref = tuple[str, str]
+
+
+class BlueprintFacts(TypedDict):
+    """What is cached of a blueprint (reviewbot.rules.launchpad_matchers reads it)."""
+
+    priority: str
+    definition_status: str
+    implementation_status: str
+    milestone: str | None
+    series: str | None  # the milestone's series ("ocata")
+    title: str
+
+
+class BugFacts(TypedDict):
+    """What is cached of a bug; importance, status and target are its task's in the team's
+    project (see LaunchpadSource._pick_task)."""
+
+    importance: str  # "" when no task is the project's (target None)
+    status: str
+    tags: list[str]
+    title: str
+    target: str | None
 
 
 class LaunchpadUnavailable(Exception):
@@ -88,6 +110,8 @@ def wanted_references(changes: Iterable[ChangeSnapshot], since: datetime) -> lis
 # -- the launchpadlib side ----------------------------------------------------
 
 
+# launchpadlib ships no types (and no stubs package): its entries (a blueprint, a bug, its
+# tasks, the Launchpad root) are Any here, read attribute by attribute into the facts.
 class LaunchpadSource:
     """One launchpadlib `Launchpad` object (created on first use) and the lookups we need.
 
@@ -130,7 +154,7 @@ class LaunchpadSource:
         """Forget per-run memos (milestone -> series) so a retargeted milestone is seen."""
         self._milestones.clear()
 
-    def blueprint(self, name: str) -> dict[str, Any] | None:
+    def blueprint(self, name: str) -> BlueprintFacts | None:
         """Facts of blueprint `name` of the configured project, or None if it does not exist."""
         if not self.project:
             raise ValueError("launchpad.project is not set; blueprints cannot be looked up")
@@ -166,7 +190,7 @@ class LaunchpadSource:
             )
         return self._milestones[link]
 
-    def bug(self, number: int) -> dict[str, Any] | None:
+    def bug(self, number: int) -> BugFacts | None:
         """Facts of bug `number` (task of the configured project), or None if it does not exist."""
         with self._lock, _translated_errors():
             lp = self._launchpad()
@@ -301,7 +325,7 @@ def enrich(
     source = launchpad or source_for(config)
     source.begin_run()
     deadline = started + settings.deadline_seconds
-    outcomes: list[tuple[Ref, dict[str, Any] | None, str | None]] = []
+    outcomes: list[tuple[Ref, BlueprintFacts | BugFacts | None, str | None]] = []
     problems: list[str] = []
     failures_in_a_row = 0
     for index, ref in enumerate(due):
@@ -353,7 +377,7 @@ def enrich(
     with session_scope(engine) as session:
         for ref, data, error in outcomes:
             if error is None:
-                cache.record_lookup(session, ref, data, now)
+                cache.record_lookup(session, ref, None if data is None else dict(data), now)
             else:
                 cache.record_failure(session, ref, error, now)
         cache.set_staleness(session, summary.reason, now)
@@ -366,7 +390,7 @@ def enrich(
     return summary
 
 
-def _look_up(source: LaunchpadSource, ref: Ref) -> dict[str, Any] | None:
+def _look_up(source: LaunchpadSource, ref: Ref) -> BlueprintFacts | BugFacts | None:
     kind, key = ref
     if kind == "blueprint":
         return source.blueprint(key)

@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from reviewbot.clock import day_start, format_gerrit_timestamp, parse_gerrit_timestamp, utcnow
 from reviewbot.config import Config
@@ -87,7 +89,7 @@ class SyncSummary:
         self.current_votes += counts.current_votes
         self.accounts += counts.accounts
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["seconds"] = round(self.seconds, 3)
         return data
@@ -261,7 +263,7 @@ def _write_pages(
     return newest
 
 
-def _write_page(session, page: _ReadPage, summary: SyncSummary,
+def _write_page(session: Session, page: _ReadPage, summary: SyncSummary,
                 newest: datetime | None, tag_group: str | None) -> datetime | None:
     records = page.records
     summary.add(upsert_changes(session, records))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import SecretStr
 
@@ -59,7 +59,7 @@ def secret_matches(configured: SecretStr, presented: str | None) -> bool:
                                presented.encode("utf-8"))
 
 
-def presented_secret(headers: Any, query: Any) -> str | None:
+def presented_secret(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
     """The secret a caller sent: `Authorization: Bearer S`, `X-Reviewbot-Secret: S` or `?secret=S`.
 
     The query form exists because Gerrit's webhooks plugin cannot send custom
@@ -75,17 +75,16 @@ def presented_secret(headers: Any, query: Any) -> str | None:
     return query.get("secret")
 
 
-def _project_name(value: Any) -> str | None:
+def _project_name(value: object) -> str | None:
     # stream-events sends a string; the webhooks plugin serialises Project.NameKey
     # as an object {"name": ...}.
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) and isinstance(value.get("name"), str):
-        return value["name"]
-    return None
+    name = value.get("name") if isinstance(value, dict) else None
+    return name if isinstance(name, str) else None
 
 
-def _change_number(value: Any) -> int:
+def _change_number(value: object) -> int:
     # Some older servers sent numbers as strings; accept those, nothing else.
     if isinstance(value, bool):
         raise MalformedEvent("change.number must be a number")
