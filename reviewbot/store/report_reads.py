@@ -4,7 +4,6 @@ the per-change classes (priority matches, gate exemption) from the stored verdic
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,13 @@ from sqlmodel import Session
 
 from reviewbot.clock import day_start
 from reviewbot.config import Config
-from reviewbot.store.snapshots import RawValues, by_owner, load_changes, plain_rows
+from reviewbot.store.snapshots import (
+    RawValues,
+    ToDatetime,
+    by_owner,
+    load_changes,
+    plain_rows,
+)
 from reviewbot.store.tables import Change, CurrentVote, Message, PatchSet, Verdict
 from reviewbot.store.tables import VoteEvent as VoteEventRow
 from reviewbot.timeline.snapshot import (
@@ -104,10 +109,7 @@ def load_report_facts(
     return facts, review_events
 
 
-_ToDatetime = Callable[[Any], datetime]
-
-
-def _patch_sets(session: Session, where: Any, to_dt: _ToDatetime
+def _patch_sets(session: Session, where: Any, to_dt: ToDatetime
                 ) -> dict[int, list[tuple[int, datetime, int | None]]]:
     c, ps_t = Change.__table__.c, PatchSet.__table__.c
     patch_sets: dict[int, list[tuple[int, datetime, int | None]]] = defaultdict(list)
@@ -132,7 +134,7 @@ def _current_votes(session: Session, where: Any, as_of: datetime) -> dict[int, l
     return current
 
 
-def _vote_history(session: Session, where: Any, as_of: datetime, to_dt: _ToDatetime
+def _vote_history(session: Session, where: Any, as_of: datetime, to_dt: ToDatetime
                   ) -> dict[int, list[VoteRow]]:
     """Vote events up to T of the changes something happened to after T."""
     c, ve = Change.__table__.c, VoteEventRow.__table__.c
@@ -146,7 +148,7 @@ def _vote_history(session: Session, where: Any, as_of: datetime, to_dt: _ToDatet
     return history
 
 
-def _newest_minus1(session: Session, open_then: Any, as_of: datetime, to_dt: _ToDatetime
+def _newest_minus1(session: Session, open_then: Any, as_of: datetime, to_dt: ToDatetime
                    ) -> dict[int, list[tuple[int, datetime]]]:
     c, ve = Change.__table__.c, VoteEventRow.__table__.c
     newest_minus1: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
@@ -160,7 +162,7 @@ def _newest_minus1(session: Session, open_then: Any, as_of: datetime, to_dt: _To
     return newest_minus1
 
 
-def _owner_replies(session: Session, open_then: Any, as_of: datetime, to_dt: _ToDatetime
+def _owner_replies(session: Session, open_then: Any, as_of: datetime, to_dt: ToDatetime
                    ) -> dict[int, list[datetime]]:
     c, m = Change.__table__.c, Message.__table__.c
     replies: dict[int, list[datetime]] = defaultdict(list)
@@ -175,7 +177,7 @@ def _owner_replies(session: Session, open_then: Any, as_of: datetime, to_dt: _To
 
 
 def _last_human_message(session: Session, open_then: Any, as_of: datetime,
-                        bots: frozenset[int], to_dt: _ToDatetime) -> dict[int, datetime]:
+                        bots: frozenset[int], to_dt: ToDatetime) -> dict[int, datetime]:
     c, m = Change.__table__.c, Message.__table__.c
     human_where = [open_then, m.author_id.is_not(None), m.date <= as_of,
                    or_(m.tag.is_(None), m.tag != BOT_MESSAGE_TAG)]
@@ -186,7 +188,7 @@ def _last_human_message(session: Session, open_then: Any, as_of: datetime,
         .where(*human_where).group_by(m.change_number))}
 
 
-def _review_events(session: Session, where: Any, as_of: datetime, to_dt: _ToDatetime
+def _review_events(session: Session, where: Any, as_of: datetime, to_dt: ToDatetime
                    ) -> list[ReviewEvent]:
     """The largest read: every Code-Review event up to T, in the order the core-review
     figures walk them, from the covering index ix_vote_event_report. A removed vote

@@ -6,9 +6,8 @@ patch set and comment-only message that a window (or one reviewer) needs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     String,
@@ -27,7 +26,7 @@ from sqlmodel import Session
 
 from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
 from reviewbot.store.accounts import chunks
-from reviewbot.store.snapshots import plain_rows
+from reviewbot.store.snapshots import ToDatetime, plain_rows
 from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
 from reviewbot.timeline.snapshot import (
     ChangeFacts,
@@ -201,7 +200,7 @@ def _everyone_reads(scope: ReviewScope, as_of: datetime, window_start: datetime,
     return conditions, which, patch_sets_where
 
 
-def _window_events(session: Session, parse: Callable[[Any], datetime], which: list, *,
+def _window_events(session: Session, parse: ToDatetime, which: list, *,
                    as_of: datetime, account_id: int | None, thoughtful_chars: int) -> list:
     """The Code-Review events up to `as_of` that `which` selects, as plain tuples in
     CREvent's field order (the judging reads them by position; a verdict shown on a page
@@ -215,7 +214,7 @@ def _window_events(session: Session, parse: Callable[[Any], datetime], which: li
     ]
 
 
-def _sparkline(session: Session, parse: Callable[[Any], datetime], conditions: list,
+def _sparkline(session: Session, parse: ToDatetime, conditions: list,
                changes: dict[int, ChangeFacts], *, account_id: int, since: datetime,
                as_of: datetime) -> list[CREvent]:
     """The reviewer's own events since `since`, with their changes' facts (added to
@@ -412,8 +411,5 @@ def history_span(session: Session, scope: ReviewScope) -> tuple[datetime, dateti
         .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(scope))).one()
     if first is None:
         return None
-    return _as_datetime(first), _as_datetime(last)
+    return _dt(first), _dt(last)
 
-
-def _as_datetime(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
