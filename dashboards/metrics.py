@@ -55,6 +55,11 @@ def _epoch(value: datetime) -> float:
 def metric_families(facts: dict[str, Any]) -> list[Metric]:
     """The metric families for the store's facts (reviewbot.store.ops.metrics_facts, plus
     `trends`: the worker's stored weeks as JSON). A pure function."""
+    return [*_store_families(facts), *_trend_families(facts.get("trends") or [])]
+
+
+def _store_families(facts: dict[str, Any]) -> list[Metric]:
+    """The cycle, Gerrit, gate state, write-back and Launchpad cache figures."""
     last = facts.get("last_cycle") or {}
     counters = facts.get("counters") or {}
     sync_step = (last.get("steps") or {}).get("sync") or {}
@@ -66,7 +71,7 @@ def metric_families(facts: dict[str, Any]) -> list[Metric]:
     gates = facts.get("gate_states") or {}
     writes = facts.get("writes") or {}
     lp = counters.get("launchpad_cache") or {}
-    families: list[Metric] = [
+    return [
         _gauge("reviewbot_cycle_duration_seconds", "Wall time of the last cycle.",
                float(last.get("duration") or 0)),
         _gauge("reviewbot_sync_duration_seconds", "Wall time of the last cycle's sync step.",
@@ -101,9 +106,12 @@ def metric_families(facts: dict[str, Any]) -> list[Metric]:
         _gauge("reviewbot_launchpad_records", "Launchpad records cached.",
                facts.get("launchpad_records", 0)),
     ]
-    weeks = facts.get("trends") or []
-    # One sample per cycle week; a week without a latency (nobody got the vote yet) has
-    # no sample rather than a zero. Among several teams each sample carries its team.
+
+
+def _trend_families(weeks: list[dict[str, Any]]) -> list[Metric]:
+    """One sample per cycle week; a week without a latency (nobody got the vote yet) has
+    no sample rather than a zero. Among several teams each sample carries its team."""
+    families: list[Metric] = []
     several = any("team" in w for w in weeks)
     for name, key, help_text in TREND_SERIES:
         family = GaugeMetricFamily(name, help_text,

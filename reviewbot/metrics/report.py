@@ -309,12 +309,43 @@ def report_from_facts(
 ) -> Report:
     """`build_report` over plain facts: `review_events` are the Code-Review events up to T,
     grouped by change and patch set, in vote order (`core_effort_from_events`)."""
+    in_scope, rows, by_priority, other_rows = _change_rows(changes, roster, classes, config,
+                                                           as_of)
+    reports = []
+    for p in sorted(config.priorities, key=lambda p: (p.rank, p.id)):
+        pr = PriorityReport(p.id, p.title, p.rank, tuple(p.owners), p.spec)
+        _fill(pr, by_priority[p.id], config, as_of)
+        reports.append(pr)
+    other = PriorityReport("other", "Not a cycle priority", 0, (), None)
+    _fill(other, other_rows, config, as_of)
+    effort = core_effort_from_events(in_scope, review_events, roster,
+                                     _with_ungated_branches(changes, classes, config),
+                                     config, as_of)
+    rows.sort(key=lambda r: r.number)
+    return Report(
+        cycle=config.cycle.name, cycle_start=config.cycle.start, cycle_end=config.cycle.end,
+        feature_freeze=config.cycle.feature_freeze, milestones=dict(config.cycle.milestones),
+        as_of=as_of, stale_days=config.report.stale_days, priorities=reports, other=other,
+        effort=effort, rows=rows, notes=_notes(roster, as_of, day_start(config.cycle.start)),
+    )
+
+
+def _change_rows(
+    changes: Sequence[ReportFacts],
+    roster: Roster,
+    classes: Mapping[int, ChangeClass],
+    config: Config,
+    as_of: datetime,
+) -> tuple[list[tuple[int, int, tuple[tuple[int, datetime, int | None], ...]]],
+           list[ChangeRow], dict[str, list[ChangeRow]], list[ChangeRow]]:
+    """The changes in the report's scope: (number, owner, patch sets) of each for the
+    core-review figures, and the row of each touched during the cycle, all of them, by
+    priority, and those matching no priority."""
     cycle_start = day_start(config.cycle.start)
     projects, branches = set(config.gerrit.projects), set(config.gerrit.branches)
     stale_days = config.report.stale_days
     known = {p.id for p in config.priorities}
     username = roster.username
-
     in_scope: list[tuple[int, int, tuple[tuple[int, datetime, int | None], ...]]] = []
     rows: list[ChangeRow] = []
     by_priority: dict[str, list[ChangeRow]] = {p.id: [] for p in config.priorities}
@@ -335,15 +366,23 @@ def report_from_facts(
             by_priority[pid].append(row)
         if not priorities:
             other_rows.append(row)
+    return in_scope, rows, by_priority, other_rows
 
-    reports = []
-    for p in sorted(config.priorities, key=lambda p: (p.rank, p.id)):
-        pr = PriorityReport(p.id, p.title, p.rank, tuple(p.owners), p.spec)
-        _fill(pr, by_priority[p.id], config, as_of)
-        reports.append(pr)
-    other = PriorityReport("other", "Not a cycle priority", 0, (), None)
-    _fill(other, other_rows, config, as_of)
 
+def _with_ungated_branches(changes: Sequence[ReportFacts], classes: Mapping[int, ChangeClass],
+                           config: Config) -> Mapping[int, ChangeClass]:
+    """`classes`, with the changes on a branch without the gate (`[[branch_policy]] gate =
+    false`) exempt from it: a core reviewing them there jumps no gate."""
+    if not config.branch_policy:
+        return classes
+    ungated = {c.number for c in changes
+               if (policy := branch_policy_for(config.branch_policy, c.branch)) is not None
+               and not policy.gate}
+    return {**classes, **{n: ChangeClass(classes[n].priorities if n in classes else (), True)
+                          for n in ungated}}
+
+
+def _notes(roster: Roster, as_of: datetime, cycle_start: datetime) -> list[str]:
     notes = []
     if not roster.core_known:
         notes.append(
@@ -352,19 +391,4 @@ def report_from_facts(
         )
     if as_of < cycle_start:
         notes.append("The as-of date is before the cycle start: nothing to report yet.")
-    if config.branch_policy:
-        # A branch without the gate (`[[branch_policy]] gate = false`): its changes are
-        # exempt from it, so a core reviewing them there jumps no gate.
-        ungated = {c.number for c in changes
-                   if (policy := branch_policy_for(config.branch_policy, c.branch)) is not None
-                   and not policy.gate}
-        classes = {**classes, **{n: ChangeClass(classes[n].priorities if n in classes else (),
-                                                True) for n in ungated}}
-    effort = core_effort_from_events(in_scope, review_events, roster, classes, config, as_of)
-    rows.sort(key=lambda r: r.number)
-    return Report(
-        cycle=config.cycle.name, cycle_start=config.cycle.start, cycle_end=config.cycle.end,
-        feature_freeze=config.cycle.feature_freeze, milestones=dict(config.cycle.milestones),
-        as_of=as_of, stale_days=stale_days, priorities=reports, other=other, effort=effort,
-        rows=rows, notes=notes,
-    )
+    return notes

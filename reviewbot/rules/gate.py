@@ -110,34 +110,10 @@ def judge(
 
 def _judge_votes(change: ChangeSnapshot, state: ChangeState, roster: Roster, need: int,
                  core_group: str) -> GateVerdict:
+    """Open with `need` qualifying non-core +1s on the patch set current at `state.at`,
+    else gated (for certain, or not when voters of unknown membership could open it)."""
     ps = state.patch_set
-    uploader = state.uploader_id
-    at = state.at
-    qualifying: list[int] = []
-    unknown: list[int] = []
-    excluded: list[str] = []
-    plus1s = [v for v in state.votes if v.label == LABEL and v.value == 1]
-    if len(plus1s) > 1:  # names in a fixed order, whatever order the votes came in
-        plus1s.sort(key=lambda v: (roster.username(v.account_id), v.account_id))
-    for vote in plus1s:
-        if vote.label != LABEL or vote.value != 1:
-            continue
-        a = vote.account_id
-        if roster.is_bot(a):
-            excluded.append(f"the bot {roster.username(a)}'s +1 does not count")
-        elif a == change.owner_id:
-            excluded.append("the owner's own +1 does not count")
-        elif a == uploader:
-            excluded.append(f"the +1 from {roster.username(a)}, who uploaded patch set {ps}, "
-                            "does not count")
-        elif _core_unknown(roster, a):
-            unknown.append(a)
-        elif roster.is_core(a, at):
-            excluded.append(f"core reviewer {roster.username(a)}'s +1 does not count "
-                            "toward the non-core gate")
-        else:
-            qualifying.append(a)
-
+    qualifying, unknown, excluded = _classify_plus1s(change, state, roster)
     if len(qualifying) >= need:
         plural = "+1" if len(qualifying) == 1 else "+1s"
         return GateVerdict("open", f"Open for core review: non-core {plural} from "
@@ -160,7 +136,7 @@ def _judge_votes(change: ChangeSnapshot, state: ChangeState, roster: Roster, nee
         head = (f"Not a cycle priority; {have} of {need} non-core +1s on patch set {ps}, "
                 f"waiting for {need - have} more")
     details: list[str] = []
-    last = last_noncore_plus1(change, roster, at)
+    last = last_noncore_plus1(change, roster, state.at)
     if last is not None and last[0] < ps:
         details.append(f"the last non-core +1 was on patch set {last[0]}, before the new upload")
     elif have == 0 and last is None:
@@ -170,3 +146,34 @@ def _judge_votes(change: ChangeSnapshot, state: ChangeState, roster: Roster, nee
         details.append(f"core group membership unknown ({group})")
     tail = f" ({'; '.join(details)})" if details else ""
     return GateVerdict("gated", f"{head}{tail}.")
+
+
+def _classify_plus1s(change: ChangeSnapshot, state: ChangeState, roster: Roster
+                     ) -> tuple[list[int], list[int], list[str]]:
+    """The +1s of `state`: (qualifying voters, voters whose core membership is unknown,
+    why each other +1 does not count), in a fixed order whatever order the votes came in."""
+    ps = state.patch_set
+    uploader = state.uploader_id
+    qualifying: list[int] = []
+    unknown: list[int] = []
+    excluded: list[str] = []
+    plus1s = [v for v in state.votes if v.label == LABEL and v.value == 1]
+    if len(plus1s) > 1:
+        plus1s.sort(key=lambda v: (roster.username(v.account_id), v.account_id))
+    for vote in plus1s:
+        a = vote.account_id
+        if roster.is_bot(a):
+            excluded.append(f"the bot {roster.username(a)}'s +1 does not count")
+        elif a == change.owner_id:
+            excluded.append("the owner's own +1 does not count")
+        elif a == uploader:
+            excluded.append(f"the +1 from {roster.username(a)}, who uploaded patch set {ps}, "
+                            "does not count")
+        elif _core_unknown(roster, a):
+            unknown.append(a)
+        elif roster.is_core(a, state.at):
+            excluded.append(f"core reviewer {roster.username(a)}'s +1 does not count "
+                            "toward the non-core gate")
+        else:
+            qualifying.append(a)
+    return qualifying, unknown, excluded

@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
 from reviewbot.store.accounts import chunks
-from reviewbot.store.snapshots import plain_rows
+from reviewbot.store.snapshots import ToDatetime, plain_rows
 from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
 from reviewbot.timeline.snapshot import (
     ChangeFacts,
@@ -121,74 +121,29 @@ def load_review_history(
     - those changes (owner, project, stored priority/exempt verdict) and patch sets;
     - the comment-only messages of the window.
     """
-    conditions = scope_conditions(scope)
-    parse = date_parser(session.connection())
     if account_id is not None:
-        # The patch sets this reviewer voted on in the window (index on account, date).
-        mine = (VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
-                VoteEvent.date <= as_of)
-        touched = select(VoteEvent.change_number, VoteEvent.patch_set).where(
-            *mine, VoteEvent.date >= window_start).distinct()
-        which = [tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched),
-                 select(Change.number).where(
-                     Change.number == VoteEvent.change_number, *conditions).exists()]
-        # Patch sets are read by subquery, not by thousands of bound numbers.
-        patch_sets_where = [PatchSet.change_number.in_(
-            select(VoteEvent.change_number).where(*mine, VoteEvent.date >= window_start))]
+        conditions, which, patch_sets_where = _reviewer_reads(scope, account_id, as_of,
+                                                              window_start)
     else:
-        # Everyone: a change with a vote in the window was updated at or after it, so the
-        # indexed `updated` column narrows the read; patch sets with no event in the
-        # window are then skipped while judging.
-        # On a store that was never ANALYZEd (every fresh import) SQLite would rather
-        # walk the project index (every change ever synced) or scan all vote events: the
-        # project test is made unindexable so the `updated` range leads, and the events
-        # are looked up by change number from that list.
-        # As of a past date, a change created after it holds nothing yet: most of the
-        # changes updated since the window started, for a backtest's as-of a year back.
-        conditions = [*scope_conditions(scope, project_index=False), Change.created <= as_of]
-        if active_after:
-            conditions.append(Change.updated > as_of)
-        patch_sets_where = [Change.updated >= window_start]
-        which = [VoteEvent.change_number.in_(
-            select(Change.number).where(*conditions, Change.updated >= window_start))]
+        conditions, which, patch_sets_where = _everyone_reads(scope, as_of, window_start,
+                                                              active_after)
     # Bots are never reviewers nor verdicts: their events are left out of the read.
     not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
     if active_after:
         return _load_active_history(session, conditions, as_of=as_of, window_start=window_start,
                                     not_bot=not_bot, thoughtful_chars=thoughtful_chars)
-    # Plain tuples in CREvent's field order (the judging reads them by position; a
-    # verdict shown on a page is turned into a CREvent there): 100k+ rows on a leaderboard.
-    events = [
-        (c, ps, a, v, parse(d), m, i, bool(t))
-        for c, ps, a, v, d, m, i, t in plain_rows(session, (
-            select(*_EVENT_COLUMNS, _thoughtful(account_id, thoughtful_chars))
-            .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which,
-                   *not_bot)
-        ))
-    ]
-
+    parse = date_parser(session.connection())
+    events = _window_events(session, parse, [*which, *not_bot], as_of=as_of,
+                            account_id=account_id, thoughtful_chars=thoughtful_chars)
     sparkline: list[CREvent] | None = None
     changes: dict[int, ChangeFacts] = {}
     if account_id is not None:
-        # The reviewer's own events since `since`, with their changes' facts in the same
-        # read (those changes hold every touched patch set too).
-        sparkline = []
-        for c, ps, a, v, d, m, i, *facts in plain_rows(session, (
-            select(*_SPARK_COLUMNS, *change_fact_columns())
-            .join(Change, Change.number == VoteEvent.change_number)
-            .outerjoin(Verdict, Verdict.change_number == Change.number)
-            .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
-                   VoteEvent.date >= since, VoteEvent.date <= as_of, *conditions)
-        )):
-            sparkline.append(CREvent(c, ps, a, v, parse(d), m, i))
-            if c not in changes:
-                changes[c] = _change_facts(*facts)
-
-    # With `active_after` the caller reads the comments of every change itself; the
-    # backtest's order needs none (`comments=False`).
-    comment_facts = [] if active_after or not comments else load_comment_messages(
+        sparkline = _sparkline(session, parse, conditions, changes, account_id=account_id,
+                               since=since, as_of=as_of)
+    # The backtest's order needs no comments (`comments=False`).
+    comment_facts = [] if not comments else load_comment_messages(
         session, scope, start=window_start, as_of=as_of, account_id=account_id,
-        # Everyone: only changes updated in the window are judged (see above), and
+        # Everyone: only changes updated in the window are judged (`_everyone_reads`), and
         # walking their messages beats the date index's row lookups across the table.
         updated_since=None if account_id is not None else window_start,
     )
@@ -203,6 +158,81 @@ def load_review_history(
                          comments=comment_facts, sparkline_events=sparkline)
 
 
+def _reviewer_reads(scope: ReviewScope, account_id: int, as_of: datetime,
+                    window_start: datetime) -> tuple[list, list, list]:
+    """`load_review_history`'s (change conditions, vote event conditions, patch set
+    conditions) for one reviewer: the patch sets they voted on in the window (index on
+    account, date)."""
+    conditions = scope_conditions(scope)
+    mine = (VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
+            VoteEvent.date <= as_of)
+    touched = select(VoteEvent.change_number, VoteEvent.patch_set).where(
+        *mine, VoteEvent.date >= window_start).distinct()
+    which = [tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched),
+             select(Change.number).where(
+                 Change.number == VoteEvent.change_number, *conditions).exists()]
+    # Patch sets are read by subquery, not by thousands of bound numbers.
+    patch_sets_where = [PatchSet.change_number.in_(
+        select(VoteEvent.change_number).where(*mine, VoteEvent.date >= window_start))]
+    return conditions, which, patch_sets_where
+
+
+def _everyone_reads(scope: ReviewScope, as_of: datetime, window_start: datetime,
+                    active_after: bool) -> tuple[list, list, list]:
+    """`load_review_history`'s (change conditions, vote event conditions, patch set
+    conditions) for everyone.
+
+    A change with a vote in the window was updated at or after it, so the indexed
+    `updated` column narrows the read; patch sets with no event in the window are then
+    skipped while judging. On a store that was never ANALYZEd (every fresh import) SQLite
+    would rather walk the project index (every change ever synced) or scan all vote
+    events: the project test is made unindexable so the `updated` range leads, and the
+    events are looked up by change number from that list. As of a past date, a change
+    created after it holds nothing yet: most of the changes updated since the window
+    started, for a backtest's as-of a year back.
+    """
+    conditions = [*scope_conditions(scope, project_index=False), Change.created <= as_of]
+    if active_after:
+        conditions.append(Change.updated > as_of)
+    patch_sets_where = [Change.updated >= window_start]
+    which = [VoteEvent.change_number.in_(
+        select(Change.number).where(*conditions, Change.updated >= window_start))]
+    return conditions, which, patch_sets_where
+
+
+def _window_events(session: Session, parse: ToDatetime, which: list, *,
+                   as_of: datetime, account_id: int | None, thoughtful_chars: int) -> list:
+    """The Code-Review events up to `as_of` that `which` selects, as plain tuples in
+    CREvent's field order (the judging reads them by position; a verdict shown on a page
+    is turned into a CREvent there): 100k+ rows on a leaderboard."""
+    return [
+        (c, ps, a, v, parse(d), m, i, bool(t))
+        for c, ps, a, v, d, m, i, t in plain_rows(session, (
+            select(*_EVENT_COLUMNS, _thoughtful(account_id, thoughtful_chars))
+            .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which)
+        ))
+    ]
+
+
+def _sparkline(session: Session, parse: ToDatetime, conditions: list,
+               changes: dict[int, ChangeFacts], *, account_id: int, since: datetime,
+               as_of: datetime) -> list[CREvent]:
+    """The reviewer's own events since `since`, with their changes' facts (added to
+    `changes`) in the same read: those changes hold every touched patch set too."""
+    sparkline = []
+    for c, ps, a, v, d, m, i, *facts in plain_rows(session, (
+        select(*_SPARK_COLUMNS, *change_fact_columns())
+        .join(Change, Change.number == VoteEvent.change_number)
+        .outerjoin(Verdict, Verdict.change_number == Change.number)
+        .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
+               VoteEvent.date >= since, VoteEvent.date <= as_of, *conditions)
+    )):
+        sparkline.append(CREvent(c, ps, a, v, parse(d), m, i))
+        if c not in changes:
+            changes[c] = _change_facts(*facts)
+    return sparkline
+
+
 def _load_active_history(session: Session, scope: list, *, as_of: datetime,
                          window_start: datetime, not_bot: list,
                          thoughtful_chars: int) -> ReviewHistory:
@@ -214,14 +244,9 @@ def _load_active_history(session: Session, scope: list, *, as_of: datetime,
     changes = _load_changes(session, [Change.updated >= window_start], scope)
     history = ReviewHistory(changes=changes, patch_sets={}, events=[])
     for part in chunks(sorted(changes)):  # bound parameters per statement stay few
-        history.events.extend(
-            (c, ps, a, v, parse(d), m, i, bool(t))
-            for c, ps, a, v, d, m, i, t in plain_rows(session, (
-                select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
-                .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of,
-                       VoteEvent.change_number.in_(part), *not_bot)
-            ))
-        )
+        history.events.extend(_window_events(
+            session, parse, [VoteEvent.change_number.in_(part), *not_bot], as_of=as_of,
+            account_id=None, thoughtful_chars=thoughtful_chars))
         history.patch_sets.update(
             _load_patch_sets(session, [PatchSet.change_number.in_(part)], []))
     return history
@@ -386,8 +411,5 @@ def history_span(session: Session, scope: ReviewScope) -> tuple[datetime, dateti
         .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(scope))).one()
     if first is None:
         return None
-    return _as_datetime(first), _as_datetime(last)
+    return _dt(first), _dt(last)
 
-
-def _as_datetime(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

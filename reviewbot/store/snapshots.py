@@ -1,4 +1,10 @@
-"""Store reads: build plain ChangeSnapshots (and the rows a Roster is built from), set-based."""
+"""Store reads: build plain ChangeSnapshots (and the rows a Roster is built from), set-based.
+
+Size: ~500 lines: the driver-row plumbing (`plain_rows`, `RawValues`) the other store reads
+share, the full snapshot read (`load_changes`, one function per table read) and the
+open-at-T read (`load_open_at`, likewise); `load_open_at` with its reads is the natural
+split into a module of its own, not yet made (see the README's notes).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, case, exists, func, null, or_, select
 from sqlmodel import Session
 
+from reviewbot.store.accounts import chunks  # under SQLite's bound-parameter limit
 from reviewbot.store.tables import (
     Account,
     Change,
@@ -33,13 +40,6 @@ from reviewbot.timeline.snapshot import (
     Vote,
     VoteEvent,
 )
-
-_CHUNK = 900  # stay under SQLite's bound-parameter limit
-
-
-def _chunks(numbers: Sequence[int]) -> Iterable[Sequence[int]]:
-    for i in range(0, len(numbers), _CHUNK):
-        yield numbers[i : i + _CHUNK]
 
 
 def plain_rows(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
@@ -69,6 +69,10 @@ def _json_value(value: Any) -> Any:
     return None if value == "null" else json.loads(value)
 
 
+# A driver value (SQLite's text, PostgreSQL's datetime) to a datetime: `RawValues.datetime`.
+ToDatetime = Callable[[Any], datetime]
+
+
 class RawValues:
     """Converters from driver values to Python values for `plain_rows` results: SQLite
     returns DateTime columns as text (parsed with the C `fromisoformat`), booleans as
@@ -76,7 +80,7 @@ class RawValues:
 
     def __init__(self, session: Session):
         sqlite = session.get_bind().dialect.name == "sqlite"
-        self.datetime: Callable[[Any], datetime] = (
+        self.datetime: ToDatetime = (
             datetime.fromisoformat if sqlite else _same
         )
         self.json = _json_value
@@ -109,112 +113,20 @@ def load_changes(
     commit message, files, Launchpad facts): the timeline does not need them.
     `history_labels` keeps only those labels' vote events.
     """
-    c = Change.__table__.c
-    matched = ((c.topic, c.hashtags, c.commit_message, c.files) if content
-               else (null(), null(), null(), null()))
-    query = select(
-        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
-        c.updated, c.current_patch_set, *matched,
-        c.submitted, c.closed_at, c.missing_since, c.gerrit_id, c.revision,
-    )
-    if numbers is not None:
-        query = query.where(c.number.in_(list(numbers)))
-    if projects:
-        query = query.where(c.project.in_(list(projects)))
-    if branches:
-        query = query.where(c.branch.in_(list(branches)))
-    if status:
-        query = query.where(c.status.in_(list(status)))
-    if not include_missing:
-        query = query.where(c.missing_since.is_(None))
-    rows = plain_rows(session, query.order_by(c.number))
+    query = _change_select(content, numbers, projects, branches, status, include_missing)
+    rows = plain_rows(session, query.order_by(Change.__table__.c.number))
     if not rows:
         return []
-    wanted = [r[0] for r in rows]
     whole_table = numbers is None and not projects and not branches and not status
+    scoped = _scoped_reader(session, query, [r[0] for r in rows], whole_table=whole_table,
+                            by_numbers=numbers is not None)
     raw = RawValues(session)
     to_dt = raw.datetime
-
-    # Selected by the change filter itself (one statement per table), or, for a list of
-    # numbers, in chunks under SQLite's bound-parameter limit.
-    selected = None if numbers is not None else query.with_only_columns(c.number)
-
-    def scoped(stmt, column, order=()) -> list[tuple]:
-        if whole_table:
-            return plain_rows(session, stmt.order_by(*order))
-        if selected is not None:
-            return plain_rows(session, stmt.where(column.in_(selected)).order_by(*order))
-        out: list[tuple] = []
-        for chunk in _chunks(wanted):  # ascending numbers, so chunks stay in order
-            out += plain_rows(session, stmt.where(column.in_(list(chunk))).order_by(*order))
-        return out
-
-    ps_t = PatchSet.__table__.c
-    patch_sets: dict[int, list[PatchSetInfo]] = defaultdict(list)
-    for number, ps, created, uploader, ins, dels in scoped(
-        select(ps_t.change_number, ps_t.number, ps_t.created, ps_t.uploader_id,
-               ps_t.insertions, ps_t.deletions),
-        ps_t.change_number, (ps_t.change_number, ps_t.number),
-    ):
-        patch_sets[number].append(PatchSetInfo(ps, to_dt(created), uploader, ins, dels))
-
-    cv = CurrentVote.__table__.c
-    current: dict[int, list[Vote]] = defaultdict(list)
-    # No ORDER BY (the table's order differs between SQLite and PostgreSQL): Python's
-    # order, by label then account, so pages and reasons read the same on both.
-    for number, label, account, value in sorted(scoped(
-        select(cv.change_number, cv.label, cv.account_id, cv.value), cv.change_number
-    )):
-        current[number].append(Vote(label, account, value))
-
-    m = Message.__table__.c
-    by_change_messages: dict[int, list[MessageInfo]] = defaultdict(list)
-    if messages:
-        pairs = [
-            (number, MessageInfo(mid, ps, author, to_dt(date), tag, inline, free, bool(votes)))
-            for number, mid, ps, author, date, tag, inline, free, votes in scoped(
-                select(m.change_number, m.id, m.patch_set, m.author_id, m.date, m.tag,
-                       m.inline_comments, m.free_text, m.changes_votes),
-                m.change_number, (m.change_number, m.date, m.id),
-            )
-        ]
-        # Python order, not the database's collation, decides between text ids.
-        pairs.sort(key=lambda pair: (pair[0], pair[1].date, pair[1].id))
-        for number, info in pairs:
-            by_change_messages[number].append(info)
-
-    replies: dict[int, list] = defaultdict(list)
-    if history or messages:
-        # The owner's own messages, for the review state (a -1 the owner answered).
-        for number, date in scoped(
-            select(m.change_number, m.date)
-            .join(Change.__table__, c.number == m.change_number)
-            .where(by_owner(),
-                   or_(m.tag.is_(None), ~m.tag.startswith(AUTOGENERATED_TAG))),
-            m.change_number, (m.change_number, m.date),
-        ):
-            replies[number].append(to_dt(date))
-
-    events: dict[int, list[VoteEvent]] = defaultdict(list)
-    if history:
-        ve = VoteEventRow.__table__.c
-        stmt = select(ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value,
-                      ve.date, ve.message_id, ve.removed)
-        if history_labels is not None:
-            stmt = stmt.where(ve.label.in_(list(history_labels)))
-        new = tuple.__new__
-        loaded = [
-            new(VoteEvent, (number, ps, account, label, value, to_dt(date), mid,
-                            bool(removed)))
-            for number, ps, account, label, value, date, mid, removed in scoped(
-                stmt, ve.change_number, (ve.change_number, ve.date, ve.message_id, ve.id)
-            )
-        ]
-        # The database already returned them in this order; the stable sort keeps it
-        # exact (datetime and Python string order) at the cost of a linear pass.
-        loaded.sort(key=attrgetter("change_number", "date", "message_id"))
-        for e in loaded:
-            events[e.change_number].append(e)
+    patch_sets = _patch_sets_of(scoped, to_dt)
+    current = _current_votes_of(scoped)
+    by_change_messages = _messages_of(scoped, to_dt) if messages else {}
+    replies = _owner_replies_of(scoped, to_dt) if history or messages else {}
+    events = _vote_events_of(scoped, to_dt, history_labels) if history else {}
     launchpad = _launchpad_facts(session) if content else {}
 
     to_json = raw.json
@@ -234,6 +146,138 @@ def load_changes(
              topic, hashtags, commit_message, files_raw, submitted, closed_at, missing,
              gerrit_id, revision) in rows
     ]
+
+
+def _change_select(content: bool, numbers: Sequence[int] | None,
+                   projects: Sequence[str] | None, branches: Sequence[str] | None,
+                   status: Sequence[str] | None, include_missing: bool) -> Any:
+    """`load_changes`' read of the change rows (in ChangeSnapshot's field order), filtered."""
+    c = Change.__table__.c
+    matched = ((c.topic, c.hashtags, c.commit_message, c.files) if content
+               else (null(), null(), null(), null()))
+    query = select(
+        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
+        c.updated, c.current_patch_set, *matched,
+        c.submitted, c.closed_at, c.missing_since, c.gerrit_id, c.revision,
+    )
+    if numbers is not None:
+        query = query.where(c.number.in_(list(numbers)))
+    if projects:
+        query = query.where(c.project.in_(list(projects)))
+    if branches:
+        query = query.where(c.branch.in_(list(branches)))
+    if status:
+        query = query.where(c.status.in_(list(status)))
+    if not include_missing:
+        query = query.where(c.missing_since.is_(None))
+    return query
+
+
+# Reads one table's rows of the selected changes: (statement, change-number column, order).
+_ScopedRead = Callable[..., list[tuple]]
+
+
+def _scoped_reader(session: Session, query: Any, wanted: list[int], *, whole_table: bool,
+                   by_numbers: bool) -> _ScopedRead:
+    """The rows of another table for `load_changes`' changes: selected by the change filter
+    itself (one statement per table), or, for a list of numbers, in chunks under SQLite's
+    bound-parameter limit."""
+    selected = None if by_numbers else query.with_only_columns(Change.__table__.c.number)
+
+    def scoped(stmt, column, order=()) -> list[tuple]:
+        if whole_table:
+            return plain_rows(session, stmt.order_by(*order))
+        if selected is not None:
+            return plain_rows(session, stmt.where(column.in_(selected)).order_by(*order))
+        out: list[tuple] = []
+        for chunk in chunks(wanted):  # ascending numbers, so chunks stay in order
+            out += plain_rows(session, stmt.where(column.in_(list(chunk))).order_by(*order))
+        return out
+
+    return scoped
+
+
+def _patch_sets_of(scoped: _ScopedRead, to_dt: ToDatetime
+                   ) -> dict[int, list[PatchSetInfo]]:
+    ps_t = PatchSet.__table__.c
+    patch_sets: dict[int, list[PatchSetInfo]] = defaultdict(list)
+    for number, ps, created, uploader, ins, dels in scoped(
+        select(ps_t.change_number, ps_t.number, ps_t.created, ps_t.uploader_id,
+               ps_t.insertions, ps_t.deletions),
+        ps_t.change_number, (ps_t.change_number, ps_t.number),
+    ):
+        patch_sets[number].append(PatchSetInfo(ps, to_dt(created), uploader, ins, dels))
+    return patch_sets
+
+
+def _current_votes_of(scoped: _ScopedRead) -> dict[int, list[Vote]]:
+    cv = CurrentVote.__table__.c
+    current: dict[int, list[Vote]] = defaultdict(list)
+    # No ORDER BY (the table's order differs between SQLite and PostgreSQL): Python's
+    # order, by label then account, so pages and reasons read the same on both.
+    for number, label, account, value in sorted(scoped(
+        select(cv.change_number, cv.label, cv.account_id, cv.value), cv.change_number
+    )):
+        current[number].append(Vote(label, account, value))
+    return current
+
+
+def _messages_of(scoped: _ScopedRead, to_dt: ToDatetime
+                 ) -> dict[int, list[MessageInfo]]:
+    m = Message.__table__.c
+    pairs = [
+        (number, MessageInfo(mid, ps, author, to_dt(date), tag, inline, free, bool(votes)))
+        for number, mid, ps, author, date, tag, inline, free, votes in scoped(
+            select(m.change_number, m.id, m.patch_set, m.author_id, m.date, m.tag,
+                   m.inline_comments, m.free_text, m.changes_votes),
+            m.change_number, (m.change_number, m.date, m.id),
+        )
+    ]
+    # Python order, not the database's collation, decides between text ids.
+    pairs.sort(key=lambda pair: (pair[0], pair[1].date, pair[1].id))
+    by_change: dict[int, list[MessageInfo]] = defaultdict(list)
+    for number, info in pairs:
+        by_change[number].append(info)
+    return by_change
+
+
+def _owner_replies_of(scoped: _ScopedRead, to_dt: ToDatetime
+                      ) -> dict[int, list[datetime]]:
+    """The owner's own messages, for the review state (a -1 the owner answered)."""
+    c, m = Change.__table__.c, Message.__table__.c
+    replies: dict[int, list[datetime]] = defaultdict(list)
+    for number, date in scoped(
+        select(m.change_number, m.date)
+        .join(Change.__table__, c.number == m.change_number)
+        .where(by_owner(),
+               or_(m.tag.is_(None), ~m.tag.startswith(AUTOGENERATED_TAG))),
+        m.change_number, (m.change_number, m.date),
+    ):
+        replies[number].append(to_dt(date))
+    return replies
+
+
+def _vote_events_of(scoped: _ScopedRead, to_dt: ToDatetime,
+                    history_labels: Sequence[str] | None) -> dict[int, list[VoteEvent]]:
+    ve = VoteEventRow.__table__.c
+    stmt = select(ve.change_number, ve.patch_set, ve.account_id, ve.label, ve.value,
+                  ve.date, ve.message_id, ve.removed)
+    if history_labels is not None:
+        stmt = stmt.where(ve.label.in_(list(history_labels)))
+    new = tuple.__new__
+    loaded = [
+        new(VoteEvent, (number, ps, account, label, value, to_dt(date), mid, bool(removed)))
+        for number, ps, account, label, value, date, mid, removed in scoped(
+            stmt, ve.change_number, (ve.change_number, ve.date, ve.message_id, ve.id)
+        )
+    ]
+    # The database already returned them in this order; the stable sort keeps it
+    # exact (datetime and Python string order) at the cost of a linear pass.
+    loaded.sort(key=attrgetter("change_number", "date", "message_id"))
+    events: dict[int, list[VoteEvent]] = defaultdict(list)
+    for e in loaded:
+        events[e.change_number].append(e)
+    return events
 
 
 def _launchpad_facts(session: Session) -> dict[tuple[str, str], dict]:
@@ -298,6 +342,41 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
     loads it whole.
     """
     c = Change.__table__.c
+    scope = _open_at_scope(projects, branches, at, unsettled_only)
+    rows = plain_rows(session, select(
+        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
+        c.updated, c.current_patch_set, c.submitted, c.closed_at, c.gerrit_id, c.revision,
+    ).where(*scope).order_by(c.number))
+    if not rows:
+        return []
+    raw = RawValues(session)
+    to_dt, opt_dt = raw.datetime, raw.optional_datetime
+    latest_ps = _latest_patch_set_at(select(c.number).where(*scope), at)
+    current_ps = _current_patch_sets_at(session, latest_ps, to_dt)
+    labels = _labels_of_quiet(session, scope, at)
+    events = _votes_at(session, scope, latest_ps, at, to_dt)
+    in_order = {number: tuple(e[3] for e in sorted(found.values(), key=_event_order))
+                for number, found in events.items()}
+    replies = _replies_to_minus1(session, labels, events, at, to_dt)
+
+    out = []
+    for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps,
+         submitted, closed_at, gerrit_id, revision) in rows:
+        ps = current_ps.get(number)
+        out.append(ChangeSnapshot(
+            number, project, branch, subject, status, bool(wip), owner, to_dt(created),
+            to_dt(updated), cur_ps, submitted=opt_dt(submitted), closed_at=opt_dt(closed_at),
+            patch_sets=(ps,) if ps else (), current_votes=tuple(labels.get(number, ())),
+            vote_events=in_order.get(number, ()), gerrit_id=gerrit_id,
+            owner_replies=replies.get(number, ()), revision=revision))
+    return out
+
+
+def _open_at_scope(projects: Sequence[str], branches: Sequence[str], at: datetime,
+                   unsettled_only: bool) -> list:
+    """`load_open_at`'s change conditions: tracked, open at T, not WIP (and, with
+    `unsettled_only`, not settled)."""
+    c = Change.__table__.c
     closed = case(
         (c.status == "MERGED", func.coalesce(c.submitted, c.closed_at, c.updated)),
         (c.status == "ABANDONED", func.coalesce(c.closed_at, c.updated)),
@@ -310,20 +389,20 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
         v = Verdict.__table__.c
         scope.append(~exists().where(v.change_number == c.number, c.updated <= at,
                                      v.evaluated_revision == c.revision))
-    rows = plain_rows(session, select(
-        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
-        c.updated, c.current_patch_set, c.submitted, c.closed_at, c.gerrit_id, c.revision,
-    ).where(*scope).order_by(c.number))
-    if not rows:
-        return []
-    raw = RawValues(session)
-    to_dt, opt_dt = raw.datetime, raw.optional_datetime
-    selected = select(c.number).where(*scope)
+    return scope
 
+
+def _latest_patch_set_at(selected: Any, at: datetime) -> Any:
+    """Per selected change, the number of its newest patch set uploaded by T (a subquery)."""
     ps_t = PatchSet.__table__
-    latest_ps = (select(ps_t.c.change_number, func.max(ps_t.c.number).label("number"))
-                 .where(ps_t.c.created <= at, ps_t.c.change_number.in_(selected))
-                 .group_by(ps_t.c.change_number).subquery("latest_ps"))
+    return (select(ps_t.c.change_number, func.max(ps_t.c.number).label("number"))
+            .where(ps_t.c.created <= at, ps_t.c.change_number.in_(selected))
+            .group_by(ps_t.c.change_number).subquery("latest_ps"))
+
+
+def _current_patch_sets_at(session: Session, latest_ps: Any,
+                           to_dt: ToDatetime) -> dict[int, PatchSetInfo]:
+    ps_t = PatchSet.__table__
     current_ps: dict[int, PatchSetInfo] = {}
     for number, ps, created, uploader, ins, dels in plain_rows(session, select(
             ps_t.c.change_number, ps_t.c.number, ps_t.c.created, ps_t.c.uploader_id,
@@ -331,15 +410,26 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
             .join(latest_ps, and_(latest_ps.c.change_number == ps_t.c.change_number,
                                   latest_ps.c.number == ps_t.c.number))):
         current_ps[number] = PatchSetInfo(ps, to_dt(created), uploader, ins, dels)
+    return current_ps
 
-    cv = CurrentVote.__table__.c
+
+def _labels_of_quiet(session: Session, scope: list, at: datetime) -> dict[int, list[Vote]]:
+    """Gerrit's labels of the changes nothing happened to after T: their votes at T."""
+    c, cv = Change.__table__.c, CurrentVote.__table__.c
     labels: dict[int, list[Vote]] = defaultdict(list)
     for number, label, account, value in plain_rows(session, select(
             cv.change_number, cv.label, cv.account_id, cv.value)
             .where(cv.value != 0,
                    cv.change_number.in_(select(c.number).where(*scope, c.updated <= at)))):
         labels[number].append(Vote(label, account, value))
+    return labels
 
+
+def _votes_at(session: Session, scope: list, latest_ps: Any, at: datetime,
+              to_dt: ToDatetime) -> dict[int, dict[int, tuple]]:
+    """Per change, the vote events on its patch set current at T that its state reads, by
+    row id, each as (date, message id, row id, VoteEvent) so they sort in vote order."""
+    c = Change.__table__.c
     ve = VoteEventRow.__table__
     on_current = and_(latest_ps.c.change_number == ve.c.change_number,
                       latest_ps.c.number == ve.c.patch_set)
@@ -374,31 +464,25 @@ def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[s
         ve.c.date, ve.c.message_id, ve.c.removed, ve.c.id).join(latest_ps, on_current)
         .where(ve.c.date <= at, ve.c.label == "Code-Review", ve.c.value == -1,
                ve.c.removed == False)))  # noqa: E712
-    in_order = {number: tuple(e[3] for e in sorted(found.values(), key=_event_order))
-                for number, found in events.items()}
+    return events
 
-    # The owner's reply matters only where a -1 stands (`timeline.review_state`).
+
+def _replies_to_minus1(session: Session, labels: dict[int, list[Vote]],
+                       events: dict[int, dict[int, tuple]], at: datetime,
+                       to_dt: ToDatetime) -> dict[int, tuple[datetime]]:
+    """The owner's newest own message up to T, read only where a -1 stands (the only place
+    `timeline.review_state` reads it)."""
+    c = Change.__table__.c
     minus1 = sorted({n for n, vs in labels.items()
                      if any(v.label == "Code-Review" and v.value == -1 for v in vs)}
                     | {n for n, found in events.items()
                        if any(e[3].value == -1 for e in found.values())})
     replies = {}
-    for chunk in _chunks(minus1):
+    for chunk in chunks(minus1):
         replies.update({number: (to_dt(date),) for number, date in plain_rows(session, select(
             c.number, newest_reply(at)).where(c.number.in_(list(chunk))))
             if date is not None})
-
-    out = []
-    for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps,
-         submitted, closed_at, gerrit_id, revision) in rows:
-        ps = current_ps.get(number)
-        out.append(ChangeSnapshot(
-            number, project, branch, subject, status, bool(wip), owner, to_dt(created),
-            to_dt(updated), cur_ps, submitted=opt_dt(submitted), closed_at=opt_dt(closed_at),
-            patch_sets=(ps,) if ps else (), current_votes=tuple(labels.get(number, ())),
-            vote_events=in_order.get(number, ()), gerrit_id=gerrit_id,
-            owner_replies=replies.get(number, ()), revision=revision))
-    return out
+    return replies
 
 
 def _event_order(item: tuple) -> tuple:
