@@ -273,7 +273,7 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *,
         if enriched is not None:
             summary.launchpad = {
                 "hits": _count(enriched, "cache_hits", "hits"),
-                "misses": _count(enriched, "fetched", "cache_misses", "misses"),
+                "misses": _count(enriched, "looked_up", "fetched", "cache_misses", "misses"),
             }
     else:
         summary.steps["launchpad"] = StepOutcome(skipped="launchpad.enabled = false")
