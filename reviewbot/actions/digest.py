@@ -19,7 +19,7 @@ from sqlmodel import Session
 from reviewbot.clock import full_days
 from reviewbot.config import Config, DigestSubscriber
 from reviewbot.metrics.queue import QueueItem
-from reviewbot.metrics.report import STATES, ChangeRow
+from reviewbot.metrics.report import STATES, ReportChange
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.views.queue_view import queue_for
 from reviewbot.views.reporting import report_as_of
@@ -192,7 +192,7 @@ def weekly_summary(session: Session, config: Config, at: datetime) -> WeeklySumm
     rows = tuple(SummaryRow(p.title, p.open, p.merged, p.abandoned, dict(p.states),
                             len(p.stale)) for p in [*now_report.priorities, now_report.other])
 
-    def item(r: ChangeRow) -> DigestItem:
+    def item(r: ReportChange) -> DigestItem:
         dash, gerrit = _links(config, r.project, r.number)
         return DigestItem(r.number, r.subject, r.project,
                           r.priorities[0] if r.priorities else None, None,

@@ -50,7 +50,7 @@ _DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeRow:
+class ReportChange:
     """One change as of T: the per-change row of the CSV export and the stuck lists."""
 
     number: int
@@ -101,8 +101,8 @@ class PriorityReport:
     age: Distribution = Distribution(0, None, None)
     merges_per_week: list[WeekCount] = field(default_factory=list)
     burnup: list[BurnupPoint] = field(default_factory=list)
-    stale: list[ChangeRow] = field(default_factory=list)
-    changes: list[ChangeRow] = field(default_factory=list)
+    stale: list[ReportChange] = field(default_factory=list)
+    changes: list[ReportChange] = field(default_factory=list)
 
 
 @dataclass
@@ -117,7 +117,7 @@ class Report:
     priorities: list[PriorityReport]
     other: PriorityReport  # changes matching no priority, same counts
     effort: CoreEffort
-    rows: list[ChangeRow]
+    rows: list[ReportChange]
     notes: list[str]
 
 
@@ -173,7 +173,7 @@ def _last_update(c: ReportFacts, as_of: datetime) -> datetime:
 def change_row(
     c: ReportFacts, owner: str, priorities: tuple[str, ...], as_of: datetime, stale_days: int,
     bots: frozenset[int] = frozenset(), last: datetime | None = None,
-) -> ChangeRow:
+) -> ReportChange:
     """The change as it stood at T (`last`: its last update as of T, when known); every
     state question is the timeline's."""
     closed = closed_time(c.status, c.submitted, c.closed_at, c.updated)
@@ -209,7 +209,7 @@ def change_row(
         age = _days(as_of - c.created)
         stale = as_of - activity >= timedelta(days=stale_days)
     # Positional, in field order: built once per change of the cycle.
-    return ChangeRow(
+    return ReportChange(
         c.number, c.project, c.branch, c.subject, owner, priorities, status, state, c.wip,
         ps_number, ps_created, c.created, last, activity, closed, wait, age, stale,
     )
@@ -224,14 +224,14 @@ def _weeks(start: date, until: date) -> list[date]:
     return weeks
 
 
-def last_chart_day(rows: Sequence[ChangeRow], config: Config, as_of: datetime) -> date:
+def last_chart_day(rows: Sequence[ReportChange], config: Config, as_of: datetime) -> date:
     """The last day the charts cover: the cycle end (or T, if earlier), and later when
     changes were created after the end (they still count, and are charted)."""
     last_day = min(config.cycle.end, as_of.date())
     return max([last_day, *(r.created.date() for r in rows)])
 
 
-def _fill(p: PriorityReport, rows: list[ChangeRow], config: Config, as_of: datetime) -> None:
+def _fill(p: PriorityReport, rows: list[ReportChange], config: Config, as_of: datetime) -> None:
     start = config.cycle.start
     last_day = last_chart_day(rows, config, as_of)
     weeks = _weeks(start, last_day)
@@ -263,7 +263,7 @@ def _fill(p: PriorityReport, rows: list[ChangeRow], config: Config, as_of: datet
     p.burnup = _burnup(rows, start, last_day)
 
 
-def _burnup(rows: list[ChangeRow], start: date, last_day: date) -> list[BurnupPoint]:
+def _burnup(rows: list[ReportChange], start: date, last_day: date) -> list[BurnupPoint]:
     """Daily totals at the end of each day: changes created so far vs merged so far."""
     if last_day < start:
         return []
@@ -337,7 +337,7 @@ def _change_rows(
     config: Config,
     as_of: datetime,
 ) -> tuple[list[tuple[int, int, tuple[tuple[int, datetime, int | None], ...]]],
-           list[ChangeRow], dict[str, list[ChangeRow]], list[ChangeRow]]:
+           list[ReportChange], dict[str, list[ReportChange]], list[ReportChange]]:
     """The changes in the report's scope: (number, owner, patch sets) of each for the
     core-review figures, and the row of each touched during the cycle, all of them, by
     priority, and those matching no priority."""
@@ -347,9 +347,9 @@ def _change_rows(
     known = {p.id for p in config.priorities}
     username = roster.username
     in_scope: list[tuple[int, int, tuple[tuple[int, datetime, int | None], ...]]] = []
-    rows: list[ChangeRow] = []
-    by_priority: dict[str, list[ChangeRow]] = {p.id: [] for p in config.priorities}
-    other_rows: list[ChangeRow] = []
+    rows: list[ReportChange] = []
+    by_priority: dict[str, list[ReportChange]] = {p.id: [] for p in config.priorities}
+    other_rows: list[ReportChange] = []
     for c in changes:
         if c.project not in projects or c.branch not in branches or c.created > as_of:
             continue

@@ -17,7 +17,9 @@ UNEVALUATED = "unevaluated"
 
 
 @dataclass(frozen=True, slots=True)
-class ChangeRow:
+class ListedChange:
+    """One row of the /changes list: a change with its gate state and last human activity."""
+
     number: int
     project: str
     branch: str
@@ -43,7 +45,7 @@ def list_changes(
     session: Session, *, state: str | None = None, status: str | None = "NEW",
     offset: int = 0, limit: int = 50, not_people: frozenset[int] = frozenset(),
     projects: Sequence[str] | None = None,
-) -> tuple[int, list[ChangeRow]]:
+) -> tuple[int, list[ListedChange]]:
     """Changes by last human activity, newest first, optionally one gate state; (total, page).
 
     Human activity (DESIGN "PTL report", stale) is an upload, vote or message by an
@@ -103,8 +105,8 @@ def list_changes(
         query.order_by(last_human.desc(), Change.number.desc())
         .offset(offset).limit(limit)).all()
     return total, [
-        ChangeRow(number, project, branch, subject, owner_id, status, wip, updated, gate_state,
-                  list(priorities or []), _stamp(last))
+        ListedChange(number, project, branch, subject, owner_id, status, wip, updated,
+                     gate_state, list(priorities or []), _stamp(last))
         for (number, project, branch, subject, owner_id, status, wip, updated, gate_state,
              priorities, last) in rows
     ]

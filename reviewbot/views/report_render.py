@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from reviewbot.metrics.core_effort import Distribution
-from reviewbot.metrics.report import STATE_LABELS, STATES, ChangeRow, PriorityReport, Report
+from reviewbot.metrics.report import STATE_LABELS, STATES, PriorityReport, Report, ReportChange
 from reviewbot.views.bidi import isolate
 
 CSV_COLUMNS = (
@@ -32,7 +32,7 @@ def _dist(d: Distribution) -> dict[str, Any]:
     return {"count": d.count, "median_days": _round(d.median), "p75_days": _round(d.p75)}
 
 
-def _row(r: ChangeRow) -> dict[str, Any]:
+def _row(r: ReportChange) -> dict[str, Any]:
     return {
         "number": r.number, "project": r.project, "branch": r.branch, "subject": r.subject,
         "owner": r.owner, "priorities": list(r.priorities), "status": r.status,
@@ -240,7 +240,7 @@ def _effort_lines(report: Report, *, markdown: bool) -> list[str]:
     return lines
 
 
-def _stale_state(r: ChangeRow) -> str:
+def _stale_state(r: ReportChange) -> str:
     """Stale rows are open changes, and an open change always has a review state."""
     if r.state is None:
         raise ValueError(f"change {r.number} is listed as stale but has no review state")
