@@ -109,8 +109,15 @@ def bench_store(config, changes, runs: int) -> list[float]:
     from reviewbot.evaluate.verdicts import run_evaluation
     from reviewbot.store import open_store, session_scope
     from reviewbot.store.snapshots import load_changes
-    from reviewbot.store.tables import Account, Change, CurrentVote, GroupMember, Message, PatchSet
-    from reviewbot.store.tables import VoteEvent as VoteEventRow
+    from reviewbot.store.tables import (
+        Account,
+        Change,
+        CurrentVote,
+        GroupMember,
+        Message,
+        PatchSet,
+        VoteEventRow,
+    )
     from reviewbot.store.verdicts import save_verdicts
     from reviewbot.timeline.roster import load_roster
 

@@ -40,7 +40,7 @@ from reviewbot.store.tables import (  # noqa: E402
     Message,
     PatchSet,
     SyncState,
-    VoteEvent,
+    VoteEventRow,
 )
 
 PROJECTS = ["openstack/glance", "openstack/python-glanceclient", "openstack/glance_store"]
@@ -137,7 +137,7 @@ def build_store(url: str, n_changes: int, n_events: int, seed: int = 7) -> None:
         conn.execute(insert(Change), changes)
         conn.execute(insert(PatchSet), patch_sets)
         conn.execute(insert(Message), messages)
-        conn.execute(insert(VoteEvent), events)
+        conn.execute(insert(VoteEventRow), events)
         conn.execute(insert(CurrentVote), current)
         conn.execute(insert(GroupMember), [dict(group_name="glance-core", account_id=a)
                                            for a in CORES])

@@ -39,7 +39,7 @@ from reviewbot.store.tables import (  # noqa: E402
     PatchSet,
     SyncState,
     Verdict,
-    VoteEvent,
+    VoteEventRow,
 )
 from reviewbot.sync.allocation import allow_collector_pause, collector_paused  # noqa: E402
 from reviewbot.timeline.roster import load_roster  # noqa: E402
@@ -138,7 +138,7 @@ def build_store(url: str, n_changes: int, per_change: int, seed: int = 11) -> in
         conn.execute(insert(PatchSet), patch_sets)
         conn.execute(insert(Verdict), verdicts)
         conn.execute(insert(Message), messages)
-        conn.execute(insert(VoteEvent), events)
+        conn.execute(insert(VoteEventRow), events)
         conn.execute(insert(CurrentVote), current)
         conn.execute(insert(GroupMember), [dict(group_name="glance-core", account_id=a)
                                            for a in CORES])

@@ -267,11 +267,11 @@ def _store(rows: int) -> Path:
 def _store_counts(engine: Engine) -> dict:
     from sqlalchemy import func, select
 
-    from reviewbot.store.tables import Change, VoteEvent
+    from reviewbot.store.tables import Change, VoteEventRow
     with session_scope(engine) as session:
         return {"changes": session.execute(select(func.count()).select_from(Change)).scalar(),
                 "code_review_events": session.execute(
-                    select(func.count()).select_from(VoteEvent)).scalar()}
+                    select(func.count()).select_from(VoteEventRow)).scalar()}
 
 
 def _judged(engine: Engine, config: Config) -> float:

@@ -19,13 +19,13 @@ from reviewbot.store.tables import (
     GroupMember,
     Message,
     PatchSet,
-    VoteEvent,
+    VoteEventRow,
 )
 from reviewbot.sync.rest import CURSOR_KEY
 
 # Bookkeeping that says when or in which order rows were written, not what they say.
 _NOT_CONTENT = {"change": {"revision"}, "vote_event": {"id"}}
-TABLES = (Change, PatchSet, Message, VoteEvent, CurrentVote, Account, GroupMember)
+TABLES = (Change, PatchSet, Message, VoteEventRow, CurrentVote, Account, GroupMember)
 
 
 def _plain(value):

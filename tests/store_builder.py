@@ -21,7 +21,7 @@ from reviewbot.store.tables import (
     PatchSet,
     SyncState,
     Verdict,
-    VoteEvent,
+    VoteEventRow,
 )
 
 T0 = datetime(2017, 1, 2, 9, 0, 0)
@@ -85,7 +85,7 @@ def add_current_vote(session: Session, number: int, account_id: int, label: str,
 
 
 def add_vote_event(session: Session, number: int, patch_set: int, account_id: int, label: str,
-                   value: int, date: datetime, *, text: str | None = None) -> VoteEvent:
+                   value: int, date: datetime, *, text: str | None = None) -> VoteEventRow:
     """A vote event and the change message it came from."""
     message_id = f"m-{number}-{patch_set}-{account_id}-{label}-{date.isoformat()}"
     if session.get(Message, message_id) is None:
@@ -95,7 +95,7 @@ def add_vote_event(session: Session, number: int, patch_set: int, account_id: in
             changes_votes=True,
         ))
         session.flush()
-    event = VoteEvent(message_id=message_id, change_number=number, patch_set=patch_set,
+    event = VoteEventRow(message_id=message_id, change_number=number, patch_set=patch_set,
                       account_id=account_id, label=label, value=value, removed=value == 0,
                       date=date)
     session.add(event)

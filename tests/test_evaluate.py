@@ -19,7 +19,7 @@ from reviewbot.store.tables import (
     Message,
     PatchSet,
     Verdict,
-    VoteEvent,
+    VoteEventRow,
 )
 from reviewbot.store.verdicts import load_verdict, load_verdicts
 from tests.rules.factory import config
@@ -67,7 +67,7 @@ def seed(engine) -> None:
         s.add(Message(id="m3", change_number=3, patch_set=1, author_id=10,
                       date=T0 + timedelta(hours=1), text="Patch Set 1: Code-Review+1"))
         s.flush()
-        s.add(VoteEvent(message_id="m3", change_number=3, patch_set=1, account_id=10,
+        s.add(VoteEventRow(message_id="m3", change_number=3, patch_set=1, account_id=10,
                         label="Code-Review", value=1, date=T0 + timedelta(hours=1)))
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from reviewbot.gerrit.client import GerritClient
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store.accounts import synthetic_id
-from reviewbot.store.tables import Account, Change, CurrentVote, Message, PatchSet, VoteEvent
+from reviewbot.store.tables import Account, Change, CurrentVote, Message, PatchSet, VoteEventRow
 from reviewbot.sync.importer import ImportFailed, import_files
 from reviewbot.sync.rest import sync_once
 from tests.conftest import FIXTURES, make_config
@@ -26,8 +26,8 @@ def _events(engine, number: int) -> list[tuple]:
     with Session(engine) as s:
         names = {a.id: a.username for a in s.exec(select(Account)).scalars()}
         rows = s.exec(
-            select(VoteEvent).where(VoteEvent.change_number == number)
-            .order_by(VoteEvent.date, VoteEvent.label)
+            select(VoteEventRow).where(VoteEventRow.change_number == number)
+            .order_by(VoteEventRow.date, VoteEventRow.label)
         ).scalars()
         return [(names[e.account_id], e.patch_set, e.label, e.value, e.removed, e.date)
                 for e in rows]

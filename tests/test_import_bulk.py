@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from reviewbot.store.tables import Change, Message, VoteEvent
+from reviewbot.store.tables import Change, Message, VoteEventRow
 from reviewbot.sync.importer import ImportFailed, import_files
 from tests.conftest import FIXTURES
 
@@ -23,7 +23,7 @@ def _indexes(url: str) -> set[str]:
 def _counts(engine) -> tuple[int, int, int]:
     with Session(engine) as s:
         return tuple(s.exec(select(func.count()).select_from(t)).scalar_one()
-                     for t in (Change, Message, VoteEvent))
+                     for t in (Change, Message, VoteEventRow))
 
 
 def test_first_import_matches_batch_import_and_keeps_indexes(engine, sqlite_url, tmp_path):

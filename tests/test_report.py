@@ -54,8 +54,8 @@ from reviewbot.store.tables import (
     GroupMember,
     Message,
     PatchSet,
+    VoteEventRow,
 )
-from reviewbot.store.tables import VoteEvent as VoteEventRow
 from reviewbot.timeline.people import CoreSpell, Roster
 from reviewbot.timeline.snapshot import (
     ChangeClass,

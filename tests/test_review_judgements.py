@@ -29,7 +29,7 @@ from reviewbot.store.tables import (
     JudgedChange,
     PatchSet,
     StoredReview,
-    VoteEvent,
+    VoteEventRow,
 )
 from reviewbot.sync.importer import import_files
 from reviewbot.sync.rest import sync_once
@@ -54,7 +54,7 @@ def live(store_url, sandbox_config_data):
         with session_scope(engine) as session:
             # After every stored event, abandons and merges included: a vote cast just
             # before `as_of` is then newer than the sync cursor.
-            newest = max(session.execute(select(func.max(VoteEvent.date))).scalar(),
+            newest = max(session.execute(select(func.max(VoteEventRow.date))).scalar(),
                          session.execute(select(func.max(PatchSet.created))).scalar(),
                          session.execute(select(func.max(Change.updated))).scalar())
         as_of = newest + timedelta(hours=1)
@@ -188,7 +188,7 @@ def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(li
         bystander = session.execute(
             select(StoredReview.account_id)
             .where(StoredReview.account_id.not_in(
-                select(VoteEvent.account_id).where(VoteEvent.change_number == number)))
+                select(VoteEventRow.account_id).where(VoteEventRow.change_number == number)))
             .order_by(StoredReview.account_id)).scalar()
     fresh = _board(engine, config, as_of)
     assert {r.judgements for r in fresh} == {"replayed"}

@@ -29,7 +29,7 @@ from reviewbot.store.tables import (
     Message,
     PatchSet,
     Verdict,
-    VoteEvent,
+    VoteEventRow,
 )
 from reviewbot.views.standing_view import leaderboard, reviewer_report
 from tests.conftest import ROOT, make_config
@@ -83,7 +83,7 @@ class Store:
                                  date=when, tag=tag, free_text=free_text,
                                  inline_comments=inline, changes_votes=bool(votes)))
         for label, value in (votes or {}).items():
-            self.rows.append(VoteEvent(message_id=mid, change_number=number, patch_set=ps,
+            self.rows.append(VoteEventRow(message_id=mid, change_number=number, patch_set=ps,
                                        account_id=author, label=label, value=value,
                                        removed=value == 0, date=when))
         return mid
@@ -94,7 +94,7 @@ class Store:
     def save(self) -> Engine:
         with session_scope(self.engine) as session:
             # Parents before children, so foreign keys hold on every backend.
-            for kind in (Account, GroupMember, Change, PatchSet, Verdict, Message, VoteEvent):
+            for kind in (Account, GroupMember, Change, PatchSet, Verdict, Message, VoteEventRow):
                 session.add_all([r for r in self.rows if isinstance(r, kind)])
                 session.flush()
         return self.engine

@@ -15,7 +15,7 @@ from reviewbot.gerrit.errors import GerritError, GerritProtocolError
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store.snapshots import load_changes
 from reviewbot.store.state import get_state
-from reviewbot.store.tables import Change, GroupMember, Message, VoteEvent
+from reviewbot.store.tables import Change, GroupMember, Message, VoteEventRow
 from reviewbot.sync.rest import CURSOR_KEY, refresh_change, sync_once
 from reviewbot.timeline.roster import load_roster
 from tests.conftest import make_config
@@ -160,7 +160,7 @@ def test_cursor_stays_on_a_failed_page_and_next_poll_recovers(
     recovered = sync_once(client, engine, config, now=NOW)
     assert recovered.cursor > cursor
     assert stored(engine, Message) == sandbox_messages(sandbox) == 25
-    assert stored(engine, VoteEvent) == 14 + 4
+    assert stored(engine, VoteEventRow) == 14 + 4
     again = sync_once(client, engine, config, now=NOW)
     assert again.messages == 0 and again.votes == 0
 

@@ -15,7 +15,7 @@ from reviewbot.gerrit.errors import GerritError
 from reviewbot.sandbox import SandboxGerrit
 from reviewbot.store import open_store
 from reviewbot.store.state import get_state
-from reviewbot.store.tables import Account, Change, Message, PatchSet, VoteEvent
+from reviewbot.store.tables import Account, Change, Message, PatchSet, VoteEventRow
 from reviewbot.sync.rest import CURSOR_KEY, sync_once
 from tests.test_sync import NOW, build, client_for, config_for, sandbox_messages
 
@@ -39,7 +39,7 @@ def _rows(engine) -> tuple:
         return tuple(
             sorted(tuple(r) for r in s.exec(select(*table.__table__.c)).all())
             for table in (Change, PatchSet, Message)
-        ) + (s.exec(select(func.count()).select_from(VoteEvent)).scalar_one(),)
+        ) + (s.exec(select(func.count()).select_from(VoteEventRow)).scalar_one(),)
 
 
 def test_first_backfill_stores_what_a_page_by_page_sync_stores_and_keeps_indexes(
@@ -114,6 +114,6 @@ def test_a_later_poll_runs_page_by_page_and_a_failed_page_keeps_earlier_pages(
         sync_once(client, engine, config, now=NOW)
     with Session(engine) as s:
         # The first page (the three newest changes) was committed on its own.
-        carol = s.exec(select(func.count()).select_from(VoteEvent)
-                       .where(VoteEvent.value == 2)).scalar_one()
+        carol = s.exec(select(func.count()).select_from(VoteEventRow)
+                       .where(VoteEventRow.value == 2)).scalar_one()
     assert carol == 3

@@ -25,7 +25,7 @@ from reviewbot.store.tables import (
     StoredReview,
     SyncHint,
     Verdict,
-    VoteEvent,
+    VoteEventRow,
 )
 from reviewbot.sync.webhooks import ChangeHint, IgnoredEvent, MalformedEvent, parse_event
 from tests.conftest import make_config
@@ -154,7 +154,7 @@ def _stored(engine) -> dict:
             "changes": sorted(c.model_dump_json() for c in session.exec(select(Change))),
             "messages": sorted(m.id for m in session.exec(select(Message))),
             "votes": sorted((v.message_id, v.label, v.value)
-                            for v in session.exec(select(VoteEvent))),
+                            for v in session.exec(select(VoteEventRow))),
             "current": sorted((v.change_number, v.label, v.account_id, v.value)
                               for v in session.exec(select(CurrentVote))),
             "verdicts": sorted((v.change_number, v.gate_state, v.gate_reason)

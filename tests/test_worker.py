@@ -21,7 +21,7 @@ from reviewbot.service.coordination import CYCLE, LEADER, CycleBusy, cycle_guard
 from reviewbot.service.cycle import run_cycle
 from reviewbot.service.worker import Worker
 from reviewbot.store import open_store
-from reviewbot.store.tables import ActionLog, Change, Verdict, VoteEvent
+from reviewbot.store.tables import ActionLog, Change, Verdict, VoteEventRow
 from reviewbot.views.standing_view import leaderboard
 from tests.conftest import ROOT, make_config
 from tests.service_support import (
@@ -285,9 +285,9 @@ def test_two_workers_on_postgresql_never_duplicate_writes_or_rows(
     with Session(engine) as session:
         applied = session.exec(select(ActionLog).where(ActionLog.result == "applied")).all()
         changes = session.exec(select(func.count()).select_from(Change)).one()
-        votes = session.exec(select(func.count()).select_from(VoteEvent)).one()
+        votes = session.exec(select(func.count()).select_from(VoteEventRow)).one()
         distinct_votes = session.exec(
-            select(func.count(func.distinct(VoteEvent.message_id + VoteEvent.label)))).one()
+            select(func.count(func.distinct(VoteEventRow.message_id + VoteEventRow.label)))).one()
     # Every write that reached Gerrit is one applied action, and no change got the
     # same write twice in a row (what two overlapping cycles would produce).
     assert len(posts) == len(applied) > 0

@@ -24,7 +24,7 @@ from reviewbot.store.tables import (
     Message,
     PatchSet,
     SyncState,
-    VoteEvent,
+    VoteEventRow,
 )
 
 
@@ -43,7 +43,7 @@ def _rows(conn, table, *where) -> list[dict]:
 def truncate_copy(source: Engine, target: Engine, at: datetime) -> None:
     """Fill the (empty, migrated) `target` store with `source` as it was at `at`."""
     c, ps, m, ve, cv = (Change.__table__, PatchSet.__table__, Message.__table__,
-                        VoteEvent.__table__, CurrentVote.__table__)
+                        VoteEventRow.__table__, CurrentVote.__table__)
     with source.connect() as src, target.begin() as dst:
         for table in (Account.__table__, GroupMember.__table__, LaunchpadRecord.__table__):
             rows = _rows(src, table)

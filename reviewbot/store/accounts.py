@@ -17,7 +17,7 @@ from reviewbot.store.tables import (
     GroupMember,
     Message,
     PatchSet,
-    VoteEvent,
+    VoteEventRow,
 )
 
 CHUNK = 900  # stay under SQLite's bound-parameter limit
@@ -29,7 +29,7 @@ _ACCOUNT_COLUMNS = (
     (Change.__table__, "owner_id"),
     (PatchSet.__table__, "uploader_id"),
     (Message.__table__, "author_id"),
-    (VoteEvent.__table__, "account_id"),
+    (VoteEventRow.__table__, "account_id"),
     (CurrentVote.__table__, "account_id"),
     (GroupMember.__table__, "account_id"),
 )
@@ -141,8 +141,8 @@ class AccountResolver:
             self.conn.execute(
                 Change.__table__.update()
                 .where(or_(Change.owner_id == fake,
-                           Change.number.in_(select(VoteEvent.change_number)
-                                             .where(VoteEvent.account_id == fake)),
+                           Change.number.in_(select(VoteEventRow.change_number)
+                                             .where(VoteEventRow.account_id == fake)),
                            Change.number.in_(select(Message.change_number)
                                              .where(Message.author_id == fake))))
                 .values(revision=Change.revision + 1))

@@ -17,12 +17,12 @@ from sqlmodel import Session
 
 from reviewbot.gerrit.records import ChangeRecord
 from reviewbot.store.accounts import AccountResolver, chunks
-from reviewbot.store.tables import Change, CurrentVote, Message, PatchSet, VoteEvent
+from reviewbot.store.tables import Change, CurrentVote, Message, PatchSet, VoteEventRow
 
 _CHANGE = Change.__table__
 _PATCH_SET = PatchSet.__table__
 _MESSAGE = Message.__table__
-_VOTE = VoteEvent.__table__
+_VOTE = VoteEventRow.__table__
 _CURRENT = CurrentVote.__table__
 
 _CHANGE_COLUMNS = (

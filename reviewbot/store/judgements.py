@@ -42,7 +42,7 @@ from reviewbot.store.review_reads import (
 )
 from reviewbot.store.snapshots import plain_rows
 from reviewbot.store.state import get_state, set_state
-from reviewbot.store.tables import Change, JudgedChange, StoredReview, Verdict, VoteEvent
+from reviewbot.store.tables import Change, JudgedChange, StoredReview, Verdict, VoteEventRow
 from reviewbot.timeline.snapshot import (
     COUNTED,
     CREvent,
@@ -105,8 +105,8 @@ def reviewed_by(account_id: int, since: datetime) -> list:
     theirs since then (a review's date is their latest vote on it), and those with a
     stored review of theirs since then (a rewrite may have taken their votes away)."""
     return [or_(
-        Change.number.in_(select(VoteEvent.change_number).where(
-            VoteEvent.account_id == account_id, VoteEvent.date >= since)),
+        Change.number.in_(select(VoteEventRow.change_number).where(
+            VoteEventRow.account_id == account_id, VoteEventRow.date >= since)),
         Change.number.in_(select(StoredReview.change_number).where(
             StoredReview.account_id == account_id, StoredReview.date >= since)),
     )]

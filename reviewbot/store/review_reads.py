@@ -27,7 +27,7 @@ from sqlmodel import Session
 from reviewbot.numbers import ACCOUNT_ID_MAX, ascii_int
 from reviewbot.store.accounts import chunks
 from reviewbot.store.snapshots import ToDatetime, plain_rows
-from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEvent
+from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEventRow
 from reviewbot.timeline.snapshot import (
     ChangeFacts,
     CommentFacts,
@@ -71,9 +71,9 @@ def _thoughtful(account_id: int | None, thoughtful_chars: int):
     `thoughtful_chars` characters of free text: the judging rules' threshold, passed in);
     it is looked up only for -1 events (of the one reviewer asked about, if any): a
     random read into the message table each."""
-    wanted = VoteEvent.value == -1
+    wanted = VoteEventRow.value == -1
     if account_id is not None:
-        wanted = (VoteEvent.value == -1) & (VoteEvent.account_id == account_id)
+        wanted = (VoteEventRow.value == -1) & (VoteEventRow.account_id == account_id)
     return case(
         (
             wanted,
@@ -83,18 +83,19 @@ def _thoughtful(account_id: int | None, thoughtful_chars: int):
                     func.length(func.trim(Message.free_text)) >= thoughtful_chars,
                 )
             )
-            .where(Message.id == VoteEvent.message_id)
+            .where(Message.id == VoteEventRow.message_id)
             .scalar_subquery(),
         ),
         else_=False,
     )
 
 
-_EVENT_COLUMNS = (VoteEvent.change_number, VoteEvent.patch_set, VoteEvent.account_id,
-                  VoteEvent.value, stored_text(VoteEvent.date), VoteEvent.message_id, VoteEvent.id)
+_EVENT_COLUMNS = (VoteEventRow.change_number, VoteEventRow.patch_set,
+                  VoteEventRow.account_id, VoteEventRow.value, stored_text(VoteEventRow.date),
+                  VoteEventRow.message_id, VoteEventRow.id)
 # The sparkline needs no message id: without it the read is answered from the
 # (account_id, date, label, change_number, patch_set, value) index alone.
-_SPARK_COLUMNS = (*_EVENT_COLUMNS[:5], literal(""), VoteEvent.id)
+_SPARK_COLUMNS = (*_EVENT_COLUMNS[:5], literal(""), VoteEventRow.id)
 
 
 def load_review_history(
@@ -128,7 +129,7 @@ def load_review_history(
         conditions, which, patch_sets_where = _everyone_reads(scope, as_of, window_start,
                                                               active_after)
     # Bots are never reviewers nor verdicts: their events are left out of the read.
-    not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
+    not_bot = [VoteEventRow.account_id.not_in(sorted(bots))] if bots else []
     if active_after:
         return _load_active_history(session, conditions, as_of=as_of, window_start=window_start,
                                     not_bot=not_bot, thoughtful_chars=thoughtful_chars)
@@ -164,16 +165,16 @@ def _reviewer_reads(scope: ReviewScope, account_id: int, as_of: datetime,
     conditions) for one reviewer: the patch sets they voted on in the window (index on
     account, date)."""
     conditions = scope_conditions(scope)
-    mine = (VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
-            VoteEvent.date <= as_of)
-    touched = select(VoteEvent.change_number, VoteEvent.patch_set).where(
-        *mine, VoteEvent.date >= window_start).distinct()
-    which = [tuple_(VoteEvent.change_number, VoteEvent.patch_set).in_(touched),
+    mine = (VoteEventRow.account_id == account_id, VoteEventRow.label == CODE_REVIEW,
+            VoteEventRow.date <= as_of)
+    touched = select(VoteEventRow.change_number, VoteEventRow.patch_set).where(
+        *mine, VoteEventRow.date >= window_start).distinct()
+    which = [tuple_(VoteEventRow.change_number, VoteEventRow.patch_set).in_(touched),
              select(Change.number).where(
-                 Change.number == VoteEvent.change_number, *conditions).exists()]
+                 Change.number == VoteEventRow.change_number, *conditions).exists()]
     # Patch sets are read by subquery, not by thousands of bound numbers.
     patch_sets_where = [PatchSet.change_number.in_(
-        select(VoteEvent.change_number).where(*mine, VoteEvent.date >= window_start))]
+        select(VoteEventRow.change_number).where(*mine, VoteEventRow.date >= window_start))]
     return conditions, which, patch_sets_where
 
 
@@ -195,7 +196,7 @@ def _everyone_reads(scope: ReviewScope, as_of: datetime, window_start: datetime,
     if active_after:
         conditions.append(Change.updated > as_of)
     patch_sets_where = [Change.updated >= window_start]
-    which = [VoteEvent.change_number.in_(
+    which = [VoteEventRow.change_number.in_(
         select(Change.number).where(*conditions, Change.updated >= window_start))]
     return conditions, which, patch_sets_where
 
@@ -209,7 +210,7 @@ def _window_events(session: Session, parse: ToDatetime, which: list, *,
         (c, ps, a, v, parse(d), m, i, bool(t))
         for c, ps, a, v, d, m, i, t in plain_rows(session, (
             select(*_EVENT_COLUMNS, _thoughtful(account_id, thoughtful_chars))
-            .where(VoteEvent.label == CODE_REVIEW, VoteEvent.date <= as_of, *which)
+            .where(VoteEventRow.label == CODE_REVIEW, VoteEventRow.date <= as_of, *which)
         ))
     ]
 
@@ -222,10 +223,10 @@ def _sparkline(session: Session, parse: ToDatetime, conditions: list,
     sparkline = []
     for c, ps, a, v, d, m, i, *facts in plain_rows(session, (
         select(*_SPARK_COLUMNS, *change_fact_columns())
-        .join(Change, Change.number == VoteEvent.change_number)
+        .join(Change, Change.number == VoteEventRow.change_number)
         .outerjoin(Verdict, Verdict.change_number == Change.number)
-        .where(VoteEvent.account_id == account_id, VoteEvent.label == CODE_REVIEW,
-               VoteEvent.date >= since, VoteEvent.date <= as_of, *conditions)
+        .where(VoteEventRow.account_id == account_id, VoteEventRow.label == CODE_REVIEW,
+               VoteEventRow.date >= since, VoteEventRow.date <= as_of, *conditions)
     )):
         sparkline.append(CREvent(c, ps, a, v, parse(d), m, i))
         if c not in changes:
@@ -245,7 +246,7 @@ def _load_active_history(session: Session, scope: list, *, as_of: datetime,
     history = ReviewHistory(changes=changes, patch_sets={}, events=[])
     for part in chunks(sorted(changes)):  # bound parameters per statement stay few
         history.events.extend(_window_events(
-            session, parse, [VoteEvent.change_number.in_(part), *not_bot], as_of=as_of,
+            session, parse, [VoteEventRow.change_number.in_(part), *not_bot], as_of=as_of,
             account_id=None, thoughtful_chars=thoughtful_chars))
         history.patch_sets.update(
             _load_patch_sets(session, [PatchSet.change_number.in_(part)], []))
@@ -260,14 +261,14 @@ def load_judging_history(
     Code-Review event but bots', the changes' facts, their patch sets. No scope, window
     or as-of cut: the judgements stored are judged on it all."""
     parse = date_parser(session.connection())
-    not_bot = [VoteEvent.account_id.not_in(sorted(bots))] if bots else []
+    not_bot = [VoteEventRow.account_id.not_in(sorted(bots))] if bots else []
     history = ReviewHistory(changes={}, patch_sets={}, events=[])
     for part in chunks(list(numbers)):  # bound parameters per statement stay few
         history.events.extend(
             (c, ps, a, v, parse(d), m, i, bool(t))
             for c, ps, a, v, d, m, i, t in plain_rows(session, (
                 select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
-                .where(VoteEvent.label == CODE_REVIEW, VoteEvent.change_number.in_(part),
+                .where(VoteEventRow.label == CODE_REVIEW, VoteEventRow.change_number.in_(part),
                        *not_bot)
             ))
         )
@@ -322,7 +323,7 @@ def _load_patch_sets(session: Session, where: list,
 
 
 def _comment_conditions(start: datetime, as_of: datetime, account_id: int | None) -> list:
-    votes_in_message = select(VoteEvent.id).where(VoteEvent.message_id == Message.id).exists()
+    votes_in_message = select(VoteEventRow.id).where(VoteEventRow.message_id == Message.id).exists()
     conditions = [
         Message.date >= start,
         Message.date <= as_of,
@@ -406,9 +407,9 @@ def history_span(session: Session, scope: ReviewScope) -> tuple[datetime, dateti
     """The store's review history: the first and last Code-Review vote event on a change
     in scope (None when there is none)."""
     first, last = session.execute(
-        select(func.min(VoteEvent.date), func.max(VoteEvent.date))
-        .join(Change, Change.number == VoteEvent.change_number)
-        .where(VoteEvent.label == CODE_REVIEW, *scope_conditions(scope))).one()
+        select(func.min(VoteEventRow.date), func.max(VoteEventRow.date))
+        .join(Change, Change.number == VoteEventRow.change_number)
+        .where(VoteEventRow.label == CODE_REVIEW, *scope_conditions(scope))).one()
     if first is None:
         return None
     return _dt(first), _dt(last)

@@ -96,7 +96,7 @@ class Message(SQLModel, table=True):
     changes_votes: bool = False
 
 
-class VoteEvent(SQLModel, table=True):
+class VoteEventRow(SQLModel, table=True):
     """One vote cast, changed or removed, as read from a change message."""
 
     __tablename__ = "vote_event"
