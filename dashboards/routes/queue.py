@@ -25,7 +25,8 @@ from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import Vote
 from reviewbot.views.answers import QueueOut, queue_answer
-from reviewbot.views.queue_view import QueueCache, queue_for, queue_sizes
+from reviewbot.views.queue_present import QueueCache
+from reviewbot.views.queue_view import queue_for, queue_sizes
 
 router = APIRouter()
 
