@@ -122,7 +122,7 @@ def _draft(args: argparse.Namespace, config) -> int:
 
 def _roll_over(args: argparse.Namespace, config) -> int:
     from reviewbot.actions.rollover import old_priority_hashtags, plan_rollover
-    from reviewbot.actions.writeback import write_plans
+    from reviewbot.actions.writeback_send import write_plans
     from reviewbot.clock import utcnow
     from reviewbot.config import Secrets
     from reviewbot.evaluate.verdicts import evaluate_store

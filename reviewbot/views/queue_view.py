@@ -124,6 +124,7 @@ def ci_state(votes: Sequence[Vote]) -> str:
         return "failing"
     return "passed" if any(v > 0 for v in verified) else "none"
 
+
 def _kind(core: bool | None) -> str:
     return FIRST_CRACK if core is False else CORE
 
