@@ -27,7 +27,7 @@ from reviewbot.metrics.standing_figures import (
     weeks_of,
     window_start,
 )
-from reviewbot.metrics.tallies import Tallies
+from reviewbot.metrics.tallies import Tallies, new_tallies
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import CommentFacts, ReviewHistory
 
@@ -87,7 +87,7 @@ def compute_standings(
     start = window_start(as_of, window_days)
     tally: Tallies | None = None if detail else Tallies(as_of, start)
     reviews = judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts,
-                             tally)
+                            tally)
     weeks: dict[int, list[int]] = {}
     if weekly:
         source = history.events if history.sparkline_events is None \
@@ -98,18 +98,7 @@ def compute_standings(
     by_account: dict[int, list[Review]] = defaultdict(list)
     for r in reviews:
         by_account[r.account_id].append(r)
-    comments: dict[int, list[CommentFacts]] = defaultdict(list)
-    for c in history.comments:
-        change = history.changes.get(c.change_number)
-        if (
-            change is None
-            or not (start <= c.date <= as_of)
-            or c.author_id == change.owner_id
-            or roster.is_bot(c.author_id)
-            or (accounts is not None and c.author_id not in accounts)
-        ):
-            continue
-        comments[c.author_id].append(c)
+    comments = _comments_by_author(history, roster, start, as_of, accounts)
 
     result: dict[int, Standing] = {}
     for account in set(by_account) | set(tally or ()) | set(comments):
@@ -139,15 +128,34 @@ def compute_standings(
     return result
 
 
+def _comments_by_author(history: ReviewHistory, roster: Roster, start: datetime,
+                        as_of: datetime, accounts: Collection[int] | None
+                        ) -> dict[int, list[CommentFacts]]:
+    """The window's comment-only messages on others' changes, per author (bots left out)."""
+    comments: dict[int, list[CommentFacts]] = defaultdict(list)
+    for c in history.comments:
+        change = history.changes.get(c.change_number)
+        if (
+            change is None
+            or not (start <= c.date <= as_of)
+            or c.author_id == change.owner_id
+            or roster.is_bot(c.author_id)
+            or (accounts is not None and c.author_id not in accounts)
+        ):
+            continue
+        comments[c.author_id].append(c)
+    return comments
+
+
 def tally_reviews(history: ReviewHistory, roster: Roster, *, as_of: datetime,
                   window_days: int, min_noncore_plus1: int = 1) -> Tallies:
     """Every reviewer's counts over the window's reviews in `history` (no Review objects):
     what `compute_standings(detail=False)` computes its figures from, for a caller that
     adds them to counts read elsewhere (`Tallies.merged`,
     `tallies.tallies_from_settled`)."""
-    tally = Tallies(as_of, window_start(as_of, window_days))
+    tally = new_tallies(as_of, window_days)
     judge_reviews(history, roster, as_of, window_start(as_of, window_days),
-                   min_noncore_plus1, None, tally)
+                  min_noncore_plus1, None, tally)
     return tally
 
 
