@@ -62,16 +62,8 @@ def judge_reviews(
     events = [e for e in history.events
               if e[4] <= as_of and e[0] in changes and e[2] not in bots]
     events.sort(key=_VOTE_ORDER)
-    walk = _Walk(history.patch_sets, roster, min_noncore_plus1, as_of, start, accounts, tally)
-    for (number, ps_number), group in groupby(events, key=_PATCH_SET):
-        ps_events = list(group)
-        # Events are in vote order: a patch set whose last event is before the window
-        # holds no review to count.
-        if ps_events[-1][4] < start:
-            continue
-        if accounts is not None and not any(e[2] in accounts for e in ps_events):
-            continue
-        walk.judge_patch_set(changes[number], ps_number, ps_events)
+    walk = _Walk(history, roster, min_noncore_plus1, as_of, start, accounts, tally)
+    walk.run(events)
     return walk.out
 
 
@@ -137,13 +129,14 @@ class _Walk:
     """What the judging walk keeps across patch sets: its bounds, where the judged reviews
     go (a list of `Review`s, or counted into tallies) and the owner uploads."""
 
-    __slots__ = ("patch_sets", "is_core", "bots", "need", "as_of", "start", "accounts",
-                 "tally", "out", "_uploads")
+    __slots__ = ("changes", "patch_sets", "is_core", "bots", "need", "as_of", "start",
+                 "accounts", "tally", "out", "_uploads")
 
-    def __init__(self, patch_sets: Mapping[tuple[int, int], PatchSetFacts], roster: Roster,
-                 need: int, as_of: datetime, start: datetime,
-                 accounts: Collection[int] | None, tally: Tallies | None) -> None:
-        self.patch_sets = patch_sets
+    def __init__(self, history: ReviewHistory, roster: Roster, need: int, as_of: datetime,
+                 start: datetime, accounts: Collection[int] | None,
+                 tally: Tallies | None) -> None:
+        self.changes = history.changes
+        self.patch_sets: Mapping[tuple[int, int], PatchSetFacts] = history.patch_sets
         self.is_core = roster.core_test()
         self.bots = roster.bots
         self.need = need  # qualifying non-core +1s that open the gate
@@ -170,71 +163,73 @@ class _Walk:
                 return True
         return False
 
-    def judge_patch_set(self, change: ChangeFacts, ps_number: int,
-                        ps_events: Sequence[CREvent]) -> None:
-        """Judge every reviewer's final vote on one patch set: kept as a `Review`, or
-        counted into the tallies."""
-        # Hot loop (~65 lines on purpose: a call per review would slow every leaderboard):
-        # every value a review needs is a local.
+    def run(self, events: Sequence[CREvent]) -> None:
+        """Judge every reviewer's final vote on each patch set of `events` (in vote order):
+        kept as a `Review`, or counted into the tallies."""
+        # Hot loop (~65 lines on purpose: a call per patch set or per review would slow
+        # every leaderboard): every value a review needs is a local.
         start, accounts, tally, as_of = self.start, self.accounts, self.tally, self.as_of
-        append = self.out.append
-        number, owner, priority = change.number, change.owner_id, change.priority
-        ps = self.patch_sets.get((number, ps_number))
-        (core_flags, latest, first_core_date, core_negative, last_core_plus2, verdict_idx,
-         verdict, verdict_positive, opened_at) = _patch_set_votes(
-            ps_events, self.is_core, change, ps, self.bots, self.need, tally is None)
-        # A +1 this soon after the upload of a large patch set is a warning.
-        large_since = ps.created if ps is not None and ps.size > LARGE_PATCH_LINES else None
-        for account, i in latest.items():
-            e = ps_events[i]
-            value = e[3]
-            date = e[4]
-            if value == 0 or account == owner or date < start:
+        changes, patch_sets, is_core = self.changes, self.patch_sets, self.is_core
+        bots, need, append = self.bots, self.need, self.out.append
+        for (number, ps_number), group in groupby(events, key=_PATCH_SET):
+            ps_events = list(group)
+            # Events are in vote order: a patch set whose last event is before the window
+            # holds no review to count.
+            if ps_events[-1][4] < start:
                 continue
-            if accounts is not None and account not in accounts:
+            if accounts is not None and not any(e[2] in accounts for e in ps_events):
                 continue
-            judged = verdict_idx > i
-            caught = gate_open = confirmed = quick = False
-            if value == -1:
-                caught = (bool(core_negative) and bool(core_negative - {account})) \
-                    or self.newer_owner_upload(number, ps_number, date, owner)
-            elif value == 1:
-                opened = opened_at.get(account)
-                if opened is not None:
-                    gate_open = True
-                    confirmed = last_core_plus2 is not None and last_core_plus2 > opened
-                if large_since is not None:
-                    quick = _ZERO <= date - large_since <= QUICK_PLUS1
-            first_crack = not core_flags[i] and (first_core_date is None
-                                                 or date < first_core_date)
-            if tally is not None:
-                t = tally.get(account)
-                if t is None:
-                    t = tally[account] = tally.new()
-                t.changes.add(number)
-                t.months.add((date.year, date.month))
-                if value == 1:
-                    t.plus1_owners[owner] += 1
-                count_review(t.counts, value, judged,
-                             judged and (value > 0) != verdict_positive, caught, e[7],
-                             gate_open, confirmed, first_crack, priority, quick)
-                back = t.last - (as_of - date) // _WEEK
-                t.weeks[0][back] += 1
-                if judged or first_crack:
-                    t.weeks[1][back] += 1
-                continue
-            r = Review(number, ps_number, change.project, owner, account, value, date,
-                       e[5], core_flags[i], priority, bool(e[7]))
-            if judged:
-                r.verdict = verdict
-                r.judged = True
-                r.disagrees = (value > 0) != verdict_positive
-            r.caught = caught
-            r.gate_open = gate_open
-            r.gate_open_confirmed = confirmed
-            r.quick_large_plus1 = quick
-            r.first_crack = first_crack
-            append(r)
+            change = changes[number]
+            owner, priority = change.owner_id, change.priority
+            ps = patch_sets.get((number, ps_number))
+            (core_flags, latest, first_core_date, core_negative, last_core_plus2,
+             verdict_idx, verdict, verdict_positive, opened_at) = _patch_set_votes(
+                ps_events, is_core, change, ps, bots, need, tally is None)
+            # A +1 this soon after the upload of a large patch set is a warning.
+            large_since = ps.created if ps is not None and ps.size > LARGE_PATCH_LINES \
+                else None
+            for account, i in latest.items():
+                e = ps_events[i]
+                value = e[3]
+                date = e[4]
+                if value == 0 or account == owner or date < start:
+                    continue
+                if accounts is not None and account not in accounts:
+                    continue
+                judged = verdict_idx > i
+                caught = gate_open = confirmed = quick = False
+                if value == -1:
+                    caught = (bool(core_negative) and bool(core_negative - {account})) \
+                        or self.newer_owner_upload(number, ps_number, date, owner)
+                elif value == 1:
+                    opened = opened_at.get(account)
+                    if opened is not None:
+                        gate_open = True
+                        confirmed = last_core_plus2 is not None and last_core_plus2 > opened
+                    if large_since is not None:
+                        quick = _ZERO <= date - large_since <= QUICK_PLUS1
+                first_crack = not core_flags[i] and (first_core_date is None
+                                                     or date < first_core_date)
+                disagrees = judged and (value > 0) != verdict_positive
+                if tally is not None:
+                    t = tally.get(account)
+                    if t is None:
+                        t = tally[account] = tally.new()
+                    t.changes.add(number)
+                    t.months.add((date.year, date.month))
+                    if value == 1:
+                        t.plus1_owners[owner] += 1
+                    count_review(t.counts, value, judged, disagrees, caught, e[7], gate_open,
+                                 confirmed, first_crack, priority, quick)
+                    back = t.last - (as_of - date) // _WEEK
+                    t.weeks[0][back] += 1
+                    if judged or first_crack:
+                        t.weeks[1][back] += 1
+                    continue
+                append(Review(number, ps_number, change.project, owner, account, value, date,
+                              e[5], core_flags[i], priority, bool(e[7]),
+                              verdict if judged else None, judged, disagrees, caught,
+                              gate_open, confirmed, first_crack, quick))
 
 
 _ZERO = timedelta(0)
