@@ -11,7 +11,8 @@ from reviewbot.config import validate_config
 from reviewbot.evaluate.verdicts import evaluate_store
 from reviewbot.store import session_scope
 from reviewbot.store.queue_reads import find_reviewer
-from reviewbot.views.queue_view import changes_at, queue_for, why_not_for
+from reviewbot.views.queue_at import changes_at
+from reviewbot.views.queue_view import queue_for, why_not_for
 from tests.store_builder import add_account, add_change, add_core, add_current_vote, add_vote_event
 
 CREATED = datetime(2017, 1, 10, 9, 0)

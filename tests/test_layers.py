@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from reviewbot.metrics.standing import Review
+from reviewbot.metrics.standing_figures import Review
 from reviewbot.timeline.snapshot import JudgedReview
 
 

@@ -18,7 +18,9 @@ from reviewbot.store.snapshots import load_changes
 from reviewbot.store.tables import Account
 from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.state import WAITING_ON_REVIEWERS, state_at
-from reviewbot.views.queue_view import QueueCache, changes_at, queue_for, queue_sizes, why_not_for
+from reviewbot.views.queue_at import changes_at
+from reviewbot.views.queue_present import QueueCache
+from reviewbot.views.queue_view import queue_for, queue_sizes, why_not_for
 from tests.service_support import generated_sandbox, synced_and_evaluated
 
 

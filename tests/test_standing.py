@@ -14,16 +14,15 @@ import pytest
 
 from reviewbot.config import Criteria
 from reviewbot.metrics.criteria import criteria_met, evaluate_criteria
-from reviewbot.metrics.standing import (
+from reviewbot.metrics.standing import compute_standings, standing_of
+from reviewbot.timeline.people import CoreSpell, Roster
+from reviewbot.timeline.snapshot import (
     ChangeFacts,
     CommentFacts,
     CREvent,
     PatchSetFacts,
     ReviewHistory,
-    compute_standings,
-    standing_of,
 )
-from reviewbot.timeline.people import CoreSpell, Roster
 
 ALICE, BOB, CORE, CORE2, NEWCORE, OWNER, UPLOADER, BOT = 1, 2, 10, 11, 12, 20, 21, 99
 DAY0 = datetime(2017, 1, 1)

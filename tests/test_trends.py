@@ -19,7 +19,7 @@ from reviewbot.metrics.queue import QUEUE_GATE_STATES
 from reviewbot.store import open_store, session_scope
 from reviewbot.store.tables import Change
 from reviewbot.sync.rest import sync_once
-from reviewbot.views.queue_view import changes_at
+from reviewbot.views.queue_at import changes_at
 from reviewbot.views.trends import (
     TrendWeek,
     cycle_trends,

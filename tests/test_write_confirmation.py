@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.engine import Engine
 
-from reviewbot.actions.writeback import GATED_MESSAGE, MESSAGE_TAG, SET_HASHTAGS, apply
+from reviewbot.actions.writeback import apply
+from reviewbot.actions.writeback_plan import MESSAGE_TAG
+from reviewbot.actions.writeback_send import GATED_MESSAGE, SET_HASHTAGS
 from reviewbot.evaluate.verdicts import evaluate_store
 from reviewbot.gerrit.client import GerritClient
 from reviewbot.gerrit.errors import GerritError, GerritWriteUnconfirmed

@@ -14,14 +14,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from reviewbot.actions.writeback import (
-    FORBIDDEN_RETRY,
-    MESSAGE_TAG,
-    ApplySummary,
-    apply,
-    diff_hashtags,
-    plan_hashtags,
-)
+from reviewbot.actions.writeback import apply
+from reviewbot.actions.writeback_plan import MESSAGE_TAG, diff_hashtags, plan_hashtags
+from reviewbot.actions.writeback_send import FORBIDDEN_RETRY, ApplySummary
 from reviewbot.config import Config
 from reviewbot.evaluate.verdicts import evaluate_store
 from reviewbot.gerrit.client import GerritClient

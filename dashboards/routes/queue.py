@@ -24,7 +24,8 @@ from reviewbot.rules.freeze import notice_at as freeze_notice_at
 from reviewbot.store.queue_reads import find_reviewer
 from reviewbot.timeline.people import Roster
 from reviewbot.views.answers.queue import QueueOut, queue_answer
-from reviewbot.views.queue_view import QueueCache, queue_for, queue_sizes
+from reviewbot.views.queue_present import QueueCache
+from reviewbot.views.queue_view import queue_for, queue_sizes
 
 router = APIRouter()
 

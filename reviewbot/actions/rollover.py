@@ -1,7 +1,7 @@
 """Actions (rollover): take the bot's own priority hashtags of past cycles off open changes.
 
 Pure planning: `plan_rollover` returns a write-back plan; `reviewbot cycle-start` sends the
-plans through `writeback.write_plans` (dry-run first, logged, read back).
+plans through `writeback_send.write_plans` (dry-run first, logged, read back).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reviewbot.actions.writeback import ChangePlan
+from reviewbot.actions.writeback_plan import ChangePlan
 from reviewbot.config import Config
 from reviewbot.rules.ruleset import bot_hashtags
 from reviewbot.store.tables import Cycle

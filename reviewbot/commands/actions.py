@@ -31,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def apply_command(args: argparse.Namespace) -> int:
-    from reviewbot.actions.writeback import FORBIDDEN_RETRY, apply
+    from reviewbot.actions.writeback import apply
+    from reviewbot.actions.writeback_send import FORBIDDEN_RETRY
     from reviewbot.config import Secrets
     from reviewbot.gerrit.client import GerritClient
     from reviewbot.store import session_scope

@@ -16,7 +16,8 @@ from reviewbot.commands.context import (
 )
 
 if TYPE_CHECKING:
-    from reviewbot.actions.writeback import ApplySummary, ChangePlan
+    from reviewbot.actions.writeback_plan import ChangePlan
+    from reviewbot.actions.writeback_send import ApplySummary
     from reviewbot.config import Config
     from reviewbot.evaluate.verdicts import EvaluationResult
 
@@ -128,7 +129,7 @@ def _draft(args: argparse.Namespace, config: Config) -> int:
 
 def _roll_over(args: argparse.Namespace, config: Config) -> int:
     from reviewbot.actions.rollover import old_priority_hashtags, plan_rollover
-    from reviewbot.actions.writeback import write_plans
+    from reviewbot.actions.writeback_send import write_plans
     from reviewbot.clock import utcnow
     from reviewbot.config import Secrets
     from reviewbot.evaluate.verdicts import evaluate_store

@@ -25,7 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from reviewbot.config import Config
-from reviewbot.metrics.standing import THOUGHTFUL_FREE_TEXT, judge_all_reviews
+from reviewbot.metrics.judging import judge_all_reviews
+from reviewbot.metrics.standing_figures import THOUGHTFUL_FREE_TEXT
 from reviewbot.metrics.stored_standing import judging_fingerprint, stored_row
 from reviewbot.store import session_scope
 from reviewbot.store.judgements import (

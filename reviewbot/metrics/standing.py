@@ -3,41 +3,33 @@
 Pure functions over plain facts (DESIGN "Review-quality metrics"); the store
 (`reviewbot.store.review_reads`) builds the facts set-based, tests build them
 by hand. Only Code-Review vote events are inputs; bots are never reviewers.
-
-Size: ~720 lines: the judging walk (`_judge_reviews`, one pass per patch set, ~140
-lines because it is the hot loop: one function keeps every per-event value in locals)
-and the figures built from it share the hot-loop tuple layout; the walk is the natural
-split, not yet made.
+The judging walk is `reviewbot.metrics.judging`, the figures
+`reviewbot.metrics.standing_figures`, the leaderboard's counts `reviewbot.metrics.tallies`;
+this module puts them together.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from itertools import groupby
-from operator import attrgetter, itemgetter
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import datetime
+from operator import attrgetter
 
-from reviewbot.metrics.readiness import readiness, week_back, window_weeks
-from reviewbot.timeline.people import Roster
-from reviewbot.timeline.snapshot import (
-    COUNTED,
-    ChangeFacts,
-    CommentFacts,
-    CREvent,
-    PatchSetFacts,
-    ReviewHistory,
-    SettledCounts,
+from reviewbot.metrics.judging import judge_reviews
+from reviewbot.metrics.standing_figures import (
+    SPARKLINE_WEEKS,
+    Review,
+    Standing,
+    empty_weeks,
+    metrics_of,
+    warnings_of,
+    weekly_counts_by_account,
+    weeks_of,
+    window_start,
 )
-from reviewbot.timeline.state import plus1_replay
-
-THOUGHTFUL_FREE_TEXT = 40  # characters of free text that make a -1 "thoughtful"
-QUICK_PLUS1 = timedelta(minutes=10)  # warning: +1 this soon after upload ...
-LARGE_PATCH_LINES = 200  # ... of a patch set with more changed lines than this
-OWNER_SHARE_WARNING = 0.5  # warning: more than this share of +1s on one owner's changes ...
-OWNER_SHARE_MIN_PLUS1 = 10  # ... once there are this many +1s (a sample, not a coincidence)
-SPARKLINE_WEEKS = 52
+from reviewbot.metrics.tallies import Tallies, new_tallies
+from reviewbot.timeline.people import Roster
+from reviewbot.timeline.snapshot import CommentFacts, ReviewHistory
 
 # Metric names in display order, with the one-line definitions the pages show.
 DEFINITIONS: dict[str, str] = {
@@ -74,69 +66,6 @@ DEFINITIONS: dict[str, str] = {
 }
 METRICS = tuple(DEFINITIONS)
 
-# What every figure is computed from, per reviewer (`COUNTED`, from the plain types: the
-# store sums its stored judgements into the same order); positions:
-(_REVIEWS, _POSITIVE, _JUDGED, _DISAGREE, _JUDGED_PLUS1, _PLUS1_RIGHT, _MINUS1, _CAUGHT,
- _THOUGHTFUL, _GATE, _GATE_CONFIRMED, _FIRST_CRACK, _PRIORITY, _QUICK, _PLUS1,
- _JUDGEABLE) = range(len(COUNTED))
-
-
-@dataclass(slots=True)
-class Review:
-    """One counted review, with every judgement the metrics use (so a page can show them)."""
-
-    change_number: int
-    patch_set: int
-    project: str
-    owner_id: int
-    account_id: int
-    value: int
-    date: datetime
-    message_id: str
-    core_at_time: bool
-    priority: bool
-    thoughtful: bool
-    verdict: CREvent | None = None  # the newest core review on the patch set (up to T)
-    judged: bool = False
-    disagrees: bool = False
-    caught: bool = False  # -1 only: newer owner upload, or a core -1/-2 on the patch set
-    gate_open: bool = False
-    gate_open_confirmed: bool = False
-    first_crack: bool = False
-    quick_large_plus1: bool = False
-
-
-@dataclass
-class Standing:
-    account_id: int
-    as_of: datetime
-    window_start: datetime
-    core: bool
-    metrics: dict[str, float | int | None]
-    reviews: list[Review]  # the window's reviews, oldest first (empty if detail=False)
-    comments: list[CommentFacts]
-    weekly: list[int]  # reviews per week, oldest first, the last week ending at as_of
-    warnings: list[str] = field(default_factory=list)
-    # Reviews per 7-day week of the window (oldest first, the last ending at as_of): the
-    # leaderboard's sparkline.
-    window_weekly: list[int] = field(default_factory=list)
-
-    @property
-    def feed(self) -> list[Review]:
-        """The learning feed: judged reviews the verdict disagreed with, newest first."""
-        return sorted((r for r in self.reviews if r.disagrees),
-                      key=lambda r: (r.date, r.change_number), reverse=True)
-
-
-def window_start(as_of: datetime, window_days: int) -> datetime:
-    """A window of N days as of T is [T - N days, T], both ends included."""
-    return as_of - timedelta(days=window_days)
-
-
-def history_start(as_of: datetime, window_days: int) -> datetime:
-    """Earliest review time any figure needs: the window or the 52-week sparkline."""
-    return as_of - timedelta(days=max(window_days, SPARKLINE_WEEKS * 7))
-
 
 def compute_standings(
     history: ReviewHistory,
@@ -156,9 +85,9 @@ def compute_standings(
     (`Standing.reviews` stays empty, the figures are the same): a leaderboard shows neither.
     """
     start = window_start(as_of, window_days)
-    tally: _Tallies | None = None if detail else _Tallies(as_of, start)
-    reviews = _judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts,
-                             tally)
+    tally: Tallies | None = None if detail else Tallies(as_of, start)
+    reviews = judge_reviews(history, roster, as_of, start, min_noncore_plus1, accounts,
+                            tally)
     weeks: dict[int, list[int]] = {}
     if weekly:
         source = history.events if history.sparkline_events is None \
@@ -169,18 +98,7 @@ def compute_standings(
     by_account: dict[int, list[Review]] = defaultdict(list)
     for r in reviews:
         by_account[r.account_id].append(r)
-    comments: dict[int, list[CommentFacts]] = defaultdict(list)
-    for c in history.comments:
-        change = history.changes.get(c.change_number)
-        if (
-            change is None
-            or not (start <= c.date <= as_of)
-            or c.author_id == change.owner_id
-            or roster.is_bot(c.author_id)
-            or (accounts is not None and c.author_id not in accounts)
-        ):
-            continue
-        comments[c.author_id].append(c)
+    comments = _comments_by_author(history, roster, start, as_of, accounts)
 
     result: dict[int, Standing] = {}
     for account in set(by_account) | set(tally or ()) | set(comments):
@@ -189,8 +107,7 @@ def compute_standings(
         counted = tally.get(account) if tally is not None else None
         if counted is not None:
             metrics = counted.metrics(len(mine))
-            warnings = warnings_text(counted.counts[_QUICK], counted.counts[_PLUS1],
-                                     dominant_owner(counted.plus1_owners), roster)
+            warnings = counted.warnings(roster)
             in_weeks = counted.weeks
         else:
             in_weeks = weeks_of(in_window, as_of, start)
@@ -211,14 +128,34 @@ def compute_standings(
     return result
 
 
+def _comments_by_author(history: ReviewHistory, roster: Roster, start: datetime,
+                        as_of: datetime, accounts: Collection[int] | None
+                        ) -> dict[int, list[CommentFacts]]:
+    """The window's comment-only messages on others' changes, per author (bots left out)."""
+    comments: dict[int, list[CommentFacts]] = defaultdict(list)
+    for c in history.comments:
+        change = history.changes.get(c.change_number)
+        if (
+            change is None
+            or not (start <= c.date <= as_of)
+            or c.author_id == change.owner_id
+            or roster.is_bot(c.author_id)
+            or (accounts is not None and c.author_id not in accounts)
+        ):
+            continue
+        comments[c.author_id].append(c)
+    return comments
+
+
 def tally_reviews(history: ReviewHistory, roster: Roster, *, as_of: datetime,
-                  window_days: int, min_noncore_plus1: int = 1) -> _Tallies:
+                  window_days: int, min_noncore_plus1: int = 1) -> Tallies:
     """Every reviewer's counts over the window's reviews in `history` (no Review objects):
     what `compute_standings(detail=False)` computes its figures from, for a caller that
-    adds them to counts read elsewhere (`_Tallies.merged`, `tallies_from_settled`)."""
-    tally = _Tallies(as_of, window_start(as_of, window_days))
-    _judge_reviews(history, roster, as_of, window_start(as_of, window_days),
-                   min_noncore_plus1, None, tally)
+    adds them to counts read elsewhere (`Tallies.merged`,
+    `tallies.tallies_from_settled`)."""
+    tally = new_tallies(as_of, window_days)
+    judge_reviews(history, roster, as_of, window_start(as_of, window_days),
+                  min_noncore_plus1, None, tally)
     return tally
 
 
@@ -246,479 +183,4 @@ def standing_of(
     )
 
 
-# Bump when a judgement's definition changes (the code, not the thresholds above, which
-# the fingerprint holds): stored judgements of an older version are thrown away and
-# judged again (`reviewbot.evaluate.review_judgements`).
-JUDGING_VERSION = 1
-
-
-def judge_all_reviews(history: ReviewHistory, roster: Roster,
-                      min_noncore_plus1: int = 1) -> list[Review]:
-    """Every review in `history`, judged on everything in it (no as-of cut, no window):
-    what the store keeps so that standing as of now reads one row per review."""
-    return _judge_reviews(history, roster, datetime.max, datetime.min, min_noncore_plus1,
-                          None)
-
-
-def weekly_from_dates(dates: Iterable[datetime], as_of: datetime) -> list[int]:
-    """Reviews per 7-day week for the 52 weeks ending at `as_of`, oldest first."""
-    counts = [0] * SPARKLINE_WEEKS
-    week = timedelta(days=7)
-    for date in dates:
-        back = (as_of - date) // week
-        if 0 <= back < SPARKLINE_WEEKS:
-            counts[SPARKLINE_WEEKS - 1 - back] += 1
-    return counts
-
-
-def _ratio(part: int, whole: int) -> float | None:
-    # A ratio with no denominator is "no figure", never 0.
-    return part / whole if whole else None
-
-
-Weeks = tuple[list[int], list[int]]  # (reviews, judgeable reviews) per week, oldest first
-
-
-def empty_weeks(window_days: int) -> Weeks:
-    n = window_weeks(window_days)
-    return [0] * n, [0] * n
-
-
-def weeks_of(reviews: Iterable[Review], as_of: datetime, start: datetime) -> Weeks:
-    """The window's reviews and judgeable reviews per 7-day week, oldest first."""
-    weekly, judgeable = empty_weeks((as_of - start).days)
-    last = len(weekly) - 1
-    for r in reviews:
-        back = week_back(as_of, r.date)
-        if 0 <= back <= last:
-            weekly[last - back] += 1
-            if r.judged or r.first_crack:
-                judgeable[last - back] += 1
-    return weekly, judgeable
-
-
-def metrics_of(reviews: Sequence[Review], comments_only: int,
-               weeks: Weeks) -> dict[str, float | int | None]:
-    counts = [0] * len(COUNTED)
-    changes: set[int] = set()
-    months: set[tuple[int, int]] = set()
-    for r in reviews:
-        changes.add(r.change_number)
-        months.add((r.date.year, r.date.month))
-        _count_review(counts, r.value, r.judged, r.disagrees, r.caught, r.thoughtful,
-                      r.gate_open, r.gate_open_confirmed, r.first_crack, r.priority,
-                      r.quick_large_plus1)
-    return metrics_from_counts(counts, len(changes), len(months), comments_only, weeks)
-
-
-def _count_review(c: list[int], value: int, judged: bool, disagrees: bool, caught: bool,
-                  thoughtful: bool, gate_open: bool, confirmed: bool, first_crack: bool,
-                  priority: bool, quick: bool) -> None:
-    """Add one review's judgements to counts in `COUNTED` order."""
-    c[_REVIEWS] += 1
-    if value > 0:
-        c[_POSITIVE] += 1
-        if value == 1:
-            c[_PLUS1] += 1
-    if judged:
-        c[_JUDGED] += 1
-        if disagrees:
-            c[_DISAGREE] += 1
-        if value == 1:
-            c[_JUDGED_PLUS1] += 1
-            if not disagrees:  # a +1 that agrees: the verdict was positive
-                c[_PLUS1_RIGHT] += 1
-    if value == -1:
-        c[_MINUS1] += 1
-        if caught:
-            c[_CAUGHT] += 1
-        if thoughtful:
-            c[_THOUGHTFUL] += 1
-    if gate_open:
-        c[_GATE] += 1
-        if confirmed:
-            c[_GATE_CONFIRMED] += 1
-    if first_crack:
-        c[_FIRST_CRACK] += 1
-    if priority:
-        c[_PRIORITY] += 1
-    if quick:
-        c[_QUICK] += 1
-    if judged or first_crack:
-        c[_JUDGEABLE] += 1
-
-
-def weekly_counts_by_account(
-    events: Iterable[CREvent],
-    changes: dict[int, ChangeFacts],
-    roster: Roster,
-    as_of: datetime,
-    accounts: Collection[int] | None = None,
-) -> dict[int, list[int]]:
-    """Reviews per 7-day week for the 52 weeks ending at `as_of` (oldest first), per account.
-
-    A light pass: a review's date needs only the reviewer's own events (the final
-    non-zero one on a patch set of someone else's change), no verdicts."""
-    latest: dict[tuple[int, int, int], CREvent] = {}
-    # Read by position (CREvent field order): the store may pass plain tuples.
-    for e in events:
-        number, ps, account, date = e[0], e[1], e[2], e[4]
-        if date > as_of or number not in changes or roster.is_bot(account):
-            continue
-        if accounts is not None and account not in accounts:
-            continue
-        key = (number, ps, account)
-        seen = latest.get(key)
-        if seen is None or (date, e[6]) > (seen[4], seen[6]):
-            latest[key] = e
-    dates: dict[int, list[datetime]] = defaultdict(list)
-    for (number, _ps, account), e in latest.items():
-        if e[3] != 0 and changes[number].owner_id != account:
-            dates[account].append(e[4])
-    return {account: weekly_from_dates(d, as_of) for account, d in dates.items()}
-
-
-def warnings_of(reviews: Sequence[Review], roster: Roster) -> list[str]:
-    """Context, not score: quick +1s on large uploads, and +1s concentrated on one owner."""
-    plus1_owners = Counter(r.owner_id for r in reviews if r.value == 1)
-    return warnings_text(sum(r.quick_large_plus1 for r in reviews),
-                         sum(plus1_owners.values()), dominant_owner(plus1_owners), roster)
-
-
-def dominant_owner(plus1_owners: Counter[int]) -> tuple[int, int] | None:
-    """The owner with more than half of these +1s, and how many, if there is one."""
-    if not plus1_owners:
-        return None
-    owner, n = plus1_owners.most_common(1)[0]
-    return (owner, n) if n / sum(plus1_owners.values()) > OWNER_SHARE_WARNING else None
-
-
-def warnings_text(quick: int, plus1_total: int, dominant: tuple[int, int] | None,
-                  roster: Roster) -> list[str]:
-    out = []
-    if quick:
-        out.append(
-            f"{quick} +1 review(s) cast within 10 minutes of the upload of a patch set "
-            f"with more than {LARGE_PATCH_LINES} changed lines."
-        )
-    if dominant is not None and plus1_total >= OWNER_SHARE_MIN_PLUS1:
-        owner, n = dominant
-        out.append(
-            f"{n} of {plus1_total} +1 reviews ({n / plus1_total:.0%}) are on changes "
-            f"owned by {roster.username(owner)}."
-        )
-    return out
-
-
-def _judge_reviews(
-    history: ReviewHistory,
-    roster: Roster,
-    as_of: datetime,
-    start: datetime,
-    min_noncore_plus1: int,
-    accounts: Collection[int] | None,
-    tally: _Tallies | None = None,
-) -> list[Review]:
-    """Every review in the window with its judgements; with `tally`, the reviews are
-    counted into it per reviewer instead (a leaderboard needs only the figures)."""
-    # Hot loop over every event of every judged patch set: plain tuples and locals, one
-    # walk per patch set, judgements shared by every reviewer of that patch set.
-    changes = history.changes
-    patch_sets = history.patch_sets
-    bots = roster.bots
-    is_core = roster.core_test()
-    # Owner uploads per change, for "the owner uploaded a newer patch set after the vote";
-    # built on first need (only -1 reviews ask).
-    uploads: dict[int, list[PatchSetFacts]] | None = None
-
-    events = [e for e in history.events
-              if e[4] <= as_of and e[0] in changes and e[2] not in bots]
-    events.sort(key=_VOTE_ORDER)
-    out: list[Review] = []
-    append = out.append
-    for (number, ps_number), group in groupby(events, key=_PATCH_SET):
-        ps_events = list(group)
-        # Events are in vote order: a patch set whose last event is before the window
-        # holds no review to count.
-        if ps_events[-1][4] < start:
-            continue
-        if accounts is not None and not any(e[2] in accounts for e in ps_events):
-            continue
-        change = changes[number]
-        owner = change.owner_id
-        ps = patch_sets.get((number, ps_number))
-
-        # One walk in vote order collects what every judgement below needs.
-        core_flags: list[bool] = []
-        latest: dict[int, int] = {}  # account -> index of its latest event
-        first_core_date: datetime | None = None  # first vote event of any core
-        core_negative: set[int] = set()  # cores with a -1/-2 vote event here
-        last_core_plus2: datetime | None = None  # events are in date order: the latest
-        i = 0
-        for e in ps_events:
-            account = e[2]
-            core = is_core(account, e[4])
-            core_flags.append(core)
-            latest[account] = i
-            i += 1
-            if core:
-                if first_core_date is None:
-                    first_core_date = e[4]
-                value = e[3]
-                if value < 0:
-                    core_negative.add(account)
-                elif value >= 2:
-                    last_core_plus2 = e[4]
-        # The verdict: the newest core review (final non-zero vote, not on own change).
-        verdict_idx = -1
-        if first_core_date is not None:
-            for account, i in latest.items():
-                if i > verdict_idx and core_flags[i] and account != owner \
-                        and ps_events[i][3]:
-                    verdict_idx = i
-        verdict = ps_events[verdict_idx] if verdict_idx >= 0 else None
-        verdict_positive = verdict is not None and verdict[3] > 0
-        if tally is None and verdict is not None and type(verdict) is not CREvent:
-            verdict = CREvent._make(verdict)  # the store passes plain tuples
-        if change.priority or change.exempt:
-            opened_at = _NO_OPENINGS
-        else:
-            _after, opened_at, _first = plus1_replay(
-                ps_events, core_flags, owner=owner, uploader=ps.uploader_id if ps else None,
-                bots=bots, need=min_noncore_plus1)
-
-        for account, i in latest.items():
-            e = ps_events[i]
-            value = e[3]
-            date = e[4]
-            if value == 0 or account == owner or date < start:
-                continue
-            if accounts is not None and account not in accounts:
-                continue
-            core_now = core_flags[i]
-            judged = verdict_idx > i
-            caught = gate_open = confirmed = quick = False
-            if value == -1:
-                caught = bool(core_negative) and bool(core_negative - {account})
-                if not caught:
-                    if uploads is None:
-                        uploads = defaultdict(list)
-                        for p in patch_sets.values():
-                            if p.created <= as_of:
-                                uploads[p.change_number].append(p)
-                    for later in uploads.get(number, ()):
-                        if later.number > ps_number and later.created > date \
-                                and later.uploader_id in (owner, None):
-                            caught = True
-                            break
-            elif value == 1:
-                opened = opened_at.get(account)
-                if opened is not None:
-                    gate_open = True
-                    confirmed = last_core_plus2 is not None and last_core_plus2 > opened
-                if ps is not None and ps.size > LARGE_PATCH_LINES:
-                    quick = _ZERO <= date - ps.created <= QUICK_PLUS1
-            first_crack = not core_now and (first_core_date is None or date < first_core_date)
-            if tally is not None:
-                t = tally.get(account)
-                if t is None:
-                    t = tally[account] = tally.new()
-                t.changes.add(number)
-                t.months.add((date.year, date.month))
-                if value == 1:
-                    t.plus1_owners[owner] += 1
-                _count_review(t.counts, value, judged,
-                              judged and (value > 0) != verdict_positive, caught, e[7],
-                              gate_open, confirmed, first_crack, change.priority, quick)
-                back = t.last - (as_of - date) // _WEEK
-                t.weeks[0][back] += 1
-                if judged or first_crack:
-                    t.weeks[1][back] += 1
-                continue
-            r = Review(number, ps_number, change.project, owner, account, value, date,
-                       e[5], core_now, change.priority, bool(e[7]))
-            if judged:
-                r.verdict = verdict
-                r.judged = True
-                r.disagrees = (value > 0) != verdict_positive
-            r.caught = caught
-            r.gate_open = gate_open
-            r.gate_open_confirmed = confirmed
-            r.quick_large_plus1 = quick
-            r.first_crack = first_crack
-            append(r)
-    return out
-
-
-
-
-class _Tally:
-    """One reviewer's figures counted review by review (no Review objects kept)."""
-
-    __slots__ = ("counts", "changes", "changes_elsewhere", "months", "plus1_owners", "weeks",
-                 "last")
-
-    def __init__(self, n_weeks: int) -> None:
-        self.counts = [0] * len(COUNTED)
-        self.changes: set[int] = set()
-        self.changes_elsewhere = 0  # changes counted in SQL, none of them in `changes`
-        self.months: set[tuple[int, int]] = set()
-        self.plus1_owners: Counter[int] = Counter()
-        self.weeks: Weeks = ([0] * n_weeks, [0] * n_weeks)
-        self.last = n_weeks - 1
-
-    def metrics(self, comments_only: int) -> dict[str, float | int | None]:
-        return metrics_from_counts(self.counts, len(self.changes) + self.changes_elsewhere,
-                                   len(self.months), comments_only, self.weeks)
-
-
-class _Tallies(dict[int, _Tally]):
-    """Tallies per reviewer for one window (each knows the window's weeks)."""
-
-    def __init__(self, as_of: datetime, start: datetime) -> None:
-        super().__init__()
-        self.as_of = as_of
-        self.n_weeks = window_weeks((as_of - start).days)
-
-    def new(self) -> _Tally:
-        return _Tally(self.n_weeks)
-
-    def add_counted(self, account: int, counts: Sequence[int], changes: int) -> _Tally:
-        """A reviewer's counts (in `COUNTED` order) and changes reviewed, counted in SQL
-        over changes none of which this tally's own reviews are on."""
-        t = self.get(account)
-        if t is None:
-            t = self[account] = self.new()
-        t.counts = [a + b for a, b in zip(t.counts, counts, strict=True)]
-        t.changes_elsewhere += changes
-        return t
-
-    def add_week(self, account: int, year_month: tuple[int, int], weeks_back: int,
-                 reviews: int, judgeable: int) -> None:
-        t = self.get(account)
-        if t is None:
-            t = self[account] = self.new()
-        t.months.add(year_month)
-        t.weeks[0][t.last - weeks_back] += reviews
-        t.weeks[1][t.last - weeks_back] += judgeable
-
-    def merged(self, other: Mapping[int, _Tally]) -> _Tallies:
-        """These tallies plus `other`'s, over disjoint sets of changes: counts and weeks
-        add up, changes, months and +1 owners are unions."""
-        for account, o in other.items():
-            t = self.get(account)
-            if t is None:
-                self[account] = o
-                continue
-            t.counts = [a + b for a, b in zip(t.counts, o.counts, strict=True)]
-            t.changes |= o.changes
-            t.changes_elsewhere += o.changes_elsewhere
-            t.months |= o.months
-            t.plus1_owners.update(o.plus1_owners)
-            for mine, theirs in zip(t.weeks, o.weeks, strict=True):
-                for i, n in enumerate(theirs):
-                    mine[i] += n
-        return self
-
-
-def new_tallies(as_of: datetime, window_days: int) -> _Tallies:
-    return _Tallies(as_of, window_start(as_of, window_days))
-
-
-def tallies_from_settled(settled: Iterable[SettledCounts], *, as_of: datetime,
-                         window_days: int) -> _Tallies:
-    """Tallies from the settled changes' stored judgements counted in SQL
-    (`store.judgements.settled_counts`): the same tallies `tally_reviews` gives for
-    those changes' reviews, to be `merged` with the rest."""
-    tallies = new_tallies(as_of, window_days)
-    for s in settled:
-        t = tallies.add_counted(s.account_id, s.counts, s.changes)
-        t.months.update((m // 12, m % 12 + 1) for m in s.months)
-        for back, (reviews, judgeable) in s.weeks.items():
-            t.weeks[0][t.last - back] += reviews
-            t.weeks[1][t.last - back] += judgeable
-        t.plus1_owners.update(s.plus1_owners)
-    return tallies
-
-
-def order_tallies(rows: Iterable[tuple[int, int, int, int, int, int]], *, as_of: datetime,
-                  window_days: int) -> _Tallies:
-    """Tallies holding only what the readiness order reads (reviews, judged, disagreeing,
-    judgeable per week; every other count 0), from (reviewer, weeks back, reviews,
-    judgeable, judged, disagreeing) rows (`store.judgements.settled_order_counts`)."""
-    tallies = new_tallies(as_of, window_days)
-    for account, back, n, judgeable, judged, disagrees in rows:
-        counts = [0] * len(COUNTED)
-        counts[_REVIEWS], counts[_JUDGED], counts[_DISAGREE] = n, judged, disagrees
-        t = tallies.add_counted(account, counts, 0)
-        t.weeks[0][t.last - back] += n
-        t.weeks[1][t.last - back] += judgeable
-    return tallies
-
-
-def standings_from_tallies(tallies: Mapping[int, _Tally], comment_counts: Mapping[int, int],
-                           roster: Roster, *, as_of: datetime,
-                           window_days: int) -> dict[int, Standing]:
-    """The leaderboard's standings from tallies and the window's comment-only messages
-    counted per author: the same figures as `compute_standings(detail=False,
-    weekly=False)`."""
-    start = window_start(as_of, window_days)
-    comments_only = comments_by_person(comment_counts, roster)
-    none = _Tally(window_weeks(window_days))
-    result = {}
-    for account in tallies.keys() | comments_only.keys():
-        t = tallies.get(account, none)
-        result[account] = Standing(
-            account_id=account, as_of=as_of, window_start=start,
-            core=roster.is_core(account, as_of), metrics=t.metrics(comments_only[account]),
-            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
-            warnings=warnings_text(t.counts[_QUICK], t.counts[_PLUS1],
-                                   dominant_owner(t.plus1_owners), roster),
-            window_weekly=list(t.weeks[0]),
-        )
-    return result
-
-
-def comments_by_person(comment_counts: Mapping[int, int], roster: Roster) -> Counter[int]:
-    """Comment-only messages per author of the window, bots left out (bots are never
-    reviewers)."""
-    return Counter({author: n for author, n in comment_counts.items()
-                    if n and not roster.is_bot(author)})
-
-
-def metrics_from_counts(
-    c: Sequence[int], changes_reviewed: int, months_active: int, comments_only: int,
-    weeks: Weeks,
-) -> dict[str, float | int | None]:
-    """The figures from per-reviewer counts (positions as in `_Tally.counts`) and the
-    window's weeks; the same formulas as `metrics_of`. Stored judgements are counted in
-    SQL into the same shape."""
-    return {
-        "reviews": c[_REVIEWS],
-        "changes_reviewed": changes_reviewed,
-        "comments_only": comments_only,
-        "positive_ratio": _ratio(c[_POSITIVE], c[_REVIEWS]),
-        "judged_reviews": c[_JUDGED],
-        "disagreement_ratio": _ratio(c[_DISAGREE], c[_JUDGED]),
-        "plus1_precision": _ratio(c[_PLUS1_RIGHT], c[_JUDGED_PLUS1]),
-        "minus1_catch_rate": _ratio(c[_CAUGHT], c[_MINUS1]),
-        "thoughtful_minus1": c[_THOUGHTFUL],
-        "gate_opens": c[_GATE],
-        "gate_opens_confirmed": c[_GATE_CONFIRMED],
-        "first_crack": c[_FIRST_CRACK],
-        "priority_share": _ratio(c[_PRIORITY], c[_REVIEWS]),
-        "months_active": months_active,
-        "judgeable_reviews": c[_JUDGEABLE],
-        "judged_plus1": c[_JUDGED_PLUS1],
-        "minus1_reviews": c[_MINUS1],
-        "weeks_active": sum(1 for n in weeks[0] if n),
-        "readiness": readiness(weeks[1], c[_JUDGED], c[_DISAGREE]),
-    }
-
-
-_ZERO = timedelta(0)
-_WEEK = timedelta(days=7)
-_NO_OPENINGS: dict[int, datetime] = {}
 _REVIEW_ORDER = attrgetter("date", "change_number")
-_VOTE_ORDER = itemgetter(0, 1, 4, 6)  # change, patch set, date, order
-_PATCH_SET = itemgetter(0, 1)

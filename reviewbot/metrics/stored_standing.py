@@ -3,7 +3,7 @@ review judged once (`reviewbot.evaluate.review_judgements`) instead of a replay 
 
 Pure functions; the store counts and reads the rows (`reviewbot.store.judgements`),
 which are plain (`reviewbot.timeline.snapshot.JudgedReview`): the judging's types and rules stay
-here and in `reviewbot.metrics.standing`.
+here and in `reviewbot.metrics.judging` and `reviewbot.metrics.standing_figures`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from operator import attrgetter
 
+from reviewbot.metrics.judging import JUDGING_VERSION
 from reviewbot.metrics.readiness import week_back, window_weeks
-from reviewbot.metrics.standing import (
-    JUDGING_VERSION,
+from reviewbot.metrics.standing_figures import (
     LARGE_PATCH_LINES,
     QUICK_PLUS1,
     SPARKLINE_WEEKS,

@@ -26,7 +26,7 @@ from reviewbot.config import Config, Secrets
 
 if TYPE_CHECKING:
     from reviewbot.actions.digest_send import DigestRun
-    from reviewbot.actions.writeback import ApplySummary
+    from reviewbot.actions.writeback_send import ApplySummary
     from reviewbot.evaluate.review_judgements import JudgingResult
     from reviewbot.gerrit.client import GerritClient
     from reviewbot.store.changes import WriteCounts

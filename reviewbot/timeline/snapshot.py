@@ -246,7 +246,7 @@ class ReviewHistory:
 
 class JudgedReview(NamedTuple):
     """One stored review (a `review` row) with its judgements, in the field order of
-    `reviewbot.metrics.standing.Review` (which the judging fills and the pages read)."""
+    `reviewbot.metrics.standing_figures.Review` (which the judging fills and the pages read)."""
 
     change_number: int
     patch_set: int
@@ -270,8 +270,8 @@ class JudgedReview(NamedTuple):
 
 
 # What every standing figure is computed from, per reviewer, in this order: the store
-# sums its stored judgements into it, `reviewbot.metrics.standing` counts replayed reviews into
-# it and reads it by position (`metrics_from_counts`).
+# sums its stored judgements into it, `reviewbot.metrics.judging` counts replayed reviews into
+# it and `reviewbot.metrics.standing_figures.metrics_from_counts` reads it by position.
 COUNTED = ("reviews", "positive", "judged", "disagrees", "judged_plus1", "plus1_right",
            "minus1", "caught", "thoughtful", "gate_open", "gate_open_confirmed",
            "first_crack", "priority", "quick_large_plus1", "plus1", "judgeable")

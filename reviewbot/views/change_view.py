@@ -45,7 +45,8 @@ from reviewbot.timeline.state import GERRIT_STATUS, ChangeState, state_at
 from reviewbot.views.answers import change_link
 from reviewbot.views.answers.change import ChangeOut
 from reviewbot.views.answers.queue import age_text
-from reviewbot.views.queue_view import QueueCache, ci_state, why_not_for
+from reviewbot.views.queue_present import QueueCache
+from reviewbot.views.queue_view import ci_state, why_not_for
 
 
 class ChangeNotStored(LookupError):

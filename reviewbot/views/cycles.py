@@ -13,7 +13,7 @@ so that:
   never owned, and everything on merged or abandoned changes, stay as they are.
 
 The rollover's hashtag plan is `reviewbot.actions.rollover`; its writes go through
-`writeback.write_plans`, the apply step's own dry-run, logging, 403 memory and read-back
+`writeback_send.write_plans`, the apply step's own dry-run, logging, 403 memory and read-back
 machinery.
 """
 

@@ -13,17 +13,12 @@ from sqlmodel import Session
 from reviewbot.config import Config
 from reviewbot.metrics.criteria import EVIDENCE, CriterionProgress, criteria_met, evaluate_criteria
 from reviewbot.metrics.readiness import DEFAULT_SORT, sort_key
-from reviewbot.metrics.standing import (
+from reviewbot.metrics.standing import compute_standings, standing_of, tally_reviews
+from reviewbot.metrics.standing_figures import (
     OWNER_SHARE_WARNING,
     THOUGHTFUL_FREE_TEXT,
     Standing,
-    compute_standings,
     history_start,
-    order_tallies,
-    standing_of,
-    standings_from_tallies,
-    tallies_from_settled,
-    tally_reviews,
     window_start,
 )
 from reviewbot.metrics.stored_standing import (
@@ -33,6 +28,7 @@ from reviewbot.metrics.stored_standing import (
     standings_from_counts,
     weeks_by_account,
 )
+from reviewbot.metrics.tallies import order_tallies, standings_from_tallies, tallies_from_settled
 from reviewbot.store.judgements import (
     count_reviews,
     dominant_owners,

@@ -2,7 +2,7 @@
 
 - queue size: at each week's end, the open changes waiting on reviewers whose gate lets
   them into the core queues (DESIGN "Core queue" candidates before each core's own
-  exclusions), from `queue_view.changes_at` (the timeline at that time);
+  exclusions), from `queue_at.changes_at` (the timeline at that time);
 - gate latency: for the changes created in a week, days from creation to the first
   qualifying non-core Code-Review +1 (timeline.counts_toward_gate, core membership at
   the vote's time);
@@ -36,7 +36,7 @@ from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.snapshot import ChangeSnapshot
 from reviewbot.timeline.state import CODE_REVIEW, counts_toward_gate
-from reviewbot.views.queue_view import changes_at
+from reviewbot.views.queue_at import changes_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,9 @@ from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.store.queue_reads import change_summaries, is_tracked
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.state import WAITING_ON_AUTHOR, WAITING_ON_REVIEWERS
-from reviewbot.views.queue_view import BranchCores, QueueCache, build_base, changes_at
+from reviewbot.views.branch_cores import BranchCores
+from reviewbot.views.queue_at import changes_at
+from reviewbot.views.queue_present import QueueCache, build_base
 
 
 @dataclass(frozen=True, slots=True)
