@@ -10,35 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
 
 from reviewbot.metrics.judging import JUDGING_VERSION
-from reviewbot.metrics.readiness import week_back, window_weeks
 from reviewbot.metrics.standing_figures import (
     LARGE_PATCH_LINES,
     QUICK_PLUS1,
-    SPARKLINE_WEEKS,
     THOUGHTFUL_FREE_TEXT,
     Review,
     Standing,
-    Weeks,
-    comments_by_person,
-    empty_weeks,
-    metrics_from_counts,
     metrics_of,
     warnings_of,
-    warnings_text,
     weekly_from_dates,
     weeks_of,
     window_start,
 )
 from reviewbot.timeline.people import Roster
-from reviewbot.timeline.snapshot import COUNTED, CommentFacts, JudgedReview
+from reviewbot.timeline.snapshot import CommentFacts, JudgedReview
 
-_QUICK, _PLUS1 = COUNTED.index("quick_large_plus1"), COUNTED.index("plus1")
-_NO_COUNTS = (0,) * len(COUNTED)
 _STORED_FIELDS = attrgetter(*JudgedReview._fields)
 
 
@@ -51,25 +42,6 @@ def stored_row(review: Review) -> JudgedReview:
 def review_of(row: JudgedReview) -> Review:
     """A stored review back as the judging's `Review` (what pages and figures read)."""
     return Review(*row)
-
-
-def weeks_by_account(rows: Iterable[tuple[int, datetime, bool]], *, as_of: datetime,
-                     start: datetime) -> dict[int, Weeks]:
-    """Per reviewer, reviews and judgeable reviews per 7-day week of [start, as_of]
-    (counted back from `as_of`, oldest first), from (reviewer, date, judgeable) rows of
-    reviews in that window (`store.judgements.review_dates`)."""
-    n_weeks = window_weeks((as_of - start).days)
-    last = n_weeks - 1
-    out: dict[int, Weeks] = {}
-    for account, date, judgeable in rows:
-        weeks = out.get(account)
-        if weeks is None:
-            weeks = out[account] = ([0] * n_weeks, [0] * n_weeks)
-        back = last - week_back(as_of, date)
-        weeks[0][back] += 1
-        if judgeable:
-            weeks[1][back] += 1
-    return out
 
 
 def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
@@ -88,42 +60,6 @@ def judging_fingerprint(roster: Roster, min_noncore_plus1: int) -> str:
         "min_noncore_plus1": min_noncore_plus1,
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
-
-
-def standings_from_counts(
-    counts: Mapping[int, tuple[Sequence[int], int, int]],
-    dominant_owners: dict[int, tuple[int, int]],
-    weeks: dict[int, Weeks],
-    comment_counts: dict[int, int],
-    roster: Roster,
-    *,
-    as_of: datetime,
-    window_days: int,
-) -> dict[int, Standing]:
-    """The leaderboard's standings from stored judgements counted per reviewer
-    ((counts in `COUNTED` order, changes reviewed, months active)), the owners holding
-    more than half of a reviewer's +1s, their reviews and judgeable reviews per week of
-    the window, and the window's comment-only messages: the
-    same figures as `compute_standings` with `detail=False, weekly=False` over the same
-    data."""
-    start = window_start(as_of, window_days)
-    comments_only = comments_by_person(comment_counts, roster)
-    result = {}
-    none = empty_weeks(window_days)
-    for account in counts.keys() | comments_only.keys():
-        c, changes_reviewed, months = counts.get(account, (_NO_COUNTS, 0, 0))
-        in_weeks = weeks.get(account, none)
-        result[account] = Standing(
-            account_id=account, as_of=as_of, window_start=start,
-            core=roster.is_core(account, as_of),
-            metrics=metrics_from_counts(c, changes_reviewed, months, comments_only[account],
-                                        in_weeks),
-            reviews=[], comments=[], weekly=[0] * SPARKLINE_WEEKS,
-            warnings=warnings_text(c[_QUICK], c[_PLUS1], dominant_owners.get(account),
-                                   roster),
-            window_weekly=list(in_weeks[0]),
-        )
-    return result
 
 
 def standing_from_reviews(

@@ -222,12 +222,6 @@ def _true(column):
     return column.is_(True)
 
 
-class ReviewCounts(NamedTuple):
-    counts: list[int]  # in `COUNTED` order
-    changes_reviewed: int
-    months_active: int
-
-
 def _in_window(scope: ReviewScope, start: datetime, as_of: datetime,
                settled: bool = False) -> list:
     """Stored reviews cast in [start, as_of] on changes in scope. Scope is tested as
@@ -240,8 +234,11 @@ def _in_window(scope: ReviewScope, start: datetime, as_of: datetime,
         # The settled changes are few and listed by the `updated` index: the scope is
         # tested on them, and the reviews are looked up by change number.
         return [*where, StoredReview.change_number.in_(_settled_changes(scope, start, as_of))]
-    out_of_scope = select(Change.number).where(not_(and_(*scope_conditions(scope))))
-    return [*where, StoredReview.change_number.not_in(out_of_scope)]
+    return [*where, StoredReview.change_number.not_in(_out_of_scope(scope))]
+
+
+def _out_of_scope(scope: ReviewScope):
+    return select(Change.number).where(not_(and_(*scope_conditions(scope))))
 
 
 def _settled_changes(scope: ReviewScope, start: datetime, as_of: datetime):
@@ -275,23 +272,6 @@ def _tally_text(text: str | None) -> dict[int, int]:
     return {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
 
 
-def count_reviews(session: Session, scope: ReviewScope, *, start: datetime,
-                  as_of: datetime) -> dict[int, ReviewCounts]:
-    """Per reviewer, the counts behind every metric over the stored reviews cast in
-    [start, as_of] on changes in scope: one GROUP BY."""
-    return _count_rows(session, _in_window(scope, start, as_of))
-
-
-def _count_rows(session: Session, where: list) -> dict[int, ReviewCounts]:
-    r = StoredReview
-    query = (select(r.account_id, func.count(r.change_number.distinct()),
-                    func.count(r.month.distinct()), *_counted(r))
-             .where(*where)
-             .group_by(r.account_id))
-    return {account: ReviewCounts([int(x or 0) for x in rest], changes, months)
-            for account, changes, months, *rest in plain_rows(session, query)}
-
-
 def _counted(r) -> list:
     """The sums behind every metric, in `COUNTED` order, over review columns `r` (the
     table's, or a subquery's with the same names)."""
@@ -317,35 +297,6 @@ def _counted(r) -> list:
     return [counted[name] for name in COUNTED]
 
 
-def dominant_owners(session: Session, scope: ReviewScope, *, start: datetime,
-                    as_of: datetime, share: float) -> dict[int, tuple[int, int]]:
-    """Reviewers with more than `share` of their +1 reviews in [start, as_of] on one
-    owner's changes: reviewer -> (that owner, how many)."""
-    r = StoredReview
-    where = [r.value == 1, *_in_window(scope, start, as_of)]
-    per_owner = (select(r.account_id, r.owner_id, func.count().label("n"))
-                 .where(*where).group_by(r.account_id, r.owner_id).subquery())
-    totals = (select(r.account_id, func.count().label("total"))
-              .where(*where).group_by(r.account_id).subquery())
-    query = (select(per_owner.c.account_id, per_owner.c.owner_id, per_owner.c.n)
-             .join(totals, totals.c.account_id == per_owner.c.account_id)
-             .where(per_owner.c.n > totals.c.total * share))
-    return {account: (owner, n) for account, owner, n in plain_rows(session, query)}
-
-
-def review_dates(session: Session, scope: ReviewScope, *, start: datetime,
-                 as_of: datetime) -> list[tuple[int, datetime, bool]]:
-    """(reviewer, date, judgeable) of every stored review cast in [start, as_of] on
-    changes in scope: what the window's weeks are counted from."""
-    r = StoredReview
-    parse = date_parser(session.connection())
-    query = (select(r.account_id, stored_text(r.date), or_(_true(r.judged),
-                                                           _true(r.first_crack)))
-             .where(*_in_window(scope, start, as_of)))
-    return [(account, parse(date), bool(judgeable))
-            for account, date, judgeable in plain_rows(session, query)]
-
-
 def _weeks_back(conn, as_of: datetime, column):
     """Whole 7-day weeks from `column` back to `as_of` (0: the week ending at as_of), in
     SQL: SQLite's julianday (millisecond precision), PostgreSQL's epoch seconds."""
@@ -357,12 +308,13 @@ def _weeks_back(conn, as_of: datetime, column):
 
 
 def settled_counts(session: Session, scope: ReviewScope, *, start: datetime,
-                   as_of: datetime) -> list[SettledCounts]:
+                   as_of: datetime, settled: bool = True) -> list[SettledCounts]:
     """Per reviewer, the stored reviews cast in [start, as_of] on changes with no activity
-    after `as_of` (see `settled_current`), counted in one statement with no row per
-    review reaching Python: the sums in `COUNTED` order and the distinct changes, and,
-    as comma-separated texts counted here, the reviews per (whole week back from
-    `as_of`, judgeable), the months, the +1s per owner.
+    after `as_of` (see `settled_current`; with `settled=False`, on every change in scope:
+    the leaderboard when all stored judgements are current), counted in one statement
+    with no row per review reaching Python: the sums in `COUNTED` order and the distinct
+    changes, and, as comma-separated texts counted here, the reviews per (whole week back
+    from `as_of`, judgeable), the months, the +1s per owner.
 
     The reviews are read reviewer by reviewer from the (account, date) covering index,
     one date range each, so the grouping needs no sort: the rows already come grouped.
@@ -376,7 +328,8 @@ def settled_counts(session: Session, scope: ReviewScope, *, start: datetime,
                     _concat(conn, week_key), _concat(conn, r.month, distinct=True),
                     _concat(conn, case((r.value == 1, r.owner_id))))
              .where(r.account_id.in_(_reviewers()), r.date >= start, r.date <= as_of,
-                    (r.change_number + 0).in_(_settled_changes(scope, start, as_of)))
+                    (r.change_number + 0).in_(_settled_changes(scope, start, as_of))
+                    if settled else r.change_number.not_in(_out_of_scope(scope)))
              .group_by(r.account_id))
     out = []
     for account, changes, *sums, weeks, months, owners in plain_rows(session, query):

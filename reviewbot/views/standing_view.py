@@ -15,7 +15,6 @@ from reviewbot.metrics.criteria import EVIDENCE, CriterionProgress, criteria_met
 from reviewbot.metrics.readiness import DEFAULT_SORT, sort_key
 from reviewbot.metrics.standing import compute_standings, standing_of, tally_reviews
 from reviewbot.metrics.standing_figures import (
-    OWNER_SHARE_WARNING,
     THOUGHTFUL_FREE_TEXT,
     Standing,
     history_start,
@@ -25,16 +24,11 @@ from reviewbot.metrics.stored_standing import (
     judging_fingerprint,
     review_of,
     standing_from_reviews,
-    standings_from_counts,
-    weeks_by_account,
 )
 from reviewbot.metrics.tallies import order_tallies, standings_from_tallies, tallies_from_settled
 from reviewbot.store.judgements import (
-    count_reviews,
-    dominant_owners,
     judgements_current,
     load_reviews,
-    review_dates,
     reviewed_by,
     settled_counts,
     settled_current,
@@ -205,29 +199,25 @@ def leaderboard(
                                                                start, as_of,
                                                                config.team_scope):
         source = "mixed"
-    if source == "mixed":
+    if source != "replayed":
+        # Counted in SQL from the stored judgements: of every change in scope when all
+        # are current, else ("mixed") of the changes settled by `as_of`, the few active
+        # after it judged again from their votes.
         comments = comment_counts(session, scope, start=start, as_of=as_of,
                                   updated_since=start)
-        active = load_review_history(session, scope, as_of=as_of, since=start,
-                                     window_start=start, thoughtful_chars=THOUGHTFUL_FREE_TEXT,
-                                     bots=roster.bots, active_after=True)
         tallies = tallies_from_settled(
-            settled_counts(session, scope, start=start, as_of=as_of),
+            settled_counts(session, scope, start=start, as_of=as_of,
+                           settled=source == "mixed"),
             as_of=as_of, window_days=days)
-        tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=days,
-                                     min_noncore_plus1=config.gate.min_noncore_plus1))
+        if source == "mixed":
+            active = load_review_history(session, scope, as_of=as_of, since=start,
+                                         window_start=start,
+                                         thoughtful_chars=THOUGHTFUL_FREE_TEXT,
+                                         bots=roster.bots, active_after=True)
+            tallies.merged(tally_reviews(active, roster, as_of=as_of, window_days=days,
+                                         min_noncore_plus1=config.gate.min_noncore_plus1))
         standings = standings_from_tallies(tallies, comments, roster, as_of=as_of,
                                            window_days=days)
-    elif source == "stored":
-        comments = comment_counts(session, scope, start=start, as_of=as_of,
-                                  updated_since=start)
-        standings = standings_from_counts(
-            count_reviews(session, scope, start=start, as_of=as_of),
-            dominant_owners(session, scope, start=start, as_of=as_of,
-                            share=OWNER_SHARE_WARNING),
-            weeks_by_account(review_dates(session, scope, start=start, as_of=as_of),
-                             as_of=as_of, start=start),
-            comments, roster, as_of=as_of, window_days=days)
     else:
         history = load_review_history(session, scope, as_of=as_of, since=start,
                                       window_start=start, thoughtful_chars=THOUGHTFUL_FREE_TEXT,
