@@ -1,9 +1,7 @@
 """Store reads: build plain ChangeSnapshots (and the rows a Roster is built from), set-based.
 
-Size: ~500 lines: the driver-row plumbing (`plain_rows`, `RawValues`) the other store reads
-share, the full snapshot read (`load_changes`, one function per table read) and the
-open-at-T read (`load_open_at`, likewise); `load_open_at` with its reads is the natural
-split into a module of its own, not yet made (see the README's notes).
+Also the driver-row plumbing (`plain_rows`, `RawValues`) the other store reads share; the
+changes open at T (lighter snapshots for a past queue) are read by `store.open_at`.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, null, or_, select
+from sqlalchemy import null, or_, select
 from sqlmodel import Session
 
 from reviewbot.store.accounts import chunks  # under SQLite's bound-parameter limit
@@ -28,7 +26,6 @@ from reviewbot.store.tables import (
     Message,
     PatchSet,
     SyncState,
-    Verdict,
     VoteEventRow,
 )
 from reviewbot.timeline.snapshot import (
@@ -320,184 +317,6 @@ def roster_rows(session: Session, core_group: str, bot_group: str,
         groups={g: frozenset(members.get(g, set())) for g in policy_groups},
         groups_known={g: known[g] for g in policy_groups if g in known},
     )
-
-
-def load_open_at(session: Session, projects: Sequence[str], branches: Sequence[str],
-                 at: datetime, *, unsettled_only: bool = False) -> list[ChangeSnapshot]:
-    """Snapshots of the tracked changes open at T (created by T, not merged or abandoned by
-    T, not WIP), holding only what their state at T reads (`reviewbot.timeline.state.state_at`):
-
-    - `patch_sets`: the patch set current at T (its number, upload time, uploader);
-    - `current_votes`: Gerrit's labels, for changes nothing happened to after T;
-    - `vote_events`: on that patch set up to T, each voter's latest event per label (for
-      changes something happened to after T; the others read their labels) and the
-      Code-Review -1 events (in vote order, so the latest stay latest);
-    - `owner_replies`: the owner's newest own message up to T.
-
-    Everything else (text, files, other patch sets' votes) is left out: a past queue reads
-    twenty thousand of these. `unsettled_only` leaves out the changes that nothing happened
-    to after T and whose verdict was computed from their rows as they are (the caller reads
-    their stored states: `queue_reads.settled`). Gate reasons judged from these snapshots
-    lack the "last non-core +1 was on an earlier patch set" detail; one change's page
-    loads it whole.
-    """
-    c = Change.__table__.c
-    scope = _open_at_scope(projects, branches, at, unsettled_only)
-    rows = plain_rows(session, select(
-        c.number, c.project, c.branch, c.subject, c.status, c.wip, c.owner_id, c.created,
-        c.updated, c.current_patch_set, c.submitted, c.closed_at, c.gerrit_id, c.revision,
-    ).where(*scope).order_by(c.number))
-    if not rows:
-        return []
-    raw = RawValues(session)
-    to_dt, opt_dt = raw.datetime, raw.optional_datetime
-    latest_ps = _latest_patch_set_at(select(c.number).where(*scope), at)
-    current_ps = _current_patch_sets_at(session, latest_ps, to_dt)
-    labels = _labels_of_quiet(session, scope, at)
-    events = _votes_at(session, scope, latest_ps, at, to_dt)
-    in_order = {number: tuple(e[3] for e in sorted(found.values(), key=_event_order))
-                for number, found in events.items()}
-    replies = _replies_to_minus1(session, labels, events, at, to_dt)
-
-    out = []
-    for (number, project, branch, subject, status, wip, owner, created, updated, cur_ps,
-         submitted, closed_at, gerrit_id, revision) in rows:
-        ps = current_ps.get(number)
-        out.append(ChangeSnapshot(
-            number, project, branch, subject, status, bool(wip), owner, to_dt(created),
-            to_dt(updated), cur_ps, submitted=opt_dt(submitted), closed_at=opt_dt(closed_at),
-            patch_sets=(ps,) if ps else (), current_votes=tuple(labels.get(number, ())),
-            vote_events=in_order.get(number, ()), gerrit_id=gerrit_id,
-            owner_replies=replies.get(number, ()), revision=revision))
-    return out
-
-
-def _open_at_scope(projects: Sequence[str], branches: Sequence[str], at: datetime,
-                   unsettled_only: bool) -> list:
-    """`load_open_at`'s change conditions: tracked, open at T, not WIP (and, with
-    `unsettled_only`, not settled)."""
-    c = Change.__table__.c
-    closed = case(
-        (c.status == "MERGED", func.coalesce(c.submitted, c.closed_at, c.updated)),
-        (c.status == "ABANDONED", func.coalesce(c.closed_at, c.updated)),
-        else_=None,
-    )
-    scope = [c.project.in_(list(projects)), c.branch.in_(list(branches)),
-             c.missing_since.is_(None), c.wip == False, c.created <= at,  # noqa: E712
-             or_(closed.is_(None), closed > at)]
-    if unsettled_only:
-        v = Verdict.__table__.c
-        scope.append(~exists().where(v.change_number == c.number, c.updated <= at,
-                                     v.evaluated_revision == c.revision))
-    return scope
-
-
-def _latest_patch_set_at(selected: Any, at: datetime) -> Any:
-    """Per selected change, the number of its newest patch set uploaded by T (a subquery)."""
-    ps_t = PatchSet.__table__
-    return (select(ps_t.c.change_number, func.max(ps_t.c.number).label("number"))
-            .where(ps_t.c.created <= at, ps_t.c.change_number.in_(selected))
-            .group_by(ps_t.c.change_number).subquery("latest_ps"))
-
-
-def _current_patch_sets_at(session: Session, latest_ps: Any,
-                           to_dt: ToDatetime) -> dict[int, PatchSetInfo]:
-    ps_t = PatchSet.__table__
-    current_ps: dict[int, PatchSetInfo] = {}
-    for number, ps, created, uploader, ins, dels in plain_rows(session, select(
-            ps_t.c.change_number, ps_t.c.number, ps_t.c.created, ps_t.c.uploader_id,
-            ps_t.c.insertions, ps_t.c.deletions)
-            .join(latest_ps, and_(latest_ps.c.change_number == ps_t.c.change_number,
-                                  latest_ps.c.number == ps_t.c.number))):
-        current_ps[number] = PatchSetInfo(ps, to_dt(created), uploader, ins, dels)
-    return current_ps
-
-
-def _labels_of_quiet(session: Session, scope: list, at: datetime) -> dict[int, list[Vote]]:
-    """Gerrit's labels of the changes nothing happened to after T: their votes at T."""
-    c, cv = Change.__table__.c, CurrentVote.__table__.c
-    labels: dict[int, list[Vote]] = defaultdict(list)
-    for number, label, account, value in plain_rows(session, select(
-            cv.change_number, cv.label, cv.account_id, cv.value)
-            .where(cv.value != 0,
-                   cv.change_number.in_(select(c.number).where(*scope, c.updated <= at)))):
-        labels[number].append(Vote(label, account, value))
-    return labels
-
-
-def _votes_at(session: Session, scope: list, latest_ps: Any, at: datetime,
-              to_dt: ToDatetime) -> dict[int, dict[int, tuple]]:
-    """Per change, the vote events on its patch set current at T that its state reads, by
-    row id, each as (date, message id, row id, VoteEvent) so they sort in vote order."""
-    c = Change.__table__.c
-    ve = VoteEventRow.__table__
-    on_current = and_(latest_ps.c.change_number == ve.c.change_number,
-                      latest_ps.c.number == ve.c.patch_set)
-    events: dict[int, dict[int, tuple]] = defaultdict(dict)
-    new = tuple.__new__
-
-    def add(rows: list[tuple]) -> None:
-        for number, ps, account, label, value, date, mid, removed, order in rows:
-            events[number][order] = (to_dt(date), mid, order, new(VoteEvent, (
-                number, ps, account, label, value, to_dt(date), mid, bool(removed))))
-
-    # Votes at T of the changes something happened to after T (the others read their
-    # labels): per voter and label, the latest event on the patch set current at T.
-    newest = (ve.c.date.desc(), ve.c.message_id.desc(), ve.c.id.desc())
-    ranked = (select(
-        ve.c.change_number, ve.c.patch_set, ve.c.account_id, ve.c.label, ve.c.value,
-        ve.c.date, ve.c.message_id, ve.c.removed, ve.c.id,
-        func.row_number().over(partition_by=(ve.c.change_number, ve.c.account_id,
-                                             ve.c.label), order_by=newest).label("latest"))
-        .join(latest_ps, on_current)
-        .where(ve.c.date <= at,
-               ve.c.change_number.in_(select(c.number).where(*scope, c.updated > at)))
-        .subquery("ranked"))
-    r = ranked.c
-    add(plain_rows(session, select(r.change_number, r.patch_set, r.account_id, r.label,
-                                   r.value, r.date, r.message_id, r.removed, r.id)
-                   .where(r.latest == 1)))
-    # And of every change, the Code-Review -1 events on that patch set (the newest one
-    # decides whether the owner answered).
-    add(plain_rows(session, select(
-        ve.c.change_number, ve.c.patch_set, ve.c.account_id, ve.c.label, ve.c.value,
-        ve.c.date, ve.c.message_id, ve.c.removed, ve.c.id).join(latest_ps, on_current)
-        .where(ve.c.date <= at, ve.c.label == "Code-Review", ve.c.value == -1,
-               ve.c.removed == False)))  # noqa: E712
-    return events
-
-
-def _replies_to_minus1(session: Session, labels: dict[int, list[Vote]],
-                       events: dict[int, dict[int, tuple]], at: datetime,
-                       to_dt: ToDatetime) -> dict[int, tuple[datetime]]:
-    """The owner's newest own message up to T, read only where a -1 stands (the only place
-    `timeline.review_state` reads it)."""
-    c = Change.__table__.c
-    minus1 = sorted({n for n, vs in labels.items()
-                     if any(v.label == "Code-Review" and v.value == -1 for v in vs)}
-                    | {n for n, found in events.items()
-                       if any(e[3].value == -1 for e in found.values())})
-    replies = {}
-    for chunk in chunks(minus1):
-        replies.update({number: (to_dt(date),) for number, date in plain_rows(session, select(
-            c.number, newest_reply(at)).where(c.number.in_(list(chunk))))
-            if date is not None})
-    return replies
-
-
-def _event_order(item: tuple) -> tuple:
-    return item[:3]  # date, message id, row id: vote order
-
-
-def newest_reply(at: datetime):
-    """The owner's newest own (not autogenerated) message up to T, per change row: a
-    correlated subquery, one index range of the change's messages each (a join from the
-    message table makes SQLite walk every message)."""
-    c, m = Change.__table__.c, Message.__table__.c
-    return (select(func.max(m.date))
-            .where(m.change_number == c.number, by_owner(), m.date <= at,
-                   or_(m.tag.is_(None), ~m.tag.startswith(AUTOGENERATED_TAG)))
-            .correlate(Change.__table__).scalar_subquery())
 
 
 def by_owner():

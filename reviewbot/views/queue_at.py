@@ -15,8 +15,9 @@ from reviewbot.evaluate.verdicts import evaluate_changes, judge_state, stored_cl
 from reviewbot.metrics.queue import FIRST_CRACK_GATE_STATE, QUEUE_GATE_STATES, QueueChange
 from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.rules.verdict import ChangeVerdict
+from reviewbot.store.open_at import load_open_at
 from reviewbot.store.queue_reads import candidate_rows, current_votes_of, settled_evaluation_times
-from reviewbot.store.snapshots import load_changes, load_open_at
+from reviewbot.store.snapshots import load_changes
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.snapshot import GATE_STATES
