@@ -17,10 +17,10 @@ from reviewbot.metrics.criteria import criteria_met, evaluate_criteria
 from reviewbot.metrics.standing import compute_standings, standing_of
 from reviewbot.timeline.people import CoreSpell, Roster
 from reviewbot.timeline.snapshot import (
-    ChangeFacts,
     CommentFacts,
     CREvent,
     PatchSetFacts,
+    ReviewedChange,
     ReviewHistory,
 )
 
@@ -45,14 +45,14 @@ class History:
     """Builds a ReviewHistory; each change gets patch set 1 uploaded by the owner at day 0."""
 
     def __init__(self) -> None:
-        self.changes: dict[int, ChangeFacts] = {}
+        self.changes: dict[int, ReviewedChange] = {}
         self.patch_sets: dict[tuple[int, int], PatchSetFacts] = {}
         self.events: list[CREvent] = []
         self.comments: list[CommentFacts] = []
 
     def change(self, number: int, owner: int = OWNER, *, priority: bool = False,
                exempt: bool = False, size: int = 10) -> History:
-        self.changes[number] = ChangeFacts(number, "openstack/glance", owner, priority, exempt)
+        self.changes[number] = ReviewedChange(number, "openstack/glance", owner, priority, exempt)
         self.patch_sets[(number, 1)] = PatchSetFacts(number, 1, DAY0, owner, size)
         return self
 

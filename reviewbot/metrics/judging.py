@@ -25,9 +25,9 @@ from reviewbot.metrics.standing_figures import (
 from reviewbot.metrics.tallies import Tallies
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import (
-    ChangeFacts,
     CREvent,
     PatchSetFacts,
+    ReviewedChange,
     ReviewHistory,
 )
 from reviewbot.timeline.state import plus1_replay
@@ -81,7 +81,7 @@ _Votes = tuple[list[bool], dict[int, int], datetime | None, set[int], datetime |
 
 
 def _patch_set_votes(ps_events: Sequence[CREvent], is_core: Callable[[int, datetime], bool],
-                     change: ChangeFacts, ps: PatchSetFacts | None, bots: frozenset[int],
+                     change: ReviewedChange, ps: PatchSetFacts | None, bots: frozenset[int],
                      need: int, as_review: bool) -> _Votes:
     """One walk over a patch set's events in vote order; `as_review`: the verdict becomes
     a `CREvent` (a `Review` keeps it), else it stays as the store passed it."""

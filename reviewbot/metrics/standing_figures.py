@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from reviewbot.metrics.readiness import readiness, week_back, window_weeks
 from reviewbot.timeline.people import Roster
-from reviewbot.timeline.snapshot import COUNTED, ChangeFacts, CommentFacts, CREvent
+from reviewbot.timeline.snapshot import COUNTED, CommentFacts, CREvent, ReviewedChange
 
 THOUGHTFUL_FREE_TEXT = 40  # characters of free text that make a -1 "thoughtful"
 QUICK_PLUS1 = timedelta(minutes=10)  # warning: +1 this soon after upload ...
@@ -178,7 +178,7 @@ def count_review(c: list[int], value: int, judged: bool, disagrees: bool, caught
 
 def weekly_counts_by_account(
     events: Iterable[CREvent],
-    changes: dict[int, ChangeFacts],
+    changes: dict[int, ReviewedChange],
     roster: Roster,
     as_of: datetime,
     accounts: Collection[int] | None = None,

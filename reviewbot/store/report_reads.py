@@ -62,7 +62,7 @@ def _open_after(as_of: datetime):
 def load_report_facts(
     session: Session, config: Config, as_of: datetime, bots: frozenset[int] = frozenset()
 ) -> tuple[list[ReportFacts], list[ReviewEvent]]:
-    """The report's input: one `ChangeFacts` per change it can see, and the Code-Review
+    """The report's input: one `ReportFacts` per change it can see, and the Code-Review
     events up to T grouped by change and patch set (`report_from_facts`).
 
     Plain driver tuples, no ORM objects or snapshots, and only what the figures read:

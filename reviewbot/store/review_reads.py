@@ -29,10 +29,10 @@ from reviewbot.store.accounts import chunks
 from reviewbot.store.snapshots import ToDatetime, plain_rows
 from reviewbot.store.tables import Account, Change, Message, PatchSet, Verdict, VoteEventRow
 from reviewbot.timeline.snapshot import (
-    ChangeFacts,
     CommentFacts,
     CREvent,
     PatchSetFacts,
+    ReviewedChange,
     ReviewHistory,
     ReviewScope,
 )
@@ -137,7 +137,7 @@ def load_review_history(
     events = _window_events(session, parse, [*which, *not_bot], as_of=as_of,
                             account_id=account_id, thoughtful_chars=thoughtful_chars)
     sparkline: list[CREvent] | None = None
-    changes: dict[int, ChangeFacts] = {}
+    changes: dict[int, ReviewedChange] = {}
     if account_id is not None:
         sparkline = _sparkline(session, parse, conditions, changes, account_id=account_id,
                                since=since, as_of=as_of)
@@ -216,7 +216,7 @@ def _window_events(session: Session, parse: ToDatetime, which: list, *,
 
 
 def _sparkline(session: Session, parse: ToDatetime, conditions: list,
-               changes: dict[int, ChangeFacts], *, account_id: int, since: datetime,
+               changes: dict[int, ReviewedChange], *, account_id: int, since: datetime,
                as_of: datetime) -> list[CREvent]:
     """The reviewer's own events since `since`, with their changes' facts (added to
     `changes`) in the same read: those changes hold every touched patch set too."""
@@ -300,11 +300,11 @@ def verdict_fact_columns() -> tuple:
 
 
 def _change_facts(number: int, project: str, owner_id: int, priority: object,
-                  exempt: object) -> ChangeFacts:
-    return ChangeFacts(number, project, owner_id, bool(priority), bool(exempt))
+                  exempt: object) -> ReviewedChange:
+    return ReviewedChange(number, project, owner_id, bool(priority), bool(exempt))
 
 
-def _load_changes(session: Session, where: list, scope: list) -> dict[int, ChangeFacts]:
+def _load_changes(session: Session, where: list, scope: list) -> dict[int, ReviewedChange]:
     query = (select(*change_fact_columns())
              .outerjoin(Verdict, Verdict.change_number == Change.number)
              .where(*scope, *where))

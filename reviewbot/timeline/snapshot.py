@@ -192,7 +192,10 @@ class ReviewScope(NamedTuple):
     branches: tuple[str, ...] = ()
 
 
-class ChangeFacts(NamedTuple):
+class ReviewedChange(NamedTuple):
+    """What judging reviews reads about a change: whose it is, and its class (priority,
+    gate exemption) as stored."""
+
     number: int
     project: str
     owner_id: int
@@ -233,7 +236,7 @@ class CommentFacts(NamedTuple):
 
 @dataclass
 class ReviewHistory:
-    changes: dict[int, ChangeFacts]
+    changes: dict[int, ReviewedChange]
     patch_sets: dict[tuple[int, int], PatchSetFacts]
     # Every Code-Review event on the patch sets being judged (CREvents, or plain tuples in
     # CREvent's field order).
