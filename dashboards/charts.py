@@ -208,7 +208,7 @@ def merge_bars(title: str, weeks: Sequence[WeekCount]) -> BarChart:
 
 
 @dataclass(frozen=True)
-class SummaryRow:
+class PriorityHeadline:
     """One priority in the page's opening table."""
 
     priority: PriorityReport
@@ -222,11 +222,11 @@ class SummaryRow:
 
 
 def summary_row(p: PriorityReport, forecast: Forecast | None,
-                matches_nothing: bool) -> SummaryRow:
+                matches_nothing: bool) -> PriorityHeadline:
     to_do = p.merged + p.open
     waiting = [r for r in p.changes if r.status == "open" and r.wait_days is not None]
     oldest = max(waiting, key=lambda r: (r.wait_days, -r.number), default=None)
-    return SummaryRow(
+    return PriorityHeadline(
         p, p.merged, to_do, round(100 * p.merged / to_do) if to_do else None,
         oldest.wait_days if oldest else None, oldest.number if oldest else None,
         forecast, matches_nothing)

@@ -77,7 +77,7 @@ class DailyDigest:
 
 
 @dataclass(frozen=True, slots=True)
-class SummaryRow:
+class DigestPriorityRow:
     title: str
     open: int
     merged: int
@@ -91,7 +91,7 @@ class WeeklySummary:
     """The PTL report's summary table and what changed since a week before T."""
 
     since: datetime
-    rows: tuple[SummaryRow, ...]
+    rows: tuple[DigestPriorityRow, ...]
     merged: tuple[DigestItem, ...]  # merged in the week
     newly_stale: tuple[DigestItem, ...]  # stale at T, not a week before
     queue_size: int
@@ -189,7 +189,7 @@ def weekly_summary(session: Session, config: Config, at: datetime) -> WeeklySumm
     now_report = report_as_of(session, config, at)
     before = report_as_of(session, config, since)
     stale_before = {r.number for r in before.rows if r.stale}
-    rows = tuple(SummaryRow(p.title, p.open, p.merged, p.abandoned, dict(p.states),
+    rows = tuple(DigestPriorityRow(p.title, p.open, p.merged, p.abandoned, dict(p.states),
                             len(p.stale)) for p in [*now_report.priorities, now_report.other])
 
     def item(r: ReportChange) -> DigestItem:

@@ -126,7 +126,7 @@ class WhyNot:
         }
 
 
-def facts_of(change: QueueChange, core_at_t: Callable[[int], bool]) -> ScoreFacts:
+def score_facts_of(change: QueueChange, core_at_t: Callable[[int], bool]) -> ScoreFacts:
     """Score inputs of a change; `core_at_t` says whether an account is core at T."""
     review = votes_of(change.votes, CODE_REVIEW)
     return ScoreFacts(
@@ -296,7 +296,7 @@ def build_queue(
     facts, lead = [], {}
     for change in changes:
         if first_failure(change, reviewer_id, name) is None:
-            facts.append(facts_of(change, core_for(change) if core_for else core_at_t))
+            facts.append(score_facts_of(change, core_for(change) if core_for else core_at_t))
             lead[change.number] = lead_reasons(change)
     return order(facts, now, name, lead)
 

@@ -121,7 +121,7 @@ class Report:
     notes: list[str]
 
 
-def facts_of(c: ChangeSnapshot, as_of: datetime, bots: frozenset[int] = frozenset()
+def report_facts_of(c: ChangeSnapshot, as_of: datetime, bots: frozenset[int] = frozenset()
              ) -> ReportFacts:
     """The report's facts of a snapshot (loaded with its messages), as the store gives them."""
     newest: dict[int, datetime] = {}
@@ -293,8 +293,8 @@ def build_report(
 ) -> Report:
     """The PTL report as of T over the configured projects and branches."""
     return report_from_facts(
-        [facts_of(c, as_of, roster.bots) for c in changes], code_review_events(changes, as_of),
-        roster,
+        [report_facts_of(c, as_of, roster.bots) for c in changes],
+        code_review_events(changes, as_of), roster,
         classes, config, as_of,
     )
 

@@ -19,10 +19,10 @@ from reviewbot.metrics.queue import (
     FIRST_CRACK_GATE_STATE,
     QUEUE_GATE_STATES,
     QueueChange,
-    facts_of,
     first_crack_order,
     order_key,
     points,
+    score_facts_of,
 )
 from reviewbot.rules.verdict import ChangeVerdict
 from reviewbot.store.queue_reads import (
@@ -85,7 +85,7 @@ class QueueBase:
         is_core = core_ids.__contains__
         cores = self.cores if self.cores is not None and self.cores.groups else None
         for change in self.core:
-            facts = facts_of(change, cores.core_test(change.branch, now, is_core)
+            facts = score_facts_of(change, cores.core_test(change.branch, now, is_core)
                              if cores is not None else is_core)
             total = points(facts.uploaded, now, facts.ci_passed, len(facts.core_plus2),
                            bool(facts.minus1))

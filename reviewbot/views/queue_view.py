@@ -27,10 +27,10 @@ from reviewbot.metrics.queue import (
     WhyNot,
     build_first_crack,
     build_queue,
-    facts_of,
     first_crack_reason,
     lead_reasons,
     score,
+    score_facts_of,
     why_not,
 )
 from reviewbot.store.queue_reads import ChangeSummary, Reviewer, change_summaries, is_tracked
@@ -250,7 +250,7 @@ def _core_item(change: QueueChange, total: int, now: datetime, roster: Roster,
                is_core: Callable[[int], bool]) -> QueueItem:
     """A core queue row with its reasons (the stored verdict's lead reasons, the score's);
     `is_core` says who is core at `now` on the change's branch."""
-    facts = facts_of(change, is_core)
+    facts = score_facts_of(change, is_core)
     _same, reasons = score(facts, now, roster.username)
     return QueueItem(change.number, facts.priority, facts.rank, total,
                      tuple(lead_reasons(change)) + tuple(reasons), change.uploaded)

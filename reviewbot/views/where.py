@@ -25,9 +25,9 @@ from reviewbot.metrics.queue import (
     QueueChange,
     build_first_crack,
     build_queue,
-    facts_of,
     first_failure,
     score,
+    score_facts_of,
 )
 from reviewbot.rules.ruleset import ruleset_for
 from reviewbot.store.queue_reads import change_summaries, is_tracked
@@ -150,7 +150,7 @@ def moves(change: QueueChange, roster: Roster, at: datetime, *, min_plus1: int =
         return out
     if change.gate_state not in ("priority", "exempt", "open"):
         return out
-    facts = facts_of(change, core_test or roster.core_at(at).__contains__)
+    facts = score_facts_of(change, core_test or roster.core_at(at).__contains__)
     if not facts.ci_passed:
         out.append(f"a passing CI run (Verified +1) adds {CI_PASSED_POINTS} points")
     plus2 = len(facts.core_plus2)
@@ -215,8 +215,8 @@ def where_is(session: Session, config: Config, number: int, as_of: datetime | No
         fc_position, fc_total = shared.index(number) + 1, len(shared)
     total = reasons = None
     if change.open and change.gate_state in ("priority", "exempt", "open"):
-        total, reasons = score(facts_of(change, branch_cores.core_test(change.branch, at)), at,
-                               name)
+        facts = score_facts_of(change, branch_cores.core_test(change.branch, at))
+        total, reasons = score(facts, at, name)
     rules = ruleset_for(config)
     return WhereAnswer(
         number=number, subject=summary.subject, project=summary.project,
