@@ -231,15 +231,13 @@ def fingerprint(config: Config, roster: Roster, at: datetime, launchpad: str) ->
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def verdict_current(session: Session, config: Config, roster: Roster, revision: int,
-                    evaluated_revision: int | None, now: datetime) -> bool:
-    """Is a stored verdict what evaluating its change now would give? Its change has not
-    moved since (same revision) and nothing else a verdict depends on changed (the
-    fingerprint `evaluate_store` last stored equals today's)."""
-    if evaluated_revision != revision:
-        return False
-    stored = get_state(session, config.state_key(FINGERPRINT_KEY))
-    return stored == fingerprint(config, roster, now, facts_digest(session))
+def verdict_current(revision: int, evaluated_revision: int) -> bool:
+    """Is a stored verdict still about its change as stored? Not when the change moved
+    since it was judged (a sync between two evaluates); -1 is a verdict stored before
+    revisions were kept, taken as it is. Rules, roster and Launchpad changes are the
+    worker's to catch up with (`evaluate_store`'s fingerprint), as for every reader of
+    the stored verdicts."""
+    return evaluated_revision < 0 or evaluated_revision == revision
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,10 @@ as `reviewbot why CHANGE --json` and /api/v1/changes/N answer it (one shape, Cha
 Which verdict answers (priorities, exemption, gate, notes):
 - the present (no `as_of`): the stored verdict, the one the worker keeps up to date and
   the queues, the change list and the Gerrit hashtags read, so the change page never
-  contradicts them; `evaluated_at` says when it was judged. A change with no current
-  stored verdict (none yet, its change moved since, or the rules, the core team, the
-  bots or the Launchpad facts changed since the last evaluate) is judged now, as
-  `reviewbot evaluate` would judge it, stored nowhere (`evaluated_at` null): the answer
-  is never an outdated one.
+  contradicts them; `evaluated_at` says when it was judged. A change with no stored
+  verdict yet, or one synced again since its verdict (its revision moved: `why` right
+  after `reviewbot sync`), is judged now, as `reviewbot evaluate` would judge it,
+  stored nowhere (`evaluated_at` null).
 - a past date T: the gate as the change stood at T with core membership at T, its
   priority matches and exemption from the stored verdict (DESIGN: judged on the latest
   synced state, for past dates too; a change never evaluated is matched at T), exactly
@@ -97,8 +96,7 @@ def _verdict(session: Session, config: Config, change: ChangeSnapshot, roster: R
     """The verdict that answers (the module's rule), and when it was judged."""
     if as_of is None:
         row = load_verdict(session, change.number)
-        if row is not None and verdict_current(session, config, roster, change.revision,
-                                               row.evaluated_revision, now):
+        if row is not None and verdict_current(change.revision, row.evaluated_revision):
             return verdict_from_row(row), row.evaluated_at
         return evaluate_change(change, config, roster, now), None
     classes = stored_classes(session, [change.number]).get(change.number)
