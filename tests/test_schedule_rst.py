@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 
 from reviewbot.config import CycleSection
+from reviewbot.config.cycle_draft import cycle_toml, draft_cycle
 from reviewbot.config.priorities_rst import RstError
-from reviewbot.config.schedule_rst import cycle_toml, draft_cycle, read_schedule
+from reviewbot.config.schedule_rst import read_schedule
 from tests.conftest import PRIORITIES_RST
 
 GLANCE = ["openstack/glance", "openstack/python-glanceclient", "openstack/glance_store"]

@@ -1,4 +1,4 @@
-"""Cycle rollover input: draft the `[cycle]` dates from a release schedule table in an .rst file.
+"""Cycle rollover input: read the week rows of a release schedule table in an .rst file.
 
 Two real shapes are read, both RST tables with one row per week:
 
@@ -9,19 +9,17 @@ Two real shapes are read, both RST tables with one row per week:
   `:ref:` labels, resolved to their section titles ("Feature freeze", "RC1 target week").
 
 A row's date is the first day of its week as the table gives it (OpenStack deadlines are
-usually that week's Thursday; the draft says so). Dates without a year take the year from
-`year`, else from a year written in the file, else the first year that puts the first row on
-or after `not_before` (the outgoing cycle's start); later rows move to the next year when
-the month wraps. A table that looks like a schedule but cannot be read is an error naming
-its line.
+usually that week's Thursday; the draft, `reviewbot.config.cycle_draft`, says so). Dates
+without a year take the year from `year`, else from a year written in the file, else the
+first year that puts the first row on or after `not_before` (the outgoing cycle's start);
+later rows move to the next year when the month wraps. A table that looks like a schedule
+but cannot be read is an error naming its line.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reviewbot.config.priorities_rst import RstError
@@ -41,11 +39,6 @@ _LABEL = re.compile(r"^\.\. _([^:]+):\s*$")
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1{2,}\s*$")
 _SPAN = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\s+(\d{4})\s*[-–]\s*(\d{1,2})\s+([A-Za-z]{3,9})"
                    r"\s+(\d{4})\b")
-_MILESTONE = (re.compile(r"\bmilestone[\s-]*(\d)\b"),
-              re.compile(r"\b(?:[a-z]+-)?(\d)\s+milestone\b"))
-_RC1 = re.compile(r"\brc[\s-]?1\b")
-_FREEZE = re.compile(r"^(.*?)\bfeature[\s-]freeze\b")
-_RELEASE = re.compile(r"^(?:the\s+)?(?:([\w-]+)\s+)?(?:coordinated\s+)?release$")
 
 
 @dataclass
@@ -55,21 +48,6 @@ class ScheduleRow:
     week_end: date
     label: str  # "R-4", "" when the table has none
     events: list[str]
-
-
-@dataclass
-class DraftCycle:
-    """The `[cycle]` keys a schedule gives, each with where it came from."""
-
-    name: str
-    start: date | None = None
-    end: date | None = None
-    feature_freeze: date | None = None
-    rc: date | None = None
-    release: date | None = None
-    milestones: dict[str, date] = field(default_factory=dict)
-    comments: list[str] = field(default_factory=list)
-    rows: int = 0  # schedule rows read (0: the file has no schedule table)
 
 
 def _month(name: str) -> int | None:
@@ -217,57 +195,82 @@ def _first_date(cell: str, year: int | None) -> tuple[int, int, int | None, tupl
     raise ValueError("no date")
 
 
+# A row as read, before its year is known: (line, month, day, year written in it or None,
+# (end month, end day) or None, week label, events).
+_ReadRow = tuple[int, int, int, int | None, tuple[int, int] | None, str, list[str]]
+
+
 def _rows(table: list[tuple[int, list[str]]], titles: dict[str, str], year: int | None,
           not_before: date | None) -> list[ScheduleRow]:
     header_line, header = table[0]
     at = _is_schedule(header)
     assert at is not None
-    width = len(header)
-    parsed: list[tuple[int, int, int, int | None, tuple[int, int] | None, str, list[str]]] = []
+    read: list[_ReadRow] = []
     for line, cells in table[1:]:
-        if len(cells) != width:
+        if len(cells) != len(header):
             raise RstError(f"line {line}: schedule row has {len(cells)} cells, the header (line "
-                           f"{header_line}) has {width}")
-        raw = _strip(cells[at].replace("\n", " "), titles)
-        if not raw:
-            raise RstError(f"line {line}: schedule row has no date in its "
-                           f"{header[at].strip()!r} cell")
-        try:
-            month, day, explicit, end = _first_date(raw, None)
-        except ValueError:
-            raise RstError(f"line {line}: {raw!r} is not a date (expected e.g. 'November 7', "
-                           "'Nov 07-11' or '2016-11-07')") from None
-        label, events = "", []
-        for k, cell in enumerate(cells):
-            if k == at:
-                continue
-            text = _strip(cell.replace("\n", " "), titles) if "\n" not in cell else None
-            if text is not None and _WEEK_LABEL.match(text) and not label:
-                label = text.split()[0] if " " in text else text
-                continue
-            parts = cell.split("\n") if cell.count("\n") and cell.lstrip().startswith(":ref:") \
-                else [cell.replace("\n", " ")]
-            for part in parts:
-                for event in re.split(r"[;,]|\band\b", _strip(part, titles)):
-                    if event.strip():
-                        events.append(event.strip())
-        parsed.append((line, month, day, explicit, end, label, events))
-    if not parsed:
+                           f"{header_line}) has {len(header)}")
+        month, day, explicit, end = _row_date(line, cells[at], header[at], titles)
+        read.append((line, month, day, explicit, end, *_label_and_events(cells, at, titles)))
+    if not read:
         raise RstError(f"line {header_line}: schedule table has a header and no rows")
-    first_year = parsed[0][3] or year
+    return _dated(read, _first_year(read, year, not_before))
+
+
+def _row_date(line: int, cell: str, column: str, titles: dict[str, str]
+              ) -> tuple[int, int, int | None, tuple[int, int] | None]:
+    """The first date of a row's date cell, as `_first_date` gives it."""
+    raw = _strip(cell.replace("\n", " "), titles)
+    if not raw:
+        raise RstError(f"line {line}: schedule row has no date in its {column.strip()!r} cell")
+    try:
+        return _first_date(raw, None)
+    except ValueError:
+        raise RstError(f"line {line}: {raw!r} is not a date (expected e.g. 'November 7', "
+                       "'Nov 07-11' or '2016-11-07')") from None
+
+
+def _label_and_events(cells: list[str], at: int, titles: dict[str, str]) -> tuple[str, list[str]]:
+    """The week label ("R-4") and the events of a row's other cells."""
+    label, events = "", []
+    for k, cell in enumerate(cells):
+        if k == at:
+            continue
+        text = _strip(cell.replace("\n", " "), titles) if "\n" not in cell else None
+        if text is not None and _WEEK_LABEL.match(text) and not label:
+            label = text.split()[0] if " " in text else text
+            continue
+        parts = cell.split("\n") if cell.count("\n") and cell.lstrip().startswith(":ref:") \
+            else [cell.replace("\n", " ")]
+        for part in parts:
+            for event in re.split(r"[;,]|\band\b", _strip(part, titles)):
+                if event.strip():
+                    events.append(event.strip())
+    return label, events
+
+
+def _first_year(read: list[_ReadRow], year: int | None, not_before: date | None) -> int:
+    """The first row's year: written in it, else `year`, else the first on or after
+    `not_before`."""
+    first_year = read[0][3] or year
     if first_year is None and not_before is not None:
         first_year = not_before.year
         try:
-            if date(first_year, parsed[0][1], parsed[0][2]) < not_before:
+            if date(first_year, read[0][1], read[0][2]) < not_before:
                 first_year += 1
         except ValueError:
             pass
     if first_year is None:
-        raise RstError(f"line {parsed[0][0]}: the schedule's dates carry no year and the file "
+        raise RstError(f"line {read[0][0]}: the schedule's dates carry no year and the file "
                        "names none: pass --year (the year of the first row)")
+    return first_year
+
+
+def _dated(read: list[_ReadRow], first_year: int) -> list[ScheduleRow]:
+    """The rows with their years: a row's own, else carried down, +1 when the month wraps."""
     rows: list[ScheduleRow] = []
-    current_year, last_month = first_year, parsed[0][1]
-    for line, month, day, explicit, end, label, events in parsed:
+    current_year, last_month = first_year, read[0][1]
+    for line, month, day, explicit, end, label, events in read:
         if explicit is not None:
             current_year = explicit
         elif month < last_month:
@@ -289,7 +292,7 @@ def _rows(table: list[tuple[int, list[str]]], titles: dict[str, str], year: int 
     return rows
 
 
-def _document_span(lines: list[str]) -> tuple[date, date] | None:
+def document_span(lines: list[str]) -> tuple[date, date] | None:
     """"31 October 2016 - 24 February 2017 (16 weeks)": the cycle the schedule states."""
     for line in lines[:30]:
         if m := _SPAN.search(line):
@@ -305,99 +308,9 @@ def read_schedule(text: str, *, year: int | None = None, not_before: date | None
     """The rows of the first schedule table in the file ([] when it has none)."""
     lines = text.splitlines()
     titles = _section_titles(lines)
-    if year is None and (span := _document_span(lines)):
+    if year is None and (span := document_span(lines)):
         year = span[0].year
     for table in _tables(lines):
         if len(table) >= 1 and _is_schedule(table[0][1]) is not None:
             return _rows(table, titles, year, not_before)
     return []
-
-
-def _team_words(projects: list[str]) -> set[str]:
-    words = set()
-    for project in projects:
-        leaf = project.rsplit("/", 1)[-1].lower()
-        words |= {leaf, leaf.replace("_", "-")}
-        words |= set(re.split(r"[-_]", leaf)) - {"python", "specs", "client", "store"}
-    return words
-
-
-def draft_cycle(text: str, name: str, *, year: int | None = None,
-                not_before: date | None = None, projects: Sequence[str] = ()) -> DraftCycle:
-    """The `[cycle]` of `name` as the file's schedule gives it (`rows` 0: no schedule)."""
-    lines = text.splitlines()
-    draft = DraftCycle(name)
-    rows = read_schedule(text, year=year, not_before=not_before)
-    draft.rows = len(rows)
-    if not rows:
-        return draft
-    team = _team_words(list(projects))
-    initial = name[:1].upper()
-    other_releases: list[str] = []
-
-    def note(key: str, row: ScheduleRow, event: str) -> None:
-        draft.comments.append(f"{key}: week of {row.week} ({row.label or 'line ' + str(row.line)}"
-                              f"): {event!r}")
-
-    for row in rows:
-        for event in row.events:
-            low = event.lower()
-            for pattern in _MILESTONE:
-                if (m := pattern.search(low)) and f"{initial}-{m.group(1)}" not in draft.milestones:
-                    draft.milestones[f"{initial}-{m.group(1)}"] = row.week
-                    note(f"milestones {initial}-{m.group(1)}", row, event)
-                    break
-            if (m := _FREEZE.search(low)) and draft.feature_freeze is None:
-                owner = m.group(1).strip(" -:")
-                if not owner or owner.split()[-1] in team or owner.split()[-1].endswith("-3"):
-                    draft.feature_freeze = row.week
-                    note("feature_freeze", row, event)
-            if _RC1.search(low) and draft.rc is None:
-                draft.rc = row.week
-                note("rc", row, event)
-            bare = re.sub(r"\([^)]*\)", "", low).strip(" .")
-            if (m := _RELEASE.match(bare)) and draft.release is None:
-                word = (m.group(1) or "").lower()
-                if word in ("", "final", name.lower()):
-                    draft.release = row.week
-                    note("release", row, event)
-                elif word not in team and "-" not in word:
-                    other_releases.append(event)
-    span = _document_span(lines)
-    labelled = [r for r in rows if r.label]
-    if span:
-        draft.start, draft.end = span
-        draft.comments.append(f"start, end: the schedule's own span {span[0]} - {span[1]}")
-    else:
-        first = labelled[0] if labelled else rows[0]
-        draft.start = first.week
-        draft.end = draft.release or rows[-1].week_end
-        draft.comments.append(f"start: the first week of the schedule ({first.week}, line "
-                              f"{first.line}); end: "
-                              + ("the release week" if draft.release else "its last week"))
-    if draft.release is None and other_releases:
-        draft.comments.append(f"the schedule names {other_releases[0]!r}, not the {name} "
-                              "release: is this the right file?")
-    draft.comments.append("dates are the first day of each week; OpenStack deadlines are "
-                          "usually that week's Thursday: adjust where your team differs")
-    return draft
-
-
-def cycle_toml(draft: DraftCycle, *, source: str) -> str:
-    """The `[cycle]` block of the draft, each date with a comment saying where it came from."""
-    out = [f"# Draft [cycle] from {source} (reviewbot cycle-start).",
-           "# Review every date before using it."]
-    out += [f"# {c}" for c in draft.comments]
-    out += ["[cycle]", f"name = {json.dumps(draft.name)}"]
-    if draft.rows == 0:
-        out.append(f"# {source} has no release schedule table: fill in the dates by hand.")
-    for key in ("start", "end", "feature_freeze", "rc", "release"):
-        value = getattr(draft, key)
-        if value is not None:
-            out.append(f"{key} = {value.isoformat()}")
-        elif key in ("start", "end"):
-            out.append(f"# {key} = YYYY-MM-DD  (required)")
-    if draft.milestones:
-        pairs = ", ".join(f"{json.dumps(k)} = {v.isoformat()}" for k, v in draft.milestones.items())
-        out.append(f"milestones = {{ {pairs} }}")
-    return "\n".join(out) + "\n"

@@ -225,11 +225,52 @@ def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
         raise WireError(f"{where}: owner: has no username, email or name")
     project = row["project"]
     status = row["status"]
-    created = naive_utc(row["createdOn"])
     updated = naive_utc(row["lastUpdated"])
+    patch_sets, current_number, approvals, files = _patch_sets(row)
+    people = [owner] + [p.uploader for p in patch_sets if p.uploader]
+    current_votes, submitted = _current_votes(approvals, people)
+    messages = _messages(row, where, patch_sets, people)
+    for m in messages:
+        m.votes = votes_of(m.author, m.parsed, m.text, people)
+    if status == "MERGED" and submitted is None:
+        merged = [m.date for m in messages if m.tag == MERGED_TAG]
+        submitted = merged[-1] if merged else None
+    current = next((p for p in patch_sets if p.number == current_number), None)
+    return ChangeRecord(
+        number=number,
+        gerrit_id=f"{quote(project, safe='')}~{number}",
+        change_id=row.get("id") or "",
+        project=project,
+        branch=row["branch"],
+        subject=row.get("subject") or "",
+        status=status,
+        wip=bool(row.get("wip")),
+        owner=owner,
+        topic=row.get("topic") or None,
+        hashtags=[h for h in row.get("hashtags") or () if isinstance(h, str)],
+        created=naive_utc(row["createdOn"]),
+        updated=updated,
+        submitted=submitted if status == "MERGED" else None,
+        closed_at=closed_at(status, submitted, updated, messages),
+        current_patch_set=current_number,
+        commit_message=row.get("commitMessage"),
+        files=files,
+        insertions=current.insertions if current else 0,
+        deletions=current.deletions if current else 0,
+        patch_sets=patch_sets,
+        messages=messages,
+        current_votes=current_votes,
+        source="import",
+    )
 
+
+def _patch_sets(
+    row: ChangeAttribute,
+) -> tuple[list[PatchSetRecord], int, list[ApprovalAttribute], list[str] | None]:
+    """The patch sets, oldest first (`patchSets` and `currentPatchSet`, each number once);
+    the newest one's number, its approvals and its files (None when the query sent none)."""
     patch_sets: list[PatchSetRecord] = []
-    last_approvals: list[ApprovalAttribute] = []
+    approvals: list[ApprovalAttribute] = []
     files: list[str] | None = None
     current_raw = row.get("currentPatchSet")
     raw_sets = (row.get("patchSets") or []) + ([current_raw] if current_raw else [])
@@ -246,16 +287,22 @@ def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
     current_number = patch_sets[-1].number if patch_sets else 1
     for raw in raw_sets:
         if raw["number"] == current_number:
-            last_approvals = raw.get("approvals") or last_approvals
+            approvals = raw.get("approvals") or approvals
             paths = raw.get("files")
             if paths is not None:
                 files = sorted({name for f in paths if isinstance(f, dict)
                                 and isinstance(name := f.get("file"), str)} - MAGIC_PATHS)
+    return patch_sets, current_number, approvals, files
 
-    people = [owner] + [p.uploader for p in patch_sets if p.uploader]
+
+def _current_votes(
+    approvals: list[ApprovalAttribute], people: list[AccountRef]
+) -> tuple[list[tuple[str, AccountRef, int]], datetime | None]:
+    """The current patch set's approvals: (label, voter, value) of every non-zero vote, and
+    when the change was submitted (its `SUBM` record, else None); adds the voters to `people`."""
     current_votes: list[tuple[str, AccountRef, int]] = []
     submitted = None
-    for approval in last_approvals:
+    for approval in approvals:
         label = approval["type"]
         account = _ssh_account(approval.get("by"))
         if label == "SUBM":  # the submit record, not a vote
@@ -266,7 +313,14 @@ def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
         if value and account is not None:
             current_votes.append((label, account, value))
             people.append(account)
+    return current_votes, submitted
 
+
+def _messages(row: ChangeAttribute, where: str, patch_sets: list[PatchSetRecord],
+              people: list[AccountRef]) -> list[MessageRecord]:
+    """The comments, their votes not yet read, each with an id derived from what it says;
+    adds their authors to `people`. The import's innermost loop (~270k messages): kept inline."""
+    number = row["number"]
     messages: list[MessageRecord] = []
     occurrences: dict[str, int] = {}
     for index, comment in enumerate(row.get("comments") or ()):
@@ -291,35 +345,4 @@ def record_from_change_attribute(row: ChangeAttribute) -> ChangeRecord:
         parsed = parse_message(text)
         ps = parsed.patch_set or _uploaded_patch_set(text) or patch_set_at(patch_sets, date)
         messages.append(MessageRecord(mid, author, date, _ssh_tag(text), ps, text, parsed))
-    for m in messages:
-        m.votes = votes_of(m.author, m.parsed, m.text, people)
-    if status == "MERGED" and submitted is None:
-        merged = [m.date for m in messages if m.tag == MERGED_TAG]
-        submitted = merged[-1] if merged else None
-    current = next((p for p in patch_sets if p.number == current_number), None)
-    return ChangeRecord(
-        number=number,
-        gerrit_id=f"{quote(project, safe='')}~{number}",
-        change_id=row.get("id") or "",
-        project=project,
-        branch=row["branch"],
-        subject=row.get("subject") or "",
-        status=status,
-        wip=bool(row.get("wip")),
-        owner=owner,
-        topic=row.get("topic") or None,
-        hashtags=[h for h in row.get("hashtags") or () if isinstance(h, str)],
-        created=created,
-        updated=updated,
-        submitted=submitted if status == "MERGED" else None,
-        closed_at=closed_at(status, submitted, updated, messages),
-        current_patch_set=current_number,
-        commit_message=row.get("commitMessage"),
-        files=files,
-        insertions=current.insertions if current else 0,
-        deletions=current.deletions if current else 0,
-        patch_sets=patch_sets,
-        messages=messages,
-        current_votes=current_votes,
-        source="import",
-    )
+    return messages

@@ -18,7 +18,7 @@ from reviewbot.sandbox.cast import BOT_PASSWORD, BOT_USERNAME, CORES
 from reviewbot.sandbox.generator import generate_cycle
 from reviewbot.sandbox.model import LABELS, Account, Change, Message, PatchSet, SandboxError
 from reviewbot.sandbox.process import sandbox_process
-from reviewbot.sandbox.query import QueryError
+from reviewbot.sandbox.query_tokens import QueryError
 from reviewbot.sandbox.server import FAULT_KINDS, SYNC_OPTIONS, RecordedRequest, SandboxGerrit
 
 __all__ = [

@@ -15,7 +15,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from reviewbot.sandbox.model import Account, Change
-from reviewbot.sandbox.query import QueryError, compile_query
+from reviewbot.sandbox.query import compile_query
+from reviewbot.sandbox.query_tokens import QueryError
 from reviewbot.sandbox.state import State
 
 _STYLE = (

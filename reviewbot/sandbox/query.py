@@ -10,81 +10,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from fnmatch import fnmatchcase
 
 from reviewbot.sandbox.model import LABELS, Change
+from reviewbot.sandbox.query_tokens import QueryError, parse_age, parse_time, tokenize, unquote
 from reviewbot.sandbox.state import State
 
 Predicate = Callable[[Change], bool]
 
-
-class QueryError(ValueError):
-    """Bad query syntax or an operator the sandbox (or Gerrit) doesn't know."""
-
-
-_TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<lp>\() | (?P<rp>\)) |
-        (?P<term>-?[A-Za-z_]+:(?:"(?:[^"\\]|\\.)*"|\{[^}]*\}|[^\s()]+)) |
-        (?P<neg>-(?=[(A-Za-z])) |
-        (?P<word>"(?:[^"\\]|\\.)*"|[^\s()]+)
-    )""",
-    re.VERBOSE,
-)
 _LABEL = re.compile(
     r"^(?P<name>[A-Za-z][A-Za-z0-9_-]*?)(?P<op>>=|<=|=|>|<)?(?P<val>[+-]?\d+|MAX|MIN|ANY)$"
 )
-_AGE = re.compile(
-    r"^(?P<n>\d+)\s*(?P<unit>s|sec|secs|second|seconds|m|min|mins|minute|minutes|"
-    r"h|hr|hrs|hour|hours|d|day|days|w|week|weeks|mon|month|months|y|year|years)$"
-)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mon": 2592000, "y": 31536000}
-
-
-def _unit(name: str) -> int:
-    if name.startswith("mon"):
-        return _UNIT_SECONDS["mon"]
-    if name.startswith("mi"):
-        return _UNIT_SECONDS["m"]
-    return _UNIT_SECONDS[name[0]]
-
-
-def tokenize(query: str) -> list[tuple[str, str]]:
-    tokens = []
-    pos = 0
-    text = query.strip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise QueryError(f"line 1:{pos} no viable alternative at character '{text[pos]}'")
-        pos = m.end()
-        kind = m.lastgroup
-        if kind is None:  # every alternative of _TOKEN is a named group
-            raise QueryError(f"line 1:{pos} unnamed token in the sandbox's query grammar")
-        tokens.append((kind, m.group(kind)))
-        while pos < len(text) and text[pos].isspace():
-            pos += 1
-    return tokens
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-        return re.sub(r"\\(.)", r"\1", value[1:-1])
-    if len(value) >= 2 and value[0] == "{" and value[-1] == "}":
-        return value[1:-1]
-    return value
-
-
-def parse_time(value: str) -> datetime:
-    """`2006-01-02[ 15:04:05[.890]]`, UTC (a trailing ` +0000`/`-0000` is accepted)."""
-    text = re.sub(r"\s+[+-]0000$", "", value.strip())
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    raise QueryError(f'Invalid timestamp "{value}"')
 
 
 class Parser:
@@ -161,20 +98,36 @@ class Parser:
             if negate:
                 text = text[1:]
             op, _, value = text.partition(":")
-            pred = self.operator(op.lower(), _unquote(value))
+            pred = self.operator(op.lower(), unquote(value))
             return (lambda c: not pred(c)) if negate else pred
         # bare word: a change number or Change-Id; other default-field text is unsupported
-        word = _unquote(text)
+        word = unquote(text)
         if word.isdigit() or re.fullmatch(r"I[0-9a-f]{4,40}", word):
             return self.operator("change", word)
         raise QueryError(f"Unsupported query: {word} (the sandbox has no default-field search)")
 
     # ---- operators -------------------------------------------------------------------
 
-    def operator(self, op: str, value: str) -> Predicate:  # one table of operators
-        s = self.state
+    def operator(self, op: str, value: str) -> Predicate:
+        """One `op:value` term -> its predicate; each group below answers its own operators
+        (None: not one of them)."""
         if op in ("status", "is"):
             return self._status(op, value.lower())
+        if op == "label":
+            return self._label(value)
+        if op == "limit":
+            if not value.isdigit():
+                raise QueryError(f"Invalid limit: {value}")
+            self.limit = int(value) if self.limit is None else min(self.limit, int(value))
+            return lambda c: True
+        for group in (self._where, self._who, self._when, self._what):
+            pred = group(op, value)
+            if pred is not None:
+                return pred
+        raise QueryError(f"Unsupported operator {op}:{value}")
+
+    def _where(self, op: str, value: str) -> Predicate | None:
+        """Project, branch, topic and hashtag operators."""
         if op in ("project", "p"):
             if value.startswith("^"):
                 rx = re.compile(value)
@@ -207,33 +160,34 @@ class Parser:
                 return lambda c: any(rx.match(h) for h in c.hashtags)
             low = value.lower()
             return lambda c: any(low in h.lower() for h in c.hashtags)
+        return None
+
+    def _who(self, op: str, value: str) -> Predicate | None:
+        """Operators naming an account or a group: owner, reviewer, cc, uploader, commenter."""
+        if op in ("ownerin", "reviewerin"):
+            if self.state.find_group(value) is None:
+                raise QueryError(f"Group {value} not found")
+            members = set(self.state.group_member_ids(value))
+            if op == "ownerin":
+                return lambda c: c.owner in members
+            return lambda c: any(c.reviewers.get(a) == "REVIEWER" for a in members)
+        if op not in ("owner", "o", "reviewer", "r", "cc", "uploader", "commentby", "reviewedby"):
+            return None
+        ids = self._accounts(value)
         if op in ("owner", "o"):
-            ids = self._accounts(value)
             return lambda c: c.owner in ids
         if op in ("reviewer", "r"):
-            ids = self._accounts(value)
             return lambda c: any(c.reviewers.get(a) == "REVIEWER" for a in ids)
         if op == "cc":
-            ids = self._accounts(value)
             return lambda c: any(c.reviewers.get(a) == "CC" for a in ids)
         if op == "uploader":
-            ids = self._accounts(value)
             return lambda c: c.current.uploader in ids
         if op == "commentby":
-            ids = self._accounts(value)
             return lambda c: any(m.author in ids for m in c.messages if not _system(m.tag))
-        if op == "reviewedby":
-            ids = self._accounts(value)
-            return lambda c: _reviewed_by(c, ids)
-        if op in ("ownerin", "reviewerin"):
-            if s.find_group(value) is None:
-                raise QueryError(f"Group {value} not found")
-            ids = set(s.group_member_ids(value))
-            if op == "ownerin":
-                return lambda c: c.owner in ids
-            return lambda c: any(c.reviewers.get(a) == "REVIEWER" for a in ids)
-        if op == "label":
-            return self._label(value)
+        return lambda c: _reviewed_by(c, ids)
+
+    def _when(self, op: str, value: str) -> Predicate | None:
+        """Time operators: last update (after, before, age) and submission (merged*)."""
         if op in ("after", "since"):
             t = parse_time(value)
             return lambda c: c.updated >= t
@@ -246,12 +200,13 @@ class Parser:
                 return lambda c: c.submitted is not None and c.submitted >= t
             return lambda c: c.submitted is not None and c.submitted <= t
         if op == "age":
-            m = _AGE.match(value.strip().lower())
-            if not m:
-                raise QueryError(f"Unsupported age: {value}")
-            cutoff = self.now() - timedelta(seconds=int(m["n"]) * _unit(m["unit"]))
+            cutoff = self.now() - parse_age(value)
             # age:X = last update at least X ago; -age:X (negated by the caller) = more recent
             return lambda c: c.updated <= cutoff
+        return None
+
+    def _what(self, op: str, value: str) -> Predicate | None:
+        """Operators on the change itself: number or Change-Id, message, subject, files, commit."""
         if op == "change":
             if value.isdigit():
                 n = int(value)
@@ -263,7 +218,7 @@ class Parser:
                 return lambda c: rx.search(c.commit_message(c.current)) is not None
             low = value.lower()
             return lambda c: low in c.commit_message(c.current).lower()
-        if op in ("subject",):
+        if op == "subject":
             low = value.lower()
             return lambda c: low in c.subject.lower()
         if op in ("file", "f"):
@@ -281,12 +236,7 @@ class Parser:
             return lambda c: any(r[0] == value for r in c.current.files)
         if op == "commit":
             return lambda c: any(ps.sha.startswith(value) for ps in c.patch_sets)
-        if op == "limit":
-            if not value.isdigit():
-                raise QueryError(f"Invalid limit: {value}")
-            self.limit = int(value) if self.limit is None else min(self.limit, int(value))
-            return lambda c: True
-        raise QueryError(f"Unsupported operator {op}:{value}")
+        return None
 
     def _status(self, op: str, value: str) -> Predicate:
         if value in ("open", "new", "pending"):
@@ -320,25 +270,31 @@ class Parser:
             raise QueryError(f"Account '{value}' not found") from None
 
     def _label(self, value: str) -> Predicate:
+        """`label:Name[op]value[,user=X|,group=G|,owner]`: a current vote that matches."""
         head, *args = re.split(r"[,&]", value)
-        m = _LABEL.match(head)
-        if not m or m["name"] not in LABELS:
-            name = m["name"] if m else head
-            if m and m["name"] not in LABELS:
-                raise QueryError(f'label "{name}" is not a configured label')
-            raise QueryError(f"Invalid label query: {value}")
-        name = m["name"]
-        lo, hi = LABELS[name]
-        val_text = m["val"]
-        op = m["op"] or "="
-        if val_text == "MAX":
-            target = hi
-        elif val_text == "MIN":
-            target = lo
-        elif val_text == "ANY":
-            target, op = None, "any"
-        else:
-            target = int(val_text)
+        name, op, target = _label_value(head, value)
+        voters, owner_only = self._label_voters(args)
+
+        def pred(c: Change) -> bool:
+            votes = c.current.approvals.get(name, {})
+            hits = [
+                a
+                for a, v in votes.items()
+                if v.value
+                and _label_matches(v.value, op, target)
+                and (voters is None or a in voters)
+                and (not owner_only or a == c.owner)
+            ]
+            if hits:
+                return True
+            if target == 0 and op == "=":
+                return not any(v.value for a, v in votes.items() if voters is None or a in voters)
+            return False
+
+        return pred
+
+    def _label_voters(self, args: list[str]) -> tuple[set[int] | None, bool]:
+        """The voters a label term's arguments allow (None: anyone), and whether only the owner."""
         voters: set[int] | None = None
         owner_only = False
         for arg in args:
@@ -353,37 +309,43 @@ class Parser:
                 owner_only = True
             else:
                 raise QueryError(f"Unsupported label argument: {arg}")
+        return voters, owner_only
 
-        def matches(v: int) -> bool:
-            if target is None:  # Label=ANY
-                return v != 0
-            if op == "=":
-                return v == target
-            if op == ">=":
-                return v >= target
-            if op == "<=":
-                return v <= target
-            if op == ">":
-                return v > target
-            return v < target
 
-        def pred(c: Change) -> bool:
-            votes = c.current.approvals.get(name, {})
-            hits = [
-                a
-                for a, v in votes.items()
-                if v.value
-                and matches(v.value)
-                and (voters is None or a in voters)
-                and (not owner_only or a == c.owner)
-            ]
-            if hits:
-                return True
-            if target == 0 and op == "=":
-                return not any(v.value for a, v in votes.items() if voters is None or a in voters)
-            return False
+def _label_value(head: str, value: str) -> tuple[str, str, int | None]:
+    """`Code-Review>=+1` -> (label, comparison, value); MAX/MIN are the label's range,
+    ANY is (label, "any", None)."""
+    m = _LABEL.match(head)
+    if not m or m["name"] not in LABELS:
+        name = m["name"] if m else head
+        if m and m["name"] not in LABELS:
+            raise QueryError(f'label "{name}" is not a configured label')
+        raise QueryError(f"Invalid label query: {value}")
+    name = m["name"]
+    lo, hi = LABELS[name]
+    val_text = m["val"]
+    op = m["op"] or "="
+    if val_text == "MAX":
+        return name, op, hi
+    if val_text == "MIN":
+        return name, op, lo
+    if val_text == "ANY":
+        return name, "any", None
+    return name, op, int(val_text)
 
-        return pred
+
+def _label_matches(v: int, op: str, target: int | None) -> bool:
+    if target is None:  # Label=ANY
+        return v != 0
+    if op == "=":
+        return v == target
+    if op == ">=":
+        return v >= target
+    if op == "<=":
+        return v <= target
+    if op == ">":
+        return v > target
+    return v < target
 
 
 def _system(tag: str | None) -> bool:

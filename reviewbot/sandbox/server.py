@@ -26,7 +26,7 @@ from urllib.parse import unquote
 from reviewbot.clock import utcnow
 from reviewbot.sandbox.model import Account, Change
 from reviewbot.sandbox.pages import change_page, change_path, dashboard_page
-from reviewbot.sandbox.query import QueryError
+from reviewbot.sandbox.query_tokens import QueryError
 from reviewbot.sandbox.render import change_bytes
 from reviewbot.sandbox.rest_accounts import accounts_endpoint, groups_endpoint
 from reviewbot.sandbox.rest_changes import change_endpoint, find_change, query_changes
