@@ -291,10 +291,6 @@ class EnrichSummary:
     seconds: float = 0.0
     enabled: bool = True
 
-    @property
-    def fetched(self) -> int:
-        return self.looked_up
-
 
 def enrich(
     engine: Engine,
@@ -308,7 +304,38 @@ def enrich(
     if not config.launchpad.enabled:
         return EnrichSummary(enabled=False)
     now = now or utcnow()
-    settings = config.launchpad
+    refs, due = _due_references(engine, config, now)
+    summary = EnrichSummary(referenced=len(refs), cache_hits=len(refs) - len(due))
+    source = launchpad or source_for(config)
+    source.begin_run()
+    outcomes, problems = _look_up_due(source, due, summary, started,
+                                      config.launchpad.deadline_seconds)
+    summary.reason = _staleness(summary, outcomes, problems, now)
+    summary.stale = summary.reason is not None
+    with session_scope(engine) as session:
+        for ref, data, error in outcomes:
+            if error is None:
+                cache.record_lookup(session, ref, None if data is None else dict(data), now)
+            else:
+                cache.record_failure(session, ref, error, now)
+        cache.set_staleness(session, summary.reason, now)
+    summary.seconds = round(time.monotonic() - started, 3)
+    log.info(
+        "launchpad: %d cited, %d cache hits, %d looked up (%d missing, %d errors), %d skipped",
+        summary.referenced, summary.cache_hits, summary.looked_up, summary.missing,
+        summary.errors, summary.skipped,
+    )
+    return summary
+
+
+# One lookup's outcome: the facts (None: no such record), or the error that kept them.
+Outcome = tuple[Ref, BlueprintFacts | BugFacts | None, str | None]
+
+
+def _due_references(engine: Engine, config: Config, now: datetime
+                    ) -> tuple[list[Ref], list[Ref]]:
+    """Every ref the configured changes cite, and those due a lookup (not fresh in the
+    store), never-seen ones first."""
     since = datetime.combine(config.cycle.start, datetime.min.time())
     with session_scope(engine) as session:
         changes = load_changes(
@@ -317,22 +344,28 @@ def enrich(
         )
         refs = wanted_references(changes, since)
         records = cache.load_records(session, refs)
-    due = [r for r in refs if not cache.is_fresh(records.get(r), now, settings.cache_ttl)]
+    ttl = config.launchpad.cache_ttl
+    due = [r for r in refs if not cache.is_fresh(records.get(r), now, ttl)]
     # Never-seen ids before expired ones: an expired record still has usable facts.
     due.sort(key=lambda r: r in records)
-    summary = EnrichSummary(referenced=len(refs), cache_hits=len(refs) - len(due))
+    return refs, due
 
-    source = launchpad or source_for(config)
-    source.begin_run()
-    deadline = started + settings.deadline_seconds
-    outcomes: list[tuple[Ref, BlueprintFacts | BugFacts | None, str | None]] = []
+
+def _look_up_due(source: LaunchpadSource, due: list[Ref], summary: EnrichSummary,
+                 started: float, deadline_seconds: float
+                 ) -> tuple[list[Outcome], list[str]]:
+    """Ask Launchpad for each due ref until `deadline_seconds` after `started` (monotonic)
+    or GIVE_UP_AFTER failures in a row, counting into `summary`. Returns the outcomes and
+    why lookups were left out."""
+    deadline = started + deadline_seconds
+    outcomes: list[Outcome] = []
     problems: list[str] = []
     failures_in_a_row = 0
     for index, ref in enumerate(due):
         if time.monotonic() >= deadline:
             summary.skipped = len(due) - index
             problems.append(
-                f"{summary.skipped} lookups not attempted: the {settings.deadline_seconds:g} s "
+                f"{summary.skipped} lookups not attempted: the {deadline_seconds:g} s "
                 "deadline was reached"
             )
             break
@@ -362,32 +395,23 @@ def enrich(
         else:
             summary.found += 1
         outcomes.append((ref, data, None))
+    return outcomes, problems
 
+
+def _staleness(summary: EnrichSummary, outcomes: list[Outcome], problems: list[str],
+               now: datetime) -> str | None:
+    """Why the cached facts may be out of date (failed or skipped lookups), else None."""
     if summary.errors:
         first_error = next(err for _, _, err in outcomes if err)
-        problems.insert(0, f"{summary.errors} of {summary.looked_up} lookups failed "
-                           f"({first_error})")
-    if problems:
-        summary.stale = True
-        summary.reason = (
-            f"Launchpad data may be out of date (checked {now:%Y-%m-%d %H:%M} UTC): "
-            + "; ".join(problems)
-            + ". Launchpad matchers use the last facts fetched, where there are any."
-        )
-    with session_scope(engine) as session:
-        for ref, data, error in outcomes:
-            if error is None:
-                cache.record_lookup(session, ref, None if data is None else dict(data), now)
-            else:
-                cache.record_failure(session, ref, error, now)
-        cache.set_staleness(session, summary.reason, now)
-    summary.seconds = round(time.monotonic() - started, 3)
-    log.info(
-        "launchpad: %d cited, %d cache hits, %d looked up (%d missing, %d errors), %d skipped",
-        summary.referenced, summary.cache_hits, summary.looked_up, summary.missing,
-        summary.errors, summary.skipped,
+        problems = [f"{summary.errors} of {summary.looked_up} lookups failed ({first_error})",
+                    *problems]
+    if not problems:
+        return None
+    return (
+        f"Launchpad data may be out of date (checked {now:%Y-%m-%d %H:%M} UTC): "
+        + "; ".join(problems)
+        + ". Launchpad matchers use the last facts fetched, where there are any."
     )
-    return summary
 
 
 def _look_up(source: LaunchpadSource, ref: Ref) -> BlueprintFacts | BugFacts | None:
