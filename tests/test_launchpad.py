@@ -14,7 +14,8 @@ from reviewbot.store import session_scope
 from reviewbot.store.launchpad_cache import last_checked, staleness
 from reviewbot.store.snapshots import load_changes
 from reviewbot.store.tables import Change, LaunchpadRecord
-from reviewbot.sync.launchpad import GIVE_UP_AFTER, enrich, references, source_for
+from reviewbot.sync.launchpad import GIVE_UP_AFTER, enrich, references
+from reviewbot.sync.launchpad_source import source_for
 from reviewbot.timeline.snapshot import ChangeSnapshot
 from tests.conftest import make_config
 from tests.launchpad_server import LaunchpadServer, glance_ocata
