@@ -14,7 +14,8 @@ from reviewbot.store import session_scope
 from reviewbot.store.launchpad_cache import last_checked, staleness
 from reviewbot.store.snapshots import load_changes
 from reviewbot.store.tables import Change, LaunchpadRecord
-from reviewbot.sync.launchpad import GIVE_UP_AFTER, enrich, references, source_for
+from reviewbot.sync.launchpad import GIVE_UP_AFTER, enrich, references
+from reviewbot.sync.launchpad_source import source_for
 from reviewbot.timeline.snapshot import ChangeSnapshot
 from tests.conftest import make_config
 from tests.launchpad_server import LaunchpadServer, glance_ocata
@@ -187,7 +188,12 @@ def test_launchpad_down_keeps_last_good_facts_and_gives_up_quickly(
         summary = enrich(glance_changes, config, now=NOW + timedelta(days=2))
     assert summary.errors == GIVE_UP_AFTER
     assert summary.skipped == summary.referenced - GIVE_UP_AFTER
-    assert "Launchpad kept failing" in summary.reason
+    # The failures first, then what they left out, and what the rules do meanwhile.
+    assert summary.reason == (
+        f"Launchpad data may be out of date (checked {NOW + timedelta(days=2):%Y-%m-%d %H:%M}"
+        f" UTC): {GIVE_UP_AFTER} of {GIVE_UP_AFTER} lookups failed (HTTP 503 from Launchpad);"
+        f" {summary.skipped} lookups not attempted: Launchpad kept failing. Launchpad matchers"
+        " use the last facts fetched, where there are any.")
     # The rules still see what Launchpad said last time.
     assert cached(glance_changes)[("blueprint", "image-import-refactor")]["series"] == "ocata"
 

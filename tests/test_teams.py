@@ -204,6 +204,10 @@ def test_one_sync_serves_both_teams_with_one_query_per_poll(store_url):
         # One query (all its pages share the one `q`) covering every team's projects.
         assert len({q.params["q"][0] for q in queries}) == 1
         assert len(queries) == summary.steps["sync"].detail["pages"]
+        # The summary counts both teams' writes; the recorded detail has each team's too.
+        applied = summary.steps["apply"].detail
+        assert summary.writes > 0 and applied["applied"] == summary.writes
+        assert summary.writes == applied["glance.applied"] + applied["clients.applied"]
         q = queries[0].params["q"][0]
         for project in config.gerrit.projects:
             assert f"project:{project}" in q

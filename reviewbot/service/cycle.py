@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, is_dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 from reviewbot.clock import utcnow
 from reviewbot.config import Config, Secrets
+from reviewbot.service.step_results import Scalar, each_team, recorded
 
 if TYPE_CHECKING:
     from reviewbot.actions.digest_send import DigestRun
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 STEPS = ("sync", "launchpad", "evaluate", "apply", "judge", "trends", "digest")
 
 R = TypeVar("R")
-# A step's recorded detail keeps its plain values only (see _plain).
-Scalar = int | float | str | bool | None
 
 
 @dataclass
@@ -109,7 +107,7 @@ def evaluate_changes(engine: Engine, config: Config, numbers: Iterable[int] | No
     total = 0
     for team, team_numbers in _teams_of(engine, config, wanted):
         result = evaluate_store(engine, team, numbers=team_numbers, now=now)
-        total += _count(result, "evaluated", "changes", "verdicts")
+        total += result.evaluated
     return total
 
 
@@ -139,50 +137,6 @@ def _teams_of(engine: Engine, config: Config, numbers: list[int] | None
     return [(config.for_team(name), part) for name, part in by_team.items()]
 
 
-class TeamResults:
-    """One step's results over the teams of a deployment: the numbers summed (what the
-    cycle summary counts), each team's own under `TEAM.name` for the recorded detail."""
-
-    def __init__(self, results: Mapping[str, object]) -> None:
-        reasons = []
-        for team, result in results.items():
-            for key, value in _plain(result).items():
-                setattr(self, f"{team}.{key}", value)
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    setattr(self, key, getattr(self, key, 0) + value)
-            problem = _soft_failure(result)
-            if problem:
-                reasons.append(f"team {team}: {problem}")
-        if reasons:
-            self.reason = "; ".join(reasons)
-
-
-def _each_team(config: Config, work: Callable[[Config], R]) -> R | TeamResults:
-    """Run a per-team step for each team of the deployment (its result as is for one)."""
-    if config.team_name is not None:
-        return work(config)
-    teams = config.team_configs()
-    if len(teams) == 1:
-        return work(teams[0])
-    # team_configs() is the deployment's teams narrowed in turn, in team_names' order.
-    return TeamResults({name: work(team)
-                        for name, team in zip(config.team_names, teams, strict=True)})
-
-
-def _count(result: object, *names: str) -> int:
-    """Read a count off another step's summary object, whatever it is called there (a
-    step's own summary, or TeamResults' sums, whose names are only known at run time)."""
-    if isinstance(result, int):
-        return result
-    for name in names:
-        value = result.get(name) if isinstance(result, dict) else getattr(result, name, None)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, (list, tuple, set)):
-            return len(value)
-    return 0
-
-
 def _requests_made(client: GerritClient | None) -> int:
     return client.requests_made if client is not None else 0
 
@@ -207,18 +161,6 @@ class StatusCounter:
         return made, counts
 
 
-def _soft_failure(result: object) -> str | None:
-    """Steps that never raise (Launchpad) report trouble in their summary instead."""
-    errors = getattr(result, "errors", None)
-    if isinstance(errors, int) and errors > 0:
-        reason = getattr(result, "reason", None) or f"{errors} errors"
-        return str(reason)
-    failed = getattr(result, "failed", None)  # write-back: writes Gerrit refused or lost
-    if isinstance(failed, int) and failed > 0:
-        return f"{failed} writes failed"
-    return None
-
-
 # --- the cycle ----------------------------------------------------------------------
 
 
@@ -228,24 +170,63 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *,
               fence: Callable[[], bool] | None = None) -> CycleSummary:
     """One pass. Never raises for a failing step; `should_stop` is checked between steps,
     `fence` right before every Gerrit write (the worker's leadership)."""
-    from reviewbot.store import session_scope
-    from reviewbot.store.ops import record_cycle
-
-    started_wall = utcnow()
     started = time.monotonic()
-    summary = CycleSummary(started=started_wall.isoformat(timespec="seconds"))
+    summary = CycleSummary(started=utcnow().isoformat(timespec="seconds"))
     if client is None:
-        try:
-            client = gerrit_client(config, secrets)
-        except Exception as exc:  # reported, then the store-only steps still run
-            log.exception("cycle: cannot build the Gerrit client")
-            summary.steps["sync"] = StepOutcome(ok=False, error=f"Gerrit client: {exc}")
+        client = _cycle_client(config, secrets, summary)
     counter = StatusCounter(client)
+    cycle = _Cycle(config, secrets, engine, client, summary, now, should_stop, fence)
+    cycle.sync()
+    cycle.launchpad()
+    cycle.evaluate()
+    cycle.apply()
+    # After evaluate (a change's judgements depend on its priority/exempt verdict) and
+    # after apply, so Gerrit's hashtags never wait for a judging from scratch.
+    cycle.judge()
+    # The present's trends for the pages and /metrics, replayed once an hour.
+    cycle.trends()
+    # Last: digests read the queues this cycle just brought up to date.
+    cycle.digest()
 
-    def step(name: str, work: Callable[[], R]) -> R | None:
+    summary.failed_steps = [n for n in STEPS if n in summary.steps and not summary.steps[n].ok]
+    summary.errors = len(summary.failed_steps)
+    summary.requests, summary.requests_by_status = counter.close()
+    summary.duration = time.monotonic() - started
+    _record(engine, summary)
+    return summary
+
+
+def _cycle_client(config: Config, secrets: Secrets, summary: CycleSummary
+                  ) -> GerritClient | None:
+    """The Gerrit client, or None with the sync step failed (the store-only steps still run)."""
+    try:
+        return gerrit_client(config, secrets)
+    except Exception as exc:  # reported, then the store-only steps still run
+        log.exception("cycle: cannot build the Gerrit client")
+        summary.steps["sync"] = StepOutcome(ok=False, error=f"Gerrit client: {exc}")
+        return None
+
+
+@dataclass
+class _Cycle:
+    """One pass's steps, each recording its StepOutcome (and its counts) into `summary`."""
+
+    config: Config
+    secrets: Secrets
+    engine: Engine
+    client: GerritClient | None
+    summary: CycleSummary
+    now: datetime | None
+    should_stop: Callable[[], bool] | None
+    fence: Callable[[], bool] | None
+
+    def step(self, name: str, work: Callable[[], R]) -> R | None:
+        """Run one step isolated from the others: its result, or None when it failed,
+        was stopped, or had failed before it could run."""
+        summary = self.summary
         if name in summary.steps:  # already failed before it could run
             return None
-        if should_stop and should_stop():
+        if self.should_stop and self.should_stop():
             summary.stopped_early = True
             summary.steps[name] = StepOutcome(skipped="stop requested")
             return None
@@ -257,52 +238,69 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *,
             summary.steps[name] = StepOutcome(ok=False, seconds=time.monotonic() - t0,
                                               error=f"{type(exc).__name__}: {exc}")
             return None
-        problem = _soft_failure(result)
+        detail, problem = recorded(result)
         if problem:
             log.warning("cycle step %s reported trouble: %s", name, problem)
         summary.steps[name] = StepOutcome(ok=problem is None, seconds=time.monotonic() - t0,
-                                          error=problem, detail=_plain(result))
+                                          error=problem, detail=detail)
         return result
 
-    # The whole deployment's scope, even from a team's config: the cursor is shared.
-    synced = step("sync", lambda: _sync(client, engine, config.deployment))
-    if synced is not None:
-        summary.changes = _count(synced, "changes", "changes_written", "changes_synced")
-    if config.launchpad.enabled:
-        enriched = step("launchpad", lambda: _each_team(config, lambda t: _enrich(engine, t)))
-        if enriched is not None:
-            summary.launchpad = {
-                "hits": _count(enriched, "cache_hits", "hits"),
-                "misses": _count(enriched, "looked_up", "fetched", "cache_misses", "misses"),
-            }
-    else:
-        summary.steps["launchpad"] = StepOutcome(skipped="launchpad.enabled = false")
-    evaluated = step("evaluate", lambda: evaluate_changes(engine, config, now=now))
-    if evaluated is not None:
-        summary.evaluated = evaluated
-    if config.writeback.enabled:
-        applied = step("apply", lambda: _each_team(
-            config, lambda t: _apply(engine, t, client, fence)))
-        if applied is not None:
-            summary.writes = _count(applied, "applied", "writes_applied")
-            summary.planned = _count(applied, "planned", "writes_planned")
-    else:
-        summary.steps["apply"] = StepOutcome(skipped="writeback.enabled = false")
-    # After evaluate (a change's judgements depend on its priority/exempt verdict) and
-    # after apply, so Gerrit's hashtags never wait for a judging from scratch.
-    step("judge", lambda: _each_team(config, lambda t: _judge(engine, t)))
-    # The present's trends for the pages and /metrics, replayed once an hour.
-    step("trends", lambda: _each_team(config, lambda t: _trends(engine, t, now)))
-    # Last: digests read the queues this cycle just brought up to date.
-    if config.digest.enabled:
-        step("digest", lambda: _each_team(config, lambda t: _digest(engine, t, secrets, now)))
-    else:
-        summary.steps["digest"] = StepOutcome(skipped="digest.enabled = false")
+    def sync(self) -> None:
+        # The whole deployment's scope, even from a team's config: the cursor is shared.
+        synced = self.step("sync", lambda: _sync(self.client, self.engine,
+                                                 self.config.deployment))
+        if synced is not None:
+            self.summary.changes = synced.changes
 
-    summary.failed_steps = [n for n in STEPS if n in summary.steps and not summary.steps[n].ok]
-    summary.errors = len(summary.failed_steps)
-    summary.requests, summary.requests_by_status = counter.close()
-    summary.duration = time.monotonic() - started
+    def launchpad(self) -> None:
+        if not self.config.launchpad.enabled:
+            self.summary.steps["launchpad"] = StepOutcome(skipped="launchpad.enabled = false")
+            return
+        enriched = self.step("launchpad", lambda: each_team(
+            self.config, lambda team: _enrich(self.engine, team)))
+        if enriched is not None:
+            self.summary.launchpad = {
+                "hits": enriched.total(lambda result: result.cache_hits),
+                "misses": enriched.total(lambda result: result.looked_up),
+            }
+
+    def evaluate(self) -> None:
+        evaluated = self.step("evaluate", lambda: evaluate_changes(
+            self.engine, self.config, now=self.now))
+        if evaluated is not None:
+            self.summary.evaluated = evaluated
+
+    def apply(self) -> None:
+        if not self.config.writeback.enabled:
+            self.summary.steps["apply"] = StepOutcome(skipped="writeback.enabled = false")
+            return
+        applied = self.step("apply", lambda: each_team(
+            self.config, lambda team: _apply(self.engine, team, self.client, self.fence)))
+        if applied is not None:
+            self.summary.writes = applied.total(lambda result: result.applied)
+            self.summary.planned = applied.total(lambda result: result.planned)
+
+    def judge(self) -> None:
+        self.step("judge", lambda: each_team(
+            self.config, lambda team: _judge(self.engine, team)))
+
+    def trends(self) -> None:
+        self.step("trends", lambda: each_team(
+            self.config, lambda team: _trends(self.engine, team, self.now)))
+
+    def digest(self) -> None:
+        if not self.config.digest.enabled:
+            self.summary.steps["digest"] = StepOutcome(skipped="digest.enabled = false")
+            return
+        self.step("digest", lambda: each_team(
+            self.config, lambda team: _digest(self.engine, team, self.secrets, self.now)))
+
+
+def _record(engine: Engine, summary: CycleSummary) -> None:
+    """Store the summary for /healthz and /metrics; a failure to is one more error."""
+    from reviewbot.store import session_scope
+    from reviewbot.store.ops import record_cycle
+
     sync_ok = "sync" in summary.steps and summary.steps["sync"].ok \
         and not summary.steps["sync"].skipped
     try:
@@ -311,26 +309,6 @@ def run_cycle(config: Config, secrets: Secrets, engine: Engine, *,
     except Exception:  # the cycle's work is done; losing its record is not fatal
         log.exception("cycle: could not record the cycle summary")
         summary.errors += 1
-    return summary
-
-
-def _plain(result: object) -> dict[str, Scalar]:
-    """A JSON-friendly view of a step's result, for the recorded summary."""
-    if result is None:
-        return {}
-    if isinstance(result, int):
-        return {"count": result}
-    data: Mapping[str, object]
-    if isinstance(result, dict):
-        data = result
-    elif is_dataclass(result) and not isinstance(result, type):
-        data = asdict(result)
-    elif isinstance(result, BaseModel):
-        data = result.model_dump()
-    else:
-        data = vars(result) if hasattr(result, "__dict__") else {"value": str(result)}
-    return {k: v for k, v in data.items()
-            if isinstance(v, (int, float, str, bool)) or v is None}
 
 
 def _sync(client: GerritClient | None, engine: Engine, config: Config) -> SyncSummary:

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,11 @@ from reviewbot.config import Config, Secrets
 from reviewbot.store import normalise_url
 
 if TYPE_CHECKING:
+    import uvicorn
+    from sqlalchemy.engine import Engine
+
     from reviewbot.sandbox import SandboxGerrit
+    from reviewbot.service.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -158,45 +163,89 @@ def add_demo_bot(sandbox: SandboxGerrit, config: Config) -> tuple[str, str]:
 
 
 def run_demo(config: Config, args: argparse.Namespace, source_path: Path) -> int:
-    import uvicorn
-
-    from dashboards.app import create_app
-    from reviewbot.sandbox import SandboxGerrit, generate_cycle
-    from reviewbot.service.coordination import cycle_guard
-    from reviewbot.service.cycle import run_cycle
-    from reviewbot.service.worker import Worker
-    from reviewbot.store import open_store
-
+    """Start the sandbox, run a first cycle, then serve web + worker until Ctrl-C/SIGTERM;
+    what fails to start is said and is exit status 1, and what started is stopped."""
     gerrit_port = args.gerrit_port or urlsplit(config.gerrit.url).port or 8080
     config = _pointed_at(config, gerrit_port)
     poll = float(args.poll_seconds or config.worker.poll_seconds)
     # The pages judge the data's freshness by the interval the worker really polls at.
     config = config.model_copy(update={
         "worker": config.worker.model_copy(update={"poll_seconds": poll})})
+    stop = _stop_on_signals()
+    now = utcnow()
+    config, window = _demo_window(config, args.keep_dates, now)
+    _write_run_config(source_path, config, window.moved_by, now)
+    sandbox, creds = _generated_sandbox(config, args, window)
+    try:
+        sandbox.start(port=gerrit_port)
+    except OSError as exc:
+        _say(f"cannot listen on 127.0.0.1:{gerrit_port} for the sandbox Gerrit ({exc.strerror}); "
+             "pass --gerrit-port")
+        return 1
+    running = _Running()
+    try:
+        _say(f"sandbox Gerrit at {sandbox.url}")
+        engine = _first_cycle(config, creds)
+        if stop.is_set():
+            return 0
+        sandbox.start_activity(args.activity_seconds, seed=args.seed)
+        running.start_worker(config, creds, engine, poll)
+        if not running.start_web(config, creds, engine, args.host, args.port):
+            _say(f"the web app could not start on {args.host}:{args.port}; pass --port")
+            return 1
+        _say(f"web app on http://{args.host}:{args.port} ; worker polls every {poll:g} s; "
+             f"sandbox activity every {args.activity_seconds:g} s. Ctrl-C stops.")
+        return running.serve_until(stop)
+    finally:
+        running.stop()
+        sandbox.stop()
 
+
+def _stop_on_signals() -> threading.Event:
+    """Set on SIGINT or SIGTERM: the demo then stops everything in order."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    return stop
 
-    now = utcnow()
-    moved_by = None
-    if args.keep_dates:
-        first_day = datetime.combine(config.cycle.start, datetime.min.time())
-        last_day = datetime.combine(config.cycle.end, datetime.min.time())
-        history_end = None
+
+@dataclass(frozen=True)
+class _Window:
+    """The stretch the sandbox's history is generated over, and how far [cycle] moved."""
+
+    first_day: datetime
+    last_day: datetime
+    history_end: datetime | None  # no activity generated after it (None: up to last_day)
+    moved_by: int | None  # days; None with --keep-dates
+
+
+def _demo_window(config: Config, keep_dates: bool, now: datetime) -> tuple[Config, _Window]:
+    """The config the demo runs (its cycle moved to today, unless `keep_dates`) and the
+    history's window; says which."""
+    if keep_dates:
         _say(f"{_cycle_line(config)} (the config's own dates, --keep-dates: waits are "
              "counted up to today, so they are years long)")
-    else:
-        config, offset = cycle_moved_to(config, now.date())
-        moved_by = offset.days
-        first_day = datetime.combine(config.cycle.start, datetime.min.time())
-        last_day = history_end = now
-        freeze = config.cycle.feature_freeze
-        where = (f"{(freeze - now.date()).days} days before feature freeze" if freeze
-                 else "two thirds of the way through")
-        _say(f"{_cycle_line(config)}. Moved {offset.days:+d} days from the config's dates so "
-             f"that today, {now.date()}, is inside the cycle, {where} (the config file is left "
-             "alone; --keep-dates keeps its dates)")
+        return config, _Window(first_day=_midnight(config.cycle.start),
+                               last_day=_midnight(config.cycle.end), history_end=None,
+                               moved_by=None)
+    config, offset = cycle_moved_to(config, now.date())
+    freeze = config.cycle.feature_freeze
+    where = (f"{(freeze - now.date()).days} days before feature freeze" if freeze
+             else "two thirds of the way through")
+    _say(f"{_cycle_line(config)}. Moved {offset.days:+d} days from the config's dates so "
+         f"that today, {now.date()}, is inside the cycle, {where} (the config file is left "
+         "alone; --keep-dates keeps its dates)")
+    return config, _Window(first_day=_midnight(config.cycle.start), last_day=now,
+                           history_end=now, moved_by=offset.days)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time())
+
+
+def _write_run_config(source_path: Path, config: Config, moved_by: int | None,
+                      now: datetime) -> None:
+    """Write the configuration the demo runs (write_demo_config) and say how to use it."""
     how = (f"[cycle] dates moved {moved_by:+d} days so that today is inside the cycle"
            if moved_by is not None else "[cycle] dates as in the source (--keep-dates)")
     written = write_demo_config(source_path, config, (
@@ -206,64 +255,88 @@ def run_demo(config: Config, args: argparse.Namespace, source_path: Path) -> int
         f"reviewbot --config {_shown(Path(config.data_dir) / DEMO_CONFIG_NAME)} report"))
     _say(f"wrote the configuration this demo runs to {_shown(written)}; the CLI reads what "
          f"the pages show with: reviewbot --config {_shown(written)} report")
+
+
+def _generated_sandbox(config: Config, args: argparse.Namespace, window: _Window
+                       ) -> tuple[SandboxGerrit, Secrets]:
+    """The sandbox Gerrit with the cycle's history generated (not listening yet) and the
+    bot's credentials for it."""
+    from reviewbot.sandbox import SandboxGerrit, generate_cycle
+
     _say(f"generating a Glance Ocata-like cycle with {args.changes} changes (seed {args.seed}) "
-         f"from {first_day.date()} to {last_day.date()}")
+         f"from {window.first_day.date()} to {window.last_day.date()}")
     sandbox = SandboxGerrit()
-    generate_cycle(sandbox, changes=args.changes, seed=args.seed, start=first_day,
-                   end=last_day, not_after=history_end)
+    generate_cycle(sandbox, changes=args.changes, seed=args.seed, start=window.first_day,
+                   end=window.last_day, not_after=window.history_end)
     username, password = add_demo_bot(sandbox, config)
     # Child processes (e.g. `honcho start` from this shell) would read these;
     # they are only in this process's environment, never written anywhere.
     os.environ["REVIEWBOT_GERRIT_USERNAME"] = username
     os.environ["REVIEWBOT_GERRIT_PASSWORD"] = password
-    creds = Secrets.from_env()
-    try:
-        sandbox.start(port=gerrit_port)
-    except OSError as exc:
-        _say(f"cannot listen on 127.0.0.1:{gerrit_port} for the sandbox Gerrit ({exc.strerror}); "
-             "pass --gerrit-port")
-        return 1
-    server = None
-    worker = None
-    web_thread = None
-    try:
-        _say(f"sandbox Gerrit at {sandbox.url}")
-        _fresh_sqlite(config)
-        engine = open_store(config.database.url)
-        with cycle_guard(config):
-            first = run_cycle(config, creds, engine)
-        _say("first " + first.log_line())
-        if stop.is_set():
-            return 0
-        sandbox.start_activity(args.activity_seconds, seed=args.seed)
-        worker = Worker(config, creds, engine, poll_seconds=poll)
-        worker.start(first_run_delay=poll)
+    return sandbox, Secrets.from_env()
+
+
+def _first_cycle(config: Config, creds: Secrets) -> Engine:
+    """A fresh store with one cycle run into it (under the cycle lock); says its summary."""
+    from reviewbot.service.coordination import cycle_guard
+    from reviewbot.service.cycle import run_cycle
+    from reviewbot.store import open_store
+
+    _fresh_sqlite(config)
+    engine = open_store(config.database.url)
+    with cycle_guard(config):
+        first = run_cycle(config, creds, engine)
+    _say("first " + first.log_line())
+    return engine
+
+
+@dataclass
+class _Running:
+    """The worker and the web app once started, stopped web first, then the worker."""
+
+    worker: Worker | None = None
+    server: uvicorn.Server | None = None
+    web_thread: threading.Thread | None = None
+
+    def start_worker(self, config: Config, creds: Secrets, engine: Engine, poll: float) -> None:
+        from reviewbot.service.worker import Worker
+
+        self.worker = Worker(config, creds, engine, poll_seconds=poll)
+        self.worker.start(first_run_delay=poll)
+
+    def start_web(self, config: Config, creds: Secrets, engine: Engine, host: str,
+                  port: int) -> bool:
+        """Serve the web app in a thread; False when it is not up within 15 s."""
+        import uvicorn
+
+        from dashboards.app import create_app
+
         app = create_app(config, secrets=creds, engine=engine)
-        server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
-                                               log_level="warning", lifespan="off"))
-        # In a thread uvicorn installs no signal handlers; ours above decide.
-        web_thread = threading.Thread(target=server.run, name="web", daemon=True)
+        server = self.server = uvicorn.Server(uvicorn.Config(
+            app, host=host, port=port, log_level="warning", lifespan="off"))
+        # In a thread uvicorn installs no signal handlers; ours (_stop_on_signals) decide.
+        web_thread = self.web_thread = threading.Thread(target=server.run, name="web",
+                                                        daemon=True)
         web_thread.start()
         deadline = time.monotonic() + 15
         while not server.started and web_thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)
-        if not server.started:
-            _say(f"the web app could not start on {args.host}:{args.port}; pass --port")
-            return 1
-        _say(f"web app on http://{args.host}:{args.port} ; worker polls every {poll:g} s; "
-             f"sandbox activity every {args.activity_seconds:g} s. Ctrl-C stops.")
+        return bool(server.started)
+
+    def serve_until(self, stop: threading.Event) -> int:
+        """Wait for `stop` (0) or for the web app to stop on its own (1)."""
         while not stop.wait(0.5):
-            if not web_thread.is_alive():
+            if self.web_thread is None or not self.web_thread.is_alive():
                 _say("the web app stopped unexpectedly")
                 return 1
         _say("stopping")
         return 0
-    finally:
-        if server is not None:
-            server.should_exit = True
-        if web_thread is not None:
-            web_thread.join(10)
-        if worker is not None:
-            worker.stop()
-            worker.wait_and_shutdown()
-        sandbox.stop()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+        if self.web_thread is not None:
+            self.web_thread.join(10)
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker.wait_and_shutdown()

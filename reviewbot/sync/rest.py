@@ -12,11 +12,9 @@ left the query (deleted, made private).
 from __future__ import annotations
 
 import logging
-import queue
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +41,7 @@ from reviewbot.store.changes import (
 from reviewbot.store.state import get_state, set_state
 from reviewbot.sync.allocation import collector_paused
 from reviewbot.sync.audit_log import sync_core_audit_log
+from reviewbot.sync.read_ahead import read_ahead
 
 log = logging.getLogger(__name__)
 
@@ -167,38 +166,13 @@ def sync_once(
         version = client.server_version()
         tag_group = tagged_bot_group(config, version)
         _sync_groups(client, engine, config, summary, version, tag_group)
-        with session_scope(engine) as session:
-            cursor_text = get_state(session, CURSOR_KEY)
-            polls = int(get_state(session, POLLS_KEY) or 0)
-        cursor = parse_gerrit_timestamp(cursor_text) if cursor_text else None
-        if since is not None:
-            start = since
-        elif full or cursor is None:
-            start = day_start(config.cycle.start)
-        else:
-            # Slack: changes updated while the previous poll was paging.
-            start = cursor - timedelta(seconds=config.gerrit.slack_seconds)
+        cursor, polls = _read_cursor(engine)
+        start = since if since is not None else _window_start(config, cursor, full)
         summary.since = format_gerrit_timestamp(start)
-        query = changes_query(config, start)
-        newest = cursor
-        query_before = client.requests_made
-        pages = _read_ahead(client.query_changes(query, SYNC_OPTIONS, config.gerrit.page_size),
-                            lambda page: _ReadPage(len(page), [
-                                r for r in _records(page) if _in_scope(config, r)]))
-        try:
-            with collector_paused():
-                newest = _write_pages(engine, config, pages, summary, newest, progress,
-                                      tag_group)
-        finally:
-            pages.close()
-        summary.query_requests = client.requests_made - query_before
-
+        newest = _read_changes(client, engine, config, start, summary, cursor, progress,
+                               tag_group)
         reconcile = full or (cursor is not None and polls + 1 >= config.gerrit.reconcile_every)
-        with session_scope(engine) as session:
-            if newest is not None and newest != cursor:
-                set_state(session, CURSOR_KEY, format_gerrit_timestamp(newest))
-            set_state(session, POLLS_KEY, "0" if reconcile else str(polls + 1))
-            set_state(session, LAST_SYNC_KEY, format_gerrit_timestamp(now))
+        _store_cursor(engine, cursor, newest, polls, reconcile, now)
         summary.cursor = format_gerrit_timestamp(newest) if newest else None
         if reconcile:
             _reconcile(client, engine, config, summary, now)
@@ -214,6 +188,53 @@ def sync_once(
         summary.seconds,
     )
     return summary
+
+
+def _read_cursor(engine: Engine) -> tuple[datetime | None, int]:
+    """The stored cursor (None before the first sync) and the polls since the last reconcile."""
+    with session_scope(engine) as session:
+        cursor_text = get_state(session, CURSOR_KEY)
+        polls = int(get_state(session, POLLS_KEY) or 0)
+    return (parse_gerrit_timestamp(cursor_text) if cursor_text else None), polls
+
+
+def _window_start(config: Config, cursor: datetime | None, full: bool) -> datetime:
+    """Where the query starts: the cycle's start for a full (or first) sync, else the cursor."""
+    if full or cursor is None:
+        return day_start(config.cycle.start)
+    # Slack: changes updated while the previous poll was paging.
+    return cursor - timedelta(seconds=config.gerrit.slack_seconds)
+
+
+def _read_changes(
+    client: GerritClient, engine: Engine, config: Config, start: datetime,
+    summary: SyncSummary, newest: datetime | None,
+    progress: Callable[[int, int], None] | None, tag_group: str | None,
+) -> datetime | None:
+    """Query the changes updated since `start` and write every page; returns the newest
+    `updated` seen (`newest` when no change is newer)."""
+    query_before = client.requests_made
+    pages = read_ahead(client.query_changes(changes_query(config, start), SYNC_OPTIONS,
+                                            config.gerrit.page_size),
+                       lambda page: _ReadPage(len(page), [
+                           r for r in _records(page) if _in_scope(config, r)]))
+    try:
+        with collector_paused():
+            newest = _write_pages(engine, config, pages, summary, newest, progress, tag_group)
+    finally:
+        pages.close()
+    summary.query_requests = client.requests_made - query_before
+    return newest
+
+
+def _store_cursor(engine: Engine, cursor: datetime | None, newest: datetime | None,
+                  polls: int, reconcile: bool, now: datetime) -> None:
+    """Move the cursor to `newest` (the whole query was read and stored) and count the poll."""
+    with session_scope(engine) as session:
+        if newest is not None and newest != cursor:
+            set_state(session, CURSOR_KEY, format_gerrit_timestamp(newest))
+        set_state(session, POLLS_KEY, "0" if reconcile else str(polls + 1))
+        set_state(session, LAST_SYNC_KEY, format_gerrit_timestamp(now))
 
 
 @dataclass
@@ -277,61 +298,6 @@ def _write_page(session: Session, page: _ReadPage, summary: SyncSummary,
         if newest is None or r.updated > newest:
             newest = r.updated
     return newest
-
-
-class _read_ahead(Iterator[_ReadPage]):  # used like a generator function
-    """The query's pages, the next one fetched, decoded and normalised (`convert`) in a
-    thread while the current one is written: Gerrit's answer and the Python work of
-    reading it overlap the store's writes (SQLite releases the GIL while it works). The
-    reader starts on a page only once the previous one was taken, so at most two pages
-    are held (the one being written and the next); an error reading a page is raised
-    where the page would have been; `close()` stops the reader."""
-
-    def __init__(self, pages: Iterable[ChangePage],
-                 convert: Callable[[ChangePage], _ReadPage]) -> None:
-        self._convert = convert
-        # (page, None), (None, error), or (None, None) after the last page.
-        self._ready: queue.Queue[tuple[_ReadPage | None, BaseException | None]] = \
-            queue.Queue(maxsize=1)
-        self._taken = threading.Semaphore(1)  # may the reader fetch the next page?
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read, args=(iter(pages),),
-                                        name="sync-read-ahead", daemon=True)
-        self._thread.start()
-
-    def _read(self, pages: Iterator[ChangePage]) -> None:
-        try:
-            while self._wait_turn():
-                page: ChangePage | None = next(pages, None)
-                if page is None:
-                    self._ready.put((None, None))
-                    return
-                converted: _ReadPage | None = self._convert(page)
-                page = None  # the raw JSON is not kept while the next turn is awaited
-                self._ready.put((converted, None))
-                converted = None
-        except BaseException as exc:  # handed to the consumer
-            self._ready.put((None, exc))
-
-    def _wait_turn(self) -> bool:
-        while not self._stop.is_set():
-            if self._taken.acquire(timeout=0.2):
-                return not self._stop.is_set()
-        return False
-
-    def __next__(self) -> _ReadPage:
-        page, error = self._ready.get()
-        self._taken.release()
-        if error is not None:
-            raise error
-        if page is None:
-            raise StopIteration
-        return page
-
-    def close(self) -> None:
-        self._stop.set()
-        self._taken.release()
-        self._thread.join(timeout=5)
 
 
 def _sync_groups(
