@@ -307,7 +307,7 @@ def test_a_hint_arriving_during_its_refresh_causes_one_more(synced):
     from reviewbot.service import hints
 
     def refresh_then_hook(n: int):
-        error = hints.refresh_change(config, engine, worker._gerrit(), n)
+        error = hints.refresh_hinted_change(config, engine, worker._gerrit(), n)
         assert _hook(client, number, project).status_code == 202  # arrives mid-drain
         return error
 

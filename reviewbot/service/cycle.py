@@ -95,7 +95,7 @@ def refresh_one(client: GerritClient, engine: Engine, config: Config, number: in
     return refresh_change(client, engine, config, number)
 
 
-def evaluate_changes(engine: Engine, config: Config, numbers: Iterable[int] | None = None,
+def evaluate_teams(engine: Engine, config: Config, numbers: Iterable[int] | None = None,
                      *, now: datetime | None = None) -> int:
     """Re-evaluate `numbers` (all changes when None); returns how many verdicts were written.
 
@@ -265,7 +265,7 @@ class _Cycle:
             }
 
     def evaluate(self) -> None:
-        evaluated = self.step("evaluate", lambda: evaluate_changes(
+        evaluated = self.step("evaluate", lambda: evaluate_teams(
             self.engine, self.config, now=self.now))
         if evaluated is not None:
             self.summary.evaluated = evaluated

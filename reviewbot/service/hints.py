@@ -101,13 +101,13 @@ def _team_of(config: Config, engine: Engine, number: int) -> Config:
     return config.for_project(project) if project else config
 
 
-def refresh_change(config: Config, engine: Engine, client: GerritClient | None,
-                   number: int) -> str | None:
+def refresh_hinted_change(config: Config, engine: Engine, client: GerritClient | None,
+                          number: int) -> str | None:
     """Re-fetch one change from Gerrit, re-evaluate it and judge its reviews (so standing
     reads stay on the stored judgements between cycles). The caller holds the cycle
     lock. Returns None, or what failed."""
     from reviewbot.evaluate.review_judgements import judge_store
-    from reviewbot.service.cycle import evaluate_changes, refresh_one
+    from reviewbot.service.cycle import evaluate_teams, refresh_one
 
     started = time.monotonic()
     if client is None:
@@ -118,7 +118,7 @@ def refresh_change(config: Config, engine: Engine, client: GerritClient | None,
         log.warning("hint for change %s: refresh failed: %s", number, exc)
         return f"refresh failed: {exc}"
     try:
-        evaluate_changes(engine, config, [number])
+        evaluate_teams(engine, config, [number])
     except Exception as exc:
         log.warning("hint for change %s: evaluation failed: %s", number, exc)
         return f"evaluation failed: {exc}"

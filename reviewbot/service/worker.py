@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 from reviewbot.config import Config, Secrets
 from reviewbot.service.coordination import LEADER, CycleBusy, cycle_guard, make_lock
 from reviewbot.service.cycle import CycleSummary, gerrit_client, run_cycle
-from reviewbot.service.hints import HINT_SECONDS, Drained, drain, refresh_change
+from reviewbot.service.hints import HINT_SECONDS, Drained, drain, refresh_hinted_change
 from reviewbot.service.leadership import Leadership
 from reviewbot.store import session_scope
 from reviewbot.store.hints import pending_count
@@ -120,8 +120,8 @@ class Worker:
             with self._cycle_lock():
                 outcome = drain(
                     self.engine,
-                    refresh=lambda n: refresh_change(self.config, self.engine,
-                                                     self._gerrit(), n),
+                    refresh=lambda n: refresh_hinted_change(self.config, self.engine,
+                                                            self._gerrit(), n),
                     full_cycle=self._cycle)
         except CycleBusy:
             return None  # a `reviewbot cycle` elsewhere: after it
