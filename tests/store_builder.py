@@ -96,8 +96,8 @@ def add_vote_event(session: Session, number: int, patch_set: int, account_id: in
         ))
         session.flush()
     event = VoteEventRow(message_id=message_id, change_number=number, patch_set=patch_set,
-                      account_id=account_id, label=label, value=value, removed=value == 0,
-                      date=date)
+                         account_id=account_id, label=label, value=value,
+                         removed=value == 0, date=date)
     session.add(event)
     return event
 

@@ -68,7 +68,7 @@ def seed(engine) -> None:
                       date=T0 + timedelta(hours=1), text="Patch Set 1: Code-Review+1"))
         s.flush()
         s.add(VoteEventRow(message_id="m3", change_number=3, patch_set=1, account_id=10,
-                        label="Code-Review", value=1, date=T0 + timedelta(hours=1)))
+                           label="Code-Review", value=1, date=T0 + timedelta(hours=1)))
 
 
 def test_evaluate_stores_verdicts_with_reasons(store_engine):

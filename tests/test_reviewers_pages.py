@@ -84,8 +84,8 @@ class Store:
                                  inline_comments=inline, changes_votes=bool(votes)))
         for label, value in (votes or {}).items():
             self.rows.append(VoteEventRow(message_id=mid, change_number=number, patch_set=ps,
-                                       account_id=author, label=label, value=value,
-                                       removed=value == 0, date=when))
+                                          account_id=author, label=label, value=value,
+                                          removed=value == 0, date=when))
         return mid
 
     def vote(self, number: int, author: int, value: int, when: datetime, **kw) -> str:
