@@ -41,6 +41,11 @@ if len(sys.argv) > 1 and sys.argv[1] == "_reviewstats":
 
     checkout, dump, project_file, days = sys.argv[2:6]
     sys.path.insert(0, checkout)
+    # pbr versions a source checkout from its git tags; a shallow or tagless clone has
+    # none, and reviewstats' __init__ would fail on import. The version is never used.
+    import os
+
+    os.environ.setdefault("PBR_VERSION", "0.0.0")
     from reviewstats import utils
     from reviewstats.cmd import reviewers
 

@@ -363,7 +363,9 @@ def mark_gone(session: Session, number: int, now: datetime) -> bool:
 # empty store that is ~2x cheaper than maintaining them row by row. Primary keys and
 # unique constraints (SQLite autoindexes) always stay, so uniqueness is enforced.
 _BULK_TABLES = ("message", "vote_event")
-_BULK_CACHE_KIB = 65536  # page cache for the load and index builds (bounded memory)
+# Page cache for the load and the index builds. 32 MiB: the 20k-change import and the
+# 60k back-fill ran as fast as with 64 MiB and peaked 40 / 90 MB lower (bench/RESULTS.md).
+_BULK_CACHE_KIB = 32768
 
 
 @dataclass
