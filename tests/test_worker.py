@@ -219,7 +219,9 @@ def test_sigterm_mid_cycle_finishes_the_current_step_and_exits_0(
         worker = _Proc(path, bot_env(sb), poll=30)
         try:
             wait_for(lambda: worker.saw("leader=1"), 30, "the worker to start its cycle")
-            time.sleep(0.5)
+            # The slow fault is taken (and so removed) when the query arrives: from then
+            # on the sync is in flight for 2 s, whatever the machine's load.
+            wait_for(lambda: not sb.faults, 30, "the sync's slow query to be in flight")
             assert worker.proc.poll() is None
             code = worker.stop(signal.SIGTERM)
         finally:
