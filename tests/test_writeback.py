@@ -526,3 +526,32 @@ def test_a_failed_write_is_tried_again_next_cycle(
     assert (retried.changed, retried.applied) == (1, 1)
     [write] = gerrit.writes()
     assert f"/changes/{failed_change}/" in write.path
+
+
+def test_a_write_whose_fence_fails_is_not_sent_and_leaves_no_pending_row(
+    gerrit: Gerrit, engine: Engine, sqlite_url: str, sandbox_config_data: dict
+) -> None:
+    # The worker's fence (its leadership) is asked after the write's intent is logged and
+    # right before the send: once it fails, nothing more goes out, the intent of the write
+    # it stopped is dropped (it never happened), and the next leader writes the rest.
+    config = wb_config(sandbox_config_data, gerrit, sqlite_url, gated_message=True)
+    client = client_for(gerrit)
+    sync_once(client, engine, config)
+    evaluate_store(engine, config)
+    answers, seen = iter([True]), []
+
+    def fence() -> bool:
+        # What the store held when the fence was asked: the intent is already committed,
+        # so a leader frozen before this point has logged but not sent.
+        seen.append([r.result for r in logged(engine)])
+        return next(answers, False)
+
+    summary = apply(engine, config, client, fence=fence)
+
+    assert seen == [["uncertain"], ["applied", "uncertain"]]
+    assert len(gerrit.writes()) == 1 and summary.applied == 1
+    assert summary.note == "leadership lost: stopped writing"
+    assert [r.result for r in logged(engine)] == ["applied"], "no pending 'uncertain' row"
+    follow_up = apply(engine, config, client)  # the next leader
+    assert follow_up.applied == 3 and len(gerrit.writes()) == 4
+    assert {r.result for r in logged(engine)} == {"applied"}

@@ -249,12 +249,16 @@ class _Writer:
                 return
             if answer is not None:
                 detail = {**detail, "confirmed": "read back before sending again: applied"}
-        if answer is None and self.fence is not None and not self.fence():
+        sending = None if answer is not None else self._intend(plan, action, detail, reason)
+        # The fence comes last before the send, after the intent's commit: a leader frozen
+        # in that commit (a database write) wakes to a failed fence, not to a send.
+        if sending is not None and self.fence is not None and not self.fence():
             # Another worker leads now: it plans and sends this write itself.
+            with session_scope(self.engine) as session:
+                log_store.discard_intent(session, sending)
             self.gave_up = True
             self.summary.note = "leadership lost: stopped writing"
             return
-        sending = None if answer is not None else self._intend(plan, action, detail, reason)
         try:
             if answer is None:
                 answer = call()

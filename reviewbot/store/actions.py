@@ -58,6 +58,14 @@ def settle_action(session: Session, row_id: int, *, result: str, error: str | No
     session.add(row)
 
 
+def discard_intent(session: Session, row_id: int) -> None:
+    """Drop a write's "uncertain" row logged before sending, when it was never sent (the
+    fence failed after it was logged): no write happened, so nothing is left to show."""
+    row = session.get(ActionLog, row_id)
+    if row is not None and row.result == "uncertain":
+        session.delete(row)
+
+
 def latest_actions(session: Session, numbers: Sequence[int]) -> dict[tuple[int, str], ActionLog]:
     """The newest log row per (change, action) for these changes."""
     latest: dict[tuple[int, str], ActionLog] = {}
