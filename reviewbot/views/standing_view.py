@@ -183,9 +183,10 @@ def leaderboard(
 ) -> list[ReviewerReport]:
     """Every reviewer active in the window (non-core at `as_of` unless asked), in the
     readiness order (`reviewbot.metrics.readiness`) or by the column `sort` names (an unknown key
-    raises `readiness.UnknownSortKey`). From the stored judgements (two grouped reads)
-    when current (and not asked to `replay`), else one pass over all events of the
-    window."""
+    raises `readiness.UnknownSortKey`). From the stored judgements when current (and not
+    asked to `replay`): one grouped read of the reviews and one of the comment-only
+    messages; as of a past date the same reads for the changes settled by then, the rest
+    judged again; else one pass over all events of the window."""
     order = sort_key(sort, config.standing.min_evidence)
     days = window_days or config.standing.window_days
     start = window_start(as_of, days)
