@@ -7,7 +7,8 @@ import tomllib
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.config.priorities_rst import RstError, draft_toml, parse_priorities, slugify
+from reviewbot.config.priorities_rst import draft_toml, parse_priorities, slugify
+from reviewbot.config.rst_tables import RstError
 from tests.conftest import PRIORITIES_RST
 from tests.rules.factory import config
 

@@ -9,7 +9,7 @@ import pytest
 
 from reviewbot.config import CycleSection
 from reviewbot.config.cycle_draft import cycle_toml, draft_cycle
-from reviewbot.config.priorities_rst import RstError
+from reviewbot.config.rst_tables import RstError
 from reviewbot.config.schedule_rst import read_schedule
 from tests.conftest import PRIORITIES_RST
 

@@ -76,7 +76,8 @@ def cycle_start_command(args: argparse.Namespace) -> int:
 def _draft(args: argparse.Namespace, config: Config) -> int:
     from reviewbot.clock import utcnow
     from reviewbot.config.cycle_draft import cycle_toml, draft_cycle
-    from reviewbot.config.priorities_rst import RstError, draft_toml
+    from reviewbot.config.priorities_rst import draft_toml
+    from reviewbot.config.rst_tables import RstError
     from reviewbot.store import session_scope
     from reviewbot.views.cycles import archive_present
 

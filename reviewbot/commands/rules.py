@@ -139,7 +139,8 @@ def why_command(args: argparse.Namespace) -> int:
 
 
 def priorities_from_rst_command(args: argparse.Namespace) -> int:
-    from reviewbot.config.priorities_rst import RstError, draft_toml
+    from reviewbot.config.priorities_rst import draft_toml
+    from reviewbot.config.rst_tables import RstError
 
     path = Path(args.file)
     try:

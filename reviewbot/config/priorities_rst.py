@@ -16,10 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-
-class RstError(ValueError):
-    """The file has no priorities table we can read."""
-
+from reviewbot.config.rst_tables import RstError, tables
 
 _TARGET = re.compile(r"^\.\. _([^:]+?):\s+(\S+)\s*$")
 _REFERENCE = re.compile(r"`([^`<]+?)(?:\s*<([^>]+)>)?`_{1,2}")
@@ -60,74 +57,21 @@ def _targets(lines: list[str]) -> dict[str, str]:
     return {_norm(m.group(1)): m.group(2) for line in lines if (m := _TARGET.match(line))}
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-def _list_table(lines: list[str], start: int) -> tuple[list[list[str]], int]:
-    """Rows of a `.. list-table::` whose first row marker is at or after `start`."""
-    i = start
-    while i < len(lines) and not lines[i].lstrip().startswith("* - "):
-        i += 1
-    if i == len(lines):
-        return [], i
-    base = _indent(lines[i])
-    rows: list[list[str]] = []
-    while i < len(lines):
-        line = lines[i]
-        if line.strip() and _indent(line) < base:
-            break
-        body = line[base:] if len(line) > base else ""
-        if body.startswith("* - "):
-            rows.append([body[4:]])
-        elif _indent(line) == base + 2 and body[2:].startswith("- ") and rows:
-            rows[-1].append(body[4:])
-        elif rows and line.strip():
-            rows[-1][-1] += "\n" + line.strip()
-        i += 1
-    return rows, i
-
-
-def _grid_table(lines: list[str], start: int) -> tuple[list[list[str]], int]:
-    """Rows of a grid table (`+---+---+` borders) starting at `start`."""
-    border = lines[start].rstrip()
-    cuts = [k for k, ch in enumerate(border) if ch == "+"]
-    rows: list[list[str]] = []
-    current: list[list[str]] | None = None
-    i = start
-    while i < len(lines) and lines[i].lstrip().startswith(("+", "|")):
-        line = lines[i].rstrip()
-        if line.lstrip().startswith("+"):
-            if current is not None:
-                rows.append(["\n".join(part for part in cell if part) for cell in current])
-            current = [[] for _ in cuts[:-1]]
-        elif current is not None:
-            for k in range(len(cuts) - 1):
-                current[k].append(line[cuts[k] + 1 : cuts[k + 1]].strip())
-        i += 1
-    return rows, i
-
-
 def _rows(text: str) -> list[Row]:
     lines = text.splitlines()
-    rows: list[Row] = []
-    section = ""
-    i = 0
-    while i < len(lines):
-        line = lines[i]
+    # The section title each line falls under (a title is a line underlined at least
+    # as long as itself).
+    section_at, section = [], ""
+    for i, line in enumerate(lines):
         if i + 1 < len(lines) and line.strip() and _UNDERLINE.match(lines[i + 1]) \
                 and len(lines[i + 1].strip()) >= len(line.strip()):
             section = line.strip()
-        if line.strip().startswith(".. list-table::"):
-            table, i = _list_table(lines, i + 1)
-        elif line.startswith("+-"):
-            table, i = _grid_table(lines, i)
-        else:
-            i += 1
-            continue
+        section_at.append(section)
+    rows: list[Row] = []
+    for table in tables(lines):
         # Only tables whose first header cell names the priority (not "Important dates").
-        if table and "priority" in _norm(table[0][0]):
-            rows += [Row(section, cells) for cells in table[1:]]
+        if "priority" in _norm(table[0][1][0]):
+            rows += [Row(section_at[line - 1], cells) for line, cells in table[1:]]
     return rows
 
 
