@@ -112,10 +112,15 @@ def set_verdict(
     rank: int | None = None,
     matches: list[dict] | None = None,
     evaluated_at: datetime = T0 + timedelta(days=365),
+    current: bool = False,
 ) -> Verdict:
-    """The rules' verdict for a change. `matches` rows: {priority, title, rank, reasons}."""
+    """The rules' verdict for a change. `matches` rows: {priority, title, rank, reasons}.
+    `current`: judged at the change's stored revision, as the evaluate step records it
+    (else at none, like a verdict stored before revisions were kept)."""
     ids = list(priorities)
+    change = session.get(Change, number) if current else None
     verdict = Verdict(
+        evaluated_revision=change.revision if change is not None else -1,
         change_number=number, gate_state=gate_state, gate_reason=gate_reason, priorities=ids,
         rank=rank, reasons=[r for m in matches or [] for r in m.get("reasons", [])]
         + ([gate_reason] if gate_reason else []),

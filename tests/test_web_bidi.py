@@ -58,7 +58,8 @@ def test_pages_isolate_subjects_names_and_reasons(engine, sandbox_config_data):
         add_account(s, 7, "mallory", NAME)
         add_core(s, "glance-core", 1)
         add_change(s, 380001, 7, subject=SUBJECT, created=T - timedelta(days=3))
-        set_verdict(s, 380001, "open", gate_reason=f"Non-core +1 by {NAME} on patch set 1.")
+        set_verdict(s, 380001, "open", gate_reason=f"Non-core +1 by {NAME} on patch set 1.",
+                    current=True)
         add_action(s, 380001, "add-hashtags", "planned", T, reason=f"priority {RLO}x")
     client = TestClient(create_app(make_config(sandbox_config_data), engine=engine))
     change = client.get("/changes/380001").text

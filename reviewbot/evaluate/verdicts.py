@@ -231,15 +231,6 @@ def fingerprint(config: Config, roster: Roster, at: datetime, launchpad: str) ->
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def verdict_current(revision: int, evaluated_revision: int) -> bool:
-    """Is a stored verdict still about its change as stored? Not when the change moved
-    since it was judged (a sync between two evaluates); -1 is a verdict stored before
-    revisions were kept, taken as it is. Rules, roster and Launchpad changes are the
-    worker's to catch up with (`evaluate_store`'s fingerprint), as for every reader of
-    the stored verdicts."""
-    return evaluated_revision < 0 or evaluated_revision == revision
-
-
 @dataclass(frozen=True, slots=True)
 class EvaluationResult:
     open: list[ChangeVerdict]

@@ -29,7 +29,6 @@ from reviewbot.evaluate.verdicts import (
     evaluate_change,
     judge_at,
     stored_classes,
-    verdict_current,
     verdict_from_row,
 )
 from reviewbot.rules.ruleset import ruleset_for
@@ -96,7 +95,9 @@ def _verdict(session: Session, config: Config, change: ChangeSnapshot, roster: R
     """The verdict that answers (the module's rule), and when it was judged."""
     if as_of is None:
         row = load_verdict(session, change.number)
-        if row is not None and verdict_current(change.revision, row.evaluated_revision):
+        # Current as the queues and the evaluate step read it: judged at the change's
+        # revision (`store.verdicts.moved_since_evaluated`).
+        if row is not None and row.evaluated_revision == change.revision:
             return verdict_from_row(row), row.evaluated_at
         return evaluate_change(change, config, roster, now), None
     classes = stored_classes(session, [change.number]).get(change.number)
