@@ -3,7 +3,7 @@ written straight to the sqlite3 driver read back exactly as rows Core writes do.
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from datetime import datetime
 
 from sqlalchemy import select, text
@@ -15,11 +15,11 @@ from reviewbot.store.tables import ActionLog
 COLUMNS = ("id", "change_number", "patch_set", "action", "detail", "reason", "result",
            "error", "created")
 ROWS = [
-    (1, 101, 3, "add-hashtags", '{"add": ["review-priority"]}', "priority", "planned", None,
+    (1, 101, 3, "add-hashtags", {"add": ["review-priority"]}, "priority", "planned", None,
      datetime(2017, 1, 10, 9, 30)),  # no microseconds: SQLAlchemy still stores .000000
-    (2, 102, None, "gated-message", "{}", "gated", "applied", None,
+    (2, 102, None, "gated-message", {}, "gated", "applied", None,
      datetime(2017, 1, 10, 9, 30, 0, 250)),
-    (3, 103, 1, "remove-hashtags", "{}", "moved", "failed", "HTTP 500",
+    (3, 103, 1, "remove-hashtags", None, "moved", "failed", "HTTP 500",
      datetime(2016, 12, 31, 23, 59, 59, 999999)),
 ]
 
@@ -43,15 +43,16 @@ def _read(engine) -> tuple[list, list]:
 def test_driver_insert_equals_core_insert_on_sqlite(tmp_path):
     fast, plain = _store(tmp_path, "fast.db"), _store(tmp_path, "plain.db")
     table = ActionLog.__table__
-    rows = [tuple(json.loads(v) if c == "detail" else v
-                  for c, v in zip(COLUMNS, r, strict=True)) for r in ROWS]
     with session_scope(plain) as session:
-        session.execute(table.insert(), [dict(zip(COLUMNS, r, strict=True)) for r in rows])
+        session.execute(table.insert(), [dict(zip(COLUMNS, r, strict=True)) for r in ROWS])
     with session_scope(fast) as session:
-        conn = session.connection()
-        # The driver path takes JSON as the text SQLAlchemy would have written.
-        insert_tuples(conn, table, COLUMNS, ROWS)
+        # The driver path takes the same Python values (JSON documents too) as Core.
+        insert_tuples(session.connection(), table, COLUMNS, ROWS)
     assert _read(fast) == _read(plain)
+    query = "SELECT detail, typeof(detail) FROM action_log ORDER BY id"
+    with sqlite3.connect(tmp_path / "fast.db") as one, \
+            sqlite3.connect(tmp_path / "plain.db") as two:
+        assert one.execute(query).fetchall() == two.execute(query).fetchall()
     fast.dispose()
     plain.dispose()
 

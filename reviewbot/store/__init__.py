@@ -28,7 +28,8 @@ Everything goes through Core except, on SQLite only, these, all in
 reviewbot/store/changes.py:
 
 - `insert_tuples`: bulk INSERT handed straight to the sqlite3 driver's executemany,
-  datetimes pre-rendered in exactly SQLAlchemy's SQLite storage format, so rows
+  datetimes and JSON documents rendered in exactly SQLAlchemy's SQLite storage format
+  (the caller passes the same Python values on both databases), so rows
   written this way compare and read back as Core-written ones do (PostgreSQL takes
   Core's batched executemany in the same function). Every bulk writer (sync, import,
   judgements, applied changes) calls it; none writes to the driver itself.

@@ -8,11 +8,12 @@ so a rerun of the same page reports zero.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, and_, bindparam, select
+from sqlalchemy import JSON, DateTime, and_, bindparam, select
 from sqlmodel import Session
 
 from reviewbot.gerrit.records import ChangeRecord
@@ -73,10 +74,14 @@ def insert_tuples(
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
         return
-    # Datetimes in exactly SQLAlchemy's SQLite storage format, so SQL comparisons
-    # between these rows and parameters SQLAlchemy binds stay right.
-    stamps = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, DateTime)]
-    if stamps and not stamped:
+    # Datetimes and JSON in exactly SQLAlchemy's SQLite storage format (its JSON type
+    # stores None as the text `null`), so SQL comparisons between these rows and
+    # parameters SQLAlchemy binds, and reads through the ORM, stay right.
+    stamps = [] if stamped else [
+        i for i, c in enumerate(columns) if isinstance(table.c[c].type, DateTime)]
+    documents = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
+    if stamps or documents:
+        dumps = json.dumps
         converted = []
         for row in rows:
             line = list(row)
@@ -84,6 +89,8 @@ def insert_tuples(
                 if line[i] is not None:
                     text = str(line[i])  # C-fast; no `.000000` when microseconds are 0
                     line[i] = text if len(text) > 19 else text + ".000000"
+            for i in documents:
+                line[i] = dumps(line[i])
             converted.append(tuple(line))
         rows = converted
     names = ", ".join(f'"{c}"' for c in columns)
@@ -171,17 +178,17 @@ def _change_row(r: ChangeRecord, resolver: AccountResolver) -> dict:
 
 
 def _write_changes(conn, records, existing, resolver, touched) -> int:
-    inserts, updates = [], []
+    inserts: list[tuple] = []
+    updates = []
     for r in records:
         row = _change_row(r, resolver)
         old = existing.get(r.number)
         if old is None:
-            inserts.append({"number": r.number, **row})
+            inserts.append((r.number, *(row[c] for c in _CHANGE_COLUMNS)))
         elif any(getattr(old, c) != row[c] for c in _CHANGE_COLUMNS):
             updates.append({"_number": r.number, **row})
             touched.add(r.number)
-    if inserts:
-        conn.execute(_CHANGE.insert(), inserts)
+    insert_tuples(conn, _CHANGE, ("number", *_CHANGE_COLUMNS), inserts)
     if updates:
         conn.execute(
             _CHANGE.update().where(_CHANGE.c.number == bindparam("_number"))

@@ -3,20 +3,32 @@
 `gerrit query --format=JSON --all-approvals --comments [--files]` prints one
 change per line and a final `{"type":"stats",...}` row. Lines are read and
 written batch by batch, so a dump of any size needs the memory of one batch.
+A large dump is parsed in a second process while this one writes (see
+`_parsed_beside`): parsing and writing each take about half of an import.
 """
 
 from __future__ import annotations
 
+import copyreg
+import dataclasses
+import io
 import logging
+import multiprocessing
+import operator
+import pickle
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+import traceback
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import orjson
 from sqlalchemy.engine import Engine
 
+from reviewbot.gerrit import records, votes
 from reviewbot.gerrit.records import ChangeRecord
 from reviewbot.gerrit.wire import NUL_ESCAPE, WireError, WireJSONError, without_nul
 from reviewbot.gerrit.wire_ssh import from_ssh, from_ssh_json
@@ -32,6 +44,8 @@ from reviewbot.sync.allocation import collector_paused
 log = logging.getLogger(__name__)
 
 BATCH = 2000  # changes per transaction: fewer commits, memory still bounded
+# Below this many bytes of dumps a second process costs more than it saves.
+PARALLEL_MIN_BYTES = 4 << 20
 
 
 class ImportFailed(Exception):
@@ -121,6 +135,7 @@ def import_files(
     *,
     progress: Callable[[int, int], None] | None = None,  # (bytes done, bytes total)
     batch_size: int = BATCH,
+    parallel: bool | None = None,
 ) -> ImportSummary:
     """Import SSH JSON dumps; each batch is one transaction (rerunning writes nothing).
 
@@ -128,12 +143,17 @@ def import_files(
     the message tables' secondary indexes built once at the end (see
     `store.changes.begin_bulk_load`). What a bad line leaves behind is the same in
     both modes: every batch before it is committed, nothing of its own batch is.
+
+    `parallel`: parse in a second process while this one writes; None decides by the
+    dumps' size and whether this process can fork safely (`_can_parse_beside`).
     """
     started = time.perf_counter()
     summary = ImportSummary()
     files = [Path(p) for p in paths]
+    if parallel is None:
+        parallel = _can_parse_beside() and _size(files) >= PARALLEL_MIN_BYTES
     with collector_paused():
-        _import_all(engine, files, summary, progress, batch_size)
+        _import_all(engine, files, summary, progress, batch_size, parallel)
     summary.seconds = time.perf_counter() - started
     log.info("imported %d change rows from %d files in %.1fs: %s", summary.lines,
              summary.files, summary.seconds, summary.as_dict())
@@ -146,6 +166,21 @@ def _import_all(
     summary: ImportSummary,
     progress: Callable[[int, int], None] | None,
     batch_size: int,
+    parallel: bool,
+) -> None:
+    parsed = (_parsed_beside if parallel else _parsed)(paths, batch_size)
+    try:
+        _write_all(engine, parsed, summary, progress, _size(paths))
+    finally:
+        parsed.close()  # stops the parser process when the writing failed
+
+
+def _write_all(
+    engine: Engine,
+    parsed: Iterator[ParsedItem],
+    summary: ImportSummary,
+    progress: Callable[[int, int], None] | None,
+    total_bytes: int,
 ) -> None:
     failure: ImportFailed | None = None
     with session_scope(engine) as session:
@@ -153,7 +188,7 @@ def _import_all(
         if bulk is not None:
             log.info("empty store: bulk import, indexes built at the end")
             try:
-                _import(paths, summary, progress, batch_size,
+                _import(parsed, summary, progress, total_bytes,
                         lambda batch: upsert_changes(session, batch))
             except ImportFailed as exc:
                 failure = exc  # keep the batches before it, as the batch mode does
@@ -161,7 +196,8 @@ def _import_all(
     if failure is not None:
         raise failure
     if bulk is None:
-        _import(paths, summary, progress, batch_size, lambda batch: _write_batch(engine, batch))
+        _import(parsed, summary, progress, total_bytes,
+                lambda batch: _write_batch(engine, batch))
 
 
 def _write_batch(engine: Engine, batch: list[ChangeRecord]) -> WriteCounts:
@@ -170,21 +206,136 @@ def _write_batch(engine: Engine, batch: list[ChangeRecord]) -> WriteCounts:
 
 
 def _import(
-    paths: list[Path],
+    parsed: Iterator[ParsedItem],
     summary: ImportSummary,
     progress: Callable[[int, int], None] | None,
-    batch_size: int,
+    total_bytes: int,
     write: Callable[[list[ChangeRecord]], WriteCounts],
 ) -> None:
-    total_bytes = sum(p.stat().st_size for p in paths if p.exists())
-    done_bytes = 0
+    done_bytes = 0  # of the files before the one being read
+    file_bytes = 0
+    for kind, consumed, batch in parsed:
+        if kind == "file":
+            summary.files += 1
+            done_bytes += file_bytes
+            file_bytes = consumed  # a file's item carries its size
+            continue
+        summary.counts.add(write(batch))
+        summary.lines += len(batch)
+        if progress:
+            progress(done_bytes + consumed, total_bytes)
+
+
+def _size(paths: list[Path]) -> int:
+    return sum(p.stat().st_size for p in paths if p.is_file())
+
+
+# What parsing yields, in dump order: ("file", its size, []) when a file starts, then
+# ("batch", bytes of that file read so far, records) for each batch of its changes.
+ParsedItem = tuple[str, int, list[ChangeRecord]]
+
+
+def _parsed(paths: list[Path], batch_size: int) -> Generator[ParsedItem, None, None]:
+    """The dumps parsed in this process; ImportFailed at the first file or line that
+    cannot be read, after everything before it."""
     for path in paths:
         if not path.is_file():
             raise ImportFailed(f"{path}: no such file")
-        summary.files += 1
+        yield "file", path.stat().st_size, []
         for consumed, batch in _batches(read_dump(path), batch_size):
-            summary.counts.add(write(batch))
-            summary.lines += len(batch)
-            if progress:
-                progress(done_bytes + consumed, total_bytes)
-        done_bytes += path.stat().st_size
+            yield "batch", consumed, batch
+
+
+# -- parsing beside the writer ---------------------------------------------------------
+
+
+def _can_parse_beside() -> bool:
+    """A forked parser is cheap (no second interpreter start) but only safe from a
+    process running one thread: a fork copies locks other threads might hold. The CLI
+    qualifies; a web or test process with threads parses in-process."""
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+def _parsed_beside(paths: list[Path], batch_size: int) -> Generator[ParsedItem, None, None]:
+    """`_parsed`, run in a forked process while this one writes; the same items and
+    the same ImportFailed at the same place.
+
+    The batches come over a pipe, pickled: the pipe's small buffer keeps the parser
+    at most a batch or two ahead, so memory stays that of a few batches. The
+    process is stopped whenever the reader stops early (a write failed, Ctrl-C).
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    parser = context.Process(target=_parse_into, args=(sender, paths, batch_size),
+                             name="reviewbot-import-parser", daemon=True)
+    parser.start()
+    sender.close()  # the parser holds the only writing end: its exit means EOF here
+    try:
+        while True:
+            try:
+                item: tuple[Any, ...] = pickle.loads(receiver.recv_bytes())
+            except EOFError:
+                raise RuntimeError(f"the dump parser process stopped unexpectedly "
+                                   f"(exit code {_exit_code(parser)})") from None
+            if item[0] == "done":
+                return
+            if item[0] == "failed":
+                raise ImportFailed(item[1])
+            if item[0] == "crashed":
+                raise RuntimeError(f"the dump parser process failed:\n{item[1]}")
+            yield item[0], item[1], item[2]
+    finally:
+        receiver.close()
+        if parser.is_alive():
+            parser.terminate()
+        parser.join()
+
+
+def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
+    """Pickle a record dataclass as its constructor and field values: a third of the
+    default's cost for slotted (and frozen) dataclasses, whose state goes through a
+    dict or a `fields()` walk per object; the parser sends ~10^6 of them per 20k changes."""
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+    return lambda record: (cls, values(record))
+
+
+_RECORD_PICKLING: dict[type, Any] = {
+    **copyreg.dispatch_table,
+    **{cls: _by_fields(cls) for cls in (
+        records.ChangeRecord, records.PatchSetRecord, records.MessageRecord,
+        records.VoteRecord, records.AccountRef, votes.ParsedMessage, votes.ParsedVote)},
+}
+
+
+def _parse_into(sender: Connection, paths: list[Path], batch_size: int) -> None:
+    """The parser process: every item of `_parsed`, then how it ended."""
+    def send(item: tuple[Any, ...]) -> None:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _RECORD_PICKLING
+        pickler.dump(item)
+        sender.send_bytes(buffer.getbuffer())
+
+    ending: tuple[Any, ...] = ("done",)
+    try:
+        with collector_paused():
+            for item in _parsed(paths, batch_size):
+                send(item)
+    except ImportFailed as exc:
+        ending = ("failed", str(exc))
+    except (BrokenPipeError, KeyboardInterrupt):
+        return  # the writer stopped reading: it reports why
+    except BaseException:
+        ending = ("crashed", traceback.format_exc())  # a bug: the writer raises it
+    try:
+        send(ending)
+    except BrokenPipeError:
+        pass
+    finally:
+        sender.close()
+
+
+def _exit_code(parser: multiprocessing.process.BaseProcess) -> int | None:
+    parser.join(timeout=5)
+    return parser.exitcode
