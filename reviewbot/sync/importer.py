@@ -3,31 +3,23 @@
 `gerrit query --format=JSON --all-approvals --comments [--files]` prints one
 change per line and a final `{"type":"stats",...}` row. Lines are read and
 written batch by batch, so a dump of any size needs the memory of one batch.
-A large dump is parsed in a second process while this one writes (see
-`_parsed_beside`): parsing and writing each take about half of an import.
+A large dump is parsed in a forked process while this one writes
+(`reviewbot.forked`): parsing and writing each take about half of an import.
 """
 
 from __future__ import annotations
 
-import copyreg
-import dataclasses
-import io
 import logging
-import multiprocessing
-import operator
-import pickle
-import threading
 import time
-import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import orjson
 from sqlalchemy.engine import Engine
 
+from reviewbot.forked import by_fields, can_fork, produced_beside
 from reviewbot.gerrit import records, votes
 from reviewbot.gerrit.records import ChangeRecord
 from reviewbot.gerrit.wire import NUL_ESCAPE, WireError, WireJSONError, without_nul
@@ -145,13 +137,13 @@ def import_files(
     both modes: every batch before it is committed, nothing of its own batch is.
 
     `parallel`: parse in a second process while this one writes; None decides by the
-    dumps' size and whether this process can fork safely (`_can_parse_beside`).
+    dumps' size and whether this process can fork safely (`forked.can_fork`).
     """
     started = time.perf_counter()
     summary = ImportSummary()
     files = [Path(p) for p in paths]
     if parallel is None:
-        parallel = _can_parse_beside() and _size(files) >= PARALLEL_MIN_BYTES
+        parallel = can_fork() and _size(files) >= PARALLEL_MIN_BYTES
     with collector_paused():
         _import_all(engine, files, summary, progress, batch_size, parallel)
     summary.seconds = time.perf_counter() - started
@@ -246,96 +238,19 @@ def _parsed(paths: list[Path], batch_size: int) -> Generator[ParsedItem, None, N
             yield "batch", consumed, batch
 
 
-# -- parsing beside the writer ---------------------------------------------------------
-
-
-def _can_parse_beside() -> bool:
-    """A forked parser is cheap (no second interpreter start) but only safe from a
-    process running one thread: a fork copies locks other threads might hold. The CLI
-    qualifies; a web or test process with threads parses in-process."""
-    return ("fork" in multiprocessing.get_all_start_methods()
-            and threading.active_count() == 1)
-
-
 def _parsed_beside(paths: list[Path], batch_size: int) -> Generator[ParsedItem, None, None]:
-    """`_parsed`, run in a forked process while this one writes; the same items and
-    the same ImportFailed at the same place.
-
-    The batches come over a pipe, pickled: the pipe's small buffer keeps the parser
-    at most a batch or two ahead, so memory stays that of a few batches. The
-    process is stopped whenever the reader stops early (a write failed, Ctrl-C).
-    """
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    parser = context.Process(target=_parse_into, args=(sender, paths, batch_size),
-                             name="reviewbot-import-parser", daemon=True)
-    parser.start()
-    sender.close()  # the parser holds the only writing end: its exit means EOF here
-    try:
-        while True:
-            try:
-                item: tuple[Any, ...] = pickle.loads(receiver.recv_bytes())
-            except EOFError:
-                raise RuntimeError(f"the dump parser process stopped unexpectedly "
-                                   f"(exit code {_exit_code(parser)})") from None
-            if item[0] == "done":
-                return
-            if item[0] == "failed":
-                raise ImportFailed(item[1])
-            if item[0] == "crashed":
-                raise RuntimeError(f"the dump parser process failed:\n{item[1]}")
-            yield item[0], item[1], item[2]
-    finally:
-        receiver.close()
-        if parser.is_alive():
-            parser.terminate()
-        parser.join()
+    """`_parsed`, run in a forked process while this one writes: the same items and the
+    same ImportFailed at the same place."""
+    return produced_beside(_parsed_paused, paths, batch_size, name="the dump parser process",
+                           pickling=_RECORD_PICKLING)
 
 
-def _by_fields(cls: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
-    """Pickle a record dataclass as its constructor and field values: a third of the
-    default's cost for slotted (and frozen) dataclasses, whose state goes through a
-    dict or a `fields()` walk per object; the parser sends ~10^6 of them per 20k changes."""
-    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
-    return lambda record: (cls, values(record))
+def _parsed_paused(paths: list[Path], batch_size: int) -> Iterator[ParsedItem]:
+    with collector_paused():
+        yield from _parsed(paths, batch_size)
 
 
-_RECORD_PICKLING: dict[type, Any] = {
-    **copyreg.dispatch_table,
-    **{cls: _by_fields(cls) for cls in (
-        records.ChangeRecord, records.PatchSetRecord, records.MessageRecord,
-        records.VoteRecord, records.AccountRef, votes.ParsedMessage, votes.ParsedVote)},
-}
-
-
-def _parse_into(sender: Connection, paths: list[Path], batch_size: int) -> None:
-    """The parser process: every item of `_parsed`, then how it ended."""
-    def send(item: tuple[Any, ...]) -> None:
-        buffer = io.BytesIO()
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = _RECORD_PICKLING
-        pickler.dump(item)
-        sender.send_bytes(buffer.getbuffer())
-
-    ending: tuple[Any, ...] = ("done",)
-    try:
-        with collector_paused():
-            for item in _parsed(paths, batch_size):
-                send(item)
-    except ImportFailed as exc:
-        ending = ("failed", str(exc))
-    except (BrokenPipeError, KeyboardInterrupt):
-        return  # the writer stopped reading: it reports why
-    except BaseException:
-        ending = ("crashed", traceback.format_exc())  # a bug: the writer raises it
-    try:
-        send(ending)
-    except BrokenPipeError:
-        pass
-    finally:
-        sender.close()
-
-
-def _exit_code(parser: multiprocessing.process.BaseProcess) -> int | None:
-    parser.join(timeout=5)
-    return parser.exitcode
+# The parser sends ~10^6 record objects per 20k changes.
+_RECORD_PICKLING = by_fields(
+    records.ChangeRecord, records.PatchSetRecord, records.MessageRecord, records.VoteRecord,
+    records.AccountRef, votes.ParsedMessage, votes.ParsedVote)
