@@ -24,7 +24,9 @@ Both sides read the same 20,000-change `gerrit query --format=JSON --all-approva
   fresh SQLite store, each a fresh CLI process (interpreter start included).
 
 The two alternate (ABBA order across rounds) so machine load hits both alike. Wall time
-is each process's, peak RSS each process's own (ours: the largest of the three steps).
+is each process's, peak RSS each process's own (ours: the largest of the three steps),
+peak PSS that of each process and its children together (ours: the largest step; our
+import parses a large dump in a forked second process, which RSS alone would miss).
 Printed: medians, the ratios ours/reviewstats, and the load average before and after.
 """
 
@@ -123,21 +125,46 @@ def _cli_child(args: list[str]) -> None:
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
+def _tree_pss_kib(pid: int) -> int:
+    """Proportional set size of a process and its descendants (Linux): memory shared
+    between a process and its forked child is counted once, split between them."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            total = next((int(line.split()[1]) for line in rollup if line.startswith("Pss:")), 0)
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            total += sum(_tree_pss_kib(int(child)) for child in children.read().split())
+    except (OSError, ValueError):
+        pass  # it ended while being read
+    return total
+
+
 def _timed(command: list[str], cwd: str | None = None) -> dict:
+    """Run one process to its end: wall and CPU time (its forked children included),
+    its own peak RSS, and the peak PSS of it and its children together, sampled every
+    50 ms (ours parses a large dump in a forked second process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    out = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, cwd=cwd)
+        peak_pss = 0
+        while process.poll() is None:
+            peak_pss = max(peak_pss, _tree_pss_kib(process.pid))
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    if out.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:4])}... failed ({out.returncode}):\n"
-                         f"{out.stderr[-2000:]}")
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])}... failed ({process.returncode}):\n"
+                         f"{stderr[-2000:]}")
+    result = json.loads(stdout.strip().splitlines()[-1])
     if result["code"] not in (0, None):
-        raise SystemExit(f"{' '.join(command)} exited {result['code']}:\n{out.stderr[-2000:]}")
+        raise SystemExit(f"{' '.join(command)} exited {result['code']}:\n{stderr[-2000:]}")
     return {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": result["peak_rss_mb"],
-            "summary": result.get("summary")}
+            "peak_pss_mb": peak_pss / 1024, "summary": result.get("summary")}
 
 
 def run_reviewstats(python: str, checkout: Path, dump: Path, project_file: Path) -> dict:
@@ -171,6 +198,7 @@ def run_ours(dump: Path, folder: Path) -> dict:
         "import_judge_cpu_s": steps["import"]["cpu_s"] + steps["judge"]["cpu_s"],
         "total_s": sum(s["seconds"] for s in steps.values()),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in steps.values()),
+        "peak_pss_mb": max(s["peak_pss_mb"] for s in steps.values()),
     }
 
 
@@ -227,7 +255,9 @@ def main() -> int:
         print(f"round {round_ + 1}: reviewstats {theirs[-1]['seconds']:.2f} s "
               f"{theirs[-1]['peak_rss_mb']:.0f} MB; ours import {ours[-1]['import_s']:.2f} s + "
               f"judge {ours[-1]['judge_s']:.2f} s + reviewers {ours[-1]['reviewers_s']:.2f} s, "
-              f"{ours[-1]['peak_rss_mb']:.0f} MB", flush=True)
+              f"{ours[-1]['peak_rss_mb']:.0f} MB (all processes, PSS: reviewstats "
+              f"{theirs[-1]['peak_pss_mb']:.0f} MB, ours {ours[-1]['peak_pss_mb']:.0f} MB)",
+              flush=True)
     load_after = os.getloadavg()
     print(f"reviewstats counted: {theirs[-1]['summary']}")
 
@@ -256,6 +286,9 @@ def main() -> int:
         "ratio_import_judge_wall": round(median(ours, "import_judge_s") / rs_s, 2),
         "ratio_total_wall": round(median(ours, "total_s") / rs_s, 2),
         "ratio_peak_rss": round(median(ours, "peak_rss_mb") / rs_mb, 2),
+        "reviewstats_peak_pss_mb": round(median(theirs, "peak_pss_mb")),
+        "ours_peak_pss_mb": round(median(ours, "peak_pss_mb")),
+        "ratio_peak_pss": round(median(ours, "peak_pss_mb") / median(theirs, "peak_pss_mb"), 2),
     }
     width = max(len(k) for k in results)
     for key, value in results.items():
