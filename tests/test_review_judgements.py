@@ -8,6 +8,7 @@ and judged; standing is then read both ways and compared figure by figure.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from reviewbot.gerrit.client import GerritClient
 from reviewbot.metrics.stored_standing import judging_fingerprint
 from reviewbot.sandbox import Activity, SandboxGerrit
 from reviewbot.store import open_store, session_scope
-from reviewbot.store.judgements import judgements_current
+from reviewbot.store.judgements import clear_judgements, judgements_current, judging_state
 from reviewbot.store.tables import (
     Account,
     Change,
@@ -163,6 +164,29 @@ def test_judging_in_many_small_passes_gives_the_same_figures(cycle, monkeypatch)
     stored = _board(engine, config, as_of)
     assert {r.judgements for r in stored} == {"stored"}
     assert _figures(stored) == _figures(_board(engine, config, as_of, replay=True))
+
+
+def _stored_rows(engine):
+    with session_scope(engine) as session:
+        reviews = session.execute(select(StoredReview.__table__).order_by(
+            StoredReview.change_number, StoredReview.patch_set, StoredReview.account_id)).all()
+        stamps = session.execute(select(JudgedChange.__table__).order_by(
+            JudgedChange.change_number)).all()
+        state = judging_state(session)
+    return [tuple(r) for r in reviews], [tuple(s) for s in stamps], state
+
+
+def test_judging_in_a_second_process_stores_what_judging_here_stores(cycle, monkeypatch):
+    engine, config, _ = cycle
+    monkeypatch.setattr(review_judgements, "CHANGES_PER_PASS", 7)  # passes to overlap
+    here = judge_store(engine, config, parallel=False)
+    stored_here = _stored_rows(engine)
+    with session_scope(engine) as session:
+        clear_judgements(session)
+    beside = judge_store(engine, config, parallel=True)
+    assert (beside.changes, beside.reviews) == (here.changes, here.reviews) != (0, 0)
+    assert _stored_rows(engine) == stored_here
+    assert not multiprocessing.active_children()
 
 
 def test_new_votes_make_reads_replay_until_the_changed_change_is_judged_again(live):

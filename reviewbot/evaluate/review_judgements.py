@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from reviewbot.config import Config
+from reviewbot.forked import can_fork, produced_beside
 from reviewbot.metrics.judging import judge_all_reviews
 from reviewbot.metrics.standing_figures import THOUGHTFUL_FREE_TEXT
 from reviewbot.metrics.stored_standing import judging_fingerprint, stored_row
@@ -39,8 +40,10 @@ from reviewbot.store.judgements import (
     team_scope,
 )
 from reviewbot.store.review_reads import load_judging_history
+from reviewbot.sync.allocation import collector_paused
+from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
-from reviewbot.timeline.snapshot import ReviewHistory
+from reviewbot.timeline.snapshot import JudgedReview, ReviewHistory
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +60,8 @@ class JudgingResult:
     seconds: float = 0.0
 
 
-def judge_store(engine: Engine, config: Config,
-                numbers: Collection[int] | None = None) -> JudgingResult:
+def judge_store(engine: Engine, config: Config, numbers: Collection[int] | None = None,
+                *, parallel: bool | None = None) -> JudgingResult:
     """Pipeline step: judge the reviews of every change that changed since it was last
     judged (only of `numbers`, for a webhook hint: then never everything from scratch,
     which is left to the worker's cycle).
@@ -68,7 +71,10 @@ def judge_store(engine: Engine, config: Config,
     seconds). What is committed is always consistent: the stored fingerprint is the
     one every stored judgement was made under, a change without a current stamp is
     stale (reads replay it), and `judged_through` covers every committed pass. A
-    failure keeps the passes before it; the next run judges what is left."""
+    failure keeps the passes before it; the next run judges what is left.
+
+    `parallel`: read and judge in a forked process while this one writes; None decides
+    (`_can_judge_beside`)."""
     started = time.perf_counter()
     result = JudgingResult()
     with session_scope(engine) as session:
@@ -85,20 +91,19 @@ def judge_store(engine: Engine, config: Config,
             set_judging_state(session, fingerprint, None, config.team_scope)
         # revisions read before the histories
         stale = stale_changes(session, numbers, scope)
-    for i in range(0, len(stale), CHANGES_PER_PASS):
-        part = stale[i : i + CHANGES_PER_PASS]
-        with session_scope(engine) as session, _roomy_cache(session):
-            history = load_judging_history(session, [n for n, _ in part], bots=roster.bots,
-                                           thoughtful_chars=THOUGHTFUL_FREE_TEXT)
-            reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
-            # Stamped with the priority/exempt facts the judging actually read.
-            stamps = [ChangeStamp(n, revision, facts.priority, facts.exempt)
-                      for n, revision in part
-                      if (facts := history.changes.get(n)) is not None]
-            result.reviews += replace_judgements(session, stamps, map(stored_row, reviews))
-            through = _newest(through, history)
-            set_judging_state(session, fingerprint, through, config.team_scope)
-        result.changes += len(part)
+    if parallel is None:
+        parallel = _can_judge_beside(engine, numbers, stale)
+    passes = (_judged_beside if parallel else _judged)(
+        engine, roster, config.gate.min_noncore_plus1, stale)
+    try:
+        for judged in passes:
+            with session_scope(engine) as session, _roomy_cache(session):
+                result.reviews += replace_judgements(session, judged.stamps, judged.reviews)
+                through = _later(through, judged.newest)
+                set_judging_state(session, fingerprint, through, config.team_scope)
+            result.changes += judged.changes
+    finally:
+        passes.close()  # stops a judging process when a write failed
     result.seconds = time.perf_counter() - started
     log.info("judged %d changes (%d reviews)%s in %.2fs", result.changes, result.reviews,
              " from scratch" if result.full else "", result.seconds)
@@ -128,8 +133,61 @@ def _roomy_cache(session: Session) -> Iterator[None]:
         conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
-def _newest(through: datetime | None, history: ReviewHistory) -> datetime | None:
+@dataclass(frozen=True)
+class JudgedPass:
+    """One pass's judgements, ready to store."""
+
+    changes: int  # stale changes the pass covered
+    stamps: list[ChangeStamp]  # those judged (a change gone since is left stale)
+    reviews: list[JudgedReview]
+    newest: datetime | None  # the newest vote or upload its judging saw
+
+
+def _judged(engine: Engine, roster: Roster, need: int, stale: list[tuple[int, int]]
+            ) -> Generator[JudgedPass, None, None]:
+    """Read and judge the stale changes, pass by pass (reads only: the caller writes)."""
+    for i in range(0, len(stale), CHANGES_PER_PASS):
+        part = stale[i : i + CHANGES_PER_PASS]
+        with session_scope(engine) as session:
+            history = load_judging_history(session, [n for n, _ in part], bots=roster.bots,
+                                           thoughtful_chars=THOUGHTFUL_FREE_TEXT)
+        reviews = [stored_row(r) for r in judge_all_reviews(history, roster, need)]
+        # Stamped with the priority/exempt facts the judging actually read.
+        stamps = [ChangeStamp(n, revision, facts.priority, facts.exempt)
+                  for n, revision in part
+                  if (facts := history.changes.get(n)) is not None]
+        yield JudgedPass(len(part), stamps, reviews, _newest(history))
+
+
+def _can_judge_beside(engine: Engine, numbers: Collection[int] | None,
+                      stale: list[tuple[int, int]]) -> bool:
+    """Judge in a forked process while this one writes: when there are several passes
+    to overlap (a store judged from scratch, not a hint's few changes), this process
+    may fork (`forked.can_fork`), and the store is a database a second process can open."""
+    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    return (numbers is None and len(stale) > CHANGES_PER_PASS and not in_memory
+            and can_fork())
+
+
+def _judged_beside(engine: Engine, roster: Roster, need: int, stale: list[tuple[int, int]]
+                   ) -> Generator[JudgedPass, None, None]:
+    """`_judged` in a forked process: reading and judging a pass there takes about as
+    long as storing the one before here."""
+    return produced_beside(_judged_in_child, engine, roster, need, stale,
+                           name="the judging process")
+
+
+def _judged_in_child(engine: Engine, roster: Roster, need: int, stale: list[tuple[int, int]]
+                     ) -> Iterator[JudgedPass]:
+    engine.dispose(close=False)  # the parent's pooled connections stay the parent's
+    with collector_paused():
+        yield from _judged(engine, roster, need, stale)
+
+
+def _later(one: datetime | None, other: datetime | None) -> datetime | None:
+    return other if one is None or (other is not None and other > one) else one
+
+
+def _newest(history: ReviewHistory) -> datetime | None:
     dates = [e[4] for e in history.events] + [p.created for p in history.patch_sets.values()]
-    if through is not None:
-        dates.append(through)
     return max(dates, default=None)
