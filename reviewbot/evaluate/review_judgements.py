@@ -30,11 +30,13 @@ from reviewbot.metrics.judging import judge_all_reviews
 from reviewbot.metrics.standing_figures import THOUGHTFUL_FREE_TEXT
 from reviewbot.metrics.stored_standing import judging_fingerprint, stored_row
 from reviewbot.store import session_scope
+from reviewbot.store.changes import stamp_for
 from reviewbot.store.judgements import (
     ChangeStamp,
     clear_judgements,
     judging_state,
     replace_judgements,
+    review_rows,
     set_judging_state,
     stale_changes,
     team_scope,
@@ -43,7 +45,7 @@ from reviewbot.store.review_reads import load_judging_history
 from reviewbot.sync.allocation import collector_paused
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
-from reviewbot.timeline.snapshot import JudgedReview, ReviewHistory
+from reviewbot.timeline.snapshot import ReviewHistory
 
 log = logging.getLogger(__name__)
 
@@ -139,24 +141,25 @@ class JudgedPass:
 
     changes: int  # stale changes the pass covered
     stamps: list[ChangeStamp]  # those judged (a change gone since is left stale)
-    reviews: list[JudgedReview]
+    reviews: list[tuple]  # the review table's rows (`store.judgements.review_rows`)
     newest: datetime | None  # the newest vote or upload its judging saw
 
 
 def _judged(engine: Engine, roster: Roster, need: int, stale: list[tuple[int, int]]
             ) -> Generator[JudgedPass, None, None]:
     """Read and judge the stale changes, pass by pass (reads only: the caller writes)."""
+    stamp = stamp_for(engine)
     for i in range(0, len(stale), CHANGES_PER_PASS):
         part = stale[i : i + CHANGES_PER_PASS]
         with session_scope(engine) as session:
             history = load_judging_history(session, [n for n, _ in part], bots=roster.bots,
                                            thoughtful_chars=THOUGHTFUL_FREE_TEXT)
-        reviews = [stored_row(r) for r in judge_all_reviews(history, roster, need)]
+        rows = review_rows(map(stored_row, judge_all_reviews(history, roster, need)), stamp)
         # Stamped with the priority/exempt facts the judging actually read.
         stamps = [ChangeStamp(n, revision, facts.priority, facts.exempt)
                   for n, revision in part
                   if (facts := history.changes.get(n)) is not None]
-        yield JudgedPass(len(part), stamps, reviews, _newest(history))
+        yield JudgedPass(len(part), stamps, rows, _newest(history))
 
 
 def _can_judge_beside(engine: Engine, numbers: Collection[int] | None,

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from reviewbot.store.accounts import chunks
-from reviewbot.store.changes import insert_tuples, stamp_for
+from reviewbot.store.changes import insert_tuples
 from reviewbot.store.review_reads import (
     date_parser,
     scope_conditions,
@@ -167,26 +167,33 @@ _REVIEW_COLUMNS = ("change_number", "patch_set", "account_id", "owner_id", "valu
                    "verdict_date", "verdict_message_id")
 
 
-def _review_tuple(r: JudgedReview, stamp: Callable[[datetime], object]) -> tuple:
-    v = r.verdict
-    return (r.change_number, r.patch_set, r.account_id, r.owner_id, r.value, stamp(r.date),
+def review_rows(reviews: Iterable[JudgedReview], stamp: Callable[[datetime], object]
+                ) -> list[tuple]:
+    """Judged reviews as `replace_judgements` stores them (`stamp`: `stamp_for` the
+    store). Plain tuples: the judge step builds them in its judging process, and they
+    cross to the writing one cheaply."""
+    rows = []
+    for r in reviews:
+        v = r.verdict
+        rows.append((
+            r.change_number, r.patch_set, r.account_id, r.owner_id, r.value, stamp(r.date),
             r.date.year * 12 + r.date.month - 1, r.message_id, r.core_at_time, r.priority,
             r.thoughtful, r.judged, r.disagrees, r.caught, r.gate_open,
             r.gate_open_confirmed, r.first_crack, r.quick_large_plus1,
             v[2] if v is not None else None, v[3] if v is not None else None,
-            stamp(v[4]) if v is not None else None, v[5] if v is not None else None)
+            stamp(v[4]) if v is not None else None, v[5] if v is not None else None))
+    return rows
 
 
 def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
-                       reviews: Iterable[JudgedReview]) -> int:
-    """The stored reviews of `stamps`' changes become `reviews`; returns rows written."""
+                       rows: list[tuple]) -> int:
+    """The stored reviews of `stamps`' changes become `rows` (`review_rows`); returns
+    rows written."""
     conn = session.connection()
     numbers = [s.number for s in stamps]
     for part in chunks(numbers):
         conn.execute(delete(StoredReview).where(StoredReview.change_number.in_(part)))
         conn.execute(delete(JudgedChange).where(JudgedChange.change_number.in_(part)))
-    stamp = stamp_for(conn)
-    rows = [_review_tuple(r, stamp) for r in reviews]
     insert_tuples(conn, StoredReview.__table__, _REVIEW_COLUMNS, rows, stamped=True)
     insert_tuples(conn, JudgedChange.__table__,
                   ("change_number", "revision", "priority", "exempt"), [tuple(s) for s in stamps])
