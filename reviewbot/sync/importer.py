@@ -22,8 +22,6 @@ from sqlalchemy.engine import Engine
 from reviewbot.forked import by_fields, can_fork, produced_beside
 from reviewbot.gerrit import records, votes
 from reviewbot.gerrit.records import ChangeRecord
-from reviewbot.gerrit.wire import NUL_ESCAPE, WireError, WireJSONError, without_nul
-from reviewbot.gerrit.wire_ssh import from_ssh, from_ssh_json
 from reviewbot.store import session_scope
 from reviewbot.store.changes import (
     WriteCounts,
@@ -81,6 +79,11 @@ class ImportSummary:
 
 def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
     """(bytes read so far, record) for every change line of one dump file."""
+    # Imported here: the writing process of an import with a parser process never
+    # parses, and the wire shapes cost it ~80 ms of start-up.
+    from reviewbot.gerrit.wire import NUL_ESCAPE, WireError, WireJSONError
+    from reviewbot.gerrit.wire_ssh import from_ssh_json
+
     consumed = 0
     with path.open("rb") as handle:
         for lineno, line in enumerate(handle, 1):
@@ -101,6 +104,9 @@ def read_dump(path: Path) -> Iterator[tuple[int, ChangeRecord]]:
 
 
 def _without_nul_record(line: bytes, path: Path, lineno: int) -> ChangeRecord | None:
+    from reviewbot.gerrit.wire import without_nul
+    from reviewbot.gerrit.wire_ssh import from_ssh
+
     row = orjson.loads(line)
     if isinstance(row, dict) and row.get("type") == "stats":
         return None
