@@ -244,7 +244,8 @@ def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
     votes: list[tuple] = []
     resolve = resolver.resolve
     # On SQLite the rows go straight to the driver: the date text is made here, once
-    # per message, for the message and its vote events.
+    # per message, for the message and its vote events, and flags are 0/1 (sqlite3 binds
+    # a bool through its adaptation protocol; Core's Boolean takes 0/1 on PostgreSQL).
     stamp = stamp_for(conn)
     for r in records:
         number = r.number
@@ -257,7 +258,7 @@ def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
             parsed = m.parsed
             date = stamp(m.date)
             messages.append((mid, number, m.patch_set, resolve(m.author), date, m.tag, m.text,
-                             parsed.inline_comments, parsed.free_text, bool(parsed.votes)))
+                             parsed.inline_comments, parsed.free_text, 1 if parsed.votes else 0))
             if m.patch_set is None or not m.votes:
                 continue
             if len(m.votes) == 1:  # the common case: one label per message
@@ -265,14 +266,14 @@ def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
                 account_id = resolve(v.account)
                 if account_id is not None:
                     votes.append((mid, number, m.patch_set, account_id, v.label, v.value,
-                                  v.removed, date))
+                                  v.removed + 0, date))
                 continue
             by_label = {}
             for v in m.votes:
                 account_id = resolve(v.account)
                 if account_id is not None:
                     by_label[v.label] = (mid, number, m.patch_set, account_id, v.label,
-                                         v.value, v.removed, date)
+                                         v.value, v.removed + 0, date)
             votes.extend(by_label.values())
     insert_tuples(conn, _MESSAGE, _MESSAGE_COLUMNS, messages, stamped=True)
     insert_tuples(conn, _VOTE, _VOTE_COLUMNS, votes, stamped=True)
