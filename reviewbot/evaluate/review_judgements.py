@@ -27,7 +27,7 @@ from sqlmodel import Session
 from reviewbot.config import Config
 from reviewbot.metrics.judging import judge_all_reviews
 from reviewbot.metrics.standing_figures import THOUGHTFUL_FREE_TEXT
-from reviewbot.metrics.stored_standing import judging_fingerprint, stored_row
+from reviewbot.metrics.stored_standing import judging_fingerprint
 from reviewbot.store import session_scope
 from reviewbot.store.judgements import (
     ChangeStamp,
@@ -39,6 +39,7 @@ from reviewbot.store.judgements import (
     team_scope,
 )
 from reviewbot.store.review_reads import load_judging_history
+from reviewbot.sync.allocation import collector_paused
 from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.snapshot import ReviewHistory
 
@@ -87,7 +88,8 @@ def judge_store(engine: Engine, config: Config,
         stale = stale_changes(session, numbers, scope)
     for i in range(0, len(stale), CHANGES_PER_PASS):
         part = stale[i : i + CHANGES_PER_PASS]
-        with session_scope(engine) as session, _roomy_cache(session):
+        # A pass allocates ~10^5 event tuples and judged rows, none of them cycles.
+        with collector_paused(), session_scope(engine) as session, _roomy_cache(session):
             history = load_judging_history(session, [n for n, _ in part], bots=roster.bots,
                                            thoughtful_chars=THOUGHTFUL_FREE_TEXT)
             reviews = judge_all_reviews(history, roster, config.gate.min_noncore_plus1)
@@ -95,7 +97,7 @@ def judge_store(engine: Engine, config: Config,
             stamps = [ChangeStamp(n, revision, facts.priority, facts.exempt)
                       for n, revision in part
                       if (facts := history.changes.get(n)) is not None]
-            result.reviews += replace_judgements(session, stamps, map(stored_row, reviews))
+            result.reviews += replace_judgements(session, stamps, reviews)
             through = _newest(through, history)
             set_judging_state(session, fingerprint, through, config.team_scope)
         result.changes += len(part)
