@@ -32,9 +32,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from reviewbot.store.accounts import chunks
 from reviewbot.store.changes import insert_tuples, stamp_for
 from reviewbot.store.review_reads import (
+    change_number_parts,
     date_parser,
     scope_conditions,
     stored_text,
@@ -87,8 +87,9 @@ def stale_changes(session: Session, numbers: Collection[int] | None = None,
     """(number, revision) of the changes (of `numbers`, else all) never judged, or
     rewritten or re-classified since they were. Read the revision before the history it
     is judged on: a write in between then leaves the change stale, never wrongly
-    current."""
-    query = _stale_select(Change.number, Change.revision).where(*among)
+    current. In number order: a judge from scratch then reads each pass's changes as
+    one range (`change_number_parts`)."""
+    query = _stale_select(Change.number, Change.revision).where(*among).order_by(Change.number)
     if numbers is not None:
         query = query.where(Change.number.in_(list(numbers)))
     return plain_rows(session, query)
@@ -186,10 +187,10 @@ def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
                        reviews: Iterable[JudgedReview]) -> int:
     """The stored reviews of `stamps`' changes become `reviews`; returns rows written."""
     conn = session.connection()
-    numbers = [s.number for s in stamps]
-    for part in chunks(numbers):
-        conn.execute(delete(StoredReview).where(StoredReview.change_number.in_(part)))
-        conn.execute(delete(JudgedChange).where(JudgedChange.change_number.in_(part)))
+    # A change added in a range after it was counted has nothing judged to delete yet.
+    for which in change_number_parts(session, [s.number for s in stamps]):
+        conn.execute(delete(StoredReview).where(which(StoredReview.change_number)))
+        conn.execute(delete(JudgedChange).where(which(JudgedChange.change_number)))
     stamp = stamp_for(conn)
     rows = [_review_tuple(r, stamp) for r in reviews]
     insert_tuples(conn, StoredReview.__table__, _REVIEW_COLUMNS, rows, stamped=True)
