@@ -158,7 +158,8 @@ def test_stored_judgements_give_exactly_what_replaying_the_votes_gives(cycle):
 
 def test_judging_in_many_small_passes_gives_the_same_figures(cycle, monkeypatch):
     engine, config, as_of = cycle
-    monkeypatch.setattr(review_judgements, "CHANGES_PER_PASS", 7)  # 12 transactions
+    monkeypatch.setattr(review_judgements, "CHANGES_PER_PASS", 7)  # 12 passes
+    monkeypatch.setattr(review_judgements, "CHANGES_PER_COMMIT", 21)  # in 4 transactions
     result = judge_store(engine, config)
     assert result.full and result.changes == _changes(engine)
     stored = _board(engine, config, as_of)
@@ -179,6 +180,7 @@ def _stored_rows(engine):
 def test_judging_in_a_second_process_stores_what_judging_here_stores(cycle, monkeypatch):
     engine, config, _ = cycle
     monkeypatch.setattr(review_judgements, "CHANGES_PER_PASS", 7)  # passes to overlap
+    monkeypatch.setattr(review_judgements, "CHANGES_PER_COMMIT", 14)  # and commits
     here = judge_store(engine, config, parallel=False)
     stored_here = _stored_rows(engine)
     with session_scope(engine) as session:

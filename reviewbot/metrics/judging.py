@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
+from typing import Any, Generic, TypeVar
 
 from reviewbot.metrics.standing_figures import (
     LARGE_PATCH_LINES,
@@ -26,6 +27,7 @@ from reviewbot.metrics.tallies import Tallies
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import (
     CREvent,
+    JudgedReview,
     PatchSetFacts,
     ReviewedChange,
     ReviewHistory,
@@ -39,11 +41,15 @@ JUDGING_VERSION = 1
 
 
 def judge_all_reviews(history: ReviewHistory, roster: Roster,
-                      min_noncore_plus1: int = 1) -> list[Review]:
+                      min_noncore_plus1: int = 1) -> list[JudgedReview]:
     """Every review in `history`, judged on everything in it (no as-of cut, no window):
-    what the store keeps so that standing as of now reads one row per review."""
-    return judge_reviews(history, roster, datetime.max, datetime.min, min_noncore_plus1,
-                         None)
+    what the store keeps so that standing as of now reads one row per review. Made as
+    the stored rows straight away (`JudgedReview` has `Review`'s fields in its order):
+    a whole store from scratch is 100k+ reviews."""
+    walk = _Walk(history, roster, min_noncore_plus1, datetime.max, datetime.min, None, None,
+                 JudgedReview._make)
+    walk.run(_vote_order(history, roster, datetime.max))
+    return walk.out
 
 
 def judge_reviews(
@@ -57,14 +63,24 @@ def judge_reviews(
 ) -> list[Review]:
     """Every review in the window with its judgements; with `tally`, the reviews are
     counted into it per reviewer instead (a leaderboard needs only the figures)."""
-    changes = history.changes
-    bots = roster.bots
+    walk = _Walk(history, roster, min_noncore_plus1, as_of, start, accounts, tally,
+                 _review_of)
+    walk.run(_vote_order(history, roster, as_of))
+    return walk.out
+
+
+def _vote_order(history: ReviewHistory, roster: Roster, as_of: datetime) -> list[CREvent]:
+    """The events the judging reads (up to `as_of`, on known changes, no bot's) in vote
+    order."""
+    changes, bots = history.changes, roster.bots
     events = [e for e in history.events
               if e[4] <= as_of and e[0] in changes and e[2] not in bots]
     events.sort(key=_VOTE_ORDER)
-    walk = _Walk(history, roster, min_noncore_plus1, as_of, start, accounts, tally)
-    walk.run(events)
-    return walk.out
+    return events
+
+
+def _review_of(fields: tuple[Any, ...]) -> Review:
+    return Review(*fields)
 
 
 # What one walk over a patch set's events finds, shared by every reviewer of it (a plain
@@ -125,16 +141,20 @@ def _patch_set_votes(ps_events: Sequence[CREvent], is_core: Callable[[int, datet
             verdict_idx, verdict, verdict_positive, opened_at)
 
 
-class _Walk:
+# What the walk makes of each judged review: a `Review` (pages), or the stored row.
+_Judged = TypeVar("_Judged", Review, JudgedReview)
+
+
+class _Walk(Generic[_Judged]):
     """What the judging walk keeps across patch sets: its bounds, where the judged reviews
     go (a list of `Review`s, or counted into tallies) and the owner uploads."""
 
     __slots__ = ("changes", "patch_sets", "is_core", "bots", "need", "as_of", "start",
-                 "accounts", "tally", "out", "_uploads")
+                 "accounts", "tally", "make", "out", "_uploads")
 
     def __init__(self, history: ReviewHistory, roster: Roster, need: int, as_of: datetime,
                  start: datetime, accounts: Collection[int] | None,
-                 tally: Tallies | None) -> None:
+                 tally: Tallies | None, make: Callable[[tuple[Any, ...]], _Judged]) -> None:
         self.changes = history.changes
         self.patch_sets: Mapping[tuple[int, int], PatchSetFacts] = history.patch_sets
         self.is_core = roster.core_test()
@@ -144,7 +164,9 @@ class _Walk:
         self.start = start
         self.accounts = accounts
         self.tally = tally
-        self.out: list[Review] = []
+        # A judged review's fields, in `Review`'s order, become what `out` holds.
+        self.make: Callable[[tuple[Any, ...]], _Judged] = make
+        self.out: list[_Judged] = []
         # Uploads per change up to as-of, for "the owner uploaded a newer patch set after
         # the vote"; built on first need (only -1 reviews ask).
         self._uploads: dict[int, list[PatchSetFacts]] | None = None
@@ -170,7 +192,7 @@ class _Walk:
         # every leaderboard): every value a review needs is a local.
         start, accounts, tally, as_of = self.start, self.accounts, self.tally, self.as_of
         changes, patch_sets, is_core = self.changes, self.patch_sets, self.is_core
-        bots, need, append = self.bots, self.need, self.out.append
+        bots, need, append, make = self.bots, self.need, self.out.append, self.make
         for (number, ps_number), group in groupby(events, key=_PATCH_SET):
             ps_events = list(group)
             # Events are in vote order: a patch set whose last event is before the window
@@ -226,10 +248,10 @@ class _Walk:
                     if judged or first_crack:
                         t.weeks[1][back] += 1
                     continue
-                append(Review(number, ps_number, change.project, owner, account, value, date,
-                              e[5], core_flags[i], priority, bool(e[7]),
-                              verdict if judged else None, judged, disagrees, caught,
-                              gate_open, confirmed, first_crack, quick))
+                append(make((number, ps_number, change.project, owner, account, value, date,
+                             e[5], core_flags[i], priority, bool(e[7]),
+                             verdict if judged else None, judged, disagrees, caught,
+                             gate_open, confirmed, first_crack, quick)))
 
 
 _ZERO = timedelta(0)

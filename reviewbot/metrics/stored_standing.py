@@ -12,7 +12,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from operator import attrgetter
 
 from reviewbot.metrics.judging import JUDGING_VERSION
 from reviewbot.metrics.standing_figures import (
@@ -29,14 +28,6 @@ from reviewbot.metrics.standing_figures import (
 )
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import CommentFacts, JudgedReview
-
-_STORED_FIELDS = attrgetter(*JudgedReview._fields)
-
-
-def stored_row(review: Review) -> JudgedReview:
-    """A judged review as the store keeps it (`Review` and `JudgedReview` share their
-    fields and order)."""
-    return JudgedReview._make(_STORED_FIELDS(review))
 
 
 def review_of(row: JudgedReview) -> Review:

@@ -6,8 +6,9 @@ patch set and comment-only message that a window (or one reviewer) needs.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     String,
@@ -263,19 +264,49 @@ def load_judging_history(
     parse = date_parser(session.connection())
     not_bot = [VoteEventRow.account_id.not_in(sorted(bots))] if bots else []
     history = ReviewHistory(changes={}, patch_sets={}, events=[])
-    for part in chunks(list(numbers)):  # bound parameters per statement stay few
+    wanted = set(numbers)  # a range read may meet a change stored since it was counted
+    for which in change_number_parts(session, wanted):
         history.events.extend(
             (c, ps, a, v, parse(d), m, i, bool(t))
             for c, ps, a, v, d, m, i, t in plain_rows(session, (
                 select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
-                .where(VoteEventRow.label == CODE_REVIEW, VoteEventRow.change_number.in_(part),
+                .where(VoteEventRow.label == CODE_REVIEW, which(VoteEventRow.change_number),
                        *not_bot)
             ))
+            if c in wanted
         )
-        history.changes.update(_load_changes(session, [Change.number.in_(part)], []))
-        history.patch_sets.update(
-            _load_patch_sets(session, [PatchSet.change_number.in_(part)], []))
+        changes = _load_changes(session, [which(Change.number)], [])
+        history.changes.update((n, c) for n, c in changes.items() if n in wanted)
+        patch_sets = _load_patch_sets(session, [which(PatchSet.change_number)], [])
+        history.patch_sets.update((k, p) for k, p in patch_sets.items() if k[0] in wanted)
     return history
+
+
+def change_number_parts(session: Session,
+                        numbers: Collection[int]) -> list[Callable[[Any], Any]]:
+    """`numbers` (of stored changes) as conditions on a change-number column, each
+    selecting some of them (a read or delete runs once per condition): one range when
+    the store holds as many changes from the least to the greatest number (a judge from
+    scratch asks for every change in order), else the numbers themselves, a bounded list
+    per statement. SQLAlchemy renders each listed number as a bound parameter of its
+    own: ~0.1 s of the 20k-change judge's 0.5 s of reading. The range is exact only
+    while no change is added in it: a reader that must not see one filters by number."""
+    ordered = sorted(set(numbers))
+    if not ordered:
+        return []
+    low, high = ordered[0], ordered[-1]
+    # Counted up to one more than asked: a few changes spread over a large store (a
+    # webhook's, a sync's) cost a few rows here, not a walk over the store.
+    stored = (select(Change.number).where(Change.number.between(low, high))
+              .limit(len(ordered) + 1).subquery())
+    held = session.execute(select(func.count()).select_from(stored)).scalar_one()
+    if held == len(ordered):
+        return [lambda column: column.between(low, high)]
+    return [_listed(part) for part in chunks(ordered)]
+
+
+def _listed(numbers: Sequence[int]) -> Callable[[Any], Any]:
+    return lambda column: column.in_(numbers)
 
 
 def change_fact_columns() -> tuple:
