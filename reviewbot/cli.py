@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import sys
@@ -28,6 +29,22 @@ COMMAND_MODULES = [
     "reviewbot.commands.sandbox",  # sandbox
 ]
 
+# Commands that read the store, print one answer and exit: a person at a terminal waits for
+# them (issue 15: `queue` < 0.6 s, `reviewers` < 0.5 s). Two process-wide costs of
+# CPython are not worth paying there (bench/startup_bench.py, 20k-change stores):
+# - the cyclic garbage collector: importing SQLAlchemy, SQLModel, pydantic and the models
+#   makes ~10^5 long-lived objects and every collection walks them again, ~0.12-0.15 s
+#   of a 0.9 s answer, to free next to nothing (the rows of an answer hold no cycles);
+#   a run of these commands is short and bounded, so it runs with the collector off;
+# - the interpreter's tear-down, freeing every module and object one by one at exit,
+#   ~0.1 s more: run as the program, they flush their output, close the store's
+#   connections and leave with os._exit (`context.exit_now`).
+# Long and bulk commands (sync, import, judge, cycle, worker, web, backtest...) keep the
+# collector, pausing it only around their bulk steps (`sync.allocation`).
+ANSWER_COMMANDS = frozenset({"queue", "reviewers", "standing", "why", "where", "change",
+                             "actions", "cycles", "report", "export-dashboard",
+                             "check-config"})
+
 
 def build_parser() -> argparse.ArgumentParser:
     from reviewbot.commands.context import add_team
@@ -49,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command `argv` names (None: this process's arguments, as the program)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -61,6 +79,23 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    answer = args.command in ANSWER_COMMANDS
+    collecting = gc.isenabled()
+    if answer:
+        gc.disable()
+    try:
+        code = _run(args)
+        if answer and argv is None:  # the program itself, not a caller inside a process
+            from reviewbot.commands.context import exit_now
+
+            exit_now(code)
+        return code
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(args: argparse.Namespace) -> int:
     from reviewbot.config import ConfigError
     from reviewbot.sync.allocation import allow_collector_pause
 
