@@ -160,6 +160,21 @@ def change_summaries(session: Session, numbers: Sequence[int]) -> dict[int, Chan
     return out
 
 
+def stored_reasons(session: Session, numbers: Sequence[int]
+                   ) -> dict[int, tuple[str, list[dict]]]:
+    """(gate reason, priority matches as stored) of the stored verdicts of `numbers`: the
+    sentences a queue page shows beside each change, and nothing else of the verdict."""
+    raw = RawValues(session)
+    out: dict[int, tuple[str, list[dict]]] = {}
+    numbers = list(numbers)
+    for start in range(0, len(numbers), _CHUNK):
+        for number, reason, matches in plain_rows(session, select(
+                Verdict.change_number, Verdict.gate_reason, Verdict.matches)
+                .where(Verdict.change_number.in_(numbers[start:start + _CHUNK]))):
+            out[number] = (reason or "", raw.json(matches) or [])
+    return out
+
+
 def is_tracked(session: Session, config: Config, number: int) -> bool:
     return bool(session.execute(
         select(exists().where(Change.number == number, _tracked(config)))

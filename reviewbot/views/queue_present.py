@@ -123,6 +123,14 @@ def priority_reasons(verdict: ChangeVerdict) -> tuple[str, ...]:
     return tuple(f"{p.title}: {r}" for p in verdict.priorities for r in p.reasons)
 
 
+def stored_priority_reasons(matches: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """`priority_reasons` of a verdict from its stored `matches` (as
+    `evaluate.verdicts.verdict_from_row` reads them back: a match without a title is
+    titled by its priority id), without building the verdict."""
+    return tuple(f"{m.get('title') or m['priority']}: {r}" for m in matches
+                 for r in m.get("reasons") or ())
+
+
 def votes_by_change(found: Iterable[tuple[Any, ...]]) -> dict[int, list[Vote]]:
     """(number, label, account, value) rows of current votes, as Votes per change."""
     votes: dict[int, list[Vote]] = defaultdict(list)

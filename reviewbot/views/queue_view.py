@@ -19,7 +19,6 @@ from sqlmodel import Session
 
 from reviewbot.clock import full_days, utcnow
 from reviewbot.config import Config
-from reviewbot.evaluate.verdicts import stored_classes
 from reviewbot.metrics.queue import (
     FirstCrackItem,
     QueueChange,
@@ -33,19 +32,24 @@ from reviewbot.metrics.queue import (
     score_facts_of,
     why_not,
 )
-from reviewbot.store.queue_reads import ChangeSummary, Reviewer, change_summaries, is_tracked
+from reviewbot.store.queue_reads import (
+    ChangeSummary,
+    Reviewer,
+    change_summaries,
+    is_tracked,
+    stored_reasons,
+)
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.snapshot import Vote
 from reviewbot.timeline.state import votes_of
 from reviewbot.views.branch_cores import BranchCores
-from reviewbot.views.queue_at import changes_at
 from reviewbot.views.queue_present import (
     CORE,
     FIRST_CRACK,
     QueueCache,
     build_base,
-    priority_reasons,
+    stored_priority_reasons,
 )
 
 
@@ -183,6 +187,8 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
                                 cores.core_test(c.branch, now, core_ids.__contains__)), c)
                     for (_k, t, _c), c in zip(ordered[offset:end], shown, strict=True)]
     else:
+        from reviewbot.views.queue_at import changes_at  # the past only: evaluates changes
+
         now = as_of
         changes, roster = changes_at(session, config, now)
         by_number = {c.number: c for c in changes}
@@ -216,6 +222,8 @@ def queue_sizes(session: Session, config: Config, as_of: datetime | None,
         cores = sorted(branch_cores.reviewers_at(now), key=base.roster.username)
         return [(a, sum(1 for c in ordered if c.number not in base.excluded(a)
                         and branch_cores.allows(a, c, now))) for a in cores], base.roster
+    from reviewbot.views.queue_at import changes_at
+
     changes, roster = changes_at(session, config, as_of)
     core_at = roster.core_at(as_of)
     branch_cores = BranchCores(config, roster)
@@ -228,14 +236,14 @@ def queue_sizes(session: Session, config: Config, as_of: datetime | None,
 def _with_verdict_reasons(session: Session, changes: list[QueueChange]) -> list[QueueChange]:
     """The stored path's candidates carry no sentences: read the priority matches and the
     gate reason of the rows being shown from their stored verdicts."""
-    classes = stored_classes(session, [c.number for c in changes])
+    stored = stored_reasons(session, [c.number for c in changes])
     out = []
     for change in changes:
-        verdict = classes.get(change.number)
-        if verdict is not None:
+        reasons = stored.get(change.number)
+        if reasons is not None:
             change = dataclasses.replace(
-                change, gate_reason=verdict.gate.reason,
-                priority_reasons=priority_reasons(verdict))
+                change, gate_reason=reasons[0],
+                priority_reasons=stored_priority_reasons(reasons[1]))
         out.append(change)
     return out
 
@@ -261,6 +269,8 @@ def why_not_for(session: Session, config: Config, number: int, reviewer: Reviewe
                 now: datetime | None = None) -> WhyNot | None:
     """DESIGN "Why-not" for change `number` and the reviewer at T (None: the present at
     `now`); None if the change is unknown."""
+    from reviewbot.views.queue_at import changes_at
+
     at = as_of or now or utcnow()
     changes, roster = changes_at(session, config, at, numbers=[number])
     if not changes:
