@@ -19,6 +19,7 @@ from reviewbot.metrics.queue import (
     FIRST_CRACK_GATE_STATE,
     QUEUE_GATE_STATES,
     QueueChange,
+    ScoreFacts,
     first_crack_order,
     order_key,
     points,
@@ -40,8 +41,9 @@ from reviewbot.views.branch_cores import BranchCores
 CORE, FIRST_CRACK = "core", "first-crack"
 
 
-# One core candidate in queue order: (sort key, score, change).
-CoreOrderEntry = tuple[tuple[tuple[int, int], int, datetime, int], int, QueueChange]
+# One core candidate in queue order: (sort key, score, change, the score's inputs).
+CoreOrderEntry = tuple[tuple[tuple[int, int], int, datetime, int], int, QueueChange,
+                       ScoreFacts]
 
 
 @dataclass
@@ -67,7 +69,8 @@ class QueueBase:
                                                                            frozenset())
 
     def core_order(self, now: datetime) -> list[CoreOrderEntry]:
-        """All core candidates in queue order at `now`, as (key, score, change).
+        """All core candidates in queue order at `now`, as (key, score, change, facts):
+        the facts give a shown row its score's reasons without judging the votes again.
 
         Scores move only with the full-day counts and who is core, so the order is cached
         per (UTC day, core set) and the upload times' phase within the day.
@@ -90,7 +93,7 @@ class QueueBase:
             total = points(facts.uploaded, now, facts.ci_passed, len(facts.core_plus2),
                            bool(facts.minus1))
             out.append((order_key(facts.priority, facts.rank, total, facts.uploaded,
-                                  facts.number), total, change))
+                                  facts.number), total, change, facts))
         out.sort(key=lambda item: item[0])
         if len(self._orders) >= 16:
             self._orders.clear()

@@ -23,13 +23,13 @@ from reviewbot.metrics.queue import (
     FirstCrackItem,
     QueueChange,
     QueueItem,
+    ScoreFacts,
     WhyNot,
     build_first_crack,
     build_queue,
     first_crack_reason,
     lead_reasons,
     score,
-    score_facts_of,
     why_not,
 )
 from reviewbot.store.queue_reads import (
@@ -77,6 +77,7 @@ class QueueAnswer:
 
     def as_json(self, config: Config) -> dict[str, Any]:
         """One shape for the CLI's --json and the API."""
+        is_core = self.roster.core_test()  # `Roster.is_core`, flattened once per answer
         return {
             "reviewer": self.reviewer.label,
             "account_id": self.reviewer.id,
@@ -88,10 +89,11 @@ class QueueAnswer:
             "total": self.total,
             "offset": self.offset,
             "limit": self.limit,
-            "items": [self._row_json(row, config) for row in self.rows],
+            "items": [self._row_json(row, config, is_core) for row in self.rows],
         }
 
-    def _row_json(self, row: QueueRow, config: Config) -> dict[str, Any]:
+    def _row_json(self, row: QueueRow, config: Config,
+                  is_core: Callable[[int, datetime], bool]) -> dict[str, Any]:
         item, s, change = row.item, row.summary, row.change
         roster = self.roster
         data = {
@@ -106,7 +108,7 @@ class QueueAnswer:
             "ci": ci_state(change.votes),
             "votes": [{"label": v.label, "value": v.value, "account_id": v.account_id,
                        "by": roster.username(v.account_id),
-                       "core": roster.is_core(v.account_id, self.as_of),
+                       "core": is_core(v.account_id, self.as_of),
                        "bot": roster.is_bot(v.account_id)} for v in change.votes],
             "reasons": list(item.reasons),
             "gerrit_url": f"{config.gerrit_web_base}/c/{s.project}/+/{item.number}",
@@ -181,11 +183,9 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
             ordered = [row for row in base.core_order(now) if row[2].number not in excluded
                        and cores.allows(reviewer.id, row[2], now)]
             total = len(ordered)
-            shown = _with_verdict_reasons(session, [c for _k, _t, c in ordered[offset:end]])
-            core_ids = roster.core_at(now)  # once per answer, not once per row
-            page = [(_core_item(c, t, now, roster,
-                                cores.core_test(c.branch, now, core_ids.__contains__)), c)
-                    for (_k, t, _c), c in zip(ordered[offset:end], shown, strict=True)]
+            shown = _with_verdict_reasons(session, [row[2] for row in ordered[offset:end]])
+            page = [(_core_item(c, t, facts, now, roster), c)
+                    for (_k, t, _c, facts), c in zip(ordered[offset:end], shown, strict=True)]
     else:
         from reviewbot.views.queue_at import changes_at  # the past only: evaluates changes
 
@@ -254,11 +254,11 @@ def _first_crack_item(change: QueueChange, now: datetime) -> FirstCrackItem:
                           (first_crack_reason(change.current_patch_set, days),))
 
 
-def _core_item(change: QueueChange, total: int, now: datetime, roster: Roster,
-               is_core: Callable[[int], bool]) -> QueueItem:
+def _core_item(change: QueueChange, total: int, facts: ScoreFacts, now: datetime,
+               roster: Roster) -> QueueItem:
     """A core queue row with its reasons (the stored verdict's lead reasons, the score's);
-    `is_core` says who is core at `now` on the change's branch."""
-    facts = score_facts_of(change, is_core)
+    `facts` are the score's inputs at `now` as the queue order computed them (who is core
+    on the change's branch decides which +2s count)."""
     _same, reasons = score(facts, now, roster.username)
     return QueueItem(change.number, facts.priority, facts.rank, total,
                      tuple(lead_reasons(change)) + tuple(reasons), change.uploaded)
