@@ -269,7 +269,12 @@ def _concat(conn, column, *, distinct: bool = False):
 
 def _tally_text(text: str | None) -> dict[int, int]:
     """How often each integer occurs in a `_concat` text (None: the group had none)."""
-    return {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
+    return dict(Counter(map(int, text.split(",")))) if text else {}
+
+
+def _integers(text: str | None) -> frozenset[int]:
+    """The integers of a `_concat` text (None: the group had none)."""
+    return frozenset(map(int, text.split(","))) if text else frozenset()
 
 
 def _counted(r) -> list:
@@ -341,7 +346,7 @@ def settled_counts(session: Session, scope: ReviewScope, *, start: datetime,
                 counted[1] += n
         out.append(SettledCounts(account, changes, tuple(int(x or 0) for x in sums),
                                  {back: (n, j) for back, (n, j) in by_week.items()},
-                                 frozenset(_tally_text(months)), _tally_text(owners)))
+                                 _integers(months), _tally_text(owners)))
     return out
 
 
