@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -25,7 +25,6 @@ from reviewbot.metrics.queue import (
     points,
     score_facts_of,
 )
-from reviewbot.rules.verdict import ChangeVerdict
 from reviewbot.store.queue_reads import (
     StoreGeneration,
     candidate_rows,
@@ -37,6 +36,9 @@ from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.snapshot import Vote
 from reviewbot.timeline.state import WAITING_ON_REVIEWERS, ReviewState, votes_of
 from reviewbot.views.branch_cores import BranchCores
+
+if TYPE_CHECKING:  # the rules package (every matcher) is the evaluate step's, not the queue's
+    from reviewbot.rules.verdict import ChangeVerdict
 
 CORE, FIRST_CRACK = "core", "first-crack"
 
