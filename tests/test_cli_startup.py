@@ -105,3 +105,23 @@ def test_help_typos_and_abbreviations_get_the_whole_parser(argv):
     from reviewbot.cli import command_named
 
     assert command_named(argv) is None
+
+
+def test_a_read_command_run_as_the_program_prints_its_whole_answer(tmp_path):
+    # The answer commands leave with os._exit (cli.ANSWER_COMMANDS): what they printed
+    # into a pipe (block-buffered) must still all arrive, and the store be left usable.
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "config" / "sandbox.toml").read_text()
+    db = tmp_path / "reviewbot.db"
+    config = tmp_path / "reviewbot.toml"
+    config.write_text(source.replace('url = "sqlite:///data/sandbox/reviewbot.db"',
+                                     f'url = "sqlite:///{db}"'))
+    command = [sys.executable, "-m", "reviewbot.cli", "--config", str(config), "reviewers",
+               "--as-of", "2017-02-20", "--json"]
+    for _ in range(2):  # the second run opens the store the first one left
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                             check=False)
+        assert out.returncode == 0, out.stderr
+        answer = json.loads(out.stdout)
+        assert answer["reviewers"] == [] and answer["as_of"].startswith("2017-02-20")
