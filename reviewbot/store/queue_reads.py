@@ -67,8 +67,10 @@ def find_reviewer(session: Session, who: str) -> Reviewer | None:
     return Reviewer(*row) if row is not None else None
 
 
-def _tracked(config: Config):
-    return and_(change_t.project.in_(config.gerrit.projects),
+def _tracked(config: Config, *, project_index: bool = True):
+    # `project || ''` keeps the planner off the project index (see candidate_rows).
+    project = change_t.project if project_index else change_t.project.concat("")
+    return and_(project.in_(config.gerrit.projects),
                 change_t.branch.in_(config.gerrit.branches))
 
 
@@ -80,8 +82,13 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
     `reviewer_id`: only those the reviewer does not own and has no Code-Review vote on):
     (number, owner id, current patch set, upload time, gate state, priorities, rank, branch)."""
     raw = RawValues(session)
+    # The present is read through the verdicts' gate-state index: the changes in the
+    # asked gate states are some of the open ones (a closed change's verdict is "closed"),
+    # few for the first-crack queue's "gated". `|| ''` keeps SQLite's planner, which has
+    # no statistics, from walking every open change by the status or project index
+    # instead (a third slower for a 20,000-change core queue).
     where = (settled(settled_at) if settled_at is not None else
-             [change_t.status == "NEW", change_t.wip == False,  # noqa: E712
+             [change_t.status.concat("") == "NEW", change_t.wip == False,  # noqa: E712
               change_t.missing_since.is_(None)])
     if reviewer_id is not None:
         where = [*where, change_t.owner_id != reviewer_id, ~exists().where(
@@ -94,7 +101,8 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
         .join(Verdict.__table__, verdict_t.change_number == change_t.number)
         .outerjoin(PatchSet.__table__, and_(patch_set_t.change_number == change_t.number,
                                             patch_set_t.number == change_t.current_patch_set))
-        .where(*where, _tracked(config), verdict_t.gate_state.in_(list(gate_states)),
+        .where(*where, _tracked(config, project_index=settled_at is not None),
+               verdict_t.gate_state.in_(list(gate_states)),
                verdict_t.review_state == review_state))
     return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank, branch)
             for n, owner, ps, up, gate, prios, rank, branch in rows]
