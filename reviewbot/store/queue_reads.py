@@ -80,7 +80,9 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
     """Open tracked changes whose stored verdict has one of `gate_states` and `review_state`
     (with `settled_at`: only the changes settled at that time, `settled`; with
     `reviewer_id`: only those the reviewer does not own and has no Code-Review vote on):
-    (number, owner id, current patch set, upload time, gate state, priorities, rank, branch)."""
+    (number, owner id, current patch set, upload time, gate state, priorities, rank, branch,
+    gate reason, priority matches as stored): the verdict's sentences come with the row
+    that is read anyway."""
     raw = RawValues(session)
     # The present is read through the verdicts' gate-state index: the changes in the
     # asked gate states are some of the open ones (a closed change's verdict is "closed"),
@@ -96,7 +98,8 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
             vote_t.account_id == reviewer_id, vote_t.value != 0)]
     rows = plain_rows(session, select(
         change_t.number, change_t.owner_id, change_t.current_patch_set, patch_set_t.created,
-        verdict_t.gate_state, verdict_t.priorities, verdict_t.rank, change_t.branch)
+        verdict_t.gate_state, verdict_t.priorities, verdict_t.rank, change_t.branch,
+        verdict_t.gate_reason, verdict_t.matches)
         .select_from(Change.__table__)
         .join(Verdict.__table__, verdict_t.change_number == change_t.number)
         .outerjoin(PatchSet.__table__, and_(patch_set_t.change_number == change_t.number,
@@ -104,8 +107,9 @@ def candidate_rows(session: Session, config: Config, gate_states: Sequence[str],
         .where(*where, _tracked(config, project_index=settled_at is not None),
                verdict_t.gate_state.in_(list(gate_states)),
                verdict_t.review_state == review_state))
-    return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank, branch)
-            for n, owner, ps, up, gate, prios, rank, branch in rows]
+    return [(n, owner, ps, raw.optional_datetime(up), gate, raw.json(prios), rank, branch,
+             reason or "", raw.json(matches) or [])
+            for n, owner, ps, up, gate, prios, rank, branch, reason, matches in rows]
 
 
 def settled(at: datetime) -> list:
@@ -174,21 +178,6 @@ def change_summaries(session: Session, numbers: Sequence[int]) -> dict[int, Chan
                 change_t.number, change_t.project, change_t.branch, change_t.subject,
                 change_t.owner_id, change_t.topic).where(change_t.number.in_(chunk))):
             out[row[0]] = ChangeSummary(*row)
-    return out
-
-
-def stored_reasons(session: Session, numbers: Sequence[int]
-                   ) -> dict[int, tuple[str, list[dict]]]:
-    """(gate reason, priority matches as stored) of the stored verdicts of `numbers`: the
-    sentences a queue page shows beside each change, and nothing else of the verdict."""
-    raw = RawValues(session)
-    out: dict[int, tuple[str, list[dict]]] = {}
-    numbers = list(numbers)
-    for start in range(0, len(numbers), _CHUNK):
-        for number, reason, matches in plain_rows(session, select(
-                verdict_t.change_number, verdict_t.gate_reason, verdict_t.matches)
-                .where(verdict_t.change_number.in_(numbers[start:start + _CHUNK]))):
-            out[number] = (reason or "", raw.json(matches) or [])
     return out
 
 

@@ -110,17 +110,17 @@ class QueueBase:
 
 
 def candidate_change(row: tuple[Any, ...], votes: Mapping[int, Iterable[Vote]],
-                     rank_of: Mapping[str, int], gate_reason: str = "",
-                     priority_reasons: tuple[str, ...] = ()) -> QueueChange:
+                     rank_of: Mapping[str, int]) -> QueueChange:
     """A queue candidate from its `queue_reads.candidate_rows` row and the current votes by
-    change: votes in (label, account) order, priorities in the configured rank order."""
-    number, owner, ps, uploaded, gate_state, prios, rank, branch = row
+    change: votes in (label, account) order, priorities in the configured rank order, the
+    stored verdict's sentences."""
+    number, owner, ps, uploaded, gate_state, prios, rank, branch, reason, matches = row
     return QueueChange(
         number, True, "open", owner, ps, uploaded,
         tuple(sorted(votes.get(number, ()), key=lambda v: (v.label, v.account_id))),
-        ReviewState(WAITING_ON_REVIEWERS, "waiting on reviewers"), gate_state, gate_reason,
+        ReviewState(WAITING_ON_REVIEWERS, "waiting on reviewers"), gate_state, reason,
         tuple(sorted(prios or (), key=lambda p: (rank_of.get(p, 10**6), p))), rank,
-        priority_reasons, branch)
+        stored_priority_reasons(matches), branch)
 
 
 def priority_reasons(verdict: ChangeVerdict) -> tuple[str, ...]:

@@ -9,7 +9,6 @@ ones from their stored states, the others replayed). Tests hold the two equal.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,7 +36,6 @@ from reviewbot.store.queue_reads import (
     Reviewer,
     change_summaries,
     is_tracked,
-    stored_reasons,
 )
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
@@ -49,7 +47,6 @@ from reviewbot.views.queue_present import (
     FIRST_CRACK,
     QueueCache,
     build_base,
-    stored_priority_reasons,
 )
 
 
@@ -183,9 +180,8 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
             ordered = [row for row in base.core_order(now) if row[2].number not in excluded
                        and cores.allows(reviewer.id, row[2], now)]
             total = len(ordered)
-            shown = _with_verdict_reasons(session, [row[2] for row in ordered[offset:end]])
             page = [(_core_item(c, t, facts, now, roster), c)
-                    for (_k, t, _c, facts), c in zip(ordered[offset:end], shown, strict=True)]
+                    for _k, t, c, facts in ordered[offset:end]]
     else:
         from reviewbot.views.queue_at import changes_at  # the past only: evaluates changes
 
@@ -231,21 +227,6 @@ def queue_sizes(session: Session, config: Config, as_of: datetime | None,
                                 core_at.__contains__, as_of,
                                 core_for=branch_cores.for_change(as_of, core_at.__contains__))))
             for a in sorted(branch_cores.reviewers_at(as_of), key=roster.username)], roster
-
-
-def _with_verdict_reasons(session: Session, changes: list[QueueChange]) -> list[QueueChange]:
-    """The stored path's candidates carry no sentences: read the priority matches and the
-    gate reason of the rows being shown from their stored verdicts."""
-    stored = stored_reasons(session, [c.number for c in changes])
-    out = []
-    for change in changes:
-        reasons = stored.get(change.number)
-        if reasons is not None:
-            change = dataclasses.replace(
-                change, gate_reason=reasons[0],
-                priority_reasons=stored_priority_reasons(reasons[1]))
-        out.append(change)
-    return out
 
 
 def _first_crack_item(change: QueueChange, now: datetime) -> FirstCrackItem:
