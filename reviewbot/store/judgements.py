@@ -269,7 +269,7 @@ def _concat(conn, column, *, distinct: bool = False):
 
 def _tally_text(text: str | None) -> dict[int, int]:
     """How often each integer occurs in a `_concat` text (None: the group had none)."""
-    return dict(Counter(map(int, text.split(",")))) if text else {}
+    return {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
 
 
 def _integers(text: str | None) -> frozenset[int]:
