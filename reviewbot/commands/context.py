@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -100,10 +102,34 @@ def config_from(args: argparse.Namespace) -> Config:
     return config.for_team(team)
 
 
+# The engines this process's command opened, closed by `exit_now`.
+_opened: list[Engine] = []
+
+
 def engine_from(config: Config) -> Engine:
     from reviewbot.store import open_store
 
-    return open_store(config.database.url)
+    engine = open_store(config.database.url)
+    _opened.append(engine)
+    return engine
+
+
+def exit_now(code: int) -> None:
+    """End the process with `code` at once, skipping the interpreter's tear-down (freeing
+    every module and object one by one: ~0.1 s after a store read, see
+    `reviewbot.cli.ANSWER_COMMANDS`): the output is flushed and the store's connections
+    closed first, which is all the tear-down would do that matters. If the output cannot
+    be flushed (a closed pipe), the ordinary exit reports it instead."""
+    for engine in _opened:
+        engine.dispose()
+    _opened.clear()
+    logging.shutdown()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
 
 
 def as_of_from(args: argparse.Namespace) -> datetime:
@@ -131,9 +157,18 @@ def print_json(data: Any) -> None:
     import orjson
 
     options = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATETIME
-               | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS)
-    sys.stdout.write(orjson.dumps(data, default=str, option=options).decode())
-    sys.stdout.write("\n")
+               | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+               | orjson.OPT_APPEND_NEWLINE)
+    text = orjson.dumps(data, default=str, option=options)
+    out = sys.stdout
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None and (out.encoding or "").lower().replace("-", "") == "utf8":
+        # orjson's bytes are the UTF-8 the text layer would write: straight to the file
+        # (decoding and encoding 5 MB back cost a 20,000-change queue ~8 ms).
+        out.flush()
+        buffer.write(text)
+    else:
+        out.write(text.decode())
 
 
 def run_under_cycle_lock(config: Config, work: Callable[[], T], show: Callable[[T], int]) -> int:

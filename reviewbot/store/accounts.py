@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from reviewbot.gerrit.records import AccountRef
 from reviewbot.store.tables import (
     Account,
     Change,
@@ -19,6 +19,9 @@ from reviewbot.store.tables import (
     PatchSet,
     VoteEventRow,
 )
+
+if TYPE_CHECKING:  # the readers that import `chunks` need no Gerrit records
+    from reviewbot.gerrit.records import AccountRef
 
 CHUNK = 900  # stay under SQLite's bound-parameter limit
 

@@ -301,6 +301,11 @@ def _tally_text(text: str | None) -> dict[int, int]:
     return {int(k): n for k, n in Counter(text.split(",")).items()} if text else {}
 
 
+def _integers(text: str | None) -> frozenset[int]:
+    """The integers of a `_concat` text (None: the group had none)."""
+    return frozenset(map(int, text.split(","))) if text else frozenset()
+
+
 def _counted(r) -> list:
     """The sums behind every metric, in `COUNTED` order, over review columns `r` (the
     table's, or a subquery's with the same names)."""
@@ -370,7 +375,7 @@ def settled_counts(session: Session, scope: ReviewScope, *, start: datetime,
                 counted[1] += n
         out.append(SettledCounts(account, changes, tuple(int(x or 0) for x in sums),
                                  {back: (n, j) for back, (n, j) in by_week.items()},
-                                 frozenset(_tally_text(months)), _tally_text(owners)))
+                                 _integers(months), _tally_text(owners)))
     return out
 
 

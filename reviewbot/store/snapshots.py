@@ -289,31 +289,35 @@ def roster_rows(session: Session, core_group: str, bot_group: str,
     """The stored facts a Roster is built from: accounts, group members, whether the core
     group (and each branch policy's group) read back empty, and the core group's audit-log
     events (JSON, as synced)."""
+    # Plain rows of the tables' columns, no ORM: every command's roster reads every account.
+    a, gm, st = Account.__table__.c, GroupMember.__table__.c, SyncState.__table__.c
     usernames: dict[int, str] = {}
     names: dict[int, str] = {}
-    for a in session.exec(select(Account)).scalars():
-        if a.username:
-            usernames[a.id] = a.username
-        if a.name:
-            names[a.id] = a.name
+    for account_id, username, name in plain_rows(session, select(a.id, a.username, a.name)):
+        if username:
+            usernames[account_id] = username
+        if name:
+            names[account_id] = name
     members: dict[str, set[int]] = defaultdict(set)
-    for gm in session.exec(select(GroupMember)).scalars():
-        members[gm.group_name].add(gm.account_id)
-    known_row = session.get(SyncState, f"group_known:{core_group}") if core_group else None
+    for group, account_id in plain_rows(session, select(gm.group_name, gm.account_id)):
+        members[group].add(account_id)
     policy_groups = sorted(set(policy_groups))
-    known = {}
-    for g in policy_groups:
-        row = session.get(SyncState, f"group_known:{g}")
-        if row is not None:
-            known[g] = row.value == "true"
-    audit_row = session.get(SyncState, f"group_audit:{core_group}") if core_group else None
+    keys = [f"group_known:{g}" for g in policy_groups]
+    if core_group:
+        keys += [f"group_known:{core_group}", f"group_audit:{core_group}"]
+    state = dict(plain_rows(session, select(st.key, st.value).where(st.key.in_(keys)))
+                 ) if keys else {}
+    known_value = state.get(f"group_known:{core_group}") if core_group else None
+    known = {g: state[f"group_known:{g}"] == "true" for g in policy_groups
+             if f"group_known:{g}" in state}
+    audit = state.get(f"group_audit:{core_group}") if core_group else None
     return RosterRows(
         usernames=usernames,
         names=names,
         core_members=frozenset(members.get(core_group, set())) if core_group else frozenset(),
         bot_members=frozenset(members.get(bot_group, set())) if bot_group else frozenset(),
-        core_known=None if known_row is None else known_row.value == "true",
-        audit_json=audit_row.value if audit_row is not None and audit_row.value else None,
+        core_known=None if known_value is None else known_value == "true",
+        audit_json=audit or None,
         groups={g: frozenset(members.get(g, set())) for g in policy_groups},
         groups_known={g: known[g] for g in policy_groups if g in known},
     )

@@ -14,11 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reviewbot.clock import parse_gerrit_timestamp
-from reviewbot.gerrit.records import AccountRef
-from reviewbot.gerrit.wire import WireError, read_field, rest_account
 from reviewbot.timeline.people import CoreSpell, Roster
+
+if TYPE_CHECKING:
+    from reviewbot.gerrit.records import AccountRef
 
 ADD, REMOVE = "ADD_USER", "REMOVE_USER"
 
@@ -44,6 +46,10 @@ def parse_audit_log(raw: Sequence[object], where: str
                     ) -> tuple[list[MembershipEvent], list[AccountRef]]:
     """GroupAuditEventInfo entries -> user membership events (oldest first) and the
     accounts they name. ADD_GROUP/REMOVE_GROUP entries are skipped."""
+    # Only the sync parses an audit log: every roster imports this module, and the wire
+    # shapes (pydantic) cost their import to the commands that never read Gerrit.
+    from reviewbot.gerrit.wire import WireError, read_field, rest_account
+
     events: list[MembershipEvent] = []
     accounts: list[AccountRef] = []
     for i, entry in enumerate(raw):

@@ -97,8 +97,5 @@ def _settled_changes(session: Session, config: Config, at: datetime) -> list[Que
     rows = candidate_rows(session, config, (*QUEUE_GATE_STATES, FIRST_CRACK_GATE_STATE),
                           WAITING_ON_REVIEWERS, settled_at=at)
     votes = votes_by_change(current_votes_of(session, [r[0] for r in rows]))
-    classes = stored_classes(session, [r[0] for r in rows])
-    return [candidate_change(row, votes, rank_of, classes[row[0]].gate.reason,
-                             priority_reasons(classes[row[0]]))
-            for row in rows]
+    return [candidate_change(row, votes, rank_of) for row in rows]
 

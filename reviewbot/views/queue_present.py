@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -19,12 +19,12 @@ from reviewbot.metrics.queue import (
     FIRST_CRACK_GATE_STATE,
     QUEUE_GATE_STATES,
     QueueChange,
+    ScoreFacts,
     first_crack_order,
     order_key,
     points,
     score_facts_of,
 )
-from reviewbot.rules.verdict import ChangeVerdict
 from reviewbot.store.queue_reads import (
     StoreGeneration,
     candidate_rows,
@@ -37,11 +37,15 @@ from reviewbot.timeline.snapshot import Vote
 from reviewbot.timeline.state import WAITING_ON_REVIEWERS, ReviewState, votes_of
 from reviewbot.views.branch_cores import BranchCores
 
+if TYPE_CHECKING:  # the rules package (every matcher) is the evaluate step's, not the queue's
+    from reviewbot.rules.verdict import ChangeVerdict
+
 CORE, FIRST_CRACK = "core", "first-crack"
 
 
-# One core candidate in queue order: (sort key, score, change).
-CoreOrderEntry = tuple[tuple[tuple[int, int], int, datetime, int], int, QueueChange]
+# One core candidate in queue order: (sort key, score, change, the score's inputs).
+CoreOrderEntry = tuple[tuple[tuple[int, int], int, datetime, int], int, QueueChange,
+                       ScoreFacts]
 
 
 @dataclass
@@ -67,7 +71,8 @@ class QueueBase:
                                                                            frozenset())
 
     def core_order(self, now: datetime) -> list[CoreOrderEntry]:
-        """All core candidates in queue order at `now`, as (key, score, change).
+        """All core candidates in queue order at `now`, as (key, score, change, facts):
+        the facts give a shown row its score's reasons without judging the votes again.
 
         Scores move only with the full-day counts and who is core, so the order is cached
         per (UTC day, core set) and the upload times' phase within the day.
@@ -90,7 +95,7 @@ class QueueBase:
             total = points(facts.uploaded, now, facts.ci_passed, len(facts.core_plus2),
                            bool(facts.minus1))
             out.append((order_key(facts.priority, facts.rank, total, facts.uploaded,
-                                  facts.number), total, change))
+                                  facts.number), total, change, facts))
         out.sort(key=lambda item: item[0])
         if len(self._orders) >= 16:
             self._orders.clear()
@@ -105,22 +110,30 @@ class QueueBase:
 
 
 def candidate_change(row: tuple[Any, ...], votes: Mapping[int, Iterable[Vote]],
-                     rank_of: Mapping[str, int], gate_reason: str = "",
-                     priority_reasons: tuple[str, ...] = ()) -> QueueChange:
+                     rank_of: Mapping[str, int]) -> QueueChange:
     """A queue candidate from its `queue_reads.candidate_rows` row and the current votes by
-    change: votes in (label, account) order, priorities in the configured rank order."""
-    number, owner, ps, uploaded, gate_state, prios, rank, branch = row
+    change: votes in (label, account) order, priorities in the configured rank order, the
+    stored verdict's sentences."""
+    number, owner, ps, uploaded, gate_state, prios, rank, branch, reason, matches = row
     return QueueChange(
         number, True, "open", owner, ps, uploaded,
         tuple(sorted(votes.get(number, ()), key=lambda v: (v.label, v.account_id))),
-        ReviewState(WAITING_ON_REVIEWERS, "waiting on reviewers"), gate_state, gate_reason,
+        ReviewState(WAITING_ON_REVIEWERS, "waiting on reviewers"), gate_state, reason,
         tuple(sorted(prios or (), key=lambda p: (rank_of.get(p, 10**6), p))), rank,
-        priority_reasons, branch)
+        stored_priority_reasons(matches), branch)
 
 
 def priority_reasons(verdict: ChangeVerdict) -> tuple[str, ...]:
     """The sentences a queue row shows for the priorities a verdict matched."""
     return tuple(f"{p.title}: {r}" for p in verdict.priorities for r in p.reasons)
+
+
+def stored_priority_reasons(matches: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
+    """`priority_reasons` of a verdict from its stored `matches` (as
+    `evaluate.verdicts.verdict_from_row` reads them back: a match without a title is
+    titled by its priority id), without building the verdict."""
+    return tuple(f"{m.get('title') or m['priority']}: {r}" for m in matches
+                 for r in m.get("reasons") or ())
 
 
 def votes_by_change(found: Iterable[tuple[Any, ...]]) -> dict[int, list[Vote]]:

@@ -9,7 +9,6 @@ ones from their stored states, the others replayed). Tests hold the two equal.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,33 +18,35 @@ from sqlmodel import Session
 
 from reviewbot.clock import full_days, utcnow
 from reviewbot.config import Config
-from reviewbot.evaluate.verdicts import stored_classes
 from reviewbot.metrics.queue import (
     FirstCrackItem,
     QueueChange,
     QueueItem,
+    ScoreFacts,
     WhyNot,
     build_first_crack,
     build_queue,
     first_crack_reason,
     lead_reasons,
     score,
-    score_facts_of,
     why_not,
 )
-from reviewbot.store.queue_reads import ChangeSummary, Reviewer, change_summaries, is_tracked
+from reviewbot.store.queue_reads import (
+    ChangeSummary,
+    Reviewer,
+    change_summaries,
+    is_tracked,
+)
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.roster import load_roster
 from reviewbot.timeline.snapshot import Vote
 from reviewbot.timeline.state import votes_of
 from reviewbot.views.branch_cores import BranchCores
-from reviewbot.views.queue_at import changes_at
 from reviewbot.views.queue_present import (
     CORE,
     FIRST_CRACK,
     QueueCache,
     build_base,
-    priority_reasons,
 )
 
 
@@ -73,6 +74,7 @@ class QueueAnswer:
 
     def as_json(self, config: Config) -> dict[str, Any]:
         """One shape for the CLI's --json and the API."""
+        is_core = self.roster.core_test()  # `Roster.is_core`, flattened once per answer
         return {
             "reviewer": self.reviewer.label,
             "account_id": self.reviewer.id,
@@ -84,10 +86,11 @@ class QueueAnswer:
             "total": self.total,
             "offset": self.offset,
             "limit": self.limit,
-            "items": [self._row_json(row, config) for row in self.rows],
+            "items": [self._row_json(row, config, is_core) for row in self.rows],
         }
 
-    def _row_json(self, row: QueueRow, config: Config) -> dict[str, Any]:
+    def _row_json(self, row: QueueRow, config: Config,
+                  is_core: Callable[[int, datetime], bool]) -> dict[str, Any]:
         item, s, change = row.item, row.summary, row.change
         roster = self.roster
         data = {
@@ -102,7 +105,7 @@ class QueueAnswer:
             "ci": ci_state(change.votes),
             "votes": [{"label": v.label, "value": v.value, "account_id": v.account_id,
                        "by": roster.username(v.account_id),
-                       "core": roster.is_core(v.account_id, self.as_of),
+                       "core": is_core(v.account_id, self.as_of),
                        "bot": roster.is_bot(v.account_id)} for v in change.votes],
             "reasons": list(item.reasons),
             "gerrit_url": f"{config.gerrit_web_base}/c/{s.project}/+/{item.number}",
@@ -177,12 +180,11 @@ def queue_for(session: Session, config: Config, reviewer: Reviewer, as_of: datet
             ordered = [row for row in base.core_order(now) if row[2].number not in excluded
                        and cores.allows(reviewer.id, row[2], now)]
             total = len(ordered)
-            shown = _with_verdict_reasons(session, [c for _k, _t, c in ordered[offset:end]])
-            core_ids = roster.core_at(now)  # once per answer, not once per row
-            page = [(_core_item(c, t, now, roster,
-                                cores.core_test(c.branch, now, core_ids.__contains__)), c)
-                    for (_k, t, _c), c in zip(ordered[offset:end], shown, strict=True)]
+            page = [(_core_item(c, t, facts, now, roster), c)
+                    for _k, t, c, facts in ordered[offset:end]]
     else:
+        from reviewbot.views.queue_at import changes_at  # the past only: evaluates changes
+
         now = as_of
         changes, roster = changes_at(session, config, now)
         by_number = {c.number: c for c in changes}
@@ -216,6 +218,8 @@ def queue_sizes(session: Session, config: Config, as_of: datetime | None,
         cores = sorted(branch_cores.reviewers_at(now), key=base.roster.username)
         return [(a, sum(1 for c in ordered if c.number not in base.excluded(a)
                         and branch_cores.allows(a, c, now))) for a in cores], base.roster
+    from reviewbot.views.queue_at import changes_at
+
     changes, roster = changes_at(session, config, as_of)
     core_at = roster.core_at(as_of)
     branch_cores = BranchCores(config, roster)
@@ -225,32 +229,17 @@ def queue_sizes(session: Session, config: Config, as_of: datetime | None,
             for a in sorted(branch_cores.reviewers_at(as_of), key=roster.username)], roster
 
 
-def _with_verdict_reasons(session: Session, changes: list[QueueChange]) -> list[QueueChange]:
-    """The stored path's candidates carry no sentences: read the priority matches and the
-    gate reason of the rows being shown from their stored verdicts."""
-    classes = stored_classes(session, [c.number for c in changes])
-    out = []
-    for change in changes:
-        verdict = classes.get(change.number)
-        if verdict is not None:
-            change = dataclasses.replace(
-                change, gate_reason=verdict.gate.reason,
-                priority_reasons=priority_reasons(verdict))
-        out.append(change)
-    return out
-
-
 def _first_crack_item(change: QueueChange, now: datetime) -> FirstCrackItem:
     days = full_days(change.uploaded, now) if change.uploaded else 0
     return FirstCrackItem(change.number, change.uploaded, days,
                           (first_crack_reason(change.current_patch_set, days),))
 
 
-def _core_item(change: QueueChange, total: int, now: datetime, roster: Roster,
-               is_core: Callable[[int], bool]) -> QueueItem:
+def _core_item(change: QueueChange, total: int, facts: ScoreFacts, now: datetime,
+               roster: Roster) -> QueueItem:
     """A core queue row with its reasons (the stored verdict's lead reasons, the score's);
-    `is_core` says who is core at `now` on the change's branch."""
-    facts = score_facts_of(change, is_core)
+    `facts` are the score's inputs at `now` as the queue order computed them (who is core
+    on the change's branch decides which +2s count)."""
     _same, reasons = score(facts, now, roster.username)
     return QueueItem(change.number, facts.priority, facts.rank, total,
                      tuple(lead_reasons(change)) + tuple(reasons), change.uploaded)
@@ -261,6 +250,8 @@ def why_not_for(session: Session, config: Config, number: int, reviewer: Reviewe
                 now: datetime | None = None) -> WhyNot | None:
     """DESIGN "Why-not" for change `number` and the reviewer at T (None: the present at
     `now`); None if the change is unknown."""
+    from reviewbot.views.queue_at import changes_at
+
     at = as_of or now or utcnow()
     changes, roster = changes_at(session, config, at, numbers=[number])
     if not changes:

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 
 
 class Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Validators built on first use (the web app's responses, the schema): the CLI imports
+    # these modules for the builders of their shapes and never validates one.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     def json_data(self) -> dict[str, Any]:
         """The JSON-ready dict (what FastAPI sends for a model)."""

@@ -100,8 +100,8 @@ def queue_answer(answer: Any, config: Config) -> dict[str, Any]:
     data: dict[str, Any] = answer.as_json(config)
     reviewer = answer.reviewer.label
     for row, item in zip(answer.rows, data["items"], strict=True):
-        for key in _ROW_ONLY.keys() - item.keys():
-            item[key] = None
+        for key in _ROW_ONLY:  # in this order: a set difference's order varies by process
+            item.setdefault(key, None)
         item["age"] = age_text(row.item.uploaded, answer.as_of)
         item["url"] = f"/changes/{item['number']}?reviewer={reviewer}"
     return data
