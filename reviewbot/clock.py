@@ -81,7 +81,9 @@ def day_start(value: date) -> datetime:
     return datetime(value.year, value.month, value.day)
 
 
+_DAY = timedelta(days=1)
+
+
 def full_days(start: datetime, end: datetime) -> int:
     """Whole days from start to end (floor), never negative."""
-    delta = end - start
-    return max(0, delta // timedelta(days=1))
+    return max(0, (end - start) // _DAY)
