@@ -395,6 +395,29 @@ def test_rest_data_replacing_an_import_is_judged_again_with_the_real_accounts(
     _assert_same_reviewer(store_engine, config, sb.account_id("bob"), as_of)
 
 
+def test_judging_here_takes_one_connection_for_every_pass(sandbox_config_data, tmp_path,
+                                                          monkeypatch):
+    # The web process judges a hinted change with a pool of a few connections, and an
+    # in-memory store has exactly one: passes read here go through the writing session.
+    monkeypatch.setattr(review_judgements, "CHANGES_PER_PASS", 1)  # two passes,
+    monkeypatch.setattr(review_judgements, "CHANGES_PER_COMMIT", 2)  # one commit
+    sb = SandboxGerrit()
+    build_scenario(sb)
+    config = _import_config(sandbox_config_data)
+    ssh_dump(sb, tmp_path / "dump.json")
+    stored = []
+    for url, pool in (("sqlite://", {}), (f"sqlite:///{tmp_path / 'one.db'}",
+                                          {"pool_size": 1, "pool_timeout": 2})):
+        engine = open_store(url, **pool)
+        import_files(engine, [tmp_path / "dump.json"])
+        result = judge_store(engine, config, parallel=False)
+        assert (result.changes, result.full) == (2, True)
+        stored.append(_stored_rows(engine))
+        engine.dispose()
+    assert len(stored[0][1]) == 2 and stored[0][0], "both passes' judgements kept"
+    assert stored[0] == stored[1]
+
+
 def test_a_reviewer_whose_votes_a_rewrite_took_away_is_not_read_from_stale_rows(
         sandbox_config_data, store_engine, tmp_path):
     # A change first arrives from a dump that holds a +1 by dave which Gerrit itself does

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection, Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Generator, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -102,13 +102,18 @@ def judge_store(engine: Engine, config: Config, numbers: Collection[int] | None 
         stale = stale_changes(session, numbers, scope)
     if parallel is None:
         parallel = _can_judge_beside(engine, numbers, stale)
-    passes = (_judged_beside if parallel else _judged)(
-        engine, roster, config.gate.min_noncore_plus1, stale)
+    writing = _Writing()
+    need = config.gate.min_noncore_plus1
+    # Here, each pass is read through the writing session (one connection, as an
+    # in-memory store has only one); beside, through the judging process's own.
+    passes = (_judged_beside(engine, roster, need, stale) if parallel else
+              _judged(writing.current, stamp_for(engine), roster, need, stale))
     try:
         more = True
         while more:
             # A pass allocates ~10^5 rows and tuples, none of them cycles.
             with collector_paused(), session_scope(engine) as session, _roomy_cache(session):
+                writing.session = session
                 in_commit = 0
                 for judged in passes:
                     result.reviews += replace_judgements(session, judged.stamps, judged.rows)
@@ -162,13 +167,25 @@ class JudgedPass:
     newest: datetime | None  # the newest vote or upload its judging saw
 
 
-def _judged(engine: Engine, roster: Roster, need: int, stale: list[tuple[int, int]]
-            ) -> Generator[JudgedPass, None, None]:
-    """Read and judge the stale changes, pass by pass (reads only: the caller writes)."""
-    stamp = stamp_for(engine)
+class _Writing:
+    """The writing session of the commit in progress, for passes read in this process."""
+
+    session: Session | None = None
+
+    @contextmanager
+    def current(self) -> Iterator[Session]:
+        assert self.session is not None, "passes are read while a commit is open"
+        yield self.session
+
+
+def _judged(reading: Callable[[], AbstractContextManager[Session]],
+            stamp: Callable[[datetime], object], roster: Roster, need: int,
+            stale: list[tuple[int, int]]) -> Generator[JudgedPass, None, None]:
+    """Read (through `reading`) and judge the stale changes, pass by pass; the caller
+    writes. `stamp`: `stamp_for` the store."""
     for i in range(0, len(stale), CHANGES_PER_PASS):
         part = stale[i : i + CHANGES_PER_PASS]
-        with session_scope(engine) as session:
+        with reading() as session:
             history = load_judging_history(session, [n for n, _ in part], bots=roster.bots,
                                            thoughtful_chars=THOUGHTFUL_FREE_TEXT)
         rows = review_rows(judge_all_reviews(history, roster, need), stamp)
@@ -201,7 +218,8 @@ def _judged_in_child(engine: Engine, roster: Roster, need: int, stale: list[tupl
                      ) -> Iterator[JudgedPass]:
     engine.dispose(close=False)  # the parent's pooled connections stay the parent's
     with collector_paused():
-        yield from _judged(engine, roster, need, stale)
+        yield from _judged(lambda: session_scope(engine), stamp_for(engine), roster, need,
+                           stale)
 
 
 def _later(one: datetime | None, other: datetime | None) -> datetime | None:
