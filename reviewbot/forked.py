@@ -40,7 +40,11 @@ def by_fields(*classes: type) -> dict[type, Any]:
     goes through a dict or a `fields()` walk per object."""
     table: dict[type, Any] = dict(copyreg.dispatch_table)
     for cls in classes:
-        values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))
+        names = [f.name for f in dataclasses.fields(cls)]
+        if len(names) == 1:  # attrgetter of one name gives the value, not a tuple
+            table[cls] = lambda obj, cls=cls, name=names[0]: (cls, (getattr(obj, name),))
+            continue
+        values = operator.attrgetter(*names)
         table[cls] = lambda obj, cls=cls, values=values: (cls, values(obj))
     return table
 

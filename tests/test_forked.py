@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 
 import pytest
 
-from reviewbot.forked import produced_beside
+from reviewbot.forked import by_fields, produced_beside
 
 
 def _count_then_fail(n: int, fail: bool):
@@ -43,3 +44,23 @@ def test_a_failure_comes_after_every_item_before_it():
     with pytest.raises(RuntimeError, match=r"odd producer failed:(.|\n)*_Odd"):
         list(produced_beside(_unpicklable_failure, name="odd producer"))
     assert not multiprocessing.active_children()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _One:
+    value: int
+
+
+@dataclasses.dataclass(slots=True)
+class _Two:
+    one: _One
+    name: str
+
+
+def _records():
+    yield [_Two(_One(1), "a"), _Two(_One(2), "b")]
+
+
+def test_records_cross_by_their_fields():
+    (got,) = produced_beside(_records, name="records", pickling=by_fields(_One, _Two))
+    assert got == [_Two(_One(1), "a"), _Two(_One(2), "b")]
