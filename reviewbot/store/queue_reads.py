@@ -16,10 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from reviewbot.config import Config
+from reviewbot.store.accounts import chunks
 from reviewbot.store.snapshots import RawValues, plain_rows
 from reviewbot.store.tables import Account, Change, CurrentVote, PatchSet, Verdict
-
-_CHUNK = 900  # stay under SQLite's bound-parameter limit
 
 # The tables' Core columns, not the model classes' attributes: a statement naming ORM
 # attributes compiles through the ORM (which configures every mapper on its first use),
@@ -133,13 +132,11 @@ def settled_evaluation_times(session: Session, config: Config, at: datetime) -> 
 def current_votes_of(session: Session, numbers: Sequence[int]) -> list[tuple]:
     """(number, label, account, value) of the non-zero current votes of `numbers`."""
     out: list[tuple] = []
-    numbers = list(numbers)
-    for start in range(0, len(numbers), _CHUNK):
+    for part in chunks(list(numbers)):
         out += plain_rows(session, select(
-            vote_t.change_number, vote_t.label, vote_t.account_id,
-            vote_t.value).where(vote_t.change_number.in_(numbers[start:start + _CHUNK]),
-                                     vote_t.value != 0,
-                                     vote_t.label.in_(QUEUE_LABELS)))
+            vote_t.change_number, vote_t.label, vote_t.account_id, vote_t.value)
+            .where(vote_t.change_number.in_(part), vote_t.value != 0,
+                   vote_t.label.in_(QUEUE_LABELS)))
     return out
 
 
@@ -171,9 +168,7 @@ class ChangeSummary:
 
 def change_summaries(session: Session, numbers: Sequence[int]) -> dict[int, ChangeSummary]:
     out: dict[int, ChangeSummary] = {}
-    numbers = list(numbers)
-    for start in range(0, len(numbers), _CHUNK):
-        chunk = numbers[start : start + _CHUNK]
+    for chunk in chunks(list(numbers)):
         for row in plain_rows(session, select(
                 change_t.number, change_t.project, change_t.branch, change_t.subject,
                 change_t.owner_id, change_t.topic).where(change_t.number.in_(chunk))):
