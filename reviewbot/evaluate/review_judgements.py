@@ -109,7 +109,7 @@ def judge_store(engine: Engine, config: Config, numbers: Collection[int] | None 
     passes = (_judged_beside(engine, roster, need, stale) if parallel else
               _judged(writing.current, stamp_for(engine), roster, need, stale))
     try:
-        more = True
+        more = bool(stale)  # nothing stale: no transaction at all
         while more:
             # A pass allocates ~10^5 rows and tuples, none of them cycles.
             with collector_paused(), session_scope(engine) as session, _roomy_cache(session):
