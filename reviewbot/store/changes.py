@@ -18,6 +18,19 @@ from sqlmodel import Session
 
 from reviewbot.gerrit.records import ChangeRecord
 from reviewbot.store.accounts import AccountResolver, chunks
+from reviewbot.store.page_rows import (
+    CHANGE_COLUMNS,
+    CHANGE_OWNER,
+    MESSAGE_AUTHOR,
+    MESSAGE_COLUMNS,
+    PATCH_SET_COLUMNS,
+    PATCH_SET_UPLOADER,
+    VOTE_ACCOUNT,
+    VOTE_COLUMNS,
+    ChangeRows,
+    PageRows,
+    page_rows,
+)
 from reviewbot.store.tables import Change, CurrentVote, Message, PatchSet, VoteEventRow
 
 _CHANGE = Change.__table__
@@ -25,14 +38,6 @@ _PATCH_SET = PatchSet.__table__
 _MESSAGE = Message.__table__
 _VOTE = VoteEventRow.__table__
 _CURRENT = CurrentVote.__table__
-
-_CHANGE_COLUMNS = (
-    "gerrit_id", "change_id", "project", "branch", "subject", "status", "wip", "owner_id",
-    "topic", "hashtags", "created", "updated", "submitted", "closed_at", "current_patch_set",
-    "commit_message", "files", "insertions", "deletions", "missing_since", "source",
-)
-_PATCH_SET_COLUMNS = ("revision", "created", "uploader_id", "kind", "insertions", "deletions")
-
 
 @dataclass
 class WriteCounts:
@@ -54,12 +59,6 @@ class WriteCounts:
     def rows(self) -> int:
         return (self.changes + self.patch_sets + self.messages + self.votes
                 + self.current_votes + self.accounts)
-
-
-def _insert(conn, table, rows: list[dict]) -> None:
-    if rows:
-        columns = tuple(rows[0])
-        insert_tuples(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
 
 
 def insert_tuples(
@@ -98,12 +97,6 @@ def insert_tuples(
     conn.exec_driver_sql(sql, rows)
 
 
-_MESSAGE_COLUMNS = ("id", "change_number", "patch_set", "author_id", "date", "tag", "text",
-                    "inline_comments", "free_text", "changes_votes")
-_VOTE_COLUMNS = ("message_id", "change_number", "patch_set", "account_id", "label", "value",
-                 "removed", "date")
-
-
 def _select_in(conn, columns, key_column, keys):
     for part in chunks(list(keys)):
         yield from conn.execute(select(*columns).where(key_column.in_(part)))
@@ -111,14 +104,20 @@ def _select_in(conn, columns, key_column, keys):
 
 def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCounts:
     """Write `records` (one page) into the session's transaction; idempotent."""
+    return write_page(session, page_rows(records, stamp_for(session.connection())))
+
+
+def write_page(session: Session, page: PageRows) -> WriteCounts:
+    """Write one page's rows (`store.page_rows`) into the session's transaction;
+    idempotent. The rows are changed in place (account indexes become ids)."""
     counts = WriteCounts()
-    if not records:
+    if not page.changes:
         return counts
     conn = session.connection()
-    by_number = {r.number: r for r in records}  # a page never repeats a change, but be safe
+    by_number = {c.number: c for c in page.changes}
     existing = {
         row.number: row
-        for row in _select_in(conn, [_CHANGE.c.number] + [_CHANGE.c[c] for c in _CHANGE_COLUMNS],
+        for row in _select_in(conn, [_CHANGE.c[c] for c in CHANGE_COLUMNS],
                               _CHANGE.c.number, by_number)
     }
     # REST data is richer (message ids, real account ids, tags): an import never
@@ -126,16 +125,17 @@ def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCo
     # Nor does older data overwrite newer (an old dump, a stale index entry):
     # Gerrit's `updated` only moves forward.
     for number, row in existing.items():
-        record = by_number[number]
-        if (row.source == "rest" and record.source == "import") or row.updated > record.updated:
+        rows = by_number[number]
+        if (row.source == "rest" and rows.source == "import") or row.updated > rows.updated:
             del by_number[number]
             counts.skipped += 1
     if not by_number:
         return counts
-    records = list(by_number.values())
+    changes = list(by_number.values())
     resolver = AccountResolver(session)
-    resolver.prepare(a for r in records for a in r.accounts())
+    resolver.prepare(page.accounts)
     counts.accounts = resolver.written
+    ids = [resolver.resolve(a) for a in page.accounts]
 
     replaced = [n for n, row in existing.items()
                 if n in by_number and row.source == "import" and by_number[n].source == "rest"]
@@ -147,13 +147,13 @@ def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCo
 
     # Only changes stored before can have stored patch sets, messages or votes
     # (foreign keys): a back-fill or first import reads nothing back.
-    known = [r.number for r in records if r.number in existing]
+    known = [c.number for c in changes if c.number in existing]
     touched: set[int] = set(replaced)  # stored changes whose rows this page rewrites
-    counts.changes = _write_changes(conn, records, existing, resolver, touched)
-    counts.patch_sets = _write_patch_sets(conn, records, resolver, known, touched)
-    counts.messages, counts.votes = _write_messages(conn, records, resolver, known, touched)
+    counts.changes = _write_changes(conn, changes, existing, ids, touched)
+    counts.patch_sets = _write_patch_sets(conn, changes, ids, known, touched)
+    counts.messages, counts.votes = _write_messages(conn, changes, ids, known, touched)
     # Current votes are no input to judging: not added to `touched`, no revision move.
-    counts.current_votes = _write_current_votes(conn, records, resolver, known)
+    counts.current_votes = _write_current_votes(conn, changes, ids, known)
     bump_revisions(conn, touched & existing.keys())
     return counts
 
@@ -165,118 +165,96 @@ def bump_revisions(conn, numbers: Iterable[int]) -> None:
                      .values(revision=_CHANGE.c.revision + 1))
 
 
-def _change_row(r: ChangeRecord, resolver: AccountResolver) -> dict:
-    return {
-        "gerrit_id": r.gerrit_id, "change_id": r.change_id, "project": r.project,
-        "branch": r.branch, "subject": r.subject, "status": r.status, "wip": r.wip,
-        "owner_id": resolver.resolve(r.owner), "topic": r.topic, "hashtags": r.hashtags,
-        "created": r.created, "updated": r.updated, "submitted": r.submitted,
-        "closed_at": r.closed_at, "current_patch_set": r.current_patch_set,
-        "commit_message": r.commit_message, "files": r.files, "insertions": r.insertions,
-        "deletions": r.deletions, "missing_since": None, "source": r.source,
-    }
+def _resolved(rows: list[list], column: int, ids: list[int | None]) -> list[tuple]:
+    """`rows` as tuples (what `insert_tuples` binds), the account indexes of `column`
+    turned into account ids."""
+    done = []
+    for row in rows:
+        found = row[column]
+        if found is not None:
+            row[column] = ids[found]
+        done.append(tuple(row))
+    return done
 
 
-def _write_changes(conn, records, existing, resolver, touched) -> int:
-    inserts: list[tuple] = []
+def _write_changes(conn, changes: list[ChangeRows], existing, ids, touched) -> int:
+    inserts: list[list] = []
     updates = []
-    for r in records:
-        row = _change_row(r, resolver)
-        old = existing.get(r.number)
+    for c in changes:
+        row = c.change
+        row[CHANGE_OWNER] = ids[row[CHANGE_OWNER]] if row[CHANGE_OWNER] is not None else None
+        old = existing.get(c.number)
         if old is None:
-            inserts.append((r.number, *(row[c] for c in _CHANGE_COLUMNS)))
-        elif any(getattr(old, c) != row[c] for c in _CHANGE_COLUMNS):
-            updates.append({"_number": r.number, **row})
-            touched.add(r.number)
-    insert_tuples(conn, _CHANGE, ("number", *_CHANGE_COLUMNS), inserts)
+            inserts.append(row)
+        elif any(old[i] != row[i] for i in range(1, len(CHANGE_COLUMNS))):
+            updates.append({"_number": c.number, **dict(zip(CHANGE_COLUMNS[1:], row[1:],
+                                                            strict=True))})
+            touched.add(c.number)
+    insert_tuples(conn, _CHANGE, CHANGE_COLUMNS, inserts)
     if updates:
         conn.execute(
             _CHANGE.update().where(_CHANGE.c.number == bindparam("_number"))
-            .values({c: bindparam(c) for c in _CHANGE_COLUMNS}),
+            .values({c: bindparam(c) for c in CHANGE_COLUMNS[1:]}),
             updates,
         )
     return len(inserts) + len(updates)
 
 
-def _write_patch_sets(conn, records, resolver, known, touched) -> int:
+def _write_patch_sets(conn, changes: list[ChangeRows], ids, known, touched) -> int:
     existing = {
-        (row.change_number, row.number): tuple(row[2:])
-        for row in _select_in(
-            conn,
-            [_PATCH_SET.c.change_number, _PATCH_SET.c.number]
-            + [_PATCH_SET.c[c] for c in _PATCH_SET_COLUMNS],
-            _PATCH_SET.c.change_number, known,
-        )
+        (row[0], row[1]): tuple(row[2:])
+        for row in _select_in(conn, [_PATCH_SET.c[c] for c in PATCH_SET_COLUMNS],
+                              _PATCH_SET.c.change_number, known)
     }
     inserts, updates = [], []
-    for r in records:
-        for ps in r.patch_sets:
-            values = (ps.revision, ps.created, resolver.resolve(ps.uploader), ps.kind,
-                      ps.insertions, ps.deletions)
-            old = existing.get((r.number, ps.number))
-            if old == values:
+    for c in changes:
+        for row in _resolved(c.patch_sets, PATCH_SET_UPLOADER, ids):
+            old = existing.get((row[0], row[1])) if existing else None
+            if old is not None and old == tuple(row[2:]):
                 continue
-            touched.add(r.number)
-            row = dict(zip(_PATCH_SET_COLUMNS, values, strict=True))
+            touched.add(c.number)
             if old is None:
-                inserts.append({"change_number": r.number, "number": ps.number, **row})
+                inserts.append(row)
             else:
-                updates.append({"_change": r.number, "_ps": ps.number, **row})
-    _insert(conn, _PATCH_SET, inserts)
+                updates.append({"_change": row[0], "_ps": row[1],
+                                **dict(zip(PATCH_SET_COLUMNS[2:], row[2:], strict=True))})
+    insert_tuples(conn, _PATCH_SET, PATCH_SET_COLUMNS, inserts)
     if updates:
         conn.execute(
             _PATCH_SET.update()
             .where(and_(_PATCH_SET.c.change_number == bindparam("_change"),
                         _PATCH_SET.c.number == bindparam("_ps")))
-            .values({c: bindparam(c) for c in _PATCH_SET_COLUMNS}),
+            .values({c: bindparam(c) for c in PATCH_SET_COLUMNS[2:]}),
             updates,
         )
     return len(inserts) + len(updates)
 
 
-def _write_messages(conn, records, resolver, known, touched) -> tuple[int, int]:
+def _write_messages(conn, changes: list[ChangeRows], ids, known, touched) -> tuple[int, int]:
     """New messages and their vote events. Gerrit never edits a message, so a stored
     message (and the votes read from it) stays as it is."""
     stored = {
         row.id for row in _select_in(conn, [_MESSAGE.c.id], _MESSAGE.c.change_number, known)
     }
-    messages: list[tuple] = []
-    votes: list[tuple] = []
-    resolve = resolver.resolve
-    # On SQLite the rows go straight to the driver: the date text is made here, once
-    # per message, for the message and its vote events, and flags are 0/1 (sqlite3 binds
-    # a bool through its adaptation protocol; Core's Boolean takes 0/1 on PostgreSQL).
-    stamp = stamp_for(conn)
-    for r in records:
-        number = r.number
-        for m in r.messages:
-            mid = m.id
-            if mid in stored:
+    messages: list[list] = []
+    votes: list[list] = []
+    for c in changes:
+        if not c.messages:
+            continue
+        if stored:  # only a stored change has stored messages
+            new = [m for m in c.messages if m[0] not in stored]
+            if not new:
                 continue
-            stored.add(mid)
-            touched.add(number)
-            parsed = m.parsed
-            date = stamp(m.date)
-            messages.append((mid, number, m.patch_set, resolve(m.author), date, m.tag, m.text,
-                             parsed.inline_comments, parsed.free_text, 1 if parsed.votes else 0))
-            if m.patch_set is None or not m.votes:
-                continue
-            if len(m.votes) == 1:  # the common case: one label per message
-                v = m.votes[0]
-                account_id = resolve(v.account)
-                if account_id is not None:
-                    votes.append((mid, number, m.patch_set, account_id, v.label, v.value,
-                                  v.removed + 0, date))
-                continue
-            by_label = {}
-            for v in m.votes:
-                account_id = resolve(v.account)
-                if account_id is not None:
-                    by_label[v.label] = (mid, number, m.patch_set, account_id, v.label,
-                                         v.value, v.removed + 0, date)
-            votes.extend(by_label.values())
-    insert_tuples(conn, _MESSAGE, _MESSAGE_COLUMNS, messages, stamped=True)
-    insert_tuples(conn, _VOTE, _VOTE_COLUMNS, votes, stamped=True)
+            fresh = {m[0] for m in new}
+            messages += new
+            votes += [v for v in c.votes if v[0] in fresh]
+        else:
+            messages += c.messages
+            votes += c.votes
+        touched.add(c.number)
+    insert_tuples(conn, _MESSAGE, MESSAGE_COLUMNS, _resolved(messages, MESSAGE_AUTHOR, ids),
+                  stamped=True)
+    insert_tuples(conn, _VOTE, VOTE_COLUMNS, _resolved(votes, VOTE_ACCOUNT, ids), stamped=True)
     return len(messages), len(votes)
 
 
@@ -295,7 +273,7 @@ def _same(value: datetime) -> datetime:
     return value
 
 
-def _write_current_votes(conn, records, resolver, known) -> int:
+def _write_current_votes(conn, changes: list[ChangeRows], ids, known) -> int:
     existing = {
         (row.change_number, row.label, row.account_id): row.value
         for row in _select_in(
@@ -305,13 +283,10 @@ def _write_current_votes(conn, records, resolver, known) -> int:
         )
     }
     wanted: dict[tuple[int, str, int], int] = {}
-    for r in records:
-        for label, account, value in r.current_votes:
-            account_id = resolver.resolve(account)
-            if account_id is not None and value:
-                wanted[(r.number, label, account_id)] = value
-    inserts = [{"change_number": k[0], "label": k[1], "account_id": k[2], "value": v}
-               for k, v in wanted.items() if k not in existing]
+    for c in changes:
+        for label, voter, value in c.current_votes:
+            wanted[(c.number, label, ids[voter])] = value
+    inserts = [(*k, v) for k, v in wanted.items() if k not in existing]
     updates = [{"_c": k[0], "_l": k[1], "_a": k[2], "value": v}
                for k, v in wanted.items() if k in existing and existing[k] != v]
     deletes = [{"_c": k[0], "_l": k[1], "_a": k[2]} for k in existing if k not in wanted]
@@ -319,7 +294,7 @@ def _write_current_votes(conn, records, resolver, known) -> int:
                _CURRENT.c.account_id == bindparam("_a"))
     if deletes:
         conn.execute(_CURRENT.delete().where(key), deletes)
-    _insert(conn, _CURRENT, inserts)
+    insert_tuples(conn, _CURRENT, ("change_number", "label", "account_id", "value"), inserts)
     if updates:
         conn.execute(_CURRENT.update().where(key).values(value=bindparam("value")), updates)
     return len(inserts) + len(updates) + len(deletes)

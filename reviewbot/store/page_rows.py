@@ -1,0 +1,130 @@
+"""Store writes, the pure half: one page of change records as the rows the store keeps.
+
+`store.changes.write_page` stores these rows; everything that needs no database is
+done here, so a large import can build the rows in its parser process while the
+other process writes (`sync.importer`). Accounts stay unresolved: each row names an
+account by its index into `PageRows.accounts`, and the writer turns the indexes into
+stored ids (`store.accounts.AccountResolver`) with one list lookup per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reviewbot.gerrit.records import AccountRef, ChangeRecord
+
+# Columns of the rows below, in order; an account column holds an index into
+# PageRows.accounts (None: no account, or one that cannot be stored: no id, no key).
+CHANGE_COLUMNS = (
+    "number", "gerrit_id", "change_id", "project", "branch", "subject", "status", "wip",
+    "owner_id", "topic", "hashtags", "created", "updated", "submitted", "closed_at",
+    "current_patch_set", "commit_message", "files", "insertions", "deletions",
+    "missing_since", "source",
+)
+CHANGE_OWNER = CHANGE_COLUMNS.index("owner_id")
+PATCH_SET_COLUMNS = ("change_number", "number", "revision", "created", "uploader_id", "kind",
+                     "insertions", "deletions")
+PATCH_SET_UPLOADER = PATCH_SET_COLUMNS.index("uploader_id")
+MESSAGE_COLUMNS = ("id", "change_number", "patch_set", "author_id", "date", "tag", "text",
+                   "inline_comments", "free_text", "changes_votes")
+MESSAGE_AUTHOR = MESSAGE_COLUMNS.index("author_id")
+VOTE_COLUMNS = ("message_id", "change_number", "patch_set", "account_id", "label", "value",
+                "removed", "date")
+VOTE_ACCOUNT = VOTE_COLUMNS.index("account_id")
+
+
+@dataclass(slots=True)
+class ChangeRows:
+    """One change's rows. Datetimes of the change and patch-set rows stay datetimes (the
+    writer compares them with stored rows); message and vote dates are already in the
+    store's format (`stamp`), as messages are only ever inserted."""
+
+    number: int
+    source: str
+    updated: datetime
+    change: list[Any]  # CHANGE_COLUMNS
+    patch_sets: list[list[Any]]  # PATCH_SET_COLUMNS
+    messages: list[list[Any]]  # MESSAGE_COLUMNS; each message id once in the page
+    votes: list[list[Any]]  # VOTE_COLUMNS; one per message and label
+    current_votes: list[tuple[str, int, int]]  # (label, account index, value), value != 0
+
+
+@dataclass(slots=True)
+class PageRows:
+    changes: list[ChangeRows]
+    accounts: list[AccountRef]  # the accounts the rows name, by index
+
+
+def page_rows(records: Sequence[ChangeRecord], stamp: Callable[[datetime], Any]) -> PageRows:
+    """The rows of `records` (one page; a change repeated keeps its last record).
+    `stamp`: `store.changes.stamp_for` the store."""
+    accounts: list[AccountRef] = []
+    # By identity: parsed records share a few hundred account objects (kept alive in
+    # `accounts`, so an id is never reused while the page is built).
+    index: dict[int, int | None] = {}
+
+    def account(ref: AccountRef | None) -> int | None:
+        if ref is None:
+            return None
+        found = index.get(id(ref), -1)
+        if found != -1:
+            return found
+        # The resolver stores an account with an id or a key (username, email, name);
+        # one with neither is not stored, and its rows name nobody.
+        found = len(accounts) if ref.id is not None or ref.key else None
+        if found is not None:
+            accounts.append(ref)
+        index[id(ref)] = found
+        return found
+
+    seen_messages: set[str] = set()
+    by_number = {r.number: r for r in records}
+    changes = [_change_rows(r, account, stamp, seen_messages) for r in by_number.values()]
+    return PageRows(changes, accounts)
+
+
+def _change_rows(r: ChangeRecord, account: Callable[[AccountRef | None], int | None],
+                 stamp: Callable[[datetime], Any], seen_messages: set[str]) -> ChangeRows:
+    number = r.number
+    change = [number, r.gerrit_id, r.change_id, r.project, r.branch, r.subject, r.status,
+              r.wip, account(r.owner), r.topic, r.hashtags, r.created, r.updated, r.submitted,
+              r.closed_at, r.current_patch_set, r.commit_message, r.files, r.insertions,
+              r.deletions, None, r.source]
+    patch_sets = [[number, ps.number, ps.revision, ps.created, account(ps.uploader), ps.kind,
+                   ps.insertions, ps.deletions] for ps in r.patch_sets]
+    messages: list[list[Any]] = []
+    votes: list[list[Any]] = []
+    # Flags as 0/1: sqlite3 binds a bool through its adaptation protocol, and Core's
+    # Boolean takes 0/1 on PostgreSQL.
+    for m in r.messages:
+        mid = m.id
+        if mid in seen_messages:
+            continue
+        seen_messages.add(mid)
+        parsed = m.parsed
+        date = stamp(m.date)  # once per message, for the message and its vote events
+        messages.append([mid, number, m.patch_set, account(m.author), date, m.tag, m.text,
+                         parsed.inline_comments, parsed.free_text, 1 if parsed.votes else 0])
+        if m.patch_set is None or not m.votes:
+            continue
+        if len(m.votes) == 1:  # the common case: one label per message
+            v = m.votes[0]
+            voter = account(v.account)
+            if voter is not None:
+                votes.append([mid, number, m.patch_set, voter, v.label, v.value,
+                              v.removed + 0, date])
+            continue
+        by_label = {}  # a label voted twice in one message: the last vote counts
+        for v in m.votes:
+            voter = account(v.account)
+            if voter is not None:
+                by_label[v.label] = [mid, number, m.patch_set, voter, v.label, v.value,
+                                     v.removed + 0, date]
+        votes.extend(by_label.values())
+    current = [(label, voter, value) for label, ref, value in r.current_votes
+               if value and (voter := account(ref)) is not None]
+    return ChangeRows(number, r.source, r.updated, change, patch_sets, messages, votes,
+                      current)
