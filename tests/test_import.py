@@ -232,3 +232,30 @@ def test_rest_sync_after_import_adopts_real_ids_without_duplicates(scenario, tmp
     # An import of older data never overwrites what REST stored.
     again = import_files(store_engine, [tmp_path / "dump.json"])
     assert again.counts.skipped == 2 and again.counts.rows == 0
+
+
+def test_import_after_rest_sync_names_accounts_by_their_real_ids(scenario, tmp_path,
+                                                                 store_engine):
+    # The dump names people by username only; REST stored them with their real ids
+    # first. A change new to the store must name them by those ids, everywhere.
+    sb, config, numbers = scenario
+    sync_once(GerritClient(config.gerrit.url, retries=0), store_engine, config)
+    ssh_dump(sb, tmp_path / "dump.json")
+    first = json.loads(next(line for line in (tmp_path / "dump.json").read_text().splitlines()
+                            if f'"number": {numbers[0]},' in line
+                            or f'"number":{numbers[0]},' in line))
+    first["number"] = 999999
+    (tmp_path / "new.json").write_text(json.dumps(first) + "\n")
+
+    written = import_files(store_engine, [tmp_path / "new.json"])
+    assert written.counts.changes == 1 and written.counts.votes > 0
+    with Session(store_engine) as s:
+        assert s.exec(select(func.min(Account.id))).scalar_one() > 0  # no synthetic account
+        assert s.get(Change, 999999).owner_id == sb.account_id("alice")
+        for table, column in ((VoteEventRow, VoteEventRow.account_id),
+                              (Message, Message.author_id), (PatchSet, PatchSet.uploader_id),
+                              (CurrentVote, CurrentVote.account_id)):
+            ids = set(s.exec(select(column).where(table.change_number == 999999)).scalars())
+            assert ids and all(i > 0 for i in ids), table
+    assert [e[:5] for e in _events(store_engine, 999999)] == \
+        [e[:5] for e in _events(store_engine, numbers[0])]

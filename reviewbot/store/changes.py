@@ -29,6 +29,7 @@ from reviewbot.store.page_rows import (
     VOTE_COLUMNS,
     ChangeRows,
     PageRows,
+    likely_id,
     page_rows,
 )
 from reviewbot.store.tables import Change, CurrentVote, Message, PatchSet, VoteEventRow
@@ -109,7 +110,7 @@ def upsert_changes(session: Session, records: Sequence[ChangeRecord]) -> WriteCo
 
 def write_page(session: Session, page: PageRows) -> WriteCounts:
     """Write one page's rows (`store.page_rows`) into the session's transaction;
-    idempotent. The rows are changed in place (account indexes become ids)."""
+    idempotent."""
     counts = WriteCounts()
     if not page.changes:
         return counts
@@ -135,7 +136,9 @@ def write_page(session: Session, page: PageRows) -> WriteCounts:
     resolver = AccountResolver(session)
     resolver.prepare(page.accounts)
     counts.accounts = resolver.written
-    ids = [resolver.resolve(a) for a in page.accounts]
+    # Rows name accounts by their likely id: those stored under another one.
+    moved = {guess: stored for ref in page.accounts
+             if (guess := likely_id(ref)) != (stored := resolver.resolve(ref))}
 
     replaced = [n for n, row in existing.items()
                 if n in by_number and row.source == "import" and by_number[n].source == "rest"]
@@ -149,11 +152,11 @@ def write_page(session: Session, page: PageRows) -> WriteCounts:
     # (foreign keys): a back-fill or first import reads nothing back.
     known = [c.number for c in changes if c.number in existing]
     touched: set[int] = set(replaced)  # stored changes whose rows this page rewrites
-    counts.changes = _write_changes(conn, changes, existing, ids, touched)
-    counts.patch_sets = _write_patch_sets(conn, changes, ids, known, touched)
-    counts.messages, counts.votes = _write_messages(conn, changes, ids, known, touched)
+    counts.changes = _write_changes(conn, changes, existing, moved, touched)
+    counts.patch_sets = _write_patch_sets(conn, changes, moved, known, touched)
+    counts.messages, counts.votes = _write_messages(conn, changes, moved, known, touched)
     # Current votes are no input to judging: not added to `touched`, no revision move.
-    counts.current_votes = _write_current_votes(conn, changes, ids, known)
+    counts.current_votes = _write_current_votes(conn, changes, moved, known)
     bump_revisions(conn, touched & existing.keys())
     return counts
 
@@ -165,24 +168,20 @@ def bump_revisions(conn, numbers: Iterable[int]) -> None:
                      .values(revision=_CHANGE.c.revision + 1))
 
 
-def _resolved(rows: list[list], column: int, ids: list[int | None]) -> list[tuple]:
-    """`rows` as tuples (what `insert_tuples` binds), the account indexes of `column`
-    turned into account ids."""
-    done = []
-    for row in rows:
-        found = row[column]
-        if found is not None:
-            row[column] = ids[found]
-        done.append(tuple(row))
-    return done
+def _moved(rows: list[tuple], column: int, moved: dict[int, int | None]) -> list[tuple]:
+    """`rows` with the accounts of `column` stored under another id than their likely
+    one (`page_rows.likely_id`) renamed."""
+    if not moved:
+        return rows
+    return [row if (account := row[column]) not in moved
+            else (*row[:column], moved[account], *row[column + 1:]) for row in rows]
 
 
-def _write_changes(conn, changes: list[ChangeRows], existing, ids, touched) -> int:
-    inserts: list[list] = []
+def _write_changes(conn, changes: list[ChangeRows], existing, moved, touched) -> int:
+    inserts: list[tuple] = []
     updates = []
-    for c in changes:
-        row = c.change
-        row[CHANGE_OWNER] = ids[row[CHANGE_OWNER]] if row[CHANGE_OWNER] is not None else None
+    for c, row in zip(changes, _moved([c.change for c in changes], CHANGE_OWNER, moved),
+                      strict=True):
         old = existing.get(c.number)
         if old is None:
             inserts.append(row)
@@ -200,7 +199,7 @@ def _write_changes(conn, changes: list[ChangeRows], existing, ids, touched) -> i
     return len(inserts) + len(updates)
 
 
-def _write_patch_sets(conn, changes: list[ChangeRows], ids, known, touched) -> int:
+def _write_patch_sets(conn, changes: list[ChangeRows], moved, known, touched) -> int:
     existing = {
         (row[0], row[1]): tuple(row[2:])
         for row in _select_in(conn, [_PATCH_SET.c[c] for c in PATCH_SET_COLUMNS],
@@ -208,7 +207,7 @@ def _write_patch_sets(conn, changes: list[ChangeRows], ids, known, touched) -> i
     }
     inserts, updates = [], []
     for c in changes:
-        for row in _resolved(c.patch_sets, PATCH_SET_UPLOADER, ids):
+        for row in _moved(c.patch_sets, PATCH_SET_UPLOADER, moved):
             old = existing.get((row[0], row[1])) if existing else None
             if old is not None and old == tuple(row[2:]):
                 continue
@@ -230,14 +229,15 @@ def _write_patch_sets(conn, changes: list[ChangeRows], ids, known, touched) -> i
     return len(inserts) + len(updates)
 
 
-def _write_messages(conn, changes: list[ChangeRows], ids, known, touched) -> tuple[int, int]:
+def _write_messages(conn, changes: list[ChangeRows], moved, known, touched
+                    ) -> tuple[int, int]:
     """New messages and their vote events. Gerrit never edits a message, so a stored
     message (and the votes read from it) stays as it is."""
     stored = {
         row.id for row in _select_in(conn, [_MESSAGE.c.id], _MESSAGE.c.change_number, known)
     }
-    messages: list[list] = []
-    votes: list[list] = []
+    messages: list[tuple] = []
+    votes: list[tuple] = []
     for c in changes:
         if not c.messages:
             continue
@@ -252,9 +252,9 @@ def _write_messages(conn, changes: list[ChangeRows], ids, known, touched) -> tup
             messages += c.messages
             votes += c.votes
         touched.add(c.number)
-    insert_tuples(conn, _MESSAGE, MESSAGE_COLUMNS, _resolved(messages, MESSAGE_AUTHOR, ids),
+    insert_tuples(conn, _MESSAGE, MESSAGE_COLUMNS, _moved(messages, MESSAGE_AUTHOR, moved),
                   stamped=True)
-    insert_tuples(conn, _VOTE, VOTE_COLUMNS, _resolved(votes, VOTE_ACCOUNT, ids), stamped=True)
+    insert_tuples(conn, _VOTE, VOTE_COLUMNS, _moved(votes, VOTE_ACCOUNT, moved), stamped=True)
     return len(messages), len(votes)
 
 
@@ -273,7 +273,7 @@ def _same(value: datetime) -> datetime:
     return value
 
 
-def _write_current_votes(conn, changes: list[ChangeRows], ids, known) -> int:
+def _write_current_votes(conn, changes: list[ChangeRows], moved, known) -> int:
     existing = {
         (row.change_number, row.label, row.account_id): row.value
         for row in _select_in(
@@ -285,7 +285,7 @@ def _write_current_votes(conn, changes: list[ChangeRows], ids, known) -> int:
     wanted: dict[tuple[int, str, int], int] = {}
     for c in changes:
         for label, voter, value in c.current_votes:
-            wanted[(c.number, label, ids[voter])] = value
+            wanted[(c.number, label, moved.get(voter, voter))] = value
     inserts = [(*k, v) for k, v in wanted.items() if k not in existing]
     updates = [{"_c": k[0], "_l": k[1], "_a": k[2], "value": v}
                for k, v in wanted.items() if k in existing and existing[k] != v]

@@ -2,9 +2,12 @@
 
 `store.changes.write_page` stores these rows; everything that needs no database is
 done here, so a large import can build the rows in its parser process while the
-other process writes (`sync.importer`). Accounts stay unresolved: each row names an
-account by its index into `PageRows.accounts`, and the writer turns the indexes into
-stored ids (`store.accounts.AccountResolver`) with one list lookup per row.
+other process writes (`sync.importer`). Account columns hold the id each account will
+most likely be stored under: Gerrit's id, or for an SSH-only account its synthetic id
+(`store.accounts.synthetic_id`). The writer resolves `PageRows.accounts`
+(`store.accounts.AccountResolver`) and rewrites only the rows whose account is stored
+under another id (an SSH name a REST sync already stored with its real id): a first
+import rewrites none.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from reviewbot.gerrit.records import AccountRef, ChangeRecord
+from reviewbot.store.accounts import synthetic_id
 
-# Columns of the rows below, in order; an account column holds an index into
-# PageRows.accounts (None: no account, or one that cannot be stored: no id, no key).
+# Columns of the rows below, in order; an account column holds the account's likely id
+# (`likely_id`; None: no account, or one that cannot be stored: no id, no key).
 CHANGE_COLUMNS = (
     "number", "gerrit_id", "change_id", "project", "branch", "subject", "status", "wip",
     "owner_id", "topic", "hashtags", "created", "updated", "submitted", "closed_at",
@@ -45,17 +49,26 @@ class ChangeRows:
     number: int
     source: str
     updated: datetime
-    change: list[Any]  # CHANGE_COLUMNS
-    patch_sets: list[list[Any]]  # PATCH_SET_COLUMNS
-    messages: list[list[Any]]  # MESSAGE_COLUMNS; each message id once in the page
-    votes: list[list[Any]]  # VOTE_COLUMNS; one per message and label
-    current_votes: list[tuple[str, int, int]]  # (label, account index, value), value != 0
+    change: tuple  # CHANGE_COLUMNS
+    patch_sets: list[tuple]  # PATCH_SET_COLUMNS
+    messages: list[tuple]  # MESSAGE_COLUMNS; each message id once in the page
+    votes: list[tuple]  # VOTE_COLUMNS; one per message and label
+    current_votes: list[tuple[str, int, int]]  # (label, account's likely id, value != 0)
 
 
 @dataclass(slots=True)
 class PageRows:
     changes: list[ChangeRows]
-    accounts: list[AccountRef]  # the accounts the rows name, by index
+    accounts: list[AccountRef]  # every account the rows name (once per object)
+
+
+def likely_id(ref: AccountRef) -> int | None:
+    """The id `ref` will most likely be stored under (see the module's docstring);
+    None when it cannot be stored (no id, no key)."""
+    if ref.id is not None:
+        return ref.id
+    key = ref.key
+    return synthetic_id(key) if key else None
 
 
 def page_rows(records: Sequence[ChangeRecord], stamp: Callable[[datetime], Any]) -> PageRows:
@@ -63,21 +76,18 @@ def page_rows(records: Sequence[ChangeRecord], stamp: Callable[[datetime], Any])
     `stamp`: `store.changes.stamp_for` the store."""
     accounts: list[AccountRef] = []
     # By identity: parsed records share a few hundred account objects (kept alive in
-    # `accounts`, so an id is never reused while the page is built).
-    index: dict[int, int | None] = {}
+    # `accounts`, so an object's id is never reused while the page is built).
+    known: dict[int, int | None] = {}
 
     def account(ref: AccountRef | None) -> int | None:
         if ref is None:
             return None
-        found = index.get(id(ref), -1)
-        if found != -1:
+        found = known.get(id(ref), 0)
+        if found != 0:  # 0 is no account id, real or synthetic
             return found
-        # The resolver stores an account with an id or a key (username, email, name);
-        # one with neither is not stored, and its rows name nobody.
-        found = len(accounts) if ref.id is not None or ref.key else None
+        found = known[id(ref)] = likely_id(ref)
         if found is not None:
             accounts.append(ref)
-        index[id(ref)] = found
         return found
 
     seen_messages: set[str] = set()
@@ -89,14 +99,14 @@ def page_rows(records: Sequence[ChangeRecord], stamp: Callable[[datetime], Any])
 def _change_rows(r: ChangeRecord, account: Callable[[AccountRef | None], int | None],
                  stamp: Callable[[datetime], Any], seen_messages: set[str]) -> ChangeRows:
     number = r.number
-    change = [number, r.gerrit_id, r.change_id, r.project, r.branch, r.subject, r.status,
+    change = (number, r.gerrit_id, r.change_id, r.project, r.branch, r.subject, r.status,
               r.wip, account(r.owner), r.topic, r.hashtags, r.created, r.updated, r.submitted,
               r.closed_at, r.current_patch_set, r.commit_message, r.files, r.insertions,
-              r.deletions, None, r.source]
-    patch_sets = [[number, ps.number, ps.revision, ps.created, account(ps.uploader), ps.kind,
-                   ps.insertions, ps.deletions] for ps in r.patch_sets]
-    messages: list[list[Any]] = []
-    votes: list[list[Any]] = []
+              r.deletions, None, r.source)
+    patch_sets = [(number, ps.number, ps.revision, ps.created, account(ps.uploader), ps.kind,
+                   ps.insertions, ps.deletions) for ps in r.patch_sets]
+    messages: list[tuple] = []
+    votes: list[tuple] = []
     # Flags as 0/1: sqlite3 binds a bool through its adaptation protocol, and Core's
     # Boolean takes 0/1 on PostgreSQL.
     for m in r.messages:
@@ -106,23 +116,23 @@ def _change_rows(r: ChangeRecord, account: Callable[[AccountRef | None], int | N
         seen_messages.add(mid)
         parsed = m.parsed
         date = stamp(m.date)  # once per message, for the message and its vote events
-        messages.append([mid, number, m.patch_set, account(m.author), date, m.tag, m.text,
-                         parsed.inline_comments, parsed.free_text, 1 if parsed.votes else 0])
+        messages.append((mid, number, m.patch_set, account(m.author), date, m.tag, m.text,
+                         parsed.inline_comments, parsed.free_text, 1 if parsed.votes else 0))
         if m.patch_set is None or not m.votes:
             continue
         if len(m.votes) == 1:  # the common case: one label per message
             v = m.votes[0]
             voter = account(v.account)
             if voter is not None:
-                votes.append([mid, number, m.patch_set, voter, v.label, v.value,
-                              v.removed + 0, date])
+                votes.append((mid, number, m.patch_set, voter, v.label, v.value,
+                              v.removed + 0, date))
             continue
         by_label = {}  # a label voted twice in one message: the last vote counts
         for v in m.votes:
             voter = account(v.account)
             if voter is not None:
-                by_label[v.label] = [mid, number, m.patch_set, voter, v.label, v.value,
-                                     v.removed + 0, date]
+                by_label[v.label] = (mid, number, m.patch_set, voter, v.label, v.value,
+                                     v.removed + 0, date)
         votes.extend(by_label.values())
     current = [(label, voter, value) for label, ref, value in r.current_votes
                if value and (voter := account(ref)) is not None]
