@@ -75,8 +75,8 @@ def page_rows(records: Sequence[ChangeRecord], stamp: Callable[[datetime], Any])
     """The rows of `records` (one page; a change repeated keeps its last record).
     `stamp`: `store.changes.stamp_for` the store."""
     accounts: list[AccountRef] = []
-    # By identity: parsed records share a few hundred account objects (kept alive in
-    # `accounts`, so an object's id is never reused while the page is built).
+    # By identity: parsed records share a few hundred account objects (the records keep
+    # them alive, so an object's id is never reused while the page is built).
     known: dict[int, int | None] = {}
 
     def account(ref: AccountRef | None) -> int | None:
