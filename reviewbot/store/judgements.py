@@ -32,13 +32,14 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from reviewbot.store.changes import insert_tuples
 from reviewbot.store.review_reads import (
     change_number_parts,
+    change_t,
     date_parser,
     scope_conditions,
     stored_text,
     verdict_fact_columns,
+    verdict_t,
 )
 from reviewbot.store.snapshots import plain_rows
 from reviewbot.store.state import get_state, set_state
@@ -51,6 +52,9 @@ from reviewbot.timeline.snapshot import (
     SettledCounts,
     TeamScope,
 )
+
+# Core columns for the leaderboard's reads (see `review_reads.change_t`).
+review_t, judged_t = (model.__table__.c for model in (StoredReview, JudgedChange))
 
 FINGERPRINT_KEY = "reviews.fingerprint"
 THROUGH_KEY = "reviews.judged_through"
@@ -67,18 +71,19 @@ class ChangeStamp(NamedTuple):
 
 def _stale_condition():
     priority, exempt = verdict_fact_columns()
+    j = judged_t
     return or_(
-        JudgedChange.change_number.is_(None),
-        JudgedChange.revision != Change.revision,
-        JudgedChange.priority != priority,
-        JudgedChange.exempt != exempt,
+        j.change_number.is_(None),
+        j.revision != change_t.revision,
+        j.priority != priority,
+        j.exempt != exempt,
     )
 
 
 def _stale_select(*columns):
     return (select(*columns)
-            .outerjoin(Verdict, Verdict.change_number == Change.number)
-            .outerjoin(JudgedChange, JudgedChange.change_number == Change.number)
+            .outerjoin(Verdict.__table__, verdict_t.change_number == change_t.number)
+            .outerjoin(JudgedChange.__table__, judged_t.change_number == change_t.number)
             .where(_stale_condition()))
 
 
@@ -97,8 +102,8 @@ def stale_changes(session: Session, numbers: Collection[int] | None = None,
 
 def any_stale(session: Session, among: Sequence = ()) -> bool:
     """Is any change (meeting the `among` conditions on Change) stale?"""
-    query = _stale_select(Change.number).where(*among)
-    return session.execute(select(query.exists())).scalar() or False
+    query = _stale_select(change_t.number).where(*among)
+    return bool(plain_rows(session, select(query.exists()))[0][0])
 
 
 def reviewed_by(account_id: int, since: datetime) -> list:
@@ -117,7 +122,7 @@ def updated_since(start: datetime) -> list:
     """Changes updated since `start`: the only ones holding reviews cast since then
     (Gerrit's `updated` is never older than a change's newest message; the replay
     narrows its read the same way)."""
-    return [Change.updated >= start]
+    return [change_t.updated >= start]
 
 
 def _team_key(team: TeamScope | None, key: str) -> str:
@@ -131,7 +136,7 @@ def team_scope(team: TeamScope | None) -> list:
     (each judges its own changes, with its own core group); none otherwise."""
     if team is None:
         return []
-    return [Change.project.in_(list(team.projects)), Change.branch.in_(list(team.branches))]
+    return [change_t.project.in_(list(team.projects)), change_t.branch.in_(list(team.branches))]
 
 
 def judging_state(session: Session, team: TeamScope | None = None
@@ -209,6 +214,10 @@ def replace_judgements(session: Session, stamps: Sequence[ChangeStamp],
                        rows: ReviewRows) -> int:
     """The stored reviews of `stamps`' changes become `rows` (`review_rows`); returns
     rows written."""
+    # The bulk writer (and the Gerrit records its module reads) is imported by the judge
+    # step that writes, not by every reader of this module (the leaderboard: ~7 ms).
+    from reviewbot.store.changes import insert_tuples
+
     conn = session.connection()
     # A change added in a range after it was counted has nothing judged to delete yet.
     for which in change_number_parts(session, [s.number for s in stamps]):
@@ -243,7 +252,10 @@ def judgements_current(session: Session, fingerprint: str, as_of: datetime,
 # --- reads -----------------------------------------------------------------------------
 
 def _flag(condition):
-    return func.sum(case((condition, 1), else_=0))
+    """How many rows of the group meet `condition`. As an aggregate FILTER, not a sum of
+    CASE 0/1: SQLite evaluates no expression per row for the rows it leaves out (the
+    leaderboard's grouped read of ~65,000 reviews: 80 -> 65 ms)."""
+    return func.count().filter(condition)
 
 
 def _true(column):
@@ -267,20 +279,20 @@ def _in_window(scope: ReviewScope, start: datetime, as_of: datetime,
 
 
 def _out_of_scope(scope: ReviewScope):
-    return select(Change.number).where(not_(and_(*scope_conditions(scope))))
+    return select(change_t.number).where(not_(and_(*scope_conditions(scope))))
 
 
 def _settled_changes(scope: ReviewScope, start: datetime, as_of: datetime):
     """The changes in scope updated in [start, as_of] (by the `updated` index): those
     holding reviews of that window with no activity after `as_of`."""
-    return select(Change.number).where(Change.updated >= start, Change.updated <= as_of,
-                                       *scope_conditions(scope, project_index=False))
+    return select(change_t.number).where(change_t.updated >= start, change_t.updated <= as_of,
+                                         *scope_conditions(scope, project_index=False))
 
 
 def _reviewers():
     """Every account with a stored review, from the review index by one seek each (a
     "loose index scan": the next account above the last one found)."""
-    r = StoredReview
+    r = review_t
     ids = select(func.min(r.account_id).label("id")).cte("reviewers", recursive=True)
     following = select(func.min(r.account_id)).where(r.account_id > ids.c.id)
     ids = ids.union_all(select(following.scalar_subquery()).where(ids.c.id.is_not(None)))
@@ -355,7 +367,7 @@ def settled_counts(session: Session, scope: ReviewScope, *, start: datetime,
     `change_number + 0` keeps SQLite's planner from looking each settled change up by
     the primary key instead (a table row per review) on a store never ANALYZEd."""
     conn = session.connection()
-    r = StoredReview
+    r = review_t
     judgeable = case((or_(_true(r.judged), _true(r.first_crack)), 1), else_=0)
     week_key = _weeks_back(conn, as_of, r.date) * 2 + judgeable
     query = (select(r.account_id, func.count(r.change_number.distinct()), *_counted(r),
