@@ -212,21 +212,28 @@ def _judged_beside(engine: Engine, roster: Roster, need: int, stale: list[tuple[
                    ) -> Generator[JudgedPass, None, None]:
     """`_judged` in a forked process: reading and judging a pass there takes about as
     long as storing the one before here."""
-    pickling = _ROWS_MARSHALLED if engine.dialect.name == "sqlite" else None
+    pickling = _PASS_MARSHALLED if engine.dialect.name == "sqlite" else None
     return produced_beside(_judged_in_child, engine, roster, need, stale,
                            name="the judging process", pickling=pickling)
 
 
-def _unmarshal_rows(data: bytes) -> ReviewRows:
-    return ReviewRows(*marshal.loads(data))
+def _marshalled(judged: JudgedPass) -> tuple[Callable[..., JudgedPass], tuple[Any, ...]]:
+    # Version 2: no back-references, so no table of every object written.
+    blob = marshal.dumps((list(map(tuple, judged.stamps)), *judged.rows), 2)
+    return _unmarshalled, (judged.changes, blob, judged.newest)
 
 
-# On SQLite a pass's rows are ints and texts only (the dates as read): they cross as one
-# marshal blob, which pickle then copies whole — half the judging process's cost of
-# pickling ~13,000 tuples with their memo (~6 of its ~90 ms a pass, 20k-change bench).
-# PostgreSQL's rows hold datetimes, which marshal cannot carry.
-_ROWS_MARSHALLED: dict[type, Any] = {
-    ReviewRows: lambda rows: (_unmarshal_rows, (marshal.dumps(tuple(rows)),))}
+def _unmarshalled(changes: int, blob: bytes, newest: datetime | None) -> JudgedPass:
+    stamps, *rows = marshal.loads(blob)
+    return JudgedPass(changes, list(map(ChangeStamp._make, stamps)), ReviewRows(*rows), newest)
+
+
+# On SQLite a pass's stamps and rows are ints and texts only (the dates as read): they
+# cross as one marshal blob, which pickle then copies whole. Pickling them one by one
+# (a memo entry per object, a Python call per ChangeStamp) cost the judging process
+# ~12 ms a pass of ~90, marshalling ~4 (20k-change bench). PostgreSQL's rows hold
+# datetimes, which marshal cannot carry.
+_PASS_MARSHALLED: dict[type, Any] = {JudgedPass: _marshalled}
 
 
 def _judged_in_child(engine: Engine, roster: Roster, need: int, stale: list[tuple[int, int]]
