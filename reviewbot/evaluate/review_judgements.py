@@ -119,13 +119,14 @@ def judge_store(engine: Engine, config: Config, numbers: Collection[int] | None 
                 for judged in passes:
                     result.reviews += replace_judgements(session, judged.stamps, judged.rows)
                     through = _later(through, judged.newest)
-                    set_judging_state(session, fingerprint, through, config.team_scope)
                     result.changes += judged.changes
                     in_commit += judged.changes
                     if in_commit >= CHANGES_PER_COMMIT:
                         break
                 else:
                     more = False
+                if in_commit:  # what the commit's passes saw, committed with them
+                    set_judging_state(session, fingerprint, through, config.team_scope)
     finally:
         passes.close()  # stops a judging process when a write failed
     result.seconds = time.perf_counter() - started
