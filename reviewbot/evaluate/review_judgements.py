@@ -229,10 +229,10 @@ def _unmarshalled(changes: int, blob: bytes, newest: datetime | None) -> JudgedP
     return JudgedPass(changes, list(map(ChangeStamp._make, stamps)), ReviewRows(*rows), newest)
 
 
-# On SQLite a pass's stamps and rows are ints and texts only (the dates as read): they
+# On SQLite a pass's stamps and rows hold ints, flags and texts only (dates as read): they
 # cross as one marshal blob, which pickle then copies whole. Pickling them one by one
 # (a memo entry per object, a Python call per ChangeStamp) cost the judging process
-# ~12 ms a pass of ~90, marshalling ~4 (20k-change bench). PostgreSQL's rows hold
+# ~12 ms a pass of ~80, marshalling ~6 (20k-change bench). PostgreSQL's rows hold
 # datetimes, which marshal cannot carry.
 _PASS_MARSHALLED: dict[type, Any] = {JudgedPass: _marshalled}
 

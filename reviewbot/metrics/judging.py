@@ -45,7 +45,7 @@ def judge_all_reviews(history: ReviewHistory, roster: Roster,
     what the store keeps so that standing as of now reads one row per review. Plain
     tuples in `JudgedReview`'s field order (`Review`'s), the verdict as the event the
     history holds: the store builds its rows from them by position, and a whole store
-    from scratch is 100k+ reviews (a namedtuple each cost ~8 % of judging them)."""
+    from scratch is 100k+ reviews (a namedtuple each cost ~13 % of judging them)."""
     walk = _Walk(history, roster, min_noncore_plus1, datetime.max, datetime.min, None, None,
                  tuple)
     walk.run(_vote_order(history, roster, datetime.max))
