@@ -27,7 +27,6 @@ from reviewbot.metrics.tallies import Tallies
 from reviewbot.timeline.people import Roster
 from reviewbot.timeline.snapshot import (
     CREvent,
-    JudgedReview,
     PatchSetFacts,
     ReviewedChange,
     ReviewHistory,
@@ -41,13 +40,14 @@ JUDGING_VERSION = 1
 
 
 def judge_all_reviews(history: ReviewHistory, roster: Roster,
-                      min_noncore_plus1: int = 1) -> list[JudgedReview]:
+                      min_noncore_plus1: int = 1) -> list[tuple[Any, ...]]:
     """Every review in `history`, judged on everything in it (no as-of cut, no window):
-    what the store keeps so that standing as of now reads one row per review. Made as
-    the stored rows straight away (`JudgedReview` has `Review`'s fields in its order):
-    a whole store from scratch is 100k+ reviews."""
+    what the store keeps so that standing as of now reads one row per review. Plain
+    tuples in `JudgedReview`'s field order (`Review`'s), the verdict as the event the
+    history holds: the store builds its rows from them by position, and a whole store
+    from scratch is 100k+ reviews (a namedtuple each cost ~13 % of judging them)."""
     walk = _Walk(history, roster, min_noncore_plus1, datetime.max, datetime.min, None, None,
-                 JudgedReview._make)
+                 tuple)
     walk.run(_vote_order(history, roster, datetime.max))
     return walk.out
 
@@ -141,8 +141,9 @@ def _patch_set_votes(ps_events: Sequence[CREvent], is_core: Callable[[int, datet
             verdict_idx, verdict, verdict_positive, opened_at)
 
 
-# What the walk makes of each judged review: a `Review` (pages), or the stored row.
-_Judged = TypeVar("_Judged", Review, JudgedReview)
+# What the walk makes of each judged review: a `Review` (pages), or the plain tuple the
+# store's row is made from (`tuple` of the fields tuple is that tuple itself).
+_Judged = TypeVar("_Judged", Review, tuple[Any, ...])
 
 
 class _Walk(Generic[_Judged]):
@@ -193,6 +194,8 @@ class _Walk(Generic[_Judged]):
         start, accounts, tally, as_of = self.start, self.accounts, self.tally, self.as_of
         changes, patch_sets, is_core = self.changes, self.patch_sets, self.is_core
         bots, need, append, make = self.bots, self.need, self.out.append, self.make
+        # A `Review` keeps its verdict as a CREvent; a plain tuple keeps the store's.
+        as_review = tally is None and make is not tuple
         for (number, ps_number), group in groupby(events, key=_PATCH_SET):
             ps_events = list(group)
             # Events are in vote order: a patch set whose last event is before the window
@@ -206,7 +209,7 @@ class _Walk(Generic[_Judged]):
             ps = patch_sets.get((number, ps_number))
             (core_flags, latest, first_core_date, core_negative, last_core_plus2,
              verdict_idx, verdict, verdict_positive, opened_at) = _patch_set_votes(
-                ps_events, is_core, change, ps, bots, need, tally is None)
+                ps_events, is_core, change, ps, bots, need, as_review)
             # A +1 this soon after the upload of a large patch set is a warning.
             large_since = ps.created if ps is not None and ps.size > LARGE_PATCH_LINES \
                 else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DateTime,
@@ -182,11 +182,12 @@ class ReviewRows(NamedTuple):
     unjudged: list[tuple]  # without: `_UNJUDGED_COLUMNS` (the verdict columns stay NULL)
 
 
-def review_rows(reviews: Iterable[JudgedReview],
+def review_rows(reviews: Iterable[tuple[Any, ...]],
                 stamp: Callable[[datetime], object]) -> ReviewRows:
-    """The rows `replace_judgements` stores (`stamp`: `stamp_for` the store). Plain
-    tuples: the judge step builds them in its judging process, and they cross to the
-    writing one cheaply.
+    """The rows `replace_judgements` stores, from judged reviews in `JudgedReview`'s
+    field order (`judge_all_reviews`; `stamp`: a judged date as the store holds it, see
+    `load_judging_history(stored_dates=...)`). Plain tuples: the judge step builds them
+    in its judging process, and they cross to the writing one cheaply.
 
     A store judged from scratch writes 100k+ rows, and the sqlite3 driver binds a bool or
     a None through its adaptation protocol (two failed attribute lookups per value), an

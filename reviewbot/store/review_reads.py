@@ -263,25 +263,33 @@ def _load_active_history(session: Session, scope: list, *, as_of: datetime,
 
 def load_judging_history(
     session: Session, numbers: Collection[int], *, thoughtful_chars: int,
-    bots: Collection[int] = (),
+    bots: Collection[int] = (), stored_dates: dict[datetime, Any] | None = None,
 ) -> ReviewHistory:
     """Everything stored about changes `numbers` that judging their reviews needs: every
     Code-Review event but bots', the changes' facts, their patch sets. No scope, window
-    or as-of cut: the judgements stored are judged on it all."""
+    or as-of cut: the judgements stored are judged on it all.
+
+    `stored_dates` (when given) gets every event's date as the store holds it (SQLite's
+    text, in the one format every write uses), so the judge step writes a review's and
+    its verdict's dates back as read instead of formatting 100k+ datetimes again
+    (~0.6 µs each)."""
     parse = date_parser(session.connection())
     not_bot = [VoteEventRow.account_id.not_in(sorted(bots))] if bots else []
     history = ReviewHistory(changes={}, patch_sets={}, events=[])
     wanted = set(numbers)  # a range read may meet a change stored since it was counted
     for which in change_number_parts(session, wanted):
+        rows = [row for row in plain_rows(session, (
+            select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
+            .where(VoteEventRow.label == CODE_REVIEW, which(VoteEventRow.change_number),
+                   *not_bot)
+        )) if row[0] in wanted]
+        read = [row[4] for row in rows]
+        dates = list(map(parse, read))
+        if stored_dates is not None:
+            stored_dates.update(zip(dates, read, strict=True))
         history.events.extend(
-            (c, ps, a, v, parse(d), m, i, bool(t))
-            for c, ps, a, v, d, m, i, t in plain_rows(session, (
-                select(*_EVENT_COLUMNS, _thoughtful(None, thoughtful_chars))
-                .where(VoteEventRow.label == CODE_REVIEW, which(VoteEventRow.change_number),
-                       *not_bot)
-            ))
-            if c in wanted
-        )
+            (c, ps, a, v, date, m, i, bool(t))
+            for (c, ps, a, v, _read, m, i, t), date in zip(rows, dates, strict=True))
         changes = _load_changes(session, [which(Change.number)], [])
         history.changes.update((n, c) for n, c in changes.items() if n in wanted)
         patch_sets = _load_patch_sets(session, [which(PatchSet.change_number)], [])
