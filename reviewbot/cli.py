@@ -61,10 +61,11 @@ _FLAGS = ("-v", "--verbose")
 # collector, pausing it only around their bulk steps (`sync.allocation`).
 ANSWER_COMMANDS = frozenset({"queue", "reviewers", "standing", "why", "where", "actions",
                              "cycles", "report", "export-dashboard", "check-config"})
-# The judge command (one judge step, then exit) is as bounded, and runs the same way:
-# its passes pause the collector anyway, the rest of it allocates little, and at 20k
-# changes the collections during its start-up cost ~0.05 s and the tear-down ~0.1 s.
-BOUNDED_COMMANDS = ANSWER_COMMANDS | {"judge"}
+# The judge and import commands (one bulk step, then exit) are as bounded, and run the
+# same way: their step pauses the collector anyway, the rest of them allocates little,
+# and at 20k changes the judge's start-up collections cost ~0.05 s and either command's
+# tear-down ~0.1 s.
+BOUNDED_COMMANDS = ANSWER_COMMANDS | {"judge", "import"}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
