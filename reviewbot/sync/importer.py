@@ -4,9 +4,7 @@
 change per line and a final `{"type":"stats",...}` row. Lines are read and
 written batch by batch, so a dump of any size needs the memory of one batch.
 A large dump is parsed in a forked process while this one writes
-(`reviewbot.forked`): it parses the lines and builds the store's rows from them
-(`store.page_rows`), which is about half of an import; this process resolves the
-accounts and writes.
+(`reviewbot.forked`): parsing and writing each take about half of an import.
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TypedDict
 
@@ -23,16 +20,15 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from reviewbot.forked import by_fields, can_fork, produced_beside
-from reviewbot.gerrit.records import AccountRef, ChangeRecord
+from reviewbot.gerrit import records, votes
+from reviewbot.gerrit.records import ChangeRecord
 from reviewbot.store import session_scope
 from reviewbot.store.changes import (
     WriteCounts,
     begin_bulk_load,
     end_bulk_load,
-    stamp_for,
-    write_page,
+    upsert_changes,
 )
-from reviewbot.store.page_rows import ChangeRows, PageRows, page_rows
 from reviewbot.sync.allocation import collector_paused
 
 log = logging.getLogger(__name__)
@@ -177,7 +173,7 @@ def _import_all(
     batch_size: int,
     parallel: bool,
 ) -> None:
-    parsed = (_parsed_beside if parallel else _parsed)(paths, batch_size, stamp_for(engine))
+    parsed = (_parsed_beside if parallel else _parsed)(paths, batch_size)
     try:
         _write_all(engine, parsed, summary, progress, _size(paths))
     finally:
@@ -198,7 +194,7 @@ def _write_all(
             log.info("empty store: bulk import, indexes built at the end")
             try:
                 _import(parsed, summary, progress, total_bytes,
-                        lambda page: write_page(session, page))
+                        lambda batch: upsert_changes(session, batch))
             except ImportFailed as exc:
                 failure = exc  # keep the batches before it, as the batch mode does
             end_bulk_load(session, bulk)
@@ -206,12 +202,12 @@ def _write_all(
         raise failure
     if bulk is None:
         _import(parsed, summary, progress, total_bytes,
-                lambda page: _write_batch(engine, page))
+                lambda batch: _write_batch(engine, batch))
 
 
-def _write_batch(engine: Engine, page: PageRows) -> WriteCounts:
+def _write_batch(engine: Engine, batch: list[ChangeRecord]) -> WriteCounts:
     with session_scope(engine) as session:
-        return write_page(session, page)
+        return upsert_changes(session, batch)
 
 
 def _import(
@@ -219,18 +215,18 @@ def _import(
     summary: ImportSummary,
     progress: Callable[[int, int], None] | None,
     total_bytes: int,
-    write: Callable[[PageRows], WriteCounts],
+    write: Callable[[list[ChangeRecord]], WriteCounts],
 ) -> None:
     done_bytes = 0  # of the files before the one being read
     file_bytes = 0
-    for kind, consumed, page in parsed:
-        if page is None:  # a file starts
+    for kind, consumed, batch in parsed:
+        if kind == "file":
             summary.files += 1
             done_bytes += file_bytes
             file_bytes = consumed  # a file's item carries its size
             continue
-        summary.counts.add(write(page))
-        summary.lines += kind
+        summary.counts.add(write(batch))
+        summary.lines += len(batch)
         if progress:
             progress(done_bytes + consumed, total_bytes)
 
@@ -239,37 +235,35 @@ def _size(paths: list[Path]) -> int:
     return sum(p.stat().st_size for p in paths if p.is_file())
 
 
-# What parsing yields, in dump order: (0, its size, None) when a file starts, then
-# (change lines, bytes of that file read so far, their rows) for each batch of its changes.
-ParsedItem = tuple[int, int, PageRows | None]
+# What parsing yields, in dump order: ("file", its size, []) when a file starts, then
+# ("batch", bytes of that file read so far, records) for each batch of its changes.
+ParsedItem = tuple[str, int, list[ChangeRecord]]
 
 
-def _parsed(paths: list[Path], batch_size: int, stamp: Callable[[datetime], object]
-            ) -> Generator[ParsedItem, None, None]:
-    """The dumps parsed and made rows (`stamp`: `store.changes.stamp_for` the store) in
-    this process; ImportFailed at the first file or line that cannot be read, after
-    everything before it."""
+def _parsed(paths: list[Path], batch_size: int) -> Generator[ParsedItem, None, None]:
+    """The dumps parsed in this process; ImportFailed at the first file or line that
+    cannot be read, after everything before it."""
     for path in paths:
         if not path.is_file():
             raise ImportFailed(f"{path}: no such file")
-        yield 0, path.stat().st_size, None
+        yield "file", path.stat().st_size, []
         for consumed, batch in _batches(read_dump(path), batch_size):
-            yield len(batch), consumed, page_rows(batch, stamp)
+            yield "batch", consumed, batch
 
 
-def _parsed_beside(paths: list[Path], batch_size: int, stamp: Callable[[datetime], object]
-                   ) -> Generator[ParsedItem, None, None]:
+def _parsed_beside(paths: list[Path], batch_size: int) -> Generator[ParsedItem, None, None]:
     """`_parsed`, run in a forked process while this one writes: the same items and the
     same ImportFailed at the same place."""
-    return produced_beside(_parsed_paused, paths, batch_size, stamp,
-                           name="the dump parser process", pickling=_ROWS_PICKLING)
+    return produced_beside(_parsed_paused, paths, batch_size, name="the dump parser process",
+                           pickling=_RECORD_PICKLING)
 
 
-def _parsed_paused(paths: list[Path], batch_size: int, stamp: Callable[[datetime], object]
-                   ) -> Iterator[ParsedItem]:
+def _parsed_paused(paths: list[Path], batch_size: int) -> Iterator[ParsedItem]:
     with collector_paused():
-        yield from _parsed(paths, batch_size, stamp)
+        yield from _parsed(paths, batch_size)
 
 
-# Rows are lists of plain values, which pickle fast as they are.
-_ROWS_PICKLING = by_fields(PageRows, ChangeRows, AccountRef)
+# The parser sends ~10^6 record objects per 20k changes.
+_RECORD_PICKLING = by_fields(
+    records.ChangeRecord, records.PatchSetRecord, records.MessageRecord, records.VoteRecord,
+    records.AccountRef, votes.ParsedMessage, votes.ParsedVote)
