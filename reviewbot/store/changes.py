@@ -40,6 +40,7 @@ _MESSAGE = Message.__table__
 _VOTE = VoteEventRow.__table__
 _CURRENT = CurrentVote.__table__
 
+
 @dataclass
 class WriteCounts:
     """Rows actually inserted or changed."""
@@ -87,8 +88,7 @@ def insert_tuples(
             line = list(row)
             for i in stamps:
                 if line[i] is not None:
-                    text = str(line[i])  # C-fast; no `.000000` when microseconds are 0
-                    line[i] = text if len(text) > 19 else text + ".000000"
+                    line[i] = _sqlite_stamp(line[i])
             for i in documents:
                 line[i] = dumps(line[i])
             converted.append(tuple(line))
